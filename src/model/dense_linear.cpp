@@ -1,0 +1,23 @@
+#include <Eigen/Core>
+
+#include "llvq/error.hpp"
+#include "llvq/model.hpp"
+
+namespace llvq {
+
+DenseLinear::DenseLinear(int64_t out_features, int64_t in_features, std::vector<float> weight)
+    : out_(out_features), in_(in_features), w_(std::move(weight)) {
+  if (out_ <= 0 || in_ <= 0 || static_cast<int64_t>(w_.size()) != out_ * in_)
+    throw InputError("DenseLinear: weight of " + std::to_string(w_.size()) + " values does not match shape [" +
+                     std::to_string(out_) + ", " + std::to_string(in_) + "]");
+}
+
+void DenseLinear::forward(const float* x, float* y, int64_t n_tokens) const {
+  using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  Eigen::Map<const RowMat> X(x, n_tokens, in_);
+  Eigen::Map<const RowMat> W(w_.data(), out_, in_);
+  Eigen::Map<RowMat> Y(y, n_tokens, out_);
+  Y.noalias() = X * W.transpose();
+}
+
+}  // namespace llvq

@@ -1,0 +1,13 @@
+// Each area of the CLI registers its subcommands here. `bench` is shared: every area adds
+// its own `llvq bench <what>` subcommand to it.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace llvq::cli {
+
+void register_lattice_commands(CLI::App& app, CLI::App& bench);  // lattice ..., bench lattice
+void register_codec_commands(CLI::App& app, CLI::App& bench);    // codec ..., rd
+void register_model_commands(CLI::App& app, CLI::App& bench);    // convert, eval, run, bench forward
+
+}  // namespace llvq::cli
