@@ -8,6 +8,7 @@ namespace llvq::cli {
 
 void register_lattice_commands(CLI::App& app, CLI::App& bench);  // lattice ..., bench lattice
 void register_codec_commands(CLI::App& app, CLI::App& bench);    // codec ..., rd
-void register_model_commands(CLI::App& app, CLI::App& bench);    // convert, eval, run, bench forward
+void register_model_commands(CLI::App& app, CLI::App& bench);    // convert (model files)
+void register_eval_commands(CLI::App& app, CLI::App& bench);     // eval, run, bench forward
 
 }  // namespace llvq::cli
