@@ -1,0 +1,51 @@
+// Randomized Hadamard transforms for incoherence processing (QuIP#/LLVQ style).
+//
+// For a size n = a·b, with a a power of two, the transform is Q = (H_a ⊗ B)·D / √a where
+// H_a is the Sylvester–Hadamard matrix (applied by the fast Walsh–Hadamard transform), B an
+// orthogonal b×b factor and D a seeded random ±1 diagonal. Q is orthogonal, so a layer
+// y = W·x is unchanged when W ← W·Qᵀ... (see `transform_weight_input`) and x ← Q·x.
+// The factor B is chosen as:
+//  * b = 1 when n is a power of two (pure fast Walsh–Hadamard);
+//  * a Paley (type I) Hadamard matrix of size q+1, scaled by 1/√(q+1), when n = 2^j·(q+1)
+//    for a prime q ≡ 3 (mod 4) with q+1 ≤ 256 (e.g. 12, 20, 24, 44, ...);
+//  * otherwise a seeded random orthogonal matrix (QR of a Gaussian matrix) of size n/2^k,
+//    the odd part of n (e.g. 43 for 172 = 4·43, 11008 = 256·43).
+// Everything is built from (n, seed) at run time; nothing is tabulated.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace llvq {
+
+// In-place unnormalised fast Walsh–Hadamard transform; n must be a power of two.
+void fwht(float* x, size_t n);
+void fwht(double* x, size_t n);
+
+class RandomizedHadamard {
+ public:
+  RandomizedHadamard(size_t n, uint64_t seed);
+  size_t size() const { return n_; }
+  uint64_t seed() const { return seed_; }
+  // Human-readable construction, e.g. "H64", "H4 x paley12", "H4 x orth43".
+  std::string construction() const;
+  void apply(float* x) const;            // x ← Q·x
+  void apply_transpose(float* x) const;  // x ← Qᵀ·x
+
+ private:
+  void apply_small_factor(float* x, bool transpose) const;
+  void apply_power_of_two(float* x) const;
+
+  size_t n_, a_, b_;
+  uint64_t seed_;
+  std::string small_kind_;      // "", "paley" or "orth"
+  std::vector<float> small_;    // b×b row-major orthogonal factor (empty when b = 1)
+  std::vector<float> signs_;    // D
+};
+
+// Hadamard matrix of size q+1 by Paley's first construction (q prime, q ≡ 3 mod 4),
+// entries ±1, rows mutually orthogonal. Throws std::invalid_argument for other q.
+std::vector<int8_t> paley_hadamard(int q);
+
+}  // namespace llvq

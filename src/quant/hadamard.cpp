@@ -1,0 +1,170 @@
+#include "llvq/hadamard.hpp"
+
+#include <Eigen/Dense>
+#include <bit>
+#include <cmath>
+#include <random>
+#include <stdexcept>
+
+#include "llvq/error.hpp"
+#include "llvq/report.hpp"
+
+namespace llvq {
+namespace {
+
+template <typename T>
+void fwht_impl(T* x, size_t n) {
+  if (n == 0 || (n & (n - 1)) != 0) throw std::invalid_argument("fwht: size must be a power of two");
+  for (size_t h = 1; h < n; h <<= 1)
+    for (size_t i = 0; i < n; i += 2 * h)
+      for (size_t j = i; j < i + h; ++j) {
+        const T u = x[j], v = x[j + h];
+        x[j] = u + v;
+        x[j + h] = u - v;
+      }
+}
+
+bool is_prime(int q) {
+  if (q < 2) return false;
+  for (int d = 2; d * d <= q; ++d)
+    if (q % d == 0) return false;
+  return true;
+}
+
+// Largest usable Paley factor: its dense multiply costs n·(q+1) per vector.
+constexpr size_t kMaxPaley = 256;
+
+// Splits n = a·b with a a power of two and b the small factor, preferring a Paley size.
+void choose_factors(size_t n, size_t& a, size_t& b, bool& paley) {
+  const size_t twos = static_cast<size_t>(std::countr_zero(n));
+  const size_t odd = n >> twos;
+  paley = false;
+  if (odd == 1) {
+    a = n;
+    b = 1;
+    return;
+  }
+  for (size_t j = 0; j <= twos; ++j) {
+    const size_t size = odd << j;
+    if (size > kMaxPaley) break;
+    const int q = static_cast<int>(size) - 1;
+    if (q % 4 == 3 && is_prime(q)) {
+      a = n / size;
+      b = size;
+      paley = true;
+      return;
+    }
+  }
+  a = size_t{1} << twos;
+  b = odd;
+}
+
+std::vector<float> random_orthogonal(size_t b, std::mt19937_64& rng) {
+  std::normal_distribution<double> gauss;
+  Eigen::MatrixXd g(b, b);
+  for (size_t i = 0; i < b; ++i)
+    for (size_t j = 0; j < b; ++j) g(i, j) = gauss(rng);
+  Eigen::HouseholderQR<Eigen::MatrixXd> qr(g);
+  Eigen::MatrixXd q = qr.householderQ();
+  // Fix the column signs by R's diagonal so the result does not depend on QR conventions.
+  const Eigen::MatrixXd r = qr.matrixQR().triangularView<Eigen::Upper>();
+  for (size_t j = 0; j < b; ++j)
+    if (r(j, j) < 0) q.col(j) = -q.col(j);
+  std::vector<float> out(b * b);
+  for (size_t i = 0; i < b; ++i)
+    for (size_t j = 0; j < b; ++j) out[i * b + j] = static_cast<float>(q(i, j));
+  return out;
+}
+
+}  // namespace
+
+void fwht(float* x, size_t n) { fwht_impl(x, n); }
+void fwht(double* x, size_t n) { fwht_impl(x, n); }
+
+std::vector<int8_t> paley_hadamard(int q) {
+  if (q % 4 != 3 || !is_prime(q)) throw std::invalid_argument("paley_hadamard: q must be a prime ≡ 3 mod 4");
+  std::vector<int> chi(q, -1);  // quadratic character mod q
+  chi[0] = 0;
+  for (int x = 1; x < q; ++x) chi[(x * x) % q] = 1;
+  const int n = q + 1;
+  // H = I + S with S skew-symmetric: S = [[0, 1ᵀ], [-1, Jacobsthal]].
+  std::vector<int8_t> h(static_cast<size_t>(n) * n);
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) {
+      int s;
+      if (i == j) s = 0;
+      else if (i == 0) s = 1;
+      else if (j == 0) s = -1;
+      else s = chi[((j - i) % q + q) % q];
+      h[static_cast<size_t>(i) * n + j] = static_cast<int8_t>(s + (i == j ? 1 : 0));
+    }
+  return h;
+}
+
+RandomizedHadamard::RandomizedHadamard(size_t n, uint64_t seed) : n_(n), seed_(seed) {
+  if (n == 0) throw InputError("Hadamard transform of size 0");
+  bool paley = false;
+  choose_factors(n, a_, b_, paley);
+  std::mt19937_64 rng(seed);
+  signs_.resize(n);
+  for (auto& s : signs_) s = (rng() & 1) ? -1.0f : 1.0f;
+  if (b_ > 1) {
+    if (paley) {
+      small_kind_ = "paley";
+      const auto h = paley_hadamard(static_cast<int>(b_) - 1);
+      const float scale = 1.0f / std::sqrt(static_cast<float>(b_));
+      small_.resize(h.size());
+      for (size_t i = 0; i < h.size(); ++i) small_[i] = h[i] * scale;
+    } else {
+      small_kind_ = "orth";
+      small_ = random_orthogonal(b_, rng);
+    }
+  }
+}
+
+std::string RandomizedHadamard::construction() const {
+  if (b_ == 1) return strfmt("H%zu", a_);
+  return strfmt("H%zu x %s%zu", a_, small_kind_.c_str(), b_);
+}
+
+void RandomizedHadamard::apply_small_factor(float* x, bool transpose) const {
+  if (b_ == 1) return;
+  std::vector<float> tmp(b_);
+  // x viewed as an a×b row-major matrix X: (H ⊗ B)·vec(X) = vec(H·X·Bᵀ); here X ← X·Bᵀ (or X·B).
+  for (size_t r = 0; r < a_; ++r) {
+    float* row = x + r * b_;
+    for (size_t i = 0; i < b_; ++i) {
+      double acc = 0;
+      for (size_t j = 0; j < b_; ++j) acc += double(transpose ? small_[j * b_ + i] : small_[i * b_ + j]) * row[j];
+      tmp[i] = static_cast<float>(acc);
+    }
+    std::copy(tmp.begin(), tmp.end(), row);
+  }
+}
+
+void RandomizedHadamard::apply_power_of_two(float* x) const {
+  if (a_ == 1) return;
+  const float norm = 1.0f / std::sqrt(static_cast<float>(a_));
+  std::vector<float> col(a_);
+  // H_a acts on the rows of X: transform each column of the a×b view.
+  for (size_t c = 0; c < b_; ++c) {
+    for (size_t r = 0; r < a_; ++r) col[r] = x[r * b_ + c];
+    fwht(col.data(), a_);
+    for (size_t r = 0; r < a_; ++r) x[r * b_ + c] = col[r] * norm;
+  }
+}
+
+void RandomizedHadamard::apply(float* x) const {
+  for (size_t i = 0; i < n_; ++i) x[i] *= signs_[i];
+  apply_small_factor(x, false);
+  apply_power_of_two(x);
+}
+
+void RandomizedHadamard::apply_transpose(float* x) const {
+  // Qᵀ = D·(H ⊗ Bᵀ)/√a: H is symmetric and the two Kronecker factors commute.
+  apply_power_of_two(x);
+  apply_small_factor(x, true);
+  for (size_t i = 0; i < n_; ++i) x[i] *= signs_[i];
+}
+
+}  // namespace llvq
