@@ -91,6 +91,28 @@ TEST(Gptq, LazyBatchSizeDoesNotChangeTheResult) {
             llvq::gptq_quantize(w, h, b, scalar_rounder()).quantized);
 }
 
+TEST(Gptq, MixedBlockWidthsMatchUniformBlocksWhenEqual) {
+  const RowMatrixD w = random_matrix(6, 72, 16);
+  const Eigen::MatrixXd h = correlated_hessian(72, 26);
+  llvq::GptqOptions uniform, mixed;
+  mixed.blocks = {24, 24, 24};
+  EXPECT_EQ(llvq::gptq_quantize(w, h, uniform, scalar_rounder()).quantized,
+            llvq::gptq_quantize(w, h, mixed, scalar_rounder()).quantized);
+  // A lattice-width body with a narrower tail: every width is honoured.
+  llvq::GptqOptions tail;
+  tail.blocks = {24, 24, 8, 8, 8};
+  std::vector<size_t> seen;
+  const llvq::BlockRounder record = [&](size_t row, size_t col0, size_t width, const double* cur, float* out) {
+    if (row == 0) seen.push_back(col0 * 100 + width);
+    scalar_rounder()(row, col0, width, cur, out);
+  };
+  tail.lazy = 1000;
+  llvq::gptq_quantize(w, h, tail, record);
+  EXPECT_EQ(seen, (std::vector<size_t>{24, 2424, 4808, 5608, 6408}));
+  tail.blocks = {24, 24, 8};
+  EXPECT_THROW(llvq::gptq_quantize(w, h, tail, scalar_rounder()), llvq::InputError);
+}
+
 TEST(Gptq, IdentityHessianIsRoundToNearest) {
   const RowMatrixD w = random_matrix(5, 48, 12);
   llvq::GptqOptions o;
@@ -126,5 +148,27 @@ TEST(Gptq, BadInputIsRejected) {
   RowMatrixD w3 = w2;
   w3(1, 1) = std::nan("");
   EXPECT_THROW(llvq::gptq_quantize(w3, Eigen::MatrixXd::Identity(24, 24), {}, scalar_rounder()), llvq::InputError);
+}
+}  // namespace
+
+namespace {
+TEST(ScaleSolve, RecoversKnownScalesAndReducesError) {
+  const RowMatrixD w = random_matrix(5, 48, 30);
+  const Eigen::MatrixXd h = correlated_hessian(48, 31);
+  // Q = W with group g scaled by 1/(g+2): the exact solution is s_g = g+2.
+  RowMatrixD q = w;
+  for (int g = 0; g < 2; ++g) q.middleCols(g * 24, 24) /= (g + 2);
+  const RowMatrixD s = llvq::solve_group_scales(w, q, h, 24, 0.0);
+  for (Eigen::Index r = 0; r < 5; ++r) {
+    EXPECT_NEAR(s(r, 0), 2.0, 1e-9);
+    EXPECT_NEAR(s(r, 1), 3.0, 1e-9);
+  }
+  // On a real quantization the solved per-row scale never increases the weighted error.
+  const auto res = llvq::gptq_quantize(w, h, llvq::GptqOptions{}, scalar_rounder());
+  const RowMatrixD s_row = llvq::solve_group_scales(w, res.quantized, h, 48, 0.0);
+  RowMatrixD rescaled = res.quantized;
+  for (Eigen::Index r = 0; r < 5; ++r) rescaled.row(r) *= s_row(r, 0);
+  EXPECT_LE(llvq::relative_weighted_error(w, rescaled, h), llvq::relative_weighted_error(w, res.quantized, h) + 1e-12);
+  EXPECT_THROW(llvq::solve_group_scales(w, q, h, 7, 0.0), llvq::InputError);
 }
 }  // namespace

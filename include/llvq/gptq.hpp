@@ -4,6 +4,7 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 namespace llvq {
 
@@ -35,7 +36,10 @@ using BlockRounder =
 struct GptqOptions {
   double damp = 0.01;   // λ as a fraction of the mean diagonal of H
   size_t block = 24;    // columns quantized jointly (the codec's block dimension)
-  size_t lazy = 192;    // columns per lazy-batch update (a multiple of block)
+  // Optional explicit block widths (summing to the column count) for rows coded by more than
+  // one codec, e.g. 24-wide lattice blocks followed by an 8-wide E8P tail; overrides `block`.
+  std::vector<size_t> blocks;
+  size_t lazy = 192;    // columns per lazy-batch update (batches end on block boundaries)
 };
 
 struct GptqResult {
@@ -48,6 +52,12 @@ struct GptqResult {
 // With block = 1 this is the textbook GPTQ algorithm. Rows run in parallel (OpenMP).
 GptqResult gptq_quantize(const RowMatrixD& w, const Eigen::MatrixXd& h, const GptqOptions& options,
                          const BlockRounder& rounder);
+
+// Spherical GPTQ's last step: per-row, per-group multiplicative scales s minimising
+// (w − Σ_g s_g·q_g)·H·(w − Σ_g s_g·q_g)ᵀ for each row (q_g = the row's group g of Q, zero
+// elsewhere), ridge-damped towards 1 by λ·diag of the normal matrix. Returns [rows, groups].
+RowMatrixD solve_group_scales(const RowMatrixD& w, const RowMatrixD& q, const Eigen::MatrixXd& h, size_t group,
+                              double lambda);
 
 // tr((W−Q)·H·(W−Q)ᵀ) / tr(W·H·Wᵀ): the relative output error on the calibration inputs.
 double relative_weighted_error(const RowMatrixD& w, const RowMatrixD& q, const Eigen::MatrixXd& h);

@@ -13,10 +13,7 @@ void check_shapes(const RowMatrixD& w, const Eigen::MatrixXd& h, const GptqOptio
   if (h.rows() != w.cols() || h.cols() != w.cols())
     throw InputError("GPTQ: Hessian is " + std::to_string(h.rows()) + "x" + std::to_string(h.cols()) +
                      " but the weight has " + std::to_string(w.cols()) + " columns");
-  if (o.block == 0 || w.cols() % static_cast<Eigen::Index>(o.block) != 0)
-    throw InputError("GPTQ: column count " + std::to_string(w.cols()) + " is not a multiple of the block " +
-                     std::to_string(o.block));
-  if (o.lazy == 0 || o.lazy % o.block != 0) throw InputError("GPTQ: lazy batch must be a multiple of the block");
+  if (o.lazy == 0) throw InputError("GPTQ: lazy batch must be positive");
   if (!(o.damp >= 0.0)) throw InputError("GPTQ: damping must be non-negative");
   if (!w.allFinite() || !h.allFinite()) throw InputError("GPTQ: weight or Hessian has NaN/Inf");
 }
@@ -43,13 +40,48 @@ Eigen::MatrixXd inverse_hessian_factor(Eigen::MatrixXd h, double damp, std::vect
   return llt_inv.matrixU();
 }
 
+// Column index where each block starts, plus the column count at the end.
+std::vector<Eigen::Index> block_starts(Eigen::Index cols, const GptqOptions& o) {
+  std::vector<Eigen::Index> starts{0};
+  if (o.blocks.empty()) {
+    if (o.block == 0 || cols % static_cast<Eigen::Index>(o.block) != 0)
+      throw InputError("GPTQ: column count " + std::to_string(cols) + " is not a multiple of the block " +
+                       std::to_string(o.block));
+    for (Eigen::Index c = static_cast<Eigen::Index>(o.block); c <= cols; c += static_cast<Eigen::Index>(o.block))
+      starts.push_back(c);
+    return starts;
+  }
+  for (size_t width : o.blocks) {
+    if (width == 0) throw InputError("GPTQ: block of width 0");
+    starts.push_back(starts.back() + static_cast<Eigen::Index>(width));
+  }
+  if (starts.back() != cols)
+    throw InputError("GPTQ: block widths sum to " + std::to_string(starts.back()) + ", not the column count " +
+                     std::to_string(cols));
+  return starts;
+}
+
+// Lazy batches as ranges of block indices [first, last), each spanning ≥ `lazy` columns
+// (or the rest of the row).
+std::vector<std::pair<size_t, size_t>> lazy_batches(const std::vector<Eigen::Index>& starts, size_t lazy) {
+  std::vector<std::pair<size_t, size_t>> batches;
+  const size_t n_blocks = starts.size() - 1;
+  for (size_t first = 0; first < n_blocks;) {
+    size_t last = first + 1;
+    while (last < n_blocks && starts[last] - starts[first] < static_cast<Eigen::Index>(lazy)) ++last;
+    batches.emplace_back(first, last);
+    first = last;
+  }
+  return batches;
+}
+
 }  // namespace
 
 GptqResult gptq_quantize(const RowMatrixD& w_in, const Eigen::MatrixXd& h, const GptqOptions& o,
                          const BlockRounder& rounder) {
   check_shapes(w_in, h, o);
   const Eigen::Index rows = w_in.rows(), cols = w_in.cols();
-  const auto block = static_cast<Eigen::Index>(o.block);
+  const std::vector<Eigen::Index> starts = block_starts(cols, o);
   std::vector<bool> dead;
   const Eigen::MatrixXd u = inverse_hessian_factor(h, o.damp, dead);
   RowMatrixD w = w_in;
@@ -62,29 +94,71 @@ GptqResult gptq_quantize(const RowMatrixD& w_in, const Eigen::MatrixXd& h, const
   result.quantized.resize(rows, cols);
   RowMatrixD err(rows, cols);
 
-  for (Eigen::Index b0 = 0; b0 < cols; b0 += static_cast<Eigen::Index>(o.lazy)) {
-    const Eigen::Index b1 = std::min(cols, b0 + static_cast<Eigen::Index>(o.lazy));
+  size_t widest = 0;
+  for (size_t k = 0; k + 1 < starts.size(); ++k) widest = std::max(widest, size_t(starts[k + 1] - starts[k]));
+  for (const auto& [first, last] : lazy_batches(starts, o.lazy)) {
+    const Eigen::Index b0 = starts[first], b1 = starts[last];
 #pragma omp parallel for schedule(dynamic, 4)
     for (Eigen::Index r = 0; r < rows; ++r) {
-      std::vector<float> q(o.block);
-      for (Eigen::Index j0 = b0; j0 < b1; j0 += block) {
-        const Eigen::Index j1 = j0 + block;
-        rounder(static_cast<size_t>(r), static_cast<size_t>(j0), o.block, w.row(r).data(), q.data());
-        Eigen::RowVectorXd diff(block);
-        for (Eigen::Index k = 0; k < block; ++k) {
-          result.quantized(r, j0 + k) = q[static_cast<size_t>(k)];
-          diff[k] = w(r, j0 + k) - q[static_cast<size_t>(k)];
+      std::vector<float> q(widest);
+      for (size_t k = first; k < last; ++k) {
+        const Eigen::Index j0 = starts[k], j1 = starts[k + 1], width = j1 - j0;
+        rounder(static_cast<size_t>(r), static_cast<size_t>(j0), static_cast<size_t>(width), w.row(r).data(), q.data());
+        Eigen::RowVectorXd diff(width);
+        for (Eigen::Index i = 0; i < width; ++i) {
+          result.quantized(r, j0 + i) = q[static_cast<size_t>(i)];
+          diff[i] = w(r, j0 + i) - q[static_cast<size_t>(i)];
         }
         // e·U_BB = diff  →  U_BBᵀ·eᵀ = diffᵀ (a lower-triangular solve).
         const Eigen::RowVectorXd e =
-            u.block(j0, j0, block, block).triangularView<Eigen::Upper>().transpose().solve(diff.transpose()).transpose();
-        err.block(r, j0, 1, block) = e;
-        if (j1 < b1) w.block(r, j1, 1, b1 - j1).noalias() -= e * u.block(j0, j1, block, b1 - j1);
+            u.block(j0, j0, width, width).triangularView<Eigen::Upper>().transpose().solve(diff.transpose()).transpose();
+        err.block(r, j0, 1, width) = e;
+        if (j1 < b1) w.block(r, j1, 1, b1 - j1).noalias() -= e * u.block(j0, j1, width, b1 - j1);
       }
     }
     if (b1 < cols) w.rightCols(cols - b1).noalias() -= err.middleCols(b0, b1 - b0) * u.block(b0, b1, b1 - b0, cols - b1);
   }
   return result;
+}
+
+RowMatrixD solve_group_scales(const RowMatrixD& w, const RowMatrixD& q, const Eigen::MatrixXd& h, size_t group,
+                              double lambda) {
+  const Eigen::Index cols = w.cols();
+  if (group == 0 || cols % static_cast<Eigen::Index>(group) != 0)
+    throw InputError("scale solve: group " + std::to_string(group) + " does not divide " + std::to_string(cols));
+  if (q.rows() != w.rows() || q.cols() != cols || h.rows() != cols) throw InputError("scale solve: shape mismatch");
+  const Eigen::Index g = static_cast<Eigen::Index>(group), n_groups = cols / g;
+  RowMatrixD scales(w.rows(), n_groups);
+#pragma omp parallel for schedule(dynamic, 8)
+  for (Eigen::Index r = 0; r < w.rows(); ++r) {
+    const Eigen::RowVectorXd wh = w.row(r) * h;
+    Eigen::MatrixXd a(n_groups, n_groups);
+    Eigen::VectorXd b(n_groups);
+    for (Eigen::Index i = 0; i < n_groups; ++i) {
+      b[i] = wh.segment(i * g, g).dot(q.row(r).segment(i * g, g));
+      for (Eigen::Index j = 0; j < n_groups; ++j) {
+        // q_i·H·q_jᵀ restricted to the two groups.
+        a(i, j) = q.row(r).segment(i * g, g) * h.block(i * g, j * g, g, g) * q.row(r).segment(j * g, g).transpose();
+      }
+    }
+    const Eigen::VectorXd d = a.diagonal();
+    a.diagonal() += lambda * d;
+    b += lambda * d;
+    Eigen::VectorXd s = Eigen::VectorXd::Ones(n_groups);
+    // Groups whose quantized values are all zero keep scale 1 (nothing to scale).
+    if (d.maxCoeff() > 0) {
+      for (Eigen::Index i = 0; i < n_groups; ++i)
+        if (d[i] <= 0) {
+          a.row(i).setZero();
+          a.col(i).setZero();
+          a(i, i) = 1;
+          b[i] = 1;
+        }
+      s = a.ldlt().solve(b);
+    }
+    scales.row(r) = s.transpose();
+  }
+  return scales;
 }
 
 double relative_weighted_error(const RowMatrixD& w, const RowMatrixD& q, const Eigen::MatrixXd& h) {
