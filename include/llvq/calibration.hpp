@@ -1,0 +1,57 @@
+// Calibration: collects H = XᵀX/N for the input of every linear layer of a Llama model while
+// the model runs over calibration text. Layers that read the same input share one
+// accumulator (q/k/v read the attention norm's output, gate/up the FFN norm's output).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "llvq/gptq.hpp"
+#include "llvq/model.hpp"
+
+namespace llvq {
+
+// A Linear that records its inputs into a Hessian accumulator, then runs the wrapped layer.
+class CapturingLinear final : public Linear {
+ public:
+  CapturingLinear(std::shared_ptr<Linear> inner, std::shared_ptr<HessianAccumulator> acc);
+  int64_t in_features() const override { return inner_->in_features(); }
+  int64_t out_features() const override { return inner_->out_features(); }
+  void forward(const float* x, float* y, int64_t n_tokens) const override;
+  std::vector<float> dense_weight() const override { return inner_->dense_weight(); }
+  double bits_per_weight() const override { return inner_->bits_per_weight(); }
+  const std::shared_ptr<Linear>& inner() const { return inner_; }
+
+ private:
+  std::shared_ptr<Linear> inner_;
+  std::shared_ptr<HessianAccumulator> acc_;
+};
+
+// One quantizable matrix of the model: its GGUF-style name and where it lives.
+struct LinearSlot {
+  std::string name;               // e.g. "blk.0.attn_q.weight"
+  std::shared_ptr<Linear>* slot;  // the model's pointer (replaceable)
+  std::string input;              // name of the shared input, e.g. "blk.0.attn_in"
+};
+
+// Every linear layer of the model in file order (q, k, v, o, gate, down, up per layer).
+std::vector<LinearSlot> linear_slots(LlamaModel& model);
+
+// Wraps every linear layer with a CapturingLinear while alive; restores them on destruction.
+class HessianCapture {
+ public:
+  explicit HessianCapture(LlamaModel& model);
+  ~HessianCapture();
+  HessianCapture(const HessianCapture&) = delete;
+  HessianCapture& operator=(const HessianCapture&) = delete;
+  // The accumulator of a layer's input (by input name from LinearSlot::input).
+  const HessianAccumulator& input(const std::string& input_name) const;
+
+ private:
+  LlamaModel& model_;
+  std::vector<std::pair<std::shared_ptr<Linear>*, std::shared_ptr<Linear>>> originals_;
+  std::vector<std::pair<std::string, std::shared_ptr<HessianAccumulator>>> inputs_;
+};
+
+}  // namespace llvq
