@@ -1,0 +1,327 @@
+// Spec parsing, the registry, the row-level driver shared by every codec, and per-group
+// scale side information.
+#include "llvq/codec.hpp"
+
+#include <omp.h>
+
+#include <bit>
+#include <cctype>
+#include <charconv>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+
+#include "codec/codec_impl.hpp"
+#include "llvq/error.hpp"
+
+namespace llvq {
+
+namespace {
+
+bool valid_token(const std::string& s, bool allow_dash) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_' ||
+          (allow_dash && c == '-')))
+      return false;
+  return true;
+}
+
+bool valid_value(const std::string& s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' || c == '_')) return false;
+  return true;
+}
+
+// Runs body(i) for i in [0, count) on all cores; the first exception thrown by any
+// iteration is rethrown on the calling thread (an exception must not leave an OpenMP region).
+template <class Body>
+void parallel_for(size_t count, Body body) {
+  std::exception_ptr error;
+#pragma omp parallel for schedule(dynamic, 64)
+  for (int64_t i = 0; i < static_cast<int64_t>(count); ++i) {
+    try {
+      body(static_cast<size_t>(i));
+    } catch (...) {
+#pragma omp critical(llvq_codec_error)
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace
+
+CodecSpec CodecSpec::parse(const std::string& text) {
+  CodecSpec spec;
+  const size_t colon = text.find(':');
+  spec.name_ = text.substr(0, colon);
+  if (!valid_token(spec.name_, true)) throw InputError("codec spec '" + text + "': bad codec name");
+  if (colon == std::string::npos) return spec;
+  std::stringstream rest(text.substr(colon + 1));
+  std::string item;
+  while (std::getline(rest, item, ',')) {
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos) throw InputError("codec spec '" + text + "': expected key=value, got '" + item + "'");
+    const std::string key = item.substr(0, eq), value = item.substr(eq + 1);
+    if (!valid_token(key, false)) throw InputError("codec spec '" + text + "': bad key '" + key + "'");
+    if (!valid_value(value)) throw InputError("codec spec '" + text + "': bad value for '" + key + "'");
+    if (!spec.params_.emplace(key, value).second)
+      throw InputError("codec spec '" + text + "': key '" + key + "' given twice");
+  }
+  if (spec.params_.empty() || text.back() == ',') throw InputError("codec spec '" + text + "': empty parameter list");
+  return spec;
+}
+
+const std::string* CodecSpec::lookup(const std::string& key) const {
+  used_.insert(key);
+  const auto it = params_.find(key);
+  return it == params_.end() ? nullptr : &it->second;
+}
+
+int CodecSpec::get_int(const std::string& key, int fallback, int lo, int hi) const {
+  const std::string* v = lookup(key);
+  if (!v) return fallback;
+  int out = 0;
+  const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  if (ec != std::errc() || end != v->data() + v->size())
+    throw InputError(name_ + ": parameter " + key + "=" + *v + " is not an integer");
+  if (out < lo || out > hi)
+    throw InputError(name_ + ": parameter " + key + "=" + *v + " is outside [" + std::to_string(lo) + ", " +
+                     std::to_string(hi) + "]");
+  return out;
+}
+
+double CodecSpec::get_double(const std::string& key, double fallback, double lo, double hi) const {
+  const std::string* v = lookup(key);
+  if (!v) return fallback;
+  double out = 0;
+  const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  if (ec != std::errc() || end != v->data() + v->size() || !std::isfinite(out))
+    throw InputError(name_ + ": parameter " + key + "=" + *v + " is not a number");
+  if (out < lo || out > hi)
+    throw InputError(name_ + ": parameter " + key + "=" + *v + " is outside [" + codec_detail::format_param(lo) +
+                     ", " + codec_detail::format_param(hi) + "]");
+  return out;
+}
+
+std::string CodecSpec::get_choice(const std::string& key, const std::string& fallback,
+                                  const std::vector<std::string>& allowed) const {
+  const std::string* v = lookup(key);
+  if (!v) return fallback;
+  for (const auto& a : allowed)
+    if (*v == a) return a;
+  std::string list;
+  for (const auto& a : allowed) list += (list.empty() ? "" : "|") + a;
+  throw InputError(name_ + ": parameter " + key + "=" + *v + " is not one of " + list);
+}
+
+void CodecSpec::check_all_used() const {
+  for (const auto& [key, value] : params_)
+    if (!used_.count(key)) throw InputError(name_ + ": unknown parameter '" + key + "'");
+}
+
+// ---------------------------------------------------------------- Codec row driver
+
+void Codec::check_row_length(size_t n) const {
+  if (n == 0 || n % block_dim() != 0)
+    throw InputError(name() + ": row length " + std::to_string(n) + " is not a positive multiple of the block size " +
+                     std::to_string(block_dim()));
+}
+
+double Codec::bits_per_weight(size_t n) const {
+  check_row_length(n);
+  return static_cast<double>(row_bits(n)) / static_cast<double>(n);
+}
+
+void Codec::quantize_dequantize_block(const RowSide& side, size_t j, const float* x, float* xhat) const {
+  BitWriter scratch;
+  quantize_block(side, j, x, xhat, scratch);
+}
+
+void Codec::encode_row(const float* w, size_t n, BitWriter& out) const {
+  check_row_length(n);
+  const RowSide side = fit_side(w, n);
+  write_side(side, out);
+  std::vector<float> xhat(block_dim());
+  for (size_t j = 0; j < blocks_per_row(n); ++j) quantize_block(side, j, w + j * block_dim(), xhat.data(), out);
+}
+
+void Codec::decode_row(BitReader& in, size_t n, float* w) const {
+  check_row_length(n);
+  const RowSide side = read_side(in, n);
+  for (size_t j = 0; j < blocks_per_row(n); ++j) decode_block(side, j, in, w + j * block_dim());
+}
+
+std::vector<uint8_t> Codec::encode_rows(const float* w, size_t rows, size_t n) const {
+  check_row_length(n);
+  const size_t d = block_dim(), nb = blocks_per_row(n), bb = block_bits(), words = (bb + 63) / 64;
+  std::vector<RowSide> sides(rows);
+  parallel_for(rows, [&](size_t r) { sides[r] = fit_side(w + r * n, n); });
+  // Blocks are quantized in parallel into fixed-width slots, then packed in order.
+  std::vector<uint64_t> codes(rows * nb * words);
+  parallel_for(rows * nb, [&](size_t t) {
+    thread_local std::vector<float> xhat;
+    thread_local BitWriter code;
+    xhat.resize(d);
+    code.clear();
+    const size_t r = t / nb, j = t % nb;
+    quantize_block(sides[r], j, w + r * n + j * d, xhat.data(), code);
+    if (code.size_bits() != bb) throw std::logic_error(name() + ": block code has the wrong width");
+    std::copy(code.words().begin(), code.words().end(), codes.begin() + static_cast<ptrdiff_t>(t * words));
+  });
+  BitWriter out;
+  for (size_t r = 0; r < rows; ++r) {
+    write_side(sides[r], out);
+    for (size_t j = 0; j < nb; ++j) out.append(&codes[(r * nb + j) * words], bb);
+  }
+  if (out.size_bits() != rows * row_bits(n)) throw std::logic_error(name() + ": row code has the wrong width");
+  return out.bytes();
+}
+
+void Codec::decode_rows(const uint8_t* data, size_t size_bytes, size_t rows, size_t n, float* w) const {
+  check_row_length(n);
+  const size_t rb = row_bits(n), sb = side_bits(n), bb = block_bits(), nb = blocks_per_row(n), d = block_dim();
+  if (size_bytes != (rows * rb + 7) / 8)
+    throw InputError(name() + ": packed data has " + std::to_string(size_bytes) + " bytes, expected " +
+                     std::to_string((rows * rb + 7) / 8));
+  std::vector<RowSide> sides(rows);
+  parallel_for(rows, [&](size_t r) {
+    BitReader in(data, size_bytes, r * rb, r * rb + sb);
+    sides[r] = read_side(in, n);
+  });
+  parallel_for(rows * nb, [&](size_t t) {
+    const size_t r = t / nb, j = t % nb, begin = r * rb + sb + j * bb;
+    BitReader in(data, size_bytes, begin, begin + bb);
+    decode_block(sides[r], j, in, w + r * n + j * d);
+  });
+}
+
+void Codec::quantize_dequantize_rows(const float* w, size_t rows, size_t n, float* out) const {
+  check_row_length(n);
+  const size_t d = block_dim(), nb = blocks_per_row(n);
+  std::vector<RowSide> sides(rows);
+  parallel_for(rows, [&](size_t r) { sides[r] = fit_side(w + r * n, n); });
+  parallel_for(rows * nb, [&](size_t t) {
+    const size_t r = t / nb, j = t % nb;
+    quantize_dequantize_block(sides[r], j, w + r * n + j * d, out + r * n + j * d);
+  });
+}
+
+// ---------------------------------------------------------------- registry
+
+namespace {
+struct Entry {
+  const char* name;
+  const char* description;
+  std::unique_ptr<Codec> (*make)(const CodecSpec&);
+};
+
+const std::vector<Entry>& registry() {
+  static const std::vector<Entry> entries = {
+      {"scalar", "uniform or Lloyd-Max scalar quantizer, per-row or per-group scales (bpw, kind, group)",
+       codec_detail::make_scalar},
+      {"e8p", "QuIP#-style E8P: 8 weights in 16 bits, exact nearest search (group)", codec_detail::make_e8p},
+      {"pvq", "pyramid VQ S(L,K) with Fischer enumeration + gain (bpw, dim, gain_bits)", codec_detail::make_pvq},
+      {"llvq-sg", "Leech shape-gain: angular search over shells 2..M + chi gain (bpw, gain_bits)",
+       codec_detail::make_llvq_sg},
+      {"llvq-ss", "Leech spherical shaping: Euclidean search in a ball or Voronoi code (bpw, group)",
+       codec_detail::make_llvq_ss},
+      {"l24sq", "spherical Leech quantizer: 196,560 minimal vectors, 18 bits per 24 weights",
+       codec_detail::make_l24sq},
+  };
+  return entries;
+}
+}  // namespace
+
+std::unique_ptr<Codec> make_codec(const std::string& text) {
+  const CodecSpec spec = CodecSpec::parse(text);
+  for (const Entry& e : registry())
+    if (spec.name() == e.name) {
+      auto codec = e.make(spec);
+      spec.check_all_used();
+      return codec;
+    }
+  std::string names;
+  for (const Entry& e : registry()) names += std::string(names.empty() ? "" : ", ") + e.name;
+  throw InputError("unknown codec '" + spec.name() + "' (known: " + names + ")");
+}
+
+std::vector<std::pair<std::string, std::string>> codec_catalog() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Entry& e : registry()) out.emplace_back(e.name, e.description);
+  return out;
+}
+
+// ---------------------------------------------------------------- scales
+
+namespace codec_detail {
+
+uint16_t scale_to_bf16(float scale) {
+  if (!std::isfinite(scale) || scale < 0) throw InputError("weights give a non-finite scale");
+  const uint32_t bits = std::bit_cast<uint32_t>(scale);
+  const uint32_t rounded = bits + 0x7FFF + ((bits >> 16) & 1);
+  if ((rounded >> 23 & 0xFF) == 0xFF) throw InputError("scale overflows bfloat16");
+  return static_cast<uint16_t>(rounded >> 16);
+}
+
+float bf16_to_scale(uint16_t bits) { return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16); }
+
+std::string format_param(double v) {
+  char buf[64];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, ec == std::errc() ? end : buf);
+}
+
+void ScaledCodec::check_group() const {
+  if (group_ % block_dim() != 0)
+    throw InputError(name() + ": group=" + std::to_string(group_) + " is not a multiple of the block size " +
+                     std::to_string(block_dim()));
+}
+
+std::string ScaledCodec::group_param() const { return group_ ? ",group=" + std::to_string(group_) : ""; }
+
+void ScaledCodec::check_row_length(size_t n) const {
+  Codec::check_row_length(n);
+  if (group_ && n % group_ != 0)
+    throw InputError(name() + ": row length " + std::to_string(n) + " is not a multiple of group=" +
+                     std::to_string(group_));
+}
+
+size_t ScaledCodec::side_bits(size_t n) const { return kScaleBits * (n / effective_group(n)); }
+
+RowSide ScaledCodec::fit_side(const float* w, size_t n) const {
+  check_row_length(n);
+  RowSide side;
+  side.group = effective_group(n);
+  for (size_t g = 0; g < n; g += side.group) {
+    double sum2 = 0;
+    for (size_t i = g; i < g + side.group; ++i) sum2 += static_cast<double>(w[i]) * w[i];
+    if (!std::isfinite(sum2)) throw InputError(name() + ": weights contain NaN or infinity");
+    const double rms = std::sqrt(sum2 / static_cast<double>(side.group));
+    side.scales.push_back(bf16_to_scale(scale_to_bf16(static_cast<float>(rms * rms_factor_))));
+  }
+  return side;
+}
+
+void ScaledCodec::write_side(const RowSide& side, BitWriter& out) const {
+  for (float s : side.scales) out.put(scale_to_bf16(s), kScaleBits);
+}
+
+RowSide ScaledCodec::read_side(BitReader& in, size_t n) const {
+  check_row_length(n);
+  RowSide side;
+  side.group = effective_group(n);
+  for (size_t g = 0; g < n; g += side.group) {
+    const float s = bf16_to_scale(static_cast<uint16_t>(in.get(kScaleBits)));
+    if (!std::isfinite(s) || s < 0) throw InputError(name() + ": corrupt scale in packed data");
+    side.scales.push_back(s);
+  }
+  return side;
+}
+
+}  // namespace codec_detail
+}  // namespace llvq

@@ -1,0 +1,58 @@
+// Shared pieces of the codec implementations (private to src/codec).
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <memory>
+#include <string>
+
+#include "llvq/codec.hpp"
+
+namespace llvq::codec_detail {
+
+// Scales are stored as bfloat16 (16 bits): the 8-bit exponent covers any weight magnitude,
+// and the 0.4% worst-case relative error of the mantissa changes the MSE of a fitted scale
+// by a negligible second-order amount.
+inline constexpr int kScaleBits = 16;
+uint16_t scale_to_bf16(float scale);  // round to nearest even; throws on non-finite
+float bf16_to_scale(uint16_t bits);
+
+// Base of the codecs whose side information is one scale per group of `group` weights
+// (group 0 = one scale per row). The scale is RMS(group) × rms_factor, the factor chosen per
+// codec so that a unit-variance Gaussian lands on the codebook's best operating point.
+class ScaledCodec : public Codec {
+ public:
+  ScaledCodec(size_t group, double rms_factor) : group_(group), rms_factor_(rms_factor) {}
+
+  size_t side_bits(size_t n) const override;
+  void check_row_length(size_t n) const override;
+  RowSide fit_side(const float* w, size_t n) const override;
+  void write_side(const RowSide& side, BitWriter& out) const override;
+  RowSide read_side(BitReader& in, size_t n) const override;
+
+ protected:
+  // Validates the group against the block size; call from the derived constructor.
+  void check_group() const;
+  std::string group_param() const;  // ",group=G" or "" for per-row scales
+  size_t group_ = 0;
+  double rms_factor_ = 1.0;
+
+ private:
+  size_t effective_group(size_t n) const { return group_ ? group_ : n; }
+};
+
+std::unique_ptr<Codec> make_scalar(const CodecSpec& spec);
+std::unique_ptr<Codec> make_e8p(const CodecSpec& spec);
+std::unique_ptr<Codec> make_pvq(const CodecSpec& spec);
+std::unique_ptr<Codec> make_llvq_sg(const CodecSpec& spec);
+std::unique_ptr<Codec> make_llvq_ss(const CodecSpec& spec);
+std::unique_ptr<Codec> make_l24sq(const CodecSpec& spec);
+
+// The unit-scale E8P codebook, exposed for the brute-force test.
+std::array<double, 8> e8p_codeword(uint32_t code);
+uint32_t e8p_nearest(const double* u);
+
+// Formats a double parameter so that parsing it back yields the same double.
+std::string format_param(double v);
+
+}  // namespace llvq::codec_detail

@@ -1,0 +1,31 @@
+// Scalar quantizers designed on a known density: Lloyd–Max (optimal non-uniform levels) and
+// the MSE-optimal uniform quantizer. Used for scalar weights (Gaussian density) and for the
+// gains of shape–gain codecs (chi density: the norm of a block of i.i.d. unit Gaussians).
+#pragma once
+
+#include <functional>
+#include <vector>
+
+namespace llvq::codec_detail {
+
+struct ScalarQuantizer {
+  std::vector<double> levels;      // increasing reconstruction levels
+  std::vector<double> thresholds;  // levels.size() − 1 decision thresholds
+  double mse = 0;                  // expected squared error under the design density
+  // Index of the level nearest to v (cell lookup by binary search).
+  int index(double v) const;
+};
+
+// Lloyd–Max quantizer with `levels` levels for the density `pdf` supported on [lo, hi].
+ScalarQuantizer lloyd_max(const std::function<double(double)>& pdf, double lo, double hi, int levels);
+// Uniform quantizer (levels spaced by a step, symmetric about `center`) with the step that
+// minimises the MSE under `pdf`.
+ScalarQuantizer best_uniform(const std::function<double(double)>& pdf, double lo, double hi, int levels,
+                             double center);
+
+double gaussian_pdf(double x);
+// Density of the norm of a vector of `dof` i.i.d. N(0,1) entries.
+std::function<double(double)> chi_pdf(int dof);
+double chi_upper(int dof);  // a point beyond which the chi density is negligible
+
+}  // namespace llvq::codec_detail
