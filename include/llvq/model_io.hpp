@@ -18,6 +18,10 @@
 
 namespace llvq {
 
+namespace gguf {
+class File;
+}
+
 enum class ModelFormat { Auto, Llama2c, Gguf, Safetensors };
 
 std::string to_string(ModelFormat f);
@@ -37,6 +41,7 @@ LlamaModel load_model(const std::string& path, const LoadOptions& options = {});
 LlamaModel load_llama2c(const std::string& path);
 LlamaModel parse_llama2c(std::span<const uint8_t> bytes, const std::string& name);
 LlamaModel load_gguf_model(const std::string& path);
+LlamaModel llama_from_gguf(const gguf::File& file);  // architecture "llama" only
 LlamaModel load_safetensors_model(const std::string& path);
 
 enum class WeightType { F32, F16 };
