@@ -1,0 +1,63 @@
+// Loading and saving whole Llama models. One entry point reads every supported format
+// into the one in-memory representation (llvq::LlamaModel, always RoPE-interleaved fp32):
+//   - llama2.c checkpoints, version 0 (bare 28-byte header) and version 1 (256-byte "ak42"
+//     header), fp32;
+//   - GGUF v2/v3 with architecture "llama" (F32, F16, BF16, Q8_0, Q4_0, Q4_1 tensors,
+//     dequantized on load; tokenizer.ggml.* fills LlamaModel::tokenizer);
+//   - safetensors in Hugging Face Llama layout (single file, or sharded through
+//     model.safetensors.index.json) with config.json next to it; F32/F16/BF16. HF's
+//     rotary q/k row permutation is undone so the model is RoPE-interleaved.
+// Bad files throw llvq::InputError naming the file and the offending field.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "llvq/model.hpp"
+
+namespace llvq {
+
+namespace gguf {
+class File;
+}
+
+enum class ModelFormat { Auto, Llama2c, Gguf, Safetensors };
+
+std::string to_string(ModelFormat f);
+
+struct LoadOptions {
+  ModelFormat format = ModelFormat::Auto;  // Auto: detect from magic bytes, extension, directory
+};
+
+// The format of `path`: a directory is a safetensors model; otherwise the magic bytes
+// decide ("GGUF", llama2.c's "ak42", a safetensors JSON header), then the extension
+// (.bin → llama2.c version 0). Throws InputError when nothing matches.
+ModelFormat detect_model_format(const std::string& path);
+
+LlamaModel load_model(const std::string& path, const LoadOptions& options = {});
+
+// The per-format loaders behind load_model. `name` labels error messages.
+LlamaModel load_llama2c(const std::string& path);
+LlamaModel parse_llama2c(std::span<const uint8_t> bytes, const std::string& name);
+LlamaModel load_gguf_model(const std::string& path);
+LlamaModel llama_from_gguf(const gguf::File& file);  // architecture "llama" only
+LlamaModel load_safetensors_model(const std::string& path);
+
+enum class WeightType { F32, F16 };
+
+struct GgufSaveOptions {
+  // Storage of the 2-D weights (embedding and linear layers); 1-D norm weights always stay
+  // F32, as in llama.cpp, because they are tiny and precision-sensitive.
+  WeightType weight_type = WeightType::F32;
+  bool overwrite = false;  // replace an existing output file (never one the model was read from)
+  uint32_t alignment = 32;  // general.alignment; a power of two
+};
+
+// Writes `model` as a GGUF v3 "llama" file. The file is written under a temporary name and
+// renamed at the end. Throws InputError when `path` exists (unless options.overwrite) or is
+// the file the model was loaded from (model.metadata["source"]), and when a linear layer
+// is not dense (compressed models are written by the quantization pipeline instead).
+void save_gguf(const LlamaModel& model, const std::string& path, const GgufSaveOptions& options = {});
+
+}  // namespace llvq

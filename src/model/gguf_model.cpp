@@ -1,0 +1,270 @@
+// Llama models to and from GGUF: the llama.cpp key set and tensor names. GGUF "llama"
+// stores q/k in Meta's interleaved RoPE order, the order LlamaModel uses, so weights move
+// across unchanged; ne[0] is the innermost dimension, so an [out, in] matrix has ne {in, out}.
+#include <climits>
+#include <filesystem>
+
+#include "io_util.hpp"
+#include "llvq/error.hpp"
+#include "llvq/gguf.hpp"
+#include "llvq/model_io.hpp"
+#include "rope_permutation.hpp"
+
+namespace llvq {
+namespace {
+
+using gguf::File;
+using gguf::Value;
+
+constexpr uint32_t kFileTypeAllF32 = 0;    // llama_ftype LLAMA_FTYPE_ALL_F32
+constexpr uint32_t kFileTypeMostlyF16 = 1;  // LLAMA_FTYPE_MOSTLY_F16
+
+int positive_int(const File& f, const std::string& key) {
+  const Value& v = f.get(key);
+  if (v.type() == gguf::ValueType::ARRAY)
+    throw InputError(f.name() + ": " + key + " is an array (per-layer values are not supported)");
+  const uint64_t x = v.as_uint(f.name() + ": " + key);
+  if (x == 0 || x > static_cast<uint64_t>(INT_MAX))
+    throw InputError(f.name() + ": " + key + " = " + std::to_string(x) + " is out of range");
+  return static_cast<int>(x);
+}
+
+float float_or(const File& f, const std::string& key, float fallback) {
+  const Value* v = f.find(key);
+  return v ? static_cast<float>(v->as_double(f.name() + ": " + key)) : fallback;
+}
+
+std::string shape_string(const std::vector<uint64_t>& ne) {
+  std::string s = "[";
+  for (size_t i = 0; i < ne.size(); ++i) s += (i ? ", " : "") + std::to_string(ne[i]);
+  return s + "]";
+}
+
+LlamaConfig read_config(const File& f) {
+  const std::string arch = f.get("general.architecture").as_string(f.name() + ": general.architecture");
+  if (arch != "llama")
+    throw InputError(f.name() + ": general.architecture = '" + arch + "' is not supported (only 'llama')");
+  LlamaConfig c;
+  c.dim = positive_int(f, "llama.embedding_length");
+  c.hidden_dim = positive_int(f, "llama.feed_forward_length");
+  c.n_layers = positive_int(f, "llama.block_count");
+  c.n_heads = positive_int(f, "llama.attention.head_count");
+  c.n_kv_heads = f.find("llama.attention.head_count_kv") ? positive_int(f, "llama.attention.head_count_kv") : c.n_heads;
+  c.seq_len = positive_int(f, "llama.context_length");
+  c.rope_theta = float_or(f, "llama.rope.freq_base", 10000.0f);
+  c.norm_eps = float_or(f, "llama.attention.layer_norm_rms_epsilon", 1e-5f);
+  c.rope_style = RopeStyle::Interleaved;
+  if (c.n_kv_heads > c.n_heads || c.n_heads % c.n_kv_heads != 0)
+    throw InputError(f.name() + ": llama.attention.head_count_kv = " + std::to_string(c.n_kv_heads) +
+                     " does not divide llama.attention.head_count = " + std::to_string(c.n_heads));
+  if (c.dim % c.n_heads != 0 || c.head_dim() % 2 != 0)
+    throw InputError(f.name() + ": llama.embedding_length = " + std::to_string(c.dim) +
+                     " is not llama.attention.head_count × an even head size");
+  if (f.find("llama.rope.dimension_count") && positive_int(f, "llama.rope.dimension_count") != c.head_dim())
+    throw InputError(f.name() + ": llama.rope.dimension_count differs from the head size " +
+                     std::to_string(c.head_dim()) + " (partial rotary embeddings are not supported)");
+  const gguf::TensorInfo& embd = f.tensor("token_embd.weight");
+  if (embd.ne.size() != 2 || embd.ne[1] > static_cast<uint64_t>(INT_MAX))
+    throw InputError(f.name() + ": tensor 'token_embd.weight' has shape " + shape_string(embd.ne) +
+                     ", expected [embedding_length, vocab]");
+  c.vocab_size = f.find("llama.vocab_size") ? positive_int(f, "llama.vocab_size") : static_cast<int>(embd.ne[1]);
+  c.tied_embeddings = f.find_tensor("output.weight") == nullptr;
+  return c;
+}
+
+// The tensor as fp32, after checking its shape against what the config implies.
+std::vector<float> tensor_f32(const File& f, const std::string& name, std::vector<uint64_t> expected) {
+  const gguf::TensorInfo& t = f.tensor(name);
+  if (t.ne != expected)
+    throw InputError(f.name() + ": tensor '" + name + "' has shape " + shape_string(t.ne) + ", expected " +
+                     shape_string(expected) + " from the llama.* hyper-parameters");
+  return f.to_f32(t);
+}
+
+std::shared_ptr<Linear> linear(const File& f, const std::string& name, int out, int in) {
+  return std::make_shared<DenseLinear>(out, in, tensor_f32(f, name, {static_cast<uint64_t>(in), static_cast<uint64_t>(out)}));
+}
+
+template <class T>
+std::vector<T> typed_array(const File& f, const std::string& key, gguf::ValueType want, size_t n) {
+  const gguf::Array& a = f.get(key).as_array(f.name() + ": " + key);
+  if (a.element_type != want)
+    throw InputError(f.name() + ": " + key + " is an array of " + gguf::to_string(a.element_type) + ", expected " +
+                     gguf::to_string(want));
+  if (a.items.size() != n)
+    throw InputError(f.name() + ": " + key + " has " + std::to_string(a.items.size()) + " entries, expected " +
+                     std::to_string(n) + " (one per token)");
+  std::vector<T> out;
+  out.reserve(n);
+  for (const auto& v : a.items) out.push_back(std::get<T>(v.storage()));
+  return out;
+}
+
+int token_id_or(const File& f, const std::string& key, int fallback, size_t n_tokens) {
+  const Value* v = f.find(key);
+  if (!v) return fallback;
+  const uint64_t id = v->as_uint(f.name() + ": " + key);
+  if (id >= n_tokens)
+    throw InputError(f.name() + ": " + key + " = " + std::to_string(id) + " is not a token id (vocabulary of " +
+                     std::to_string(n_tokens) + ")");
+  return static_cast<int>(id);
+}
+
+TokenizerData read_tokenizer(const File& f, int vocab_size) {
+  TokenizerData t;
+  t.model = f.get("tokenizer.ggml.model").as_string(f.name() + ": tokenizer.ggml.model");
+  const gguf::Array& tokens = f.get("tokenizer.ggml.tokens").as_array(f.name() + ": tokenizer.ggml.tokens");
+  if (tokens.element_type != gguf::ValueType::STRING)
+    throw InputError(f.name() + ": tokenizer.ggml.tokens is not an array of strings");
+  for (const auto& v : tokens.items) t.tokens.push_back(std::get<std::string>(v.storage()));
+  const size_t n = t.tokens.size();
+  if (n != static_cast<size_t>(vocab_size))
+    throw InputError(f.name() + ": tokenizer.ggml.tokens has " + std::to_string(n) + " tokens but the model's vocabulary is " +
+                     std::to_string(vocab_size));
+  if (f.find("tokenizer.ggml.scores")) t.scores = typed_array<float>(f, "tokenizer.ggml.scores", gguf::ValueType::FLOAT32, n);
+  if (f.find("tokenizer.ggml.token_type"))
+    t.token_types = typed_array<int32_t>(f, "tokenizer.ggml.token_type", gguf::ValueType::INT32, n);
+  if (const Value* merges = f.find("tokenizer.ggml.merges")) {
+    const gguf::Array& a = merges->as_array(f.name() + ": tokenizer.ggml.merges");
+    if (a.element_type != gguf::ValueType::STRING)
+      throw InputError(f.name() + ": tokenizer.ggml.merges is not an array of strings");
+    for (const auto& v : a.items) t.merges.push_back(std::get<std::string>(v.storage()));
+  }
+  t.bos_id = token_id_or(f, "tokenizer.ggml.bos_token_id", t.bos_id, n);
+  t.eos_id = token_id_or(f, "tokenizer.ggml.eos_token_id", t.eos_id, n);
+  t.unk_id = token_id_or(f, "tokenizer.ggml.unknown_token_id", t.unk_id, n);
+  if (const Value* v = f.find("tokenizer.ggml.add_bos_token")) t.add_bos = v->as_bool(f.name() + ": tokenizer.ggml.add_bos_token");
+  if (const Value* v = f.find("tokenizer.ggml.add_space_prefix"))
+    t.add_space_prefix = v->as_bool(f.name() + ": tokenizer.ggml.add_space_prefix");
+  for (const auto& tok : t.tokens) t.max_token_length = std::max(t.max_token_length, static_cast<int>(tok.size()));
+  return t;
+}
+
+void write_tokenizer(gguf::Writer& w, const TokenizerData& t) {
+  w.set("tokenizer.ggml.model", Value(t.model));
+  w.set("tokenizer.ggml.tokens", Value::strings(t.tokens));
+  if (!t.scores.empty()) w.set("tokenizer.ggml.scores", Value::floats(t.scores));
+  if (!t.token_types.empty()) w.set("tokenizer.ggml.token_type", Value::int32s(t.token_types));
+  if (!t.merges.empty()) w.set("tokenizer.ggml.merges", Value::strings(t.merges));
+  w.set("tokenizer.ggml.bos_token_id", Value(static_cast<uint32_t>(t.bos_id)));
+  w.set("tokenizer.ggml.eos_token_id", Value(static_cast<uint32_t>(t.eos_id)));
+  w.set("tokenizer.ggml.unknown_token_id", Value(static_cast<uint32_t>(t.unk_id)));
+  w.set("tokenizer.ggml.add_bos_token", Value(t.add_bos));
+  w.set("tokenizer.ggml.add_space_prefix", Value(t.add_space_prefix));
+}
+
+void write_config(gguf::Writer& w, const LlamaConfig& c, const std::string& name, uint32_t file_type) {
+  auto u32 = [](int x) { return Value(static_cast<uint32_t>(x)); };
+  w.set("general.architecture", Value("llama"));
+  w.set("general.name", Value(name));
+  w.set("general.file_type", Value(file_type));
+  w.set("llama.context_length", u32(c.seq_len));
+  w.set("llama.embedding_length", u32(c.dim));
+  w.set("llama.block_count", u32(c.n_layers));
+  w.set("llama.feed_forward_length", u32(c.hidden_dim));
+  w.set("llama.attention.head_count", u32(c.n_heads));
+  w.set("llama.attention.head_count_kv", u32(c.n_kv_heads));
+  w.set("llama.rope.dimension_count", u32(c.head_dim()));
+  w.set("llama.rope.freq_base", Value(c.rope_theta));
+  w.set("llama.attention.layer_norm_rms_epsilon", Value(c.norm_eps));
+  w.set("llama.vocab_size", u32(c.vocab_size));
+}
+
+std::string model_name(const LlamaModel& m) {
+  if (auto it = m.metadata.find("name"); it != m.metadata.end()) return it->second;
+  if (auto it = m.metadata.find("source"); it != m.metadata.end())
+    return std::filesystem::path(it->second).filename().replace_extension().string();
+  return "llama";
+}
+
+void refuse_to_clobber(const LlamaModel& m, const std::string& path, bool overwrite) {
+  std::error_code ec;
+  if (auto it = m.metadata.find("source"); it != m.metadata.end() && std::filesystem::exists(path, ec) &&
+                                            std::filesystem::equivalent(it->second, path, ec))
+    throw InputError(path + ": refusing to overwrite the file the model was read from");
+  if (std::filesystem::exists(path, ec) && !overwrite)
+    throw InputError(path + ": output file exists (pass --force / overwrite to replace it)");
+}
+
+}  // namespace
+
+LlamaModel llama_from_gguf(const File& f) {
+  LlamaModel m;
+  m.config = read_config(f);
+  const LlamaConfig& c = m.config;
+  const auto dim = static_cast<uint64_t>(c.dim);
+  m.tok_embeddings = tensor_f32(f, "token_embd.weight", {dim, static_cast<uint64_t>(c.vocab_size)});
+  m.layers.resize(static_cast<size_t>(c.n_layers));
+  for (int l = 0; l < c.n_layers; ++l) {
+    const std::string p = "blk." + std::to_string(l) + ".";
+    LlamaLayer& L = m.layers[static_cast<size_t>(l)];
+    L.attn_norm = tensor_f32(f, p + "attn_norm.weight", {dim});
+    L.ffn_norm = tensor_f32(f, p + "ffn_norm.weight", {dim});
+    L.wq = linear(f, p + "attn_q.weight", c.dim, c.dim);
+    L.wk = linear(f, p + "attn_k.weight", c.kv_dim(), c.dim);
+    L.wv = linear(f, p + "attn_v.weight", c.kv_dim(), c.dim);
+    L.wo = linear(f, p + "attn_output.weight", c.dim, c.dim);
+    L.w1 = linear(f, p + "ffn_gate.weight", c.hidden_dim, c.dim);
+    L.w2 = linear(f, p + "ffn_down.weight", c.dim, c.hidden_dim);
+    L.w3 = linear(f, p + "ffn_up.weight", c.hidden_dim, c.dim);
+  }
+  m.final_norm = tensor_f32(f, "output_norm.weight", {dim});
+  m.output = c.tied_embeddings ? std::make_shared<DenseLinear>(c.vocab_size, c.dim, m.tok_embeddings)
+                               : linear(f, "output.weight", c.vocab_size, c.dim);
+  if (f.find("tokenizer.ggml.model")) m.tokenizer = read_tokenizer(f, c.vocab_size);
+  m.metadata["format"] = "gguf-v" + std::to_string(f.version());
+  if (const Value* name = f.find("general.name"); name && name->type() == gguf::ValueType::STRING)
+    m.metadata["name"] = name->as_string("general.name");
+  return m;
+}
+
+LlamaModel load_gguf_model(const std::string& path) {
+  LlamaModel m = llama_from_gguf(File::read(path));
+  m.metadata["source"] = path;
+  return m;
+}
+
+void save_gguf(const LlamaModel& model, const std::string& path, const GgufSaveOptions& options) {
+  refuse_to_clobber(model, path, options.overwrite);
+  const LlamaConfig& c = model.config;
+  const bool f16 = options.weight_type == WeightType::F16;
+  gguf::Writer w;
+  if (options.alignment != 32) w.set_alignment(options.alignment);
+  write_config(w, c, model_name(model), f16 ? kFileTypeMostlyF16 : kFileTypeAllF32);
+  if (model.tokenizer) write_tokenizer(w, *model.tokenizer);
+
+  auto u = [](int x) { return static_cast<uint64_t>(x); };
+  auto matrix = [&](const std::string& name, const std::vector<float>& v, int out, int in) {
+    if (v.size() != u(out) * u(in))
+      throw InputError(path + ": " + name + " has " + std::to_string(v.size()) + " values, the config needs " +
+                       std::to_string(u(out) * u(in)));
+    if (f16) w.add_f16(name, {u(in), u(out)}, v);
+    else w.add_f32(name, {u(in), u(out)}, v);
+  };
+  auto vec = [&](const std::string& name, const std::vector<float>& v) { w.add_f32(name, {v.size()}, v); };
+  // GGUF "llama" wants interleaved q/k rows; models kept in half-split order are converted.
+  auto rope_rows = [&](const std::shared_ptr<Linear>& lin, int heads) {
+    std::vector<float> wt = lin->dense_weight();
+    return c.rope_style == RopeStyle::HalfSplit ? rope::half_split_to_interleaved(wt, heads, c.dim) : wt;
+  };
+
+  matrix("token_embd.weight", model.tok_embeddings, c.vocab_size, c.dim);
+  for (int l = 0; l < c.n_layers; ++l) {
+    const LlamaLayer& L = model.layers.at(static_cast<size_t>(l));
+    const std::string p = "blk." + std::to_string(l) + ".";
+    vec(p + "attn_norm.weight", L.attn_norm);
+    matrix(p + "attn_q.weight", rope_rows(L.wq, c.n_heads), c.dim, c.dim);
+    matrix(p + "attn_k.weight", rope_rows(L.wk, c.n_kv_heads), c.kv_dim(), c.dim);
+    matrix(p + "attn_v.weight", L.wv->dense_weight(), c.kv_dim(), c.dim);
+    matrix(p + "attn_output.weight", L.wo->dense_weight(), c.dim, c.dim);
+    vec(p + "ffn_norm.weight", L.ffn_norm);
+    matrix(p + "ffn_gate.weight", L.w1->dense_weight(), c.hidden_dim, c.dim);
+    matrix(p + "ffn_down.weight", L.w2->dense_weight(), c.dim, c.hidden_dim);
+    matrix(p + "ffn_up.weight", L.w3->dense_weight(), c.hidden_dim, c.dim);
+  }
+  vec("output_norm.weight", model.final_norm);
+  if (!c.tied_embeddings) matrix("output.weight", model.output->dense_weight(), c.vocab_size, c.dim);
+  w.write(path);
+}
+
+}  // namespace llvq

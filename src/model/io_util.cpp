@@ -1,0 +1,83 @@
+#include "io_util.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace llvq::io {
+
+std::vector<uint8_t> read_file_bytes(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw InputError(path + ": is a directory, expected a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open file");
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  if (size < 0) throw InputError(path + ": cannot determine the file size");
+  in.seekg(0, std::ios::beg);
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
+  if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size))
+    throw InputError(path + ": read error");
+  return bytes;
+}
+
+uint64_t checked_mul(uint64_t a, uint64_t b, const std::string& file, const std::string& what) {
+  uint64_t r;
+  if (__builtin_mul_overflow(a, b, &r)) throw InputError(file + ": " + what + " overflows 64 bits");
+  return r;
+}
+
+uint64_t checked_add(uint64_t a, uint64_t b, const std::string& file, const std::string& what) {
+  uint64_t r;
+  if (__builtin_add_overflow(a, b, &r)) throw InputError(file + ": " + what + " overflows 64 bits");
+  return r;
+}
+
+void Cursor::require(uint64_t n, const std::string& field) const {
+  if (n > remaining())
+    throw InputError(file_ + ": truncated: " + field + " needs " + std::to_string(n) + " bytes at offset " +
+                     std::to_string(pos_) + " but the file has " + std::to_string(remaining()) + " left");
+}
+
+std::span<const uint8_t> Cursor::take(uint64_t n, const std::string& field) {
+  require(n, field);
+  auto s = bytes_.subspan(pos_, n);
+  pos_ += n;
+  return s;
+}
+
+void Cursor::seek(uint64_t pos, const std::string& field) {
+  if (pos > bytes_.size())
+    throw InputError(file_ + ": " + field + " offset " + std::to_string(pos) + " is beyond the end of the file (" +
+                     std::to_string(bytes_.size()) + " bytes)");
+  pos_ = pos;
+}
+
+void Cursor::fail(const std::string& message) const {
+  throw InputError(file_ + ": " + message + " (at byte " + std::to_string(pos_) + ")");
+}
+
+void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
+  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  try {
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      if (!out) throw InputError(path + ": cannot create temporary file " + tmp);
+      write(out);
+      out.flush();
+      if (!out) throw InputError(path + ": write error (disk full?)");
+    }
+    std::filesystem::rename(tmp, path);
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    throw;
+  }
+}
+
+std::string base_name(const std::string& path) {
+  return std::filesystem::path(path).filename().string();
+}
+
+}  // namespace llvq::io
