@@ -1,7 +1,291 @@
+// Model file commands: `llvq convert` (any supported input → GGUF), `llvq inspect`
+// (metadata and tensor list of a file), and `llvq bench model-io` (load/save throughput).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
 #include "commands.hpp"
+#include "llvq/error.hpp"
+#include "llvq/gguf.hpp"
+#include "llvq/model_io.hpp"
+#include "llvq/report.hpp"
+#include "llvq/safetensors.hpp"
+#include "llvq/tokenizer.hpp"
 
 namespace llvq::cli {
+namespace {
 
-void register_model_commands(CLI::App& /*app*/, CLI::App& /*bench*/) {}
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+// Non-UTF-8 token pieces exist (byte tokens of some vocabularies): replace, never throw.
+void print_json(const json& j) { std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n"; }
+
+std::string shape_string(const std::vector<uint64_t>& dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+uint64_t model_parameters(const LlamaModel& m) {
+  uint64_t n = m.tok_embeddings.size() + m.final_norm.size();
+  auto lin = [](const std::shared_ptr<Linear>& l) { return static_cast<uint64_t>(l->in_features() * l->out_features()); };
+  for (const auto& l : m.layers)
+    n += l.attn_norm.size() + l.ffn_norm.size() + lin(l.wq) + lin(l.wk) + lin(l.wv) + lin(l.wo) + lin(l.w1) +
+         lin(l.w2) + lin(l.w3);
+  if (!m.config.tied_embeddings) n += lin(m.output);
+  return n;
+}
+
+json config_json(const LlamaConfig& c) {
+  return {{"dim", c.dim},           {"hidden_dim", c.hidden_dim}, {"n_layers", c.n_layers},
+          {"n_heads", c.n_heads},   {"n_kv_heads", c.n_kv_heads}, {"vocab_size", c.vocab_size},
+          {"seq_len", c.seq_len},   {"norm_eps", c.norm_eps},     {"rope_theta", c.rope_theta},
+          {"tied_embeddings", c.tied_embeddings}};
+}
+
+ModelFormat parse_format(const std::string& s) {
+  for (ModelFormat f : {ModelFormat::Auto, ModelFormat::Llama2c, ModelFormat::Gguf, ModelFormat::Safetensors})
+    if (to_string(f) == s) return f;
+  throw InputError("--format " + s + ": expected auto, llama2c, gguf or safetensors");
+}
+
+// ------------------------------------------------------------------------- convert
+
+struct ConvertArgs {
+  std::string input, output, type = "f32", tokenizer, format = "auto";
+  bool force = false, json = false;
+};
+
+void run_convert(const ConvertArgs& a) {
+  if (!a.output.ends_with(".gguf")) throw InputError(a.output + ": the output file name must end in .gguf");
+  const auto t0 = std::chrono::steady_clock::now();
+  LlamaModel model = load_model(a.input, {.format = parse_format(a.format)});
+  if (!a.tokenizer.empty()) {
+    TokenizerData tok = load_llama2c_tokenizer(a.tokenizer);
+    if (static_cast<int>(tok.tokens.size()) != model.config.vocab_size)
+      throw InputError(a.tokenizer + ": " + std::to_string(tok.tokens.size()) + " tokens, but the model's vocabulary is " +
+                       std::to_string(model.config.vocab_size));
+    model.tokenizer = std::move(tok);
+  }
+  const double load_s = seconds_since(t0);
+  const auto t1 = std::chrono::steady_clock::now();
+  GgufSaveOptions options;
+  options.weight_type = a.type == "f16" ? WeightType::F16 : WeightType::F32;
+  options.overwrite = a.force;
+  save_gguf(model, a.output, options);
+  const double save_s = seconds_since(t1);
+  const uint64_t bytes = fs::file_size(a.output);
+  const json summary = {{"input", a.input},
+                        {"input_format", model.metadata["format"]},
+                        {"output", a.output},
+                        {"type", a.type},
+                        {"parameters", model_parameters(model)},
+                        {"tokenizer", model.tokenizer.has_value()},
+                        {"output_bytes", bytes},
+                        {"load_seconds", load_s},
+                        {"save_seconds", save_s},
+                        {"config", config_json(model.config)}};
+  if (a.json) {
+    print_json(summary);
+    return;
+  }
+  std::cout << strfmt("%s (%s) -> %s: %s, %llu parameters, %s, %llu bytes (load %.3f s, save %.3f s)\n",
+                      a.input.c_str(), model.metadata["format"].c_str(), a.output.c_str(), a.type.c_str(),
+                      static_cast<unsigned long long>(model_parameters(model)),
+                      model.tokenizer ? "with tokenizer" : "no tokenizer", static_cast<unsigned long long>(bytes), load_s,
+                      save_s);
+}
+
+// ------------------------------------------------------------------------- inspect
+
+json value_json(const gguf::Value& v, size_t max_items) {
+  return std::visit(
+      [&](const auto& x) -> json {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, gguf::Array>) {
+          json arr = json::array();
+          for (size_t i = 0; i < x.items.size() && i < max_items; ++i) arr.push_back(value_json(x.items[i], max_items));
+          return {{"element_type", gguf::to_string(x.element_type)}, {"length", x.items.size()}, {"items", arr}};
+        } else if constexpr (std::is_floating_point_v<T>) {
+          return std::isfinite(x) ? json(x) : json(std::to_string(x));  // JSON has no inf/nan
+        } else {
+          return json(x);
+        }
+      },
+      v.storage());
+}
+
+void inspect_gguf(const std::string& path, bool as_json, size_t max_items) {
+  const gguf::File f = gguf::File::read(path);
+  if (as_json) {
+    json meta = json::array(), tensors = json::array();
+    for (const auto& kv : f.metadata())
+      meta.push_back({{"key", kv.key}, {"type", gguf::to_string(kv.value.type())}, {"value", value_json(kv.value, max_items)}});
+    for (const auto& t : f.tensors())
+      tensors.push_back({{"name", t.name}, {"type", gguf::to_string(t.type)}, {"ne", t.ne}, {"offset", t.offset},
+                         {"bytes", t.n_bytes()}});
+    print_json({{"file", path}, {"format", "gguf"}, {"version", f.version()}, {"alignment", f.alignment()},
+                {"data_offset", f.data_offset()}, {"metadata", meta}, {"tensors", tensors}});
+    return;
+  }
+  std::cout << strfmt("%s: GGUF v%u, alignment %llu, data at byte %llu, %zu keys, %zu tensors\n", path.c_str(),
+                      f.version(), static_cast<unsigned long long>(f.alignment()),
+                      static_cast<unsigned long long>(f.data_offset()), f.metadata().size(), f.tensors().size());
+  Table kv({"key", "type", "value"});
+  for (const auto& e : f.metadata()) kv.add_row({e.key, gguf::to_string(e.value.type()), e.value.to_display(max_items)});
+  std::cout << kv.to_string() << "\n";
+  Table tt({"tensor", "type", "ne", "offset", "bytes"});
+  for (const auto& t : f.tensors())
+    tt.add_row({t.name, gguf::to_string(t.type), shape_string(t.ne), std::to_string(t.offset), std::to_string(t.n_bytes())});
+  std::cout << tt.to_string();
+}
+
+void inspect_safetensors_file(const std::string& path, bool as_json) {
+  const safetensors::File f = safetensors::File::read(path);
+  if (as_json) {
+    json tensors = json::array();
+    for (const auto& t : f.tensors())
+      tensors.push_back({{"name", t.name}, {"dtype", safetensors::to_string(t.dtype)}, {"shape", t.shape},
+                         {"data_offsets", {t.begin, t.end}}});
+    print_json({{"file", path}, {"format", "safetensors"}, {"metadata", f.metadata()}, {"tensors", tensors}});
+    return;
+  }
+  std::cout << strfmt("%s: safetensors, %zu tensors\n", path.c_str(), f.tensors().size());
+  for (const auto& [k, v] : f.metadata()) std::cout << "  " << k << " = " << v << "\n";
+  Table tt({"tensor", "dtype", "shape", "begin", "end"});
+  for (const auto& t : f.tensors())
+    tt.add_row({t.name, safetensors::to_string(t.dtype), shape_string(t.shape), std::to_string(t.begin), std::to_string(t.end)});
+  std::cout << tt.to_string();
+}
+
+// Formats without a file-level structure worth listing (llama2.c, safetensors directories)
+// are shown as the loaded model.
+void inspect_model(const std::string& path, bool as_json) {
+  const LlamaModel m = load_model(path);
+  if (as_json) {
+    print_json({{"file", path}, {"format", m.metadata.at("format")}, {"parameters", model_parameters(m)},
+                {"config", config_json(m.config)}, {"tokenizer", m.tokenizer.has_value()}});
+    return;
+  }
+  const LlamaConfig& c = m.config;
+  std::cout << strfmt("%s: %s, %llu parameters\n", path.c_str(), m.metadata.at("format").c_str(),
+                      static_cast<unsigned long long>(model_parameters(m)));
+  Table t({"field", "value"});
+  for (const auto& [k, v] : config_json(c).items()) t.add_row({k, v.dump()});
+  std::cout << t.to_string();
+}
+
+void run_inspect(const std::string& path, bool as_json, bool all) {
+  const size_t max_items = all ? SIZE_MAX : 8;
+  const ModelFormat f = detect_model_format(path);
+  if (f == ModelFormat::Gguf) inspect_gguf(path, as_json, max_items);
+  else if (f == ModelFormat::Safetensors && !fs::is_directory(path) && path.ends_with(".safetensors"))
+    inspect_safetensors_file(path, as_json);
+  else inspect_model(path, as_json);
+}
+
+// ------------------------------------------------------------------------- bench
+
+struct BenchArgs {
+  std::string model;
+  int repeat = 5;
+  bool json = false;
+};
+
+// Median wall time of `repeat` runs of `fn`.
+template <class Fn>
+double median_seconds(int repeat, Fn fn) {
+  std::vector<double> t;
+  for (int i = 0; i < repeat; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    fn();
+    t.push_back(seconds_since(t0));
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+void run_bench(const BenchArgs& a) {
+  if (a.repeat < 1) throw InputError("--repeat must be at least 1");
+  const LlamaModel model = load_model(a.model);
+  const fs::path dir = fs::temp_directory_path() / ("llvq_bench_model_io_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  struct Row {
+    std::string step;
+    uint64_t bytes;
+    double seconds;
+  };
+  std::vector<Row> rows;
+  try {
+    rows.push_back({"load " + model.metadata.at("format"), fs::file_size(a.model),
+                    median_seconds(a.repeat, [&] { load_model(a.model); })});
+    for (const auto& [name, type] : {std::pair{"f32", WeightType::F32}, std::pair{"f16", WeightType::F16}}) {
+      const std::string out = (dir / (std::string(name) + ".gguf")).string();
+      const double save = median_seconds(a.repeat, [&] {
+        save_gguf(model, out, {.weight_type = type, .overwrite = true});
+      });
+      rows.push_back({std::string("save gguf ") + name, fs::file_size(out), save});
+      rows.push_back({std::string("load gguf ") + name, fs::file_size(out), median_seconds(a.repeat, [&] { load_model(out); })});
+    }
+  } catch (...) {
+    fs::remove_all(dir);
+    throw;
+  }
+  fs::remove_all(dir);
+  if (a.json) {
+    json out = json::array();
+    for (const auto& r : rows)
+      out.push_back({{"step", r.step}, {"bytes", r.bytes}, {"seconds", r.seconds}, {"mb_per_s", r.bytes / r.seconds / 1e6}});
+    print_json({{"model", a.model}, {"repeat", a.repeat}, {"results", out}});
+    return;
+  }
+  Table t({"step", "file MB", "median ms", "MB/s"});
+  for (const auto& r : rows)
+    t.add_row({r.step, strfmt("%.3f", r.bytes / 1e6), strfmt("%.3f", r.seconds * 1e3), strfmt("%.0f", r.bytes / r.seconds / 1e6)});
+  std::cout << "model " << a.model << ", median of " << a.repeat << " runs\n" << t.to_string();
+}
+
+}  // namespace
+
+void register_model_commands(CLI::App& app, CLI::App& bench) {
+  auto conv = std::make_shared<ConvertArgs>();
+  CLI::App* c = app.add_subcommand("convert", "Convert a model (llama2.c .bin, GGUF, safetensors) to an F32/F16 GGUF file");
+  c->add_option("input", conv->input, "Input model: llama2.c .bin, .gguf, .safetensors file, index.json, or HF directory")
+      ->required();
+  c->add_option("output", conv->output, "Output GGUF file (must end in .gguf)")->required();
+  c->add_option("--type", conv->type, "Storage type of the 2-D weights (norms stay f32)")
+      ->check(CLI::IsMember({"f32", "f16"}));
+  c->add_option("--tokenizer", conv->tokenizer, "llama2.c tokenizer.bin to store in tokenizer.ggml.* keys");
+  c->add_option("--format", conv->format, "Input format: auto, llama2c, gguf, safetensors");
+  c->add_flag("--force", conv->force, "Replace an existing output file (never the input)");
+  c->add_flag("--json", conv->json, "Print the summary as JSON");
+  c->callback([conv] { run_convert(*conv); });
+
+  auto path = std::make_shared<std::string>();
+  auto as_json = std::make_shared<bool>(false);
+  auto all = std::make_shared<bool>(false);
+  CLI::App* i = app.add_subcommand("inspect", "Print the metadata and tensor list of a model file");
+  i->add_option("file", *path, "GGUF, safetensors, llama2.c checkpoint or HF directory")->required();
+  i->add_flag("--json", *as_json, "Print as JSON");
+  i->add_flag("--all", *all, "Print arrays in full instead of their first 8 items");
+  i->callback([path, as_json, all] { run_inspect(*path, *as_json, *all); });
+
+  auto b = std::make_shared<BenchArgs>();
+  b->model = std::string(LLVQ_SOURCE_DIR) + "/../shared/data/models/stories260K/stories260K.bin";
+  CLI::App* bm = bench.add_subcommand("model-io", "Load and save throughput of model files (GGUF F32/F16)");
+  bm->add_option("--model", b->model, "Model to load and re-save (default: stories260K)");
+  bm->add_option("--repeat", b->repeat, "Runs per step; the median is reported");
+  bm->add_flag("--json", b->json, "Print as JSON");
+  bm->callback([b] { run_bench(*b); });
+}
 
 }  // namespace llvq::cli

@@ -1,0 +1,70 @@
+// Text <-> token ids for the two tokenizer families Llama-architecture models ship with:
+//  - "llama": SentencePiece BPE driven by piece scores, with byte fallback (llama2.c's
+//    tokenizer.bin, GGUF tokenizer.ggml.model = "llama");
+//  - "gpt2": byte-level BPE driven by a ranked merge list (GGUF tokenizer.ggml.model = "gpt2").
+// `TokenizerData` always holds pieces in the GGUF convention ('▁' marks a space, control
+// tokens "<s>"/"</s>", byte tokens "<0xXX>"); load_llama2c_tokenizer converts to it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "llvq/model.hpp"
+
+namespace llvq {
+
+// GGUF token types (tokenizer.ggml.token_type).
+enum TokenType : int32_t { kTokenNormal = 1, kTokenUnknown = 2, kTokenControl = 3, kTokenUserDefined = 4,
+                           kTokenUnused = 5, kTokenByte = 6 };
+
+class Tokenizer {
+ public:
+  // Validates the data (ids in range, merges only for gpt2, ...); throws InputError.
+  explicit Tokenizer(TokenizerData data);
+
+  // Token ids of `text`, with BOS / EOS around it when asked.
+  std::vector<int32_t> encode(std::string_view text, bool bos, bool eos) const;
+  // The bytes one token stands for (control tokens give ""). Streaming output uses this.
+  std::string decode(int32_t token) const;
+  // The text of a token sequence: control tokens dropped, and for "llama" the space that
+  // encode's dummy prefix added in front of the first piece removed again.
+  std::string decode(std::span<const int32_t> tokens) const;
+
+  int vocab_size() const { return static_cast<int>(data_.tokens.size()); }
+  int32_t bos_id() const { return data_.bos_id; }
+  int32_t eos_id() const { return data_.eos_id; }
+  const TokenizerData& data() const { return data_; }
+
+ private:
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using PieceMap = std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>>;
+
+  void check_data() const;
+  int32_t find_piece(std::string_view piece) const;  // -1 when absent or not text
+  int32_t unknown_id() const;                         // throws when there is none
+  std::vector<int32_t> encode_llama(std::string_view text) const;
+  std::vector<int32_t> encode_gpt2(std::string_view text) const;
+  void encode_gpt2_word(std::string_view word, std::vector<int32_t>& out) const;
+
+  TokenizerData data_;
+  bool gpt2_ = false;
+  PieceMap piece_ids_;                 // text pieces (normal / user-defined) only
+  PieceMap merge_ranks_;               // gpt2: "left right" -> rank
+  std::array<int32_t, 256> byte_ids_;  // llama: byte-fallback token of each byte, -1 if none
+  std::array<std::string, 256> byte_chars_;  // gpt2: printable stand-in of each byte
+  std::unordered_map<uint32_t, uint8_t> char_bytes_;  // gpt2: inverse of byte_chars_
+};
+
+// Reads a llama2.c tokenizer.bin (u32 max_token_length, then per token: f32 score, i32
+// length, bytes) into the GGUF convention. Throws InputError on a malformed file.
+TokenizerData load_llama2c_tokenizer(const std::string& path);
+
+}  // namespace llvq

@@ -1,0 +1,163 @@
+// GPT-2 style byte-level BPE (GGUF tokenizer.ggml.model = "gpt2") and the UTF-8 helpers.
+#include "llvq/tokenizer.hpp"
+#include "model/tokenizer_bpe.hpp"
+#include "model/tokenizer_utf8.hpp"
+
+namespace llvq {
+
+namespace detail {
+
+size_t utf8_sequence_length(std::string_view s, size_t i) {
+  size_t len = 1;
+  while (len < 4 && i + len < s.size() && (static_cast<uint8_t>(s[i + len]) & 0xC0) == 0x80) ++len;
+  return len;
+}
+
+std::pair<uint32_t, size_t> decode_utf8(std::string_view s, size_t i) {
+  const auto b0 = static_cast<uint8_t>(s[i]);
+  size_t len = b0 < 0x80 ? 1 : (b0 >> 5) == 0x6 ? 2 : (b0 >> 4) == 0xE ? 3 : (b0 >> 3) == 0x1E ? 4 : 0;
+  if (len == 0 || i + len > s.size()) return {b0, 1};
+  uint32_t cp = len == 1 ? b0 : b0 & (0x7F >> len);
+  for (size_t k = 1; k < len; ++k) {
+    const auto b = static_cast<uint8_t>(s[i + k]);
+    if ((b & 0xC0) != 0x80) return {b0, 1};
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  return {cp, len};
+}
+
+std::string encode_utf8(uint32_t cp) {
+  std::string out;
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+  return out;
+}
+
+std::array<std::string, 256> gpt2_byte_chars() {
+  std::array<std::string, 256> chars;
+  uint32_t next_unprintable = 256;
+  for (uint32_t b = 0; b < 256; ++b) {
+    const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+    chars[b] = encode_utf8(printable ? b : next_unprintable++);
+  }
+  return chars;
+}
+
+namespace {
+
+enum class CharClass { Space, Letter, Digit, Other };
+
+CharClass classify(uint32_t cp) {
+  if (cp == ' ' || (cp >= '\t' && cp <= '\r') || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
+      (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000)
+    return CharClass::Space;
+  if (cp >= '0' && cp <= '9') return CharClass::Digit;
+  if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z')) return CharClass::Letter;
+  if (cp < 0x80) return CharClass::Other;
+  // Beyond ASCII: Latin-1 symbols, general punctuation and CJK punctuation are symbols,
+  // everything else counts as a letter (a coarse stand-in for Unicode's \p{L}).
+  if ((cp >= 0xA1 && cp <= 0xBF && cp != 0xAA && cp != 0xB5 && cp != 0xBA) || cp == 0xD7 || cp == 0xF7 ||
+      (cp >= 0x2010 && cp <= 0x2027) || (cp >= 0x2030 && cp <= 0x205E) || (cp >= 0x3001 && cp <= 0x303F))
+    return CharClass::Other;
+  return CharClass::Letter;
+}
+
+// Length of the contraction ('s 't 're 've 'm 'll 'd) at s[i], or 0.
+size_t contraction_length(std::string_view s, size_t i) {
+  if (s[i] != '\'' || i + 1 >= s.size()) return 0;
+  const char c = s[i + 1];
+  if (c == 's' || c == 't' || c == 'm' || c == 'd') return 2;
+  if (i + 2 < s.size()) {
+    const std::string_view two = s.substr(i + 1, 2);
+    if (two == "re" || two == "ve" || two == "ll") return 3;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::vector<std::string_view> gpt2_pretokenize(std::string_view text) {
+  std::vector<std::string_view> words;
+  auto class_at = [&](size_t i) { return classify(decode_utf8(text, i).first); };
+  auto run_end = [&](size_t i, CharClass c) {  // end of the run of class c starting at i
+    while (i < text.size() && class_at(i) == c) i += decode_utf8(text, i).second;
+    return i;
+  };
+  for (size_t i = 0; i < text.size();) {
+    size_t end;
+    if (const size_t c = contraction_length(text, i); c > 0) {
+      end = i + c;
+    } else if (text[i] == ' ' && i + 1 < text.size() && class_at(i + 1) != CharClass::Space) {
+      end = run_end(i + 1, class_at(i + 1));  // " ?\p{L}+" and its digit / symbol siblings
+    } else if (const CharClass c = class_at(i); c != CharClass::Space) {
+      end = run_end(i, c);
+    } else {
+      end = run_end(i, CharClass::Space);
+      // "\s+(?!\S)": before a word, the last whitespace character is left to the word.
+      if (end < text.size()) {
+        size_t last = i;
+        for (size_t k = i; k < end; k += decode_utf8(text, k).second) last = k;
+        if (last > i) end = last;
+      }
+    }
+    words.push_back(text.substr(i, end - i));
+    i = end;
+  }
+  return words;
+}
+
+}  // namespace detail
+
+std::vector<int32_t> Tokenizer::encode_gpt2(std::string_view text) const {
+  std::vector<int32_t> ids;
+  for (const std::string_view word : detail::gpt2_pretokenize(text)) encode_gpt2_word(word, ids);
+  return ids;
+}
+
+// One pre-token: its bytes become their printable stand-ins, one symbol each, then merges
+// apply by rank (lowest first).
+void Tokenizer::encode_gpt2_word(std::string_view word, std::vector<int32_t>& out) const {
+  std::string mapped;
+  std::vector<detail::BpeSymbol> symbols;
+  for (const char ch : word) {
+    const std::string& c = byte_chars_[static_cast<uint8_t>(ch)];
+    symbols.push_back({static_cast<uint32_t>(mapped.size()), static_cast<uint32_t>(c.size()), true});
+    mapped += c;
+  }
+  const std::string_view view(mapped);
+  std::string key;
+  const auto merged = detail::bpe_merge(symbols, [&](const detail::BpeSymbol& l, const detail::BpeSymbol& r) {
+    key.assign(view.substr(l.start, l.len)).append(" ").append(view.substr(r.start, r.len));
+    const auto it = merge_ranks_.find(key);
+    return it == merge_ranks_.end() ? std::nullopt : std::optional<double>(-static_cast<double>(it->second));
+  });
+  for (const auto& s : merged) {
+    const std::string_view piece = view.substr(s.start, s.len);
+    if (const int32_t id = find_piece(piece); id >= 0) {
+      out.push_back(id);
+      continue;
+    }
+    // A merge result missing from the vocabulary: fall back to its characters.
+    for (size_t i = 0; i < piece.size();) {
+      const size_t len = detail::decode_utf8(piece, i).second;
+      const int32_t id = find_piece(piece.substr(i, len));
+      out.push_back(id >= 0 ? id : unknown_id());
+      i += len;
+    }
+  }
+}
+
+}  // namespace llvq

@@ -1,0 +1,31 @@
+// UTF-8 and GPT-2 byte-level helpers for the tokenizers.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace llvq::detail {
+
+// Bytes of the code point starting at s[i] as llama2.c groups them: the lead byte plus the
+// continuation bytes (10xxxxxx) after it, four at most. Never 0 (stray bytes stand alone).
+size_t utf8_sequence_length(std::string_view s, size_t i);
+
+// The code point at s[i] and its length; an invalid sequence yields its first byte alone.
+std::pair<uint32_t, size_t> decode_utf8(std::string_view s, size_t i);
+std::string encode_utf8(uint32_t cp);
+
+// GPT-2's reversible byte -> printable character map (bytes that are printable Latin-1
+// stand for themselves, the others for code points 256, 257, ... in byte order).
+std::array<std::string, 256> gpt2_byte_chars();
+
+// GPT-2's pre-tokenization: contractions, optionally space-led runs of letters, of digits,
+// of other symbols, and whitespace runs (all but their last character when a word
+// follows). Letters/digits are classified on ASCII plus a coarse rule for other code
+// points (see docs/model.md).
+std::vector<std::string_view> gpt2_pretokenize(std::string_view text);
+
+}  // namespace llvq::detail
