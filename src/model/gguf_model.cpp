@@ -8,6 +8,7 @@
 #include "llvq/error.hpp"
 #include "llvq/gguf.hpp"
 #include "llvq/model_io.hpp"
+#include "llvq/quantized_model.hpp"
 #include "rope_permutation.hpp"
 
 namespace llvq {
@@ -82,6 +83,7 @@ std::vector<float> tensor_f32(const File& f, const std::string& name, std::vecto
 }
 
 std::shared_ptr<Linear> linear(const File& f, const std::string& name, int out, int in) {
+  if (QuantizedLinear::present_in(f, name)) return QuantizedLinear::read_gguf(f, name, out, in);
   return std::make_shared<DenseLinear>(out, in, tensor_f32(f, name, {static_cast<uint64_t>(in), static_cast<uint64_t>(out)}));
 }
 
@@ -242,6 +244,19 @@ void save_gguf(const LlamaModel& model, const std::string& path, const GgufSaveO
     else w.add_f32(name, {u(in), u(out)}, v);
   };
   auto vec = [&](const std::string& name, const std::vector<float>& v) { w.add_f32(name, {v.size()}, v); };
+  // Quantized layers are stored as their codes (QuantizedLinear::write_gguf), dense ones as F32/F16.
+  uint64_t quantized_bits = 0, quantized_weights = 0;
+  auto layer = [&](const std::string& name, const std::shared_ptr<Linear>& lin, int out, int in, auto dense) {
+    if (const auto* q = dynamic_cast<const QuantizedLinear*>(lin.get())) {
+      if (c.rope_style == RopeStyle::HalfSplit)
+        throw InputError(path + ": quantized models must use interleaved RoPE order");
+      q->write_gguf(w, name);
+      quantized_bits += q->tensor().payload_bits();
+      quantized_weights += u(out) * u(in);
+    } else {
+      matrix(name, dense(), out, in);
+    }
+  };
   // GGUF "llama" wants interleaved q/k rows; models kept in half-split order are converted.
   auto rope_rows = [&](const std::shared_ptr<Linear>& lin, int heads) {
     std::vector<float> wt = lin->dense_weight();
@@ -253,17 +268,26 @@ void save_gguf(const LlamaModel& model, const std::string& path, const GgufSaveO
     const LlamaLayer& L = model.layers.at(static_cast<size_t>(l));
     const std::string p = "blk." + std::to_string(l) + ".";
     vec(p + "attn_norm.weight", L.attn_norm);
-    matrix(p + "attn_q.weight", rope_rows(L.wq, c.n_heads), c.dim, c.dim);
-    matrix(p + "attn_k.weight", rope_rows(L.wk, c.n_kv_heads), c.kv_dim(), c.dim);
-    matrix(p + "attn_v.weight", L.wv->dense_weight(), c.kv_dim(), c.dim);
-    matrix(p + "attn_output.weight", L.wo->dense_weight(), c.dim, c.dim);
+    layer(p + "attn_q.weight", L.wq, c.dim, c.dim, [&] { return rope_rows(L.wq, c.n_heads); });
+    layer(p + "attn_k.weight", L.wk, c.kv_dim(), c.dim, [&] { return rope_rows(L.wk, c.n_kv_heads); });
+    layer(p + "attn_v.weight", L.wv, c.kv_dim(), c.dim, [&] { return L.wv->dense_weight(); });
+    layer(p + "attn_output.weight", L.wo, c.dim, c.dim, [&] { return L.wo->dense_weight(); });
     vec(p + "ffn_norm.weight", L.ffn_norm);
-    matrix(p + "ffn_gate.weight", L.w1->dense_weight(), c.hidden_dim, c.dim);
-    matrix(p + "ffn_down.weight", L.w2->dense_weight(), c.dim, c.hidden_dim);
-    matrix(p + "ffn_up.weight", L.w3->dense_weight(), c.hidden_dim, c.dim);
+    layer(p + "ffn_gate.weight", L.w1, c.hidden_dim, c.dim, [&] { return L.w1->dense_weight(); });
+    layer(p + "ffn_down.weight", L.w2, c.dim, c.hidden_dim, [&] { return L.w2->dense_weight(); });
+    layer(p + "ffn_up.weight", L.w3, c.hidden_dim, c.dim, [&] { return L.w3->dense_weight(); });
   }
   vec("output_norm.weight", model.final_norm);
-  if (!c.tied_embeddings) matrix("output.weight", model.output->dense_weight(), c.vocab_size, c.dim);
+  if (!c.tied_embeddings) layer("output.weight", model.output, c.vocab_size, c.dim, [&] { return model.output->dense_weight(); });
+  if (quantized_weights) {
+    // The exact rate of the quantized layers, and the provenance the pipeline recorded.
+    w.set("llvq.version", Value(uint32_t{1}));
+    w.set("llvq.bpw", Value(static_cast<double>(quantized_bits) / static_cast<double>(quantized_weights)));
+    w.set("llvq.quantized_weights", Value(quantized_weights));
+    for (const auto& [k, v] : model.metadata)
+      if (k.rfind("llvq.", 0) == 0 && k != "llvq.version" && k != "llvq.bpw" && k != "llvq.quantized_weights")
+        w.set(k, Value(v));
+  }
   w.write(path);
 }
 

@@ -10,5 +10,6 @@ void register_lattice_commands(CLI::App& app, CLI::App& bench);  // lattice ...,
 void register_codec_commands(CLI::App& app, CLI::App& bench);    // codec ..., rd
 void register_model_commands(CLI::App& app, CLI::App& bench);    // convert (model files)
 void register_eval_commands(CLI::App& app, CLI::App& bench);     // eval, run, bench forward
+void register_quant_commands(CLI::App& app, CLI::App& bench);    // quantize, compare
 
 }  // namespace llvq::cli

@@ -1,0 +1,77 @@
+// The per-tensor quantization pipeline: incoherence processing (randomized Hadamard), the
+// layout of rows whose width is not a multiple of the codec's block (padding, or a tail
+// coded by a smaller codec of the same rate), Hessian-aware rounding (RTN, GPTQ/LDLQ with
+// block feedback, Spherical GPTQ) through any codec of the codec interface, and the stored
+// form of the result.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "llvq/gptq.hpp"
+
+namespace llvq {
+
+enum class Rounding { Rtn, Gptq, SphericalGptq };
+enum class HadamardMode { None, In, InOut };
+// Pad: zero-pad each row to a multiple of the block. Codec: code the last cols % block
+// columns with a smaller codec of the same rate (E8P for multiples of 8, scalar otherwise).
+// Auto: quantize both ways and keep the one with the better quality per true bit.
+enum class TailMode { Auto, Pad, Codec };
+
+std::string to_string(Rounding r);
+std::string to_string(HadamardMode h);
+std::string to_string(TailMode t);
+Rounding parse_rounding(const std::string& s);        // rtn | gptq | spherical-gptq
+HadamardMode parse_hadamard(const std::string& s);    // none | in | inout
+TailMode parse_tail(const std::string& s);            // auto | pad | codec
+
+struct TensorQuantOptions {
+  std::string codec = "llvq-sg";
+  Rounding rounding = Rounding::Gptq;
+  HadamardMode hadamard = HadamardMode::In;
+  TailMode tail = TailMode::Auto;
+  uint64_t hadamard_seed = 0;  // input transform; the output transform uses hadamard_seed + 1
+  double damp = 0.01;          // GPTQ damping, fraction of the mean Hessian diagonal
+  double scale_damp = 1e-3;    // ridge λ of Spherical GPTQ's per-row scale solve
+};
+
+// A quantized matrix in its stored form.
+struct QuantizedTensor {
+  int64_t rows = 0, cols = 0;  // the original shape [out, in]
+  std::string codec;           // canonical spec of the codec of the row body
+  int64_t body_cols = 0;       // columns coded by `codec`, zero padding included
+  std::string tail_codec;      // canonical spec of the tail codec; empty when there is no tail
+  int64_t tail_cols = 0;
+  std::vector<uint8_t> body_codes;  // rows back to back, rows · row_bits(body_cols) bits
+  std::vector<uint8_t> tail_codes;
+  std::vector<float> row_scales;    // Spherical GPTQ's per-row scales (fp16-representable); empty otherwise
+  HadamardMode hadamard = HadamardMode::None;
+  uint64_t hadamard_seed = 0;
+
+  int64_t padding() const { return body_cols + tail_cols - cols; }
+  // Exact payload bits: every row's codes and side information, plus 16 bits per stored scale.
+  uint64_t payload_bits() const;
+  double bits_per_weight() const;
+  // Checks every field for consistency (codec specs, sizes of the code buffers, scales);
+  // throws InputError naming `what` — used after reading a file.
+  void validate(const std::string& what) const;
+  // The weights [rows, cols] in the original basis.
+  std::vector<float> dequantize() const;
+};
+
+struct TensorQuantResult {
+  QuantizedTensor tensor;
+  double weighted_error = 0;  // tr(ΔW·H·ΔWᵀ) / tr(W·H·Wᵀ) on the calibration Hessian
+  std::string layout;         // "exact", "pad", or "tail:<codec>"
+  double seconds = 0;
+};
+
+// Quantizes W [rows, cols] (row-major fp32). `h` is the input Hessian [cols, cols]; an empty
+// matrix stands for the identity (no calibration data: GPTQ then reduces to RTN).
+TensorQuantResult quantize_tensor(const float* w, int64_t rows, int64_t cols, const Eigen::MatrixXd& h,
+                                  const TensorQuantOptions& options);
+
+}  // namespace llvq

@@ -1,0 +1,87 @@
+// Quantized layers inside a Llama model, whole-model quantization with calibration, and the
+// compressed GGUF representation of a quantized layer.
+//
+// Stored form of a quantized matrix N (e.g. "blk.0.attn_q.weight") in GGUF, in place of the
+// F32/F16 tensor N (see docs/quantize.md):
+//   tensors  N.llvq_body   I8 [bytes]  body codes, rows back to back (bit-packed)
+//            N.llvq_tail   I8 [bytes]  tail codes (only when the row has a tail)
+//            N.llvq_scale  F16 [rows]  Spherical GPTQ's row scales (only with that rounding)
+//   keys     llvq.t.N.shape (u64 [rows, cols]), llvq.t.N.codec, llvq.t.N.body_cols,
+//            llvq.t.N.tail_codec, llvq.t.N.tail_cols, llvq.t.N.hadamard,
+//            llvq.t.N.hadamard_seed, llvq.t.N.bpw
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "llvq/model.hpp"
+#include "llvq/quantize.hpp"
+
+namespace llvq {
+
+namespace gguf {
+class File;
+class Writer;
+}  // namespace gguf
+
+// A linear layer stored in quantized form. Forward runs on the weights dequantized once at
+// construction (the kernels issue replaces this with fused decode + GEMV).
+class QuantizedLinear final : public Linear {
+ public:
+  explicit QuantizedLinear(QuantizedTensor tensor);
+  int64_t in_features() const override { return tensor_.cols; }
+  int64_t out_features() const override { return tensor_.rows; }
+  void forward(const float* x, float* y, int64_t n_tokens) const override { dense_.forward(x, y, n_tokens); }
+  std::vector<float> dense_weight() const override { return dense_.weight(); }
+  double bits_per_weight() const override { return tensor_.bits_per_weight(); }
+  const QuantizedTensor& tensor() const { return tensor_; }
+
+  void write_gguf(gguf::Writer& w, const std::string& name) const;
+  // Reads the quantized tensor `name` of shape [out, in]; InputError on any inconsistency.
+  static std::shared_ptr<QuantizedLinear> read_gguf(const gguf::File& f, const std::string& name, int64_t out,
+                                                    int64_t in);
+  // Whether the file stores `name` in quantized form.
+  static bool present_in(const gguf::File& f, const std::string& name);
+
+ private:
+  QuantizedTensor tensor_;
+  DenseLinear dense_;
+};
+
+struct ModelQuantOptions {
+  TensorQuantOptions tensor;  // codec, rounding, Hadamard mode, tail mode, damping
+  uint64_t seed = 0;          // Hadamard seeds derive from it (one per distinct layer input)
+  int calib_ctx = 512;        // tokens per calibration window (clamped to the model's seq_len)
+  bool progress = true;       // per-layer lines on stderr, with an ETA on a terminal
+};
+
+struct TensorReport {
+  std::string name;
+  int64_t rows = 0, cols = 0;
+  std::string layout;
+  double bpw = 0;
+  double weighted_error = 0;
+  double seconds = 0;
+};
+
+struct ModelQuantReport {
+  std::vector<TensorReport> tensors;
+  double bpw = 0;               // exact, over all quantized (linear) weights
+  uint64_t quantized_weights = 0;
+  uint64_t payload_bits = 0;
+  double calib_seconds = 0;
+  double seconds = 0;           // calibration + quantization
+  int64_t calib_tokens = 0;
+};
+
+// Quantizes every linear layer of `model` in place (embeddings, norms and the classifier
+// stay fp32). Calibration runs the fp32 model over `calib_tokens` in windows of calib_ctx;
+// an empty token list means no calibration (identity Hessians: RTN-like rounding).
+ModelQuantReport quantize_model(LlamaModel& model, const std::vector<int32_t>& calib_tokens,
+                                const ModelQuantOptions& options);
+
+// Hadamard seed of a layer input: shared by the layers that read the same input.
+uint64_t hadamard_seed_for(uint64_t seed, const std::string& input_name);
+
+}  // namespace llvq

@@ -1,0 +1,98 @@
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+
+#include "llvq/calibration.hpp"
+#include "llvq/error.hpp"
+#include "llvq/llama.hpp"
+#include "llvq/quantized_model.hpp"
+#include "llvq/report.hpp"
+
+namespace llvq {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// H for every distinct layer input, from the fp32 model run over the calibration windows.
+std::map<std::string, Eigen::MatrixXd> calibrate(LlamaModel& model, const std::vector<int32_t>& tokens, int ctx_option,
+                                                 bool progress) {
+  std::map<std::string, Eigen::MatrixXd> out;
+  if (tokens.empty()) return out;
+  const int ctx = std::max(1, std::min(ctx_option, model.config.seq_len));
+  const size_t windows = std::max<size_t>(1, tokens.size() / static_cast<size_t>(ctx));
+  HessianCapture capture(model);
+  LlamaRunner runner(model, ctx);
+  Progress bar("calibration", windows, progress);
+  for (size_t w = 0; w < windows; ++w) {
+    const size_t begin = w * static_cast<size_t>(ctx);
+    const size_t len = std::min(static_cast<size_t>(ctx), tokens.size() - begin);
+    runner.forward_window(std::span<const int32_t>(tokens.data() + begin, len));
+    bar.update(w + 1);
+  }
+  bar.finish();
+  for (const LinearSlot& s : linear_slots(model))
+    if (!out.count(s.input)) out[s.input] = capture.input(s.input).hessian();
+  return out;
+}
+
+void print_tensor_line(size_t i, size_t n, const TensorReport& r, const std::string& codec, double eta) {
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  std::fprintf(stderr, "[%zu/%zu] %-22s %5lldx%-5lld %-24s %-26s %.4f bpw  err %.5f  %.2fs%s\n", i, n, r.name.c_str(),
+               static_cast<long long>(r.rows), static_cast<long long>(r.cols), codec.c_str(), r.layout.c_str(), r.bpw,
+               r.weighted_error, r.seconds, tty ? strfmt("  ETA %.0fs", eta).c_str() : "");
+}
+
+}  // namespace
+
+uint64_t hadamard_seed_for(uint64_t seed, const std::string& input_name) {
+  uint64_t h = 1469598103934665603ull ^ seed;  // FNV-1a over the name, keyed by the seed
+  for (unsigned char c : input_name) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+ModelQuantReport quantize_model(LlamaModel& model, const std::vector<int32_t>& calib_tokens,
+                                const ModelQuantOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  ModelQuantReport rep;
+  rep.calib_tokens = static_cast<int64_t>(calib_tokens.size());
+  const auto hessians = calibrate(model, calib_tokens, o.calib_ctx, o.progress);
+  rep.calib_seconds = seconds_since(t0);
+
+  const auto slots = linear_slots(model);
+  const auto tq = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < slots.size(); ++i) {
+    const LinearSlot& s = slots[i];
+    const Linear& lin = **s.slot;
+    const std::vector<float> w = lin.dense_weight();
+    TensorQuantOptions to = o.tensor;
+    to.hadamard_seed = hadamard_seed_for(o.seed, s.input);
+    const auto it = hessians.find(s.input);
+    TensorQuantResult res;
+    try {
+      res = quantize_tensor(w.data(), lin.out_features(), lin.in_features(),
+                            it == hessians.end() ? Eigen::MatrixXd() : it->second, to);
+    } catch (const InputError& e) {
+      throw InputError(s.name + ": " + e.what());
+    }
+    TensorReport r{s.name, lin.out_features(), lin.in_features(), res.layout, res.tensor.bits_per_weight(),
+                   res.weighted_error, res.seconds};
+    rep.payload_bits += res.tensor.payload_bits();
+    rep.quantized_weights += static_cast<uint64_t>(r.rows * r.cols);
+    const std::string codec = res.tensor.codec;
+    *s.slot = std::make_shared<QuantizedLinear>(std::move(res.tensor));
+    if (o.progress) {
+      const double per = seconds_since(tq) / static_cast<double>(i + 1);
+      print_tensor_line(i + 1, slots.size(), r, codec, per * static_cast<double>(slots.size() - i - 1));
+    }
+    rep.tensors.push_back(std::move(r));
+  }
+  rep.bpw = rep.quantized_weights ? static_cast<double>(rep.payload_bits) / static_cast<double>(rep.quantized_weights) : 0;
+  rep.seconds = seconds_since(t0);
+  return rep;
+}
+
+}  // namespace llvq

@@ -1,0 +1,80 @@
+#include "llvq/codec.hpp"
+#include "llvq/error.hpp"
+#include "llvq/gguf.hpp"
+#include "llvq/half.hpp"
+#include "llvq/quantized_model.hpp"
+
+namespace llvq {
+namespace {
+
+std::string key(const std::string& name, const std::string& field) { return "llvq.t." + name + "." + field; }
+
+std::vector<uint8_t> blob(const gguf::File& f, const std::string& name) {
+  const gguf::TensorInfo& t = f.tensor(name);
+  if (t.type != gguf::TensorType::I8 || t.ne.size() != 1)
+    throw InputError(f.name() + ": tensor '" + name + "' must be a 1-D I8 tensor of packed codes");
+  const auto d = f.data(t);
+  return {d.begin(), d.end()};
+}
+
+}  // namespace
+
+QuantizedLinear::QuantizedLinear(QuantizedTensor tensor)
+    : tensor_(std::move(tensor)), dense_(tensor_.rows, tensor_.cols, tensor_.dequantize()) {}
+
+void QuantizedLinear::write_gguf(gguf::Writer& w, const std::string& name) const {
+  const QuantizedTensor& t = tensor_;
+  using gguf::Value;
+  w.set(key(name, "shape"), Value::array(gguf::ValueType::UINT64, {Value(uint64_t(t.rows)), Value(uint64_t(t.cols))}));
+  w.set(key(name, "codec"), Value(t.codec));
+  w.set(key(name, "body_cols"), Value(uint64_t(t.body_cols)));
+  w.set(key(name, "tail_codec"), Value(t.tail_codec));
+  w.set(key(name, "tail_cols"), Value(uint64_t(t.tail_cols)));
+  w.set(key(name, "hadamard"), Value(to_string(t.hadamard)));
+  w.set(key(name, "hadamard_seed"), Value(uint64_t(t.hadamard_seed)));
+  w.set(key(name, "bpw"), Value(t.bits_per_weight()));
+  w.add_tensor(name + ".llvq_body", {t.body_codes.size()}, gguf::TensorType::I8, t.body_codes);
+  if (!t.tail_codes.empty()) w.add_tensor(name + ".llvq_tail", {t.tail_codes.size()}, gguf::TensorType::I8, t.tail_codes);
+  if (!t.row_scales.empty()) w.add_f16(name + ".llvq_scale", {t.row_scales.size()}, t.row_scales);
+}
+
+bool QuantizedLinear::present_in(const gguf::File& f, const std::string& name) {
+  return f.find_tensor(name + ".llvq_body") != nullptr;
+}
+
+std::shared_ptr<QuantizedLinear> QuantizedLinear::read_gguf(const gguf::File& f, const std::string& name, int64_t out,
+                                                            int64_t in) {
+  const std::string what = f.name() + ": quantized tensor '" + name + "'";
+  auto u64 = [&](const std::string& field) { return f.get(key(name, field)).as_uint(what + " " + field); };
+  auto str = [&](const std::string& field) { return f.get(key(name, field)).as_string(what + " " + field); };
+  const gguf::Array& shape = f.get(key(name, "shape")).as_array(what + " shape");
+  if (shape.items.size() != 2) throw InputError(what + ": shape must have two entries");
+  QuantizedTensor t;
+  t.rows = static_cast<int64_t>(shape.items[0].as_uint(what + " rows"));
+  t.cols = static_cast<int64_t>(shape.items[1].as_uint(what + " cols"));
+  if (t.rows != out || t.cols != in)
+    throw InputError(what + ": shape [" + std::to_string(t.rows) + ", " + std::to_string(t.cols) +
+                     "] differs from the model's [" + std::to_string(out) + ", " + std::to_string(in) + "]");
+  t.codec = str("codec");
+  t.body_cols = static_cast<int64_t>(u64("body_cols"));
+  t.tail_codec = str("tail_codec");
+  t.tail_cols = static_cast<int64_t>(u64("tail_cols"));
+  t.hadamard = parse_hadamard(str("hadamard"));
+  t.hadamard_seed = u64("hadamard_seed");
+  t.body_codes = blob(f, name + ".llvq_body");
+  if (!t.tail_codec.empty()) t.tail_codes = blob(f, name + ".llvq_tail");
+  if (const gguf::TensorInfo* s = f.find_tensor(name + ".llvq_scale")) {
+    if (s->type != gguf::TensorType::F16 || s->ne.size() != 1) throw InputError(what + ": scales must be a 1-D F16 tensor");
+    t.row_scales = f.to_f32(*s);
+  }
+  try {
+    t.validate(what);
+  } catch (const InputError&) {
+    throw;
+  } catch (const std::exception& e) {  // a malformed codec spec read from the file
+    throw InputError(what + ": " + e.what());
+  }
+  return std::make_shared<QuantizedLinear>(std::move(t));
+}
+
+}  // namespace llvq

@@ -1,0 +1,162 @@
+#include <gtest/gtest.h>
+
+#include <Eigen/Dense>
+#include <cmath>
+#include <random>
+
+#include "llvq/codec.hpp"
+#include "llvq/error.hpp"
+#include "llvq/quantize.hpp"
+
+namespace {
+using namespace llvq;
+
+std::vector<float> gaussian(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> g;
+  std::vector<float> v(n);
+  for (auto& x : v) x = g(rng);
+  return v;
+}
+
+Eigen::MatrixXd correlated_hessian(int64_t dim, uint64_t seed) {
+  const auto z = gaussian(static_cast<size_t>(4 * dim * dim), seed);
+  Eigen::MatrixXd x(4 * dim, dim);
+  for (int64_t i = 0; i < 4 * dim; ++i)
+    for (int64_t j = 0; j < dim; ++j) x(i, j) = z[static_cast<size_t>(i * dim + j)];
+  const auto m = gaussian(static_cast<size_t>(dim * dim), seed + 7);
+  Eigen::MatrixXd mix(dim, dim);
+  for (int64_t i = 0; i < dim; ++i)
+    for (int64_t j = 0; j < dim; ++j) mix(i, j) = (i == j ? 1.0 : 0.0) + 0.3 * m[static_cast<size_t>(i * dim + j)];
+  x = x * mix;
+  return x.transpose() * x / static_cast<double>(x.rows());
+}
+
+double weighted_error(const std::vector<float>& w, const std::vector<float>& q, int64_t rows, int64_t cols,
+                      const Eigen::MatrixXd& h) {
+  RowMatrixD a(rows, cols), b(rows, cols);
+  for (int64_t i = 0; i < rows * cols; ++i) {
+    a.data()[i] = w[static_cast<size_t>(i)];
+    b.data()[i] = q[static_cast<size_t>(i)];
+  }
+  return relative_weighted_error(a, b, h);
+}
+
+struct Case {
+  std::string codec;
+  int64_t cols;
+  HadamardMode hadamard;
+  TailMode tail;
+  Rounding rounding;
+};
+
+class PipelineCases : public ::testing::TestWithParam<Case> {};
+
+// The stored form dequantizes (through padding, tail, scales and the inverse Hadamard
+// transforms) to weights whose error in the original basis is the error the pipeline
+// reported in its own (rotated, padded) basis.
+TEST_P(PipelineCases, StoredFormReproducesTheReportedError) {
+  const Case c = GetParam();
+  const int64_t rows = 12;
+  const auto w = gaussian(static_cast<size_t>(rows * c.cols), 5);
+  const Eigen::MatrixXd h = correlated_hessian(c.cols, 6);
+  TensorQuantOptions o;
+  o.codec = c.codec;
+  o.hadamard = c.hadamard;
+  o.tail = c.tail;
+  o.rounding = c.rounding;
+  o.hadamard_seed = 77;
+  const auto res = quantize_tensor(w.data(), rows, c.cols, h, o);
+  res.tensor.validate("test");
+  const auto q = res.tensor.dequantize();
+  ASSERT_EQ(q.size(), w.size());
+  EXPECT_NEAR(weighted_error(w, q, rows, c.cols, h), res.weighted_error, 1e-6 * (1 + res.weighted_error));
+  EXPECT_LT(res.weighted_error, 0.5);
+  // The exact rate: every row's codes and side information plus the stored scales.
+  const auto body = make_codec(res.tensor.codec);
+  double bits = double(rows) * body->row_bits(size_t(res.tensor.body_cols));
+  if (!res.tensor.tail_codec.empty()) bits += double(rows) * make_codec(res.tensor.tail_codec)->row_bits(size_t(res.tensor.tail_cols));
+  bits += 16.0 * res.tensor.row_scales.size();
+  EXPECT_DOUBLE_EQ(res.tensor.bits_per_weight(), bits / double(rows * c.cols));
+  // Deterministic: the same inputs give the same bytes.
+  const auto again = quantize_tensor(w.data(), rows, c.cols, h, o);
+  EXPECT_EQ(again.tensor.body_codes, res.tensor.body_codes);
+  EXPECT_EQ(again.tensor.tail_codes, res.tensor.tail_codes);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Layouts, PipelineCases,
+    ::testing::Values(Case{"e8p", 64, HadamardMode::None, TailMode::Pad, Rounding::Gptq},
+                      Case{"e8p", 60, HadamardMode::In, TailMode::Codec, Rounding::Gptq},
+                      Case{"e8p", 60, HadamardMode::InOut, TailMode::Pad, Rounding::Rtn},
+                      Case{"e8p", 68, HadamardMode::In, TailMode::Auto, Rounding::SphericalGptq},
+                      Case{"scalar:bpw=2,kind=lloyd,group=0", 43, HadamardMode::In, TailMode::Auto, Rounding::Gptq},
+                      Case{"scalar:bpw=3,kind=uniform,group=16", 64, HadamardMode::None, TailMode::Auto,
+                           Rounding::SphericalGptq}));
+
+TEST(Pipeline, GptqBeatsRtnForEveryCodec) {
+  const int64_t rows = 16, cols = 96;
+  const auto w = gaussian(static_cast<size_t>(rows * cols), 8);
+  const Eigen::MatrixXd h = correlated_hessian(cols, 9);
+  for (const std::string codec : {"e8p", "scalar:bpw=2,kind=lloyd,group=32", "scalar:bpw=4,kind=uniform,group=0"}) {
+    TensorQuantOptions o;
+    o.codec = codec;
+    o.hadamard = HadamardMode::None;
+    o.rounding = Rounding::Rtn;
+    const double rtn = quantize_tensor(w.data(), rows, cols, h, o).weighted_error;
+    o.rounding = Rounding::Gptq;
+    const double gptq = quantize_tensor(w.data(), rows, cols, h, o).weighted_error;
+    EXPECT_LT(gptq, rtn) << codec;
+  }
+}
+
+TEST(Pipeline, TailLayoutsAreBothMeasuredAndTheBetterOneKept) {
+  const int64_t rows = 8, cols = 40;
+  const auto w = gaussian(static_cast<size_t>(rows * cols), 10);
+  TensorQuantOptions o;
+  o.codec = "scalar:bpw=2,kind=lloyd,group=16";  // 40 = 2·16 + 8: pad to 48, or an 8-wide E8P tail
+  o.hadamard = HadamardMode::None;
+  o.tail = TailMode::Pad;
+  const auto pad = quantize_tensor(w.data(), rows, cols, {}, o);
+  o.tail = TailMode::Codec;
+  const auto tail = quantize_tensor(w.data(), rows, cols, {}, o);
+  o.tail = TailMode::Auto;
+  const auto best = quantize_tensor(w.data(), rows, cols, {}, o);
+  EXPECT_EQ(pad.layout, "pad");
+  EXPECT_EQ(tail.layout.rfind("tail:", 0), 0u);
+  auto merit = [](const TensorQuantResult& r) { return r.weighted_error * std::pow(4.0, r.tensor.bits_per_weight()); };
+  EXPECT_EQ(best.layout, merit(pad) <= merit(tail) ? pad.layout : tail.layout);
+  EXPECT_GT(pad.tensor.padding(), 0);
+  EXPECT_EQ(tail.tensor.padding(), 0);
+}
+
+TEST(Pipeline, BadInputIsRejected) {
+  auto w = gaussian(48, 11);
+  TensorQuantOptions o;
+  o.codec = "e8p";
+  EXPECT_THROW(quantize_tensor(w.data(), 2, 24, Eigen::MatrixXd::Identity(23, 23), o), InputError);
+  w[5] = std::nanf("");
+  EXPECT_THROW(quantize_tensor(w.data(), 2, 24, {}, o), InputError);
+  w[5] = 0;
+  o.codec = "nosuchcodec";
+  EXPECT_THROW(quantize_tensor(w.data(), 2, 24, {}, o), InputError);
+  EXPECT_THROW(parse_rounding("gptq2"), InputError);
+  EXPECT_THROW(parse_hadamard("both"), InputError);
+}
+
+TEST(Pipeline, CorruptStoredTensorIsRejected) {
+  const auto w = gaussian(8 * 64, 12);
+  TensorQuantOptions o;
+  o.codec = "e8p";
+  auto t = quantize_tensor(w.data(), 8, 64, {}, o).tensor;
+  auto bad = t;
+  bad.body_codes.pop_back();
+  EXPECT_THROW(bad.validate("t"), InputError);
+  bad = t;
+  bad.body_cols = 200;
+  EXPECT_THROW(bad.validate("t"), InputError);
+  bad = t;
+  bad.row_scales = {1.0f};
+  EXPECT_THROW(bad.validate("t"), InputError);
+}
+}  // namespace
