@@ -595,4 +595,20 @@ TEST(Convert, CliErrorsAndInspect) {
   EXPECT_EQ(nlohmann::json::parse(log)["config"]["hidden_dim"], 172);
 }
 
+// Cross-check with llama.cpp's own GGUF reader (the `gguf` Python package) when it is
+// installed for LLVQ_PYTHON, or for the interpreter named by $LLVQ_GGUF_PYTHON.
+TEST(Convert, ReadableByLlamaCppGgufPackage) {
+  const char* env = std::getenv("LLVQ_GGUF_PYTHON");
+  const std::string python = env ? env : LLVQ_PYTHON;
+  if (run_command(python + " -c 'import gguf'") != 0) GTEST_SKIP() << "the gguf package is not installed for " << python;
+  TempDir dir("convert");
+  for (const char* type : {"f32", "f16"}) {
+    const std::string out = dir.file(std::string(type) + ".gguf");
+    std::string log;
+    ASSERT_EQ(run_command(cli() + " convert '" + stories_bin() + "' '" + out + "' --type " + type, &log), 0) << log;
+    ASSERT_EQ(run_command(python + " " + LLVQ_TESTS_DIR + "/gguf_crosscheck.py '" + stories_bin() + "' '" + out + "'", &log), 0)
+        << log;
+  }
+}
+
 }  // namespace

@@ -54,4 +54,8 @@ class LlamaRunner {
 // (2 per multiply-add: linear layers, classifier, causal attention scores and mixing).
 double forward_flops(const LlamaConfig& config, int64_t n_tokens);
 
+// A Llama of the given shape with random weights (uniform, standard deviation 0.02; norm
+// gains 1; tied classifier), for benchmarks and tests. Deterministic in `seed`.
+LlamaModel random_llama(const LlamaConfig& config, uint64_t seed);
+
 }  // namespace llvq

@@ -67,4 +67,11 @@ class Tokenizer {
 // length, bytes) into the GGUF convention. Throws InputError on a malformed file.
 TokenizerData load_llama2c_tokenizer(const std::string& path);
 
+// The tokenizer to use with a model: `explicit_path` (a llama2.c tokenizer.bin) when not
+// empty, else the one the model file carries (GGUF), else tok<vocab>.bin or tokenizer.bin
+// next to `model_path` (llama2.c's naming). Throws InputError when there is none or its
+// vocabulary size differs from the model's.
+Tokenizer tokenizer_for_model(const LlamaModel& model, const std::string& model_path,
+                              const std::string& explicit_path);
+
 }  // namespace llvq

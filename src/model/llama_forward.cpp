@@ -142,7 +142,9 @@ void LlamaRunner::attention(int layer, const float* q, float* out, int n_tokens)
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const float* keys = k_cache_.data() + static_cast<size_t>(layer) * capacity_ * kv_dim_;
   const float* values = v_cache_.data() + static_cast<size_t>(layer) * capacity_ * kv_dim_;
-#pragma omp parallel
+  // Tiny problems (single-token decoding of small models) are not worth waking threads.
+  const double work = static_cast<double>(c.n_heads) * n_tokens * (pos_ + n_tokens) * hd;
+#pragma omp parallel if (work > 1e5)
   {
     RowMat scores;
 #pragma omp for collapse(2) schedule(dynamic)

@@ -1,7 +1,293 @@
+// llvq eval (perplexity, KL), llvq run (generation), llvq bench forward.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
 #include "commands.hpp"
+#include "llvq/error.hpp"
+#include "llvq/eval.hpp"
+#include "llvq/llama.hpp"
+#include "llvq/model_io.hpp"
+#include "llvq/report.hpp"
+#include "llvq/tokenizer.hpp"
 
 namespace llvq::cli {
 
-void register_eval_commands(CLI::App& /*app*/, CLI::App& /*bench*/) {}
+namespace {
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError("cannot open text file " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string file_name(const std::string& path) { return std::filesystem::path(path).filename().string(); }
+
+// ---------------------------------------------------------------- eval
+
+struct EvalArgs {
+  std::string model, tokenizer, text, protocol = "windows", kl_base, kl;
+  int ctx = 512;
+  int64_t max_tokens = 0;
+  bool json = false;
+};
+
+void run_eval(const EvalArgs& a) {
+  const PplProtocol protocol = parse_ppl_protocol(a.protocol);
+  if (a.ctx < 2) throw InputError("--ctx must be at least 2");
+  if (a.max_tokens < 0) throw InputError("--max-tokens must be >= 0");
+  const LlamaModel model = load_model(a.model);
+  const Tokenizer tok = tokenizer_for_model(model, a.model, a.tokenizer);
+  const std::string text = read_text_file(a.text);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<int32_t> tokens = tok.encode(text, true, false);
+  const double tokenize_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const size_t text_tokens = tokens.size();
+  if (a.max_tokens > 0 && tokens.size() > static_cast<size_t>(a.max_tokens)) tokens.resize(a.max_tokens);
+  if (model.config.seq_len > 0 && a.ctx > model.config.seq_len)
+    std::fprintf(stderr, "llvq: warning: --ctx %d exceeds the model's training context of %d\n", a.ctx,
+                 model.config.seq_len);
+
+  PerplexityOptions opt;
+  opt.ctx = a.ctx;
+  opt.protocol = protocol;
+  opt.bos_id = tok.bos_id();
+  opt.progress = isatty(STDERR_FILENO) != 0;
+  opt.kl_base_out = a.kl_base;
+  opt.kl_reference = a.kl;
+  const PerplexityResult r = evaluate_perplexity(model, tokens, opt);
+
+  if (a.json) {
+    nlohmann::json j = {{"ppl", r.ppl},
+                        {"ppl_stderr", r.ppl_stderr},
+                        {"nll", r.nll},
+                        {"nll_stderr", r.nll_stderr},
+                        {"tokens", r.tokens},
+                        {"windows", r.windows},
+                        {"protocol", to_string(r.protocol)},
+                        {"ctx", r.ctx},
+                        {"text_tokens", text_tokens},
+                        {"seconds", r.seconds},
+                        {"tokens_per_second", r.tokens_per_second},
+                        {"tokenize_seconds", tokenize_seconds},
+                        {"model", a.model},
+                        {"text", a.text}};
+    if (r.kl) {
+      j["kl"] = r.kl->mean_kl;
+      j["kl_stderr"] = r.kl->kl_stderr;
+      j["kl_max"] = r.kl->max_kl;
+      j["top1_agreement"] = r.kl->top1_agreement;
+    }
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
+  }
+  std::printf("%s on %s: %s protocol, ctx %d\n", file_name(a.model).c_str(), file_name(a.text).c_str(),
+              to_string(r.protocol).c_str(), r.ctx);
+  std::printf("  tokens scored  %lld (%lld windows; %zu of the text's %zu tokens used)\n",
+              static_cast<long long>(r.tokens), static_cast<long long>(r.windows), tokens.size(), text_tokens);
+  std::printf("  perplexity     %.4f ± %.4f\n", r.ppl, r.ppl_stderr);
+  std::printf("  mean NLL       %.5f ± %.5f nats\n", r.nll, r.nll_stderr);
+  std::printf("  throughput     %.0f tokens/s (%.2f s; tokenizing %.2f s)\n", r.tokens_per_second, r.seconds,
+              tokenize_seconds);
+  if (r.kl)
+    std::printf("  KL divergence  %.6f ± %.6f nats (max %.4f), top-1 agreement %.2f%%\n", r.kl->mean_kl,
+                r.kl->kl_stderr, r.kl->max_kl, 100.0 * r.kl->top1_agreement);
+  if (!a.kl_base.empty()) std::printf("  saved reference log-probabilities to %s\n", a.kl_base.c_str());
+}
+
+void add_eval(CLI::App& app) {
+  auto a = std::make_shared<EvalArgs>();
+  CLI::App* sub = app.add_subcommand("eval", "Perplexity of a model on a text (and KL divergence against a reference run)");
+  sub->add_option("--model", a->model, "Model file (llama2.c .bin, GGUF, safetensors directory)")->required();
+  sub->add_option("--tokenizer", a->tokenizer,
+                  "llama2.c tokenizer.bin (default: the model's own, or tok<vocab>.bin / tokenizer.bin beside it)");
+  sub->add_option("--text", a->text, "Text file to score (e.g. wiki.test.raw)")->required();
+  sub->add_option("--ctx", a->ctx, "Window (chunk) length in tokens")->capture_default_str();
+  sub->add_option("--protocol", a->protocol,
+                  "windows: GPTQ/QuIP# non-overlapping windows, all predicted tokens scored; llamacpp: BOS per "
+                  "chunk, second half scored")
+      ->capture_default_str();
+  sub->add_option("--max-tokens", a->max_tokens, "Use only the first N tokens of the tokenized text (0: all)");
+  sub->add_option("--kl-base", a->kl_base, "Save this (reference) model's log-probabilities to FILE");
+  sub->add_option("--kl", a->kl, "Report KL divergence and top-1 agreement against a --kl-base FILE");
+  sub->add_flag("--json", a->json, "Print the result as JSON");
+  sub->callback([a] { run_eval(*a); });
+}
+
+// ---------------------------------------------------------------- run
+
+struct RunArgs {
+  std::string model, tokenizer, prompt;
+  int n = 128;
+  float temp = 0.8f;
+  uint64_t seed = 42;
+  bool json = false;
+};
+
+void run_generate(const RunArgs& a) {
+  const LlamaModel model = load_model(a.model);
+  const Tokenizer tok = tokenizer_for_model(model, a.model, a.tokenizer);
+  const std::vector<int32_t> prompt = tok.encode(a.prompt, true, false);
+  GenerateOptions opt;
+  opt.max_new_tokens = a.n;
+  opt.temperature = a.temp;
+  opt.seed = a.seed;
+
+  // The text is printed as it grows; decoding the whole sequence each time keeps the
+  // SentencePiece leading-space rule and multi-token characters right.
+  std::vector<int32_t> shown(prompt.begin(), prompt.end());
+  size_t printed = 0;
+  auto show = [&] {
+    const std::string text = tok.decode(shown);
+    if (!a.json && text.size() > printed) std::fwrite(text.data() + printed, 1, text.size() - printed, stdout);
+    std::fflush(stdout);
+    printed = text.size();
+  };
+  show();
+  const GenerateResult r = generate(model, prompt, tok.eos_id(), opt, [&](int32_t t) {
+    shown.push_back(t);
+    show();
+  });
+  const double prefill_tps = r.prompt_tokens / std::max(r.prefill_seconds, 1e-9);
+  const double decode_tps = static_cast<double>(r.tokens.size()) / std::max(r.decode_seconds, 1e-9);
+  const char* stop = r.stopped_at_eos ? "eos" : r.stopped_at_context ? "context" : "length";
+  if (a.json) {
+    const nlohmann::json j = {{"prompt", a.prompt},
+                              {"text", tok.decode(r.tokens)},
+                              {"prompt_tokens", r.prompt_tokens},
+                              {"generated_tokens", r.tokens.size()},
+                              {"prefill_tokens_per_second", prefill_tps},
+                              {"tokens_per_second", decode_tps},
+                              {"temp", a.temp},
+                              {"seed", a.seed},
+                              {"stop", stop}};
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
+  }
+  std::printf("\n");
+  std::fprintf(stderr, "generated %zu tokens at %.1f tokens/s (prompt: %d tokens at %.1f tokens/s; stop: %s)\n",
+               r.tokens.size(), decode_tps, r.prompt_tokens, prefill_tps, stop);
+}
+
+void add_run(CLI::App& app) {
+  auto a = std::make_shared<RunArgs>();
+  CLI::App* sub = app.add_subcommand("run", "Generate text from a prompt");
+  sub->add_option("--model", a->model, "Model file (llama2.c .bin, GGUF, safetensors directory)")->required();
+  sub->add_option("--tokenizer", a->tokenizer,
+                  "llama2.c tokenizer.bin (default: the model's own, or tok<vocab>.bin / tokenizer.bin beside it)");
+  sub->add_option("--prompt", a->prompt, "Prompt text (may be empty: generation starts from BOS)")->required();
+  sub->add_option("-n,--tokens", a->n, "Number of tokens to generate")->capture_default_str()->check(CLI::NonNegativeNumber);
+  sub->add_option("--temp", a->temp, "Sampling temperature (0: greedy)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  sub->add_option("--seed", a->seed, "Seed of the sampler")->capture_default_str();
+  sub->add_flag("--json", a->json, "Print the result as JSON instead of streaming the text");
+  sub->callback([a] { run_generate(*a); });
+}
+
+// ---------------------------------------------------------------- bench forward
+
+struct BenchArgs {
+  int dim = 2048, layers = 4, hidden = 0, heads = 0, kv_heads = 0, vocab = 32000, ctx = 512, reps = 3;
+  uint64_t seed = 1;
+  bool json = false;
+};
+
+// Best wall time of `reps` runs of f (after one warm-up run).
+template <class F>
+double best_time(int reps, F&& f) {
+  f();
+  double best = 1e300;
+  for (int i = 0; i < reps; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return best;
+}
+
+LlamaConfig bench_config(const BenchArgs& a) {
+  if (a.dim <= 0 || a.layers <= 0 || a.vocab <= 0 || a.ctx < 1 || a.reps < 1 || a.hidden < 0 || a.heads < 0 ||
+      a.kv_heads < 0)
+    throw InputError("bench forward: dimensions, --ctx and --reps must be positive");
+  LlamaConfig c;
+  c.dim = a.dim;
+  c.n_layers = a.layers;
+  // Llama's MLP width: 8/3 · dim rounded up to a multiple of 256 (2048 -> 5632).
+  c.hidden_dim = a.hidden > 0 ? a.hidden : (8 * a.dim / 3 + 255) / 256 * 256;
+  c.n_heads = a.heads > 0 ? a.heads : std::max(1, a.dim / 64);
+  c.n_kv_heads = a.kv_heads > 0 ? a.kv_heads : (c.n_heads % 8 == 0 ? c.n_heads / 8 : c.n_heads);
+  c.vocab_size = a.vocab;
+  c.seq_len = a.ctx;
+  return c;
+}
+
+void run_bench_forward(const BenchArgs& a) {
+  const LlamaConfig c = bench_config(a);
+  const LlamaModel model = random_llama(c, a.seed);
+  LlamaRunner runner(model, a.ctx);
+  std::vector<int32_t> tokens(a.ctx);
+  for (int i = 0; i < a.ctx; ++i) tokens[i] = static_cast<int32_t>((a.seed + 7919ull * i) % c.vocab_size);
+  const double t_forward = best_time(a.reps, [&] { runner.forward_window(tokens); });
+  const double flops = forward_flops(c, a.ctx);
+
+  // The plain GEMM: the model's widest projection shape, [ctx x dim] · [dim x hidden].
+  const DenseLinear& gate = dynamic_cast<const DenseLinear&>(*model.layers[0].w1);
+  std::vector<float> x(static_cast<size_t>(a.ctx) * c.dim, 0.5f), y(static_cast<size_t>(a.ctx) * c.hidden_dim);
+  const double t_gemm = best_time(a.reps, [&] { gate.forward(x.data(), y.data(), a.ctx); });
+  const double gemm_flops = 2.0 * a.ctx * c.dim * static_cast<double>(c.hidden_dim);
+
+  const double fwd_rate = flops / t_forward / 1e9, gemm_rate = gemm_flops / t_gemm / 1e9;
+  if (a.json) {
+    const nlohmann::json j = {{"dim", c.dim},          {"hidden", c.hidden_dim},     {"layers", c.n_layers},
+                              {"heads", c.n_heads},    {"kv_heads", c.n_kv_heads},   {"vocab", c.vocab_size},
+                              {"ctx", a.ctx},          {"reps", a.reps},             {"forward_seconds", t_forward},
+                              {"forward_gflop", flops / 1e9}, {"forward_gflop_per_s", fwd_rate},
+                              {"forward_tokens_per_s", a.ctx / t_forward},
+                              {"gemm_seconds", t_gemm}, {"gemm_gflop_per_s", gemm_rate},
+                              {"fraction_of_gemm", fwd_rate / gemm_rate}};
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
+  }
+  std::printf("synthetic Llama: dim %d, hidden %d, %d layers, %d heads (%d KV), vocab %d, fp32; best of %d\n", c.dim,
+              c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, a.reps);
+  Table t({"what", "ms", "GFLOP", "GFLOP/s", "of GEMM"});
+  t.add_row({strfmt("forward, window of %d tokens", a.ctx), strfmt("%.1f", t_forward * 1e3), strfmt("%.2f", flops / 1e9),
+             strfmt("%.1f", fwd_rate), strfmt("%.0f%%", 100.0 * fwd_rate / gemm_rate)});
+  t.add_row({strfmt("GEMM [%dx%d]x[%dx%d]", a.ctx, c.dim, c.dim, c.hidden_dim), strfmt("%.1f", t_gemm * 1e3),
+             strfmt("%.2f", gemm_flops / 1e9), strfmt("%.1f", gemm_rate), "100%"});
+  std::printf("%s", t.to_string().c_str());
+  std::printf("forward: %.0f tokens/s\n", a.ctx / t_forward);
+}
+
+void add_bench_forward(CLI::App& bench) {
+  auto a = std::make_shared<BenchArgs>();
+  CLI::App* sub = bench.add_subcommand("forward", "Forward-pass GFLOP/s on a synthetic fp32 Llama vs a plain GEMM");
+  sub->add_option("--dim", a->dim, "Model width")->capture_default_str();
+  sub->add_option("--layers", a->layers, "Number of layers")->capture_default_str();
+  sub->add_option("--hidden", a->hidden, "MLP width (0: 8/3 dim rounded up to 256)");
+  sub->add_option("--heads", a->heads, "Attention heads (0: dim / 64)");
+  sub->add_option("--kv-heads", a->kv_heads, "KV heads (0: heads / 8 when divisible, else heads)");
+  sub->add_option("--vocab", a->vocab, "Vocabulary size")->capture_default_str();
+  sub->add_option("--ctx", a->ctx, "Window length in tokens")->capture_default_str();
+  sub->add_option("--reps", a->reps, "Timed repetitions (the best is reported)")->capture_default_str();
+  sub->add_option("--seed", a->seed, "Seed of the random weights")->capture_default_str();
+  sub->add_flag("--json", a->json, "Print the result as JSON");
+  sub->callback([a] { run_bench_forward(*a); });
+}
+
+}  // namespace
+
+void register_eval_commands(CLI::App& app, CLI::App& bench) {
+  add_eval(app);
+  add_run(app);
+  add_bench_forward(bench);
+}
 
 }  // namespace llvq::cli
