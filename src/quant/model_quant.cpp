@@ -41,7 +41,7 @@ std::map<std::string, Eigen::MatrixXd> calibrate(LlamaModel& model, const std::v
 
 void print_tensor_line(size_t i, size_t n, const TensorReport& r, const std::string& codec, double eta) {
   const bool tty = isatty(STDERR_FILENO) != 0;
-  std::fprintf(stderr, "[%zu/%zu] %-22s %5lldx%-5lld %-24s %-26s %.4f bpw  err %.5f  %.2fs%s\n", i, n, r.name.c_str(),
+  std::fprintf(stderr, "[%zu/%zu] %-26s %5lldx%-5lld %-24s %-22s %.4f bpw  err %.5f  %.2fs%s\n", i, n, r.name.c_str(),
                static_cast<long long>(r.rows), static_cast<long long>(r.cols), codec.c_str(), r.layout.c_str(), r.bpw,
                r.weighted_error, r.seconds, tty ? strfmt("  ETA %.0fs", eta).c_str() : "");
 }
@@ -59,7 +59,9 @@ ModelQuantReport quantize_model(LlamaModel& model, const std::vector<int32_t>& c
   const auto t0 = std::chrono::steady_clock::now();
   ModelQuantReport rep;
   rep.calib_tokens = static_cast<int64_t>(calib_tokens.size());
-  const auto hessians = calibrate(model, calib_tokens, o.calib_ctx, o.progress);
+  // Round-to-nearest ignores the Hessian, so it needs no calibration pass.
+  const auto hessians = o.tensor.rounding == Rounding::Rtn ? std::map<std::string, Eigen::MatrixXd>{}
+                                                            : calibrate(model, calib_tokens, o.calib_ctx, o.progress);
   rep.calib_seconds = seconds_since(t0);
 
   const auto slots = linear_slots(model);

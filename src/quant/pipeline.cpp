@@ -1,7 +1,10 @@
 #include <Eigen/Dense>
 #include <chrono>
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include "llvq/bitstream.hpp"
 #include "llvq/codec.hpp"
@@ -55,6 +58,17 @@ TailMode parse_tail(const std::string& s) {
 
 namespace {
 
+// Codecs are immutable after construction, and some precompute design tables when built
+// (scalar Lloyd–Max levels, optimal uniform steps): build each spec once per process.
+std::shared_ptr<const Codec> codec_for(const std::string& spec) {
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<const Codec>> cache;
+  const std::lock_guard<std::mutex> lock(mutex);
+  auto& slot = cache[spec];
+  if (!slot) slot = std::shared_ptr<const Codec>(make_codec(spec));
+  return slot;
+}
+
 // How a row of `cols` weights is split between the body codec and an optional tail codec.
 struct RowLayout {
   std::shared_ptr<const Codec> body, tail;
@@ -63,9 +77,10 @@ struct RowLayout {
 };
 
 // The tail codec of the same rate as the body: E8P (2 bits per weight only) for tails that
-// are a multiple of 8, a per-row Lloyd–Max scalar quantizer otherwise.
+// are a multiple of 8, a per-row Lloyd–Max scalar quantizer otherwise. The body's nominal
+// rate is its whole number of code bits per weight (side information is below one bit).
 std::string tail_spec(int64_t tail_cols, double body_bpw) {
-  const int rate = std::max(1, static_cast<int>(std::lround(body_bpw)));
+  const int rate = std::clamp(static_cast<int>(std::floor(body_bpw + 1e-9)), 1, 8);
   if (tail_cols % 8 == 0 && rate == 2) return "e8p";
   return "scalar:bpw=" + std::to_string(rate) + ",kind=lloyd,group=0";
 }
@@ -92,7 +107,7 @@ std::vector<RowLayout> candidate_layouts(const std::shared_ptr<const Codec>& cod
   if (mode != TailMode::Codec || cols < b) out.push_back({codec, nullptr, cols - rem + b, 0, "pad"});
   if (mode != TailMode::Pad && cols >= b) {
     const int64_t body = cols - rem;
-    auto tail = std::shared_ptr<const Codec>(make_codec(tail_spec(rem, codec->bits_per_weight(static_cast<size_t>(body)))));
+    auto tail = codec_for(tail_spec(rem, codec->bits_per_weight(static_cast<size_t>(body))));
     if (rem % row_unit(*tail) == 0) out.push_back({codec, tail, body, rem, "tail:" + tail->spec()});
   }
   if (out.empty()) throw InputError("no layout fits a row of " + std::to_string(cols) + " weights");
@@ -276,9 +291,9 @@ void check_finite(const float* w, size_t n) {
 }  // namespace
 
 uint64_t QuantizedTensor::payload_bits() const {
-  const auto body = make_codec(codec);
+  const auto body = codec_for(codec);
   uint64_t bits = static_cast<uint64_t>(rows) * body->row_bits(static_cast<size_t>(body_cols));
-  if (!tail_codec.empty()) bits += static_cast<uint64_t>(rows) * make_codec(tail_codec)->row_bits(static_cast<size_t>(tail_cols));
+  if (!tail_codec.empty()) bits += static_cast<uint64_t>(rows) * codec_for(tail_codec)->row_bits(static_cast<size_t>(tail_cols));
   return bits + 16 * row_scales.size();
 }
 
@@ -289,7 +304,7 @@ double QuantizedTensor::bits_per_weight() const {
 void QuantizedTensor::validate(const std::string& what) const {
   auto fail = [&](const std::string& m) { throw InputError(what + ": " + m); };
   if (rows <= 0 || cols <= 0) fail("shape must be positive");
-  const auto body = make_codec(codec);
+  const auto body = codec_for(codec);
   const int64_t block = row_unit(*body);
   // The body holds every column but the tail, plus less than one block of zero padding.
   if (tail_cols < 0 || tail_cols >= block || body_cols < cols - tail_cols || body_cols - (cols - tail_cols) >= block)
@@ -300,7 +315,7 @@ void QuantizedTensor::validate(const std::string& what) const {
   if (body_codes.size() != body_bytes) fail("body codes have " + std::to_string(body_codes.size()) + " bytes, expected " + std::to_string(body_bytes));
   if (tail_codec.empty() != (tail_cols == 0)) fail("tail codec and tail width disagree");
   if (!tail_codec.empty()) {
-    const auto tail = make_codec(tail_codec);
+    const auto tail = codec_for(tail_codec);
     tail->check_row_length(static_cast<size_t>(tail_cols));
     const uint64_t tail_bytes = (static_cast<uint64_t>(rows) * tail->row_bits(static_cast<size_t>(tail_cols)) + 7) / 8;
     if (tail_codes.size() != tail_bytes) fail("tail codes have the wrong size");
@@ -313,8 +328,8 @@ void QuantizedTensor::validate(const std::string& what) const {
 }
 
 std::vector<float> QuantizedTensor::dequantize() const {
-  const auto body = make_codec(codec);
-  const std::unique_ptr<Codec> tail = tail_codec.empty() ? nullptr : make_codec(tail_codec);
+  const auto body = codec_for(codec);
+  const auto tail = tail_codec.empty() ? nullptr : codec_for(tail_codec);
   RowMatrixD q = decode_codes(*this, *body, tail.get());
   for (size_t r = 0; r < row_scales.size(); ++r) q.row(static_cast<Eigen::Index>(r)) *= row_scales[r];
   // Drop the padding: it sits at the end of the body.
@@ -338,7 +353,7 @@ TensorQuantResult quantize_tensor(const float* w_in, int64_t rows, int64_t cols,
   if (h.rows() != cols || h.cols() != cols)
     throw InputError("Hessian is " + std::to_string(h.rows()) + "x" + std::to_string(h.cols()) + ", layer has " +
                      std::to_string(cols) + " inputs");
-  const std::shared_ptr<const Codec> codec(make_codec(o.codec));
+  const std::shared_ptr<const Codec> codec = codec_for(o.codec);
 
   RowMatrixD w(rows, cols);
   for (int64_t r = 0; r < rows; ++r)

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   llvq::cli::register_codec_commands(app, *bench);
   llvq::cli::register_model_commands(app, *bench);
   llvq::cli::register_eval_commands(app, *bench);
+  llvq::cli::register_quant_commands(app, *bench);
 
   try {
     app.parse(argc, argv);

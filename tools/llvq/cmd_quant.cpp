@@ -1,0 +1,377 @@
+// `llvq quantize` and `llvq compare`: the quantization pipeline on real models.
+#include <omp.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "llvq/codec.hpp"
+#include "llvq/codec_container.hpp"
+#include "llvq/error.hpp"
+#include "llvq/eval.hpp"
+#include "llvq/model_io.hpp"
+#include "llvq/quantized_model.hpp"
+#include "llvq/report.hpp"
+#include "llvq/tokenizer.hpp"
+
+namespace llvq::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct PipelineArgs {
+  std::string model, tokenizer, calib;
+  std::string rounding = "gptq", hadamard = "in", tail = "auto";
+  int calib_tokens = 16384, calib_ctx = 512, threads = 0;
+  double damp = 0.01;
+  uint64_t seed = 0;
+};
+
+void add_pipeline_options(CLI::App* sub, PipelineArgs& a) {
+  sub->add_option("--model", a.model, "Input model (llama2.c .bin, GGUF, safetensors directory)")->required();
+  sub->add_option("--tokenizer", a.tokenizer, "Tokenizer (llama2.c tokenizer.bin) when the model has none");
+  sub->add_option("--calib", a.calib, "Calibration text (its first half when --calib-tokens exceeds it)");
+  sub->add_option("--calib-tokens", a.calib_tokens, "Calibration tokens")->check(CLI::Range(1, 1 << 28));
+  sub->add_option("--calib-ctx", a.calib_ctx, "Tokens per calibration window")->check(CLI::Range(2, 1 << 20));
+  sub->add_option("--hadamard", a.hadamard, "Incoherence processing: none, in, inout");
+  sub->add_option("--tail", a.tail, "Rows not a multiple of the block: auto, pad, codec");
+  sub->add_option("--damp", a.damp, "GPTQ damping (fraction of the mean Hessian diagonal)")->check(CLI::Range(0.0, 10.0));
+  sub->add_option("--seed", a.seed, "Seed of the randomized Hadamard transforms");
+  sub->add_option("--threads", a.threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 4096));
+}
+
+std::string read_text(const std::string& path) {
+  const auto bytes = read_file_bytes(path);
+  return {bytes.begin(), bytes.end()};
+}
+
+struct Loaded {
+  LlamaModel model;
+  Tokenizer tokenizer;
+};
+
+Loaded load_with_tokenizer(const PipelineArgs& a) {
+  LlamaModel m = load_model(a.model);
+  Tokenizer tok = tokenizer_for_model(m, a.model, a.tokenizer);
+  if (!m.tokenizer) m.tokenizer = tok.data();  // the compressed file carries its tokenizer
+  return {std::move(m), std::move(tok)};
+}
+
+// Calibration tokens: the first `limit` tokens of the text, at most its first half (the
+// second half is held out for evaluation by `compare`).
+std::vector<int32_t> calibration_tokens(const Tokenizer& tok, const std::string& path, int limit) {
+  if (path.empty()) return {};
+  std::vector<int32_t> t = tok.encode(read_text(path), true, false);
+  const size_t n = std::min(static_cast<size_t>(limit), t.size() / 2);
+  if (n < 2) throw InputError(path + ": calibration text is too short");
+  t.resize(n);
+  return t;
+}
+
+ModelQuantOptions quant_options(const PipelineArgs& a, const std::string& codec, const std::string& rounding) {
+  ModelQuantOptions o;
+  o.tensor.codec = codec;
+  o.tensor.rounding = parse_rounding(rounding);
+  o.tensor.hadamard = parse_hadamard(a.hadamard);
+  o.tensor.tail = parse_tail(a.tail);
+  o.tensor.damp = a.damp;
+  o.seed = a.seed;
+  o.calib_ctx = a.calib_ctx;
+  make_codec(codec);  // a bad spec fails before any work is done
+  return o;
+}
+
+void record_provenance(LlamaModel& m, const ModelQuantOptions& o, const PipelineArgs& a, const ModelQuantReport& r) {
+  m.metadata["llvq.codec"] = make_codec(o.tensor.codec)->spec();
+  m.metadata["llvq.rounding"] = to_string(o.tensor.rounding);
+  m.metadata["llvq.hadamard"] = to_string(o.tensor.hadamard);
+  m.metadata["llvq.tail"] = to_string(o.tensor.tail);
+  m.metadata["llvq.seed"] = std::to_string(o.seed);
+  m.metadata["llvq.damp"] = strfmt("%g", o.tensor.damp);
+  m.metadata["llvq.calib"] = a.calib.empty() ? "none" : fs::path(a.calib).filename().string();
+  m.metadata["llvq.calib_tokens"] = std::to_string(r.calib_tokens);
+}
+
+void check_output_path(const std::string& in, const std::string& out, bool force) {
+  std::error_code ec;
+  if (fs::exists(out, ec) && fs::equivalent(in, out, ec)) throw InputError(out + ": the output must not be the input model");
+  if (fs::exists(out, ec) && !force) throw InputError(out + ": output exists (use --force to replace it)");
+}
+
+uint64_t file_size_or_zero(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    uint64_t total = 0;
+    for (const auto& e : fs::recursive_directory_iterator(path, ec))
+      if (e.is_regular_file(ec)) total += e.file_size(ec);
+    return total;
+  }
+  const auto s = fs::file_size(path, ec);
+  return ec ? 0 : s;
+}
+
+void run_quantize(const PipelineArgs& a, const std::string& out, const std::string& codec, bool force, bool json) {
+  if (a.threads > 0) omp_set_num_threads(a.threads);
+  check_output_path(a.model, out, force);
+  const ModelQuantOptions o = quant_options(a, codec, a.rounding);
+  Loaded l = load_with_tokenizer(a);
+  const auto calib = calibration_tokens(l.tokenizer, a.calib, a.calib_tokens);
+  ModelQuantOptions run = o;
+  run.progress = true;
+  const ModelQuantReport r = quantize_model(l.model, calib, run);
+  record_provenance(l.model, o, a, r);
+  GgufSaveOptions so;
+  so.overwrite = force;
+  save_gguf(l.model, out, so);
+  const uint64_t before = file_size_or_zero(a.model), after = file_size_or_zero(out);
+  if (json) {
+    nlohmann::json j;
+    j["bpw"] = r.bpw;
+    j["seconds"] = r.seconds;
+    j["calib_seconds"] = r.calib_seconds;
+    j["calib_tokens"] = r.calib_tokens;
+    j["size_bytes"] = after;
+    j["input_size_bytes"] = before;
+    j["codec"] = l.model.metadata["llvq.codec"];
+    j["rounding"] = a.rounding;
+    j["hadamard"] = a.hadamard;
+    j["seconds_per_weight"] = r.quantized_weights ? r.seconds / static_cast<double>(r.quantized_weights) : 0.0;
+    nlohmann::json ts = nlohmann::json::array();
+    for (const auto& t : r.tensors)
+      ts.push_back({{"name", t.name}, {"rows", t.rows}, {"cols", t.cols}, {"layout", t.layout}, {"bpw", t.bpw},
+                    {"weighted_error", t.weighted_error}, {"seconds", t.seconds}});
+    j["tensors"] = ts;
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
+  }
+  Table t({"model", "size before", "size after", "quantized weights", "bpw (exact)", "calibration s", "total s"});
+  t.add_row({fs::path(out).filename().string(), strfmt("%llu B", (unsigned long long)before),
+             strfmt("%llu B", (unsigned long long)after), std::to_string(r.quantized_weights), strfmt("%.6f", r.bpw),
+             strfmt("%.2f", r.calib_seconds), strfmt("%.2f", r.seconds)});
+  std::printf("%s", t.to_string().c_str());
+}
+
+// ---- llvq compare ----
+
+struct EvalSet {
+  std::string name;
+  std::vector<int32_t> tokens;  // with a leading BOS
+};
+
+struct CompareArgs {
+  std::string codecs = "llvq-sg;llvq-ss;e8p;scalar:bpw=2,kind=lloyd,group=32";
+  std::string roundings = "gptq";
+  std::vector<std::string> eval_texts;
+  int ctx = 512, eval_tokens = 0;
+  std::string markdown, plot;
+  bool json = false;
+};
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    const size_t end = s.find(sep, start);
+    const std::string item = s.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (!item.empty()) out.push_back(item);
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+std::vector<int32_t> capped(std::vector<int32_t> t, int cap) {
+  if (cap > 0 && t.size() > static_cast<size_t>(cap)) t.resize(static_cast<size_t>(cap));
+  return t;
+}
+
+// The calibration text's second half (held out from calibration), then every other text whole.
+std::vector<EvalSet> eval_sets(const Tokenizer& tok, const PipelineArgs& a, const CompareArgs& c) {
+  std::vector<EvalSet> sets;
+  if (!a.calib.empty()) {
+    const std::vector<int32_t> all = tok.encode(read_text(a.calib), true, false);
+    std::vector<int32_t> held{tok.bos_id()};
+    held.insert(held.end(), all.begin() + static_cast<ptrdiff_t>(all.size() / 2), all.end());
+    sets.push_back({fs::path(a.calib).filename().string() + " (2nd half)", capped(std::move(held), c.eval_tokens)});
+  }
+  for (const auto& p : c.eval_texts)
+    sets.push_back({fs::path(p).filename().string(), capped(tok.encode(read_text(p), true, false), c.eval_tokens)});
+  if (sets.empty()) throw InputError("compare needs --calib or at least one --eval-text");
+  return sets;
+}
+
+struct Scores {
+  std::vector<double> ppl_windows, ppl_llamacpp;  // per eval set
+  double kl = 0, top1 = 1;
+};
+
+Scores score(const LlamaModel& m, const std::vector<EvalSet>& sets, const CompareArgs& c, const std::string& kl_file,
+             bool is_base, int32_t bos) {
+  Scores s;
+  for (size_t i = 0; i < sets.size(); ++i)
+    for (PplProtocol p : {PplProtocol::Windows, PplProtocol::LlamaCpp}) {
+      PerplexityOptions o;
+      o.ctx = std::min(c.ctx, m.config.seq_len);
+      o.protocol = p;
+      o.bos_id = bos;
+      const bool kl_run = i == 0 && p == PplProtocol::Windows;
+      if (kl_run) (is_base ? o.kl_base_out : o.kl_reference) = kl_file;
+      const PerplexityResult r = evaluate_perplexity(m, sets[i].tokens, o);
+      (p == PplProtocol::Windows ? s.ppl_windows : s.ppl_llamacpp).push_back(r.ppl);
+      if (kl_run && r.kl) {
+        s.kl = r.kl->mean_kl;
+        s.top1 = r.kl->top1_agreement;
+      }
+    }
+  return s;
+}
+
+struct CompareRow {
+  std::string codec, rounding;
+  double bpw = 32, seconds = 0;
+  Scores scores;
+};
+
+void write_plot(const std::string& png, const std::vector<CompareRow>& rows, const Scores& base, const std::string& set) {
+  const std::string dat = png + ".dat";
+  {
+    std::ofstream f(dat);
+    for (const auto& r : rows)
+      f << r.bpw << ' ' << r.scores.ppl_windows[0] - base.ppl_windows[0] << " \"" << r.codec << ' ' << r.rounding << "\"\n";
+  }
+  const std::string script = strfmt(
+      "set terminal pngcairo size 1000,650 noenhanced; set output '%s'; set title 'LLVQ compare: PPL increase on %s (windows protocol)';"
+      "set xlabel 'bits per weight (exact)'; set ylabel 'delta PPL vs fp32'; set logscale y; set grid;"
+      "plot '%s' using 1:2 with points pt 7 ps 1.5 notitle, '' using 1:2:3 with labels offset 0,1 font ',8' notitle",
+      png.c_str(), set.c_str(), dat.c_str());
+  const std::string cmd = "gnuplot -e \"" + script + "\"";
+  const int rc = std::system(cmd.c_str());
+  std::remove(dat.c_str());
+  if (rc != 0) throw InputError("gnuplot failed to draw " + png + " (is gnuplot installed?)");
+}
+
+void run_compare(const PipelineArgs& a, const CompareArgs& c) {
+  if (a.threads > 0) omp_set_num_threads(a.threads);
+  std::vector<std::pair<std::string, std::string>> configs;
+  for (const auto& spec : split(c.codecs, ';'))
+    for (const auto& r : split(c.roundings, ',')) {
+      quant_options(a, spec, r);  // validate every configuration before the long run
+      configs.emplace_back(spec, r);
+    }
+  if (configs.empty()) throw InputError("compare: no codec given");
+  Loaded l = load_with_tokenizer(a);
+  const auto calib = calibration_tokens(l.tokenizer, a.calib, a.calib_tokens);
+  const auto sets = eval_sets(l.tokenizer, a, c);
+  char kl_path[] = "/tmp/llvq-kl-XXXXXX";
+  const int fd = mkstemp(kl_path);
+  if (fd < 0) throw InputError("compare: cannot create a temporary file for the KL reference");
+  close(fd);
+  const int32_t bos = l.tokenizer.bos_id();
+  const Scores base = score(l.model, sets, c, kl_path, true, bos);
+  std::vector<CompareRow> rows;
+  for (size_t i = 0; i < configs.size(); ++i) {
+    const auto& [spec, rounding] = configs[i];
+    std::fprintf(stderr, "[%zu/%zu] %s, %s\n", i + 1, configs.size(), spec.c_str(), rounding.c_str());
+    LlamaModel m = l.model;  // the quantizer replaces this copy's layers, not the base model's
+    ModelQuantOptions o = quant_options(a, spec, rounding);
+    o.progress = false;
+    const ModelQuantReport r = quantize_model(m, calib, o);
+    rows.push_back({make_codec(spec)->spec(), rounding, r.bpw, r.seconds, score(m, sets, c, kl_path, false, bos)});
+  }
+  std::remove(kl_path);
+
+  std::vector<std::string> header{"codec", "rounding", "bpw"};
+  for (const auto& s : sets) {
+    header.push_back("PPL " + s.name + " windows");
+    header.push_back("ΔPPL");
+    header.push_back("PPL llamacpp");
+    header.push_back("ΔPPL");
+  }
+  for (const std::string h : {"KL vs fp32", "top-1", "quant s"}) header.push_back(h);
+  Table t(header);
+  auto add = [&](const std::string& codec, const std::string& rounding, double bpw, const Scores& s, double secs) {
+    std::vector<std::string> row{codec, rounding, strfmt("%.4f", bpw)};
+    for (size_t k = 0; k < sets.size(); ++k) {
+      row.push_back(strfmt("%.4f", s.ppl_windows[k]));
+      row.push_back(strfmt("%+.4f", s.ppl_windows[k] - base.ppl_windows[k]));
+      row.push_back(strfmt("%.4f", s.ppl_llamacpp[k]));
+      row.push_back(strfmt("%+.4f", s.ppl_llamacpp[k] - base.ppl_llamacpp[k]));
+    }
+    row.push_back(strfmt("%.5f", s.kl));
+    row.push_back(strfmt("%.4f", s.top1));
+    row.push_back(secs > 0 ? strfmt("%.2f", secs) : "-");
+    t.add_row(row);
+  };
+  add("fp32", "-", 32.0, base, 0);
+  for (const auto& r : rows) add(r.codec, r.rounding, r.bpw, r.scores, r.seconds);
+  if (!c.markdown.empty()) {
+    std::ofstream f(c.markdown);
+    if (!f) throw InputError(c.markdown + ": cannot write");
+    f << t.to_markdown();
+  }
+  if (!c.plot.empty()) write_plot(c.plot, rows, base, sets[0].name);
+  if (c.json) {
+    nlohmann::json j;
+    j["ctx"] = c.ctx;
+    j["calib_tokens"] = calib.size();
+    j["eval_sets"] = nlohmann::json::array();
+    for (const auto& s : sets) j["eval_sets"].push_back({{"name", s.name}, {"tokens", s.tokens.size()}});
+    auto to_json = [&](const std::string& codec, const std::string& rounding, double bpw, const Scores& s, double secs) {
+      nlohmann::json r{{"codec", codec}, {"rounding", rounding}, {"bpw", bpw}, {"seconds", secs}, {"kl", s.kl}, {"top1", s.top1}};
+      r["ppl_windows"] = s.ppl_windows;
+      r["ppl_llamacpp"] = s.ppl_llamacpp;
+      std::vector<double> dw, dl;
+      for (size_t k = 0; k < sets.size(); ++k) {
+        dw.push_back(s.ppl_windows[k] - base.ppl_windows[k]);
+        dl.push_back(s.ppl_llamacpp[k] - base.ppl_llamacpp[k]);
+      }
+      r["delta_ppl_windows"] = dw;
+      r["delta_ppl_llamacpp"] = dl;
+      return r;
+    };
+    j["rows"] = nlohmann::json::array();
+    j["rows"].push_back(to_json("fp32", "-", 32.0, base, 0));
+    for (const auto& r : rows) j["rows"].push_back(to_json(r.codec, r.rounding, r.bpw, r.scores, r.seconds));
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("%s", t.to_string().c_str());
+  }
+}
+
+}  // namespace
+
+void register_quant_commands(CLI::App& app, CLI::App& /*bench*/) {
+  auto* q = app.add_subcommand("quantize", "Quantize a model's linear layers into a compressed GGUF file");
+  auto a = std::make_shared<PipelineArgs>();
+  auto out = std::make_shared<std::string>();
+  auto codec = std::make_shared<std::string>("llvq-sg");
+  auto force = std::make_shared<bool>(false);
+  auto json = std::make_shared<bool>(false);
+  add_pipeline_options(q, *a);
+  q->add_option("--out", *out, "Output GGUF file (written under a temporary name, renamed at the end)")->required();
+  q->add_option("--codec", *codec, "Codec spec, e.g. llvq-sg, llvq-ss:bpw=3, e8p, scalar:bpw=2,group=32");
+  q->add_option("--rounding", a->rounding, "rtn, gptq or spherical-gptq");
+  q->add_flag("--force", *force, "Replace OUT if it exists");
+  q->add_flag("--json", *json, "Print the summary as JSON");
+  q->callback([=] { run_quantize(*a, *out, *codec, *force, *json); });
+
+  auto* cmp = app.add_subcommand("compare", "Quantize with several codecs through one pipeline and tabulate PPL, KL and time");
+  auto ca = std::make_shared<PipelineArgs>();
+  auto cc = std::make_shared<CompareArgs>();
+  add_pipeline_options(cmp, *ca);
+  cmp->add_option("--codecs", cc->codecs, "Codec specs separated by ';'");
+  cmp->add_option("--rounding", cc->roundings, "Roundings separated by ',' (rtn, gptq, spherical-gptq)");
+  cmp->add_option("--eval-text", cc->eval_texts, "Further evaluation texts (the calibration text's 2nd half is always used)");
+  cmp->add_option("--ctx", cc->ctx, "Evaluation window")->check(CLI::Range(2, 1 << 20));
+  cmp->add_option("--eval-tokens", cc->eval_tokens, "Cap on tokens per evaluation text (0: all)")->check(CLI::Range(0, 1 << 30));
+  cmp->add_option("--markdown", cc->markdown, "Also write the table as markdown to this file");
+  cmp->add_option("--plot", cc->plot, "Also draw ΔPPL against bits per weight (PNG, gnuplot)");
+  cmp->add_flag("--json", cc->json, "Print JSON instead of the table");
+  cmp->callback([=] { run_compare(*ca, *cc); });
+}
+
+}  // namespace llvq::cli
