@@ -60,6 +60,7 @@ LlamaConfig read_config(const File& f) {
   if (c.dim % c.n_heads != 0 || c.head_dim() % 2 != 0)
     throw InputError(f.name() + ": llama.embedding_length = " + std::to_string(c.dim) +
                      " is not llama.attention.head_count × an even head size");
+  io::require_kv_dim_fits(c, f.name());
   if (f.find("llama.rope.dimension_count") && positive_int(f, "llama.rope.dimension_count") != c.head_dim())
     throw InputError(f.name() + ": llama.rope.dimension_count differs from the head size " +
                      std::to_string(c.head_dim()) + " (partial rotary embeddings are not supported)");

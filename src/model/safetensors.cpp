@@ -256,6 +256,7 @@ LlamaConfig read_hf_config(const fs::path& path) {
       config_int(cfg, "head_dim", file, c.dim / c.n_heads) != c.dim / c.n_heads)
     throw InputError(file + ": hidden_size = " + std::to_string(c.dim) +
                      " is not num_attention_heads × an even head_dim");
+  io::require_kv_dim_fits(c, file);
   return c;
 }
 
