@@ -493,6 +493,12 @@ TEST(GgufModel, NeverOverwritesInputsOrExistingFiles) {
   expect_input_error([&] { save_gguf(again, dir.file("a.gguf"), {.overwrite = true}); }, {"a.gguf", "read from"});
   EXPECT_EQ(read_bytes(dir.file("a.gguf")), before);
   save_gguf(m, dir.file("a.gguf"), {.overwrite = true});
+  LlamaModel broken = m;
+  broken.layers.pop_back();
+  expect_input_error([&] { save_gguf(broken, dir.file("b.gguf")); }, {"b.gguf", "layers"});
+  broken = m;
+  broken.layers[1].w2.reset();
+  expect_input_error([&] { save_gguf(broken, dir.file("b.gguf")); }, {"b.gguf", "linear"});
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()), 1);
 }
 

@@ -1,5 +1,7 @@
 // Model file commands: `llvq convert` (any supported input → GGUF), `llvq inspect`
 // (metadata and tensor list of a file), and `llvq bench model-io` (load/save throughput).
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
