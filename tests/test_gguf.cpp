@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
+#include <map>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -491,7 +493,57 @@ TEST(GgufModel, NeverOverwritesInputsOrExistingFiles) {
   expect_input_error([&] { save_gguf(again, dir.file("a.gguf"), {.overwrite = true}); }, {"a.gguf", "read from"});
   EXPECT_EQ(read_bytes(dir.file("a.gguf")), before);
   save_gguf(m, dir.file("a.gguf"), {.overwrite = true});
+  LlamaModel broken = m;
+  broken.layers.pop_back();
+  expect_input_error([&] { save_gguf(broken, dir.file("b.gguf")); }, {"b.gguf", "layers"});
+  broken = m;
+  broken.layers[1].w2.reset();
+  expect_input_error([&] { save_gguf(broken, dir.file("b.gguf")); }, {"b.gguf", "linear"});
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()), 1);
+}
+
+// A llama.cpp-style mixed file: matrices whose rows are multiples of 32 stored as Q8_0
+// (quantized here with d = max|x|/127 rounded to fp16), the rest F16/F32. Loading must
+// give exactly d·q for every weight.
+TEST(GgufModel, LoadsQ8_0Matrices) {
+  const LlamaModel m = load_model(stories_bin());
+  TempDir dir("gguf");
+  save_gguf(m, dir.file("s.gguf"));
+  const File f32 = File::read(dir.file("s.gguf"));
+  Writer w;
+  for (const auto& kv : f32.metadata()) w.set(kv.key, kv.value);
+  std::map<std::string, std::vector<float>> expected;
+  for (const auto& t : f32.tensors()) {
+    const std::vector<float> v = f32.to_f32(t);
+    if (t.ne.size() != 2 || t.ne[0] % 32 != 0) {
+      w.add_f16(t.name, t.ne, v);
+      continue;
+    }
+    std::vector<uint8_t> blocks;
+    std::vector<float> dq;
+    for (size_t b = 0; b < v.size(); b += 32) {
+      float amax = 0;
+      for (size_t j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(v[b + j]));
+      const uint16_t dh = float_to_fp16(amax / 127.0f);
+      const float d = fp16_to_float(dh);
+      blocks.push_back(static_cast<uint8_t>(dh & 0xFF));
+      blocks.push_back(static_cast<uint8_t>(dh >> 8));
+      for (size_t j = 0; j < 32; ++j) {
+        const auto q = static_cast<int8_t>(d > 0 ? std::clamp(std::lround(v[b + j] / d), -127L, 127L) : 0);
+        blocks.push_back(static_cast<uint8_t>(q));
+        dq.push_back(d * q);
+      }
+    }
+    w.add_tensor(t.name, t.ne, TensorType::Q8_0, blocks);
+    expected[t.name] = dq;
+  }
+  const LlamaModel q = llama_from_gguf(File::parse(w.serialize(), "q8.gguf"));
+  EXPECT_TRUE(bits_equal(q.tok_embeddings, expected.at("token_embd.weight")));
+  EXPECT_TRUE(bits_equal(q.layers[2].wq->dense_weight(), expected.at("blk.2.attn_q.weight")));
+  EXPECT_TRUE(bits_equal(q.layers[4].w3->dense_weight(), expected.at("blk.4.ffn_up.weight")));
+  EXPECT_EQ(expected.count("blk.0.ffn_down.weight"), 0u);  // 172 columns: stays F16
+  const std::vector<float> down = m.layers[0].w2->dense_weight();
+  for (size_t i = 0; i < down.size(); i += 97) EXPECT_EQ(q.layers[0].w2->dense_weight()[i], fp16_to_float(float_to_fp16(down[i])));
 }
 
 // Shapes that contradict the llama.* hyper-parameters are named in the error.

@@ -155,6 +155,8 @@ TEST(Llama2c, CorruptHeadersGiveClearErrors) {
   expect_input_error([&] { parse_llama2c(with_field(0, 60), "x.bin"); }, {"x.bin", "dim"});
   expect_input_error([&] { parse_llama2c(with_field(2, 0x7fffffff), "x.bin"); }, {"x.bin", "file size"});
   expect_input_error([&] { parse_llama2c(with_field(5, INT32_MIN), "x.bin"); }, {"x.bin", "vocab_size"});
+  // dim · n_kv_heads beyond int (found by the fuzz test under UBSan).
+  expect_input_error([&] { parse_llama2c(with_field(0, 536870976), "x.bin"); }, {"x.bin", "too large"});
   auto truncated = good;
   truncated.resize(good.size() - 1);
   expect_input_error([&] { parse_llama2c(truncated, "t.bin"); }, {"t.bin", "file size"});

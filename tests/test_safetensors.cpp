@@ -144,6 +144,9 @@ TEST(Safetensors, ModelLevelErrorsNameFileAndField) {
   expect_input_error([&] { load_model(d); }, {"config.json", "rope_scaling"});
   edit_config(d, ", \"rope_scaling\": {\"type\": \"linear\"}", "");
   EXPECT_NO_THROW(load_model(d));
+  edit_config(d, "\"tie_word_embeddings\": true", "\"tie_word_embeddings\": false");
+  expect_input_error([&] { load_model(d); }, {d, "lm_head.weight", "tie_word_embeddings"});
+  edit_config(d, "\"tie_word_embeddings\": false", "\"tie_word_embeddings\": true");
   std::filesystem::remove(dir.file("model-00002-of-00002.safetensors"));
   expect_input_error([&] { load_model(d); }, {"model-00002-of-00002.safetensors"});
   std::filesystem::remove(dir.file("config.json"));

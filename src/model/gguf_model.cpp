@@ -61,6 +61,7 @@ LlamaConfig read_config(const File& f) {
   if (c.dim % c.n_heads != 0 || c.head_dim() % 2 != 0)
     throw InputError(f.name() + ": llama.embedding_length = " + std::to_string(c.dim) +
                      " is not llama.attention.head_count × an even head size");
+  io::require_kv_dim_fits(c, f.name());
   if (f.find("llama.rope.dimension_count") && positive_int(f, "llama.rope.dimension_count") != c.head_dim())
     throw InputError(f.name() + ": llama.rope.dimension_count differs from the head size " +
                      std::to_string(c.head_dim()) + " (partial rotary embeddings are not supported)");
@@ -188,6 +189,17 @@ void refuse_to_clobber(const LlamaModel& m, const std::string& path, bool overwr
     throw InputError(path + ": output file exists (pass --force / overwrite to replace it)");
 }
 
+// A model assembled in code (not by a loader) may be incomplete; say so instead of crashing.
+void require_complete(const LlamaModel& m, const std::string& path) {
+  const LlamaConfig& c = m.config;
+  if (c.n_layers <= 0 || m.layers.size() != static_cast<size_t>(c.n_layers) || !m.output)
+    throw InputError(path + ": model has " + std::to_string(m.layers.size()) + " layers for n_layers = " +
+                     std::to_string(c.n_layers) + (m.output ? "" : " and no classifier"));
+  for (const LlamaLayer& L : m.layers)
+    for (const auto* lin : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w1, &L.w2, &L.w3})
+      if (!*lin) throw InputError(path + ": model has a layer without all its linear layers");
+}
+
 }  // namespace
 
 LlamaModel llama_from_gguf(const File& f) {
@@ -228,6 +240,7 @@ LlamaModel load_gguf_model(const std::string& path) {
 
 void save_gguf(const LlamaModel& model, const std::string& path, const GgufSaveOptions& options) {
   refuse_to_clobber(model, path, options.overwrite);
+  require_complete(model, path);
   const LlamaConfig& c = model.config;
   const bool f16 = options.weight_type == WeightType::F16;
   gguf::Writer w;
@@ -265,7 +278,7 @@ void save_gguf(const LlamaModel& model, const std::string& path, const GgufSaveO
 
   matrix("token_embd.weight", model.tok_embeddings, c.vocab_size, c.dim);
   for (int l = 0; l < c.n_layers; ++l) {
-    const LlamaLayer& L = model.layers.at(static_cast<size_t>(l));
+    const LlamaLayer& L = model.layers[static_cast<size_t>(l)];
     const std::string p = "blk." + std::to_string(l) + ".";
     vec(p + "attn_norm.weight", L.attn_norm);
     layer(p + "attn_q.weight", L.wq, c.dim, c.dim, [&] { return rope_rows(L.wq, c.n_heads); });

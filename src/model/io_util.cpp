@@ -76,8 +76,10 @@ void write_file_atomically(const std::string& path, const std::function<void(std
   }
 }
 
-std::string base_name(const std::string& path) {
-  return std::filesystem::path(path).filename().string();
+void require_kv_dim_fits(const LlamaConfig& c, const std::string& file) {
+  if (static_cast<int64_t>(c.dim) * c.n_kv_heads > INT32_MAX)
+    throw InputError(file + ": dim " + std::to_string(c.dim) + " × n_kv_heads " + std::to_string(c.n_kv_heads) +
+                     " is too large");
 }
 
 }  // namespace llvq::io

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "llvq/error.hpp"
+#include "llvq/model.hpp"
 
 namespace llvq::io {
 
@@ -58,7 +59,8 @@ class Cursor {
 // `path`; on any failure the temporary file is removed and `path` is left untouched.
 void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write);
 
-// The file name alone, for compact error messages.
-std::string base_name(const std::string& path);
+// LlamaConfig computes kv_dim() = dim·n_kv_heads/n_heads in int: loaders call this before
+// using it so that absurd header values are an error instead of an overflow.
+void require_kv_dim_fits(const LlamaConfig& c, const std::string& file);
 
 }  // namespace llvq::io

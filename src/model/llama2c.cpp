@@ -66,6 +66,7 @@ Llama2cHeader read_header(io::Cursor& in, const std::string& name) {
   if (c.dim % c.n_heads != 0 || (c.dim / c.n_heads) % 2 != 0)
     throw InputError(name + ": llama2.c header field dim = " + std::to_string(c.dim) +
                      " must be n_heads × an even head size (n_heads = " + std::to_string(c.n_heads) + ")");
+  io::require_kv_dim_fits(c, name);
   c.tied_embeddings = h.shared_classifier;
   c.rope_style = RopeStyle::Interleaved;
   c.rope_theta = 10000.0f;  // llama2.c hard-codes both

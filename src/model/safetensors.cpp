@@ -256,6 +256,7 @@ LlamaConfig read_hf_config(const fs::path& path) {
       config_int(cfg, "head_dim", file, c.dim / c.n_heads) != c.dim / c.n_heads)
     throw InputError(file + ": hidden_size = " + std::to_string(c.dim) +
                      " is not num_attention_heads × an even head_dim");
+  io::require_kv_dim_fits(c, file);
   return c;
 }
 
@@ -359,13 +360,15 @@ LlamaModel load_safetensors_model(const std::string& path) {
     L.w3 = hf_linear(ts, p + "mlp.up_proj.weight", c.hidden_dim, c.dim);
   }
   m.final_norm = ts.get("model.norm.weight", {dim});
-  // An explicit lm_head wins; without one the classifier is the embedding (tied).
+  // An explicit lm_head wins (some tied checkpoints store it anyway); without one the
+  // config must say the classifier is the embedding, as transformers requires.
   if (ts.has("lm_head.weight")) {
     c.tied_embeddings = false;
     m.output = hf_linear(ts, "lm_head.weight", c.vocab_size, c.dim);
-  } else {
-    c.tied_embeddings = true;
+  } else if (c.tied_embeddings) {
     m.output = std::make_shared<DenseLinear>(c.vocab_size, c.dim, m.tok_embeddings);
+  } else {
+    throw InputError(path + ": no lm_head.weight tensor, and config.json does not set tie_word_embeddings");
   }
   m.metadata["format"] = "safetensors";
   m.metadata["source"] = path;
