@@ -54,64 +54,26 @@ int shell_of(const Vec& x) {
 // the soft triple minimised over the two complementary words is computed once; the decoder
 // then scans the 2 × 512 class triples. The minimum over cosets of the closed-form cost is
 // the exact maximum-likelihood decision; the winning coset's point is rebuilt at the end.
+//
+// Costs only need to be totally ordered and compatible with addition (a ≤ b ⇒ a + c ≤
+// b + c): a double for float input, and for the exact integer decoder one __int128 holding
+// the squared distance above a 72-bit lexicographic tie-break key (see ExactMetric).
 // ===========================================================================================
 namespace {
 
-// Order-compatible additive costs: a ≤ b implies a + c ≤ b + c, which is all the
-// decomposition above needs.
-template <class Cost>
-struct Soft {
-  Cost best;
-  Cost extra;  // cost of the other parity minus best (≥ 0)
-  int parity;
+// Soft triples of a few coordinate sets, stored as columns so the loops vectorise.
+template <class Cost, int N>
+struct SoftColumns {
+  std::array<Cost, N> best;
+  std::array<Cost, N> extra;  // cost of the other parity minus best (≥ 0)
+  std::array<int32_t, N> parity;
 };
 
-template <class Cost>
-Soft<Cost> join(const Soft<Cost>& a, const Soft<Cost>& b) {
-  return {a.best + b.best, std::min(a.extra, b.extra), a.parity ^ b.parity};
-}
-
-// Cost of achieving parity `parity` with a soft triple.
-template <class Cost>
-Cost cost_at(const Soft<Cost>& s, int parity) {
-  return s.parity == parity ? s.best : s.best + s.extra;
-}
-
-// The soft triple of "either a or b" (two alternative assignments of the same coordinates).
-template <class Cost>
-Soft<Cost> either(const Soft<Cost>& a, const Soft<Cost>& b) {
-  const Cost c0 = std::min(cost_at(a, 0), cost_at(b, 0));
-  const Cost c1 = std::min(cost_at(a, 1), cost_at(b, 1));
-  if (c1 < c0) return {c1, c0 - c1, 1};
-  return {c0, c1 - c0, 0};
-}
-
-// Exact cost for integer inputs: squared distance, then the difference vector e = v − p in
-// lexicographic order, packed as three base-B numbers of eight digits (digits |e_i| ≤ B/2).
-struct ExactCost {
-  int64_t norm = 0;
-  std::array<int64_t, 3> lex{};
-
-  friend ExactCost operator+(const ExactCost& a, const ExactCost& b) {
-    return {a.norm + b.norm, {a.lex[0] + b.lex[0], a.lex[1] + b.lex[1], a.lex[2] + b.lex[2]}};
-  }
-  friend ExactCost operator-(const ExactCost& a, const ExactCost& b) {
-    return {a.norm - b.norm, {a.lex[0] - b.lex[0], a.lex[1] - b.lex[1], a.lex[2] - b.lex[2]}};
-  }
-  friend auto operator<=>(const ExactCost&, const ExactCost&) = default;
-};
-
-// One coordinate with one residue: the nearest admissible value and the nearest value of
+// One coordinate with one residue: the nearest admissible value and the nearest value with
 // the other parity of k.
 struct CoordOption {
   int64_t y_best;
   int64_t y_other;
-};
-
-template <class Cost>
-struct CoordTable {
-  std::array<std::array<Soft<Cost>, kDim>, 4> soft;        // [residue][coordinate]
-  std::array<std::array<CoordOption, kDim>, 4> option;
 };
 
 // Double input, lattice J.
@@ -119,56 +81,53 @@ struct DoubleMetric {
   using Cost = double;
   const double* x;
 
-  void fill(int i, int a, Soft<double>& s, CoordOption& o) const {
+  void fill(int i, int a, Cost& best, Cost& extra, int32_t& parity, CoordOption& o) const {
     const double k = std::floor((x[i] - a) / 4.0 + 0.5);
     const double y = a + 4.0 * k;
     const double e = x[i] - y;  // in [-2, 2)
     const double ae = std::fabs(e);
-    s.best = e * e;
-    s.extra = (4.0 - ae) * (4.0 - ae) - e * e;
-    s.parity = static_cast<int>(static_cast<int64_t>(k) & 1);
+    best = e * e;
+    extra = (4.0 - ae) * (4.0 - ae) - e * e;
+    parity = static_cast<int32_t>(static_cast<int64_t>(k) & 1);
     o.y_best = static_cast<int64_t>(y);
     o.y_other = e >= 0 ? o.y_best + 4 : o.y_best - 4;
   }
 };
 
-// Integer input, lattice scale·J, exact costs with the lexicographic tie-break.
+// Integer input v, lattice scale·J, exact costs. Order: |v − p|², then v − p
+// lexicographically (smaller first). Per coordinate, the candidate values of all residues
+// (the two nearest of each residue class mod 4·scale) are the 8 consecutive multiples of
+// scale around v_i, so "v_i − p_i" is ranked by a 3-bit digit; the key packs the 24 digits
+// (coordinate 0 most significant, 72 bits) below the squared distance. The key is additive
+// over coordinates, as the decomposition requires.
 struct ExactMetric {
-  using Cost = ExactCost;
+  using Cost = __int128;
   const Vec& v;
   int64_t scale;
-  std::array<int64_t, 8> digit_weight;  // B^(7 - i % 8)
 
-  ExactMetric(const Vec& v_, int scale_) : v(v_), scale(scale_) {
-    const int64_t base = 8 * scale + 1;  // digits e ∈ [-4·scale, 4·scale]
-    int64_t w = 1;
-    for (int d = 7; d >= 0; --d, w *= base) digit_weight[d] = w;
-  }
-
-  ExactCost cost_of(int i, int64_t e) const {
-    ExactCost c;
-    c.norm = e * e;
-    c.lex[i / 8] = e * digit_weight[i % 8];
-    return c;
-  }
-
-  void fill(int i, int a, Soft<ExactCost>& s, CoordOption& o) const {
+  void fill(int i, int a, Cost& best, Cost& extra, int32_t& parity, CoordOption& o) const {
     const int64_t period = 4 * scale;
     const int64_t z = v[i] - scale * a;
-    int64_t q = z / period;
-    if (z % period < 0) --q;  // floor division
-    const int64_t y_lo = scale * a + period * q;
-    const int64_t y_hi = y_lo + period;
-    const ExactCost c_lo = cost_of(i, v[i] - y_lo);
-    const ExactCost c_hi = cost_of(i, v[i] - y_hi);
-    const int parity_lo = static_cast<int>(q & 1);
+    const int64_t q = floor_div(z, period);
+    const int64_t y_lo = scale * a + period * q;  // largest value ≤ v_i of this residue
+    const int64_t y_hi = y_lo + period;          // smallest value > v_i
+    const Cost c_lo = cost_of(i, y_lo), c_hi = cost_of(i, y_hi);
+    const int32_t parity_lo = static_cast<int32_t>(q & 1);
     if (c_hi < c_lo) {
-      s = {c_hi, c_lo - c_hi, parity_lo ^ 1};
-      o = {y_hi, y_lo};
+      best = c_hi, extra = c_lo - c_hi, parity = parity_lo ^ 1, o = {y_hi, y_lo};
     } else {
-      s = {c_lo, c_hi - c_lo, parity_lo};
-      o = {y_lo, y_hi};
+      best = c_lo, extra = c_hi - c_lo, parity = parity_lo, o = {y_lo, y_hi};
     }
+  }
+
+ private:
+  static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b < 0 ? 1 : 0); }
+
+  Cost cost_of(int i, int64_t y) const {
+    const int64_t e = v[i] - y;
+    const int64_t lowest = scale * floor_div(v[i], scale) - 3 * scale;  // smallest candidate
+    const int64_t rank_of_e = 7 - (y - lowest) / scale;                  // 0 = smallest e
+    return (static_cast<Cost>(e * e) << 72) + (static_cast<Cost>(rank_of_e) << (3 * (23 - i)));
   }
 };
 
@@ -176,13 +135,12 @@ struct ExactMetric {
 struct Trio {
   std::array<std::array<int, 8>, 3> positions;  // coordinates of each octad, increasing
   std::array<uint32_t, 3> octad;
-  // Complement classes of even 8-bit words: the 64 representatives with bit 7 clear.
-  std::array<uint8_t, 64> class_word;
-  struct Triple {
-    uint8_t cls[3];
-  };
-  std::vector<Triple> triples;      // 512
-  std::vector<uint32_t> codeword;   // a codeword of each triple's coset
+  // Complement classes of even 8-bit words, represented by the 64 words with bit 7 clear:
+  // the low and high nibble of each representative.
+  std::array<int32_t, 64> lo_nibble, hi_nibble;
+  // The 512 triples of classes as columns, and a codeword of each triple's coset.
+  std::array<std::array<int32_t, 512>, 3> triple_class;
+  std::array<uint32_t, 512> codeword;
 
   Trio() {
     const auto octads = golay::codewords_of_weight(8);
@@ -199,20 +157,23 @@ struct Trio {
     int n = 0;
     for (int w = 0; w < 128; ++w)
       if (std::popcount(static_cast<unsigned>(w)) % 2 == 0) {
-        class_word[n] = static_cast<uint8_t>(w);
+        lo_nibble[n] = w & 15;
+        hi_nibble[n] = w >> 4;
         class_of[w] = class_of[w ^ 0xFF] = n++;
       }
     std::vector<bool> seen(64 * 64 * 64, false);
+    size_t count = 0;
     for (uint32_t c : golay::codewords()) {
-      Triple t;
-      for (int j = 0; j < 3; ++j) t.cls[j] = static_cast<uint8_t>(class_of[local_word(c, j)]);
-      const int key = (t.cls[0] * 64 + t.cls[1]) * 64 + t.cls[2];
+      std::array<int, 3> cls;
+      for (int j = 0; j < 3; ++j) cls[j] = class_of[local_word(c, j)];
+      const int key = (cls[0] * 64 + cls[1]) * 64 + cls[2];
       if (seen[key]) continue;
       seen[key] = true;
-      triples.push_back(t);
-      codeword.push_back(c);
+      if (count == 512) throw std::logic_error("leech: more than 512 coset triples");
+      for (int j = 0; j < 3; ++j) triple_class[j][count] = cls[j];
+      codeword[count++] = c;
     }
-    if (triples.size() != 512) throw std::logic_error("leech: expected 512 coset triples");
+    if (count != 512) throw std::logic_error("leech: expected 512 coset triples");
   }
 
   int local_word(uint32_t c, int j) const {
@@ -232,66 +193,45 @@ class Decoder {
   using Cost = typename Metric::Cost;
 
  public:
-  explicit Decoder(const Metric& m) : metric_(m) {
+  explicit Decoder(const Metric& m) {
     for (int a = 0; a < 4; ++a)
-      for (int i = 0; i < kDim; ++i) metric_.fill(i, a, table_.soft[a][i], table_.option[a][i]);
+      for (int i = 0; i < kDim; ++i)
+        m.fill(i, a, coord_[a].best[i], coord_[a].extra[i], coord_[a].parity[i], option_[a][i]);
   }
 
-  Vec decode() {
+  // The cost of the best point of each of the 512 cosets of half h.
+  std::array<Cost, 512> coset_costs(int h) const {
     const Trio& tr = trio();
-    int best_half = 0;
-    size_t best_triple = 0;
+    std::array<SoftColumns<Cost, 64>, 3> cls;
+    for (int j = 0; j < 3; ++j) class_table(h, j, cls[j]);
+    std::array<Cost, 512> total;
+    for (int t = 0; t < 512; ++t) {
+      const int32_t i0 = tr.triple_class[0][t], i1 = tr.triple_class[1][t], i2 = tr.triple_class[2][t];
+      const Cost sum = cls[0].best[i0] + cls[1].best[i1] + cls[2].best[i2];
+      const Cost fix = std::min(std::min(cls[0].extra[i0], cls[1].extra[i1]), cls[2].extra[i2]);
+      const bool wrong = (cls[0].parity[i0] ^ cls[1].parity[i1] ^ cls[2].parity[i2]) != h;
+      total[t] = wrong ? sum + fix : sum;
+    }
+    return total;
+  }
+
+  Vec decode() const {
+    int best_half = 0, best_triple = 0;
     Cost best{};
-    bool have = false;
     for (int h = 0; h < 2; ++h) {
-      std::array<std::array<Soft<Cost>, 64>, 3> classes;
-      for (int j = 0; j < 3; ++j) class_table(h, j, classes[j]);
-      for (size_t t = 0; t < tr.triples.size(); ++t) {
-        const auto& cls = tr.triples[t].cls;
-        const Soft<Cost> s = join(join(classes[0][cls[0]], classes[1][cls[1]]), classes[2][cls[2]]);
-        const Cost c = cost_at(s, h);
-        if (!have || c < best) {
-          have = true;
-          best = c;
-          best_half = h;
-          best_triple = t;
-        }
-      }
+      const std::array<Cost, 512> total = coset_costs(h);
+      const int t = first_minimum(total);
+      if (h == 0 || total[t] < best) best = total[t], best_half = h, best_triple = t;
     }
-    return rebuild(best_half, tr.codeword[best_triple]);
+    Vec p;
+    rebuild(best_half, trio().codeword[best_triple], p);
+    return p;
   }
 
- private:
-  // Soft triples of the 64 complement classes of octad j for half h.
-  void class_table(int h, int j, std::array<Soft<Cost>, 64>& out) const {
-    const auto& pos = trio().positions[j];
-    std::array<Soft<Cost>, 16> lo, hi;
-    nibble_table(h, pos.data(), lo);
-    nibble_table(h, pos.data() + 4, hi);
-    const auto& words = trio().class_word;
-    for (int k = 0; k < 64; ++k) {
-      const int w = words[k];
-      const int wc = w ^ 0xFF;
-      out[k] = either(join(lo[w & 15], hi[w >> 4]), join(lo[wc & 15], hi[wc >> 4]));
-    }
-  }
-
-  // Soft triples of the 16 bit patterns of four coordinates (bit 1 = codeword position).
-  void nibble_table(int h, const int* pos, std::array<Soft<Cost>, 16>& out) const {
-    out[0] = table_.soft[h][pos[0]];
-    out[1] = table_.soft[h + 2][pos[0]];
-    for (int l = 1, size = 2; l < 4; ++l, size *= 2)
-      for (int m = size - 1; m >= 0; --m) {
-        out[m + size] = join(out[m], table_.soft[h + 2][pos[l]]);
-        out[m] = join(out[m], table_.soft[h][pos[l]]);
-      }
-  }
-
-  // The best point of the winning coset: its 8 codewords (complements on the trio's
-  // octads) with the closed-form nearest point of each.
-  Vec rebuild(int h, uint32_t codeword) const {
+  // The best point of coset t of half h (its 8 codewords: complements on the trio's octads,
+  // each with its closed-form nearest point) and its cost.
+  Cost rebuild(int h, uint32_t codeword, Vec& best_point) const {
     const auto& oct = trio().octad;
-    Vec best_point{};
     Cost best{};
     for (int m = 0; m < 8; ++m) {
       uint32_t c = codeword;
@@ -299,12 +239,60 @@ class Decoder {
         if (m >> j & 1) c ^= oct[j];
       Vec p;
       const Cost cost = coset_point(h, c, p);
-      if (m == 0 || cost < best) {
-        best = cost;
-        best_point = p;
-      }
+      if (m == 0 || cost < best) best = cost, best_point = p;
     }
-    return best_point;
+    return best;
+  }
+
+  // Index of the first minimum: the minimum runs in 8 independent lanes (which the compiler
+  // turns into vector minima) before the scan for its first position.
+  static int first_minimum(const std::array<Cost, 512>& v) {
+    std::array<Cost, 8> lane;
+    std::copy(v.begin(), v.begin() + 8, lane.begin());
+    for (size_t t = 8; t < v.size(); t += 8)
+      for (int l = 0; l < 8; ++l) lane[l] = std::min(lane[l], v[t + l]);
+    const Cost m = *std::min_element(lane.begin(), lane.end());
+    return static_cast<int>(std::find(v.begin(), v.end(), m) - v.begin());
+  }
+
+  // Soft triples of the 64 complement classes of octad j for half h: each class is the
+  // better of a word and its complement, for each parity.
+  void class_table(int h, int j, SoftColumns<Cost, 64>& out) const {
+    const Trio& tr = trio();
+    SoftColumns<Cost, 16> lo, hi;
+    nibble_table(h, tr.positions[j].data(), lo);
+    nibble_table(h, tr.positions[j].data() + 4, hi);
+    for (int k = 0; k < 64; ++k) {
+      const int32_t l = tr.lo_nibble[k], u = tr.hi_nibble[k], lc = 15 - l, uc = 15 - u;
+      const Cost b = lo.best[l] + hi.best[u], bc = lo.best[lc] + hi.best[uc];
+      const Cost x = std::min(lo.extra[l], hi.extra[u]), xc = std::min(lo.extra[lc], hi.extra[uc]);
+      const int32_t p = lo.parity[l] ^ hi.parity[u], pc = lo.parity[lc] ^ hi.parity[uc];
+      const Cost c0 = std::min(p == 0 ? b : b + x, pc == 0 ? bc : bc + xc);
+      const Cost c1 = std::min(p == 1 ? b : b + x, pc == 1 ? bc : bc + xc);
+      const bool one = c1 < c0;
+      out.best[k] = one ? c1 : c0;
+      out.extra[k] = one ? c0 - c1 : c1 - c0;
+      out.parity[k] = one;
+    }
+  }
+
+  // Soft triples of the 16 bit patterns of four coordinates (bit 1 = codeword position).
+  void nibble_table(int h, const int* pos, SoftColumns<Cost, 16>& out) const {
+    auto set = [&](int m, int a, int i) {
+      out.best[m] = coord_[a].best[i], out.extra[m] = coord_[a].extra[i], out.parity[m] = coord_[a].parity[i];
+    };
+    auto join_into = [&](int dst, int src, int a, int i) {
+      out.best[dst] = out.best[src] + coord_[a].best[i];
+      out.extra[dst] = std::min(out.extra[src], coord_[a].extra[i]);
+      out.parity[dst] = out.parity[src] ^ coord_[a].parity[i];
+    };
+    set(0, h, pos[0]);
+    set(1, h + 2, pos[0]);
+    for (int l = 1, size = 2; l < 4; ++l, size *= 2)
+      for (int m = size - 1; m >= 0; --m) {
+        join_into(m + size, m, h + 2, pos[l]);
+        join_into(m, m, h, pos[l]);
+      }
   }
 
   // Closed-form nearest point of h + 2c + 4·(D24 + h·e1): round each coordinate to its
@@ -313,25 +301,24 @@ class Decoder {
     Cost total{};
     int parity = 0;
     int cheapest = -1;
+    Cost cheapest_extra{};
     for (int i = 0; i < kDim; ++i) {
       const int a = h + 2 * static_cast<int>(c >> i & 1);
-      const Soft<Cost>& s = table_.soft[a][i];
-      total = total + s.best;
-      parity ^= s.parity;
-      if (cheapest < 0 || s.extra < table_.soft[h + 2 * static_cast<int>(c >> cheapest & 1)][cheapest].extra)
-        cheapest = i;
-      p[i] = static_cast<int32_t>(table_.option[a][i].y_best);
+      total += coord_[a].best[i];
+      parity ^= coord_[a].parity[i];
+      if (cheapest < 0 || coord_[a].extra[i] < cheapest_extra) cheapest = i, cheapest_extra = coord_[a].extra[i];
+      p[i] = static_cast<int32_t>(option_[a][i].y_best);
     }
     if (parity != h) {
       const int a = h + 2 * static_cast<int>(c >> cheapest & 1);
-      total = total + table_.soft[a][cheapest].extra;
-      p[cheapest] = static_cast<int32_t>(table_.option[a][cheapest].y_other);
+      total += cheapest_extra;
+      p[cheapest] = static_cast<int32_t>(option_[a][cheapest].y_other);
     }
     return total;
   }
 
-  Metric metric_;
-  CoordTable<Cost> table_;
+  std::array<SoftColumns<Cost, kDim>, 4> coord_;  // per residue a ∈ {0..3}
+  std::array<std::array<CoordOption, kDim>, 4> option_;
 };
 
 constexpr double kMaxAbsCoordinate = 268435456.0;  // 2^28
@@ -357,7 +344,27 @@ Vec nearest_point_scaled(const Vec& v, int scale) {
   for (int i = 0; i < kDim; ++i)
     if (std::abs(static_cast<int64_t>(v[i])) >= static_cast<int64_t>(kMaxAbsCoordinate))
       throw InputError("leech::nearest_point_scaled: |v_i| must be < 2^28");
-  return Decoder<ExactMetric>(ExactMetric(v, scale)).decode();
+  // The double decoder on v / scale sees dyadic rationals with few bits, so its coset
+  // costs are exact multiples of 1/scale²: it finds every coset that attains the minimum,
+  // and only those are rebuilt with the exact tie-breaking costs.
+  std::array<double, kDim> x;
+  for (int i = 0; i < kDim; ++i) x[i] = static_cast<double>(v[i]) / scale;
+  const Decoder<DoubleMetric> fast(DoubleMetric{x.data()});
+  const Decoder<ExactMetric> exact(ExactMetric{v, scale});
+  const std::array<std::array<double, 512>, 2> costs = {fast.coset_costs(0), fast.coset_costs(1)};
+  const double minimum = std::min(*std::min_element(costs[0].begin(), costs[0].end()),
+                                  *std::min_element(costs[1].begin(), costs[1].end()));
+  Vec best_point{};
+  __int128 best = 0;
+  bool have = false;
+  for (int h = 0; h < 2; ++h)
+    for (int t = 0; t < 512; ++t) {
+      if (costs[h][t] != minimum) continue;
+      Vec p;
+      const __int128 c = exact.rebuild(h, trio().codeword[t], p);
+      if (!have || c < best) have = true, best = c, best_point = p;
+    }
+  return best_point;
 }
 
 // ===========================================================================================
