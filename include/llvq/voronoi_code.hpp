@@ -9,6 +9,8 @@
 // the design, the overload handling and the measured distortion.
 #pragma once
 
+#include <array>
+
 #include "llvq/leech.hpp"
 
 namespace llvq {
@@ -35,11 +37,12 @@ class VoronoiCode {
   // The codebook point of v's coset v + 2^r·J (v must be in J, else InputError).
   leech::Vec representative(const leech::Vec& v) const;
 
-  // Index of the codebook point nearest to scale·x (x: 24 values). When the nearest
-  // lattice point lies outside the codebook (overload), the input is shrunk towards the
-  // origin by the largest factor found by a bounded bisection whose nearest point is in
-  // the codebook. The point itself is written to *point when given. InputError for a
-  // non-finite or non-positive scale or non-finite input.
+  // Index of a codebook point near scale·x (x: 24 values): the nearest lattice point when
+  // it is in the codebook. Otherwise (overload) the closer to scale·x of two points found
+  // by bounded searches: the input shrunk towards the origin (bisection on the factor), and
+  // the input projected onto the crossed facet of the Voronoi region of 2^r·J. The point
+  // itself is written to *point when given. InputError for a non-finite or non-positive
+  // scale or non-finite input.
   Index encode(const float* x, double scale, leech::Vec* point = nullptr) const;
 
   // The scale that minimises the mean squared error of encode for i.i.d. N(0,1) input
@@ -48,6 +51,13 @@ class VoronoiCode {
   double default_gaussian_scale() const;
 
  private:
+  // Packed basis coordinates mod 2^r of a codebook point (not checked).
+  Index index_of(const leech::Vec& v) const;
+  using Target = std::array<double, leech::kDim>;
+  leech::Vec overload_point(const Target& y) const;
+  leech::Vec shrink_point(const Target& y) const;
+  bool facet_point(const Target& y, leech::Vec& out) const;
+
   int bits_;
   int r_;
 };
