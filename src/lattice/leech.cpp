@@ -132,14 +132,18 @@ struct ExactMetric {
 };
 
 // The trio of octads and the 512 complement-class triples, derived from the Golay code.
+//
+// A complement class of even 8-bit words is represented by its word with bit 7 clear; these
+// 64 words form a 6-dimensional GF(2) space. The classes of each octad are labelled
+// 8·x + a (x, a ∈ 0..7) so that the 512 triples are exactly (8x + a, 8x + b, 8x + (a ⊕ b)),
+// the Turyn-type structure of the Golay code on a trio. With these labels the decoder's scan
+// reads the second octad's classes contiguously and the third's within one block of 8.
 struct Trio {
   std::array<std::array<int, 8>, 3> positions;  // coordinates of each octad, increasing
   std::array<uint32_t, 3> octad;
-  // Complement classes of even 8-bit words, represented by the 64 words with bit 7 clear:
-  // the low and high nibble of each representative.
-  std::array<int32_t, 64> lo_nibble, hi_nibble;
-  // The 512 triples of classes as columns, and a codeword of each triple's coset.
-  std::array<std::array<int32_t, 512>, 3> triple_class;
+  // Low and high nibble of the representative word of each class label, per octad.
+  std::array<std::array<int32_t, 64>, 3> lo_nibble, hi_nibble;
+  // A codeword of the coset of triple (8x + a, 8x + b, ...), at index (8x + a)·8 + b.
   std::array<uint32_t, 512> codeword;
 
   Trio() {
@@ -153,33 +157,100 @@ struct Trio {
       for (int i = 0; i < kDim; ++i)
         if (octad[j] >> i & 1) positions[j][n++] = i;
     }
-    std::array<int, 256> class_of{};
-    int n = 0;
-    for (int w = 0; w < 128; ++w)
-      if (std::popcount(static_cast<unsigned>(w)) % 2 == 0) {
-        lo_nibble[n] = w & 15;
-        hi_nibble[n] = w >> 4;
-        class_of[w] = class_of[w ^ 0xFF] = n++;
+    const std::vector<Triple> triples = class_triples();
+    const std::array<Basis6, 3> basis = label_bases(triples);
+    std::array<std::array<int, 128>, 3> label_of;
+    for (int j = 0; j < 3; ++j) {
+      label_of[j].fill(-1);
+      for (int label = 0; label < 64; ++label) {
+        int w = 0;
+        for (int bit = 0; bit < 6; ++bit)
+          if (label >> bit & 1) w ^= basis[j][bit];
+        if (label_of[j][w] >= 0) throw std::logic_error("leech: class labels are not a basis");
+        label_of[j][w] = label;
+        lo_nibble[j][label] = w & 15;
+        hi_nibble[j][label] = w >> 4;
       }
-    std::vector<bool> seen(64 * 64 * 64, false);
-    size_t count = 0;
-    for (uint32_t c : golay::codewords()) {
-      std::array<int, 3> cls;
-      for (int j = 0; j < 3; ++j) cls[j] = class_of[local_word(c, j)];
-      const int key = (cls[0] * 64 + cls[1]) * 64 + cls[2];
-      if (seen[key]) continue;
-      seen[key] = true;
-      if (count == 512) throw std::logic_error("leech: more than 512 coset triples");
-      for (int j = 0; j < 3; ++j) triple_class[j][count] = cls[j];
-      codeword[count++] = c;
     }
-    if (count != 512) throw std::logic_error("leech: expected 512 coset triples");
+    std::vector<bool> filled(512, false);
+    for (const Triple& t : triples) {
+      const int l0 = label_of[0][t.word[0]], l1 = label_of[1][t.word[1]], l2 = label_of[2][t.word[2]];
+      if (l0 >> 3 != l1 >> 3 || l0 >> 3 != l2 >> 3 || (l2 & 7) != ((l0 ^ l1) & 7))
+        throw std::logic_error("leech: triple does not have the (x+a, x+b, x+a+b) form");
+      const int slot = l0 * 8 + (l1 & 7);
+      filled[slot] = true;
+      codeword[slot] = t.codeword;
+    }
+    if (std::count(filled.begin(), filled.end(), true) != 512) throw std::logic_error("leech: triples missing");
   }
+
+ private:
+  struct Triple {
+    std::array<int, 3> word;  // class representatives
+    uint32_t codeword;
+  };
+  // Per octad: bits 0..2 of a label select from entries 0..2 (the "a" part), bits 3..5 from
+  // entries 3..5 (the "x" part).
+  using Basis6 = std::array<int, 6>;
+
+  static int class_word(int w) { return (w & 0x80) ? w ^ 0xFF : w; }
 
   int local_word(uint32_t c, int j) const {
     int w = 0;
     for (int l = 0; l < 8; ++l) w |= static_cast<int>(c >> positions[j][l] & 1) << l;
     return w;
+  }
+
+  // The 512 distinct class triples of the 4096 codewords.
+  std::vector<Triple> class_triples() const {
+    std::vector<Triple> triples;
+    std::vector<bool> seen(1 << 21, false);
+    for (uint32_t c : golay::codewords()) {
+      Triple t{{}, c};
+      for (int j = 0; j < 3; ++j) t.word[j] = class_word(local_word(c, j));
+      const int key = (t.word[0] << 14) | (t.word[1] << 7) | t.word[2];
+      if (seen[key]) continue;
+      seen[key] = true;
+      triples.push_back(t);
+    }
+    if (triples.size() != 512) throw std::logic_error("leech: expected 512 coset triples");
+    return triples;
+  }
+
+  // "a" part: triples (α, 0, γ) give α_k and γ_k; the triple (0, β, γ_k) gives β_k.
+  // "x" part: any triples whose first word is independent of what was chosen so far.
+  static std::array<Basis6, 3> label_bases(const std::vector<Triple>& triples) {
+    std::array<Basis6, 3> basis{};
+    std::array<bool, 128> span{};
+    span[0] = true;
+    auto add_to_span = [&](int v) {
+      std::array<bool, 128> next = span;
+      for (int w = 0; w < 128; ++w)
+        if (span[w]) next[w ^ v] = true;
+      span = next;
+    };
+    int k = 0;
+    for (const Triple& t : triples)
+      if (k < 3 && t.word[1] == 0 && !span[t.word[0]]) {
+        basis[0][k] = t.word[0];
+        basis[2][k] = t.word[2];
+        add_to_span(t.word[0]);
+        ++k;
+      }
+    for (k = 0; k < 3; ++k) {
+      const auto it = std::find_if(triples.begin(), triples.end(),
+                                   [&](const Triple& t) { return t.word[0] == 0 && t.word[2] == basis[2][k]; });
+      if (it == triples.end()) throw std::logic_error("leech: no (0, β, γ) triple");
+      basis[1][k] = it->word[1];
+    }
+    for (const Triple& t : triples)
+      if (k < 6 && !span[t.word[0]]) {
+        for (int j = 0; j < 3; ++j) basis[j][k] = t.word[j];
+        add_to_span(t.word[0]);
+        ++k;
+      }
+    if (k != 6) throw std::logic_error("leech: class space is not 6-dimensional");
+    return basis;
   }
 };
 
@@ -201,17 +272,22 @@ class Decoder {
 
   // The cost of the best point of each of the 512 cosets of half h.
   std::array<Cost, 512> coset_costs(int h) const {
-    const Trio& tr = trio();
     std::array<SoftColumns<Cost, 64>, 3> cls;
     for (int j = 0; j < 3; ++j) class_table(h, j, cls[j]);
     std::array<Cost, 512> total;
-    for (int t = 0; t < 512; ++t) {
-      const int32_t i0 = tr.triple_class[0][t], i1 = tr.triple_class[1][t], i2 = tr.triple_class[2][t];
-      const Cost sum = cls[0].best[i0] + cls[1].best[i1] + cls[2].best[i2];
-      const Cost fix = std::min(std::min(cls[0].extra[i0], cls[1].extra[i1]), cls[2].extra[i2]);
-      const bool wrong = (cls[0].parity[i0] ^ cls[1].parity[i1] ^ cls[2].parity[i2]) != h;
-      total[t] = wrong ? sum + fix : sum;
-    }
+    for (int x = 0; x < 8; ++x)
+      for (int a = 0; a < 8; ++a) {
+        const int i0 = 8 * x + a;
+        const Cost best0 = cls[0].best[i0], extra0 = cls[0].extra[i0];
+        const int32_t parity0 = cls[0].parity[i0] ^ h;
+        for (int b = 0; b < 8; ++b) {
+          const int i1 = 8 * x + b, i2 = 8 * x + (a ^ b);
+          const Cost sum = best0 + cls[1].best[i1] + cls[2].best[i2];
+          const Cost fix = std::min(std::min(extra0, cls[1].extra[i1]), cls[2].extra[i2]);
+          const bool wrong = (parity0 ^ cls[1].parity[i1] ^ cls[2].parity[i2]) != 0;
+          total[8 * i0 + b] = wrong ? sum + fix : sum;
+        }
+      }
     return total;
   }
 
@@ -263,7 +339,7 @@ class Decoder {
     nibble_table(h, tr.positions[j].data(), lo);
     nibble_table(h, tr.positions[j].data() + 4, hi);
     for (int k = 0; k < 64; ++k) {
-      const int32_t l = tr.lo_nibble[k], u = tr.hi_nibble[k], lc = 15 - l, uc = 15 - u;
+      const int32_t l = tr.lo_nibble[j][k], u = tr.hi_nibble[j][k], lc = 15 - l, uc = 15 - u;
       const Cost b = lo.best[l] + hi.best[u], bc = lo.best[lc] + hi.best[uc];
       const Cost x = std::min(lo.extra[l], hi.extra[u]), xc = std::min(lo.extra[lc], hi.extra[uc]);
       const int32_t p = lo.parity[l] ^ hi.parity[u], pc = lo.parity[lc] ^ hi.parity[uc];
