@@ -300,6 +300,7 @@ TEST(VoronoiCode, DISABLED_MeasureGaussianDistortion) {
         lo = a, a = b, fa = fb, b = lo + phi * (hi - lo), fb = gaussian_mse(code, b, x);
       }
       std::printf("bits %d: scale [%.4f, %.4f] MSE %.6f / %.6f\n", bits, lo, hi, fa, fb);
+      std::fflush(stdout);
     }
     const double best = fa < fb ? a : b;
     const double mse = std::min(fa, fb);
