@@ -97,6 +97,9 @@ class Codec {
   void decode_rows(const uint8_t* data, size_t size_bytes, size_t rows, size_t n, float* w) const;
   // Quantize-dequantize of many rows on all cores (no packing).
   void quantize_dequantize_rows(const float* w, size_t rows, size_t n, float* out) const;
+
+ private:
+  size_t block_grain() const;
 };
 
 // Builds a codec from its spec string; throws InputError on an unknown name or bad parameters.

@@ -4,6 +4,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <bit>
 #include <cctype>
 #include <charconv>
@@ -36,12 +37,14 @@ bool valid_value(const std::string& s) {
   return true;
 }
 
-// Runs body(i) for i in [0, count) on all cores; the first exception thrown by any
-// iteration is rethrown on the calling thread (an exception must not leave an OpenMP region).
+// Runs body(i) for i in [0, count) on all cores, `grain` consecutive iterations per task;
+// the first exception thrown by any iteration is rethrown on the calling thread (an
+// exception must not leave an OpenMP region).
 template <class Body>
-void parallel_for(size_t count, Body body) {
+void parallel_for(size_t count, size_t grain, Body body) {
   std::exception_ptr error;
-#pragma omp parallel for schedule(dynamic, 64)
+  const int chunk = static_cast<int>(std::max<size_t>(1, grain));
+#pragma omp parallel for schedule(dynamic, chunk)
   for (int64_t i = 0; i < static_cast<int64_t>(count); ++i) {
     try {
       body(static_cast<size_t>(i));
@@ -137,6 +140,10 @@ double Codec::bits_per_weight(size_t n) const {
   return static_cast<double>(row_bits(n)) / static_cast<double>(n);
 }
 
+// Blocks per parallel task: enough weights per task that scheduling is negligible even for
+// cheap codecs (a scalar "block" is one weight).
+size_t Codec::block_grain() const { return std::max<size_t>(1, 256 / block_dim()); }
+
 void Codec::quantize_dequantize_block(const RowSide& side, size_t j, const float* x, float* xhat) const {
   BitWriter scratch;
   quantize_block(side, j, x, xhat, scratch);
@@ -160,10 +167,10 @@ std::vector<uint8_t> Codec::encode_rows(const float* w, size_t rows, size_t n) c
   check_row_length(n);
   const size_t d = block_dim(), nb = blocks_per_row(n), bb = block_bits(), words = (bb + 63) / 64;
   std::vector<RowSide> sides(rows);
-  parallel_for(rows, [&](size_t r) { sides[r] = fit_side(w + r * n, n); });
+  parallel_for(rows, 1, [&](size_t r) { sides[r] = fit_side(w + r * n, n); });
   // Blocks are quantized in parallel into fixed-width slots, then packed in order.
   std::vector<uint64_t> codes(rows * nb * words);
-  parallel_for(rows * nb, [&](size_t t) {
+  parallel_for(rows * nb, block_grain(), [&](size_t t) {
     thread_local std::vector<float> xhat;
     thread_local BitWriter code;
     xhat.resize(d);
@@ -189,11 +196,11 @@ void Codec::decode_rows(const uint8_t* data, size_t size_bytes, size_t rows, siz
     throw InputError(name() + ": packed data has " + std::to_string(size_bytes) + " bytes, expected " +
                      std::to_string((rows * rb + 7) / 8));
   std::vector<RowSide> sides(rows);
-  parallel_for(rows, [&](size_t r) {
+  parallel_for(rows, 1, [&](size_t r) {
     BitReader in(data, size_bytes, r * rb, r * rb + sb);
     sides[r] = read_side(in, n);
   });
-  parallel_for(rows * nb, [&](size_t t) {
+  parallel_for(rows * nb, block_grain(), [&](size_t t) {
     const size_t r = t / nb, j = t % nb, begin = r * rb + sb + j * bb;
     BitReader in(data, size_bytes, begin, begin + bb);
     decode_block(sides[r], j, in, w + r * n + j * d);
@@ -204,8 +211,8 @@ void Codec::quantize_dequantize_rows(const float* w, size_t rows, size_t n, floa
   check_row_length(n);
   const size_t d = block_dim(), nb = blocks_per_row(n);
   std::vector<RowSide> sides(rows);
-  parallel_for(rows, [&](size_t r) { sides[r] = fit_side(w + r * n, n); });
-  parallel_for(rows * nb, [&](size_t t) {
+  parallel_for(rows, 1, [&](size_t r) { sides[r] = fit_side(w + r * n, n); });
+  parallel_for(rows * nb, block_grain(), [&](size_t t) {
     const size_t r = t / nb, j = t % nb;
     quantize_dequantize_block(sides[r], j, w + r * n + j * d, out + r * n + j * d);
   });

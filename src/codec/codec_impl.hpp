@@ -52,6 +52,11 @@ std::unique_ptr<Codec> make_l24sq(const CodecSpec& spec);
 std::array<double, 8> e8p_codeword(uint32_t code);
 uint32_t e8p_nearest(const double* u);
 
+// Fischer enumeration of the pyramid S(L,K), exposed for the exhaustive test.
+unsigned __int128 pvq_count(int L, int K);
+unsigned __int128 pvq_rank(int L, int K, const int* y);
+void pvq_unrank(int L, int K, unsigned __int128 index, int* y);
+
 // Formats a double parameter so that parsing it back yields the same double.
 std::string format_param(double v);
 

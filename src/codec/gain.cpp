@@ -127,3 +127,28 @@ std::function<double(double)> chi_pdf(int dof) {
 double chi_upper(int dof) { return std::sqrt(static_cast<double>(dof)) + 14; }
 
 }  // namespace llvq::codec_detail
+
+#include <random>
+
+namespace llvq::codec_detail {
+
+ScalarQuantizer shape_gain_levels(int dof, int bits, double mean_cosine) {
+  ScalarQuantizer q = lloyd_max(chi_pdf(dof), 0.0, chi_upper(dof), 1 << bits);
+  for (double& v : q.levels) v *= mean_cosine;
+  for (double& v : q.thresholds) v *= mean_cosine;
+  return q;
+}
+
+double mean_cosine(int dim, int samples, const std::function<double(const float*)>& cosine) {
+  std::mt19937_64 rng(0x9a1e5eed);  // fixed: the codec's design must not depend on the data
+  std::normal_distribution<float> normal;
+  std::vector<float> x(static_cast<size_t>(dim));
+  double sum = 0;
+  for (int s = 0; s < samples; ++s) {
+    for (float& v : x) v = normal(rng);
+    sum += cosine(x.data());
+  }
+  return sum / samples;
+}
+
+}  // namespace llvq::codec_detail

@@ -29,3 +29,17 @@ std::function<double(double)> chi_pdf(int dof);
 double chi_upper(int dof);  // a point beyond which the chi density is negligible
 
 }  // namespace llvq::codec_detail
+
+namespace llvq::codec_detail {
+
+// Gain levels of a shape–gain code in units of the row scale σ. The reconstruction is
+// ĝ·σ·q̂ and the error |x|² − ⟨x,q̂⟩² + σ²(ĝ − ⟨x,q̂⟩/σ)², so the quantity to quantize is
+// t = ⟨x,q̂⟩/σ ≈ |x|/σ · cos θ: the Lloyd–Max levels of the chi distribution with `dof`
+// degrees of freedom, shrunk by the codec's mean cosine between blocks and directions.
+ScalarQuantizer shape_gain_levels(int dof, int bits, double mean_cosine);
+
+// Mean of ⟨x,q̂⟩/|x| over `samples` seeded unit-Gaussian blocks of dimension `dim`, where
+// `cosine(x)` returns that cosine for the codec's direction search.
+double mean_cosine(int dim, int samples, const std::function<double(const float*)>& cosine);
+
+}  // namespace llvq::codec_detail

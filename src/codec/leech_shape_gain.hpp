@@ -1,0 +1,87 @@
+// Shape–gain coding of 24-weight blocks on the Leech lattice, shared by llvq-sg (shells
+// 2..M) and l24sq (shell 2 only). Block code = gain index (gain_bits) | ball index of the
+// direction (LeechBall::bits()). The row scale σ is its RMS (bfloat16 side information);
+// a block u = x/σ is coded as the lattice point v maximising ⟨u,v⟩/|v| and the gain level
+// nearest to ⟨u,v̂⟩, and decodes to σ·level·v̂.
+#pragma once
+
+#include <cmath>
+#include <map>
+#include <mutex>
+
+#include "codec/codec_impl.hpp"
+#include "codec/gain.hpp"
+#include "llvq/error.hpp"
+#include "llvq/leech_ball.hpp"
+
+namespace llvq::codec_detail {
+
+class LeechShapeGain : public ScaledCodec {
+ public:
+  LeechShapeGain(int min_shell, int max_shell, int gain_bits, size_t group)
+      : ScaledCodec(group, 1.0),
+        min_shell_(min_shell),
+        max_shell_(max_shell),
+        gain_bits_(gain_bits),
+        ball_(LeechBall::get(max_shell)) {
+    gain_ = shape_gain_levels(24, gain_bits, design_cosine());
+  }
+
+  size_t block_dim() const override { return 24; }
+  size_t block_bits() const override { return static_cast<size_t>(gain_bits_ + ball_.bits()); }
+  int max_shell() const { return max_shell_; }
+  int gain_bits() const { return gain_bits_; }
+
+  void quantize_block(const RowSide& side, size_t j, const float* x, float* xhat, BitWriter& code) const override {
+    uint64_t index = 0;
+    const int g = quantize(side.scale_of_block(j, 24), x, xhat, &index);
+    code.put(static_cast<uint64_t>(g), gain_bits_);
+    code.put(index, ball_.bits());
+  }
+  void quantize_dequantize_block(const RowSide& side, size_t j, const float* x, float* xhat) const override {
+    quantize(side.scale_of_block(j, 24), x, xhat, nullptr);
+  }
+  void decode_block(const RowSide& side, size_t j, BitReader& code, float* xhat) const override {
+    const int g = static_cast<int>(code.get(gain_bits_));
+    const uint64_t index = code.get(ball_.bits());
+    if (index < ball_.shell_offset(min_shell_)) throw InputError(name() + ": corrupt code (not a direction)");
+    reconstruct(side.scale_of_block(j, 24), g, ball_.unrank(index), xhat);  // unrank rejects index ≥ size
+  }
+
+ private:
+  // The design of the gain levels needs the mean cosine of this direction search; a few
+  // hundred seeded blocks pin it to ~1e-3, which moves the MSE by far less than that. It
+  // depends only on the shells, so it is computed once per (min, max) shell pair.
+  double design_cosine() const {
+    static std::mutex mutex;
+    static std::map<std::pair<int, int>, double> cache;
+    const std::lock_guard<std::mutex> lock(mutex);
+    const auto key = std::make_pair(min_shell_, max_shell_);
+    if (const auto it = cache.find(key); it != cache.end()) return it->second;
+    return cache[key] = mean_cosine(24, 256, [this](const float* x) {
+             double xx = 0;
+             for (int i = 0; i < 24; ++i) xx += x[i] * x[i];
+             return ball_.search_angular(x, min_shell_, max_shell_).score / std::sqrt(xx);
+           });
+  }
+
+  int quantize(double scale, const float* x, float* xhat, uint64_t* index) const {
+    float u[24];
+    for (int i = 0; i < 24; ++i) u[i] = scale > 0 ? static_cast<float>(x[i] / scale) : 0.0f;
+    const LeechBall::Result r = ball_.search_angular(u, min_shell_, max_shell_);
+    const int g = gain_.index(r.score);  // score = ⟨u, v̂⟩
+    reconstruct(scale, g, r.point, xhat);
+    if (index) *index = r.index;
+    return g;
+  }
+  void reconstruct(double scale, int g, const leech::Vec& v, float* xhat) const {
+    const double f = scale * gain_.levels[static_cast<size_t>(g)] / std::sqrt(static_cast<double>(leech::norm2(v)));
+    for (int i = 0; i < 24; ++i) xhat[i] = static_cast<float>(f * v[i]);
+  }
+
+  int min_shell_, max_shell_, gain_bits_;
+  const LeechBall& ball_;
+  ScalarQuantizer gain_;
+};
+
+}  // namespace llvq::codec_detail
