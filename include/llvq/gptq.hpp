@@ -55,7 +55,11 @@ GptqResult gptq_quantize(const RowMatrixD& w, const Eigen::MatrixXd& h, const Gp
 
 // Spherical GPTQ's last step: per-row, per-group multiplicative scales s minimising
 // (w − Σ_g s_g·q_g)·H·(w − Σ_g s_g·q_g)ᵀ for each row (q_g = the row's group g of Q, zero
-// elsewhere), ridge-damped towards 1 by λ·diag of the normal matrix. Returns [rows, groups].
+// elsewhere), ridge-damped towards 1 by λ·diag of the normal matrix. Groups are the column
+// ranges [bounds[g], bounds[g+1]) (bounds from 0 to cols). Returns [rows, groups].
+RowMatrixD solve_partition_scales(const RowMatrixD& w, const RowMatrixD& q, const Eigen::MatrixXd& h,
+                                  const std::vector<Eigen::Index>& bounds, double lambda);
+// The same with equal groups of `group` columns.
 RowMatrixD solve_group_scales(const RowMatrixD& w, const RowMatrixD& q, const Eigen::MatrixXd& h, size_t group,
                               double lambda);
 

@@ -35,7 +35,7 @@ struct TensorQuantOptions {
   TailMode tail = TailMode::Auto;
   uint64_t hadamard_seed = 0;  // input transform; the output transform uses hadamard_seed + 1
   double damp = 0.01;          // GPTQ damping, fraction of the mean Hessian diagonal
-  double scale_damp = 1e-3;    // ridge λ of Spherical GPTQ's per-row scale solve
+  double scale_damp = 1e-3;    // ridge λ of Spherical GPTQ's scale solve
 };
 
 // A quantized matrix in its stored form.
@@ -47,15 +47,14 @@ struct QuantizedTensor {
   int64_t tail_cols = 0;
   std::vector<uint8_t> body_codes;  // rows back to back, rows · row_bits(body_cols) bits
   std::vector<uint8_t> tail_codes;
-  std::vector<float> row_scales;    // Spherical GPTQ's per-row scales (fp16-representable); empty otherwise
   HadamardMode hadamard = HadamardMode::None;
   uint64_t hadamard_seed = 0;
 
   int64_t padding() const { return body_cols + tail_cols - cols; }
-  // Exact payload bits: every row's codes and side information, plus 16 bits per stored scale.
+  // Exact payload bits: every row's codes and side information (scales) of both codecs.
   uint64_t payload_bits() const;
   double bits_per_weight() const;
-  // Checks every field for consistency (codec specs, sizes of the code buffers, scales);
+  // Checks every field for consistency (codec specs, sizes of the code buffers);
   // throws InputError naming `what` — used after reading a file.
   void validate(const std::string& what) const;
   // The weights [rows, cols] in the original basis.

@@ -121,13 +121,18 @@ GptqResult gptq_quantize(const RowMatrixD& w_in, const Eigen::MatrixXd& h, const
   return result;
 }
 
-RowMatrixD solve_group_scales(const RowMatrixD& w, const RowMatrixD& q, const Eigen::MatrixXd& h, size_t group,
-                              double lambda) {
+RowMatrixD solve_partition_scales(const RowMatrixD& w, const RowMatrixD& q, const Eigen::MatrixXd& h,
+                                  const std::vector<Eigen::Index>& bounds, double lambda) {
   const Eigen::Index cols = w.cols();
-  if (group == 0 || cols % static_cast<Eigen::Index>(group) != 0)
-    throw InputError("scale solve: group " + std::to_string(group) + " does not divide " + std::to_string(cols));
-  if (q.rows() != w.rows() || q.cols() != cols || h.rows() != cols) throw InputError("scale solve: shape mismatch");
-  const Eigen::Index g = static_cast<Eigen::Index>(group), n_groups = cols / g;
+  if (bounds.size() < 2 || bounds.front() != 0 || bounds.back() != cols)
+    throw InputError("scale solve: groups must cover the " + std::to_string(cols) + " columns");
+  for (size_t i = 0; i + 1 < bounds.size(); ++i)
+    if (bounds[i + 1] <= bounds[i]) throw InputError("scale solve: empty or unordered group");
+  if (q.rows() != w.rows() || q.cols() != cols || h.rows() != cols || h.cols() != cols)
+    throw InputError("scale solve: shape mismatch");
+  const auto n_groups = static_cast<Eigen::Index>(bounds.size() - 1);
+  auto len = [&](Eigen::Index g) { return bounds[static_cast<size_t>(g) + 1] - bounds[static_cast<size_t>(g)]; };
+  auto at = [&](Eigen::Index g) { return bounds[static_cast<size_t>(g)]; };
   RowMatrixD scales(w.rows(), n_groups);
 #pragma omp parallel for schedule(dynamic, 8)
   for (Eigen::Index r = 0; r < w.rows(); ++r) {
@@ -135,30 +140,34 @@ RowMatrixD solve_group_scales(const RowMatrixD& w, const RowMatrixD& q, const Ei
     Eigen::MatrixXd a(n_groups, n_groups);
     Eigen::VectorXd b(n_groups);
     for (Eigen::Index i = 0; i < n_groups; ++i) {
-      b[i] = wh.segment(i * g, g).dot(q.row(r).segment(i * g, g));
-      for (Eigen::Index j = 0; j < n_groups; ++j) {
-        // q_i·H·q_jᵀ restricted to the two groups.
-        a(i, j) = q.row(r).segment(i * g, g) * h.block(i * g, j * g, g, g) * q.row(r).segment(j * g, g).transpose();
-      }
+      b[i] = wh.segment(at(i), len(i)).dot(q.row(r).segment(at(i), len(i)));
+      for (Eigen::Index j = 0; j < n_groups; ++j)  // q_i·H·q_jᵀ restricted to the two groups
+        a(i, j) = q.row(r).segment(at(i), len(i)) * h.block(at(i), at(j), len(i), len(j)) *
+                  q.row(r).segment(at(j), len(j)).transpose();
     }
     const Eigen::VectorXd d = a.diagonal();
     a.diagonal() += lambda * d;
     b += lambda * d;
-    Eigen::VectorXd s = Eigen::VectorXd::Ones(n_groups);
     // Groups whose quantized values are all zero keep scale 1 (nothing to scale).
-    if (d.maxCoeff() > 0) {
-      for (Eigen::Index i = 0; i < n_groups; ++i)
-        if (d[i] <= 0) {
-          a.row(i).setZero();
-          a.col(i).setZero();
-          a(i, i) = 1;
-          b[i] = 1;
-        }
-      s = a.ldlt().solve(b);
-    }
-    scales.row(r) = s.transpose();
+    for (Eigen::Index i = 0; i < n_groups; ++i)
+      if (d[i] <= 0) {
+        a.row(i).setZero();
+        a.col(i).setZero();
+        a(i, i) = 1;
+        b[i] = 1;
+      }
+    scales.row(r) = a.ldlt().solve(b).transpose();
   }
   return scales;
+}
+
+RowMatrixD solve_group_scales(const RowMatrixD& w, const RowMatrixD& q, const Eigen::MatrixXd& h, size_t group,
+                              double lambda) {
+  if (group == 0 || w.cols() % static_cast<Eigen::Index>(group) != 0)
+    throw InputError("scale solve: group " + std::to_string(group) + " does not divide " + std::to_string(w.cols()));
+  std::vector<Eigen::Index> bounds;
+  for (Eigen::Index c = 0; c <= w.cols(); c += static_cast<Eigen::Index>(group)) bounds.push_back(c);
+  return solve_partition_scales(w, q, h, bounds, lambda);
 }
 
 double relative_weighted_error(const RowMatrixD& w, const RowMatrixD& q, const Eigen::MatrixXd& h) {

@@ -10,7 +10,6 @@
 #include "llvq/codec.hpp"
 #include "llvq/error.hpp"
 #include "llvq/hadamard.hpp"
-#include "llvq/half.hpp"
 #include "llvq/quantize.hpp"
 
 namespace llvq {
@@ -192,6 +191,72 @@ std::vector<uint8_t> concat_rows(std::vector<RowCoder>& coders, bool tail) {
   return all.bytes();
 }
 
+// Copies `nbits` bits from `in` to `out` in chunks the reader accepts.
+void copy_bits(BitReader& in, BitWriter& out, size_t nbits) {
+  for (; nbits > 0;) {
+    const int chunk = static_cast<int>(std::min<size_t>(nbits, 32));
+    out.put(in.get(chunk), chunk);
+    nbits -= static_cast<size_t>(chunk);
+  }
+}
+
+// Replaces the side information at the start of a row's stream, keeping its block codes.
+void rewrite_side(const Codec& codec, size_t n, const RowSide& side, BitWriter& row) {
+  const auto bytes = row.bytes();
+  BitReader in(bytes.data(), bytes.size(), 0, row.size_bits());
+  BitWriter out;
+  codec.write_side(side, out);
+  BitWriter skipped;
+  copy_bits(in, skipped, codec.side_bits(n));
+  copy_bits(in, out, row.size_bits() - codec.side_bits(n));
+  row = std::move(out);
+}
+
+// The side information the codec would store for `side` (its scales rounded to the
+// codec's stored precision), via a write/read round trip.
+RowSide representable(const Codec& codec, size_t n, const RowSide& side) {
+  BitWriter w;
+  codec.write_side(side, w);
+  const auto bytes = w.bytes();
+  BitReader in(bytes.data(), bytes.size(), 0, w.size_bits());
+  return codec.read_side(in, n);
+}
+
+// Spherical GPTQ's final step without extra bits: per row, the scale of every codec group
+// (body and tail) is re-solved in the Hessian metric and folded into the codec's own
+// stored scales. Returns false (nothing changed) when a codec keeps no scales.
+bool fold_solved_scales(std::vector<RowCoder>& coders, const RowLayout& l, const RowMatrixD& w,
+                        const RowMatrixD& q, const Eigen::MatrixXd& h, double lambda) {
+  const RowSide& body0 = coders.front().body_side;
+  if (body0.scales.empty() || (l.tail && coders.front().tail_side.scales.empty())) return false;
+  std::vector<Eigen::Index> bounds;
+  for (Eigen::Index c = 0; c < l.body_cols; c += static_cast<Eigen::Index>(body0.group)) bounds.push_back(c);
+  const size_t n_body = bounds.size();
+  if (l.tail) {
+    const size_t g = coders.front().tail_side.group;
+    for (Eigen::Index c = l.body_cols; c < l.body_cols + l.tail_cols; c += static_cast<Eigen::Index>(g)) bounds.push_back(c);
+  }
+  bounds.push_back(l.body_cols + l.tail_cols);
+  const RowMatrixD s = solve_partition_scales(w, q, h, bounds, lambda);
+#pragma omp parallel for schedule(dynamic, 8)
+  for (size_t r = 0; r < coders.size(); ++r) {
+    RowCoder& rc = coders[r];
+    const auto ri = static_cast<Eigen::Index>(r);
+    RowSide body = rc.body_side;
+    for (size_t g = 0; g < body.scales.size(); ++g) body.scales[g] *= static_cast<float>(s(ri, static_cast<Eigen::Index>(g)));
+    rc.body_side = representable(*l.body, static_cast<size_t>(l.body_cols), body);
+    rewrite_side(*l.body, static_cast<size_t>(l.body_cols), rc.body_side, rc.body_bits);
+    if (l.tail) {
+      RowSide tail = rc.tail_side;
+      for (size_t g = 0; g < tail.scales.size(); ++g)
+        tail.scales[g] *= static_cast<float>(s(ri, static_cast<Eigen::Index>(n_body + g)));
+      rc.tail_side = representable(*l.tail, static_cast<size_t>(l.tail_cols), tail);
+      rewrite_side(*l.tail, static_cast<size_t>(l.tail_cols), rc.tail_side, rc.tail_bits);
+    }
+  }
+  return true;
+}
+
 struct LayoutRun {
   QuantizedTensor tensor;
   RowMatrixD dequantized;  // in the rotated, padded basis
@@ -266,19 +331,15 @@ LayoutRun run_layout(const RowMatrixD& w_rot, const Eigen::MatrixXd& h_rot, int6
   t.body_cols = l.body_cols;
   t.tail_codec = l.tail ? l.tail->spec() : "";
   t.tail_cols = l.tail_cols;
-  t.body_codes = concat_rows(coders, false);
-  if (l.tail) t.tail_codes = concat_rows(coders, true);
   t.hadamard = o.hadamard;
   t.hadamard_seed = o.hadamard_seed;
-  run.dequantized = decode_codes(t, *l.body, l.tail.get());
-  if (retract) {
-    const RowMatrixD s = solve_group_scales(w, run.dequantized, h, static_cast<size_t>(w.cols()), o.scale_damp);
-    t.row_scales.resize(static_cast<size_t>(rows));
-    for (Eigen::Index r = 0; r < rows; ++r) {
-      t.row_scales[static_cast<size_t>(r)] = fp16_to_float(float_to_fp16(static_cast<float>(s(r, 0))));
-      run.dequantized.row(r) *= t.row_scales[static_cast<size_t>(r)];
-    }
-  }
+  auto store_codes = [&] {
+    t.body_codes = concat_rows(coders, false);
+    if (l.tail) t.tail_codes = concat_rows(coders, true);
+    run.dequantized = decode_codes(t, *l.body, l.tail.get());
+  };
+  store_codes();
+  if (retract && fold_solved_scales(coders, l, w, run.dequantized, h, o.scale_damp)) store_codes();
   run.weighted_error = relative_weighted_error(w, run.dequantized, h);
   return run;
 }
@@ -294,7 +355,7 @@ uint64_t QuantizedTensor::payload_bits() const {
   const auto body = codec_for(codec);
   uint64_t bits = static_cast<uint64_t>(rows) * body->row_bits(static_cast<size_t>(body_cols));
   if (!tail_codec.empty()) bits += static_cast<uint64_t>(rows) * codec_for(tail_codec)->row_bits(static_cast<size_t>(tail_cols));
-  return bits + 16 * row_scales.size();
+  return bits;
 }
 
 double QuantizedTensor::bits_per_weight() const {
@@ -322,16 +383,12 @@ void QuantizedTensor::validate(const std::string& what) const {
   } else if (!tail_codes.empty()) {
     fail("tail codes without a tail codec");
   }
-  if (!row_scales.empty() && row_scales.size() != static_cast<size_t>(rows)) fail("row scale count differs from the row count");
-  for (float s : row_scales)
-    if (!std::isfinite(s)) fail("row scale is NaN or Inf");
 }
 
 std::vector<float> QuantizedTensor::dequantize() const {
   const auto body = codec_for(codec);
   const auto tail = tail_codec.empty() ? nullptr : codec_for(tail_codec);
   RowMatrixD q = decode_codes(*this, *body, tail.get());
-  for (size_t r = 0; r < row_scales.size(); ++r) q.row(static_cast<Eigen::Index>(r)) *= row_scales[r];
   // Drop the padding: it sits at the end of the body.
   RowMatrixD w(rows, cols);
   const int64_t body_real = cols - tail_cols;

@@ -1,7 +1,6 @@
 #include "llvq/codec.hpp"
 #include "llvq/error.hpp"
 #include "llvq/gguf.hpp"
-#include "llvq/half.hpp"
 #include "llvq/quantized_model.hpp"
 
 namespace llvq {
@@ -35,7 +34,6 @@ void QuantizedLinear::write_gguf(gguf::Writer& w, const std::string& name) const
   w.set(key(name, "bpw"), Value(t.bits_per_weight()));
   w.add_tensor(name + ".llvq_body", {t.body_codes.size()}, gguf::TensorType::I8, t.body_codes);
   if (!t.tail_codes.empty()) w.add_tensor(name + ".llvq_tail", {t.tail_codes.size()}, gguf::TensorType::I8, t.tail_codes);
-  if (!t.row_scales.empty()) w.add_f16(name + ".llvq_scale", {t.row_scales.size()}, t.row_scales);
 }
 
 bool QuantizedLinear::present_in(const gguf::File& f, const std::string& name) {
@@ -63,10 +61,6 @@ std::shared_ptr<QuantizedLinear> QuantizedLinear::read_gguf(const gguf::File& f,
   t.hadamard_seed = u64("hadamard_seed");
   t.body_codes = blob(f, name + ".llvq_body");
   if (!t.tail_codec.empty()) t.tail_codes = blob(f, name + ".llvq_tail");
-  if (const gguf::TensorInfo* s = f.find_tensor(name + ".llvq_scale")) {
-    if (s->type != gguf::TensorType::F16 || s->ne.size() != 1) throw InputError(what + ": scales must be a 1-D F16 tensor");
-    t.row_scales = f.to_f32(*s);
-  }
   try {
     t.validate(what);
   } catch (const InputError&) {
