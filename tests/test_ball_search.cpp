@@ -123,7 +123,14 @@ void expect_agrees(const LeechBall& ball, const Inputs& in, const Brute& brute, 
   EXPECT_EQ(bad, 0u);
 }
 
-TEST(BallSearch, Shell2MatchesBruteForce10000Inputs) {
+TEST(BallSearch, Shell2MatchesBruteForce) {
+  const LeechBall& ball = LeechBall::get(13);
+  const Inputs in = gaussian_inputs(200, 11);
+  const Brute brute = brute_force(ball, 2, 2, in);
+  expect_agrees(ball, in, brute, 2, 2);
+}
+
+TEST(BallSearch, SlowShell2MatchesBruteForce10000Inputs) {
   const LeechBall& ball = LeechBall::get(13);
   const Inputs in = gaussian_inputs(10000, 1);
   const Brute brute = brute_force(ball, 2, 2, in);
@@ -139,9 +146,9 @@ TEST(BallSearch, SlowShells2To3MatchBruteForce) {
 
 // Over Λ24(13): at least as good as the best point of shells 2..3 and as every point a
 // randomized local search (steps by short lattice vectors) reaches from the result.
-TEST(BallSearch, Ball13BeatsSmallShellsAndLocalSearch) {
+void expect_beats_small_shells_and_local_search(size_t n, uint64_t seed) {
   const LeechBall& ball = LeechBall::get(13);
-  const Inputs in = gaussian_inputs(2000, 3);
+  const Inputs in = gaussian_inputs(n, seed);
   std::mt19937_64 rng(4);
   std::uniform_int_distribution<uint64_t> step(ball.shell_offset(2), ball.shell_offset(4) - 1);
   size_t bad = 0;
@@ -171,6 +178,10 @@ TEST(BallSearch, Ball13BeatsSmallShellsAndLocalSearch) {
   }
   EXPECT_EQ(bad, 0u);
 }
+
+TEST(BallSearch, Ball13BeatsSmallShellsAndLocalSearch) { expect_beats_small_shells_and_local_search(100, 3); }
+
+TEST(BallSearch, SlowBall13BeatsSmallShellsAndLocalSearch) { expect_beats_small_shells_and_local_search(2000, 33); }
 
 TEST(BallSearch, EuclideanReturnsOriginForTinyInputs) {
   const LeechBall& ball = LeechBall::get(13);

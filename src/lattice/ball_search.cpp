@@ -56,6 +56,16 @@ struct LeechBall::Context {
   std::array<bool, 2 * kDim> z_plus{};
   std::array<std::array<uint64_t, 256>, kChunks> pick_mask;
   std::array<std::array<double, 256>, kChunks> x_sum;
+  // Σ y = 2·Σ_c x − Σ x for every codeword (by message), and its extremes.
+  std::array<double, 4096> sum_y;
+  std::array<uint64_t, 4096> pick;  // pick mask of every codeword
+  double sum_y_max = 0, sum_y_min = 0;
+
+  // Even classes of weight 8, 12, 16: Σ_c |x| per codeword of that weight, and extremes.
+  std::array<bool, 3> weight_ready{};
+  std::array<std::array<double, 2576>, 3> on_abs;
+  std::array<std::array<uint32_t, 2576>, 3> on_rank;  // rank mask of every codeword
+  std::array<double, 3> on_abs_max{}, on_abs_min{};
 
   explicit Context(const float* in) {
     for (int i = 0; i < kDim; ++i) {
@@ -120,7 +130,39 @@ struct LeechBall::Context {
         x_sum[k][b] = x_sum[k][b & (b - 1)] + x[pos];
       }
     }
+    const auto& words = golay::codewords();
+    sum_y_max = -std::numeric_limits<double>::infinity();
+    sum_y_min = std::numeric_limits<double>::infinity();
+    for (size_t m = 0; m < words.size(); ++m) {
+      const uint32_t w = words[m];
+      sum_y[m] = 2 * (x_sum[0][w & 255] + x_sum[1][(w >> 8) & 255] + x_sum[2][w >> 16]) - sum_x;
+      pick[m] = pick_mask[0][w & 255] | pick_mask[1][(w >> 8) & 255] | pick_mask[2][w >> 16];
+      sum_y_max = std::max(sum_y_max, sum_y[m]);
+      sum_y_min = std::min(sum_y_min, sum_y[m]);
+    }
     odd_ready = true;
+  }
+
+  static int weight_slot(int w) { return w == 8 ? 0 : w == 12 ? 1 : 2; }
+
+  // Σ_c |x| over the codewords of weight w ∈ {8, 12, 16}.
+  void prepare_weight(int w) {
+    prepare_even();
+    const int slot = weight_slot(w);
+    if (weight_ready[slot]) return;
+    const auto words = golay::codewords_of_weight(w);
+    double hi = -std::numeric_limits<double>::infinity(), lo = std::numeric_limits<double>::infinity();
+    for (size_t j = 0; j < words.size(); ++j) {
+      const uint32_t c = words[j];
+      const double s = abs_sum[0][c & 255] + abs_sum[1][(c >> 8) & 255] + abs_sum[2][c >> 16];
+      on_abs[slot][j] = s;
+      on_rank[slot][j] = rank_mask[0][c & 255] | rank_mask[1][(c >> 8) & 255] | rank_mask[2][c >> 16];
+      hi = std::max(hi, s);
+      lo = std::min(lo, s);
+    }
+    on_abs_max[slot] = hi;
+    on_abs_min[slot] = lo;
+    weight_ready[slot] = true;
   }
 };
 
@@ -151,17 +193,152 @@ void check_finite(const float* x) {
 
 }  // namespace
 
-double LeechBall::best_even(const Class& c, Context& ctx, uint32_t& codeword) const {
+// A concave piecewise-linear upper bound g(s) on a class's <x,v> over the codewords whose
+// codeword statistic is s (odd: Σy; even: Σ_c |x|): the minimum over a few variants
+//   slope·s + offset + fill(top, top_a·s + top_b) + fill(bot, bot_a·s + bot_b),
+// fill(e, P) = max Σ e_k z_k over 0 ≤ z_k ≤ (k-th largest |x|), Σ z_k ≤ P (greedy, e is
+// non-increasing). A variant writes the class's values as slope + deviations: the positive
+// deviations (`top`) can only multiply positive parts of the matched entries (total P),
+// the negative ones (`bot`, magnitudes) negative parts. s ranges over [s_lo, s_hi].
+struct LeechBall::ConcaveBound {
+  struct Variant {
+    double slope = 0, offset = 0;
+    std::array<double, kDim> top{}, bot{};
+    int ntop = 0, nbot = 0;
+    double top_a = 0, top_b = 0, bot_a = 0, bot_b = 0;
+  };
+  std::array<Variant, 8> variants;
+  int nvariants = 0;
+  const double* sorted_abs = nullptr;
+  double s_lo = 0, s_hi = 0;
+
+  double fill(const double* e, int n, double budget) const {
+    double g = 0;
+    for (int k = 0; k < n && budget > 0; ++k) {
+      const double z = std::min(budget, sorted_abs[k]);
+      g += e[k] * z;
+      budget -= z;
+    }
+    return g;
+  }
+  double value(const Variant& v, double s) const {
+    return v.slope * s + v.offset + fill(v.top.data(), v.ntop, v.top_a * s + v.top_b) +
+           fill(v.bot.data(), v.nbot, v.bot_a * s + v.bot_b);
+  }
+  double operator()(double s) const {
+    double g = std::numeric_limits<double>::infinity();
+    for (int i = 0; i < nvariants; ++i) g = std::min(g, value(variants[i], s));
+    return g;
+  }
+  // Concave: golden-section-free ternary search is enough, the maximum need not be exact —
+  // max() is only used as an upper bound, so it adds the slack ternary search may miss.
+  double argmax() const {
+    double lo = s_lo, hi = s_hi;
+    for (int it = 0; it < 60 && hi - lo > 1e-12 * (1 + std::abs(hi)); ++it) {
+      const double m1 = lo + (hi - lo) / 3, m2 = hi - (hi - lo) / 3;
+      ((*this)(m1) < (*this)(m2) ? lo : hi) = (*this)(m1) < (*this)(m2) ? m1 : m2;
+    }
+    return 0.5 * (lo + hi);
+  }
+  double max() const {
+    // Lipschitz slack for the inexact argmax: |g'| ≤ |slope| + Σ|e|·|a|.
+    double lip = 0;
+    for (int i = 0; i < nvariants; ++i) {
+      const Variant& v = variants[i];
+      double l = std::abs(v.slope);
+      for (int k = 0; k < v.ntop; ++k) l += std::abs(v.top[k] * v.top_a);
+      for (int k = 0; k < v.nbot; ++k) l += std::abs(v.bot[k] * v.bot_a);
+      lip = std::max(lip, l);
+    }
+    return (*this)(argmax()) + lip * 1e-9 * (1 + std::abs(s_lo) + std::abs(s_hi));
+  }
+  // The s-interval where g may exceed `floor` (g is concave: one interval, found by
+  // bisection on either side of the maximum, then widened against rounding).
+  std::pair<double, double> above(double floor) const {
+    const double peak = argmax();
+    auto edge = [&](double inside, double outside) {
+      if ((*this)(outside) > floor) return outside;
+      for (int it = 0; it < 60; ++it) {
+        const double mid = 0.5 * (inside + outside);
+        ((*this)(mid) > floor ? inside : outside) = mid;
+      }
+      return outside;
+    };
+    const double slack = 1e-9 * (1 + std::abs(s_lo) + std::abs(s_hi));
+    return {edge(peak, s_lo) - slack, edge(peak, s_hi) + slack};
+  }
+};
+
+// Odd: with P = Σ positive y = (A + s)/2 and N = Σ negative |y| = (A − s)/2 (A = Σ|x|,
+// s = Σy), <x,v> = mid·s + Σ deviations ≤ mid·s + fill(top deviations, P) +
+// fill(|bottom deviations|, N). Even: s = Σ_c |x|, <x,v> ≤ (mid_on − mid_off)·s +
+// mid_off·A + (top on- and off-deviations, merged, against the largest |x|); negative
+// deviations and the parity cost only lower it.
+LeechBall::ConcaveBound LeechBall::codeword_bound(const Class& c, Context& ctx) const {
+  ConcaveBound g;
+  const double A = ctx.sum_abs;
+  g.sorted_abs = ctx.sorted_abs.data();
+  if (c.odd) {
+    ctx.prepare_odd();
+    g.s_lo = ctx.sum_y_min, g.s_hi = ctx.sum_y_max;
+    // One variant per distinct signed value as the slope; each is a valid bound, their
+    // minimum is tighter than any.
+    std::array<double, kDim> b{};
+    for (int i = 0; i < kDim; ++i) b[i] = c.leader[i] % 4 == 3 ? c.leader[i] : -double(c.leader[i]);
+    std::sort(b.begin(), b.end(), std::greater<>());
+    for (int i = 0; i < kDim && g.nvariants < int(g.variants.size()); ++i) {
+      if (i > 0 && b[i] == b[i - 1]) continue;
+      ConcaveBound::Variant& v = g.variants[g.nvariants++];
+      v.slope = b[i];
+      for (int j = 0; j < kDim; ++j)
+        if (b[j] > b[i]) v.top[v.ntop++] = b[j] - b[i];
+      for (int j = kDim - 1; j >= 0; --j)
+        if (b[j] < b[i]) v.bot[v.nbot++] = b[i] - b[j];
+      v.top_a = 0.5, v.top_b = 0.5 * A;
+      v.bot_a = -0.5, v.bot_b = 0.5 * A;
+    }
+    return g;
+  }
+  ConcaveBound::Variant& v = g.variants[g.nvariants++];
+  v.slope = c.on_profile.mid - c.off_profile.mid;
+  v.offset = c.off_profile.mid * A;
+  // The on- and off-codeword deviations pair with distinct positions: one merged fill
+  // against the largest |x| (budget A never binds) instead of two that could both claim
+  // the same large entries.
+  std::merge(c.on_profile.top.begin(), c.on_profile.top.begin() + c.on_profile.ntop, c.off_profile.top.begin(),
+             c.off_profile.top.begin() + c.off_profile.ntop, v.top.begin(), std::greater<>());
+  v.ntop = c.on_profile.ntop + c.off_profile.ntop;
+  v.top_a = 0, v.top_b = A;
+  if (c.weight == 0 || c.weight == 24) {
+    g.s_lo = g.s_hi = c.weight == 0 ? 0.0 : A;
+  } else {
+    ctx.prepare_weight(c.weight);
+    const int slot = Context::weight_slot(c.weight);
+    g.s_lo = ctx.on_abs_min[slot], g.s_hi = ctx.on_abs_max[slot];
+  }
+  return g;
+}
+
+double LeechBall::class_bound(const Class& c, Context& ctx) const { return codeword_bound(c, ctx).max(); }
+
+double LeechBall::best_even(const Class& c, Context& ctx, double floor, uint32_t& codeword) const {
   ctx.prepare_even();
   const auto words = golay::codewords_of_weight(c.weight);
+  const bool tabulated = c.weight > 0 && c.weight < 24;
+  if (tabulated) ctx.prepare_weight(c.weight);
+  const double* on_abs = tabulated ? ctx.on_abs[Context::weight_slot(c.weight)].data() : nullptr;
+  const uint32_t* on_rank = tabulated ? ctx.on_rank[Context::weight_slot(c.weight)].data() : nullptr;
+  const auto [lo, hi] = codeword_bound(c, ctx).above(floor);
+  const double k = c.on_profile.mid - c.off_profile.mid;
+  const double base = c.off_profile.mid * ctx.sum_abs;
   const auto& rm = ctx.rank_mask;
-  const auto& as = ctx.abs_sum;
   double best = -std::numeric_limits<double>::infinity();
-  for (uint32_t word : words) {
-    const uint32_t b0 = word & 255, b1 = (word >> 8) & 255, b2 = word >> 16;
-    const uint32_t on = rm[0][b0] | rm[1][b1] | rm[2][b2];
-    const double on_sum = as[0][b0] + as[1][b1] + as[2][b2];
-    double ip = c.on_profile.mid * on_sum + c.off_profile.mid * (ctx.sum_abs - on_sum);
+  for (size_t j = 0; j < words.size(); ++j) {
+    const uint32_t word = words[j];
+    const double on_sum = tabulated ? on_abs[j] : (word ? ctx.sum_abs : 0.0);
+    if (on_sum < lo || on_sum > hi) continue;  // cannot beat `floor`
+    const uint32_t on = tabulated ? on_rank[j] : rm[0][word & 255] | rm[1][(word >> 8) & 255] | rm[2][word >> 16];
+    double ip = k * on_sum + base;
     ip += deviations(c.on_profile, on, ctx.sorted_abs);
     ip += deviations(c.off_profile, ~on & kAll, ctx.sorted_abs);
     if (word && (std::popcount(ctx.neg & word) & 1) != c.minus_parity)
@@ -174,21 +351,19 @@ double LeechBall::best_even(const Class& c, Context& ctx, uint32_t& codeword) co
   return best;
 }
 
-double LeechBall::best_odd(const Class& c, Context& ctx, uint32_t& codeword) const {
+double LeechBall::best_odd(const Class& c, Context& ctx, double floor, uint32_t& codeword) const {
   ctx.prepare_odd();
   const auto& words = golay::codewords();
-  const auto& pm = ctx.pick_mask;
-  const auto& xs = ctx.x_sum;
+  const double mid = c.on_profile.mid;
+  const auto [lo, hi] = codeword_bound(c, ctx).above(floor);
   double best = -std::numeric_limits<double>::infinity();
-  for (uint32_t word : words) {
-    const uint32_t b0 = word & 255, b1 = (word >> 8) & 255, b2 = word >> 16;
-    const uint64_t pick = pm[0][b0] | pm[1][b1] | pm[2][b2];
-    // Σ y = Σ_c x − Σ_{not c} x = 2·Σ_c x − Σ x.
-    const double sum_y = 2 * (xs[0][b0] + xs[1][b1] + xs[2][b2]) - ctx.sum_x;
-    const double ip = c.on_profile.mid * sum_y + deviations(c.on_profile, pick, ctx.z);
+  for (size_t msg = 0; msg < words.size(); ++msg) {
+    const double sy = ctx.sum_y[msg];
+    if (sy < lo || sy > hi) continue;  // cannot beat `floor`
+    const double ip = mid * sy + deviations(c.on_profile, ctx.pick[msg], ctx.z);
     if (ip > best) {
       best = ip;
-      codeword = word;
+      codeword = words[msg];
     }
   }
   return best;
@@ -254,7 +429,7 @@ LeechBall::Result LeechBall::search(const float* x, bool angular, double scale, 
       bound += c.run_value[r] * (ctx.prefix[c.run_end[r]] - ctx.prefix[start]);
       start = c.run_end[r];
     }
-    heap.push_back({objective(c, bound), ci, 0});
+    heap.push_back({objective(c, bound), ci, false});
   }
   auto less = [](const Candidate& a, const Candidate& b) {
     return a.objective != b.objective ? a.objective < b.objective : a.cls > b.cls;
@@ -265,13 +440,29 @@ LeechBall::Result LeechBall::search(const float* x, bool angular, double scale, 
   double best = origin ? 0.0 : -std::numeric_limits<double>::infinity();
   int64_t best_cls = -1;
   uint32_t best_word = 0;
+  // In inner-product units of class c, the value an exact result must beat.
+  auto floor_of = [&](const Class& c) {
+    if (best == -std::numeric_limits<double>::infinity()) return best;
+    return angular ? best / c.inv_norm : (best + c.norm2) / (2 * scale);
+  };
   while (!heap.empty() && heap.front().objective > best) {
     std::pop_heap(heap.begin(), heap.end(), less);
-    const Candidate cand = heap.back();
+    Candidate cand = heap.back();
     heap.pop_back();
     const Class& c = classes_[cand.cls];
+    if (!cand.refined) {
+      // Tighten lazily: a class goes back into the heap unless it is still the best bound.
+      cand.objective = std::min(cand.objective, objective(c, class_bound(c, ctx)));
+      cand.refined = true;
+      if (cand.objective <= best) continue;
+      if (!heap.empty() && cand.objective < heap.front().objective) {
+        heap.push_back(cand);
+        std::push_heap(heap.begin(), heap.end(), less);
+        continue;
+      }
+    }
     uint32_t word = 0;
-    const double ip = c.odd ? best_odd(c, ctx, word) : best_even(c, ctx, word);
+    const double ip = c.odd ? best_odd(c, ctx, floor_of(c), word) : best_even(c, ctx, floor_of(c), word);
     const double obj = objective(c, ip);
     if (obj > best) {
       best = obj;
