@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "leech_oracle.hpp"
@@ -282,30 +283,74 @@ TEST(VoronoiCode, SlowDefaultScaleIsNearOptimalForGaussianInput) {
   }
 }
 
+// Golden-section search of the scale minimising mse(scale) on [lo, hi]; prints progress.
+template <class Mse>
+std::pair<double, double> golden_search(double lo, double hi, Mse mse, const char* what) {
+  const double phi = (std::sqrt(5.0) - 1) / 2;
+  double a = hi - phi * (hi - lo), b = lo + phi * (hi - lo);
+  double fa = mse(a), fb = mse(b);
+  while (hi - lo > 0.01) {
+    if (fa < fb) {
+      hi = b, b = a, fb = fa, a = hi - phi * (hi - lo), fa = mse(a);
+    } else {
+      lo = a, a = b, fa = fb, b = lo + phi * (hi - lo), fb = mse(b);
+    }
+    std::printf("%s: scale [%.4f, %.4f] MSE %.6f / %.6f\n", what, lo, hi, fa, fb);
+    std::fflush(stdout);
+  }
+  return fa < fb ? std::make_pair(a, fa) : std::make_pair(b, fb);
+}
+
+void print_result(const char* what, int bits, std::pair<double, double> best) {
+  const double d = std::pow(2.0, -2 * (bits / 24.0));
+  std::printf("RESULT %s bits %d best scale %.4f MSE %.6f D(R) %.6f gap %.3f dB\n", what, bits, best.first,
+              best.second, d, 10 * std::log10(best.second / d));
+}
+
 // The measurement behind default_gaussian_scale (docs/voronoi.md): golden-section search
 // of the scale on 10^5 Gaussian blocks. Run with --gtest_also_run_disabled_tests.
 TEST(VoronoiCode, DISABLED_MeasureGaussianDistortion) {
   const std::vector<float> x = gaussian_blocks(100000, 2026);
   for (int bits : {72, 96}) {
     const VoronoiCode code(bits);
-    const double rate = bits / 24.0;
-    double lo = bits == 72 ? 3.5 : 7.0, hi = bits == 72 ? 7.0 : 14.0;
-    const double phi = (std::sqrt(5.0) - 1) / 2;
-    double a = hi - phi * (hi - lo), b = lo + phi * (hi - lo);
-    double fa = gaussian_mse(code, a, x), fb = gaussian_mse(code, b, x);
-    while (hi - lo > 0.01) {
-      if (fa < fb) {
-        hi = b, b = a, fb = fa, a = hi - phi * (hi - lo), fa = gaussian_mse(code, a, x);
-      } else {
-        lo = a, a = b, fa = fb, b = lo + phi * (hi - lo), fb = gaussian_mse(code, b, x);
+    const double lo = bits == 72 ? 3.5 : 7.0, hi = bits == 72 ? 7.0 : 14.0;
+    print_result("voronoi", bits,
+                 golden_search(lo, hi, [&](double s) { return gaussian_mse(code, s, x); }, "voronoi"));
+  }
+}
+
+// For comparison (docs/voronoi.md): spherical shaping with the same number of bits, the
+// ball Λ24(M) of shells 0..M (M = 53 fits 72 bits, M = 214 fits 96 bits, REFERENCE.md §1),
+// i.e. |p|² ≤ 16·M in J's scale. Encoder: the nearest lattice point, or when it is outside
+// the ball, the same radial bisection as the Voronoi code's overload search. No indexing
+// exists for these balls here: this only measures the distortion such a codebook reaches.
+TEST(VoronoiCode, DISABLED_MeasureBallShapingForComparison) {
+  const std::vector<float> x = gaussian_blocks(100000, 2026);
+  for (int bits : {72, 96}) {
+    const int64_t max_norm2 = 16 * (bits == 72 ? 53 : 214);
+    auto mse = [&](double scale) {
+      double e = 0;
+      for (size_t b = 0; b < x.size() / 24; ++b) {
+        double y[24], z[24];
+        for (int i = 0; i < 24; ++i) y[i] = scale * x[24 * b + i];
+        Vec p = llvq::leech::nearest_point(y);
+        if (llvq::leech::norm2(p) > max_norm2) {
+          double inside = 0, outside = 1;
+          p = Vec{};
+          for (int step = 0; step < 16; ++step) {
+            const double mid = 0.5 * (inside + outside);
+            for (int i = 0; i < 24; ++i) z[i] = mid * y[i];
+            const Vec q = llvq::leech::nearest_point(z);
+            if (llvq::leech::norm2(q) <= max_norm2) inside = mid, p = q;
+            else outside = mid;
+          }
+        }
+        e += block_error(&x[24 * b], p, scale);
       }
-      std::printf("bits %d: scale [%.4f, %.4f] MSE %.6f / %.6f\n", bits, lo, hi, fa, fb);
-      std::fflush(stdout);
-    }
-    const double best = fa < fb ? a : b;
-    const double mse = std::min(fa, fb);
-    std::printf("RESULT bits %d best scale %.4f MSE %.6f D(R) %.6f gap %.3f dB\n", bits, best, mse,
-                std::pow(2.0, -2 * rate), 10 * std::log10(mse / std::pow(2.0, -2 * rate)));
+      return e / static_cast<double>(x.size());
+    };
+    const double lo = bits == 72 ? 3.5 : 7.0, hi = bits == 72 ? 7.0 : 14.0;
+    print_result("ball", bits, golden_search(lo, hi, mse, "ball"));
   }
 }
 

@@ -159,8 +159,9 @@ bool VoronoiCode::facet_point(const Target& y, Vec& out) const {
   return false;
 }
 
-double VoronoiCode::default_gaussian_scale() const {
-  return r_ == 3 ? 5.2 : 9.6;  // placeholder until measured
-}
+// Measured: golden-section search (tolerance 0.01) over 10^5 N(0,1) blocks, the test
+// VoronoiCode.DISABLED_MeasureGaussianDistortion; MSE 0.022527 at 72 bits and 0.006216 at
+// 96 bits (docs/voronoi.md). A start-up search would cost minutes.
+double VoronoiCode::default_gaussian_scale() const { return r_ == 3 ? 5.178 : 9.704; }
 
 }  // namespace llvq
