@@ -186,8 +186,7 @@ double blocks_per_second(size_t n, double seconds, Op op) {
 
 volatile uint64_t g_sink;  // keeps benchmarked results alive
 
-void run_bench(bool json, double seconds) {
-  constexpr size_t kBlocks = 2048;
+void run_bench(bool json, double seconds, size_t kBlocks) {
   std::mt19937_64 rng(12345);
   std::normal_distribution<float> gauss(0.0f, 1.0f);
   std::vector<std::array<float, kDim>> x(kBlocks);
@@ -293,10 +292,13 @@ void register_lattice_commands(CLI::App& app, CLI::App& bench) {
   auto* b = bench.add_subcommand("lattice", "Blocks per second per core (thread CPU time): search, rank/unrank at 48/72/96 bits, decoder");
   auto bench_json = std::make_shared<bool>(false);
   auto bench_seconds = std::make_shared<double>(1.0);
+  auto bench_blocks = std::make_shared<size_t>(2048);
   b->add_flag("--json", *bench_json, "Print JSON instead of a table");
   b->add_option("--seconds", *bench_seconds, "Minimum time per measurement (default 1)")
       ->check(CLI::Range(0.01, 60.0));
-  b->callback([=] { run_bench(*bench_json, *bench_seconds); });
+  b->add_option("--blocks", *bench_blocks, "Distinct seeded inputs per measurement round (default 2048)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  b->callback([=] { run_bench(*bench_json, *bench_seconds, *bench_blocks); });
 }
 
 }  // namespace llvq::cli
