@@ -105,7 +105,6 @@ class LeechBall {
   struct Candidate {
     double objective;  // upper bound on the class's objective
     uint32_t cls;
-    bool refined;      // bound already tightened by class_bound()
   };
 
   void add_class(const shells::LeechClass& lc, uint64_t offset);
@@ -117,8 +116,7 @@ class LeechBall {
   size_t find_class(bool odd, uint64_t key) const;
 
   Result search(const float* x, bool angular, double scale, int lo, int hi) const;
-  // Tighter bound on the class's max <x,v> from the codeword sums (see .cpp).
-  double class_bound(const Class& c, Context& ctx) const;
+  // Bound on <x,v> over a class's codewords as a function of one codeword statistic.
   struct ConcaveBound;
   ConcaveBound codeword_bound(const Class& c, Context& ctx) const;
   // Exact max <x,v> over the class, considering only codewords that may exceed `floor`

@@ -194,21 +194,17 @@ void check_finite(const float* x) {
 }  // namespace
 
 // A concave piecewise-linear upper bound g(s) on a class's <x,v> over the codewords whose
-// codeword statistic is s (odd: Σy; even: Σ_c |x|): the minimum over a few variants
-//   slope·s + offset + fill(top, top_a·s + top_b) + fill(bot, bot_a·s + bot_b),
+// codeword statistic is s (odd: Σy; even: Σ_c |x|):
+//   g(s) = slope·s + offset + fill(top, top_a·s + top_b) + fill(bot, bot_a·s + bot_b),
 // fill(e, P) = max Σ e_k z_k over 0 ≤ z_k ≤ (k-th largest |x|), Σ z_k ≤ P (greedy, e is
-// non-increasing). A variant writes the class's values as slope + deviations: the positive
+// non-increasing). It writes the class's values as slope + deviations: the positive
 // deviations (`top`) can only multiply positive parts of the matched entries (total P),
 // the negative ones (`bot`, magnitudes) negative parts. s ranges over [s_lo, s_hi].
 struct LeechBall::ConcaveBound {
-  struct Variant {
-    double slope = 0, offset = 0;
-    std::array<double, kDim> top{}, bot{};
-    int ntop = 0, nbot = 0;
-    double top_a = 0, top_b = 0, bot_a = 0, bot_b = 0;
-  };
-  std::array<Variant, 8> variants;
-  int nvariants = 0;
+  double slope = 0, offset = 0;
+  std::array<double, kDim> top{}, bot{};
+  int ntop = 0, nbot = 0;
+  double top_a = 0, top_b = 0, bot_a = 0, bot_b = 0;
   const double* sorted_abs = nullptr;
   double s_lo = 0, s_hi = 0;
 
@@ -221,50 +217,37 @@ struct LeechBall::ConcaveBound {
     }
     return g;
   }
-  double value(const Variant& v, double s) const {
-    return v.slope * s + v.offset + fill(v.top.data(), v.ntop, v.top_a * s + v.top_b) +
-           fill(v.bot.data(), v.nbot, v.bot_a * s + v.bot_b);
-  }
   double operator()(double s) const {
-    double g = std::numeric_limits<double>::infinity();
-    for (int i = 0; i < nvariants; ++i) g = std::min(g, value(variants[i], s));
-    return g;
+    return slope * s + offset + fill(top.data(), ntop, top_a * s + top_b) + fill(bot.data(), nbot, bot_a * s + bot_b);
   }
-  // Concave: golden-section-free ternary search is enough, the maximum need not be exact —
-  // max() is only used as an upper bound, so it adds the slack ternary search may miss.
+  // Ternary search for the maximum of the concave g; it only splits the range for above().
   double argmax() const {
     double lo = s_lo, hi = s_hi;
-    for (int it = 0; it < 60 && hi - lo > 1e-12 * (1 + std::abs(hi)); ++it) {
+    for (int it = 0; it < 100 && hi - lo > 1e-12 * (1 + std::abs(lo) + std::abs(hi)); ++it) {
       const double m1 = lo + (hi - lo) / 3, m2 = hi - (hi - lo) / 3;
-      ((*this)(m1) < (*this)(m2) ? lo : hi) = (*this)(m1) < (*this)(m2) ? m1 : m2;
+      if ((*this)(m1) < (*this)(m2)) {
+        lo = m1;
+      } else {
+        hi = m2;
+      }
     }
     return 0.5 * (lo + hi);
   }
-  double max() const {
-    // Lipschitz slack for the inexact argmax: |g'| ≤ |slope| + Σ|e|·|a|.
-    double lip = 0;
-    for (int i = 0; i < nvariants; ++i) {
-      const Variant& v = variants[i];
-      double l = std::abs(v.slope);
-      for (int k = 0; k < v.ntop; ++k) l += std::abs(v.top[k] * v.top_a);
-      for (int k = 0; k < v.nbot; ++k) l += std::abs(v.bot[k] * v.bot_a);
-      lip = std::max(lip, l);
-    }
-    return (*this)(argmax()) + lip * 1e-9 * (1 + std::abs(s_lo) + std::abs(s_hi));
-  }
-  // The s-interval where g may exceed `floor` (g is concave: one interval, found by
-  // bisection on either side of the maximum, then widened against rounding).
+  // An s-interval outside which g ≤ floor (g is concave: one interval, found by bisection
+  // on either side of the peak, then widened against rounding). Empty-ish when the peak
+  // itself is below the floor — bisection then converges to the peak.
   std::pair<double, double> above(double floor) const {
     const double peak = argmax();
     auto edge = [&](double inside, double outside) {
       if ((*this)(outside) > floor) return outside;
-      for (int it = 0; it < 60; ++it) {
+      for (int it = 0; it < 50; ++it) {
         const double mid = 0.5 * (inside + outside);
         ((*this)(mid) > floor ? inside : outside) = mid;
       }
       return outside;
     };
-    const double slack = 1e-9 * (1 + std::abs(s_lo) + std::abs(s_hi));
+    // Covers the ternary search's and the bisection's residual error (≪ 1e-6 of the range).
+    const double slack = 1e-6 * (1 + std::abs(s_lo) + std::abs(s_hi));
     return {edge(peak, s_lo) - slack, edge(peak, s_hi) + slack};
   }
 };
@@ -281,25 +264,17 @@ LeechBall::ConcaveBound LeechBall::codeword_bound(const Class& c, Context& ctx) 
   if (c.odd) {
     ctx.prepare_odd();
     g.s_lo = ctx.sum_y_min, g.s_hi = ctx.sum_y_max;
-    // One variant per distinct signed value as the slope; each is a valid bound, their
-    // minimum is tighter than any.
-    std::array<double, kDim> b{};
-    for (int i = 0; i < kDim; ++i) b[i] = c.leader[i] % 4 == 3 ? c.leader[i] : -double(c.leader[i]);
-    std::sort(b.begin(), b.end(), std::greater<>());
-    for (int i = 0; i < kDim && g.nvariants < int(g.variants.size()); ++i) {
-      if (i > 0 && b[i] == b[i - 1]) continue;
-      ConcaveBound::Variant& v = g.variants[g.nvariants++];
-      v.slope = b[i];
-      for (int j = 0; j < kDim; ++j)
-        if (b[j] > b[i]) v.top[v.ntop++] = b[j] - b[i];
-      for (int j = kDim - 1; j >= 0; --j)
-        if (b[j] < b[i]) v.bot[v.nbot++] = b[i] - b[j];
-      v.top_a = 0.5, v.top_b = 0.5 * A;
-      v.bot_a = -0.5, v.bot_b = 0.5 * A;
-    }
+    ConcaveBound& v = g;
+    v.slope = c.on_profile.mid;
+    v.ntop = c.on_profile.ntop;
+    std::copy_n(c.on_profile.top.begin(), v.ntop, v.top.begin());
+    v.nbot = c.on_profile.nbottom;
+    for (int k = 0; k < v.nbot; ++k) v.bot[k] = -c.on_profile.bottom[k];
+    v.top_a = 0.5, v.top_b = 0.5 * A;
+    v.bot_a = -0.5, v.bot_b = 0.5 * A;
     return g;
   }
-  ConcaveBound::Variant& v = g.variants[g.nvariants++];
+  ConcaveBound& v = g;
   v.slope = c.on_profile.mid - c.off_profile.mid;
   v.offset = c.off_profile.mid * A;
   // The on- and off-codeword deviations pair with distinct positions: one merged fill
@@ -318,8 +293,6 @@ LeechBall::ConcaveBound LeechBall::codeword_bound(const Class& c, Context& ctx) 
   }
   return g;
 }
-
-double LeechBall::class_bound(const Class& c, Context& ctx) const { return codeword_bound(c, ctx).max(); }
 
 double LeechBall::best_even(const Class& c, Context& ctx, double floor, uint32_t& codeword) const {
   ctx.prepare_even();
@@ -429,7 +402,7 @@ LeechBall::Result LeechBall::search(const float* x, bool angular, double scale, 
       bound += c.run_value[r] * (ctx.prefix[c.run_end[r]] - ctx.prefix[start]);
       start = c.run_end[r];
     }
-    heap.push_back({objective(c, bound), ci, false});
+    heap.push_back({objective(c, bound), ci});
   }
   auto less = [](const Candidate& a, const Candidate& b) {
     return a.objective != b.objective ? a.objective < b.objective : a.cls > b.cls;
@@ -447,20 +420,9 @@ LeechBall::Result LeechBall::search(const float* x, bool angular, double scale, 
   };
   while (!heap.empty() && heap.front().objective > best) {
     std::pop_heap(heap.begin(), heap.end(), less);
-    Candidate cand = heap.back();
+    const Candidate cand = heap.back();
     heap.pop_back();
     const Class& c = classes_[cand.cls];
-    if (!cand.refined) {
-      // Tighten lazily: a class goes back into the heap unless it is still the best bound.
-      cand.objective = std::min(cand.objective, objective(c, class_bound(c, ctx)));
-      cand.refined = true;
-      if (cand.objective <= best) continue;
-      if (!heap.empty() && cand.objective < heap.front().objective) {
-        heap.push_back(cand);
-        std::push_heap(heap.begin(), heap.end(), less);
-        continue;
-      }
-    }
     uint32_t word = 0;
     const double ip = c.odd ? best_odd(c, ctx, floor_of(c), word) : best_even(c, ctx, floor_of(c), word);
     const double obj = objective(c, ip);
