@@ -19,6 +19,9 @@
 // value plus a few deviations, so each codeword costs a handful of operations.
 #include <algorithm>
 #include <bit>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 #include <cmath>
 #include <limits>
 #include <string>
@@ -65,6 +68,7 @@ struct LeechBall::Context {
   std::array<bool, 3> weight_ready{};
   std::array<std::array<double, 2576>, 3> on_abs;
   std::array<std::array<uint32_t, 2576>, 3> on_rank;  // rank mask of every codeword
+  std::array<std::array<uint8_t, 2576>, 3> on_neg_parity;  // parity of x's minus signs on it
   std::array<double, 3> on_abs_max{}, on_abs_min{};
 
   explicit Context(const float* in) {
@@ -157,6 +161,7 @@ struct LeechBall::Context {
       const double s = abs_sum[0][c & 255] + abs_sum[1][(c >> 8) & 255] + abs_sum[2][c >> 16];
       on_abs[slot][j] = s;
       on_rank[slot][j] = rank_mask[0][c & 255] | rank_mask[1][(c >> 8) & 255] | rank_mask[2][c >> 16];
+      on_neg_parity[slot][j] = static_cast<uint8_t>(std::popcount(neg & c) & 1);
       hi = std::max(hi, s);
       lo = std::min(lo, s);
     }
@@ -220,35 +225,47 @@ struct LeechBall::ConcaveBound {
   double operator()(double s) const {
     return slope * s + offset + fill(top.data(), ntop, top_a * s + top_b) + fill(bot.data(), nbot, bot_a * s + bot_b);
   }
-  // Ternary search for the maximum of the concave g; it only splits the range for above().
-  double argmax() const {
-    double lo = s_lo, hi = s_hi;
-    for (int it = 0; it < 100 && hi - lo > 1e-12 * (1 + std::abs(lo) + std::abs(hi)); ++it) {
-      const double m1 = lo + (hi - lo) / 3, m2 = hi - (hi - lo) / 3;
-      if ((*this)(m1) < (*this)(m2)) {
-        lo = m1;
-      } else {
-        hi = m2;
-      }
-    }
-    return 0.5 * (lo + hi);
-  }
-  // An s-interval outside which g ≤ floor (g is concave: one interval, found by bisection
-  // on either side of the peak, then widened against rounding). Empty-ish when the peak
-  // itself is below the floor — bisection then converges to the peak.
+  // The s-interval outside which g ≤ floor; {+inf, −inf} when g ≤ floor everywhere. g is
+  // linear between its breakpoints (where a fill's budget crosses a prefix sum of sorted
+  // |x|), so evaluating it there gives the exact maximum and, by interpolation, the edges.
   std::pair<double, double> above(double floor) const {
-    const double peak = argmax();
-    auto edge = [&](double inside, double outside) {
-      if ((*this)(outside) > floor) return outside;
-      for (int it = 0; it < 50; ++it) {
-        const double mid = 0.5 * (inside + outside);
-        ((*this)(mid) > floor ? inside : outside) = mid;
+    std::array<double, 2 * kDim + 4> pts{};
+    int n = 0;
+    pts[n++] = s_lo;
+    pts[n++] = s_hi;
+    auto add_breakpoints = [&](double a, double b, int count) {
+      if (a == 0) return;
+      double budget = 0;
+      for (int k = 0; k <= count; ++k) {
+        const double s = (budget - b) / a;
+        if (s > s_lo && s < s_hi) pts[n++] = s;
+        if (k < count) budget += sorted_abs[k];
       }
-      return outside;
     };
-    // Covers the ternary search's and the bisection's residual error (≪ 1e-6 of the range).
-    const double slack = 1e-6 * (1 + std::abs(s_lo) + std::abs(s_hi));
-    return {edge(peak, s_lo) - slack, edge(peak, s_hi) + slack};
+    add_breakpoints(top_a, top_b, ntop);
+    add_breakpoints(bot_a, bot_b, nbot);
+    std::sort(pts.begin(), pts.begin() + n);
+    std::array<double, 2 * kDim + 4> val{};
+    int peak = 0;
+    for (int i = 0; i < n; ++i) {
+      val[i] = (*this)(pts[i]);
+      if (val[i] > val[peak]) peak = i;
+    }
+    constexpr double kInf = std::numeric_limits<double>::infinity();
+    if (!(val[peak] > floor)) return {kInf, -kInf};
+    // Linear interpolation inside the segment where g crosses the floor.
+    auto cross = [&](int in, int out) {
+      return pts[out] + (floor - val[out]) / (val[in] - val[out]) * (pts[in] - pts[out]);
+    };
+    int l = peak;
+    while (l > 0 && val[l - 1] > floor) --l;
+    int r = peak;
+    while (r + 1 < n && val[r + 1] > floor) ++r;
+    const double left = l == 0 ? s_lo : cross(l, l - 1);
+    const double right = r == n - 1 ? s_hi : cross(r, r + 1);
+    // Rounding in g and in the interpolation is far below this relative margin.
+    const double slack = 1e-9 * (1 + std::abs(s_lo) + std::abs(s_hi));
+    return {left - slack, right + slack};
   }
 };
 
@@ -294,6 +311,108 @@ LeechBall::ConcaveBound LeechBall::codeword_bound(const Class& c, Context& ctx) 
   return g;
 }
 
+namespace {
+
+#if defined(__AVX512F__) && defined(__AVX512CD__)
+// Σ deviations of a profile for eight rank masks at once (see deviations()).
+template <class Prof>
+__m512d deviations_simd(const Prof& p, __m512i m, const double* values, __m512d acc) {
+  const __m512i one = _mm512_set1_epi64(1), sixty_three = _mm512_set1_epi64(63), zero = _mm512_setzero_si512();
+  for (int k = 0; k < p.ntop; ++k) {
+    const __m512i low = _mm512_and_si512(m, _mm512_sub_epi64(zero, m));
+    const __m512i r = _mm512_sub_epi64(sixty_three, _mm512_lzcnt_epi64(low));
+    acc = _mm512_fmadd_pd(_mm512_set1_pd(p.top[k]), _mm512_i64gather_pd(r, values, 8), acc);
+    m = _mm512_and_si512(m, _mm512_sub_epi64(m, one));
+  }
+  for (int k = 0; k < p.nbottom; ++k) {
+    const __m512i r = _mm512_sub_epi64(sixty_three, _mm512_lzcnt_epi64(m));
+    acc = _mm512_fmadd_pd(_mm512_set1_pd(p.bottom[k]), _mm512_i64gather_pd(r, values, 8), acc);
+    m = _mm512_xor_si512(m, _mm512_sllv_epi64(one, r));
+  }
+  return acc;
+}
+
+// The lanes' best values and indices, reduced to the smallest index among equal maxima
+// (the scalar loops' "first strictly better" rule).
+double reduce_best(__m512d best_v, __m512i best_idx_v, uint32_t& best_idx) {
+  alignas(64) double vals[8];
+  alignas(64) int64_t idx[8];
+  _mm512_store_pd(vals, best_v);
+  _mm512_store_si512(idx, best_idx_v);
+  double best = -std::numeric_limits<double>::infinity();
+  for (int l = 0; l < 8; ++l) {
+    const bool tie = vals[l] == best && vals[l] > -std::numeric_limits<double>::infinity() &&
+                     static_cast<uint32_t>(idx[l]) < best_idx;
+    if (vals[l] > best || tie) {
+      best = vals[l];
+      best_idx = static_cast<uint32_t>(idx[l]);
+    }
+  }
+  return best;
+}
+#endif
+
+#if defined(__AVX512F__) && defined(__AVX512CD__)
+// Eight codewords per step: the pick masks' lowest/highest set bits via vplzcntq, the
+// matched z values by gather. Lanes keep their own best; the reduction returns the
+// smallest message among equal maxima, as the scalar loop would.
+template <class Prof>
+double best_odd_simd(const Prof& p, const double* sum_y, const uint64_t* pick, const double* z, double lo, double hi,
+                     uint32_t& best_msg) {
+  const __m512d lo_v = _mm512_set1_pd(lo), hi_v = _mm512_set1_pd(hi), mid_v = _mm512_set1_pd(p.mid);
+  __m512d best_v = _mm512_set1_pd(-std::numeric_limits<double>::infinity());
+  __m512i best_msg_v = _mm512_setzero_si512();
+  const __m512i lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+  for (int msg = 0; msg < 4096; msg += 8) {
+    const __m512d sy = _mm512_loadu_pd(sum_y + msg);
+    const __mmask8 live = _mm512_cmp_pd_mask(sy, lo_v, _CMP_GE_OQ) & _mm512_cmp_pd_mask(sy, hi_v, _CMP_LE_OQ);
+    if (!live) continue;
+    const __m512i m = _mm512_loadu_si512(pick + msg);
+    const __m512d ip = deviations_simd(p, m, z, _mm512_mul_pd(mid_v, sy));
+    const __mmask8 better = live & _mm512_cmp_pd_mask(ip, best_v, _CMP_GT_OQ);
+    best_v = _mm512_mask_mov_pd(best_v, better, ip);
+    best_msg_v = _mm512_mask_mov_epi64(best_msg_v, better, _mm512_add_epi64(lane, _mm512_set1_epi64(msg)));
+  }
+  return reduce_best(best_v, best_msg_v, best_msg);
+}
+
+// Eight codewords of one weight per step, as best_odd_simd; tail lanes are masked.
+template <class Prof>
+double best_even_simd(const Prof& on_p, const Prof& off_p, double k, double base, double min_on, int minus_parity,
+                      size_t count, const double* on_abs, const uint32_t* on_rank, const uint8_t* neg_parity,
+                      const double* sorted_abs, double lo, double hi, uint32_t& best_j) {
+  const __m512d lo_v = _mm512_set1_pd(lo), hi_v = _mm512_set1_pd(hi), k_v = _mm512_set1_pd(k);
+  const __m512d base_v = _mm512_set1_pd(base), penalty_v = _mm512_set1_pd(2 * min_on);
+  const __m512i all = _mm512_set1_epi64(0xFFFFFF), sixty_three = _mm512_set1_epi64(63);
+  const __m512i want = _mm512_set1_epi64(minus_parity);
+  const __m512i lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+  __m512d best_v = _mm512_set1_pd(-std::numeric_limits<double>::infinity());
+  __m512i best_idx_v = _mm512_setzero_si512();
+  for (size_t j = 0; j < count; j += 8) {
+    const __mmask8 valid = count - j >= 8 ? 0xFF : static_cast<__mmask8>((1u << (count - j)) - 1);
+    const __m512d on_sum = _mm512_maskz_loadu_pd(valid, on_abs + j);
+    const __mmask8 live = valid & _mm512_cmp_pd_mask(on_sum, lo_v, _CMP_GE_OQ) &
+                          _mm512_cmp_pd_mask(on_sum, hi_v, _CMP_LE_OQ);
+    if (!live) continue;
+    const __m512i on = _mm512_cvtepu32_epi64(_mm256_maskz_loadu_epi32(valid, on_rank + j));
+    __m512d ip = _mm512_fmadd_pd(k_v, on_sum, base_v);
+    ip = deviations_simd(on_p, on, sorted_abs, ip);
+    ip = deviations_simd(off_p, _mm512_andnot_si512(on, all), sorted_abs, ip);
+    const __m512i par = _mm512_cvtepu8_epi64(_mm_maskz_loadu_epi8(valid, neg_parity + j));
+    const __mmask8 wrong = _mm512_cmpneq_epi64_mask(par, want);
+    const __m512i last = _mm512_sub_epi64(sixty_three, _mm512_lzcnt_epi64(on));
+    const __m512d smallest = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), live, last, sorted_abs, 8);
+    ip = _mm512_mask3_fnmadd_pd(penalty_v, smallest, ip, wrong & live);
+    const __mmask8 better = live & _mm512_cmp_pd_mask(ip, best_v, _CMP_GT_OQ);
+    best_v = _mm512_mask_mov_pd(best_v, better, ip);
+    best_idx_v = _mm512_mask_mov_epi64(best_idx_v, better, _mm512_add_epi64(lane, _mm512_set1_epi64(int64_t(j))));
+  }
+  return reduce_best(best_v, best_idx_v, best_j);
+}
+#endif
+
+}  // namespace
+
 double LeechBall::best_even(const Class& c, Context& ctx, double floor, uint32_t& codeword) const {
   ctx.prepare_even();
   const auto words = golay::codewords_of_weight(c.weight);
@@ -304,6 +423,16 @@ double LeechBall::best_even(const Class& c, Context& ctx, double floor, uint32_t
   const auto [lo, hi] = codeword_bound(c, ctx).above(floor);
   const double k = c.on_profile.mid - c.off_profile.mid;
   const double base = c.off_profile.mid * ctx.sum_abs;
+#if defined(__AVX512F__) && defined(__AVX512CD__)
+  if (tabulated) {
+    uint32_t j = 0;
+    const double best = best_even_simd(c.on_profile, c.off_profile, k, base, c.min_on, c.minus_parity, words.size(),
+                                       on_abs, on_rank, ctx.on_neg_parity[Context::weight_slot(c.weight)].data(),
+                                       ctx.sorted_abs.data(), lo, hi, j);
+    codeword = words[j];
+    return best;
+  }
+#endif
   const auto& rm = ctx.rank_mask;
   double best = -std::numeric_limits<double>::infinity();
   for (size_t j = 0; j < words.size(); ++j) {
@@ -327,8 +456,14 @@ double LeechBall::best_even(const Class& c, Context& ctx, double floor, uint32_t
 double LeechBall::best_odd(const Class& c, Context& ctx, double floor, uint32_t& codeword) const {
   ctx.prepare_odd();
   const auto& words = golay::codewords();
-  const double mid = c.on_profile.mid;
   const auto [lo, hi] = codeword_bound(c, ctx).above(floor);
+#if defined(__AVX512F__) && defined(__AVX512CD__)
+  uint32_t msg = 0;
+  const double best = best_odd_simd(c.on_profile, ctx.sum_y.data(), ctx.pick.data(), ctx.z.data(), lo, hi, msg);
+  codeword = words[msg];
+  return best;
+#else
+  const double mid = c.on_profile.mid;
   double best = -std::numeric_limits<double>::infinity();
   for (size_t msg = 0; msg < words.size(); ++msg) {
     const double sy = ctx.sum_y[msg];
@@ -340,6 +475,7 @@ double LeechBall::best_odd(const Class& c, Context& ctx, double floor, uint32_t&
     }
   }
   return best;
+#endif
 }
 
 leech::Vec LeechBall::point_of(const Class& c, uint32_t word, const Context& ctx) const {
