@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -9,6 +10,7 @@
 #include "leech_oracle.hpp"
 #include "llvq/error.hpp"
 #include "llvq/leech.hpp"
+#include "llvq/leech_shells.hpp"
 #include "llvq/voronoi_code.hpp"
 
 namespace {
@@ -354,4 +356,103 @@ TEST(VoronoiCode, DISABLED_MeasureBallShapingForComparison) {
   }
 }
 
+
+// Shape–gain emulation for the comparisons below: the direction û is the best angle among
+// the codebook points nearest to ρ·x/|x| for ρ on a grid (0.5 apart) in [rho_min, rho_max]
+// — only approximately the best direction of the codebook, so the resulting MSE is an upper
+// bound for an exact angular search. The gain is a Lloyd–Max quantizer of ⟨x, û⟩ with
+// 2^gain_bits levels trained on other blocks. Returns the MSE per dimension on `test`.
+template <class InCodebook>
+double shape_gain_mse(const std::vector<float>& train, const std::vector<float>& test, int gain_bits,
+                      double rho_min, double rho_max, InCodebook in_codebook) {
+  auto projections = [&](const std::vector<float>& x) {
+    std::vector<double> proj(x.size() / 24);
+    for (size_t b = 0; b < proj.size(); ++b) {
+      double norm = 0;
+      for (int i = 0; i < 24; ++i) norm += double(x[24 * b + i]) * x[24 * b + i];
+      norm = std::sqrt(norm);
+      double best_cos = 0;
+      for (double rho = rho_max; rho >= rho_min; rho -= 0.5) {
+        double y[24];
+        for (int i = 0; i < 24; ++i) y[i] = rho * x[24 * b + i] / norm;
+        const Vec p = llvq::leech::nearest_point(y);
+        const int64_t n2 = llvq::leech::norm2(p);
+        if (n2 == 0 || !in_codebook(p)) continue;
+        double dot = 0;
+        for (int i = 0; i < 24; ++i) dot += x[24 * b + i] * double(p[i]);
+        best_cos = std::max(best_cos, dot / (norm * std::sqrt(double(n2))));
+      }
+      proj[b] = best_cos * norm;
+    }
+    return proj;
+  };
+  const std::vector<double> ptrain = projections(train), ptest = projections(test);
+  auto nearest_level = [](const std::vector<double>& level, double v) {
+    size_t best = 0;
+    for (size_t l = 1; l < level.size(); ++l)
+      if (std::fabs(level[l] - v) < std::fabs(level[best] - v)) best = l;
+    return best;
+  };
+  std::vector<double> sorted = ptrain;
+  std::sort(sorted.begin(), sorted.end());
+  const size_t levels = size_t{1} << gain_bits;
+  std::vector<double> level(levels);
+  for (size_t l = 0; l < levels; ++l) level[l] = sorted[(2 * l + 1) * sorted.size() / (2 * levels)];
+  for (int iter = 0; iter < 100; ++iter) {  // Lloyd iterations from the quantiles
+    std::vector<double> sum(levels, 0), count(levels, 0);
+    for (double v : ptrain) {
+      const size_t l = nearest_level(level, v);
+      sum[l] += v, count[l] += 1;
+    }
+    for (size_t l = 0; l < levels; ++l)
+      if (count[l] > 0) level[l] = sum[l] / count[l];
+  }
+  double err = 0;
+  for (size_t b = 0; b < ptest.size(); ++b) {
+    double norm2 = 0;
+    for (int i = 0; i < 24; ++i) norm2 += double(test[24 * b + i]) * test[24 * b + i];
+    const double g = level[nearest_level(level, ptest[b])];
+    err += norm2 - 2 * g * ptest[b] + g * g;  // |x − g·û|²
+  }
+  return err / static_cast<double>(test.size());
+}
+
+// For comparison (docs/voronoi.md): shape–gain with the same bits, direction from the
+// normalised union of shells 2..M, M the largest with Σ N(m) ≤ 2^(bits − gain bits).
+TEST(VoronoiCode, DISABLED_MeasureShapeGainShellsForComparison) {
+  const std::vector<float> train = gaussian_blocks(30000, 7), test = gaussian_blocks(30000, 2026);
+  for (int bits : {72, 96}) {
+    for (int gain_bits : {0, 1, 2, 3, 4, 6}) {
+      int max_shell = 2;
+      while (max_shell < llvq::shells::kMaxThetaShell &&
+             llvq::shells::ceil_log2(llvq::shells::ball_count(max_shell + 1, false)) <= bits - gain_bits)
+        ++max_shell;
+      const double outer = std::sqrt(16.0 * max_shell);
+      const double mse = shape_gain_mse(train, test, gain_bits, std::max(6.0, outer - 10), outer, [&](const Vec& p) {
+        return llvq::leech::norm2(p) <= 16 * max_shell;
+      });
+      std::printf("RESULT shape-gain shells bits %d gain bits %d shells 2..%d MSE %.6f\n", bits, gain_bits,
+                  max_shell, mse);
+      std::fflush(stdout);
+    }
+  }
+}
+
+// For comparison (docs/voronoi.md): shape–gain whose direction comes from a Voronoi code
+// J / a·J with a non-power-of-two modulus a (a^24 points, indexable like VoronoiCode with
+// basis coordinates mod a), so that a^24 · 2^gain_bits ≤ 2^bits leaves room for the gain:
+// a = 7 with 4 gain bits (71.4 bits), a = 14 with 4 gain bits (95.4 bits).
+TEST(VoronoiCode, DISABLED_MeasureShapeGainVoronoiDirectionForComparison) {
+  const std::vector<float> train = gaussian_blocks(30000, 7), test = gaussian_blocks(30000, 2026);
+  for (auto [modulus, gain_bits] : {std::pair{7, 4}, std::pair{7, 3}, std::pair{14, 4}}) {
+    const double outer = 4.0 * modulus;  // covering radius of modulus·J
+    const double mse = shape_gain_mse(train, test, gain_bits, outer / 2, outer, [&](const Vec& p) {
+      const Vec q = llvq::leech::nearest_point_scaled(p, modulus);
+      return std::all_of(q.begin(), q.end(), [](int32_t e) { return e == 0; });
+    });
+    std::printf("RESULT shape-gain J/%dJ gain bits %d (%.2f bits) MSE %.6f\n", modulus, gain_bits,
+                24 * std::log2(modulus) + gain_bits, mse);
+    std::fflush(stdout);
+  }
+}
 }  // namespace
