@@ -191,4 +191,19 @@ TEST_F(CodecCli, RdReportsTheContractKeys) {
     EXPECT_NE(out.find(key), std::string::npos) << key << " in " << out;
 }
 
+TEST_F(CodecCli, RdTableAndPlotSlow) {
+  std::string out;
+  ASSERT_EQ(codec_test::run_cli("rd --table --blocks 200 --seed 4 --json", &out), 0) << out;
+  for (const char* needle : {"\"paper_mse\": 0.1175", "\"method\": \"QuIP# E8P\"", "llvq-sg:shells=12,gain_bits=1",
+                             "llvq-ss:shells=13"})
+    EXPECT_NE(out.find(needle), std::string::npos) << needle << " in " << out;
+  const std::string png = path("rd.png");
+  ASSERT_EQ(codec_test::run_cli("rd --plot " + png + " --blocks 100", &out), 0) << out;
+  ASSERT_TRUE(std::filesystem::exists(png));
+  std::ifstream f(png, std::ios::binary);
+  char magic[4] = {};
+  f.read(magic, 4);
+  EXPECT_EQ(std::string(magic + 1, 3), "PNG");
+}
+
 }  // namespace

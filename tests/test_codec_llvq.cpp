@@ -47,7 +47,7 @@ TEST(LlvqSg, RoundTripsForEveryGainSplit) {
   }
 }
 
-TEST(LlvqSg, GaussianDistortionIsBetweenShannonAndE8p) {
+TEST(LlvqSg, GaussianDistortionIsBetweenShannonAndE8pSlow) {
   const auto c = llvq::make_codec("llvq-sg");
   const double mse = gaussian_mse(*c, 400, 8);
   EXPECT_GT(mse, 0.0625);  // D(2) of a Gaussian: no code can beat it

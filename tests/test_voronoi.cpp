@@ -1,13 +1,16 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "leech_oracle.hpp"
 #include "llvq/error.hpp"
 #include "llvq/leech.hpp"
+#include "llvq/leech_shells.hpp"
 #include "llvq/voronoi_code.hpp"
 
 namespace {
@@ -282,31 +285,174 @@ TEST(VoronoiCode, SlowDefaultScaleIsNearOptimalForGaussianInput) {
   }
 }
 
+// Golden-section search of the scale minimising mse(scale) on [lo, hi]; prints progress.
+template <class Mse>
+std::pair<double, double> golden_search(double lo, double hi, Mse mse, const char* what) {
+  const double phi = (std::sqrt(5.0) - 1) / 2;
+  double a = hi - phi * (hi - lo), b = lo + phi * (hi - lo);
+  double fa = mse(a), fb = mse(b);
+  while (hi - lo > 0.01) {
+    if (fa < fb) {
+      hi = b, b = a, fb = fa, a = hi - phi * (hi - lo), fa = mse(a);
+    } else {
+      lo = a, a = b, fa = fb, b = lo + phi * (hi - lo), fb = mse(b);
+    }
+    std::printf("%s: scale [%.4f, %.4f] MSE %.6f / %.6f\n", what, lo, hi, fa, fb);
+    std::fflush(stdout);
+  }
+  return fa < fb ? std::make_pair(a, fa) : std::make_pair(b, fb);
+}
+
+void print_result(const char* what, int bits, std::pair<double, double> best) {
+  const double d = std::pow(2.0, -2 * (bits / 24.0));
+  std::printf("RESULT %s bits %d best scale %.4f MSE %.6f D(R) %.6f gap %.3f dB\n", what, bits, best.first,
+              best.second, d, 10 * std::log10(best.second / d));
+}
+
 // The measurement behind default_gaussian_scale (docs/voronoi.md): golden-section search
 // of the scale on 10^5 Gaussian blocks. Run with --gtest_also_run_disabled_tests.
 TEST(VoronoiCode, DISABLED_MeasureGaussianDistortion) {
   const std::vector<float> x = gaussian_blocks(100000, 2026);
   for (int bits : {72, 96}) {
     const VoronoiCode code(bits);
-    const double rate = bits / 24.0;
-    double lo = bits == 72 ? 3.5 : 7.0, hi = bits == 72 ? 7.0 : 14.0;
-    const double phi = (std::sqrt(5.0) - 1) / 2;
-    double a = hi - phi * (hi - lo), b = lo + phi * (hi - lo);
-    double fa = gaussian_mse(code, a, x), fb = gaussian_mse(code, b, x);
-    while (hi - lo > 0.01) {
-      if (fa < fb) {
-        hi = b, b = a, fb = fa, a = hi - phi * (hi - lo), fa = gaussian_mse(code, a, x);
-      } else {
-        lo = a, a = b, fa = fb, b = lo + phi * (hi - lo), fb = gaussian_mse(code, b, x);
-      }
-      std::printf("bits %d: scale [%.4f, %.4f] MSE %.6f / %.6f\n", bits, lo, hi, fa, fb);
-      std::fflush(stdout);
-    }
-    const double best = fa < fb ? a : b;
-    const double mse = std::min(fa, fb);
-    std::printf("RESULT bits %d best scale %.4f MSE %.6f D(R) %.6f gap %.3f dB\n", bits, best, mse,
-                std::pow(2.0, -2 * rate), 10 * std::log10(mse / std::pow(2.0, -2 * rate)));
+    const double lo = bits == 72 ? 3.5 : 7.0, hi = bits == 72 ? 7.0 : 14.0;
+    print_result("voronoi", bits,
+                 golden_search(lo, hi, [&](double s) { return gaussian_mse(code, s, x); }, "voronoi"));
   }
 }
 
+// For comparison (docs/voronoi.md): spherical shaping with the same number of bits, the
+// ball Λ24(M) of shells 0..M (M = 53 fits 72 bits, M = 214 fits 96 bits, REFERENCE.md §1),
+// i.e. |p|² ≤ 16·M in J's scale. Encoder: the nearest lattice point, or when it is outside
+// the ball, the same radial bisection as the Voronoi code's overload search. No indexing
+// exists for these balls here: this only measures the distortion such a codebook reaches.
+TEST(VoronoiCode, DISABLED_MeasureBallShapingForComparison) {
+  const std::vector<float> x = gaussian_blocks(100000, 2026);
+  for (int bits : {72, 96}) {
+    const int64_t max_norm2 = 16 * (bits == 72 ? 53 : 214);
+    auto mse = [&](double scale) {
+      double e = 0;
+      for (size_t b = 0; b < x.size() / 24; ++b) {
+        double y[24], z[24];
+        for (int i = 0; i < 24; ++i) y[i] = scale * x[24 * b + i];
+        Vec p = llvq::leech::nearest_point(y);
+        if (llvq::leech::norm2(p) > max_norm2) {
+          double inside = 0, outside = 1;
+          p = Vec{};
+          for (int step = 0; step < 16; ++step) {
+            const double mid = 0.5 * (inside + outside);
+            for (int i = 0; i < 24; ++i) z[i] = mid * y[i];
+            const Vec q = llvq::leech::nearest_point(z);
+            if (llvq::leech::norm2(q) <= max_norm2) inside = mid, p = q;
+            else outside = mid;
+          }
+        }
+        e += block_error(&x[24 * b], p, scale);
+      }
+      return e / static_cast<double>(x.size());
+    };
+    const double lo = bits == 72 ? 3.5 : 7.0, hi = bits == 72 ? 7.0 : 14.0;
+    print_result("ball", bits, golden_search(lo, hi, mse, "ball"));
+  }
+}
+
+
+// Shape–gain emulation for the comparisons below: the direction û is the best angle among
+// the codebook points nearest to ρ·x/|x| for ρ on a grid (0.5 apart) in [rho_min, rho_max]
+// — only approximately the best direction of the codebook, so the resulting MSE is an upper
+// bound for an exact angular search. The gain is a Lloyd–Max quantizer of ⟨x, û⟩ with
+// 2^gain_bits levels trained on other blocks. Returns the MSE per dimension on `test`.
+template <class InCodebook>
+double shape_gain_mse(const std::vector<float>& train, const std::vector<float>& test, int gain_bits,
+                      double rho_min, double rho_max, InCodebook in_codebook) {
+  auto projections = [&](const std::vector<float>& x) {
+    std::vector<double> proj(x.size() / 24);
+    for (size_t b = 0; b < proj.size(); ++b) {
+      double norm = 0;
+      for (int i = 0; i < 24; ++i) norm += double(x[24 * b + i]) * x[24 * b + i];
+      norm = std::sqrt(norm);
+      double best_cos = 0;
+      for (double rho = rho_max; rho >= rho_min; rho -= 0.5) {
+        double y[24];
+        for (int i = 0; i < 24; ++i) y[i] = rho * x[24 * b + i] / norm;
+        const Vec p = llvq::leech::nearest_point(y);
+        const int64_t n2 = llvq::leech::norm2(p);
+        if (n2 == 0 || !in_codebook(p)) continue;
+        double dot = 0;
+        for (int i = 0; i < 24; ++i) dot += x[24 * b + i] * double(p[i]);
+        best_cos = std::max(best_cos, dot / (norm * std::sqrt(double(n2))));
+      }
+      proj[b] = best_cos * norm;
+    }
+    return proj;
+  };
+  const std::vector<double> ptrain = projections(train), ptest = projections(test);
+  auto nearest_level = [](const std::vector<double>& level, double v) {
+    size_t best = 0;
+    for (size_t l = 1; l < level.size(); ++l)
+      if (std::fabs(level[l] - v) < std::fabs(level[best] - v)) best = l;
+    return best;
+  };
+  std::vector<double> sorted = ptrain;
+  std::sort(sorted.begin(), sorted.end());
+  const size_t levels = size_t{1} << gain_bits;
+  std::vector<double> level(levels);
+  for (size_t l = 0; l < levels; ++l) level[l] = sorted[(2 * l + 1) * sorted.size() / (2 * levels)];
+  for (int iter = 0; iter < 100; ++iter) {  // Lloyd iterations from the quantiles
+    std::vector<double> sum(levels, 0), count(levels, 0);
+    for (double v : ptrain) {
+      const size_t l = nearest_level(level, v);
+      sum[l] += v, count[l] += 1;
+    }
+    for (size_t l = 0; l < levels; ++l)
+      if (count[l] > 0) level[l] = sum[l] / count[l];
+  }
+  double err = 0;
+  for (size_t b = 0; b < ptest.size(); ++b) {
+    double norm2 = 0;
+    for (int i = 0; i < 24; ++i) norm2 += double(test[24 * b + i]) * test[24 * b + i];
+    const double g = level[nearest_level(level, ptest[b])];
+    err += norm2 - 2 * g * ptest[b] + g * g;  // |x − g·û|²
+  }
+  return err / static_cast<double>(test.size());
+}
+
+// For comparison (docs/voronoi.md): shape–gain with the same bits, direction from the
+// normalised union of shells 2..M, M the largest with Σ N(m) ≤ 2^(bits − gain bits).
+TEST(VoronoiCode, DISABLED_MeasureShapeGainShellsForComparison) {
+  const std::vector<float> train = gaussian_blocks(30000, 7), test = gaussian_blocks(30000, 2026);
+  for (int bits : {72, 96}) {
+    for (int gain_bits : {0, 1, 2, 3, 4, 6}) {
+      int max_shell = 2;
+      while (max_shell < llvq::shells::kMaxThetaShell &&
+             llvq::shells::ceil_log2(llvq::shells::ball_count(max_shell + 1, false)) <= bits - gain_bits)
+        ++max_shell;
+      const double outer = std::sqrt(16.0 * max_shell);
+      const double mse = shape_gain_mse(train, test, gain_bits, std::max(6.0, outer - 10), outer, [&](const Vec& p) {
+        return llvq::leech::norm2(p) <= 16 * max_shell;
+      });
+      std::printf("RESULT shape-gain shells bits %d gain bits %d shells 2..%d MSE %.6f\n", bits, gain_bits,
+                  max_shell, mse);
+      std::fflush(stdout);
+    }
+  }
+}
+
+// For comparison (docs/voronoi.md): shape–gain whose direction comes from a Voronoi code
+// J / a·J with a non-power-of-two modulus a (a^24 points, indexable like VoronoiCode with
+// basis coordinates mod a), so that a^24 · 2^gain_bits ≤ 2^bits leaves room for the gain:
+// a = 7 with 4 gain bits (71.4 bits), a = 14 with 4 gain bits (95.4 bits).
+TEST(VoronoiCode, DISABLED_MeasureShapeGainVoronoiDirectionForComparison) {
+  const std::vector<float> train = gaussian_blocks(30000, 7), test = gaussian_blocks(30000, 2026);
+  for (auto [modulus, gain_bits] : {std::pair{7, 4}, std::pair{7, 3}, std::pair{14, 4}}) {
+    const double outer = 4.0 * modulus;  // covering radius of modulus·J
+    const double mse = shape_gain_mse(train, test, gain_bits, outer / 2, outer, [&](const Vec& p) {
+      const Vec q = llvq::leech::nearest_point_scaled(p, modulus);
+      return std::all_of(q.begin(), q.end(), [](int32_t e) { return e == 0; });
+    });
+    std::printf("RESULT shape-gain J/%dJ gain bits %d (%.2f bits) MSE %.6f\n", modulus, gain_bits,
+                24 * std::log2(modulus) + gain_bits, mse);
+    std::fflush(stdout);
+  }
+}
 }  // namespace

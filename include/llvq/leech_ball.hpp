@@ -103,9 +103,8 @@ class LeechBall {
   };
   struct Context;
   struct Candidate {
-    double objective;
+    double objective;  // upper bound on the class's objective
     uint32_t cls;
-    uint32_t codeword;
   };
 
   void add_class(const shells::LeechClass& lc, uint64_t offset);
@@ -117,8 +116,13 @@ class LeechBall {
   size_t find_class(bool odd, uint64_t key) const;
 
   Result search(const float* x, bool angular, double scale, int lo, int hi) const;
-  double best_even(const Class& c, Context& ctx, uint32_t& codeword) const;
-  double best_odd(const Class& c, Context& ctx, uint32_t& codeword) const;
+  // Bound on <x,v> over a class's codewords as a function of one codeword statistic.
+  struct ConcaveBound;
+  ConcaveBound codeword_bound(const Class& c, Context& ctx) const;
+  // Exact max <x,v> over the class, considering only codewords that may exceed `floor`
+  // (returns -inf when none does).
+  double best_even(const Class& c, Context& ctx, double floor, uint32_t& codeword) const;
+  double best_odd(const Class& c, Context& ctx, double floor, uint32_t& codeword) const;
   leech::Vec point_of(const Class& c, uint32_t codeword, const Context& ctx) const;
 
   int max_shell_;

@@ -44,7 +44,8 @@ template <class Body>
 void parallel_for(size_t count, size_t grain, Body body) {
   std::exception_ptr error;
   const int chunk = static_cast<int>(std::max<size_t>(1, grain));
-#pragma omp parallel for schedule(dynamic, chunk)
+  // A single task's worth of work is not worth waking the other threads for.
+#pragma omp parallel for schedule(dynamic, chunk) if (count > static_cast<size_t>(chunk))
   for (int64_t i = 0; i < static_cast<int64_t>(count); ++i) {
     try {
       body(static_cast<size_t>(i));

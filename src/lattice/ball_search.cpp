@@ -19,6 +19,9 @@
 // value plus a few deviations, so each codeword costs a handful of operations.
 #include <algorithm>
 #include <bit>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 #include <cmath>
 #include <limits>
 #include <string>
@@ -56,6 +59,17 @@ struct LeechBall::Context {
   std::array<bool, 2 * kDim> z_plus{};
   std::array<std::array<uint64_t, 256>, kChunks> pick_mask;
   std::array<std::array<double, 256>, kChunks> x_sum;
+  // Σ y = 2·Σ_c x − Σ x for every codeword (by message), and its extremes.
+  std::array<double, 4096> sum_y;
+  std::array<uint64_t, 4096> pick;  // pick mask of every codeword
+  double sum_y_max = 0, sum_y_min = 0;
+
+  // Even classes of weight 8, 12, 16: Σ_c |x| per codeword of that weight, and extremes.
+  std::array<bool, 3> weight_ready{};
+  std::array<std::array<double, 2576>, 3> on_abs;
+  std::array<std::array<uint32_t, 2576>, 3> on_rank;  // rank mask of every codeword
+  std::array<std::array<uint8_t, 2576>, 3> on_neg_parity;  // parity of x's minus signs on it
+  std::array<double, 3> on_abs_max{}, on_abs_min{};
 
   explicit Context(const float* in) {
     for (int i = 0; i < kDim; ++i) {
@@ -120,7 +134,40 @@ struct LeechBall::Context {
         x_sum[k][b] = x_sum[k][b & (b - 1)] + x[pos];
       }
     }
+    const auto& words = golay::codewords();
+    sum_y_max = -std::numeric_limits<double>::infinity();
+    sum_y_min = std::numeric_limits<double>::infinity();
+    for (size_t m = 0; m < words.size(); ++m) {
+      const uint32_t w = words[m];
+      sum_y[m] = 2 * (x_sum[0][w & 255] + x_sum[1][(w >> 8) & 255] + x_sum[2][w >> 16]) - sum_x;
+      pick[m] = pick_mask[0][w & 255] | pick_mask[1][(w >> 8) & 255] | pick_mask[2][w >> 16];
+      sum_y_max = std::max(sum_y_max, sum_y[m]);
+      sum_y_min = std::min(sum_y_min, sum_y[m]);
+    }
     odd_ready = true;
+  }
+
+  static int weight_slot(int w) { return w == 8 ? 0 : w == 12 ? 1 : 2; }
+
+  // Σ_c |x| over the codewords of weight w ∈ {8, 12, 16}.
+  void prepare_weight(int w) {
+    prepare_even();
+    const int slot = weight_slot(w);
+    if (weight_ready[slot]) return;
+    const auto words = golay::codewords_of_weight(w);
+    double hi = -std::numeric_limits<double>::infinity(), lo = std::numeric_limits<double>::infinity();
+    for (size_t j = 0; j < words.size(); ++j) {
+      const uint32_t c = words[j];
+      const double s = abs_sum[0][c & 255] + abs_sum[1][(c >> 8) & 255] + abs_sum[2][c >> 16];
+      on_abs[slot][j] = s;
+      on_rank[slot][j] = rank_mask[0][c & 255] | rank_mask[1][(c >> 8) & 255] | rank_mask[2][c >> 16];
+      on_neg_parity[slot][j] = static_cast<uint8_t>(std::popcount(neg & c) & 1);
+      hi = std::max(hi, s);
+      lo = std::min(lo, s);
+    }
+    on_abs_max[slot] = hi;
+    on_abs_min[slot] = lo;
+    weight_ready[slot] = true;
   }
 };
 
@@ -151,17 +198,249 @@ void check_finite(const float* x) {
 
 }  // namespace
 
-double LeechBall::best_even(const Class& c, Context& ctx, uint32_t& codeword) const {
+// A concave piecewise-linear upper bound g(s) on a class's <x,v> over the codewords whose
+// codeword statistic is s (odd: Σy; even: Σ_c |x|):
+//   g(s) = slope·s + offset + fill(top, top_a·s + top_b) + fill(bot, bot_a·s + bot_b),
+// fill(e, P) = max Σ e_k z_k over 0 ≤ z_k ≤ (k-th largest |x|), Σ z_k ≤ P (greedy, e is
+// non-increasing). It writes the class's values as slope + deviations: the positive
+// deviations (`top`) can only multiply positive parts of the matched entries (total P),
+// the negative ones (`bot`, magnitudes) negative parts. s ranges over [s_lo, s_hi].
+struct LeechBall::ConcaveBound {
+  double slope = 0, offset = 0;
+  std::array<double, kDim> top{}, bot{};
+  int ntop = 0, nbot = 0;
+  double top_a = 0, top_b = 0, bot_a = 0, bot_b = 0;
+  const double* sorted_abs = nullptr;
+  double s_lo = 0, s_hi = 0;
+
+  double fill(const double* e, int n, double budget) const {
+    double g = 0;
+    for (int k = 0; k < n && budget > 0; ++k) {
+      const double z = std::min(budget, sorted_abs[k]);
+      g += e[k] * z;
+      budget -= z;
+    }
+    return g;
+  }
+  double operator()(double s) const {
+    return slope * s + offset + fill(top.data(), ntop, top_a * s + top_b) + fill(bot.data(), nbot, bot_a * s + bot_b);
+  }
+  // The s-interval outside which g ≤ floor; {+inf, −inf} when g ≤ floor everywhere. g is
+  // linear between its breakpoints (where a fill's budget crosses a prefix sum of sorted
+  // |x|), so evaluating it there gives the exact maximum and, by interpolation, the edges.
+  std::pair<double, double> above(double floor) const {
+    std::array<double, 2 * kDim + 4> pts{};
+    int n = 0;
+    pts[n++] = s_lo;
+    pts[n++] = s_hi;
+    auto add_breakpoints = [&](double a, double b, int count) {
+      if (a == 0) return;
+      double budget = 0;
+      for (int k = 0; k <= count; ++k) {
+        const double s = (budget - b) / a;
+        if (s > s_lo && s < s_hi) pts[n++] = s;
+        if (k < count) budget += sorted_abs[k];
+      }
+    };
+    add_breakpoints(top_a, top_b, ntop);
+    add_breakpoints(bot_a, bot_b, nbot);
+    std::sort(pts.begin(), pts.begin() + n);
+    std::array<double, 2 * kDim + 4> val{};
+    int peak = 0;
+    for (int i = 0; i < n; ++i) {
+      val[i] = (*this)(pts[i]);
+      if (val[i] > val[peak]) peak = i;
+    }
+    constexpr double kInf = std::numeric_limits<double>::infinity();
+    if (!(val[peak] > floor)) return {kInf, -kInf};
+    // Linear interpolation inside the segment where g crosses the floor.
+    auto cross = [&](int in, int out) {
+      return pts[out] + (floor - val[out]) / (val[in] - val[out]) * (pts[in] - pts[out]);
+    };
+    int l = peak;
+    while (l > 0 && val[l - 1] > floor) --l;
+    int r = peak;
+    while (r + 1 < n && val[r + 1] > floor) ++r;
+    const double left = l == 0 ? s_lo : cross(l, l - 1);
+    const double right = r == n - 1 ? s_hi : cross(r, r + 1);
+    // Rounding in g and in the interpolation is far below this relative margin.
+    const double slack = 1e-9 * (1 + std::abs(s_lo) + std::abs(s_hi));
+    return {left - slack, right + slack};
+  }
+};
+
+// Odd: with P = Σ positive y = (A + s)/2 and N = Σ negative |y| = (A − s)/2 (A = Σ|x|,
+// s = Σy), <x,v> = mid·s + Σ deviations ≤ mid·s + fill(top deviations, P) +
+// fill(|bottom deviations|, N). Even: s = Σ_c |x|, <x,v> ≤ (mid_on − mid_off)·s +
+// mid_off·A + (top on- and off-deviations, merged, against the largest |x|); negative
+// deviations and the parity cost only lower it.
+LeechBall::ConcaveBound LeechBall::codeword_bound(const Class& c, Context& ctx) const {
+  ConcaveBound g;
+  const double A = ctx.sum_abs;
+  g.sorted_abs = ctx.sorted_abs.data();
+  if (c.odd) {
+    ctx.prepare_odd();
+    g.s_lo = ctx.sum_y_min, g.s_hi = ctx.sum_y_max;
+    ConcaveBound& v = g;
+    v.slope = c.on_profile.mid;
+    v.ntop = c.on_profile.ntop;
+    std::copy_n(c.on_profile.top.begin(), v.ntop, v.top.begin());
+    v.nbot = c.on_profile.nbottom;
+    for (int k = 0; k < v.nbot; ++k) v.bot[k] = -c.on_profile.bottom[k];
+    v.top_a = 0.5, v.top_b = 0.5 * A;
+    v.bot_a = -0.5, v.bot_b = 0.5 * A;
+    return g;
+  }
+  ConcaveBound& v = g;
+  v.slope = c.on_profile.mid - c.off_profile.mid;
+  v.offset = c.off_profile.mid * A;
+  // The on- and off-codeword deviations pair with distinct positions: one merged fill
+  // against the largest |x| (budget A never binds) instead of two that could both claim
+  // the same large entries.
+  std::merge(c.on_profile.top.begin(), c.on_profile.top.begin() + c.on_profile.ntop, c.off_profile.top.begin(),
+             c.off_profile.top.begin() + c.off_profile.ntop, v.top.begin(), std::greater<>());
+  v.ntop = c.on_profile.ntop + c.off_profile.ntop;
+  v.top_a = 0, v.top_b = A;
+  if (c.weight == 0 || c.weight == 24) {
+    g.s_lo = g.s_hi = c.weight == 0 ? 0.0 : A;
+  } else {
+    ctx.prepare_weight(c.weight);
+    const int slot = Context::weight_slot(c.weight);
+    g.s_lo = ctx.on_abs_min[slot], g.s_hi = ctx.on_abs_max[slot];
+  }
+  return g;
+}
+
+namespace {
+
+#if defined(__AVX512F__) && defined(__AVX512CD__)
+// Σ deviations of a profile for eight rank masks at once (see deviations()).
+template <class Prof>
+__m512d deviations_simd(const Prof& p, __m512i m, const double* values, __m512d acc) {
+  const __m512i one = _mm512_set1_epi64(1), sixty_three = _mm512_set1_epi64(63), zero = _mm512_setzero_si512();
+  for (int k = 0; k < p.ntop; ++k) {
+    const __m512i low = _mm512_and_si512(m, _mm512_sub_epi64(zero, m));
+    const __m512i r = _mm512_sub_epi64(sixty_three, _mm512_lzcnt_epi64(low));
+    acc = _mm512_fmadd_pd(_mm512_set1_pd(p.top[k]), _mm512_i64gather_pd(r, values, 8), acc);
+    m = _mm512_and_si512(m, _mm512_sub_epi64(m, one));
+  }
+  for (int k = 0; k < p.nbottom; ++k) {
+    const __m512i r = _mm512_sub_epi64(sixty_three, _mm512_lzcnt_epi64(m));
+    acc = _mm512_fmadd_pd(_mm512_set1_pd(p.bottom[k]), _mm512_i64gather_pd(r, values, 8), acc);
+    m = _mm512_xor_si512(m, _mm512_sllv_epi64(one, r));
+  }
+  return acc;
+}
+
+// The lanes' best values and indices, reduced to the smallest index among equal maxima
+// (the scalar loops' "first strictly better" rule).
+double reduce_best(__m512d best_v, __m512i best_idx_v, uint32_t& best_idx) {
+  alignas(64) double vals[8];
+  alignas(64) int64_t idx[8];
+  _mm512_store_pd(vals, best_v);
+  _mm512_store_si512(idx, best_idx_v);
+  double best = -std::numeric_limits<double>::infinity();
+  for (int l = 0; l < 8; ++l) {
+    const bool tie = vals[l] == best && vals[l] > -std::numeric_limits<double>::infinity() &&
+                     static_cast<uint32_t>(idx[l]) < best_idx;
+    if (vals[l] > best || tie) {
+      best = vals[l];
+      best_idx = static_cast<uint32_t>(idx[l]);
+    }
+  }
+  return best;
+}
+#endif
+
+#if defined(__AVX512F__) && defined(__AVX512CD__)
+// Eight codewords per step: the pick masks' lowest/highest set bits via vplzcntq, the
+// matched z values by gather. Lanes keep their own best; the reduction returns the
+// smallest message among equal maxima, as the scalar loop would.
+template <class Prof>
+double best_odd_simd(const Prof& p, const double* sum_y, const uint64_t* pick, const double* z, double lo, double hi,
+                     uint32_t& best_msg) {
+  const __m512d lo_v = _mm512_set1_pd(lo), hi_v = _mm512_set1_pd(hi), mid_v = _mm512_set1_pd(p.mid);
+  __m512d best_v = _mm512_set1_pd(-std::numeric_limits<double>::infinity());
+  __m512i best_msg_v = _mm512_setzero_si512();
+  const __m512i lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+  for (int msg = 0; msg < 4096; msg += 8) {
+    const __m512d sy = _mm512_loadu_pd(sum_y + msg);
+    const __mmask8 live = _mm512_cmp_pd_mask(sy, lo_v, _CMP_GE_OQ) & _mm512_cmp_pd_mask(sy, hi_v, _CMP_LE_OQ);
+    if (!live) continue;
+    const __m512i m = _mm512_loadu_si512(pick + msg);
+    const __m512d ip = deviations_simd(p, m, z, _mm512_mul_pd(mid_v, sy));
+    const __mmask8 better = live & _mm512_cmp_pd_mask(ip, best_v, _CMP_GT_OQ);
+    best_v = _mm512_mask_mov_pd(best_v, better, ip);
+    best_msg_v = _mm512_mask_mov_epi64(best_msg_v, better, _mm512_add_epi64(lane, _mm512_set1_epi64(msg)));
+  }
+  return reduce_best(best_v, best_msg_v, best_msg);
+}
+
+// Eight codewords of one weight per step, as best_odd_simd; tail lanes are masked.
+template <class Prof>
+double best_even_simd(const Prof& on_p, const Prof& off_p, double k, double base, double min_on, int minus_parity,
+                      size_t count, const double* on_abs, const uint32_t* on_rank, const uint8_t* neg_parity,
+                      const double* sorted_abs, double lo, double hi, uint32_t& best_j) {
+  const __m512d lo_v = _mm512_set1_pd(lo), hi_v = _mm512_set1_pd(hi), k_v = _mm512_set1_pd(k);
+  const __m512d base_v = _mm512_set1_pd(base), penalty_v = _mm512_set1_pd(2 * min_on);
+  const __m512i all = _mm512_set1_epi64(0xFFFFFF), sixty_three = _mm512_set1_epi64(63);
+  const __m512i want = _mm512_set1_epi64(minus_parity);
+  const __m512i lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+  __m512d best_v = _mm512_set1_pd(-std::numeric_limits<double>::infinity());
+  __m512i best_idx_v = _mm512_setzero_si512();
+  for (size_t j = 0; j < count; j += 8) {
+    const __mmask8 valid = count - j >= 8 ? 0xFF : static_cast<__mmask8>((1u << (count - j)) - 1);
+    const __m512d on_sum = _mm512_maskz_loadu_pd(valid, on_abs + j);
+    const __mmask8 live = valid & _mm512_cmp_pd_mask(on_sum, lo_v, _CMP_GE_OQ) &
+                          _mm512_cmp_pd_mask(on_sum, hi_v, _CMP_LE_OQ);
+    if (!live) continue;
+    const __m512i on = _mm512_cvtepu32_epi64(_mm256_maskz_loadu_epi32(valid, on_rank + j));
+    __m512d ip = _mm512_fmadd_pd(k_v, on_sum, base_v);
+    ip = deviations_simd(on_p, on, sorted_abs, ip);
+    ip = deviations_simd(off_p, _mm512_andnot_si512(on, all), sorted_abs, ip);
+    const __m512i par = _mm512_cvtepu8_epi64(_mm_maskz_loadu_epi8(valid, neg_parity + j));
+    const __mmask8 wrong = _mm512_cmpneq_epi64_mask(par, want);
+    const __m512i last = _mm512_sub_epi64(sixty_three, _mm512_lzcnt_epi64(on));
+    const __m512d smallest = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), live, last, sorted_abs, 8);
+    ip = _mm512_mask3_fnmadd_pd(penalty_v, smallest, ip, wrong & live);
+    const __mmask8 better = live & _mm512_cmp_pd_mask(ip, best_v, _CMP_GT_OQ);
+    best_v = _mm512_mask_mov_pd(best_v, better, ip);
+    best_idx_v = _mm512_mask_mov_epi64(best_idx_v, better, _mm512_add_epi64(lane, _mm512_set1_epi64(int64_t(j))));
+  }
+  return reduce_best(best_v, best_idx_v, best_j);
+}
+#endif
+
+}  // namespace
+
+double LeechBall::best_even(const Class& c, Context& ctx, double floor, uint32_t& codeword) const {
   ctx.prepare_even();
   const auto words = golay::codewords_of_weight(c.weight);
+  const bool tabulated = c.weight > 0 && c.weight < 24;
+  if (tabulated) ctx.prepare_weight(c.weight);
+  const double* on_abs = tabulated ? ctx.on_abs[Context::weight_slot(c.weight)].data() : nullptr;
+  const uint32_t* on_rank = tabulated ? ctx.on_rank[Context::weight_slot(c.weight)].data() : nullptr;
+  const auto [lo, hi] = codeword_bound(c, ctx).above(floor);
+  const double k = c.on_profile.mid - c.off_profile.mid;
+  const double base = c.off_profile.mid * ctx.sum_abs;
+#if defined(__AVX512F__) && defined(__AVX512CD__)
+  if (tabulated) {
+    uint32_t j = 0;
+    const double best = best_even_simd(c.on_profile, c.off_profile, k, base, c.min_on, c.minus_parity, words.size(),
+                                       on_abs, on_rank, ctx.on_neg_parity[Context::weight_slot(c.weight)].data(),
+                                       ctx.sorted_abs.data(), lo, hi, j);
+    codeword = words[j];
+    return best;
+  }
+#endif
   const auto& rm = ctx.rank_mask;
-  const auto& as = ctx.abs_sum;
   double best = -std::numeric_limits<double>::infinity();
-  for (uint32_t word : words) {
-    const uint32_t b0 = word & 255, b1 = (word >> 8) & 255, b2 = word >> 16;
-    const uint32_t on = rm[0][b0] | rm[1][b1] | rm[2][b2];
-    const double on_sum = as[0][b0] + as[1][b1] + as[2][b2];
-    double ip = c.on_profile.mid * on_sum + c.off_profile.mid * (ctx.sum_abs - on_sum);
+  for (size_t j = 0; j < words.size(); ++j) {
+    const uint32_t word = words[j];
+    const double on_sum = tabulated ? on_abs[j] : (word ? ctx.sum_abs : 0.0);
+    if (on_sum < lo || on_sum > hi) continue;  // cannot beat `floor`
+    const uint32_t on = tabulated ? on_rank[j] : rm[0][word & 255] | rm[1][(word >> 8) & 255] | rm[2][word >> 16];
+    double ip = k * on_sum + base;
     ip += deviations(c.on_profile, on, ctx.sorted_abs);
     ip += deviations(c.off_profile, ~on & kAll, ctx.sorted_abs);
     if (word && (std::popcount(ctx.neg & word) & 1) != c.minus_parity)
@@ -174,24 +453,29 @@ double LeechBall::best_even(const Class& c, Context& ctx, uint32_t& codeword) co
   return best;
 }
 
-double LeechBall::best_odd(const Class& c, Context& ctx, uint32_t& codeword) const {
+double LeechBall::best_odd(const Class& c, Context& ctx, double floor, uint32_t& codeword) const {
   ctx.prepare_odd();
   const auto& words = golay::codewords();
-  const auto& pm = ctx.pick_mask;
-  const auto& xs = ctx.x_sum;
+  const auto [lo, hi] = codeword_bound(c, ctx).above(floor);
+#if defined(__AVX512F__) && defined(__AVX512CD__)
+  uint32_t msg = 0;
+  const double best = best_odd_simd(c.on_profile, ctx.sum_y.data(), ctx.pick.data(), ctx.z.data(), lo, hi, msg);
+  codeword = words[msg];
+  return best;
+#else
+  const double mid = c.on_profile.mid;
   double best = -std::numeric_limits<double>::infinity();
-  for (uint32_t word : words) {
-    const uint32_t b0 = word & 255, b1 = (word >> 8) & 255, b2 = word >> 16;
-    const uint64_t pick = pm[0][b0] | pm[1][b1] | pm[2][b2];
-    // Σ y = Σ_c x − Σ_{not c} x = 2·Σ_c x − Σ x.
-    const double sum_y = 2 * (xs[0][b0] + xs[1][b1] + xs[2][b2]) - ctx.sum_x;
-    const double ip = c.on_profile.mid * sum_y + deviations(c.on_profile, pick, ctx.z);
+  for (size_t msg = 0; msg < words.size(); ++msg) {
+    const double sy = ctx.sum_y[msg];
+    if (sy < lo || sy > hi) continue;  // cannot beat `floor`
+    const double ip = mid * sy + deviations(c.on_profile, ctx.pick[msg], ctx.z);
     if (ip > best) {
       best = ip;
-      codeword = word;
+      codeword = words[msg];
     }
   }
   return best;
+#endif
 }
 
 leech::Vec LeechBall::point_of(const Class& c, uint32_t word, const Context& ctx) const {
@@ -254,7 +538,7 @@ LeechBall::Result LeechBall::search(const float* x, bool angular, double scale, 
       bound += c.run_value[r] * (ctx.prefix[c.run_end[r]] - ctx.prefix[start]);
       start = c.run_end[r];
     }
-    heap.push_back({objective(c, bound), ci, 0});
+    heap.push_back({objective(c, bound), ci});
   }
   auto less = [](const Candidate& a, const Candidate& b) {
     return a.objective != b.objective ? a.objective < b.objective : a.cls > b.cls;
@@ -265,13 +549,18 @@ LeechBall::Result LeechBall::search(const float* x, bool angular, double scale, 
   double best = origin ? 0.0 : -std::numeric_limits<double>::infinity();
   int64_t best_cls = -1;
   uint32_t best_word = 0;
+  // In inner-product units of class c, the value an exact result must beat.
+  auto floor_of = [&](const Class& c) {
+    if (best == -std::numeric_limits<double>::infinity()) return best;
+    return angular ? best / c.inv_norm : (best + c.norm2) / (2 * scale);
+  };
   while (!heap.empty() && heap.front().objective > best) {
     std::pop_heap(heap.begin(), heap.end(), less);
     const Candidate cand = heap.back();
     heap.pop_back();
     const Class& c = classes_[cand.cls];
     uint32_t word = 0;
-    const double ip = c.odd ? best_odd(c, ctx, word) : best_even(c, ctx, word);
+    const double ip = c.odd ? best_odd(c, ctx, floor_of(c), word) : best_even(c, ctx, floor_of(c), word);
     const double obj = objective(c, ip);
     if (obj > best) {
       best = obj;

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <numeric>
 #include <stdexcept>
 #include <vector>
 
@@ -259,6 +258,18 @@ const Trio& trio() {
   return t;
 }
 
+// Index of the first minimum of 512 costs: the minimum runs in 8 independent lanes (which
+// the compiler turns into vector minima) before the scan for its first position.
+template <class Cost>
+int first_minimum(const std::array<Cost, 512>& v) {
+  std::array<Cost, 8> lane;
+  std::copy(v.begin(), v.begin() + 8, lane.begin());
+  for (size_t t = 8; t < v.size(); t += 8)
+    for (int l = 0; l < 8; ++l) lane[l] = std::min(lane[l], v[t + l]);
+  const Cost m = *std::min_element(lane.begin(), lane.end());
+  return static_cast<int>(std::find(v.begin(), v.end(), m) - v.begin());
+}
+
 template <class Metric>
 class Decoder {
   using Cost = typename Metric::Cost;
@@ -304,8 +315,8 @@ class Decoder {
     return p;
   }
 
-  // The best point of coset t of half h (its 8 codewords: complements on the trio's octads,
-  // each with its closed-form nearest point) and its cost.
+  // The best point of the coset of `codeword` in half h (its 8 codewords: complements on
+  // the trio's octads, each with its closed-form nearest point) and its cost.
   Cost rebuild(int h, uint32_t codeword, Vec& best_point) const {
     const auto& oct = trio().octad;
     Cost best{};
@@ -318,17 +329,6 @@ class Decoder {
       if (m == 0 || cost < best) best = cost, best_point = p;
     }
     return best;
-  }
-
-  // Index of the first minimum: the minimum runs in 8 independent lanes (which the compiler
-  // turns into vector minima) before the scan for its first position.
-  static int first_minimum(const std::array<Cost, 512>& v) {
-    std::array<Cost, 8> lane;
-    std::copy(v.begin(), v.begin() + 8, lane.begin());
-    for (size_t t = 8; t < v.size(); t += 8)
-      for (int l = 0; l < 8; ++l) lane[l] = std::min(lane[l], v[t + l]);
-    const Cost m = *std::min_element(lane.begin(), lane.end());
-    return static_cast<int>(std::find(v.begin(), v.end(), m) - v.begin());
   }
 
   // Soft triples of the 64 complement classes of octad j for half h: each class is the
@@ -428,8 +428,7 @@ Vec nearest_point_scaled(const Vec& v, int scale) {
   const Decoder<DoubleMetric> fast(DoubleMetric{x.data()});
   const Decoder<ExactMetric> exact(ExactMetric{v, scale});
   const std::array<std::array<double, 512>, 2> costs = {fast.coset_costs(0), fast.coset_costs(1)};
-  const double minimum = std::min(*std::min_element(costs[0].begin(), costs[0].end()),
-                                  *std::min_element(costs[1].begin(), costs[1].end()));
+  const double minimum = std::min(costs[0][first_minimum(costs[0])], costs[1][first_minimum(costs[1])]);
   Vec best_point{};
   __int128 best = 0;
   bool have = false;

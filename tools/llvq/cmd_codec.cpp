@@ -305,7 +305,9 @@ void register_codec_io(CLI::App& app) {
   auto* enc = codec->add_subcommand("encode", "Encode a raw little-endian float32 file into a codec container");
   static std::string spec, in, out;
   static size_t row = 0;
+  static bool json = false;
   enc->add_option("--codec", spec, "Codec spec NAME[:key=value,...] (see `llvq codec list`)")->required();
+  enc->add_flag("--json", json, "Print the summary as JSON");
   enc->add_option("--row", row, "Weights per row (side information is per row/group); default: the whole file");
   enc->add_option("IN", in, "Input: raw float32, length a multiple of the block size")->required();
   enc->add_option("OUT", out, "Output container (.llvq)")->required();
@@ -317,9 +319,17 @@ void register_codec_io(CLI::App& app) {
     codec->check_row_length(n);
     const auto bytes = serialize_container(encode_container(*codec, w.data(), w.size(), n));
     write_file_bytes(out, bytes);
-    std::printf("%s: %zu weights, %zu bytes, %.4f bits per weight (container), %.4f (codes)\n", codec->spec().c_str(),
-                w.size(), bytes.size(), 8.0 * static_cast<double>(bytes.size()) / static_cast<double>(w.size()),
-                codec->bits_per_weight(n));
+    const double container_bpw = 8.0 * static_cast<double>(bytes.size()) / static_cast<double>(w.size());
+    if (json) {
+      std::cout << nlohmann::json{{"codec", codec->spec()},     {"weights", w.size()},
+                                  {"row", n},                   {"bytes", bytes.size()},
+                                  {"container_bpw", container_bpw}, {"bpw", codec->bits_per_weight(n)}}
+                       .dump(2)
+                << "\n";
+    } else {
+      std::printf("%s: %zu weights, %zu bytes, %.4f bits per weight (container), %.4f (codes)\n",
+                  codec->spec().c_str(), w.size(), bytes.size(), container_bpw, codec->bits_per_weight(n));
+    }
   });
 
   auto* dec = codec->add_subcommand("decode", "Decode a codec container back to raw float32");
