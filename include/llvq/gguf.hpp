@@ -122,8 +122,8 @@ class File {
 
   // The raw bytes of a tensor.
   std::span<const uint8_t> data(const TensorInfo& t) const;
-  // A tensor as fp32, dequantizing F16, BF16, Q8_0, Q4_0, Q4_1 (F32 is copied); other types
-  // throw InputError.
+  // A tensor as fp32, dequantizing F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and the K-quants
+  // Q2_K..Q6_K (F32 is copied); other types (Q8_1, Q8_K, integer types) throw InputError.
   std::vector<float> to_f32(const TensorInfo& t) const;
 
  private:
