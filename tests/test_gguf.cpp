@@ -704,6 +704,10 @@ TEST(Convert, CliErrorsAndInspect) {
   EXPECT_EQ(info["tensors"][0]["ne"], nlohmann::json::array({64, 512}));
   ASSERT_EQ(run_command(cli() + " inspect '" + stories_bin() + "' --json", &log), 0) << log;
   EXPECT_EQ(nlohmann::json::parse(log)["config"]["hidden_dim"], 172);
+  ASSERT_EQ(run_command(cli() + " inspect '" + stories_bin() + "'", &log), 0) << log;
+  EXPECT_NE(log.find("hidden_dim"), std::string::npos) << log;
+  ASSERT_EQ(run_command(cli() + " inspect '" + out + "'", &log), 0) << log;
+  EXPECT_NE(log.find("blk.4.ffn_up.weight"), std::string::npos) << log;
 }
 
 // Cross-check with llama.cpp's own GGUF reader (the `gguf` Python package) when it is
