@@ -273,6 +273,22 @@ TEST(Cli, EvalRejectsBadInput) {
   EXPECT_EQ(status, 2);
 }
 
+TEST(Cli, EvalUsesTheTokenizerInsideAGgufFile) {
+  // stories260K with tok512 embedded, as `llvq convert --tokenizer` writes it: no
+  // --tokenizer needed, and the same perplexity as the llama2.c checkpoint.
+  evaltest::Scratch dir("gguf");
+  LlamaModel model = stories();
+  model.tokenizer = load_llama2c_tokenizer(evaltest::stories_tokenizer());
+  save_gguf(model, dir.file("stories.gguf"));
+  const std::string common = " --text " + data_path("text/tinystories_val.txt") + " --ctx 128 --max-tokens 1000 --json";
+  int status = 0;
+  const std::string a = evaltest::run_command(std::string(LLVQ_CLI_PATH) + " eval --model " + dir.file("stories.gguf") + common, &status);
+  ASSERT_EQ(status, 0) << a;
+  const std::string b = evaltest::run_command(std::string(LLVQ_CLI_PATH) + " eval --model " + evaltest::stories_model() + common, &status);
+  ASSERT_EQ(status, 0) << b;
+  EXPECT_EQ(nlohmann::json::parse(a)["nll"], nlohmann::json::parse(b)["nll"]);
+}
+
 TEST(Cli, RunGeneratesDeterministically) {
   int status = 0;
   const std::string args = "run --model " + evaltest::stories_model() + " --prompt 'Once upon a time' -n 30 --seed 5 --json";

@@ -303,7 +303,7 @@ TEST(Gguf, DequantizesHandBuiltBlocks) {
   dequantize(TensorType::BF16, bf16, 2, out.data());
   EXPECT_EQ(out[0], 1.0f);
   EXPECT_EQ(out[1], 3.140625f);
-  EXPECT_THROW(dequantize(TensorType::Q4_K, std::vector<uint8_t>(144), 256, out.data()), InputError);
+  EXPECT_THROW(dequantize(TensorType::Q8_1, std::vector<uint8_t>(36), 32, out.data()), InputError);
   EXPECT_THROW(dequantize(TensorType::Q8_0, std::vector<uint8_t>(33), 32, out.data()), InputError);
 }
 
@@ -320,6 +320,65 @@ TEST(Gguf, QuantizedTensorsInAFile) {
   ASSERT_EQ(v.size(), 128u);
   for (int b = 0; b < 4; ++b)
     for (int j = 0; j < 32; ++j) EXPECT_EQ(v[32 * b + j], 0.0625f * (b + 1) * static_cast<float>(j * b - 40));
+}
+
+// A Q4_K super-block packed by hand from the layout: 8 sub-blocks of 32 weights, 6-bit
+// (scale, min) pairs with sub-blocks 4..7 split into nibbles + top bits, value
+// d·scale·q − dmin·min. Scales above 15 and mins above 15 exercise the split.
+TEST(Gguf, DequantizesHandPackedQ4K) {
+  int sc[8], mn[8];
+  for (int j = 0; j < 8; ++j) {
+    sc[j] = 8 * j + 5;
+    mn[j] = 63 - 7 * j;
+  }
+  std::vector<uint8_t> blk;
+  put_half(blk, 0.5f);
+  put_half(blk, 0.25f);
+  uint8_t scales[12] = {};
+  for (int j = 0; j < 4; ++j) {
+    scales[j] = static_cast<uint8_t>(sc[j] | ((sc[j + 4] >> 4) << 6));
+    scales[j + 4] = static_cast<uint8_t>(mn[j] | ((mn[j + 4] >> 4) << 6));
+    scales[j + 8] = static_cast<uint8_t>((sc[j + 4] & 0x0F) | ((mn[j + 4] & 0x0F) << 4));
+  }
+  blk.insert(blk.end(), scales, scales + 12);
+  for (int g = 0; g < 4; ++g)
+    for (int l = 0; l < 32; ++l) blk.push_back(static_cast<uint8_t>(((l + g) % 16) | (((3 * l + g) % 16) << 4)));
+  ASSERT_EQ(blk.size(), 144u);
+  std::vector<float> out(256);
+  dequantize(TensorType::Q4_K, blk, 256, out.data());
+  for (int g = 0; g < 4; ++g)
+    for (int l = 0; l < 32; ++l) {
+      const int lo = 2 * g, hi = 2 * g + 1;
+      EXPECT_EQ(out[64 * g + l], 0.5f * sc[lo] * ((l + g) % 16) - 0.25f * mn[lo]) << g << " " << l;
+      EXPECT_EQ(out[64 * g + 32 + l], 0.5f * sc[hi] * ((3 * l + g) % 16) - 0.25f * mn[hi]) << g << " " << l;
+    }
+}
+
+// Random blocks of every supported quantized type, dequantized by llama.cpp's `gguf`
+// Python package (tests/gguf_quant_reference.py) and by us: bit-identical. Runs when that
+// package is installed (see Convert.ReadableByLlamaCppGgufPackage).
+TEST(Gguf, DequantizationMatchesLlamaCppReference) {
+  const char* env = std::getenv("LLVQ_GGUF_PYTHON");
+  const std::string python = env ? env : LLVQ_PYTHON;
+  if (run_command(python + " -c 'import gguf'") != 0) GTEST_SKIP() << "the gguf package is not installed for " << python;
+  TempDir dir("gguf");
+  for (int seed : {1, 2, 3}) {
+    const std::string path = dir.file("q" + std::to_string(seed) + ".gguf");
+    std::string log;
+    ASSERT_EQ(run_command(python + " " + LLVQ_TESTS_DIR + "/gguf_quant_reference.py '" + path + "' " + std::to_string(seed), &log), 0)
+        << log;
+    const File f = File::read(path);
+    int checked = 0;
+    for (const TensorInfo& t : f.tensors()) {
+      if (t.type == TensorType::F32) continue;
+      const std::vector<float> ours = f.to_f32(t), ref = f.to_f32(f.tensor(t.name + ".ref"));
+      ASSERT_EQ(ours.size(), ref.size()) << t.name;
+      for (size_t i = 0; i < ours.size(); ++i)
+        ASSERT_EQ(ours[i], ref[i]) << t.name << " weight " << i;
+      ++checked;
+    }
+    EXPECT_EQ(checked, 10);
+  }
 }
 
 // ---------------------------------------------------------------------------- corruption
@@ -645,6 +704,10 @@ TEST(Convert, CliErrorsAndInspect) {
   EXPECT_EQ(info["tensors"][0]["ne"], nlohmann::json::array({64, 512}));
   ASSERT_EQ(run_command(cli() + " inspect '" + stories_bin() + "' --json", &log), 0) << log;
   EXPECT_EQ(nlohmann::json::parse(log)["config"]["hidden_dim"], 172);
+  ASSERT_EQ(run_command(cli() + " inspect '" + stories_bin() + "'", &log), 0) << log;
+  EXPECT_NE(log.find("hidden_dim"), std::string::npos) << log;
+  ASSERT_EQ(run_command(cli() + " inspect '" + out + "'", &log), 0) << log;
+  EXPECT_NE(log.find("blk.4.ffn_up.weight"), std::string::npos) << log;
 }
 
 // Cross-check with llama.cpp's own GGUF reader (the `gguf` Python package) when it is

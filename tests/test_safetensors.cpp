@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "llvq/half.hpp"
@@ -36,6 +37,15 @@ TEST(Safetensors, SingleFileEqualsLlama2cBitExactly) {
   const LlamaModel via_file = load_model(dir.file("model.safetensors"));
   expect_models_equal(ref, via_file);
   EXPECT_EQ(via_file.metadata.at("format"), "safetensors");
+
+  // `llvq inspect` on the file lists its tensors, on the directory shows the config.
+  std::string log;
+  ASSERT_EQ(run_command(std::string(LLVQ_CLI_PATH) + " inspect '" + dir.file("model.safetensors") + "' --json", &log), 0) << log;
+  const auto info = nlohmann::json::parse(log);
+  EXPECT_EQ(info["tensors"].size(), 2u + 9u * 5u);
+  EXPECT_EQ(info["metadata"]["format"], "pt");
+  ASSERT_EQ(run_command(std::string(LLVQ_CLI_PATH) + " inspect '" + dir.path() + "'", &log), 0) << log;
+  EXPECT_NE(log.find("260032 parameters"), std::string::npos) << log;
 }
 
 TEST(Safetensors, ShardedEqualsLlama2cBitExactly) {

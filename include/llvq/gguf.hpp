@@ -122,8 +122,8 @@ class File {
 
   // The raw bytes of a tensor.
   std::span<const uint8_t> data(const TensorInfo& t) const;
-  // A tensor as fp32, dequantizing F16, BF16, Q8_0, Q4_0, Q4_1 (F32 is copied); other types
-  // throw InputError.
+  // A tensor as fp32, dequantizing F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and the K-quants
+  // Q2_K..Q6_K (F32 is copied); other types (Q8_1, Q8_K, integer types) throw InputError.
   std::vector<float> to_f32(const TensorInfo& t) const;
 
  private:
@@ -143,9 +143,11 @@ void dequantize(TensorType type, std::span<const uint8_t> src, uint64_t n, float
 // Builds a GGUF v3 file in memory and writes it.
 class Writer {
  public:
-  // Adds or replaces nothing: a key that is already set throws InputError.
+  // Adds a key; keys are written in the order they were set. Setting a key twice throws
+  // InputError (GGUF readers reject duplicated keys), as does a non-homogeneous array.
   void set(const std::string& key, Value value);
-  // Tensor data must hold exactly TensorInfo::n_bytes() bytes for `ne` and `type`.
+  // Tensor data must hold exactly TensorInfo::n_bytes() bytes for `ne` and `type`; names are
+  // 1..63 bytes (ggml's limit), 1..4 dimensions, unique. Data is written in this order.
   void add_tensor(const std::string& name, std::vector<uint64_t> ne, TensorType type, std::vector<uint8_t> data);
   void add_f32(const std::string& name, std::vector<uint64_t> ne, std::span<const float> values);
   void add_f16(const std::string& name, std::vector<uint64_t> ne, std::span<const float> values);  // rounds to nearest-even

@@ -2,8 +2,8 @@
 // into the one in-memory representation (llvq::LlamaModel, always RoPE-interleaved fp32):
 //   - llama2.c checkpoints, version 0 (bare 28-byte header) and version 1 (256-byte "ak42"
 //     header), fp32;
-//   - GGUF v2/v3 with architecture "llama" (F32, F16, BF16, Q8_0, Q4_0, Q4_1 tensors,
-//     dequantized on load; tokenizer.ggml.* fills LlamaModel::tokenizer);
+//   - GGUF v2/v3 with architecture "llama" (F32, F16, BF16, Q4_0/1, Q5_0/1, Q8_0 and
+//     Q2_K..Q6_K tensors, dequantized on load; tokenizer.ggml.* fills LlamaModel::tokenizer);
 //   - safetensors in Hugging Face Llama layout (single file, or sharded through
 //     model.safetensors.index.json) with config.json next to it; F32/F16/BF16. HF's
 //     rotary q/k row permutation is undone so the model is RoPE-interleaved.

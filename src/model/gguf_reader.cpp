@@ -6,7 +6,6 @@
 #include "io_util.hpp"
 #include "llvq/error.hpp"
 #include "llvq/gguf.hpp"
-#include "llvq/half.hpp"
 
 namespace llvq::gguf {
 namespace {
@@ -143,51 +142,7 @@ void check_tensor_ranges(const std::vector<TensorInfo>& tensors, uint64_t alignm
   }
 }
 
-void dequantize_q8_0(const uint8_t* src, uint64_t blocks, float* dst) {
-  for (uint64_t b = 0; b < blocks; ++b, src += 34, dst += 32) {
-    const float d = fp16_to_float(static_cast<uint16_t>(src[0] | (src[1] << 8)));
-    for (int j = 0; j < 32; ++j) dst[j] = d * static_cast<float>(static_cast<int8_t>(src[2 + j]));
-  }
-}
-
-// Q4_0 and Q4_1 share the nibble layout: byte j holds element j (low) and j+16 (high).
-void dequantize_q4(const uint8_t* src, uint64_t blocks, float* dst, bool with_min) {
-  const size_t stride = with_min ? 20 : 18;
-  for (uint64_t b = 0; b < blocks; ++b, src += stride, dst += 32) {
-    const float d = fp16_to_float(static_cast<uint16_t>(src[0] | (src[1] << 8)));
-    const float m = with_min ? fp16_to_float(static_cast<uint16_t>(src[2] | (src[3] << 8))) : 0.0f;
-    const uint8_t* qs = src + (with_min ? 4 : 2);
-    const int bias = with_min ? 0 : 8;
-    for (int j = 0; j < 16; ++j) {
-      dst[j] = static_cast<float>((qs[j] & 0x0F) - bias) * d + m;
-      dst[j + 16] = static_cast<float>((qs[j] >> 4) - bias) * d + m;
-    }
-  }
-}
-
 }  // namespace
-
-void dequantize(TensorType type, std::span<const uint8_t> src, uint64_t n, float* dst) {
-  const uint64_t bs = block_size(type);
-  if (n % bs != 0 || src.size() != n / bs * block_bytes(type))
-    throw InputError("dequantize: " + std::to_string(src.size()) + " bytes do not hold " + std::to_string(n) + " " +
-                     to_string(type) + " elements");
-  const uint8_t* p = src.data();
-  switch (type) {
-    case TensorType::F32: std::memcpy(dst, p, n * 4); return;
-    case TensorType::F16:
-      for (uint64_t i = 0; i < n; ++i) dst[i] = fp16_to_float(static_cast<uint16_t>(p[2 * i] | (p[2 * i + 1] << 8)));
-      return;
-    case TensorType::BF16:
-      for (uint64_t i = 0; i < n; ++i) dst[i] = bf16_to_float(static_cast<uint16_t>(p[2 * i] | (p[2 * i + 1] << 8)));
-      return;
-    case TensorType::Q8_0: dequantize_q8_0(p, n / 32, dst); return;
-    case TensorType::Q4_0: dequantize_q4(p, n / 32, dst, false); return;
-    case TensorType::Q4_1: dequantize_q4(p, n / 32, dst, true); return;
-    default: break;
-  }
-  throw InputError("dequantize: ggml type " + to_string(type) + " is not supported (F32, F16, BF16, Q8_0, Q4_0, Q4_1 are)");
-}
 
 File File::read(const std::string& path) { return parse(io::read_file_bytes(path), path); }
 

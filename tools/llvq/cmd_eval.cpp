@@ -173,6 +173,7 @@ void run_generate(const RunArgs& a) {
     return;
   }
   std::printf("\n");
+  std::fflush(stdout);
   std::fprintf(stderr, "generated %zu tokens at %.1f tokens/s (prompt: %d tokens at %.1f tokens/s; stop: %s)\n",
                r.tokens.size(), decode_tps, r.prompt_tokens, prefill_tps, stop);
 }

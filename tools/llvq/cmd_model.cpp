@@ -184,7 +184,8 @@ void inspect_model(const std::string& path, bool as_json) {
   std::cout << strfmt("%s: %s, %llu parameters\n", path.c_str(), m.metadata.at("format").c_str(),
                       static_cast<unsigned long long>(model_parameters(m)));
   Table t({"field", "value"});
-  for (const auto& [k, v] : config_json(c).items()) t.add_row({k, v.dump()});
+  const json fields = config_json(c);  // kept alive: items() only refers to it
+  for (const auto& [k, v] : fields.items()) t.add_row({k, v.dump()});
   std::cout << t.to_string();
 }
 
