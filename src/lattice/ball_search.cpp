@@ -25,6 +25,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "llvq/error.hpp"
 #include "llvq/golay.hpp"
@@ -62,6 +63,10 @@ struct LeechBall::Context {
   // Σ y = 2·Σ_c x − Σ x for every codeword (by message), and its extremes.
   std::array<double, 4096> sum_y;
   std::array<uint64_t, 4096> pick;  // pick mask of every codeword
+  // top_y[(t − 1)·4096 + msg] = sum of the t largest y for the codeword, t = 1..23; shared
+  // by all odd classes of the search (per-thread buffer: 736 KiB, too large for the stack).
+  bool top_y_ready = false;
+  double* top_y = nullptr;
   double sum_y_max = 0, sum_y_min = 0;
 
   // Even classes of weight 8, 12, 16: Σ_c |x| per codeword of that weight, and extremes.
@@ -69,6 +74,10 @@ struct LeechBall::Context {
   std::array<std::array<double, 2576>, 3> on_abs;
   std::array<std::array<uint32_t, 2576>, 3> on_rank;  // rank mask of every codeword
   std::array<std::array<uint8_t, 2576>, 3> on_neg_parity;  // parity of x's minus signs on it
+  // Per weight: on_top rows t = 1..w−1 (sum of the t largest |x| on the codeword) and
+  // off_top rows t = 1..23−w (same off it), row-major [t − 1][codeword]; per-thread buffer.
+  std::array<bool, 3> top_ready{};
+  std::array<double*, 3> on_top{}, off_top{};
   std::array<double, 3> on_abs_max{}, on_abs_min{};
 
   explicit Context(const float* in) {
@@ -145,6 +154,83 @@ struct LeechBall::Context {
       sum_y_min = std::min(sum_y_min, sum_y[m]);
     }
     odd_ready = true;
+  }
+
+  void prepare_top_y() {
+    prepare_odd();
+    if (top_y_ready) return;
+    thread_local std::vector<double> buffer((kDim - 1) * 4096);
+    top_y = buffer.data();
+#if defined(__AVX512F__) && defined(__AVX512CD__)
+    const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(1), sixty_three = _mm512_set1_epi64(63);
+    for (int msg = 0; msg < 4096; msg += 8) {
+      __m512i m = _mm512_loadu_si512(pick.data() + msg);
+      __m512d acc = _mm512_setzero_pd();
+      for (int t = 0; t < kDim - 1; ++t) {
+        const __m512i low = _mm512_and_si512(m, _mm512_sub_epi64(zero, m));
+        const __m512i r = _mm512_sub_epi64(sixty_three, _mm512_lzcnt_epi64(low));
+        acc = _mm512_add_pd(acc, _mm512_i64gather_pd(r, z.data(), 8));
+        _mm512_storeu_pd(top_y + t * 4096 + msg, acc);
+        m = _mm512_and_si512(m, _mm512_sub_epi64(m, one));
+      }
+    }
+#else
+    for (int msg = 0; msg < 4096; ++msg) {
+      uint64_t m = pick[msg];
+      double acc = 0;
+      for (int t = 0; t < kDim - 1; ++t, m &= m - 1) {
+        acc += z[std::countr_zero(m)];
+        top_y[t * 4096 + msg] = acc;
+      }
+    }
+#endif
+    top_y_ready = true;
+  }
+
+  void prepare_weight_top(int w) {
+    prepare_weight(w);
+    const int slot = weight_slot(w);
+    if (top_ready[slot]) return;
+    constexpr size_t kRows = kDim - 2;  // (w − 1) + (23 − w)
+    thread_local std::vector<double> buffer((759 + 2576 + 759) * kRows);
+    const size_t count = golay::codewords_of_weight(w).size();
+    const size_t start = slot == 0 ? 0 : slot == 1 ? 759 * kRows : (759 + 2576) * kRows;
+    on_top[slot] = buffer.data() + start;
+    off_top[slot] = on_top[slot] + (w - 1) * count;
+    const uint32_t* ranks = on_rank[slot].data();
+#if defined(__AVX512F__) && defined(__AVX512CD__)
+    const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(1), sixty_three = _mm512_set1_epi64(63);
+    const __m512i all = _mm512_set1_epi64(kAll);
+    auto walk = [&](__m512i m, __mmask8 valid, int rows, double* out, size_t j) {
+      __m512d acc = _mm512_setzero_pd();
+      for (int t = 0; t < rows; ++t) {
+        const __m512i low = _mm512_and_si512(m, _mm512_sub_epi64(zero, m));
+        const __m512i r = _mm512_sub_epi64(sixty_three, _mm512_lzcnt_epi64(low));
+        acc = _mm512_add_pd(acc, _mm512_mask_i64gather_pd(_mm512_setzero_pd(), valid, r, sorted_abs.data(), 8));
+        _mm512_mask_storeu_pd(out + t * count + j, valid, acc);
+        m = _mm512_and_si512(m, _mm512_sub_epi64(m, one));
+      }
+    };
+    for (size_t j = 0; j < count; j += 8) {
+      const __mmask8 valid = count - j >= 8 ? 0xFF : static_cast<__mmask8>((1u << (count - j)) - 1);
+      const __m512i on = _mm512_cvtepu32_epi64(_mm256_maskz_loadu_epi32(valid, ranks + j));
+      walk(on, valid, w - 1, on_top[slot], j);
+      walk(_mm512_andnot_si512(on, all), valid, kDim - 1 - w, off_top[slot], j);
+    }
+#else
+    auto walk = [&](uint32_t m, int rows, double* out, size_t j) {
+      double acc = 0;
+      for (int t = 0; t < rows; ++t, m &= m - 1) {
+        acc += sorted_abs[std::countr_zero(m)];
+        out[t * count + j] = acc;
+      }
+    };
+    for (size_t j = 0; j < count; ++j) {
+      walk(ranks[j], w - 1, on_top[slot], j);
+      walk(~ranks[j] & kAll, kDim - 1 - w, off_top[slot], j);
+    }
+#endif
+    top_ready[slot] = true;
   }
 
   static int weight_slot(int w) { return w == 8 ? 0 : w == 12 ? 1 : 2; }
@@ -353,22 +439,20 @@ double reduce_best(__m512d best_v, __m512i best_idx_v, uint32_t& best_idx) {
 #endif
 
 #if defined(__AVX512F__) && defined(__AVX512CD__)
-// Eight codewords per step: the pick masks' lowest/highest set bits via vplzcntq, the
-// matched z values by gather. Lanes keep their own best; the reduction returns the
-// smallest message among equal maxima, as the scalar loop would.
-template <class Prof>
-double best_odd_simd(const Prof& p, const double* sum_y, const uint64_t* pick, const double* z, double lo, double hi,
-                     uint32_t& best_msg) {
-  const __m512d lo_v = _mm512_set1_pd(lo), hi_v = _mm512_set1_pd(hi), mid_v = _mm512_set1_pd(p.mid);
+// Eight codewords per step; lanes keep their own best (see reduce_best).
+double best_odd_simd(const double* steps, const uint8_t* cuts, int ncuts, double last, const double* sum_y,
+                     const double* top_y, double lo, double hi, uint32_t& best_msg) {
+  const __m512d lo_v = _mm512_set1_pd(lo), hi_v = _mm512_set1_pd(hi), last_v = _mm512_set1_pd(last);
+  const __m512i lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
   __m512d best_v = _mm512_set1_pd(-std::numeric_limits<double>::infinity());
   __m512i best_msg_v = _mm512_setzero_si512();
-  const __m512i lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
   for (int msg = 0; msg < 4096; msg += 8) {
     const __m512d sy = _mm512_loadu_pd(sum_y + msg);
     const __mmask8 live = _mm512_cmp_pd_mask(sy, lo_v, _CMP_GE_OQ) & _mm512_cmp_pd_mask(sy, hi_v, _CMP_LE_OQ);
     if (!live) continue;
-    const __m512i m = _mm512_loadu_si512(pick + msg);
-    const __m512d ip = deviations_simd(p, m, z, _mm512_mul_pd(mid_v, sy));
+    __m512d ip = _mm512_mul_pd(last_v, sy);
+    for (int k = 0; k < ncuts; ++k)
+      ip = _mm512_fmadd_pd(_mm512_set1_pd(steps[k]), _mm512_loadu_pd(top_y + (cuts[k] - 1) * 4096 + msg), ip);
     const __mmask8 better = live & _mm512_cmp_pd_mask(ip, best_v, _CMP_GT_OQ);
     best_v = _mm512_mask_mov_pd(best_v, better, ip);
     best_msg_v = _mm512_mask_mov_epi64(best_msg_v, better, _mm512_add_epi64(lane, _mm512_set1_epi64(msg)));
@@ -377,13 +461,13 @@ double best_odd_simd(const Prof& p, const double* sum_y, const uint64_t* pick, c
 }
 
 // Eight codewords of one weight per step, as best_odd_simd; tail lanes are masked.
-template <class Prof>
-double best_even_simd(const Prof& on_p, const Prof& off_p, double k, double base, double min_on, int minus_parity,
-                      size_t count, const double* on_abs, const uint32_t* on_rank, const uint8_t* neg_parity,
-                      const double* sorted_abs, double lo, double hi, uint32_t& best_j) {
-  const __m512d lo_v = _mm512_set1_pd(lo), hi_v = _mm512_set1_pd(hi), k_v = _mm512_set1_pd(k);
-  const __m512d base_v = _mm512_set1_pd(base), penalty_v = _mm512_set1_pd(2 * min_on);
-  const __m512i all = _mm512_set1_epi64(0xFFFFFF), sixty_three = _mm512_set1_epi64(63);
+template <class C>
+double best_even_simd(const C& on_c, const C& off_c, double total_abs, double min_on, int minus_parity, int w,
+                      size_t count, const double* on_abs, const uint8_t* neg_parity, const double* on_top,
+                      const double* off_top, double lo, double hi, uint32_t& best_j) {
+  const __m512d lo_v = _mm512_set1_pd(lo), hi_v = _mm512_set1_pd(hi), total_v = _mm512_set1_pd(total_abs);
+  const __m512d on_last = _mm512_set1_pd(on_c.last), off_last = _mm512_set1_pd(off_c.last);
+  const __m512d penalty_v = _mm512_set1_pd(2 * min_on);
   const __m512i want = _mm512_set1_epi64(minus_parity);
   const __m512i lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
   __m512d best_v = _mm512_set1_pd(-std::numeric_limits<double>::infinity());
@@ -394,14 +478,17 @@ double best_even_simd(const Prof& on_p, const Prof& off_p, double k, double base
     const __mmask8 live = valid & _mm512_cmp_pd_mask(on_sum, lo_v, _CMP_GE_OQ) &
                           _mm512_cmp_pd_mask(on_sum, hi_v, _CMP_LE_OQ);
     if (!live) continue;
-    const __m512i on = _mm512_cvtepu32_epi64(_mm256_maskz_loadu_epi32(valid, on_rank + j));
-    __m512d ip = _mm512_fmadd_pd(k_v, on_sum, base_v);
-    ip = deviations_simd(on_p, on, sorted_abs, ip);
-    ip = deviations_simd(off_p, _mm512_andnot_si512(on, all), sorted_abs, ip);
+    __m512d ip = _mm512_fmadd_pd(on_last, on_sum, _mm512_mul_pd(off_last, _mm512_sub_pd(total_v, on_sum)));
+    for (int k = 0; k < on_c.n; ++k)
+      ip = _mm512_fmadd_pd(_mm512_set1_pd(on_c.step[k]),
+                           _mm512_maskz_loadu_pd(live, on_top + (on_c.cut[k] - 1) * count + j), ip);
+    for (int k = 0; k < off_c.n; ++k)
+      ip = _mm512_fmadd_pd(_mm512_set1_pd(off_c.step[k]),
+                           _mm512_maskz_loadu_pd(live, off_top + (off_c.cut[k] - 1) * count + j), ip);
+    // Smallest |x| on the codeword = Σ_c |x| − (sum of its w − 1 largest).
+    const __m512d smallest = _mm512_sub_pd(on_sum, _mm512_maskz_loadu_pd(live, on_top + (w - 2) * count + j));
     const __m512i par = _mm512_cvtepu8_epi64(_mm_maskz_loadu_epi8(valid, neg_parity + j));
     const __mmask8 wrong = _mm512_cmpneq_epi64_mask(par, want);
-    const __m512i last = _mm512_sub_epi64(sixty_three, _mm512_lzcnt_epi64(on));
-    const __m512d smallest = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), live, last, sorted_abs, 8);
     ip = _mm512_mask3_fnmadd_pd(penalty_v, smallest, ip, wrong & live);
     const __mmask8 better = live & _mm512_cmp_pd_mask(ip, best_v, _CMP_GT_OQ);
     best_v = _mm512_mask_mov_pd(best_v, better, ip);
@@ -416,59 +503,68 @@ double best_even_simd(const Prof& on_p, const Prof& off_p, double k, double base
 double LeechBall::best_even(const Class& c, Context& ctx, double floor, uint32_t& codeword) const {
   ctx.prepare_even();
   const auto words = golay::codewords_of_weight(c.weight);
-  const bool tabulated = c.weight > 0 && c.weight < 24;
-  if (tabulated) ctx.prepare_weight(c.weight);
-  const double* on_abs = tabulated ? ctx.on_abs[Context::weight_slot(c.weight)].data() : nullptr;
-  const uint32_t* on_rank = tabulated ? ctx.on_rank[Context::weight_slot(c.weight)].data() : nullptr;
   const auto [lo, hi] = codeword_bound(c, ctx).above(floor);
-  const double k = c.on_profile.mid - c.off_profile.mid;
-  const double base = c.off_profile.mid * ctx.sum_abs;
+  if (c.weight > 0 && c.weight < 24) {
+    ctx.prepare_weight_top(c.weight);
+    const int slot = Context::weight_slot(c.weight);
+    const double* on_abs = ctx.on_abs[slot].data();
+    const double* on_top = ctx.on_top[slot];
+    const double* off_top = ctx.off_top[slot];
+    const size_t count = words.size();
 #if defined(__AVX512F__) && defined(__AVX512CD__)
-  if (tabulated) {
     uint32_t j = 0;
-    const double best = best_even_simd(c.on_profile, c.off_profile, k, base, c.min_on, c.minus_parity, words.size(),
-                                       on_abs, on_rank, ctx.on_neg_parity[Context::weight_slot(c.weight)].data(),
-                                       ctx.sorted_abs.data(), lo, hi, j);
+    const double best = best_even_simd(c.on_cuts, c.off_cuts, ctx.sum_abs, c.min_on, c.minus_parity, c.weight, count,
+                                       on_abs, ctx.on_neg_parity[slot].data(), on_top, off_top, lo, hi, j);
     codeword = words[j];
     return best;
-  }
-#endif
-  const auto& rm = ctx.rank_mask;
-  double best = -std::numeric_limits<double>::infinity();
-  for (size_t j = 0; j < words.size(); ++j) {
-    const uint32_t word = words[j];
-    const double on_sum = tabulated ? on_abs[j] : (word ? ctx.sum_abs : 0.0);
-    if (on_sum < lo || on_sum > hi) continue;  // cannot beat `floor`
-    const uint32_t on = tabulated ? on_rank[j] : rm[0][word & 255] | rm[1][(word >> 8) & 255] | rm[2][word >> 16];
-    double ip = k * on_sum + base;
-    ip += deviations(c.on_profile, on, ctx.sorted_abs);
-    ip += deviations(c.off_profile, ~on & kAll, ctx.sorted_abs);
-    if (word && (std::popcount(ctx.neg & word) & 1) != c.minus_parity)
-      ip -= 2 * c.min_on * ctx.sorted_abs[31 - std::countl_zero(on)];
-    if (ip > best) {
-      best = ip;
-      codeword = word;
+#else
+    double best = -std::numeric_limits<double>::infinity();
+    for (size_t j = 0; j < count; ++j) {
+      const double s = on_abs[j];
+      if (s < lo || s > hi) continue;  // cannot beat `floor`
+      double ip = c.on_cuts.last * s + c.off_cuts.last * (ctx.sum_abs - s);
+      for (int k = 0; k < c.on_cuts.n; ++k) ip += c.on_cuts.step[k] * on_top[(c.on_cuts.cut[k] - 1) * count + j];
+      for (int k = 0; k < c.off_cuts.n; ++k) ip += c.off_cuts.step[k] * off_top[(c.off_cuts.cut[k] - 1) * count + j];
+      if (ctx.on_neg_parity[slot][j] != c.minus_parity)
+        ip -= 2 * c.min_on * (s - on_top[(c.weight - 2) * count + j]);
+      if (ip > best) {
+        best = ip;
+        codeword = words[j];
+      }
     }
+    return best;
+#endif
   }
-  return best;
+  // Weight 0 or 24: the single codeword holds no position or every position (rank mask).
+  const uint32_t word = words[0];
+  const double on_sum = word ? ctx.sum_abs : 0.0;
+  if (on_sum < lo || on_sum > hi) return -std::numeric_limits<double>::infinity();
+  const uint32_t on = word ? kAll : 0;
+  double ip = (c.on_profile.mid - c.off_profile.mid) * on_sum + c.off_profile.mid * ctx.sum_abs;
+  ip += deviations(c.on_profile, on, ctx.sorted_abs);
+  ip += deviations(c.off_profile, ~on & kAll, ctx.sorted_abs);
+  if (word && (std::popcount(ctx.neg & word) & 1) != c.minus_parity) ip -= 2 * c.min_on * ctx.sorted_abs[kDim - 1];
+  codeword = word;
+  return ip;
 }
 
 double LeechBall::best_odd(const Class& c, Context& ctx, double floor, uint32_t& codeword) const {
-  ctx.prepare_odd();
+  ctx.prepare_top_y();
   const auto& words = golay::codewords();
   const auto [lo, hi] = codeword_bound(c, ctx).above(floor);
 #if defined(__AVX512F__) && defined(__AVX512CD__)
   uint32_t msg = 0;
-  const double best = best_odd_simd(c.on_profile, ctx.sum_y.data(), ctx.pick.data(), ctx.z.data(), lo, hi, msg);
+  const double best = best_odd_simd(c.on_cuts.step.data(), c.on_cuts.cut.data(), c.on_cuts.n, c.on_cuts.last,
+                                    ctx.sum_y.data(), ctx.top_y, lo, hi, msg);
   codeword = words[msg];
   return best;
 #else
-  const double mid = c.on_profile.mid;
   double best = -std::numeric_limits<double>::infinity();
   for (size_t msg = 0; msg < words.size(); ++msg) {
     const double sy = ctx.sum_y[msg];
     if (sy < lo || sy > hi) continue;  // cannot beat `floor`
-    const double ip = mid * sy + deviations(c.on_profile, ctx.pick[msg], ctx.z);
+    double ip = c.on_cuts.last * sy;
+    for (int k = 0; k < c.on_cuts.n; ++k) ip += c.on_cuts.step[k] * ctx.top_y[(c.on_cuts.cut[k] - 1) * 4096 + msg];
     if (ip > best) {
       best = ip;
       codeword = words[msg];
