@@ -63,10 +63,16 @@ struct LeechBall::Context {
   // Σ y = 2·Σ_c x − Σ x for every codeword (by message), and its extremes.
   std::array<double, 4096> sum_y;
   std::array<uint64_t, 4096> pick;  // pick mask of every codeword
-  // top_y[(t − 1)·4096 + msg] = sum of the t largest y for the codeword, t = 1..23; shared
-  // by all odd classes of the search (per-thread buffer: 736 KiB, too large for the stack).
-  bool top_y_ready = false;
-  double* top_y = nullptr;
+  // Rows shared by all odd classes of the search, built on demand: row(t) = sum of the t
+  // largest y of every codeword (t ≤ kTopRows), row(kTopRows + u) = sum of its u smallest
+  // (u ≤ kBottomRows); a class cut at t > kTopRows uses T_t = Σy − (sum of 24 − t smallest).
+  // Per-thread buffers (≈ 0.75 MiB, too large for the stack); `rest` keeps each walk's
+  // remaining pick bits so that deeper rows extend it.
+  static constexpr int kTopRows = 12, kBottomRows = kDim - 1 - kTopRows;
+  int top_rows = 0, bottom_rows = 0;
+  double* rows = nullptr;
+  uint64_t* top_rest = nullptr;
+  uint64_t* bottom_rest = nullptr;
   double sum_y_max = 0, sum_y_min = 0;
 
   // Even classes of weight 8, 12, 16: Σ_c |x| per codeword of that weight, and extremes.
@@ -156,35 +162,56 @@ struct LeechBall::Context {
     odd_ready = true;
   }
 
-  void prepare_top_y() {
+  const double* row(int r) const { return rows + static_cast<size_t>(r) * 4096; }
+
+  // Extends the rows of one walk to `depth`: from the lowest set bits (largest y) or the
+  // highest (smallest y) of every pick mask.
+  void extend(bool from_top, int depth) {
     prepare_odd();
-    if (top_y_ready) return;
-    thread_local std::vector<double> buffer((kDim - 1) * 4096);
-    top_y = buffer.data();
+    int& done = from_top ? top_rows : bottom_rows;
+    if (depth <= done) return;
+    if (!rows) {
+      thread_local std::vector<double> row_buffer((kDim - 1) * 4096);
+      thread_local std::vector<uint64_t> rest_buffer(2 * 4096);
+      rows = row_buffer.data();
+      top_rest = rest_buffer.data();
+      bottom_rest = top_rest + 4096;
+    }
+    uint64_t* rest = from_top ? top_rest : bottom_rest;
+    double* base = rows + static_cast<size_t>(from_top ? 0 : kTopRows) * 4096;
 #if defined(__AVX512F__) && defined(__AVX512CD__)
     const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(1), sixty_three = _mm512_set1_epi64(63);
     for (int msg = 0; msg < 4096; msg += 8) {
-      __m512i m = _mm512_loadu_si512(pick.data() + msg);
-      __m512d acc = _mm512_setzero_pd();
-      for (int t = 0; t < kDim - 1; ++t) {
-        const __m512i low = _mm512_and_si512(m, _mm512_sub_epi64(zero, m));
-        const __m512i r = _mm512_sub_epi64(sixty_three, _mm512_lzcnt_epi64(low));
+      __m512i m = _mm512_loadu_si512((done == 0 ? pick.data() : rest) + msg);
+      __m512d acc = done == 0 ? _mm512_setzero_pd() : _mm512_loadu_pd(base + (done - 1) * 4096 + msg);
+      for (int t = done; t < depth; ++t) {
+        __m512i r;
+        if (from_top) {
+          r = _mm512_sub_epi64(sixty_three, _mm512_lzcnt_epi64(_mm512_and_si512(m, _mm512_sub_epi64(zero, m))));
+          m = _mm512_and_si512(m, _mm512_sub_epi64(m, one));
+        } else {
+          r = _mm512_sub_epi64(sixty_three, _mm512_lzcnt_epi64(m));
+          m = _mm512_xor_si512(m, _mm512_sllv_epi64(one, r));
+        }
         acc = _mm512_add_pd(acc, _mm512_i64gather_pd(r, z.data(), 8));
-        _mm512_storeu_pd(top_y + t * 4096 + msg, acc);
-        m = _mm512_and_si512(m, _mm512_sub_epi64(m, one));
+        _mm512_storeu_pd(base + t * 4096 + msg, acc);
       }
+      _mm512_storeu_si512(rest + msg, m);
     }
 #else
     for (int msg = 0; msg < 4096; ++msg) {
-      uint64_t m = pick[msg];
-      double acc = 0;
-      for (int t = 0; t < kDim - 1; ++t, m &= m - 1) {
-        acc += z[std::countr_zero(m)];
-        top_y[t * 4096 + msg] = acc;
+      uint64_t m = done == 0 ? pick[msg] : rest[msg];
+      double acc = done == 0 ? 0.0 : base[(done - 1) * 4096 + msg];
+      for (int t = done; t < depth; ++t) {
+        const int r = from_top ? std::countr_zero(m) : 63 - std::countl_zero(m);
+        m ^= uint64_t{1} << r;
+        acc += z[r];
+        base[t * 4096 + msg] = acc;
       }
+      rest[msg] = m;
     }
 #endif
-    top_y_ready = true;
+    done = depth;
   }
 
   void prepare_weight_top(int w) {
@@ -440,9 +467,9 @@ double reduce_best(__m512d best_v, __m512i best_idx_v, uint32_t& best_idx) {
 
 #if defined(__AVX512F__) && defined(__AVX512CD__)
 // Eight codewords per step; lanes keep their own best (see reduce_best).
-double best_odd_simd(const double* steps, const uint8_t* cuts, int ncuts, double last, const double* sum_y,
-                     const double* top_y, double lo, double hi, uint32_t& best_msg) {
-  const __m512d lo_v = _mm512_set1_pd(lo), hi_v = _mm512_set1_pd(hi), last_v = _mm512_set1_pd(last);
+double best_odd_simd(const double* const* rows, const double* coef, int nrows, double sum_coef, const double* sum_y,
+                     double lo, double hi, uint32_t& best_msg) {
+  const __m512d lo_v = _mm512_set1_pd(lo), hi_v = _mm512_set1_pd(hi), sum_v = _mm512_set1_pd(sum_coef);
   const __m512i lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
   __m512d best_v = _mm512_set1_pd(-std::numeric_limits<double>::infinity());
   __m512i best_msg_v = _mm512_setzero_si512();
@@ -450,9 +477,8 @@ double best_odd_simd(const double* steps, const uint8_t* cuts, int ncuts, double
     const __m512d sy = _mm512_loadu_pd(sum_y + msg);
     const __mmask8 live = _mm512_cmp_pd_mask(sy, lo_v, _CMP_GE_OQ) & _mm512_cmp_pd_mask(sy, hi_v, _CMP_LE_OQ);
     if (!live) continue;
-    __m512d ip = _mm512_mul_pd(last_v, sy);
-    for (int k = 0; k < ncuts; ++k)
-      ip = _mm512_fmadd_pd(_mm512_set1_pd(steps[k]), _mm512_loadu_pd(top_y + (cuts[k] - 1) * 4096 + msg), ip);
+    __m512d ip = _mm512_mul_pd(sum_v, sy);
+    for (int k = 0; k < nrows; ++k) ip = _mm512_fmadd_pd(_mm512_set1_pd(coef[k]), _mm512_loadu_pd(rows[k] + msg), ip);
     const __mmask8 better = live & _mm512_cmp_pd_mask(ip, best_v, _CMP_GT_OQ);
     best_v = _mm512_mask_mov_pd(best_v, better, ip);
     best_msg_v = _mm512_mask_mov_epi64(best_msg_v, better, _mm512_add_epi64(lane, _mm512_set1_epi64(msg)));
@@ -549,13 +575,40 @@ double LeechBall::best_even(const Class& c, Context& ctx, double floor, uint32_t
 }
 
 double LeechBall::best_odd(const Class& c, Context& ctx, double floor, uint32_t& codeword) const {
-  ctx.prepare_top_y();
+  ctx.prepare_odd();
   const auto& words = golay::codewords();
   const auto [lo, hi] = codeword_bound(c, ctx).above(floor);
+  if (lo > hi) return -std::numeric_limits<double>::infinity();
+  // The class's cuts as rows: T_t directly for t ≤ kTopRows, else Σy − (its 24 − t smallest).
+  std::array<const double*, kDim> rows{};
+  std::array<double, kDim> coef{};
+  double sum_coef = c.on_cuts.last;
+  int top_depth = 0, bottom_depth = 0;
+  for (int k = 0; k < c.on_cuts.n; ++k) {
+    const int t = c.on_cuts.cut[k];
+    if (t <= Context::kTopRows) {
+      top_depth = std::max(top_depth, t);
+    } else {
+      bottom_depth = std::max(bottom_depth, kDim - t);
+    }
+  }
+  ctx.extend(true, top_depth);
+  ctx.extend(false, bottom_depth);
+  for (int k = 0; k < c.on_cuts.n; ++k) {
+    const int t = c.on_cuts.cut[k];
+    const double step = c.on_cuts.step[k];
+    if (t <= Context::kTopRows) {
+      rows[k] = ctx.row(t - 1);
+      coef[k] = step;
+    } else {
+      rows[k] = ctx.row(Context::kTopRows + (kDim - t) - 1);
+      coef[k] = -step;
+      sum_coef += step;
+    }
+  }
 #if defined(__AVX512F__) && defined(__AVX512CD__)
   uint32_t msg = 0;
-  const double best = best_odd_simd(c.on_cuts.step.data(), c.on_cuts.cut.data(), c.on_cuts.n, c.on_cuts.last,
-                                    ctx.sum_y.data(), ctx.top_y, lo, hi, msg);
+  const double best = best_odd_simd(rows.data(), coef.data(), c.on_cuts.n, sum_coef, ctx.sum_y.data(), lo, hi, msg);
   codeword = words[msg];
   return best;
 #else
@@ -563,8 +616,8 @@ double LeechBall::best_odd(const Class& c, Context& ctx, double floor, uint32_t&
   for (size_t msg = 0; msg < words.size(); ++msg) {
     const double sy = ctx.sum_y[msg];
     if (sy < lo || sy > hi) continue;  // cannot beat `floor`
-    double ip = c.on_cuts.last * sy;
-    for (int k = 0; k < c.on_cuts.n; ++k) ip += c.on_cuts.step[k] * ctx.top_y[(c.on_cuts.cut[k] - 1) * 4096 + msg];
+    double ip = sum_coef * sy;
+    for (int k = 0; k < c.on_cuts.n; ++k) ip += coef[k] * rows[k][msg];
     if (ip > best) {
       best = ip;
       codeword = words[msg];
