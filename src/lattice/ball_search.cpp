@@ -80,10 +80,12 @@ struct LeechBall::Context {
   std::array<std::array<double, 2576>, 3> on_abs;
   std::array<std::array<uint32_t, 2576>, 3> on_rank;  // rank mask of every codeword
   std::array<std::array<uint8_t, 2576>, 3> on_neg_parity;  // parity of x's minus signs on it
-  // Per weight: on_top rows t = 1..w−1 (sum of the t largest |x| on the codeword) and
-  // off_top rows t = 1..23−w (same off it), row-major [t − 1][codeword]; per-thread buffer.
-  std::array<bool, 3> top_ready{};
-  std::array<double*, 3> on_top{}, off_top{};
+  // Per weight, built on demand: on_top rows t = 1..w−1 (sum of the t largest |x| on the
+  // codeword) and off_top rows t = 1..23−w (same off it), row-major [t − 1][codeword];
+  // `rest` keeps each walk's remaining rank bits so that deeper rows extend it.
+  std::array<std::array<int, 2>, 3> top_done{};
+  std::array<std::array<double*, 2>, 3> side_top{};
+  std::array<std::array<uint64_t*, 2>, 3> side_rest{};
   std::array<double, 3> on_abs_max{}, on_abs_min{};
 
   explicit Context(const float* in) {
@@ -214,50 +216,60 @@ struct LeechBall::Context {
     done = depth;
   }
 
-  void prepare_weight_top(int w) {
+  // Extends the rows of one side (0: on the codeword, 1: off it) of weight w to `depth`.
+  void extend_weight(int w, int side, int depth) {
     prepare_weight(w);
     const int slot = weight_slot(w);
-    if (top_ready[slot]) return;
-    constexpr size_t kRows = kDim - 2;  // (w − 1) + (23 − w)
-    thread_local std::vector<double> buffer((759 + 2576 + 759) * kRows);
+    int& done = top_done[slot][side];
+    if (depth <= done) return;
     const size_t count = golay::codewords_of_weight(w).size();
-    const size_t start = slot == 0 ? 0 : slot == 1 ? 759 * kRows : (759 + 2576) * kRows;
-    on_top[slot] = buffer.data() + start;
-    off_top[slot] = on_top[slot] + (w - 1) * count;
+    if (!side_top[slot][0]) {
+      constexpr size_t kRows = kDim - 2;  // (w − 1) + (23 − w)
+      thread_local std::vector<double> row_buffer((759 + 2576 + 759) * kRows);
+      thread_local std::vector<uint64_t> rest_buffer(2 * (759 + 2576 + 759));
+      const size_t start = slot == 0 ? 0 : slot == 1 ? 759 : 759 + 2576;
+      side_top[slot][0] = row_buffer.data() + start * kRows;
+      side_top[slot][1] = side_top[slot][0] + (w - 1) * count;
+      side_rest[slot][0] = rest_buffer.data() + 2 * start;
+      side_rest[slot][1] = side_rest[slot][0] + count;
+    }
+    double* out = side_top[slot][side];
+    uint64_t* rest = side_rest[slot][side];
     const uint32_t* ranks = on_rank[slot].data();
 #if defined(__AVX512F__) && defined(__AVX512CD__)
     const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(1), sixty_three = _mm512_set1_epi64(63);
     const __m512i all = _mm512_set1_epi64(kAll);
-    auto walk = [&](__m512i m, __mmask8 valid, int rows, double* out, size_t j) {
-      __m512d acc = _mm512_setzero_pd();
-      for (int t = 0; t < rows; ++t) {
+    for (size_t j = 0; j < count; j += 8) {
+      const __mmask8 valid = count - j >= 8 ? 0xFF : static_cast<__mmask8>((1u << (count - j)) - 1);
+      __m512i m;
+      if (done == 0) {
+        const __m512i on = _mm512_cvtepu32_epi64(_mm256_maskz_loadu_epi32(valid, ranks + j));
+        m = side == 0 ? on : _mm512_andnot_si512(on, all);
+      } else {
+        m = _mm512_maskz_loadu_epi64(valid, rest + j);
+      }
+      __m512d acc = done == 0 ? _mm512_setzero_pd() : _mm512_maskz_loadu_pd(valid, out + (done - 1) * count + j);
+      for (int t = done; t < depth; ++t) {
         const __m512i low = _mm512_and_si512(m, _mm512_sub_epi64(zero, m));
         const __m512i r = _mm512_sub_epi64(sixty_three, _mm512_lzcnt_epi64(low));
         acc = _mm512_add_pd(acc, _mm512_mask_i64gather_pd(_mm512_setzero_pd(), valid, r, sorted_abs.data(), 8));
         _mm512_mask_storeu_pd(out + t * count + j, valid, acc);
         m = _mm512_and_si512(m, _mm512_sub_epi64(m, one));
       }
-    };
-    for (size_t j = 0; j < count; j += 8) {
-      const __mmask8 valid = count - j >= 8 ? 0xFF : static_cast<__mmask8>((1u << (count - j)) - 1);
-      const __m512i on = _mm512_cvtepu32_epi64(_mm256_maskz_loadu_epi32(valid, ranks + j));
-      walk(on, valid, w - 1, on_top[slot], j);
-      walk(_mm512_andnot_si512(on, all), valid, kDim - 1 - w, off_top[slot], j);
+      _mm512_mask_storeu_epi64(rest + j, valid, m);
     }
 #else
-    auto walk = [&](uint32_t m, int rows, double* out, size_t j) {
-      double acc = 0;
-      for (int t = 0; t < rows; ++t, m &= m - 1) {
+    for (size_t j = 0; j < count; ++j) {
+      uint64_t m = done == 0 ? (side == 0 ? ranks[j] : ~ranks[j] & kAll) : rest[j];
+      double acc = done == 0 ? 0.0 : out[(done - 1) * count + j];
+      for (int t = done; t < depth; ++t, m &= m - 1) {
         acc += sorted_abs[std::countr_zero(m)];
         out[t * count + j] = acc;
       }
-    };
-    for (size_t j = 0; j < count; ++j) {
-      walk(ranks[j], w - 1, on_top[slot], j);
-      walk(~ranks[j] & kAll, kDim - 1 - w, off_top[slot], j);
+      rest[j] = m;
     }
 #endif
-    top_ready[slot] = true;
+    done = depth;
   }
 
   static int weight_slot(int w) { return w == 8 ? 0 : w == 12 ? 1 : 2; }
@@ -488,9 +500,9 @@ double best_odd_simd(const double* const* rows, const double* coef, int nrows, d
 
 // Eight codewords of one weight per step, as best_odd_simd; tail lanes are masked.
 template <class C>
-double best_even_simd(const C& on_c, const C& off_c, double total_abs, double min_on, int minus_parity, int w,
-                      size_t count, const double* on_abs, const uint8_t* neg_parity, const double* on_top,
-                      const double* off_top, double lo, double hi, uint32_t& best_j) {
+double best_even_simd(const C& on_c, const C& off_c, double total_abs, double min_on, int minus_parity, size_t count,
+                      const double* on_abs, const uint32_t* on_rank, const uint8_t* neg_parity, const double* on_top,
+                      const double* off_top, const double* sorted_abs, double lo, double hi, uint32_t& best_j) {
   const __m512d lo_v = _mm512_set1_pd(lo), hi_v = _mm512_set1_pd(hi), total_v = _mm512_set1_pd(total_abs);
   const __m512d on_last = _mm512_set1_pd(on_c.last), off_last = _mm512_set1_pd(off_c.last);
   const __m512d penalty_v = _mm512_set1_pd(2 * min_on);
@@ -511,8 +523,10 @@ double best_even_simd(const C& on_c, const C& off_c, double total_abs, double mi
     for (int k = 0; k < off_c.n; ++k)
       ip = _mm512_fmadd_pd(_mm512_set1_pd(off_c.step[k]),
                            _mm512_maskz_loadu_pd(live, off_top + (off_c.cut[k] - 1) * count + j), ip);
-    // Smallest |x| on the codeword = Σ_c |x| − (sum of its w − 1 largest).
-    const __m512d smallest = _mm512_sub_pd(on_sum, _mm512_maskz_loadu_pd(live, on_top + (w - 2) * count + j));
+    // Smallest |x| on the codeword: the highest rank bit.
+    const __m512i on = _mm512_cvtepu32_epi64(_mm256_maskz_loadu_epi32(live, on_rank + j));
+    const __m512i last = _mm512_sub_epi64(_mm512_set1_epi64(63), _mm512_lzcnt_epi64(on));
+    const __m512d smallest = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), live, last, sorted_abs, 8);
     const __m512i par = _mm512_cvtepu8_epi64(_mm_maskz_loadu_epi8(valid, neg_parity + j));
     const __mmask8 wrong = _mm512_cmpneq_epi64_mask(par, want);
     ip = _mm512_mask3_fnmadd_pd(penalty_v, smallest, ip, wrong & live);
@@ -531,16 +545,19 @@ double LeechBall::best_even(const Class& c, Context& ctx, double floor, uint32_t
   const auto words = golay::codewords_of_weight(c.weight);
   const auto [lo, hi] = codeword_bound(c, ctx).above(floor);
   if (c.weight > 0 && c.weight < 24) {
-    ctx.prepare_weight_top(c.weight);
     const int slot = Context::weight_slot(c.weight);
+    ctx.extend_weight(c.weight, 0, c.on_cuts.n ? c.on_cuts.cut[c.on_cuts.n - 1] : 0);
+    ctx.extend_weight(c.weight, 1, c.off_cuts.n ? c.off_cuts.cut[c.off_cuts.n - 1] : 0);
     const double* on_abs = ctx.on_abs[slot].data();
-    const double* on_top = ctx.on_top[slot];
-    const double* off_top = ctx.off_top[slot];
+    const uint32_t* on_rank = ctx.on_rank[slot].data();
+    const double* on_top = ctx.side_top[slot][0];
+    const double* off_top = ctx.side_top[slot][1];
     const size_t count = words.size();
 #if defined(__AVX512F__) && defined(__AVX512CD__)
     uint32_t j = 0;
-    const double best = best_even_simd(c.on_cuts, c.off_cuts, ctx.sum_abs, c.min_on, c.minus_parity, c.weight, count,
-                                       on_abs, ctx.on_neg_parity[slot].data(), on_top, off_top, lo, hi, j);
+    const double best = best_even_simd(c.on_cuts, c.off_cuts, ctx.sum_abs, c.min_on, c.minus_parity, count, on_abs,
+                                       on_rank, ctx.on_neg_parity[slot].data(), on_top, off_top,
+                                       ctx.sorted_abs.data(), lo, hi, j);
     codeword = words[j];
     return best;
 #else
@@ -552,7 +569,7 @@ double LeechBall::best_even(const Class& c, Context& ctx, double floor, uint32_t
       for (int k = 0; k < c.on_cuts.n; ++k) ip += c.on_cuts.step[k] * on_top[(c.on_cuts.cut[k] - 1) * count + j];
       for (int k = 0; k < c.off_cuts.n; ++k) ip += c.off_cuts.step[k] * off_top[(c.off_cuts.cut[k] - 1) * count + j];
       if (ctx.on_neg_parity[slot][j] != c.minus_parity)
-        ip -= 2 * c.min_on * (s - on_top[(c.weight - 2) * count + j]);
+        ip -= 2 * c.min_on * ctx.sorted_abs[31 - std::countl_zero(on_rank[j])];
       if (ip > best) {
         best = ip;
         codeword = words[j];
