@@ -166,6 +166,35 @@ struct LeechBall::Context {
 
   const double* row(int r) const { return rows + static_cast<size_t>(r) * 4096; }
 
+#if defined(__AVX512F__) && defined(__AVX512CD__)
+  // z[r] for eight ranks r < 48 by register permutes (faster than a gather here).
+  struct ZTable {
+    __m512d t[6];
+    explicit ZTable(const double* z) {
+      for (int i = 0; i < 6; ++i) t[i] = _mm512_loadu_pd(z + 8 * i);
+    }
+    __m512d operator()(__m512i r) const {
+      const __m512d a = _mm512_permutex2var_pd(t[0], r, t[1]);
+      const __m512d b = _mm512_permutex2var_pd(t[2], r, t[3]);
+      const __m512d c = _mm512_permutex2var_pd(t[4], r, t[5]);
+      const __mmask8 ge16 = _mm512_cmpge_epi64_mask(r, _mm512_set1_epi64(16));
+      const __mmask8 ge32 = _mm512_cmpge_epi64_mask(r, _mm512_set1_epi64(32));
+      return _mm512_mask_blend_pd(ge32, _mm512_mask_blend_pd(ge16, a, b), c);
+    }
+  };
+  // sorted_abs[r] for eight ranks r < 24, likewise.
+  struct AbsTable {
+    __m512d t[3];
+    explicit AbsTable(const double* v) {
+      for (int i = 0; i < 3; ++i) t[i] = _mm512_loadu_pd(v + 8 * i);
+    }
+    __m512d operator()(__m512i r) const {
+      const __mmask8 ge16 = _mm512_cmpge_epi64_mask(r, _mm512_set1_epi64(16));
+      return _mm512_mask_blend_pd(ge16, _mm512_permutex2var_pd(t[0], r, t[1]), _mm512_permutexvar_pd(r, t[2]));
+    }
+  };
+#endif
+
   // Extends the rows of one walk to `depth`: from the lowest set bits (largest y) or the
   // highest (smallest y) of every pick mask.
   void extend(bool from_top, int depth) {
@@ -183,6 +212,7 @@ struct LeechBall::Context {
     double* base = rows + static_cast<size_t>(from_top ? 0 : kTopRows) * 4096;
 #if defined(__AVX512F__) && defined(__AVX512CD__)
     const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(1), sixty_three = _mm512_set1_epi64(63);
+    const ZTable lookup(z.data());
     for (int msg = 0; msg < 4096; msg += 8) {
       __m512i m = _mm512_loadu_si512((done == 0 ? pick.data() : rest) + msg);
       __m512d acc = done == 0 ? _mm512_setzero_pd() : _mm512_loadu_pd(base + (done - 1) * 4096 + msg);
@@ -195,7 +225,7 @@ struct LeechBall::Context {
           r = _mm512_sub_epi64(sixty_three, _mm512_lzcnt_epi64(m));
           m = _mm512_xor_si512(m, _mm512_sllv_epi64(one, r));
         }
-        acc = _mm512_add_pd(acc, _mm512_i64gather_pd(r, z.data(), 8));
+        acc = _mm512_add_pd(acc, lookup(r));
         _mm512_storeu_pd(base + t * 4096 + msg, acc);
       }
       _mm512_storeu_si512(rest + msg, m);
@@ -239,6 +269,7 @@ struct LeechBall::Context {
 #if defined(__AVX512F__) && defined(__AVX512CD__)
     const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(1), sixty_three = _mm512_set1_epi64(63);
     const __m512i all = _mm512_set1_epi64(kAll);
+    const AbsTable lookup(sorted_abs.data());
     for (size_t j = 0; j < count; j += 8) {
       const __mmask8 valid = count - j >= 8 ? 0xFF : static_cast<__mmask8>((1u << (count - j)) - 1);
       __m512i m;
@@ -252,7 +283,7 @@ struct LeechBall::Context {
       for (int t = done; t < depth; ++t) {
         const __m512i low = _mm512_and_si512(m, _mm512_sub_epi64(zero, m));
         const __m512i r = _mm512_sub_epi64(sixty_three, _mm512_lzcnt_epi64(low));
-        acc = _mm512_add_pd(acc, _mm512_mask_i64gather_pd(_mm512_setzero_pd(), valid, r, sorted_abs.data(), 8));
+        acc = _mm512_add_pd(acc, lookup(r));
         _mm512_mask_storeu_pd(out + t * count + j, valid, acc);
         m = _mm512_and_si512(m, _mm512_sub_epi64(m, one));
       }
