@@ -15,8 +15,10 @@
 //    y = η∘x against the sorted signed values b (rearrangement inequality). The Σ ≡ 4 mod 8
 //    condition holds for every such point of a valid class.
 // Per codeword, "sorted |x| restricted to c" is a bit mask over the global sort order,
-// assembled from three byte-indexed tables; a class's values are stored as a common mid
-// value plus a few deviations, so each codeword costs a handful of operations.
+// assembled from three byte-indexed tables. A class's sorted values are runs, so its value
+// is a few multiples of T_t (sum of the t largest matched entries) at the run boundaries;
+// the T_t rows are built once per input for all codewords and shared by every class, and a
+// concave bound in one codeword statistic skips codewords that cannot win.
 #include <algorithm>
 #include <bit>
 #if defined(__AVX512F__)
