@@ -230,6 +230,34 @@ double block_error(const float* x, const Vec& p, double scale) {
   return e;
 }
 
+// Gaussian input at the default scale: the answer is the nearest lattice point whenever
+// that is in the codebook (the independent oracle being the brute-force decoder), and a
+// codebook point with a consistent index otherwise.
+TEST(VoronoiCode, EncodeIsTheNearestLatticePointWhenInside) {
+  for (int bits : {72, 96}) {
+    const VoronoiCode code(bits);
+    const double scale = code.default_gaussian_scale();
+    std::mt19937_64 rng(bits + 3);
+    std::normal_distribution<float> g(0.0f, 1.0f);
+    int inside = 0;
+    for (int n = 0; n < 40; ++n) {
+      float x[24];
+      double y[24];
+      for (int i = 0; i < 24; ++i) x[i] = g(rng), y[i] = scale * x[i];
+      Vec p;
+      const Index i = code.encode(x, scale, &p);
+      EXPECT_TRUE(code.contains(p));
+      EXPECT_TRUE(code.rank(p) == i);
+      const Vec nearest = leech_oracle::brute_force(y).point;
+      if (code.contains(nearest)) {
+        ++inside;
+        EXPECT_EQ(p, nearest);
+      }
+    }
+    EXPECT_GT(inside, 20);
+  }
+}
+
 // Overloaded input (far outside the codebook) still gives a codebook point, and a much
 // better one than the wrapped-around coset representative of the nearest lattice point.
 TEST(VoronoiCode, OverloadShrinksInsteadOfWrapping) {

@@ -81,6 +81,14 @@ class LeechBall {
     int ntop = 0, nbottom = 0;
     std::array<double, leech::kDim> top{}, bottom{};
   };
+  // A non-increasing list v_1..v_n matched against sorted y_(1) ≥ ... ≥ y_(n):
+  // Σ v_j y_(j) = last·Σy + Σ_k step[k]·T_{cut[k]}, T_t = sum of the t largest y.
+  struct Cuts {
+    int n = 0;
+    std::array<uint8_t, leech::kDim> cut{};
+    std::array<double, leech::kDim> step{};
+    double last = 0;
+  };
   struct Class {
     int shell = 0;
     bool odd = false;
@@ -100,6 +108,9 @@ class LeechBall {
     std::array<double, leech::kDim> run_value{};
     Profile on_profile, off_profile;  // odd: on_profile holds the signed values (see .cpp)
     double min_on = 0;                // even: smallest value ≡ 2 mod 4 (parity fix cost)
+    // Odd: the signed values over all 24 positions; even: `on_cuts` the ≡2 values over the
+    // codeword, `off_cuts` the others over its complement (see Cuts).
+    Cuts on_cuts, off_cuts;
   };
   struct Context;
   struct Candidate {

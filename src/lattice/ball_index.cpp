@@ -161,6 +161,20 @@ Prof make_profile(const std::vector<double>& desc) {
   return p;
 }
 
+// Σ_j v_j y_(j) = v_n·T_n + Σ_{t<n} (v_t − v_{t+1})·T_t, T_t = sum of the t largest y.
+template <class C>
+C make_cuts(const std::vector<double>& desc) {
+  C c;
+  if (desc.empty()) return c;
+  c.last = desc.back();
+  for (size_t t = 1; t < desc.size(); ++t) {
+    if (desc[t - 1] == desc[t]) continue;
+    c.cut[c.n] = static_cast<uint8_t>(t);
+    c.step[c.n++] = desc[t - 1] - desc[t];
+  }
+  return c;
+}
+
 }  // namespace
 
 void LeechBall::add_class(const shells::LeechClass& lc, uint64_t offset) {
@@ -192,6 +206,7 @@ void LeechBall::add_class(const shells::LeechClass& lc, uint64_t offset) {
     for (int v : lc.leader) signed_values.push_back(v % 4 == 3 ? v : -v);
     std::sort(signed_values.begin(), signed_values.end(), std::greater<>());
     c.on_profile = make_profile<Profile>(signed_values);
+    c.on_cuts = make_cuts<Cuts>(signed_values);
     expected = 4096 * c.on.total;
     odd_keys_.emplace_back(key, static_cast<uint32_t>(classes_.size()));
   } else {
@@ -214,6 +229,8 @@ void LeechBall::add_class(const shells::LeechClass& lc, uint64_t offset) {
     c.on_profile = make_profile<Profile>(std::vector<double>(on.begin(), on.end()));
     c.off_profile = make_profile<Profile>(std::vector<double>(off.begin(), off.end()));
     c.min_on = on.empty() ? 0 : on.back();
+    c.on_cuts = make_cuts<Cuts>(std::vector<double>(on.begin(), on.end()));
+    c.off_cuts = make_cuts<Cuts>(std::vector<double>(off.begin(), off.end()));
     expected = c.codewords * (uint64_t{1} << c.sign_bits) * c.on.total * c.off.total;
     even_keys_.emplace_back(key, static_cast<uint32_t>(classes_.size()));
   }

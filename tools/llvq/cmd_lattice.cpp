@@ -186,45 +186,45 @@ double blocks_per_second(size_t n, double seconds, Op op) {
 
 volatile uint64_t g_sink;  // keeps benchmarked results alive
 
-void run_bench(bool json, double seconds, size_t kBlocks) {
+void run_bench(bool json, double seconds, size_t blocks) {
   std::mt19937_64 rng(12345);
   std::normal_distribution<float> gauss(0.0f, 1.0f);
-  std::vector<std::array<float, kDim>> x(kBlocks);
+  std::vector<std::array<float, kDim>> x(blocks);
   for (auto& b : x)
     for (float& v : b) v = gauss(rng);
   std::vector<BenchRow> rows;
   for (int m : {12, 13}) {
     const LeechBall& ball = LeechBall::get(m);
-    rows.push_back({"search_angular", m, ball.bits(), blocks_per_second(kBlocks, seconds, [&](size_t i) {
+    rows.push_back({"search_angular", m, ball.bits(), blocks_per_second(blocks, seconds, [&](size_t i) {
                       g_sink = ball.search_angular(x[i].data()).index;
                     })});
   }
   const LeechBall& ball13 = LeechBall::get(13);
   // Scale 2.5 puts N(0,1) blocks (|x| ≈ 4.9) around shell 10, inside Λ24(13) (|v| ≤ 14.4).
-  rows.push_back({"search_euclidean", 13, ball13.bits(), blocks_per_second(kBlocks, seconds, [&](size_t i) {
+  rows.push_back({"search_euclidean", 13, ball13.bits(), blocks_per_second(blocks, seconds, [&](size_t i) {
                     g_sink = ball13.search_euclidean(x[i].data(), 2.5).index;
                   })});
-  std::vector<uint64_t> idx(kBlocks);
+  std::vector<uint64_t> idx(blocks);
   std::uniform_int_distribution<uint64_t> any(0, ball13.size() - 1);
   for (auto& i : idx) i = any(rng);
-  std::vector<leech::Vec> pts(kBlocks);
-  for (size_t i = 0; i < kBlocks; ++i) pts[i] = ball13.unrank(idx[i]);
-  rows.push_back({"unrank", 13, 48, blocks_per_second(kBlocks, seconds, [&](size_t i) {
+  std::vector<leech::Vec> pts(blocks);
+  for (size_t i = 0; i < blocks; ++i) pts[i] = ball13.unrank(idx[i]);
+  rows.push_back({"unrank", 13, 48, blocks_per_second(blocks, seconds, [&](size_t i) {
                     g_sink = static_cast<uint64_t>(ball13.unrank(idx[i])[0]);
                   })});
-  rows.push_back({"rank", 13, 48, blocks_per_second(kBlocks, seconds, [&](size_t i) {
+  rows.push_back({"rank", 13, 48, blocks_per_second(blocks, seconds, [&](size_t i) {
                     g_sink = ball13.rank(pts[i]);
                   })});
   for (int bits : {72, 96}) {
     const VoronoiCode code(bits);
-    std::vector<VoronoiCode::Index> vidx(kBlocks);
+    std::vector<VoronoiCode::Index> vidx(blocks);
     for (auto& i : vidx) i = (VoronoiCode::Index{rng()} << 64 | rng()) & (code.size() - 1);
-    std::vector<leech::Vec> vpts(kBlocks);
-    for (size_t i = 0; i < kBlocks; ++i) vpts[i] = code.unrank(vidx[i]);
-    rows.push_back({"unrank", std::nullopt, bits, blocks_per_second(kBlocks, seconds, [&](size_t i) {
+    std::vector<leech::Vec> vpts(blocks);
+    for (size_t i = 0; i < blocks; ++i) vpts[i] = code.unrank(vidx[i]);
+    rows.push_back({"unrank", std::nullopt, bits, blocks_per_second(blocks, seconds, [&](size_t i) {
                       g_sink = static_cast<uint64_t>(code.unrank(vidx[i])[0]);
                     })});
-    rows.push_back({"rank", std::nullopt, bits, blocks_per_second(kBlocks, seconds, [&](size_t i) {
+    rows.push_back({"rank", std::nullopt, bits, blocks_per_second(blocks, seconds, [&](size_t i) {
                       g_sink = static_cast<uint64_t>(code.rank(vpts[i]));
                     })});
   }
@@ -232,7 +232,7 @@ void run_bench(bool json, double seconds, size_t kBlocks) {
   std::vector<std::array<float, kDim>> scaled = x;
   for (auto& b : scaled)
     for (float& v : b) v *= 4.0f;
-  rows.push_back({"nearest_point", std::nullopt, std::nullopt, blocks_per_second(kBlocks, seconds, [&](size_t i) {
+  rows.push_back({"nearest_point", std::nullopt, std::nullopt, blocks_per_second(blocks, seconds, [&](size_t i) {
                     g_sink = static_cast<uint64_t>(leech::nearest_point(scaled[i].data())[0]);
                   })});
 
