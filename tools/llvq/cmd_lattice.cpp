@@ -40,7 +40,6 @@ void expect_count(const std::vector<std::string>& t, size_t want, size_t line) {
 
 float parse_float(const std::string& s, size_t line) {
   char* end = nullptr;
-  errno = 0;
   const double v = std::strtod(s.c_str(), &end);
   if (end == s.c_str() || *end != '\0') throw InputError(line_error(line, "not a number: '" + s + "'"));
   const float f = static_cast<float>(v);
