@@ -40,7 +40,6 @@ void expect_count(const std::vector<std::string>& t, size_t want, size_t line) {
 
 float parse_float(const std::string& s, size_t line) {
   char* end = nullptr;
-  errno = 0;
   const double v = std::strtod(s.c_str(), &end);
   if (end == s.c_str() || *end != '\0') throw InputError(line_error(line, "not a number: '" + s + "'"));
   const float f = static_cast<float>(v);
@@ -200,7 +199,7 @@ void run_bench(bool json, double seconds, size_t blocks) {
                     })});
   }
   const LeechBall& ball13 = LeechBall::get(13);
-  // Scale 2.5 puts N(0,1) blocks (|x| ≈ 4.9) around shell 10, inside Λ24(13) (|v| ≤ 14.4).
+  // Scale 2.5 puts N(0,1) blocks (|x| ≈ 4.9) near shell 9 (|v| = 4√m ≈ 12), inside Λ24(13).
   rows.push_back({"search_euclidean", 13, ball13.bits(), blocks_per_second(blocks, seconds, [&](size_t i) {
                     g_sink = ball13.search_euclidean(x[i].data(), 2.5).index;
                   })});
