@@ -225,8 +225,15 @@ void check_gradient(bool companding) {
     const double numeric = (f(plus) - f(minus)) / (2 * h);
     EXPECT_NEAR(straight.log_mu, numeric, 1e-6 * std::max(1.0, std::abs(numeric)));
     EXPECT_NE(straight.log_mu, 0.0);
+    plus = c.p, minus = c.p;
+    plus.scale = c.p.scale * std::exp(h);
+    minus.scale = c.p.scale * std::exp(-h);
+    const double numeric_scale = (f(plus) - f(minus)) / (2 * h);
+    EXPECT_NEAR(straight.log_scale, numeric_scale, 1e-6 * std::max(1.0, std::abs(numeric_scale)));
+    EXPECT_NE(straight.log_scale, 0.0);
   } else {
     EXPECT_EQ(straight.log_mu, 0.0);
+    EXPECT_EQ(straight.log_scale, 0.0);
   }
 }
 
@@ -406,3 +413,93 @@ TEST(GlvqSerialisation, CorruptDataGivesClearErrors) {
 }
 
 }  // namespace
+
+// ---- measurements (docs/glvq.md) --------------------------------------------------------------
+// Not checks: run with --gtest_also_run_disabled_tests --gtest_filter='GlvqMeasure.*'.
+
+struct Measured {
+  double bpw, init, final, seconds;
+  int iterations;
+};
+
+Measured measure(const RowMatrixD& w, const Eigen::MatrixXd& h, const std::string& spec) {
+  llvq::GlvqReport r;
+  const GlvqTensor t = llvq::glvq_quantize(w, h, GlvqConfig::parse(spec), &r);
+  return {t.bits_per_weight(), r.weighted_error_init, r.weighted_error_final, r.seconds, r.iterations};
+}
+
+void print_error_table(const char* title, const RowMatrixD& w, const Eigen::MatrixXd& h,
+                       const std::vector<std::string>& specs) {
+  llvq::Table table({"spec", "bpw", "rel. error, no learning", "rel. error, learned", "gain", "steps", "seconds"});
+  for (const auto& spec : specs) {
+    const Measured m = measure(w, h, spec);
+    table.add_row({spec, llvq::strfmt("%.3f", m.bpw), llvq::strfmt("%.5f", m.init), llvq::strfmt("%.5f", m.final),
+                   llvq::strfmt("%.1f%%", 100 * (1 - m.final / m.init)), std::to_string(m.iterations),
+                   llvq::strfmt("%.2f", m.seconds)});
+  }
+  std::printf("\n%s\n%s", title, table.to_markdown().c_str());
+}
+
+TEST(GlvqMeasure, DISABLED_SyntheticCorrelated) {
+  const RowMatrixD w = correlated_weights(512, 512, 101);
+  const Eigen::MatrixXd h = correlated_hessian(512, 102);
+  print_error_table("synthetic correlated weights 512×512, H = XᵀX/N of mixed Gaussian inputs", w, h,
+                    {"glvq:dim=8,bits=2", "glvq:dim=8,bits=3", "glvq:dim=24,group=120,bits=2",
+                     "glvq:dim=32,bits=2", "glvq:dim=32,bits=3", "glvq:dim=8,bits=2,companding=0",
+                     "glvq:dim=8,bits=2,salience=0"});
+}
+
+// One weight matrix of the llama2.c checkpoint (REFERENCE.md §4): layer `layer` of w1
+// [hidden, dim] or wq [dim, dim].
+RowMatrixD stories_matrix(const std::string& which, int layer) {
+  std::ifstream in(std::string(LLVQ_SHARED_DATA) + "/models/stories260K/stories260K.bin", std::ios::binary);
+  if (!in) throw std::runtime_error("stories260K.bin not found");
+  int32_t hdr[7];
+  in.read(reinterpret_cast<char*>(hdr), sizeof hdr);
+  const int64_t dim = hdr[0], hidden = hdr[1], layers = hdr[2], heads = hdr[3], kv_heads = hdr[4];
+  const int64_t vocab = std::abs(hdr[5]), kv_dim = dim * kv_heads / heads;
+  int64_t offset = vocab * dim + layers * dim;  // token embedding, rms_att
+  int64_t rows = dim, cols = dim;
+  if (which == "wq") {
+    offset += layer * dim * dim;
+  } else if (which == "w1") {
+    offset += layers * (2 * dim * dim + 2 * kv_dim * dim) + layers * dim + layer * hidden * dim;
+    rows = hidden;
+  } else {
+    throw std::logic_error("unknown matrix " + which);
+  }
+  std::vector<float> buf(static_cast<size_t>(rows * cols));
+  in.seekg(static_cast<std::streamoff>(sizeof hdr + offset * sizeof(float)));
+  in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(buf.size() * sizeof(float)));
+  if (!in) throw std::runtime_error("short read from stories260K.bin");
+  return to_matrix(buf, rows, cols);
+}
+
+TEST(GlvqMeasure, DISABLED_Stories260K) {
+  for (const char* which : {"wq", "w1"}) {
+    const RowMatrixD w = stories_matrix(which, 0);
+    const Eigen::MatrixXd h = correlated_hessian(w.cols(), 111);
+    print_error_table((std::string("stories260K layer 0 ") + which + ", synthetic H").c_str(), w, h,
+                      {"glvq:dim=8,bits=2", "glvq:dim=8,bits=3", "glvq:dim=24,group=48,bits=2",
+                       "glvq:dim=32,bits=2", "glvq:dim=32,bits=3"});
+  }
+}
+
+TEST(GlvqMeasure, DISABLED_GaussianRateDistortion) {
+  const RowMatrixD w = gaussian(256, 3072, 121);
+  const Eigen::MatrixXd h = Eigen::MatrixXd::Identity(3072, 3072);
+  llvq::Table table({"spec", "bpw", "MSE/dim", "Shannon D(R)", "gap dB"});
+  for (const char* base : {"glvq:dim=8,group=128", "glvq:dim=24,group=96", "glvq:dim=32,group=128"})
+    for (int bits : {2, 3})
+      for (const char* compand : {"1", "0"}) {
+        const std::string spec =
+            std::string(base) + ",bits=" + std::to_string(bits) + ",learn=0,salience=0,companding=" + compand;
+        const GlvqTensor t = llvq::glvq_quantize(w, h, GlvqConfig::parse(spec));
+        const RowMatrixD q = to_matrix(t.dequantize(), w.rows(), w.cols());
+        const double mse = (q - w).squaredNorm() / static_cast<double>(w.size());
+        const double bound = std::pow(2.0, -2.0 * bits);
+        table.add_row({spec, llvq::strfmt("%.4f", t.bits_per_weight()), llvq::strfmt("%.4f", mse),
+                       llvq::strfmt("%.4f", bound), llvq::strfmt("%.2f", 10 * std::log10(mse / bound))});
+      }
+  std::printf("\ni.i.d. N(0,1), 256×3072, H = I, learning off\n%s", table.to_markdown().c_str());
+}

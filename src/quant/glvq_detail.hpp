@@ -4,6 +4,7 @@
 
 #include <Eigen/Core>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "llvq/glvq.hpp"
@@ -52,6 +53,9 @@ struct Coder {
   double initial_step(int bits) const;
 };
 
+// Minimiser of a unimodal f on [lo, hi] by golden-section search.
+double golden_section(const std::function<double(double)>& f, double lo, double hi, int iterations);
+
 // Step of the MSE-optimal uniform quantizer with `levels` levels for a unit Gaussian.
 double gaussian_uniform_step(int levels);
 
@@ -77,7 +81,8 @@ struct Frozen {
 
 struct Gradient {
   Eigen::MatrixXd g;    // ∂/∂G
-  double log_mu = 0;    // ∂/∂ln μ (0 without companding)
+  double log_mu = 0;     // ∂/∂ln μ (0 without companding)
+  double log_scale = 0;  // ∂/∂ln scale (0 without companding)
 };
 
 // Objective of a group: tr(E·H·Eᵀ) with E = Ŵ − W, plus penalty·‖G − G0‖² when g0 is given.

@@ -2,6 +2,7 @@
 // integer lattice Z^D + ½ inside a box of 2^b points per axis.
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <mutex>
 
 #include "llvq/error.hpp"
@@ -38,22 +39,24 @@ double uniform_gaussian_mse(int levels, double step) {
 
 }  // namespace
 
-double gaussian_uniform_step(int levels) {
-  // Golden-section search: the MSE is unimodal in the step.
+double golden_section(const std::function<double(double)>& f, double lo, double hi, int iterations) {
   const double phi = (std::sqrt(5.0) - 1) / 2;
-  double a = 1e-3, b = 4.0;
-  double x1 = b - phi * (b - a), x2 = a + phi * (b - a);
-  double f1 = uniform_gaussian_mse(levels, x1), f2 = uniform_gaussian_mse(levels, x2);
-  for (int it = 0; it < 80; ++it) {
+  double x1 = hi - phi * (hi - lo), x2 = lo + phi * (hi - lo);
+  double f1 = f(x1), f2 = f(x2);
+  for (int it = 0; it < iterations; ++it) {
     if (f1 < f2) {
-      b = x2, x2 = x1, f2 = f1;
-      x1 = b - phi * (b - a), f1 = uniform_gaussian_mse(levels, x1);
+      hi = x2, x2 = x1, f2 = f1;
+      x1 = hi - phi * (hi - lo), f1 = f(x1);
     } else {
-      a = x1, x1 = x2, f1 = f2;
-      x2 = a + phi * (b - a), f2 = uniform_gaussian_mse(levels, x2);
+      lo = x1, x1 = x2, f1 = f2;
+      x2 = lo + phi * (hi - lo), f2 = f(x2);
     }
   }
-  return 0.5 * (a + b);
+  return f1 < f2 ? x1 : x2;
+}
+
+double gaussian_uniform_step(int levels) {
+  return golden_section([levels](double step) { return uniform_gaussian_mse(levels, step); }, 1e-3, 4.0, 80);
 }
 
 Coder Coder::make(const GlvqConfig& cfg) {

@@ -25,6 +25,8 @@ constexpr int kPatience = 20;
 // Ridge added to the companded covariance (relative to its mean diagonal) so that padded or
 // constant coordinates still give an invertible G.
 constexpr double kRidge = 1e-4;
+// Range of the companding scale: positive normal fp16 values.
+constexpr double kScaleMin = 6.103515625e-05, kScaleMax = 65504.0;
 
 // ∂F/∂μ at fixed x.
 double compand_dmu(double x, double mu, double scale) {
@@ -64,7 +66,10 @@ double mu_from_kurtosis(const RowMatrixD& w) {
 GroupParams rounded_to_fp16(const GroupParams& p) {
   GroupParams r = p;
   for (Eigen::Index k = 0; k < r.g.size(); ++k) r.g.data()[k] = round_fp16(std::clamp(r.g.data()[k], -65504.0, 65504.0));
-  if (r.mu != 0) r.mu = std::clamp(round_fp16(r.mu), kMuMin, kMuMax);
+  if (r.mu != 0) {
+    r.mu = std::clamp(round_fp16(r.mu), kMuMin, kMuMax);
+    r.scale = round_fp16(std::clamp(r.scale, kScaleMin, kScaleMax));
+  }
   return r;
 }
 
@@ -74,52 +79,66 @@ double loss_at(const Objective& obj, const GroupParams& p) {
   return evaluate(plain, p);
 }
 
-GroupParams initial_params(const GroupData& data, int bits, const Coder& coder, bool companding) {
+// G from the Cholesky factor of the companded covariance for a given (μ, scale), times one
+// common factor: the Gaussian step is only a guess for companded, weighted data, so the factor
+// is refined by a golden-section search of the real objective over [½, 2] (log scale).
+GroupParams fit_start(const GroupData& data, int bits, const Coder& coder, double mu, double scale, double* loss) {
   const int d = coder.dim;
   const Eigen::Index n = data.w.size() / d;
   GroupParams p;
-  if (companding) {
-    const double maxabs = data.w.cwiseAbs().maxCoeff();
-    const double scale = round_fp16(std::min(maxabs, 65504.0));
-    p.scale = scale > 0 ? scale : 1.0;
-    p.mu = round_fp16(mu_from_kurtosis(data.w));
-  }
+  p.mu = mu;
+  p.scale = scale;
   const Eigen::Map<const Eigen::MatrixXd> w(data.w.data(), d, n);
   const Eigen::MatrixXd u = compand_all(w, p);
   Eigen::MatrixXd cov = u * u.transpose() / static_cast<double>(n);
   cov.diagonal().array() += kRidge * cov.diagonal().mean() + 1e-300;
   const Eigen::MatrixXd chol = cov.llt().matrixL();
   p.g = coder.initial_step(std::max(bits, 1)) * chol;
-  if (bits == 0) return p;
-
-  // The Gaussian step is only a guess for companded, weighted data: refine one common factor
-  // by a golden-section search of the real objective over [½, 2] (log scale).
-  Objective obj{&data, &coder, bits};
-  const Eigen::MatrixXd base = p.g;
-  auto loss_of = [&](double log_factor) {
-    GroupParams trial = p;
-    trial.g = std::exp(log_factor) * base;
-    return loss_at(obj, trial);
-  };
-  const double phi = (std::sqrt(5.0) - 1) / 2;
-  double a = std::log(0.5), b = std::log(2.0);
-  double x1 = b - phi * (b - a), x2 = a + phi * (b - a);
-  double f1 = loss_of(x1), f2 = loss_of(x2);
-  for (int it = 0; it < 10; ++it) {
-    if (f1 < f2) {
-      b = x2, x2 = x1, f2 = f1;
-      x1 = b - phi * (b - a), f1 = loss_of(x1);
-    } else {
-      a = x1, x1 = x2, f1 = f2;
-      x2 = a + phi * (b - a), f2 = loss_of(x2);
-    }
+  const Objective obj{&data, &coder, bits};
+  if (bits > 0) {
+    const Eigen::MatrixXd base = p.g;
+    auto loss_of = [&](double log_factor) {
+      GroupParams trial = p;
+      trial.g = std::exp(log_factor) * base;
+      return loss_at(obj, trial);
+    };
+    p.g = std::exp(golden_section(loss_of, std::log(0.5), std::log(2.0), 10)) * base;
   }
-  p.g = std::exp(f1 < f2 ? x1 : x2) * base;
+  *loss = loss_at(obj, p);
   return p;
 }
 
-// Adam on G and ln μ (projected onto [ln 10, ln 255]); keeps the best point seen. Returns the
-// number of gradient steps taken.
+// μ from the kurtosis; the scale is the group's largest |w| or a power of two above it (a
+// larger scale makes F more linear, which suits light tails), whichever starts best.
+GroupParams initial_params(const GroupData& data, int bits, const Coder& coder, bool companding) {
+  double loss = 0;
+  if (!companding) return fit_start(data, bits, coder, 0.0, 1.0, &loss);
+  const double mu = round_fp16(mu_from_kurtosis(data.w));
+  const double maxabs = data.w.cwiseAbs().maxCoeff();
+  GroupParams best;
+  double best_loss = INFINITY;
+  for (double factor : {1.0, 2.0, 4.0, 8.0}) {
+    const double scale = round_fp16(std::clamp(factor * maxabs, kScaleMin, kScaleMax));
+    GroupParams p = fit_start(data, bits, coder, mu, scale, &loss);
+    if (loss < best_loss || best.g.size() == 0) best = std::move(p), best_loss = loss;
+  }
+  return best;
+}
+
+constexpr double kBeta1 = 0.9, kBeta2 = 0.999, kAdamEps = 1e-30;
+
+// Adam on one scalar parameter, projected onto [lo, hi].
+struct ScalarAdam {
+  double m = 0, v = 0;
+  double step(double x, double grad, double lr, double c1, double c2, double lo, double hi) {
+    m = kBeta1 * m + (1 - kBeta1) * grad;
+    v = kBeta2 * v + (1 - kBeta2) * grad * grad;
+    return std::clamp(x - lr * (m / c1) / (std::sqrt(v / c2) + kAdamEps), lo, hi);
+  }
+};
+
+// Adam on G, ln μ (projected onto [ln 10, ln 255]) and ln scale; keeps the best point seen.
+// Returns the number of gradient steps taken.
 int learn(const Objective& base, GroupParams& p, const GlvqConfig& cfg) {
   const Eigen::MatrixXd g0 = p.g;
   Objective obj = base;
@@ -128,11 +147,11 @@ int learn(const Objective& base, GroupParams& p, const GlvqConfig& cfg) {
   // relative squared change ‖G − G0‖²/‖G0‖².
   obj.penalty = cfg.penalty * loss_at(base, p) / std::max(g0.squaredNorm(), 1e-300);
   const double lr_g = cfg.learning_rate * g0.diagonal().cwiseAbs().mean();
-  const double lr_mu = 10 * cfg.learning_rate;
-  constexpr double beta1 = 0.9, beta2 = 0.999, eps = 1e-30;
+  const double lr_scalar = 10 * cfg.learning_rate;  // on ln μ and ln scale
 
   Eigen::MatrixXd m1 = Eigen::MatrixXd::Zero(g0.rows(), g0.cols()), m2 = m1;
-  double mu1 = 0, mu2 = 0, log_mu = p.mu > 0 ? std::log(p.mu) : 0;
+  ScalarAdam mu_adam, scale_adam;
+  double log_mu = p.mu > 0 ? std::log(p.mu) : 0, log_scale = std::log(p.scale);
   GroupParams best = p;
   double best_value = INFINITY;
   int since_best = 0, steps = 0;
@@ -146,16 +165,15 @@ int learn(const Objective& base, GroupParams& p, const GlvqConfig& cfg) {
       break;
     }
     ++steps;
-    const double c1 = 1 - std::pow(beta1, steps), c2 = 1 - std::pow(beta2, steps);
-    m1 = beta1 * m1 + (1 - beta1) * grad.g;
-    m2 = beta2 * m2 + (1 - beta2) * grad.g.cwiseAbs2();
-    p.g.array() -= lr_g * (m1.array() / c1) / ((m2.array() / c2).sqrt() + eps);
+    const double c1 = 1 - std::pow(kBeta1, steps), c2 = 1 - std::pow(kBeta2, steps);
+    m1 = kBeta1 * m1 + (1 - kBeta1) * grad.g;
+    m2 = kBeta2 * m2 + (1 - kBeta2) * grad.g.cwiseAbs2();
+    p.g.array() -= lr_g * (m1.array() / c1) / ((m2.array() / c2).sqrt() + kAdamEps);
     if (p.mu > 0) {
-      mu1 = beta1 * mu1 + (1 - beta1) * grad.log_mu;
-      mu2 = beta2 * mu2 + (1 - beta2) * grad.log_mu * grad.log_mu;
-      log_mu -= lr_mu * (mu1 / c1) / (std::sqrt(mu2 / c2) + eps);
-      log_mu = std::clamp(log_mu, std::log(kMuMin), std::log(kMuMax));
+      log_mu = mu_adam.step(log_mu, grad.log_mu, lr_scalar, c1, c2, std::log(kMuMin), std::log(kMuMax));
       p.mu = std::clamp(std::exp(log_mu), kMuMin, kMuMax);
+      log_scale = scale_adam.step(log_scale, grad.log_scale, lr_scalar, c1, c2, std::log(kScaleMin), std::log(kScaleMax));
+      p.scale = std::exp(log_scale);
     }
   }
   p = best;
@@ -342,13 +360,19 @@ double evaluate(const Objective& obj, const GroupParams& p, Gradient* grad, cons
   const Eigen::MatrixXd g_u = ginv.transpose() * g_a;
   grad->g = g_v * q.transpose() - g_u * a.transpose();
   if (obj.g0) grad->g += 2 * obj.penalty * (p.g - *obj.g0);
-  grad->log_mu = 0;
+  grad->log_mu = grad->log_scale = 0;
   if (p.mu > 0) {
-    double d_mu = 0;
-    for (Eigen::Index k = 0; k < v.size(); ++k)
+    // ŵ = s·f⁻¹(v) gives ∂ŵ/∂ln s = ŵ; u = f(x/s) gives ∂u/∂ln s = −t·f'(t).
+    const double b = std::log1p(p.mu);
+    double d_mu = 0, d_log_scale = 0;
+    for (Eigen::Index k = 0; k < v.size(); ++k) {
+      const double x = w.data()[k], t = x / p.scale;
       d_mu += 2 * g_what.data()[k] * expand_dmu(v.data()[k], p.mu, p.scale) +
-              g_u.data()[k] * compand_dmu(w.data()[k], p.mu, p.scale);
+              g_u.data()[k] * compand_dmu(x, p.mu, p.scale);
+      d_log_scale += 2 * g_what.data()[k] * (e.data()[k] + x) - g_u.data()[k] * t * p.mu / ((1 + p.mu * std::abs(t)) * b);
+    }
     grad->log_mu = p.mu * d_mu;
+    grad->log_scale = d_log_scale;
   }
   return loss;
 }
