@@ -1,5 +1,12 @@
 #include "llvq/leech.hpp"
 
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+#include "llvq/error.hpp"
 #include "llvq/golay.hpp"
 
 namespace llvq::leech {
@@ -27,6 +34,512 @@ bool is_member(const Vec& x) {
 int shell_of(const Vec& x) {
   if (!is_member(x)) return -1;
   return static_cast<int>(norm2(x) / 16);
+}
+
+// ===========================================================================================
+// Nearest point.
+//
+// J = ∪_c (2c + 4·D24) ∪ (1 + 2c + 4·(D24 + e1)): a point of J is y_i = a_i + 4k_i where the
+// residues a_i = h + 2c_i come from a half h ∈ {0, 1} and a Golay codeword c, and the k_i
+// satisfy Σk_i ≡ h (mod 2). For one coordinate and one residue the best k and the best k of
+// the other parity are adjacent; so a set S of coordinates with fixed residues is summarised
+// by a "soft" triple (best cost, parity of Σk at the best, extra cost of the other parity),
+// and the triple of a union is (best₁+best₂, parity₁⊕parity₂, min(extra₁, extra₂)).
+//
+// The 24 coordinates are split by a trio of disjoint octads O1, O2, O3. Complementing a
+// codeword on any octad of the trio gives a codeword, so the code is 512 cosets of the
+// 8-word subcode ⟨O1, O2, O3⟩ and each coset is a triple of complement classes, one per
+// octad. Per half, per octad, per complement class (64 even 8-bit words up to complement),
+// the soft triple minimised over the two complementary words is computed once; the decoder
+// then scans the 2 × 512 class triples. The minimum over cosets of the closed-form cost is
+// the exact maximum-likelihood decision; the winning coset's point is rebuilt at the end.
+//
+// Costs only need to be totally ordered and compatible with addition (a ≤ b ⇒ a + c ≤
+// b + c): a double for float input, and for the exact integer decoder one __int128 holding
+// the squared distance above a 72-bit lexicographic tie-break key (see ExactMetric).
+// ===========================================================================================
+namespace {
+
+// Soft triples of a few coordinate sets, stored as columns so the loops vectorise.
+template <class Cost, int N>
+struct SoftColumns {
+  std::array<Cost, N> best;
+  std::array<Cost, N> extra;  // cost of the other parity minus best (≥ 0)
+  std::array<int32_t, N> parity;
+};
+
+// One coordinate with one residue: the nearest admissible value and the nearest value with
+// the other parity of k.
+struct CoordOption {
+  int64_t y_best;
+  int64_t y_other;
+};
+
+// Double input, lattice J.
+struct DoubleMetric {
+  using Cost = double;
+  const double* x;
+
+  void fill(int i, int a, Cost& best, Cost& extra, int32_t& parity, CoordOption& o) const {
+    const double k = std::floor((x[i] - a) / 4.0 + 0.5);
+    const double y = a + 4.0 * k;
+    const double e = x[i] - y;  // in [-2, 2)
+    const double ae = std::fabs(e);
+    best = e * e;
+    extra = (4.0 - ae) * (4.0 - ae) - e * e;
+    parity = static_cast<int32_t>(static_cast<int64_t>(k) & 1);
+    o.y_best = static_cast<int64_t>(y);
+    o.y_other = e >= 0 ? o.y_best + 4 : o.y_best - 4;
+  }
+};
+
+// Integer input v, lattice scale·J, exact costs. Order: |v − p|², then v − p
+// lexicographically (smaller first). Per coordinate, the candidate values of all residues
+// (the two nearest of each residue class mod 4·scale) are the 8 consecutive multiples of
+// scale around v_i, so "v_i − p_i" is ranked by a 3-bit digit; the key packs the 24 digits
+// (coordinate 0 most significant, 72 bits) below the squared distance. The key is additive
+// over coordinates, as the decomposition requires.
+struct ExactMetric {
+  using Cost = __int128;
+  const Vec& v;
+  int64_t scale;
+
+  void fill(int i, int a, Cost& best, Cost& extra, int32_t& parity, CoordOption& o) const {
+    const int64_t period = 4 * scale;
+    const int64_t z = v[i] - scale * a;
+    const int64_t q = floor_div(z, period);
+    const int64_t y_lo = scale * a + period * q;  // largest value ≤ v_i of this residue
+    const int64_t y_hi = y_lo + period;          // smallest value > v_i
+    const Cost c_lo = cost_of(i, y_lo), c_hi = cost_of(i, y_hi);
+    const int32_t parity_lo = static_cast<int32_t>(q & 1);
+    if (c_hi < c_lo) {
+      best = c_hi, extra = c_lo - c_hi, parity = parity_lo ^ 1, o = {y_hi, y_lo};
+    } else {
+      best = c_lo, extra = c_hi - c_lo, parity = parity_lo, o = {y_lo, y_hi};
+    }
+  }
+
+ private:
+  static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b < 0 ? 1 : 0); }
+
+  Cost cost_of(int i, int64_t y) const {
+    const int64_t e = v[i] - y;
+    const int64_t lowest = scale * floor_div(v[i], scale) - 3 * scale;  // smallest candidate
+    const int64_t rank_of_e = 7 - (y - lowest) / scale;                  // 0 = smallest e
+    return (static_cast<Cost>(e * e) << 72) + (static_cast<Cost>(rank_of_e) << (3 * (23 - i)));
+  }
+};
+
+// The trio of octads and the 512 complement-class triples, derived from the Golay code.
+//
+// A complement class of even 8-bit words is represented by its word with bit 7 clear; these
+// 64 words form a 6-dimensional GF(2) space. The classes of each octad are labelled
+// 8·x + a (x, a ∈ 0..7) so that the 512 triples are exactly (8x + a, 8x + b, 8x + (a ⊕ b)),
+// the Turyn-type structure of the Golay code on a trio. With these labels the decoder's scan
+// reads the second octad's classes contiguously and the third's within one block of 8.
+struct Trio {
+  std::array<std::array<int, 8>, 3> positions;  // coordinates of each octad, increasing
+  std::array<uint32_t, 3> octad;
+  // Low and high nibble of the representative word of each class label, per octad.
+  std::array<std::array<int32_t, 64>, 3> lo_nibble, hi_nibble;
+  // A codeword of the coset of triple (8x + a, 8x + b, ...), at index (8x + a)·8 + b.
+  std::array<uint32_t, 512> codeword;
+
+  Trio() {
+    const auto octads = golay::codewords_of_weight(8);
+    octad[0] = octads[0];
+    octad[1] = *std::find_if(octads.begin(), octads.end(), [&](uint32_t o) { return (o & octad[0]) == 0; });
+    octad[2] = golay::kWordMask & ~(octad[0] | octad[1]);
+    if (!golay::is_codeword(octad[2])) throw std::logic_error("leech: octads do not form a trio");
+    for (int j = 0; j < 3; ++j) {
+      int n = 0;
+      for (int i = 0; i < kDim; ++i)
+        if (octad[j] >> i & 1) positions[j][n++] = i;
+    }
+    const std::vector<Triple> triples = class_triples();
+    const std::array<Basis6, 3> basis = label_bases(triples);
+    std::array<std::array<int, 128>, 3> label_of;
+    for (int j = 0; j < 3; ++j) {
+      label_of[j].fill(-1);
+      for (int label = 0; label < 64; ++label) {
+        int w = 0;
+        for (int bit = 0; bit < 6; ++bit)
+          if (label >> bit & 1) w ^= basis[j][bit];
+        if (label_of[j][w] >= 0) throw std::logic_error("leech: class labels are not a basis");
+        label_of[j][w] = label;
+        lo_nibble[j][label] = w & 15;
+        hi_nibble[j][label] = w >> 4;
+      }
+    }
+    std::vector<bool> filled(512, false);
+    for (const Triple& t : triples) {
+      const int l0 = label_of[0][t.word[0]], l1 = label_of[1][t.word[1]], l2 = label_of[2][t.word[2]];
+      if (l0 >> 3 != l1 >> 3 || l0 >> 3 != l2 >> 3 || (l2 & 7) != ((l0 ^ l1) & 7))
+        throw std::logic_error("leech: triple does not have the (x+a, x+b, x+a+b) form");
+      const int slot = l0 * 8 + (l1 & 7);
+      filled[slot] = true;
+      codeword[slot] = t.codeword;
+    }
+    if (std::count(filled.begin(), filled.end(), true) != 512) throw std::logic_error("leech: triples missing");
+  }
+
+ private:
+  struct Triple {
+    std::array<int, 3> word;  // class representatives
+    uint32_t codeword;
+  };
+  // Per octad: bits 0..2 of a label select from entries 0..2 (the "a" part), bits 3..5 from
+  // entries 3..5 (the "x" part).
+  using Basis6 = std::array<int, 6>;
+
+  static int class_word(int w) { return (w & 0x80) ? w ^ 0xFF : w; }
+
+  int local_word(uint32_t c, int j) const {
+    int w = 0;
+    for (int l = 0; l < 8; ++l) w |= static_cast<int>(c >> positions[j][l] & 1) << l;
+    return w;
+  }
+
+  // The 512 distinct class triples of the 4096 codewords.
+  std::vector<Triple> class_triples() const {
+    std::vector<Triple> triples;
+    std::vector<bool> seen(1 << 21, false);
+    for (uint32_t c : golay::codewords()) {
+      Triple t{{}, c};
+      for (int j = 0; j < 3; ++j) t.word[j] = class_word(local_word(c, j));
+      const int key = (t.word[0] << 14) | (t.word[1] << 7) | t.word[2];
+      if (seen[key]) continue;
+      seen[key] = true;
+      triples.push_back(t);
+    }
+    if (triples.size() != 512) throw std::logic_error("leech: expected 512 coset triples");
+    return triples;
+  }
+
+  // "a" part: triples (α, 0, γ) give α_k and γ_k; the triple (0, β, γ_k) gives β_k.
+  // "x" part: any triples whose first word is independent of what was chosen so far.
+  static std::array<Basis6, 3> label_bases(const std::vector<Triple>& triples) {
+    std::array<Basis6, 3> basis{};
+    std::array<bool, 128> span{};
+    span[0] = true;
+    auto add_to_span = [&](int v) {
+      std::array<bool, 128> next = span;
+      for (int w = 0; w < 128; ++w)
+        if (span[w]) next[w ^ v] = true;
+      span = next;
+    };
+    int k = 0;
+    for (const Triple& t : triples)
+      if (k < 3 && t.word[1] == 0 && !span[t.word[0]]) {
+        basis[0][k] = t.word[0];
+        basis[2][k] = t.word[2];
+        add_to_span(t.word[0]);
+        ++k;
+      }
+    for (k = 0; k < 3; ++k) {
+      const auto it = std::find_if(triples.begin(), triples.end(),
+                                   [&](const Triple& t) { return t.word[0] == 0 && t.word[2] == basis[2][k]; });
+      if (it == triples.end()) throw std::logic_error("leech: no (0, β, γ) triple");
+      basis[1][k] = it->word[1];
+    }
+    for (const Triple& t : triples)
+      if (k < 6 && !span[t.word[0]]) {
+        for (int j = 0; j < 3; ++j) basis[j][k] = t.word[j];
+        add_to_span(t.word[0]);
+        ++k;
+      }
+    if (k != 6) throw std::logic_error("leech: class space is not 6-dimensional");
+    return basis;
+  }
+};
+
+const Trio& trio() {
+  static const Trio t;
+  return t;
+}
+
+// Index of the first minimum of 512 costs: the minimum runs in 8 independent lanes (which
+// the compiler turns into vector minima) before the scan for its first position.
+template <class Cost>
+int first_minimum(const std::array<Cost, 512>& v) {
+  std::array<Cost, 8> lane;
+  std::copy(v.begin(), v.begin() + 8, lane.begin());
+  for (size_t t = 8; t < v.size(); t += 8)
+    for (int l = 0; l < 8; ++l) lane[l] = std::min(lane[l], v[t + l]);
+  const Cost m = *std::min_element(lane.begin(), lane.end());
+  return static_cast<int>(std::find(v.begin(), v.end(), m) - v.begin());
+}
+
+template <class Metric>
+class Decoder {
+  using Cost = typename Metric::Cost;
+
+ public:
+  explicit Decoder(const Metric& m) {
+    for (int a = 0; a < 4; ++a)
+      for (int i = 0; i < kDim; ++i)
+        m.fill(i, a, coord_[a].best[i], coord_[a].extra[i], coord_[a].parity[i], option_[a][i]);
+  }
+
+  // The cost of the best point of each of the 512 cosets of half h.
+  std::array<Cost, 512> coset_costs(int h) const {
+    std::array<SoftColumns<Cost, 64>, 3> cls;
+    for (int j = 0; j < 3; ++j) class_table(h, j, cls[j]);
+    std::array<Cost, 512> total;
+    for (int x = 0; x < 8; ++x)
+      for (int a = 0; a < 8; ++a) {
+        const int i0 = 8 * x + a;
+        const Cost best0 = cls[0].best[i0], extra0 = cls[0].extra[i0];
+        const int32_t parity0 = cls[0].parity[i0] ^ h;
+        for (int b = 0; b < 8; ++b) {
+          const int i1 = 8 * x + b, i2 = 8 * x + (a ^ b);
+          const Cost sum = best0 + cls[1].best[i1] + cls[2].best[i2];
+          const Cost fix = std::min(std::min(extra0, cls[1].extra[i1]), cls[2].extra[i2]);
+          const bool wrong = (parity0 ^ cls[1].parity[i1] ^ cls[2].parity[i2]) != 0;
+          total[8 * i0 + b] = wrong ? sum + fix : sum;
+        }
+      }
+    return total;
+  }
+
+  Vec decode() const {
+    int best_half = 0, best_triple = 0;
+    Cost best{};
+    for (int h = 0; h < 2; ++h) {
+      const std::array<Cost, 512> total = coset_costs(h);
+      const int t = first_minimum(total);
+      if (h == 0 || total[t] < best) best = total[t], best_half = h, best_triple = t;
+    }
+    Vec p;
+    rebuild(best_half, trio().codeword[best_triple], p);
+    return p;
+  }
+
+  // The best point of the coset of `codeword` in half h (its 8 codewords: complements on
+  // the trio's octads, each with its closed-form nearest point) and its cost.
+  Cost rebuild(int h, uint32_t codeword, Vec& best_point) const {
+    const auto& oct = trio().octad;
+    Cost best{};
+    for (int m = 0; m < 8; ++m) {
+      uint32_t c = codeword;
+      for (int j = 0; j < 3; ++j)
+        if (m >> j & 1) c ^= oct[j];
+      Vec p;
+      const Cost cost = coset_point(h, c, p);
+      if (m == 0 || cost < best) best = cost, best_point = p;
+    }
+    return best;
+  }
+
+  // Soft triples of the 64 complement classes of octad j for half h: each class is the
+  // better of a word and its complement, for each parity.
+  void class_table(int h, int j, SoftColumns<Cost, 64>& out) const {
+    const Trio& tr = trio();
+    SoftColumns<Cost, 16> lo, hi;
+    nibble_table(h, tr.positions[j].data(), lo);
+    nibble_table(h, tr.positions[j].data() + 4, hi);
+    for (int k = 0; k < 64; ++k) {
+      const int32_t l = tr.lo_nibble[j][k], u = tr.hi_nibble[j][k], lc = 15 - l, uc = 15 - u;
+      const Cost b = lo.best[l] + hi.best[u], bc = lo.best[lc] + hi.best[uc];
+      const Cost x = std::min(lo.extra[l], hi.extra[u]), xc = std::min(lo.extra[lc], hi.extra[uc]);
+      const int32_t p = lo.parity[l] ^ hi.parity[u], pc = lo.parity[lc] ^ hi.parity[uc];
+      const Cost c0 = std::min(p == 0 ? b : b + x, pc == 0 ? bc : bc + xc);
+      const Cost c1 = std::min(p == 1 ? b : b + x, pc == 1 ? bc : bc + xc);
+      const bool one = c1 < c0;
+      out.best[k] = one ? c1 : c0;
+      out.extra[k] = one ? c0 - c1 : c1 - c0;
+      out.parity[k] = one;
+    }
+  }
+
+  // Soft triples of the 16 bit patterns of four coordinates (bit 1 = codeword position).
+  void nibble_table(int h, const int* pos, SoftColumns<Cost, 16>& out) const {
+    auto set = [&](int m, int a, int i) {
+      out.best[m] = coord_[a].best[i], out.extra[m] = coord_[a].extra[i], out.parity[m] = coord_[a].parity[i];
+    };
+    auto join_into = [&](int dst, int src, int a, int i) {
+      out.best[dst] = out.best[src] + coord_[a].best[i];
+      out.extra[dst] = std::min(out.extra[src], coord_[a].extra[i]);
+      out.parity[dst] = out.parity[src] ^ coord_[a].parity[i];
+    };
+    set(0, h, pos[0]);
+    set(1, h + 2, pos[0]);
+    for (int l = 1, size = 2; l < 4; ++l, size *= 2)
+      for (int m = size - 1; m >= 0; --m) {
+        join_into(m + size, m, h + 2, pos[l]);
+        join_into(m, m, h, pos[l]);
+      }
+  }
+
+  // Closed-form nearest point of h + 2c + 4·(D24 + h·e1): round each coordinate to its
+  // residue, and when Σk has the wrong parity move the coordinate whose move costs least.
+  Cost coset_point(int h, uint32_t c, Vec& p) const {
+    Cost total{};
+    int parity = 0;
+    int cheapest = -1;
+    Cost cheapest_extra{};
+    for (int i = 0; i < kDim; ++i) {
+      const int a = h + 2 * static_cast<int>(c >> i & 1);
+      total += coord_[a].best[i];
+      parity ^= coord_[a].parity[i];
+      if (cheapest < 0 || coord_[a].extra[i] < cheapest_extra) cheapest = i, cheapest_extra = coord_[a].extra[i];
+      p[i] = static_cast<int32_t>(option_[a][i].y_best);
+    }
+    if (parity != h) {
+      const int a = h + 2 * static_cast<int>(c >> cheapest & 1);
+      total += cheapest_extra;
+      p[cheapest] = static_cast<int32_t>(option_[a][cheapest].y_other);
+    }
+    return total;
+  }
+
+  std::array<SoftColumns<Cost, kDim>, 4> coord_;  // per residue a ∈ {0..3}
+  std::array<std::array<CoordOption, kDim>, 4> option_;
+};
+
+constexpr double kMaxAbsCoordinate = 268435456.0;  // 2^28
+
+}  // namespace
+
+Vec nearest_point(const double* x) {
+  for (int i = 0; i < kDim; ++i)
+    if (!std::isfinite(x[i]) || std::fabs(x[i]) >= kMaxAbsCoordinate)
+      throw InputError("leech::nearest_point: coordinate " + std::to_string(i) +
+                       " is not finite or too large (|x| must be < 2^28)");
+  return Decoder<DoubleMetric>(DoubleMetric{x}).decode();
+}
+
+Vec nearest_point(const float* x) {
+  std::array<double, kDim> d;
+  std::copy(x, x + kDim, d.begin());
+  return nearest_point(d.data());
+}
+
+Vec nearest_point_scaled(const Vec& v, int scale) {
+  if (scale < 1 || scale > 16) throw InputError("leech::nearest_point_scaled: scale must be in 1..16");
+  for (int i = 0; i < kDim; ++i)
+    if (std::abs(static_cast<int64_t>(v[i])) >= static_cast<int64_t>(kMaxAbsCoordinate))
+      throw InputError("leech::nearest_point_scaled: |v_i| must be < 2^28");
+  // The double decoder on v / scale sees dyadic rationals with few bits, so its coset
+  // costs are exact multiples of 1/scale²: it finds every coset that attains the minimum,
+  // and only those are rebuilt with the exact tie-breaking costs.
+  std::array<double, kDim> x;
+  for (int i = 0; i < kDim; ++i) x[i] = static_cast<double>(v[i]) / scale;
+  const Decoder<DoubleMetric> fast(DoubleMetric{x.data()});
+  const Decoder<ExactMetric> exact(ExactMetric{v, scale});
+  const std::array<std::array<double, 512>, 2> costs = {fast.coset_costs(0), fast.coset_costs(1)};
+  const double minimum = std::min(costs[0][first_minimum(costs[0])], costs[1][first_minimum(costs[1])]);
+  Vec best_point{};
+  __int128 best = 0;
+  bool have = false;
+  for (int h = 0; h < 2; ++h)
+    for (int t = 0; t < 512; ++t) {
+      if (costs[h][t] != minimum) continue;
+      Vec p;
+      const __int128 c = exact.rebuild(h, trio().codeword[t], p);
+      if (!have || c < best) have = true, best = c, best_point = p;
+    }
+  return best_point;
+}
+
+// ===========================================================================================
+// Generator matrix: Hermite normal form of a spanning set of J.
+// ===========================================================================================
+namespace {
+
+using Row = std::array<int64_t, kDim>;
+
+// J = E ∪ (v0 + E) with E = ⟨2c (c ∈ C24), 4(e_i ± e_j)⟩ the even part and
+// v0 = (−3, 1²³) an odd point.
+std::vector<Row> spanning_set() {
+  std::vector<Row> rows;
+  for (int m = 0; m < golay::kDimension; ++m) {
+    const uint32_t c = golay::encode(1u << m);
+    Row r{};
+    for (int i = 0; i < kDim; ++i) r[i] = 2 * static_cast<int64_t>(c >> i & 1);
+    rows.push_back(r);
+  }
+  for (int i = 0; i < kDim; ++i)
+    for (int j = i + 1; j < kDim; ++j)
+      for (int sign : {1, -1}) {
+        Row r{};
+        r[i] = 4;
+        r[j] = 4 * sign;
+        rows.push_back(r);
+      }
+  Row odd;
+  odd.fill(1);
+  odd[0] = -3;
+  rows.push_back(odd);
+  return rows;
+}
+
+// Row-style Hermite normal form: Euclid on each column among the rows not yet used, then
+// reduction of the entries above each pivot into [0, pivot).
+Basis hermite_normal_form(std::vector<Row> rows) {
+  Basis b{};
+  size_t used = 0;
+  for (int col = 0; col < kDim; ++col) {
+    for (;;) {
+      size_t pivot = rows.size();
+      for (size_t r = used; r < rows.size(); ++r)
+        if (rows[r][col] != 0 && (pivot == rows.size() || std::abs(rows[r][col]) < std::abs(rows[pivot][col])))
+          pivot = r;
+      if (pivot == rows.size()) throw std::logic_error("leech: spanning set is not of full rank");
+      std::swap(rows[used], rows[pivot]);
+      bool reduced = true;
+      for (size_t r = used + 1; r < rows.size(); ++r) {
+        if (rows[r][col] == 0) continue;
+        const int64_t q = rows[r][col] / rows[used][col];
+        for (int k = col; k < kDim; ++k) rows[r][k] -= q * rows[used][k];
+        if (rows[r][col] != 0) reduced = false;
+      }
+      if (reduced) break;
+    }
+    if (rows[used][col] < 0)
+      for (int64_t& e : rows[used]) e = -e;
+    ++used;
+  }
+  for (int k = 0; k < kDim; ++k)
+    for (int r = 0; r < k; ++r) {
+      int64_t q = rows[r][k] / rows[k][k];
+      if (rows[r][k] - q * rows[k][k] < 0) --q;  // floor
+      for (int c = k; c < kDim; ++c) rows[r][c] -= q * rows[k][c];
+    }
+  for (int k = 0; k < kDim; ++k)
+    for (int c = 0; c < kDim; ++c) b[k][c] = static_cast<int32_t>(rows[k][c]);
+  return b;
+}
+
+}  // namespace
+
+const Basis& basis() {
+  static const Basis b = hermite_normal_form(spanning_set());
+  return b;
+}
+
+bool basis_coordinates(const Vec& x, Coords& z) {
+  const Basis& b = basis();
+  Row rest;
+  for (int i = 0; i < kDim; ++i) rest[i] = x[i];
+  for (int k = 0; k < kDim; ++k) {
+    if (rest[k] % b[k][k] != 0) return false;
+    z[k] = rest[k] / b[k][k];
+    for (int c = k; c < kDim; ++c) rest[c] -= z[k] * b[k][c];
+  }
+  return true;
+}
+
+Vec from_basis_coordinates(const Coords& z) {
+  const Basis& b = basis();
+  Vec x{};
+  for (int c = 0; c < kDim; ++c) {
+    __int128 s = 0;
+    for (int k = 0; k <= c; ++k) s += static_cast<__int128>(z[k]) * b[k][c];
+    if (s > INT32_MAX || s < INT32_MIN) throw InputError("leech::from_basis_coordinates: point out of int32 range");
+    x[c] = static_cast<int32_t>(s);
+  }
+  return x;
 }
 
 }  // namespace llvq::leech

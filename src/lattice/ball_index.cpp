@@ -1,0 +1,376 @@
+// LeechBall construction, rank and unrank (the dense bijective index of Λ24(M)).
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "llvq/error.hpp"
+#include "llvq/golay.hpp"
+#include "llvq/leech_ball.hpp"
+
+namespace llvq {
+namespace {
+
+using leech::kDim;
+constexpr uint32_t kAll = 0xFFFFFF;
+constexpr int kMaxValue = 16;  // |x_i| ≤ √(16·16) on shells ≤ kMaxShell
+
+struct Binomials {
+  std::array<std::array<uint64_t, kDim + 1>, kDim + 1> c{};
+  Binomials() {
+    for (int n = 0; n <= kDim; ++n) {
+      c[n][0] = 1;
+      for (int k = 1; k <= n; ++k) c[n][k] = c[n - 1][k - 1] + (k <= n - 1 ? c[n - 1][k] : 0);
+    }
+  }
+};
+const Binomials& binomials() {
+  static const Binomials b;
+  return b;
+}
+
+// Class lookup key: a base-25 number whose digits are the counts of each absolute value,
+// the most common value of each parity (0 for even, 1 for odd) left implicit.
+struct KeyWeights {
+  std::array<uint64_t, kMaxValue + 1> w{};
+  KeyWeights() {
+    uint64_t p = 1;
+    for (int v = 2; v <= kMaxValue; v += 2) {
+      w[v] = p;      // even value v: digit v/2 − 1
+      if (v + 1 <= kMaxValue) w[v + 1] = p;  // odd value v+1: digit (v+1−3)/2, same weight
+      p *= 25;
+    }
+  }
+};
+const KeyWeights& key_weights() {
+  static const KeyWeights k;
+  return k;
+}
+
+// Position of each codeword in golay::codewords_of_weight(its weight), by message.
+const std::array<uint16_t, 4096>& index_in_weight() {
+  static const std::array<uint16_t, 4096> table = [] {
+    std::array<uint16_t, 4096> t{};
+    for (int w : {0, 8, 12, 16, 24}) {
+      const auto list = golay::codewords_of_weight(w);
+      for (size_t i = 0; i < list.size(); ++i) t[*golay::decode(list[i])] = static_cast<uint16_t>(i);
+    }
+    return t;
+  }();
+  return table;
+}
+
+uint32_t message_of(uint32_t word) { return (word >> 11) & 0xFFF; }  // systematic encoding
+
+uint32_t highest_bit(uint32_t m) { return 1u << (31 - std::countl_zero(m)); }
+
+// Positions whose sign is a free index bit in an even class: the codeword minus its last
+// position (whose sign the parity fixes) and every non-zero position off the codeword.
+uint32_t free_sign_mask(uint32_t word, uint32_t zero_mask) {
+  const uint32_t on = word ? word & ~highest_bit(word) : 0;
+  return on | (~word & kAll & ~zero_mask);
+}
+
+std::string shell_range_text(int m) { return "2.." + std::to_string(m); }
+
+void check_max_shell(int max_shell) {
+  if (max_shell < LeechBall::kMinShell || max_shell > LeechBall::kMaxShell)
+    throw InputError("unsupported max shell " + std::to_string(max_shell) + " (supported: " +
+                     std::to_string(LeechBall::kMinShell) + ".." + std::to_string(LeechBall::kMaxShell) + ")");
+}
+
+}  // namespace
+
+LeechBall::LeechBall(int max_shell) : max_shell_(max_shell) {
+  check_max_shell(max_shell);
+  shell_start_.assign(max_shell + 2, 1);
+  shell_first_class_.assign(max_shell + 2, 0);
+  shell_start_[0] = 0;
+  uint64_t next = 1;  // index 0 is the origin
+  for (int m = 2; m <= max_shell; ++m) {
+    shell_start_[m] = next;
+    shell_first_class_[m] = static_cast<uint32_t>(classes_.size());
+    for (const shells::LeechClass& lc : shells::classes_of_shell(m)) {
+      add_class(lc, next);
+      next += lc.size;
+      class_end_.push_back(next);
+    }
+  }
+  shell_start_[max_shell + 1] = next;
+  shell_first_class_[max_shell + 1] = static_cast<uint32_t>(classes_.size());
+  size_ = next;
+  if (shells::u128{size_} != shells::ball_count(max_shell, true))
+    throw std::logic_error("LeechBall: class sizes do not add up to the theta series");
+  bits_ = shells::ceil_log2(size_);
+  std::sort(even_keys_.begin(), even_keys_.end());
+  std::sort(odd_keys_.begin(), odd_keys_.end());
+}
+
+const LeechBall& LeechBall::get(int max_shell) {
+  check_max_shell(max_shell);
+  static std::mutex mutex;
+  static std::array<std::unique_ptr<LeechBall>, kMaxShell + 1> balls;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!balls[max_shell]) balls[max_shell] = std::make_unique<LeechBall>(max_shell);
+  return *balls[max_shell];
+}
+
+namespace {
+
+// `values` in non-increasing order.
+template <class Arr>
+Arr make_arrangement(const std::vector<int>& values) {
+  Arr a;
+  std::map<int, int, std::greater<>> counts;
+  for (int v : values) ++counts[v];
+  if (counts.empty()) return a;
+  // The most frequent value fills the remaining slots: fewer combination levels to walk.
+  const auto fill = std::max_element(counts.begin(), counts.end(),
+                                     [](const auto& x, const auto& y) { return x.second < y.second; });
+  a.fill = static_cast<uint8_t>(fill->first);
+  int free = static_cast<int>(values.size());
+  for (const auto& [v, n] : counts) {
+    if (v == fill->first) continue;
+    a.value[a.levels] = static_cast<uint8_t>(v);
+    a.count[a.levels] = static_cast<uint8_t>(n);
+    a.radix[a.levels] = binomials().c[free][n];
+    a.total *= a.radix[a.levels];
+    free -= n;
+    ++a.levels;
+  }
+  return a;
+}
+
+// Mid value = the most frequent one; the others become deviations at the top or bottom.
+template <class Prof>
+Prof make_profile(const std::vector<double>& desc) {
+  Prof p;
+  if (desc.empty()) return p;
+  std::map<double, int> counts;
+  for (double v : desc) ++counts[v];
+  p.mid = std::max_element(counts.begin(), counts.end(),
+                           [](const auto& x, const auto& y) { return x.second < y.second; })
+              ->first;
+  for (double v : desc)
+    if (v > p.mid) p.top[p.ntop++] = v - p.mid;
+  for (auto it = desc.rbegin(); it != desc.rend(); ++it)
+    if (*it < p.mid) p.bottom[p.nbottom++] = *it - p.mid;
+  return p;
+}
+
+}  // namespace
+
+void LeechBall::add_class(const shells::LeechClass& lc, uint64_t offset) {
+  Class c;
+  c.shell = lc.shell;
+  c.odd = lc.odd;
+  c.weight = lc.weight;
+  c.leader = lc.leader;
+  c.offset = offset;
+  c.size = lc.size;
+  c.norm2 = 16.0 * lc.shell;
+  c.inv_norm = 1.0 / std::sqrt(c.norm2);
+  for (int i = 0; i < kDim; ++i) {
+    if (c.runs > 0 && c.run_value[c.runs - 1] == lc.leader[i]) {
+      c.run_end[c.runs - 1] = static_cast<uint8_t>(i + 1);
+    } else {
+      c.run_value[c.runs] = lc.leader[i];
+      c.run_end[c.runs++] = static_cast<uint8_t>(i + 1);
+    }
+  }
+  uint64_t key = 0;
+  for (int v : lc.leader) key += key_weights().w[v];
+  uint64_t expected = 0;
+  if (c.odd) {
+    c.on = make_arrangement<Arrangement>(std::vector<int>(lc.leader.begin(), lc.leader.end()));
+    c.codewords = 4096;
+    // Signed values: +a for a ≡ 3 mod 4, −a for a ≡ 1 mod 4 (see ball_search.cpp).
+    std::vector<double> signed_values;
+    for (int v : lc.leader) signed_values.push_back(v % 4 == 3 ? v : -v);
+    std::sort(signed_values.begin(), signed_values.end(), std::greater<>());
+    c.on_profile = make_profile<Profile>(signed_values);
+    expected = 4096 * c.on.total;
+    odd_keys_.emplace_back(key, static_cast<uint32_t>(classes_.size()));
+  } else {
+    std::vector<int> on, off;
+    int sum = 0, nonzero_off = 0;
+    for (int v : lc.leader) {
+      sum += v;
+      if (v % 4 == 2) {
+        on.push_back(v);
+      } else {
+        off.push_back(v);
+        nonzero_off += v != 0;
+      }
+    }
+    c.on = make_arrangement<Arrangement>(on);
+    c.off = make_arrangement<Arrangement>(off);
+    c.codewords = golay::codewords_of_weight(c.weight).size();
+    c.sign_bits = (c.weight > 0 ? c.weight - 1 : 0) + nonzero_off;
+    c.minus_parity = (sum % 8) / 4;
+    c.on_profile = make_profile<Profile>(std::vector<double>(on.begin(), on.end()));
+    c.off_profile = make_profile<Profile>(std::vector<double>(off.begin(), off.end()));
+    c.min_on = on.empty() ? 0 : on.back();
+    expected = c.codewords * (uint64_t{1} << c.sign_bits) * c.on.total * c.off.total;
+    even_keys_.emplace_back(key, static_cast<uint32_t>(classes_.size()));
+  }
+  if (expected != c.size) throw std::logic_error("LeechBall: index radices disagree with the class size");
+  classes_.push_back(c);
+}
+
+LeechBall::ClassInfo LeechBall::class_info(size_t c) const {
+  const Class& k = classes_.at(c);
+  return {k.shell, k.odd, k.leader, k.offset, k.size};
+}
+
+uint64_t LeechBall::shell_offset(int m) const {
+  if (m < 0 || m > max_shell_ + 1) throw InputError("shell " + std::to_string(m) + " out of range");
+  return shell_start_[m];
+}
+
+size_t LeechBall::find_class(bool odd, uint64_t key) const {
+  const auto& keys = odd ? odd_keys_ : even_keys_;
+  const auto it = std::lower_bound(keys.begin(), keys.end(), std::make_pair(key, uint32_t{0}));
+  if (it == keys.end() || it->first != key) return classes_.size();
+  return it->second;
+}
+
+uint64_t LeechBall::rank_arrangement(const Arrangement& a, uint32_t slots,
+                                     const std::array<uint32_t, 17>& value_mask) const {
+  const auto& C = binomials().c;
+  uint64_t r = 0, mult = 1;
+  uint32_t free = slots;
+  for (int l = 0; l < a.levels; ++l) {
+    const uint32_t chosen = free & value_mask[a.value[l]];
+    uint64_t rl = 0;
+    int j = 1;
+    for (uint32_t m = chosen; m; m &= m - 1, ++j) {
+      const uint32_t below = free & ((m & -m) - 1);
+      rl += C[std::popcount(below)][j];
+    }
+    r += rl * mult;
+    mult *= a.radix[l];
+    free &= ~chosen;
+  }
+  return r;
+}
+
+void LeechBall::unrank_arrangement(const Arrangement& a, uint32_t slots, uint64_t r, leech::Vec& abs) const {
+  const auto& C = binomials().c;
+  uint32_t free = slots;
+  int nfree = std::popcount(slots);
+  for (int l = 0; l < a.levels; ++l) {
+    uint64_t rl = r % a.radix[l];
+    r /= a.radix[l];
+    // Colex unrank: walk the free slots from the top, take slot e when C(e, j) ≤ rest.
+    int j = a.count[l];
+    int e = nfree - 1;
+    uint32_t walk = free, chosen = 0;
+    while (j > 0) {
+      const uint32_t bit = highest_bit(walk);
+      walk ^= bit;
+      if (C[e][j] <= rl) {
+        rl -= C[e][j];
+        chosen |= bit;
+        --j;
+      }
+      --e;
+    }
+    for (uint32_t m = chosen; m; m &= m - 1) abs[std::countr_zero(m)] = a.value[l];
+    free &= ~chosen;
+    nfree -= a.count[l];
+  }
+  for (uint32_t m = free; m; m &= m - 1) abs[std::countr_zero(m)] = a.fill;
+}
+
+leech::Vec LeechBall::unrank_even(const Class& c, uint64_t in_class) const {
+  const uint64_t signs = in_class & ((uint64_t{1} << c.sign_bits) - 1);
+  uint64_t rest = in_class >> c.sign_bits;
+  const uint64_t perm_off = rest % c.off.total;
+  rest /= c.off.total;
+  const uint64_t perm_on = rest % c.on.total;
+  const uint64_t cw = rest / c.on.total;
+  const uint32_t word = golay::codewords_of_weight(c.weight)[cw];
+  leech::Vec v{};
+  unrank_arrangement(c.on, word, perm_on, v);
+  unrank_arrangement(c.off, ~word & kAll, perm_off, v);
+  uint32_t zero = 0;
+  for (int i = 0; i < kDim; ++i) zero |= uint32_t{v[i] == 0} << i;
+  uint32_t neg = 0;
+  uint64_t s = signs;
+  for (uint32_t m = free_sign_mask(word, zero); m; m &= m - 1, s >>= 1)
+    if (s & 1) neg |= m & -m;
+  if (word && (std::popcount(neg & word) & 1) != c.minus_parity) neg |= highest_bit(word);
+  for (uint32_t m = neg; m; m &= m - 1) v[std::countr_zero(m)] = -v[std::countr_zero(m)];
+  return v;
+}
+
+leech::Vec LeechBall::unrank_odd(const Class& c, uint64_t in_class) const {
+  const uint32_t word = golay::codewords()[in_class & 4095];
+  leech::Vec v{};
+  unrank_arrangement(c.on, kAll, in_class >> 12, v);
+  // Position i holds ≡ 3 mod 4 exactly when i is in the codeword.
+  for (int i = 0; i < kDim; ++i) {
+    const int32_t b = (v[i] & 3) == 3 ? v[i] : -v[i];
+    v[i] = (word >> i) & 1 ? b : -b;
+  }
+  return v;
+}
+
+leech::Vec LeechBall::unrank(uint64_t index) const {
+  if (index >= size_)
+    throw InputError("index " + std::to_string(index) + " out of range (Λ24(" + std::to_string(max_shell_) +
+                     ") has " + std::to_string(size_) + " points)");
+  if (index == 0) return leech::Vec{};
+  const size_t ci = std::upper_bound(class_end_.begin(), class_end_.end(), index) - class_end_.begin();
+  const Class& c = classes_[ci];
+  return c.odd ? unrank_odd(c, index - c.offset) : unrank_even(c, index - c.offset);
+}
+
+uint64_t LeechBall::rank(const leech::Vec& x) const {
+  const bool odd = (x[0] & 1) != 0;
+  const int32_t marked = odd ? 3 : 2;
+  std::array<uint32_t, 17> value_mask{};
+  uint64_t key = 0;
+  uint32_t mark = 0, neg = 0;
+  int64_t sum = 0;
+  bool too_large = false;
+  for (int i = 0; i < kDim; ++i) {
+    const int64_t xi = x[i];
+    if (((xi & 1) != 0) != odd) throw InputError("point is not in the Leech lattice (mixed parities)");
+    const int64_t a = xi < 0 ? -xi : xi;
+    if (a > kMaxValue) {
+      too_large = true;
+      continue;
+    }
+    value_mask[a] |= 1u << i;
+    key += key_weights().w[a];
+    mark |= uint32_t{(xi & 3) == marked} << i;
+    neg |= uint32_t{xi < 0} << i;
+    sum += xi;
+  }
+  if (too_large) throw InputError("point is not in Λ24(" + std::to_string(max_shell_) + ") (a coordinate exceeds 16)");
+  if (!odd && value_mask[0] == kAll) return 0;
+  const uint32_t msg = message_of(mark);
+  if (golay::codewords()[msg] != mark || ((sum % 8) + 8) % 8 != (odd ? 4 : 0))
+    throw InputError("point is not in the Leech lattice");
+  const size_t ci = find_class(odd, key);
+  if (ci == classes_.size())
+    throw InputError("point lies on shell " + std::to_string(leech::norm2(x) / 16) + ", outside Λ24(" +
+                     std::to_string(max_shell_) + ") = shells " + shell_range_text(max_shell_));
+  const Class& c = classes_[ci];
+  if (odd) return c.offset + msg + 4096 * rank_arrangement(c.on, kAll, value_mask);
+  const uint64_t cw = index_in_weight()[msg];
+  const uint64_t perm_on = rank_arrangement(c.on, mark, value_mask);
+  const uint64_t perm_off = rank_arrangement(c.off, ~mark & kAll, value_mask);
+  uint64_t signs = 0;
+  int b = 0;
+  for (uint32_t m = free_sign_mask(mark, value_mask[0]); m; m &= m - 1, ++b)
+    signs |= uint64_t{(neg & m & -m) != 0} << b;
+  return c.offset + signs + ((perm_off + c.off.total * (perm_on + c.on.total * cw)) << c.sign_bits);
+}
+
+}  // namespace llvq

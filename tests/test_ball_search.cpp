@@ -1,0 +1,211 @@
+// Exactness of LeechBall's searches. Oracles: brute force over the explicit point lists of
+// shell 2 and shells 2..3 (built by unrank, whose bijectivity test_ball_index checks), and a
+// randomized local search around the Λ24(13) result.
+#include <gtest/gtest.h>
+
+#include <Eigen/Dense>
+#include <cmath>
+#include <random>
+
+#include "llvq/error.hpp"
+#include "llvq/leech_ball.hpp"
+
+namespace llvq {
+namespace {
+
+using leech::kDim;
+using leech::Vec;
+
+struct Inputs {
+  std::vector<std::array<float, kDim>> x;
+  std::vector<double> scale;
+};
+
+Inputs gaussian_inputs(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> g(0.0f, 1.0f);
+  std::uniform_real_distribution<double> s(0.3, 3.0);
+  Inputs in;
+  for (size_t i = 0; i < n; ++i) {
+    std::array<float, kDim> x{};
+    for (float& v : x) v = g(rng);
+    in.x.push_back(x);
+    in.scale.push_back(s(rng));
+  }
+  return in;
+}
+
+double dot(const float* x, const Vec& v) {
+  double s = 0;
+  for (int i = 0; i < kDim; ++i) s += static_cast<double>(x[i]) * v[i];
+  return s;
+}
+double angular(const float* x, const Vec& v) { return dot(x, v) / std::sqrt(double(leech::norm2(v))); }
+double euclid(const float* x, double s, const Vec& v) {
+  double d = 0;
+  for (int i = 0; i < kDim; ++i) d += (s * x[i] - v[i]) * (s * x[i] - v[i]);
+  return d;
+}
+
+// Brute force: for every input, the best point of shells lo..hi under both metrics
+// (Euclidean with the input's scale). Inside one shell both metrics rank points by <x,v>
+// alone, so the scan keeps the best point per shell and input: inner products in float
+// (GEMM) pick the candidates, exact double inner products decide between close ones.
+struct Brute {
+  std::vector<Vec> best_angular, best_euclid;
+};
+
+Brute brute_force(const LeechBall& ball, int lo, int hi, const Inputs& in) {
+  Eigen::setNbThreads(1);
+  const size_t n = in.x.size();
+  Eigen::MatrixXf X(kDim, n);
+  for (size_t j = 0; j < n; ++j)
+    for (int i = 0; i < kDim; ++i) X(i, j) = in.x[j][i];
+  constexpr uint64_t kChunk = 4096;
+  constexpr size_t kBatch = 512;
+  constexpr float kSlack = 1e-3f;  // far above float rounding of a 24-term inner product
+  Eigen::MatrixXf P(kChunk, kDim);
+  std::vector<Vec> pts(kChunk);
+  Brute out;
+  out.best_angular.assign(n, Vec{});
+  out.best_euclid.assign(n, Vec{});
+  for (int m = lo; m <= hi; ++m) {
+    std::vector<float> top(n, -INFINITY);
+    std::vector<Vec> best(n);
+    for (uint64_t base = ball.shell_offset(m); base < ball.shell_offset(m + 1); base += kChunk) {
+      const uint64_t count = std::min(kChunk, ball.shell_offset(m + 1) - base);
+      for (uint64_t k = 0; k < count; ++k) {
+        pts[k] = ball.unrank(base + k);
+        for (int i = 0; i < kDim; ++i) P(k, i) = static_cast<float>(pts[k][i]);
+      }
+      for (size_t j0 = 0; j0 < n; j0 += kBatch) {
+        const size_t nb = std::min(kBatch, n - j0);
+        const Eigen::MatrixXf ip = P.topRows(count) * X.middleCols(j0, nb);
+        const Eigen::VectorXf col_max = ip.colwise().maxCoeff().transpose();
+        for (size_t jj = 0; jj < nb; ++jj) {
+          const size_t j = j0 + jj;
+          if (col_max(jj) <= top[j] - kSlack) continue;
+          for (uint64_t k = 0; k < count; ++k) {
+            if (ip(k, jj) <= top[j] - kSlack) continue;
+            if (top[j] == -INFINITY || dot(in.x[j].data(), pts[k]) > dot(in.x[j].data(), best[j])) best[j] = pts[k];
+            top[j] = std::max(top[j], ip(k, jj));
+          }
+        }
+      }
+    }
+    for (size_t j = 0; j < n; ++j) {
+      const float* x = in.x[j].data();
+      if (m == lo || angular(x, best[j]) > angular(x, out.best_angular[j])) out.best_angular[j] = best[j];
+      if (m == lo || euclid(x, in.scale[j], best[j]) < euclid(x, in.scale[j], out.best_euclid[j]))
+        out.best_euclid[j] = best[j];
+    }
+  }
+  return out;
+}
+
+void expect_agrees(const LeechBall& ball, const Inputs& in, const Brute& brute, int lo, int hi) {
+  size_t bad = 0;
+  for (size_t j = 0; j < in.x.size(); ++j) {
+    const float* x = in.x[j].data();
+    const auto a = ball.search_angular(x, lo, hi);
+    const auto e = ball.search_euclidean(x, in.scale[j], lo, hi);
+    const double want_a = angular(x, brute.best_angular[j]);
+    const double want_e = euclid(x, in.scale[j], brute.best_euclid[j]);
+    const bool ok = std::abs(a.score - want_a) <= 1e-9 * (1 + std::abs(want_a)) &&
+                    std::abs(e.score - want_e) <= 1e-9 * (1 + want_e) &&
+                    std::abs(a.score - angular(x, a.point)) <= 1e-9 &&
+                    std::abs(e.score - euclid(x, in.scale[j], e.point)) <= 1e-9 * (1 + want_e) &&
+                    ball.rank(a.point) == a.index && ball.rank(e.point) == e.index;
+    if (!ok && ++bad <= 5)
+      ADD_FAILURE() << "input " << j << ": angular " << a.score << " vs brute " << want_a << ", euclidean "
+                    << e.score << " vs brute " << want_e;
+  }
+  EXPECT_EQ(bad, 0u);
+}
+
+TEST(BallSearch, Shell2MatchesBruteForce10000Inputs) {
+  const LeechBall& ball = LeechBall::get(13);
+  const Inputs in = gaussian_inputs(10000, 1);
+  const Brute brute = brute_force(ball, 2, 2, in);
+  expect_agrees(ball, in, brute, 2, 2);
+}
+
+TEST(BallSearch, SlowShells2To3MatchBruteForce) {
+  const LeechBall& ball = LeechBall::get(13);
+  const Inputs in = gaussian_inputs(300, 2);
+  const Brute brute = brute_force(ball, 2, 3, in);
+  expect_agrees(ball, in, brute, 2, 3);
+}
+
+// Over Λ24(13): at least as good as the best point of shells 2..3 and as every point a
+// randomized local search (steps by short lattice vectors) reaches from the result.
+TEST(BallSearch, Ball13BeatsSmallShellsAndLocalSearch) {
+  const LeechBall& ball = LeechBall::get(13);
+  const Inputs in = gaussian_inputs(2000, 3);
+  std::mt19937_64 rng(4);
+  std::uniform_int_distribution<uint64_t> step(ball.shell_offset(2), ball.shell_offset(4) - 1);
+  size_t bad = 0;
+  for (size_t j = 0; j < in.x.size(); ++j) {
+    const float* x = in.x[j].data();
+    const double s = in.scale[j];
+    const auto a = ball.search_angular(x);
+    const auto e = ball.search_euclidean(x, s);
+    bool ok = a.score >= ball.search_angular(x, 2, 3).score - 1e-12 &&
+              e.score <= ball.search_euclidean(x, s, 2, 3).score + 1e-12;
+    double sq = 0;
+    for (int i = 0; i < kDim; ++i) sq += double(x[i]) * x[i];
+    ok = ok && e.score <= s * s * sq + 1e-9;  // the origin is in Λ24(13)
+    for (const auto* start : {&a.point, &e.point}) {
+      Vec cur = *start;
+      for (int t = 0; t < 300; ++t) {
+        const Vec d = ball.unrank(step(rng));
+        Vec next{};
+        for (int i = 0; i < kDim; ++i) next[i] = cur[i] + d[i];
+        const int64_t n2 = leech::norm2(next);
+        if (n2 == 0 || n2 > 16 * 13) continue;
+        ok = ok && angular(x, next) <= a.score + 1e-12 && euclid(x, s, next) >= e.score - 1e-9;
+        if (t % 3 == 0) cur = next;  // wander, so the walk also reaches points two steps away
+      }
+    }
+    if (!ok && ++bad <= 5) ADD_FAILURE() << "input " << j;
+  }
+  EXPECT_EQ(bad, 0u);
+}
+
+TEST(BallSearch, EuclideanReturnsOriginForTinyInputs) {
+  const LeechBall& ball = LeechBall::get(13);
+  std::array<float, kDim> x{};
+  for (int i = 0; i < kDim; ++i) x[i] = 0.01f * static_cast<float>(i % 5) - 0.02f;
+  const auto r = ball.search_euclidean(x.data(), 1.0);
+  EXPECT_EQ(r.index, 0u);
+  EXPECT_EQ(r.point, Vec{});
+  EXPECT_NE(ball.search_euclidean(x.data(), 1.0, 2, 13).index, 0u) << "2..13 excludes the origin";
+}
+
+TEST(BallSearch, RejectsBadInput) {
+  const LeechBall& ball = LeechBall::get(12);
+  std::array<float, kDim> x{};
+  x[3] = NAN;
+  EXPECT_THROW(ball.search_angular(x.data()), InputError);
+  x[3] = INFINITY;
+  EXPECT_THROW(ball.search_euclidean(x.data(), 1.0), InputError);
+  x[3] = 1;
+  EXPECT_THROW(ball.search_euclidean(x.data(), 0.0), InputError);
+  EXPECT_THROW(ball.search_euclidean(x.data(), -1.0), InputError);
+  EXPECT_THROW(ball.search_angular(x.data(), 2, 13), InputError);
+  EXPECT_THROW(ball.search_angular(x.data(), 5, 4), InputError);
+  EXPECT_THROW(ball.search_angular(x.data(), 0, 1), InputError);
+}
+
+TEST(BallSearch, DeterministicAndThreadSafe) {
+  const LeechBall& ball = LeechBall::get(13);
+  const Inputs in = gaussian_inputs(400, 5);
+  std::vector<uint64_t> serial(in.x.size()), parallel(in.x.size());
+  for (size_t j = 0; j < in.x.size(); ++j) serial[j] = ball.search_angular(in.x[j].data()).index;
+#pragma omp parallel for num_threads(2)
+  for (size_t j = 0; j < in.x.size(); ++j) parallel[j] = ball.search_angular(in.x[j].data()).index;
+  EXPECT_EQ(serial, parallel);
+}
+
+}  // namespace
+}  // namespace llvq
