@@ -9,6 +9,7 @@
 
 #include "llvq/error.hpp"
 #include "llvq/glvq.hpp"
+#include "llvq/leech.hpp"
 #include "llvq/report.hpp"
 #include "quant/glvq_detail.hpp"
 
@@ -166,6 +167,59 @@ TEST(GlvqBabai, EqualsBruteForceNearestPointForOrthogonalG) {
   }
 }
 
+// Every code decodes to a point of J that is its own Voronoi-code representative, and encoding
+// that point gives the code back: the map between codes and codebook points is a bijection.
+TEST(GlvqLeech, CodesAndCodebookPointsCorrespondOneToOne) {
+  const gd::Coder coder = gd::Coder::make(GlvqConfig::parse("glvq:dim=24,group=96,decoder=leech"));
+  std::mt19937_64 rng(131);
+  for (int bits = 1; bits <= 4; ++bits) {
+    std::uniform_int_distribution<uint32_t> digit(0, (1u << bits) - 1);
+    for (int trial = 0; trial < 40; ++trial) {
+      uint32_t z[24], back[24];
+      double q[24], q2[24];
+      uint8_t pass[24];
+      for (auto& v : z) v = digit(rng);
+      coder.decode(z, bits, q);
+      llvq::leech::Vec p;
+      for (int i = 0; i < 24; ++i) p[i] = static_cast<int32_t>(q[i]);
+      ASSERT_TRUE(llvq::leech::is_member(p));
+      coder.encode(q, bits, back, q2, pass);
+      for (int i = 0; i < 24; ++i) {
+        EXPECT_EQ(back[i], z[i]) << "bits " << bits;
+        EXPECT_EQ(q2[i], q[i]);
+        EXPECT_TRUE(pass[i]);
+      }
+    }
+  }
+}
+
+// Inside the codebook the Leech coder returns the exact nearest lattice point; outside it
+// (overload) it never does worse than the origin and blocks the gradient.
+TEST(GlvqLeech, NearestPointInsideAndGracefulOverload) {
+  const gd::Coder coder = gd::Coder::make(GlvqConfig::parse("glvq:dim=24,group=96,decoder=leech"));
+  const RowMatrixD targets = gaussian(60, 24, 141, 3.0);
+  int overloaded = 0, exact = 0;
+  for (Eigen::Index t = 0; t < targets.rows(); ++t) {
+    const double* a = targets.row(t).data();
+    uint32_t z[24];
+    double q[24];
+    uint8_t pass[24];
+    coder.encode(a, 2, z, q, pass);
+    const llvq::leech::Vec nearest = llvq::leech::nearest_point(a);
+    double dist = 0, origin = 0;
+    for (int i = 0; i < 24; ++i) dist += (q[i] - a[i]) * (q[i] - a[i]), origin += a[i] * a[i];
+    if (pass[0]) {
+      ++exact;
+      for (int i = 0; i < 24; ++i) EXPECT_EQ(q[i], nearest[i]);
+    } else {
+      ++overloaded;
+      EXPECT_LE(dist, origin);
+    }
+  }
+  EXPECT_GT(exact, 0);
+  EXPECT_GT(overloaded, 0);
+}
+
 // ---- gradient ----------------------------------------------------------------------------------
 
 struct GradientCase {
@@ -175,33 +229,35 @@ struct GradientCase {
   Eigen::MatrixXd g0;
 };
 
-GradientCase gradient_case(bool companding) {
+// A small group where some coordinates are clamped (Babai) or some vectors overloaded (Leech).
+GradientCase gradient_case(bool companding, bool leech) {
   GradientCase c;
-  GlvqConfig cfg;
+  GlvqConfig cfg = GlvqConfig::parse(leech ? "glvq:dim=24,group=48,decoder=leech" : "glvq");
+  const int d = cfg.dim;
   c.coder = gd::Coder::make(cfg);
-  c.data.w = heavy_tailed(6, 16, 21);
-  c.data.h = correlated_hessian(16, 22);
-  const Eigen::MatrixXd m = gaussian(8, 8, 23);
-  c.p.g = 0.25 * (Eigen::MatrixXd::Identity(8, 8) + 0.2 * m);
+  c.data.w = heavy_tailed(6, 2 * d, 21);
+  c.data.h = correlated_hessian(2 * d, 22);
+  const Eigen::MatrixXd m = gaussian(d, d, 23) / std::sqrt(d / 8.0);
+  c.p.g = (leech ? 0.17 : 0.25) * (Eigen::MatrixXd::Identity(d, d) + 0.2 * m);
   if (companding) {
     c.p.mu = 37.0;
     c.p.scale = c.data.w.cwiseAbs().maxCoeff();
   } else {
     c.p.g *= 0.05;
   }
-  c.g0 = c.p.g + 0.01 * Eigen::MatrixXd(gaussian(8, 8, 24));
+  c.g0 = c.p.g + 0.01 * Eigen::MatrixXd(gaussian(d, d, 24));
   return c;
 }
 
-void check_gradient(bool companding) {
-  GradientCase c = gradient_case(companding);
+void check_gradient(bool companding, bool leech = false) {
+  GradientCase c = gradient_case(companding, leech);
   const gd::Objective obj{&c.data, &c.coder, 2, &c.g0, 0.3};
   gd::Frozen frozen;
   gd::Gradient straight, surrogate;
   const double f0 = gd::evaluate(obj, c.p, &straight, nullptr, &frozen);
   int blocked = 0;
   for (uint8_t v : frozen.pass) blocked += !v;
-  ASSERT_GT(blocked, 0) << "the case must exercise clamped coordinates";
+  ASSERT_GT(blocked, 0) << "the case must exercise clamped coordinates / overloaded vectors";
   ASSERT_LT(blocked, static_cast<int>(frozen.pass.size()));
   // At the freezing point the surrogate is the real objective, with the same gradient.
   EXPECT_DOUBLE_EQ(gd::evaluate(obj, c.p, &surrogate, &frozen), f0);
@@ -238,6 +294,7 @@ void check_gradient(bool companding) {
 }
 
 TEST(GlvqGradient, MatchesFiniteDifferencesWithCompanding) { check_gradient(true); }
+TEST(GlvqGradient, MatchesFiniteDifferencesWithTheLeechDecoder) { check_gradient(true, true); }
 TEST(GlvqGradient, MatchesFiniteDifferencesWithoutCompanding) { check_gradient(false); }
 
 // ---- quantization -----------------------------------------------------------------------------
@@ -261,6 +318,18 @@ TEST(GlvqQuantize, LearningBeatsNoLearningOnCorrelatedData) {
       llvq::relative_weighted_error(w, to_matrix(t.dequantize(), w.rows(), w.cols()), h);
   EXPECT_DOUBLE_EQ(recomputed, learned.weighted_error_final);
   EXPECT_LT(learned.weighted_error_final, 0.5);
+}
+
+TEST(GlvqQuantize, LeechDecoderLearnsAndRoundTrips) {
+  const RowMatrixD w = correlated_weights(64, 48, 151);
+  const Eigen::MatrixXd h = correlated_hessian(48, 152);
+  llvq::GlvqReport report;
+  const GlvqTensor t =
+      llvq::glvq_quantize(w, h, GlvqConfig::parse("glvq:dim=24,group=48,bits=2,decoder=leech,iterations=100"), &report);
+  EXPECT_LT(report.weighted_error_final, report.weighted_error_init);
+  EXPECT_LT(report.weighted_error_final, 0.5);
+  const GlvqTensor back = GlvqTensor::from_blobs(t.config.spec(), t.rows, t.cols, t.to_blobs());
+  EXPECT_EQ(back.dequantize(), t.dequantize());
 }
 
 TEST(GlvqQuantize, MuStaysInBoundsUnderAggressiveLearning) {
@@ -412,8 +481,6 @@ TEST(GlvqSerialisation, CorruptDataGivesClearErrors) {
   EXPECT_THROW(GlvqTensor::from_blobs(spec, 0, t.cols, t.to_blobs()), InputError);
 }
 
-}  // namespace
-
 // ---- measurements (docs/glvq.md) --------------------------------------------------------------
 // Not checks: run with --gtest_also_run_disabled_tests --gtest_filter='GlvqMeasure.*'.
 
@@ -445,8 +512,9 @@ TEST(GlvqMeasure, DISABLED_SyntheticCorrelated) {
   const Eigen::MatrixXd h = correlated_hessian(512, 102);
   print_error_table("synthetic correlated weights 512×512, H = XᵀX/N of mixed Gaussian inputs", w, h,
                     {"glvq:dim=8,bits=2", "glvq:dim=8,bits=3", "glvq:dim=24,group=120,bits=2",
-                     "glvq:dim=32,bits=2", "glvq:dim=32,bits=3", "glvq:dim=8,bits=2,companding=0",
-                     "glvq:dim=8,bits=2,salience=0"});
+                     "glvq:dim=24,group=120,bits=2,decoder=leech", "glvq:dim=24,group=120,bits=3",
+                     "glvq:dim=24,group=120,bits=3,decoder=leech", "glvq:dim=32,bits=2", "glvq:dim=32,bits=3",
+                     "glvq:dim=8,bits=2,companding=0", "glvq:dim=8,bits=2,penalty=0.1"});
 }
 
 // One weight matrix of the llama2.c checkpoint (REFERENCE.md §4): layer `layer` of w1
@@ -480,26 +548,34 @@ TEST(GlvqMeasure, DISABLED_Stories260K) {
     const RowMatrixD w = stories_matrix(which, 0);
     const Eigen::MatrixXd h = correlated_hessian(w.cols(), 111);
     print_error_table((std::string("stories260K layer 0 ") + which + ", synthetic H").c_str(), w, h,
-                      {"glvq:dim=8,bits=2", "glvq:dim=8,bits=3", "glvq:dim=24,group=48,bits=2",
+                      {"glvq:dim=8,bits=2", "glvq:dim=8,bits=3", "glvq:dim=8,bits=2,companding=0",
+                       "glvq:dim=24,group=48,bits=2", "glvq:dim=24,group=48,bits=2,decoder=leech",
+                       "glvq:dim=24,group=48,bits=3", "glvq:dim=24,group=48,bits=3,decoder=leech",
                        "glvq:dim=32,bits=2", "glvq:dim=32,bits=3"});
   }
 }
 
 TEST(GlvqMeasure, DISABLED_GaussianRateDistortion) {
-  const RowMatrixD w = gaussian(256, 3072, 121);
-  const Eigen::MatrixXd h = Eigen::MatrixXd::Identity(3072, 3072);
-  llvq::Table table({"spec", "bpw", "MSE/dim", "Shannon D(R)", "gap dB"});
-  for (const char* base : {"glvq:dim=8,group=128", "glvq:dim=24,group=96", "glvq:dim=32,group=128"})
+  // Tall enough that the side information (16·D² bits per group) is small next to the codes.
+  const RowMatrixD w = gaussian(4096, 384, 121);
+  const Eigen::MatrixXd h = Eigen::MatrixXd::Identity(384, 384);
+  llvq::Table table({"spec", "bpw", "MSE/dim", "Shannon D(R)", "gap dB", "seconds"});
+  for (const char* base : {"glvq:dim=8,group=128", "glvq:dim=24,group=96", "glvq:dim=24,group=96,decoder=leech",
+                           "glvq:dim=32,group=128"})
     for (int bits : {2, 3})
       for (const char* compand : {"1", "0"}) {
         const std::string spec =
             std::string(base) + ",bits=" + std::to_string(bits) + ",learn=0,salience=0,companding=" + compand;
-        const GlvqTensor t = llvq::glvq_quantize(w, h, GlvqConfig::parse(spec));
+        llvq::GlvqReport r;
+        const GlvqTensor t = llvq::glvq_quantize(w, h, GlvqConfig::parse(spec), &r);
         const RowMatrixD q = to_matrix(t.dequantize(), w.rows(), w.cols());
         const double mse = (q - w).squaredNorm() / static_cast<double>(w.size());
         const double bound = std::pow(2.0, -2.0 * bits);
         table.add_row({spec, llvq::strfmt("%.4f", t.bits_per_weight()), llvq::strfmt("%.4f", mse),
-                       llvq::strfmt("%.4f", bound), llvq::strfmt("%.2f", 10 * std::log10(mse / bound))});
+                       llvq::strfmt("%.4f", bound), llvq::strfmt("%.2f", 10 * std::log10(mse / bound)),
+                       llvq::strfmt("%.1f", r.seconds)});
       }
-  std::printf("\ni.i.d. N(0,1), 256×3072, H = I, learning off\n%s", table.to_markdown().c_str());
+  std::printf("\ni.i.d. N(0,1), 4096×384, H = I, learning off\n%s", table.to_markdown().c_str());
 }
+
+}  // namespace

@@ -1,11 +1,13 @@
 // The per-group codebooks of GLVQ in lattice coordinates: Babai rounding of the shifted
-// integer lattice Z^D + ½ inside a box of 2^b points per axis.
+// integer lattice Z^D + ½ inside a box of 2^b points per axis, or (D = 24) the exact nearest
+// point of the Leech lattice J = √8·Λ24 inside the Voronoi code J / 2^b·J.
 #include <algorithm>
 #include <cmath>
 #include <functional>
 #include <mutex>
 
 #include "llvq/error.hpp"
+#include "llvq/leech.hpp"
 #include "quant/glvq_detail.hpp"
 
 namespace llvq::glvq_detail {
@@ -37,6 +39,66 @@ double uniform_gaussian_mse(int levels, double step) {
   return total;
 }
 
+// The Voronoi-code representative of p's coset p + 2^b·J: its point in the Voronoi region of
+// 2^b·J, canonical on the boundary (leech::nearest_point_scaled's tie order).
+leech::Vec voronoi_representative(const leech::Vec& p, int bits) {
+  const leech::Vec far = leech::nearest_point_scaled(p, 1 << bits);
+  leech::Vec rep;
+  for (int i = 0; i < leech::kDim; ++i) rep[i] = p[i] - far[i];
+  return rep;
+}
+
+// Nearest point of J to y when it lies in the codebook; on overload the nearest point of the
+// largest shrunk input f·y (f by bisection, 10 steps) whose nearest point does, so the code
+// stays near y's direction instead of wrapping around to the opposite side.
+leech::Vec leech_codebook_point(const double* y, int bits, bool* overload) {
+  double largest = 0;
+  for (int i = 0; i < leech::kDim; ++i) largest = std::max(largest, std::abs(y[i]));
+  *overload = true;
+  if (!std::isfinite(largest)) return leech::Vec{};
+  // Far outside every codebook (and beyond the decoder's input range): search shrunk inputs only.
+  constexpr double kFar = 1 << 20;
+  double lo = 0, hi = largest < kFar ? 1.0 : kFar / largest;
+  if (largest < kFar) {
+    const leech::Vec p = leech::nearest_point(y);
+    *overload = voronoi_representative(p, bits) != p;
+    if (!*overload) return p;
+  }
+  leech::Vec best{};  // the origin is always in the codebook
+  double shrunk[leech::kDim];
+  for (int it = 0; it < 10; ++it) {
+    const double f = 0.5 * (lo + hi);
+    for (int i = 0; i < leech::kDim; ++i) shrunk[i] = f * y[i];
+    const leech::Vec candidate = leech::nearest_point(shrunk);
+    if (voronoi_representative(candidate, bits) == candidate) {
+      best = candidate, lo = f;
+    } else {
+      hi = f;
+    }
+  }
+  return best;
+}
+
+void leech_encode(const double* a, int bits, uint32_t* z, double* q, uint8_t* pass) {
+  bool overload = false;
+  const leech::Vec p = leech_codebook_point(a, bits, &overload);
+  leech::Coords coords;
+  if (!leech::basis_coordinates(p, coords)) throw std::logic_error("glvq: decoded point is not in the Leech lattice");
+  const int64_t mask = (int64_t{1} << bits) - 1;
+  for (int i = 0; i < leech::kDim; ++i) {
+    z[i] = static_cast<uint32_t>(coords[i] & mask);  // two's complement: the residue mod 2^b
+    q[i] = p[i];
+    pass[i] = !overload;
+  }
+}
+
+void leech_decode(const uint32_t* z, int bits, double* q) {
+  leech::Coords coords;
+  for (int i = 0; i < leech::kDim; ++i) coords[i] = z[i];
+  const leech::Vec p = voronoi_representative(leech::from_basis_coordinates(coords), bits);
+  for (int i = 0; i < leech::kDim; ++i) q[i] = p[i];
+}
+
 }  // namespace
 
 double golden_section(const std::function<double(double)>& f, double lo, double hi, int iterations) {
@@ -63,11 +125,11 @@ Coder Coder::make(const GlvqConfig& cfg) {
   Coder c;
   c.dim = cfg.dim;
   c.leech = cfg.decoder == "leech";
-  if (c.leech) throw InputError("glvq: decoder=leech is not available in this build");
   return c;
 }
 
 void Coder::encode(const double* a, int bits, uint32_t* z, double* q, uint8_t* pass) const {
+  if (leech) return leech_encode(a, bits, z, q, pass);
   const double top = std::ldexp(1.0, bits) - 1;
   const double center = 0.5 * top;
   for (int i = 0; i < dim; ++i) {
@@ -81,6 +143,7 @@ void Coder::encode(const double* a, int bits, uint32_t* z, double* q, uint8_t* p
 }
 
 void Coder::decode(const uint32_t* z, int bits, double* q) const {
+  if (leech) return leech_decode(z, bits, q);
   const double center = 0.5 * (std::ldexp(1.0, bits) - 1);
   for (int i = 0; i < dim; ++i) q[i] = z[i] - center;
 }
@@ -91,7 +154,9 @@ double Coder::initial_step(int bits) const {
   std::call_once(once, [] {
     for (int b = 1; b < 10; ++b) steps[b] = gaussian_uniform_step(1 << b);
   });
-  return steps[bits];
+  // J has 2^36 = (2^1.5)^24 times the covolume of Z^24: the same point density per axis needs
+  // G scaled down by 2^1.5.
+  return leech ? steps[bits] / std::pow(2.0, 1.5) : steps[bits];
 }
 
 }  // namespace llvq::glvq_detail
