@@ -22,7 +22,7 @@ struct GlvqConfig {
   bool learn = true;      // gradient learning of G and μ
   int iterations = 200;   // budget; early stop on no improvement
   double penalty = 1e-3;  // weight of ‖G − G0‖²/‖G0‖², relative to the group's initial loss
-  double learning_rate = 5e-3;  // Adam step, relative to the scale of G0 (and of ln μ)
+  double learning_rate = 5e-3;  // Adam step on G relative to mean|diag G0|; 10× that on ln μ, ln scale
   bool salience = true;   // B−1/B/B+1 allocation
   bool companding = true;
   std::string decoder = "babai";  // or "leech" (D = 24 only): exact nearest point of G·Λ24
@@ -43,7 +43,7 @@ struct GlvqTensor {  // everything needed to dequantize; serialisable bit-exactl
   int64_t rows = 0, cols = 0;
   std::vector<uint16_t> g_fp16;      // per group D×D (row-major), fp16 bits
   std::vector<uint16_t> mu_fp16;     // per group μ ∈ [10, 255] (empty without companding)
-  std::vector<uint16_t> scale_fp16;  // per group input scale of F (empty without companding)
+  std::vector<uint16_t> scale_fp16;  // per group learned input scale s of F (empty without companding)
   std::vector<uint8_t> group_bits;   // per group (B−1, B, B+1)
   std::vector<uint8_t> codes;        // packed code integers, LSB first, group by group
 
