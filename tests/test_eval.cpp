@@ -271,6 +271,12 @@ TEST(Cli, EvalRejectsBadInput) {
   EXPECT_NE(out.find("32000 tokens"), std::string::npos) << out;
   out = cli("eval --model " + evaltest::stories_tokenizer() + " --text " + data_path("text/wiki.test.raw"), &status);
   EXPECT_EQ(status, 2);
+  // A model file without a tokenizer, alone in its directory.
+  evaltest::Scratch dir("notok");
+  save_gguf(stories(), dir.file("bare.gguf"));
+  out = cli("eval --model " + dir.file("bare.gguf") + " --text " + data_path("text/wiki.test.raw"), &status);
+  EXPECT_EQ(status, 2);
+  EXPECT_NE(out.find("no tokenizer"), std::string::npos) << out;
 }
 
 TEST(Cli, EvalUsesTheTokenizerInsideAGgufFile) {
