@@ -7,42 +7,11 @@
 #include <set>
 
 #include "llvq/error.hpp"
+#include "llvq/half.hpp"
 #include "quant/glvq_detail.hpp"
 
 namespace llvq {
 namespace {
-
-// IEEE binary16 from binary32 with round to nearest even. A private copy until the shared
-// half-precision header lands (see docs/glvq.md).
-uint16_t float_to_half_bits(float f) {
-  const uint32_t x = std::bit_cast<uint32_t>(f);
-  const uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000u);
-  const uint32_t ax = x & 0x7fffffffu;
-  if (ax >= 0x7f800000u) return sign | (ax > 0x7f800000u ? 0x7e00u : 0x7c00u);
-  if (ax >= 0x477ff000u) return sign | 0x7c00u;  // rounds to a value beyond 65504
-  if (ax < 0x38800000u) {                         // below 2^-14: subnormal half (or zero)
-    const float scaled = std::bit_cast<float>(ax) * 16777216.0f;  // exact: ×2^24
-    return sign | static_cast<uint16_t>(std::nearbyint(scaled));
-  }
-  const uint32_t exponent = (ax >> 23) - 127 + 15;
-  const uint32_t mantissa = ax & 0x7fffffu;
-  uint32_t h = (exponent << 10) | (mantissa >> 13);
-  const uint32_t rest = mantissa & 0x1fffu;
-  if (rest > 0x1000u || (rest == 0x1000u && (h & 1u))) ++h;  // a carry into the exponent is right
-  return sign | static_cast<uint16_t>(h);
-}
-
-float half_bits_to_float(uint16_t h) {
-  const uint32_t sign = uint32_t{h & 0x8000u} << 16;
-  const uint32_t exponent = (h >> 10) & 0x1fu;
-  const uint32_t mantissa = h & 0x3ffu;
-  if (exponent == 0) {
-    const float v = static_cast<float>(mantissa) / 16777216.0f;
-    return sign ? -v : v;
-  }
-  if (exponent == 31) return std::bit_cast<float>(sign | 0x7f800000u | (mantissa << 13));
-  return std::bit_cast<float>(sign | ((exponent + 112) << 23) | (mantissa << 13));
-}
 
 // ---- spec parsing --------------------------------------------------------------------------
 
@@ -119,8 +88,8 @@ const std::vector<uint8_t>& find_blob(const std::vector<std::pair<std::string, s
 
 namespace glvq_detail {
 
-uint16_t to_fp16(double v) { return float_to_half_bits(static_cast<float>(v)); }
-double from_fp16(uint16_t h) { return half_bits_to_float(h); }
+uint16_t to_fp16(double v) { return float_to_fp16(static_cast<float>(v)); }
+double from_fp16(uint16_t h) { return fp16_to_float(h); }
 
 Layout Layout::make(const GlvqConfig& cfg, int64_t rows, int64_t cols) {
   if (rows <= 0 || cols <= 0)
