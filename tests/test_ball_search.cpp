@@ -137,9 +137,9 @@ TEST(BallSearch, SlowShell2MatchesBruteForce10000Inputs) {
   expect_agrees(ball, in, brute, 2, 2);
 }
 
-TEST(BallSearch, SlowShells2To3MatchBruteForce) {
+TEST(BallSearch, SlowShells2To3MatchBruteForce10000Inputs) {
   const LeechBall& ball = LeechBall::get(13);
-  const Inputs in = gaussian_inputs(300, 2);
+  const Inputs in = gaussian_inputs(10000, 2);
   const Brute brute = brute_force(ball, 2, 3, in);
   expect_agrees(ball, in, brute, 2, 3);
 }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "commands.hpp"
 #include "llvq/codec.hpp"
@@ -51,11 +52,21 @@ std::string read_text(const std::string& path) {
 
 struct Loaded {
   LlamaModel model;
-  Tokenizer tokenizer;
+  std::optional<Tokenizer> tokenizer;  // absent only when nothing needs to tokenize text
 };
 
 Loaded load_with_tokenizer(const PipelineArgs& a) {
   LlamaModel m = load_model(a.model);
+  // Without calibration text the tokenizer is optional: the output then carries none.
+  if (a.calib.empty() && a.tokenizer.empty() && !m.tokenizer) {
+    try {
+      Tokenizer tok = tokenizer_for_model(m, a.model, a.tokenizer);
+      m.tokenizer = tok.data();
+      return {std::move(m), std::move(tok)};
+    } catch (const InputError&) {
+      return {std::move(m), std::nullopt};
+    }
+  }
   Tokenizer tok = tokenizer_for_model(m, a.model, a.tokenizer);
   if (!m.tokenizer) m.tokenizer = tok.data();  // the compressed file carries its tokenizer
   return {std::move(m), std::move(tok)};
@@ -63,9 +74,9 @@ Loaded load_with_tokenizer(const PipelineArgs& a) {
 
 // Calibration tokens: the first `limit` tokens of the text, at most its first half (the
 // second half is held out for evaluation by `compare`).
-std::vector<int32_t> calibration_tokens(const Tokenizer& tok, const std::string& path, int limit) {
+std::vector<int32_t> calibration_tokens(const std::optional<Tokenizer>& tok, const std::string& path, int limit) {
   if (path.empty()) return {};
-  std::vector<int32_t> t = tok.encode(read_text(path), true, false);
+  std::vector<int32_t> t = tok->encode(read_text(path), true, false);
   const size_t n = std::min(static_cast<size_t>(limit), t.size() / 2);
   if (n < 2) throw InputError(path + ": calibration text is too short");
   t.resize(n);
@@ -265,12 +276,13 @@ void run_compare(const PipelineArgs& a, const CompareArgs& c) {
   if (configs.empty()) throw InputError("compare: no codec given");
   Loaded l = load_with_tokenizer(a);
   const auto calib = calibration_tokens(l.tokenizer, a.calib, a.calib_tokens);
-  const auto sets = eval_sets(l.tokenizer, a, c);
+  if (!l.tokenizer) throw InputError(a.model + ": compare needs a tokenizer to read the texts (pass --tokenizer PATH)");
+  const auto sets = eval_sets(*l.tokenizer, a, c);
   char kl_path[] = "/tmp/llvq-kl-XXXXXX";
   const int fd = mkstemp(kl_path);
   if (fd < 0) throw InputError("compare: cannot create a temporary file for the KL reference");
   close(fd);
-  const int32_t bos = l.tokenizer.bos_id();
+  const int32_t bos = l.tokenizer->bos_id();
   const Scores base = score(l.model, sets, c, kl_path, true, bos);
   std::vector<CompareRow> rows;
   for (size_t i = 0; i < configs.size(); ++i) {

@@ -1,0 +1,89 @@
+// `llvq quantize` and `llvq compare` from the command line: bad input gives exit code 2 and a
+// message, the input is never touched, and a good run writes a loadable file.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace {
+namespace fs = std::filesystem;
+
+const std::string kCli = LLVQ_CLI_PATH;
+const std::string kData = LLVQ_SHARED_DATA;
+const std::string kModel = kData + "/models/stories260K/stories260K.bin";
+const std::string kText = kData + "/text/tinystories_val.txt";
+
+struct Run {
+  int code;
+  std::string out;
+};
+
+Run run(const std::string& args) {
+  const std::string cmd = kCli + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::string temp_dir() {
+  const fs::path d = fs::temp_directory_path() / ("llvq-qcli-" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  return d.string();
+}
+
+std::string quantize_args(const std::string& out) {
+  return "quantize --model " + kModel + " --out " + out + " --codec e8p --rounding rtn";
+}
+
+TEST(QuantizeCli, BadInputGivesExitCode2) {
+  const std::string dir = temp_dir();
+  const std::string out = dir + "/q.gguf";
+  auto r = run("quantize --model " + kModel + " --out " + out + " --codec e8p --calib " + dir + "/no-such-text.txt");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("no-such-text.txt"), std::string::npos) << r.out;
+  r = run("quantize --model " + dir + "/missing.bin --out " + out);
+  EXPECT_EQ(r.code, 2) << r.out;
+  r = run("quantize --model " + kModel + " --out " + out + " --codec nosuchcodec");
+  EXPECT_EQ(r.code, 2) << r.out;
+  r = run("quantize --model " + kModel + " --out " + out + " --codec scalar:bpw=2,group=4096");  // fits no row
+  EXPECT_EQ(r.code, 2) << r.out;
+  r = run(quantize_args(out) + " --hadamard sideways");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_FALSE(fs::exists(out));
+  fs::remove_all(dir);
+}
+
+TEST(QuantizeCli, NeverTouchesTheInputAndRefusesToOverwrite) {
+  const std::string dir = temp_dir();
+  const std::string copy = dir + "/model.bin";
+  fs::copy_file(kModel, copy);
+  const auto before = fs::file_size(copy);
+  auto r = run("quantize --model " + copy + " --out " + copy + " --codec e8p --rounding rtn --force");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_EQ(fs::file_size(copy), before);
+  const std::string out = dir + "/q.gguf";
+  r = run("quantize --model " + copy + " --out " + out + " --codec e8p --rounding rtn --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto json = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+  for (const char* key : {"bpw", "seconds", "tensors", "size_bytes"}) EXPECT_TRUE(json.contains(key)) << key;
+  EXPECT_EQ(json["size_bytes"].get<uint64_t>(), fs::file_size(out));
+  EXPECT_GT(json["bpw"].get<double>(), 2.0);
+  EXPECT_EQ(json["tensors"].size(), 35u);
+  r = run("quantize --model " + copy + " --out " + out + " --codec e8p --rounding rtn");
+  EXPECT_EQ(r.code, 2) << r.out;  // exists, no --force
+  // The compressed file loads directly in eval.
+  r = run("eval --model " + out + " --text " + kText + " --ctx 128 --max-tokens 600 --json --tokenizer " + kData +
+          "/models/stories260K/tok512.bin");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto ev = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+  EXPECT_TRUE(std::isfinite(ev["ppl"].get<double>()));
+  fs::remove_all(dir);
+}
+}  // namespace
