@@ -12,13 +12,16 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <map>
+#include <memory>
 #include <random>
 #include <unistd.h>
 
 #include "commands.hpp"
 #include "llvq/codec.hpp"
+#include "llvq/calibration.hpp"
 #include "llvq/codec_container.hpp"
 #include "llvq/error.hpp"
+#include "llvq/model_io.hpp"
 #include "llvq/report.hpp"
 
 namespace llvq::cli {
@@ -48,9 +51,42 @@ void write_f32(const std::string& path, const std::vector<float>& w) {
 // A unit-variance i.i.d. source. Each row draws from its own generator seeded from (seed,
 // row), so the data does not depend on the number of threads.
 struct Source {
-  enum Kind { kGaussian, kLaplace, kStudent } kind = kGaussian;
+  enum Kind { kGaussian, kLaplace, kStudent, kModel } kind = kGaussian;
   double nu = 4;
   std::string label;
+  // kModel: the weights of every linear layer (or of one tensor), each matrix row scaled to
+  // unit RMS, concatenated; row r of the run is the slice starting at r·n (cycling).
+  std::shared_ptr<std::vector<float>> weights;
+
+  static Source from_model(const std::string& text) {
+    const std::string rest = text.substr(6);
+    // PATH[:TENSOR]: the tensor name is whatever follows the last ':' when it names a layer.
+    std::string path = rest, tensor;
+    if (const size_t colon = rest.rfind(':'); colon != std::string::npos && rest.find(".weight", colon) != std::string::npos) {
+      path = rest.substr(0, colon);
+      tensor = rest.substr(colon + 1);
+    }
+    LlamaModel m = load_model(path);
+    Source s;
+    s.kind = kModel;
+    s.label = text;
+    s.weights = std::make_shared<std::vector<float>>();
+    for (const LinearSlot& slot : linear_slots(m)) {
+      if (!tensor.empty() && slot.name != tensor) continue;
+      const Linear& lin = **slot.slot;
+      const std::vector<float> w = lin.dense_weight();
+      const auto cols = static_cast<size_t>(lin.in_features());
+      for (size_t r = 0; r < w.size() / cols; ++r) {
+        double sum2 = 0;
+        for (size_t c = 0; c < cols; ++c) sum2 += double(w[r * cols + c]) * w[r * cols + c];
+        const double inv = sum2 > 0 ? std::sqrt(static_cast<double>(cols) / sum2) : 0.0;
+        for (size_t c = 0; c < cols; ++c) s.weights->push_back(static_cast<float>(w[r * cols + c] * inv));
+      }
+    }
+    if (s.weights->empty())
+      throw InputError("source '" + text + "': no linear layer" + (tensor.empty() ? "" : " named " + tensor) + " in " + path);
+    return s;
+  }
 
   static Source parse(const std::string& text) {
     Source s;
@@ -71,12 +107,16 @@ struct Source {
       }
       return s;
     }
-    if (text.rfind("model:", 0) == 0)
-      throw InputError("source 'model:': not supported yet (needs the model loader, which is not merged)");
+    if (text.rfind("model:", 0) == 0) return from_model(text);
     throw InputError("unknown source '" + text + "' (gaussian, laplace, student:nu=V, model:PATH[:TENSOR])");
   }
 
   void fill_row(uint64_t seed, size_t row, float* out, size_t n) const {
+    if (kind == kModel) {
+      const std::vector<float>& v = *weights;
+      for (size_t i = 0; i < n; ++i) out[i] = v[(row * n + i) % v.size()];
+      return;
+    }
     std::seed_seq seq{seed, static_cast<uint64_t>(row), uint64_t{0x6c6c7671}};
     std::mt19937_64 rng(seq);
     std::normal_distribution<double> normal;
@@ -88,6 +128,7 @@ struct Source {
         case kGaussian: v = normal(rng); break;
         case kLaplace: v = (rng() & 1 ? 1 : -1) * expo(rng) / std::sqrt(2.0); break;
         case kStudent: v = normal(rng) / std::sqrt(chi2(rng) / nu) * std::sqrt((nu - 2) / nu); break;
+        case kModel: break;
       }
       out[i] = static_cast<float>(v);
     }
@@ -354,7 +395,7 @@ void register_rd(CLI::App& app) {
   static uint64_t seed = 1;
   static bool json = false, table = false;
   rd->add_option("--codec", spec, "Codec spec NAME[:key=value,...]")->capture_default_str();
-  rd->add_option("--source", source, "gaussian | laplace | student:nu=V | model:PATH[:TENSOR] (not yet)")
+  rd->add_option("--source", source, "gaussian | laplace | student:nu=V | model:PATH[:TENSOR] (rows scaled to unit RMS)")
       ->capture_default_str();
   rd->add_option("--blocks", blocks, "Number of blocks to code (rounded up to whole rows)")->capture_default_str();
   rd->add_option("--seed", seed, "Seed of the source")->capture_default_str();
