@@ -102,6 +102,11 @@ class Codec {
   size_t block_grain() const;
 };
 
+// The smallest row length n in [at_least, at_most] (rounded up to whole blocks) that the
+// codec accepts (check_row_length: its block and, for grouped scales, whole groups).
+// Throws InputError when there is none.
+size_t smallest_row_length(const Codec& codec, size_t at_least, size_t at_most);
+
 // Builds a codec from its spec string; throws InputError on an unknown name or bad parameters.
 std::unique_ptr<Codec> make_codec(const std::string& spec);
 // Names of every registered codec with a one-line description.

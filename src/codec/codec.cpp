@@ -245,6 +245,19 @@ const std::vector<Entry>& registry() {
 }
 }  // namespace
 
+size_t smallest_row_length(const Codec& codec, size_t at_least, size_t at_most) {
+  const size_t d = codec.block_dim();
+  for (size_t n = std::max<size_t>(1, (at_least + d - 1) / d) * d; n <= at_most; n += d) {
+    try {
+      codec.check_row_length(n);
+      return n;
+    } catch (const InputError&) {
+    }
+  }
+  throw InputError(codec.spec() + ": no row length in [" + std::to_string(at_least) + ", " + std::to_string(at_most) +
+                   "] fits its block and group");
+}
+
 std::unique_ptr<Codec> make_codec(const std::string& text) {
   const CodecSpec spec = CodecSpec::parse(text);
   for (const Entry& e : registry())

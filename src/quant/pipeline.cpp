@@ -85,17 +85,9 @@ std::string tail_spec(int64_t tail_cols, double body_bpw) {
 }
 
 // The smallest row length the codec accepts: its block, or a multiple of it when the codec
-// also needs whole scale groups.
+// also needs whole scale groups (searched up to 64 blocks).
 int64_t row_unit(const Codec& codec) {
-  const size_t b = codec.block_dim();
-  for (size_t n = b; n <= 64 * b; n += b) {
-    try {
-      codec.check_row_length(n);
-      return static_cast<int64_t>(n);
-    } catch (const InputError&) {
-    }
-  }
-  throw InputError(codec.spec() + ": no row length up to 64 blocks is accepted");
+  return static_cast<int64_t>(smallest_row_length(codec, codec.block_dim(), 64 * codec.block_dim()));
 }
 
 std::vector<RowLayout> candidate_layouts(const std::shared_ptr<const Codec>& codec, int64_t cols, TailMode mode) {

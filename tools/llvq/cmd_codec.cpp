@@ -161,22 +161,9 @@ struct RdResult {
   }
 };
 
-// The smallest row length ≥ `wanted` the codec accepts (a multiple of its block and group).
-size_t fit_row_length(const Codec& codec, size_t wanted) {
-  const size_t d = codec.block_dim();
-  for (size_t n = (wanted + d - 1) / d * d; n <= 64 * wanted + 64 * d; n += d) {
-    try {
-      codec.check_row_length(n);
-      return n;
-    } catch (const InputError&) {
-    }
-  }
-  throw InputError(codec.name() + ": no row length near " + std::to_string(wanted) + " fits its block and group");
-}
-
 RdResult measure(const Codec& codec, const Source& source, size_t blocks, uint64_t seed, size_t row_wanted) {
   if (blocks == 0) throw InputError("--blocks must be positive");
-  const size_t n = fit_row_length(codec, row_wanted);
+  const size_t n = smallest_row_length(codec, row_wanted, 64 * row_wanted + 64 * codec.block_dim());
   const size_t rows = (blocks * codec.block_dim() + n - 1) / n;
   std::vector<float> w(rows * n), back(rows * n);
 #pragma omp parallel for schedule(static)
