@@ -1,0 +1,1 @@
+# CUDA support: not yet enabled (the CUDA kernels land with cmake/cuda.cmake's full version).

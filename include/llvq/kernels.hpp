@@ -1,0 +1,107 @@
+// Compute kernels that run directly on quantized weights: decode-to-float of a whole matrix
+// (prefill, checks) and fused decode + matrix–vector product (batch-1 generation), with a
+// scalar reference and AVX2 / AVX-512 versions chosen at run time from the CPU's features.
+//
+// Kernels work on a `PackedMatrix`: a quantized matrix converted from the codec's minimal
+// bitstream (Codec::encode_rows) into a layout made for fast, fully parallel decoding
+// (docs/kernels.md). The conversion is lossless both ways (to_codes() gives the bitstream
+// back bit for bit) and validates every block once, so kernels never see an invalid code.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace llvq {
+
+class Codec;
+
+namespace kernels {
+
+// Instruction-set levels, in increasing order.
+enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2 };
+std::string to_string(Isa isa);
+Isa parse_isa(const std::string& text);  // "scalar" | "avx2" | "avx512"; InputError otherwise
+bool cpu_supports(Isa isa);               // run-time CPU feature check (and compiled in)
+Isa best_isa();                           // the highest level this CPU runs
+// The level kernels use: best_isa(), or what set_isa() / the LLVQ_ISA environment variable
+// chose. set_isa() throws InputError for a level the CPU does not support.
+Isa active_isa();
+void set_isa(Isa isa);
+// Forces a level for a scope (tests, benchmarks); restores the previous one on exit.
+class IsaScope {
+ public:
+  explicit IsaScope(Isa isa);
+  ~IsaScope();
+  IsaScope(const IsaScope&) = delete;
+  IsaScope& operator=(const IsaScope&) = delete;
+
+ private:
+  Isa previous_;
+};
+
+// A quantized matrix [rows, cols] in the kernel layout; cols is the coded width (a multiple of
+// the codec's block). All const methods are thread-safe.
+class PackedMatrix {
+ public:
+  virtual ~PackedMatrix() = default;
+  int64_t rows() const { return rows_; }
+  int64_t cols() const { return cols_; }
+  virtual std::string codec_spec() const = 0;
+  // Bytes of the layout per matrix (codes + side information; shared decode tables excluded).
+  virtual uint64_t bytes() const = 0;
+  // Exact bits per weight of this layout.
+  double bits_per_weight() const { return 8.0 * static_cast<double>(bytes()) / static_cast<double>(rows_ * cols_); }
+  // Rows [r0, r1) into out[(r - r0) · cols + c].
+  virtual void decode_rows(int64_t r0, int64_t r1, float* out, Isa isa) const = 0;
+  // y[r − r0] = Σ_c W[r, c] · x[c] for r in [r0, r1); x has cols() entries.
+  virtual void gemv_rows(const float* x, int64_t r0, int64_t r1, float* y, Isa isa) const = 0;
+  // The codec's minimal bitstream (rows back to back, Codec::encode_rows), bit for bit.
+  virtual std::vector<uint8_t> to_codes() const = 0;
+
+ protected:
+  PackedMatrix(int64_t rows, int64_t cols) : rows_(rows), cols_(cols) {}
+
+ private:
+  int64_t rows_, cols_;
+};
+
+// Whether the codec has kernels (its spec's family is supported).
+bool has_kernels(const Codec& codec);
+// Converts `rows` rows of `cols` weights coded by `codec` (size bytes, Codec::encode_rows
+// layout). InputError when the codec has no kernels, the size does not match, or any block
+// holds an invalid code.
+std::unique_ptr<PackedMatrix> pack(const Codec& codec, const uint8_t* codes, size_t size, int64_t rows,
+                                   int64_t cols);
+
+// Whole-matrix drivers: rows split over `threads` OpenMP threads (0 = all), active_isa().
+void decode(const PackedMatrix& m, float* out, int threads = 0);
+void gemv(const PackedMatrix& m, const float* x, float* y, int threads = 0);
+
+// Dense baselines for the benchmarks: y = W·x with fp32 or fp16 (IEEE half) weights [rows, cols].
+void gemv_f32(const float* w, int64_t rows, int64_t cols, const float* x, float* y, int threads = 0);
+void gemv_f16(const uint16_t* w, int64_t rows, int64_t cols, const float* x, float* y, int threads = 0);
+
+// One row of `llvq bench gemv` (JSON keys: codec, bpw, seconds, speedup_vs_fp32, gbytes_per_s;
+// more keys may follow).
+struct GemvBenchRow {
+  std::string codec;    // "fp32", "fp16" or a codec spec
+  std::string kernel;   // "gemv", "fused-gemv", "decode", ...
+  std::string isa;      // ISA level or device
+  double bpw = 0;       // bits per weight read by the kernel
+  double seconds = 0;   // per call (median of repeats)
+  double speedup_vs_fp32 = 0;
+  double gbytes_per_s = 0;   // weight bytes read per second
+  double weights_per_s = 0;
+};
+struct GemvBenchConfig {
+  int64_t rows = 4096, cols = 4104;
+  std::vector<std::string> codecs;  // specs; empty = the default set
+  int threads = 1;
+  uint64_t seed = 1;
+  double min_seconds = 0.3;  // per measurement
+};
+
+}  // namespace kernels
+}  // namespace llvq
