@@ -11,5 +11,8 @@ void register_codec_commands(CLI::App& app, CLI::App& bench);    // codec ..., r
 void register_model_commands(CLI::App& app, CLI::App& bench);    // convert (model files)
 void register_eval_commands(CLI::App& app, CLI::App& bench);     // eval, run, bench forward
 void register_quant_commands(CLI::App& app, CLI::App& bench);    // quantize, compare
+void register_kernel_commands(CLI::App& app, CLI::App& bench);   // bench gemv
+void register_leech_kernel_commands(CLI::App& app, CLI::App& bench);  // bench leech-decode
+void register_inference_commands(CLI::App& app, CLI::App& bench);     // bench run
 
 }  // namespace llvq::cli

@@ -14,6 +14,9 @@ int main(int argc, char** argv) {
   llvq::cli::register_model_commands(app, *bench);
   llvq::cli::register_eval_commands(app, *bench);
   llvq::cli::register_quant_commands(app, *bench);
+  llvq::cli::register_kernel_commands(app, *bench);
+  llvq::cli::register_leech_kernel_commands(app, *bench);
+  llvq::cli::register_inference_commands(app, *bench);
 
   try {
     app.parse(argc, argv);

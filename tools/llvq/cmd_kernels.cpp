@@ -1,0 +1,6 @@
+// Placeholder: the kernel commands land with their issue work.
+#include "commands.hpp"
+
+namespace llvq::cli {
+void register_kernel_commands(CLI::App&, CLI::App&) {}
+}  // namespace llvq::cli
