@@ -19,22 +19,33 @@
 
 namespace llvq {
 
+namespace kernels {
+class PackedMatrix;
+}
+class RandomizedHadamard;
+
 namespace gguf {
 class File;
 class Writer;
 }  // namespace gguf
 
-// A linear layer stored in quantized form. Forward runs on the weights dequantized once at
-// construction (the kernels issue replaces this with fused decode + GEMV).
+// A linear layer stored in quantized form. When the codecs have kernels (llvq/kernels.hpp),
+// the weights stay compressed in memory: batch-1 forward runs the fused decode + GEMV kernels,
+// longer batches (prefill windows) decode the matrix into a scratch buffer and run a GEMM.
+// Other codecs (and Execution::Dense) dequantize once at construction.
 class QuantizedLinear final : public Linear {
  public:
-  explicit QuantizedLinear(QuantizedTensor tensor);
+  enum class Execution { Kernels, Dense };
+  explicit QuantizedLinear(QuantizedTensor tensor, Execution execution = Execution::Kernels);
+  ~QuantizedLinear() override;
   int64_t in_features() const override { return tensor_.cols; }
   int64_t out_features() const override { return tensor_.rows; }
-  void forward(const float* x, float* y, int64_t n_tokens) const override { dense_.forward(x, y, n_tokens); }
-  std::vector<float> dense_weight() const override { return dense_.weight(); }
+  void forward(const float* x, float* y, int64_t n_tokens) const override;
+  std::vector<float> dense_weight() const override { return tensor_.dequantize(); }
   double bits_per_weight() const override { return tensor_.bits_per_weight(); }
   const QuantizedTensor& tensor() const { return tensor_; }
+  // Whether forward() runs on the compressed codes (false: dequantized fp32 weights).
+  bool uses_kernels() const { return body_ != nullptr; }
 
   void write_gguf(gguf::Writer& w, const std::string& name) const;
   // Reads the quantized tensor `name` of shape [out, in]; InputError on any inconsistency.
@@ -44,8 +55,16 @@ class QuantizedLinear final : public Linear {
   static bool present_in(const gguf::File& f, const std::string& name);
 
  private:
+  // Inputs in the coded basis: rotated by the input transform, zero padding inserted after
+  // the body's real columns ([n_tokens, body_cols + tail_cols]).
+  std::vector<float> coded_inputs(const float* x, int64_t n_tokens) const;
+  void forward_fused(const float* xc, float* y, int64_t n_tokens) const;
+  void forward_decoded(const float* xc, float* y, int64_t n_tokens) const;
+
   QuantizedTensor tensor_;
-  DenseLinear dense_;
+  std::unique_ptr<kernels::PackedMatrix> body_, tail_;
+  std::unique_ptr<RandomizedHadamard> in_rotation_, out_rotation_;
+  std::unique_ptr<DenseLinear> dense_;  // codecs without kernels
 };
 
 struct ModelQuantOptions {

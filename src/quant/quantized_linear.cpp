@@ -18,9 +18,6 @@ std::vector<uint8_t> blob(const gguf::File& f, const std::string& name) {
 
 }  // namespace
 
-QuantizedLinear::QuantizedLinear(QuantizedTensor tensor)
-    : tensor_(std::move(tensor)), dense_(tensor_.rows, tensor_.cols, tensor_.dequantize()) {}
-
 void QuantizedLinear::write_gguf(gguf::Writer& w, const std::string& name) const {
   const QuantizedTensor& t = tensor_;
   using gguf::Value;

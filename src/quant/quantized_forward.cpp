@@ -1,0 +1,105 @@
+// QuantizedLinear's forward pass on the compressed codes (kernels) or on dequantized weights.
+//
+// The stored matrix is W_c = P·W·Qᵀ in the coded basis (Q the input transform, P the output
+// transform of HadamardMode::InOut, identity otherwise), with zero columns padded after the
+// body's real columns. So y = W·x = Pᵀ·(W_c·x_c) with x_c = Q·x padded the same way.
+#include <Eigen/Core>
+#include <algorithm>
+
+#include "llvq/codec.hpp"
+#include "llvq/hadamard.hpp"
+#include "llvq/kernels.hpp"
+#include "llvq/quantized_model.hpp"
+
+namespace llvq {
+namespace {
+
+// Batches up to this many tokens run the fused GEMV per token; longer ones (prefill windows)
+// decode the matrix once and multiply: decoding costs about as much as a few GEMVs.
+constexpr int64_t kMaxFusedTokens = 4;
+
+std::unique_ptr<kernels::PackedMatrix> pack_part(const std::string& spec, const std::vector<uint8_t>& codes,
+                                                 int64_t rows, int64_t cols) {
+  const auto codec = make_codec(spec);
+  return kernels::pack(*codec, codes.data(), codes.size(), rows, cols);
+}
+
+bool part_has_kernels(const std::string& spec) { return kernels::has_kernels(*make_codec(spec)); }
+
+}  // namespace
+
+QuantizedLinear::QuantizedLinear(QuantizedTensor tensor, Execution execution) : tensor_(std::move(tensor)) {
+  const QuantizedTensor& t = tensor_;
+  const bool kernels = execution == Execution::Kernels && part_has_kernels(t.codec) &&
+                       (t.tail_codec.empty() || part_has_kernels(t.tail_codec));
+  if (!kernels) {
+    dense_ = std::make_unique<DenseLinear>(t.rows, t.cols, t.dequantize());
+    return;
+  }
+  body_ = pack_part(t.codec, t.body_codes, t.rows, t.body_cols);
+  if (!t.tail_codec.empty()) tail_ = pack_part(t.tail_codec, t.tail_codes, t.rows, t.tail_cols);
+  if (t.hadamard != HadamardMode::None)
+    in_rotation_ = std::make_unique<RandomizedHadamard>(static_cast<size_t>(t.cols), t.hadamard_seed);
+  if (t.hadamard == HadamardMode::InOut)
+    out_rotation_ = std::make_unique<RandomizedHadamard>(static_cast<size_t>(t.rows), t.hadamard_seed + 1);
+}
+
+QuantizedLinear::~QuantizedLinear() = default;
+
+void QuantizedLinear::forward(const float* x, float* y, int64_t n_tokens) const {
+  if (dense_) return dense_->forward(x, y, n_tokens);
+  const std::vector<float> xc = coded_inputs(x, n_tokens);
+  if (n_tokens <= kMaxFusedTokens) {
+    forward_fused(xc.data(), y, n_tokens);
+  } else {
+    forward_decoded(xc.data(), y, n_tokens);
+  }
+  if (out_rotation_)
+    for (int64_t t = 0; t < n_tokens; ++t) out_rotation_->apply_transpose(y + t * tensor_.rows);
+}
+
+std::vector<float> QuantizedLinear::coded_inputs(const float* x, int64_t n_tokens) const {
+  const QuantizedTensor& t = tensor_;
+  const int64_t width = t.body_cols + t.tail_cols, body_real = t.cols - t.tail_cols;
+  std::vector<float> rotated(static_cast<size_t>(t.cols));
+  std::vector<float> xc(static_cast<size_t>(n_tokens * width), 0.0f);
+  for (int64_t k = 0; k < n_tokens; ++k) {
+    std::copy_n(x + k * t.cols, t.cols, rotated.begin());
+    if (in_rotation_) in_rotation_->apply(rotated.data());
+    float* row = xc.data() + k * width;
+    std::copy_n(rotated.begin(), body_real, row);
+    std::copy_n(rotated.begin() + body_real, t.tail_cols, row + t.body_cols);
+  }
+  return xc;
+}
+
+void QuantizedLinear::forward_fused(const float* xc, float* y, int64_t n_tokens) const {
+  const QuantizedTensor& t = tensor_;
+  const int64_t width = t.body_cols + t.tail_cols;
+  std::vector<float> tail_out(tail_ ? static_cast<size_t>(t.rows) : 0);
+  for (int64_t k = 0; k < n_tokens; ++k) {
+    float* yk = y + k * t.rows;
+    kernels::gemv(*body_, xc + k * width, yk);
+    if (!tail_) continue;
+    kernels::gemv(*tail_, xc + k * width + t.body_cols, tail_out.data());
+    for (int64_t r = 0; r < t.rows; ++r) yk[r] += tail_out[static_cast<size_t>(r)];
+  }
+}
+
+void QuantizedLinear::forward_decoded(const float* xc, float* y, int64_t n_tokens) const {
+  using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const QuantizedTensor& t = tensor_;
+  const int64_t width = t.body_cols + t.tail_cols;
+  Eigen::Map<RowMat> Y(y, n_tokens, t.rows);
+  const Eigen::Map<const RowMat, 0, Eigen::OuterStride<>> X(xc, n_tokens, width, Eigen::OuterStride<>(width));
+  RowMat w(t.rows, t.body_cols);
+  kernels::decode(*body_, w.data());
+  Y.noalias() = X.leftCols(t.body_cols) * w.transpose();
+  if (tail_) {
+    w.resize(t.rows, t.tail_cols);
+    kernels::decode(*tail_, w.data());
+    Y.noalias() += X.rightCols(t.tail_cols) * w.transpose();
+  }
+}
+
+}  // namespace llvq

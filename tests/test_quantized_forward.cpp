@@ -1,0 +1,129 @@
+// QuantizedLinear on the compressed codes (fused decode + GEMV per token, decode + GEMM for
+// batches) computes what the dequantized fp32 weights compute.
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <cmath>
+#include <random>
+
+#include "llvq/calibration.hpp"
+#include "llvq/kernels.hpp"
+#include "llvq/llama.hpp"
+#include "llvq/quantized_model.hpp"
+
+namespace {
+using namespace llvq;
+
+std::vector<float> gaussian(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(rng);
+  return v;
+}
+
+double max_abs(const std::vector<float>& v) {
+  double m = 0;
+  for (float x : v) m = std::max(m, static_cast<double>(std::abs(x)));
+  return m;
+}
+
+// Both execution paths on the same inputs; the difference is float summation order only.
+void expect_same_outputs(const QuantizedTensor& t, int64_t n_tokens, uint64_t seed) {
+  const QuantizedLinear fused(t, QuantizedLinear::Execution::Kernels);
+  const QuantizedLinear dense(t, QuantizedLinear::Execution::Dense);
+  ASSERT_TRUE(fused.uses_kernels()) << t.codec << " / " << t.tail_codec;
+  ASSERT_FALSE(dense.uses_kernels());
+  const auto x = gaussian(static_cast<size_t>(n_tokens * t.cols), seed);
+  std::vector<float> a(static_cast<size_t>(n_tokens * t.rows)), b(a.size());
+  fused.forward(x.data(), a.data(), n_tokens);
+  dense.forward(x.data(), b.data(), n_tokens);
+  const double tol = 1e-5 * max_abs(b) * std::sqrt(static_cast<double>(t.cols)) + 1e-6;
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], tol) << t.codec << " output " << i;
+}
+
+struct Case {
+  std::string codec;
+  TailMode tail;
+  HadamardMode hadamard;
+};
+
+class QuantizedForward : public ::testing::TestWithParam<Case> {};
+
+TEST_P(QuantizedForward, KernelsMatchDequantizedWeights) {
+  const Case& c = GetParam();
+  // 37 rows (not a multiple of any tile), 100 columns (4 blocks of 24 + a tail of 4, or padding).
+  const int64_t rows = 37, cols = 100;
+  const auto w = gaussian(static_cast<size_t>(rows * cols), 7);
+  TensorQuantOptions o;
+  o.codec = c.codec;
+  o.rounding = Rounding::Rtn;
+  o.tail = c.tail;
+  o.hadamard = c.hadamard;
+  o.hadamard_seed = 11;
+  const QuantizedTensor t = quantize_tensor(w.data(), rows, cols, {}, o).tensor;
+  for (int64_t n : {1, 3, 9}) expect_same_outputs(t, n, 100 + static_cast<uint64_t>(n));
+}
+
+INSTANTIATE_TEST_SUITE_P(Codecs, QuantizedForward,
+                         ::testing::Values(Case{"llvq-sg", TailMode::Pad, HadamardMode::None},
+                                           Case{"llvq-sg", TailMode::Codec, HadamardMode::In},
+                                           Case{"llvq-ss", TailMode::Pad, HadamardMode::InOut},
+                                           Case{"e8p", TailMode::Codec, HadamardMode::In},
+                                           Case{"scalar:bpw=2,group=20", TailMode::Pad, HadamardMode::InOut},
+                                           Case{"scalar:bpw=3,kind=uniform", TailMode::Auto, HadamardMode::None}),
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           std::string name = std::to_string(info.index) + "_" + info.param.codec + "_" +
+                                              to_string(info.param.tail) + "_" + to_string(info.param.hadamard);
+                           for (char& ch : name)
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return name;
+                         });
+
+// A codec without kernels (PVQ) falls back to dequantized weights.
+TEST(QuantizedForwardFallback, CodecWithoutKernelsUsesDenseWeights) {
+  const auto w = gaussian(8 * 48, 3);
+  TensorQuantOptions o;
+  o.codec = "pvq:bpw=2";
+  o.rounding = Rounding::Rtn;
+  const QuantizedLinear q(quantize_tensor(w.data(), 8, 48, {}, o).tensor);
+  EXPECT_FALSE(q.uses_kernels());
+}
+
+// Whole model: generation (one token at a time → fused GEMV) and a prefill window (→ decode
+// + GEMM) give the logits of the same model run on dequantized weights.
+TEST(QuantizedForwardModel, LogitsThroughKernelsEqualLogitsThroughDequantizedWeights) {
+  LlamaConfig cfg;
+  cfg.dim = 48;
+  cfg.hidden_dim = 100;
+  cfg.n_layers = 2;
+  cfg.n_heads = 4;
+  cfg.n_kv_heads = 2;
+  cfg.vocab_size = 64;
+  cfg.seq_len = 32;
+  LlamaModel fused = random_llama(cfg, 5);
+  ModelQuantOptions o;
+  o.tensor.codec = "llvq-sg";
+  o.tensor.rounding = Rounding::Rtn;
+  o.progress = false;
+  quantize_model(fused, {}, o);
+  LlamaModel dense = fused;  // shares the layers; replace them with dequantized copies
+  for (const LinearSlot& s : linear_slots(dense)) {
+    const auto* q = dynamic_cast<const QuantizedLinear*>(s.slot->get());
+    ASSERT_NE(q, nullptr) << s.name;
+    ASSERT_TRUE(q->uses_kernels()) << s.name;
+    *s.slot = std::make_shared<QuantizedLinear>(q->tensor(), QuantizedLinear::Execution::Dense);
+  }
+  const std::vector<int32_t> prompt = {1, 5, 9, 13, 17, 21, 25, 29, 33, 37};
+  LlamaRunner rf(fused), rd(dense);
+  const auto window_f = rf.forward_window(prompt), window_d = rd.forward_window(prompt);
+  const double tol = 1e-4 * max_abs(window_d);
+  for (size_t i = 0; i < window_f.size(); ++i) ASSERT_NEAR(window_f[i], window_d[i], tol) << "prefill logit " << i;
+  for (int32_t tok : {3, 8, 40}) {
+    const std::vector<int32_t> one = {tok};
+    const auto a = rf.append(one, false), b = rd.append(one, false);
+    for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], tol) << "generated token logit " << i;
+  }
+}
+
+}  // namespace
