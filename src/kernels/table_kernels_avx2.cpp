@@ -15,11 +15,10 @@ float hsum(__m256 v) {
   return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
 }
 
-// Unit-scale codeword of one E8P code: (a XOR signs) + shift.
-__m256 e8p_codeword(const E8pView& v, uint32_t code) {
-  const __m256 a = _mm256_loadu_ps(v.abs_table + 8 * (code & 255));
-  const __m256 m = _mm256_castsi256_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(v.sign_table + 8 * (code >> 8))));
-  return _mm256_add_ps(_mm256_xor_ps(a, m), _mm256_broadcast_ss(v.shift + (code >> 15)));
+// 4× the unit-scale codeword of one E8P code (exact integers in float).
+__m256 e8p_codeword4(const E8pView& v, uint32_t code) {
+  const __m128i packed = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(v.codewords + 8 * code));
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(packed));
 }
 
 // Field extraction of one bit plane for 8 consecutive weights starting at a multiple of 8:
@@ -87,17 +86,19 @@ bool chunks_fit_groups(const ScalarView& v) { return v.groups == 1 || v.group % 
 }  // namespace
 
 void e8p_decode_avx2(const E8pView& v, int64_t r0, int64_t r1, float* out) {
+  const __m256 quarter = _mm256_set1_ps(0.25f);
   for (int64_t r = r0; r < r1; ++r) {
     const uint16_t* codes = v.codes + r * v.blocks;
     for (int64_t g = 0; g < v.groups; ++g) {
       const __m256 scale = _mm256_set1_ps(bf16_bits_to_float(v.scales[r * v.groups + g]));
       for (int64_t b = g * v.group_blocks; b < (g + 1) * v.group_blocks; ++b)
-        _mm256_storeu_ps(out + 8 * b, _mm256_mul_ps(e8p_codeword(v, codes[b]), scale));
+        _mm256_storeu_ps(out + 8 * b, _mm256_mul_ps(_mm256_mul_ps(e8p_codeword4(v, codes[b]), quarter), scale));
     }
     out += 8 * v.blocks;
   }
 }
 
+// The ¼ of the table is folded into the group's scale (GEMV need not be bit-exact).
 void e8p_gemv_avx2(const E8pView& v, const float* x, int64_t r0, int64_t r1, float* y) {
   for (int64_t r = r0; r < r1; ++r) {
     const uint16_t* codes = v.codes + r * v.blocks;
@@ -108,11 +109,11 @@ void e8p_gemv_avx2(const E8pView& v, const float* x, int64_t r0, int64_t r1, flo
       int64_t b = g * v.group_blocks;
       const int64_t end = b + v.group_blocks;
       for (; b + 2 <= end; b += 2) {
-        part0 = _mm256_fmadd_ps(e8p_codeword(v, codes[b]), _mm256_loadu_ps(x + 8 * b), part0);
-        part1 = _mm256_fmadd_ps(e8p_codeword(v, codes[b + 1]), _mm256_loadu_ps(x + 8 * b + 8), part1);
+        part0 = _mm256_fmadd_ps(e8p_codeword4(v, codes[b]), _mm256_loadu_ps(x + 8 * b), part0);
+        part1 = _mm256_fmadd_ps(e8p_codeword4(v, codes[b + 1]), _mm256_loadu_ps(x + 8 * b + 8), part1);
       }
-      if (b < end) part0 = _mm256_fmadd_ps(e8p_codeword(v, codes[b]), _mm256_loadu_ps(x + 8 * b), part0);
-      const __m256 scale = _mm256_set1_ps(bf16_bits_to_float(v.scales[r * v.groups + g]));
+      if (b < end) part0 = _mm256_fmadd_ps(e8p_codeword4(v, codes[b]), _mm256_loadu_ps(x + 8 * b), part0);
+      const __m256 scale = _mm256_set1_ps(0.25f * bf16_bits_to_float(v.scales[r * v.groups + g]));
       total = _mm256_fmadd_ps(_mm256_add_ps(part0, part1), scale, total);
     }
     y[r - r0] = hsum(total);

@@ -3,29 +3,27 @@
 // groups do not hold whole registers use the AVX2 versions.
 #include <immintrin.h>
 
+#include <cstring>
+
 #include "kernels/table_simd.hpp"
 
 namespace llvq::kernels::detail {
 
 namespace {
 
-// Unit-scale codewords of two E8P codes, one per 256-bit half.
-__m512 e8p_codeword_pair(const E8pView& v, uint32_t c0, uint32_t c1) {
-  const __m512 a = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(v.abs_table + 8 * (c0 & 255))),
-                                      _mm256_loadu_ps(v.abs_table + 8 * (c1 & 255)), 1);
-  const __m512i m = _mm512_inserti32x8(
-      _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(v.sign_table + 8 * (c0 >> 8)))),
-      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v.sign_table + 8 * (c1 >> 8))), 1);
-  const __m512 shift = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_broadcast_ss(v.shift + (c0 >> 15))),
-                                          _mm256_broadcast_ss(v.shift + (c1 >> 15)), 1);
-  return _mm512_add_ps(_mm512_xor_ps(a, _mm512_castsi512_ps(m)), shift);
+// 4× the unit-scale codewords of two E8P codes, one per 256-bit half.
+__m512 e8p_codeword4_pair(const E8pView& v, uint32_t c0, uint32_t c1) {
+  int64_t hi;
+  std::memcpy(&hi, v.codewords + 8 * c1, 8);
+  const __m128i packed =
+      _mm_insert_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(v.codewords + 8 * c0)), hi, 1);
+  return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(packed));
 }
 
-// One block in a 256-bit register (an odd block count per scale group).
-__m256 e8p_codeword(const E8pView& v, uint32_t code) {
-  const __m256 a = _mm256_loadu_ps(v.abs_table + 8 * (code & 255));
-  const __m256 m = _mm256_castsi256_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(v.sign_table + 8 * (code >> 8))));
-  return _mm256_add_ps(_mm256_xor_ps(a, m), _mm256_broadcast_ss(v.shift + (code >> 15)));
+// One code in a 256-bit register (an odd block count per scale group).
+__m256 e8p_codeword4(const E8pView& v, uint32_t code) {
+  const __m128i packed = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(v.codewords + 8 * code));
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(packed));
 }
 
 float hsum(__m256 v) {
@@ -94,32 +92,43 @@ void e8p_decode_avx512(const E8pView& v, int64_t r0, int64_t r1, float* out) {
     const uint16_t* codes = v.codes + r * v.blocks;
     for (int64_t g = 0; g < v.groups; ++g) {
       const float s = bf16_bits_to_float(v.scales[r * v.groups + g]);
-      const __m512 scale = _mm512_set1_ps(s);
+      const __m512 scale = _mm512_set1_ps(s), quarter = _mm512_set1_ps(0.25f);
       int64_t b = g * v.group_blocks;
       const int64_t end = b + v.group_blocks;
-      for (; b + 2 <= end; b += 2)
-        _mm512_storeu_ps(out + 8 * b, _mm512_mul_ps(e8p_codeword_pair(v, codes[b], codes[b + 1]), scale));
-      if (b < end) _mm256_storeu_ps(out + 8 * b, _mm256_mul_ps(e8p_codeword(v, codes[b]), _mm256_set1_ps(s)));
+      for (; b + 2 <= end; b += 2) {
+        const __m512 unit = _mm512_mul_ps(e8p_codeword4_pair(v, codes[b], codes[b + 1]), quarter);
+        _mm512_storeu_ps(out + 8 * b, _mm512_mul_ps(unit, scale));
+      }
+      if (b < end) {
+        const __m256 unit = _mm256_mul_ps(e8p_codeword4(v, codes[b]), _mm256_set1_ps(0.25f));
+        _mm256_storeu_ps(out + 8 * b, _mm256_mul_ps(unit, _mm256_set1_ps(s)));
+      }
     }
     out += 8 * v.blocks;
   }
 }
 
+// The ¼ of the table is folded into the group's scale (GEMV need not be bit-exact).
 void e8p_gemv_avx512(const E8pView& v, const float* x, int64_t r0, int64_t r1, float* y) {
   for (int64_t r = r0; r < r1; ++r) {
     const uint16_t* codes = v.codes + r * v.blocks;
     __m512 total = _mm512_setzero_ps();
     __m256 odd_total = _mm256_setzero_ps();  // single blocks left over by odd groups
     for (int64_t g = 0; g < v.groups; ++g) {
-      const float s = bf16_bits_to_float(v.scales[r * v.groups + g]);
-      __m512 part = _mm512_setzero_ps();
+      const float s = 0.25f * bf16_bits_to_float(v.scales[r * v.groups + g]);
+      __m512 part0 = _mm512_setzero_ps(), part1 = _mm512_setzero_ps();
       int64_t b = g * v.group_blocks;
       const int64_t end = b + v.group_blocks;
+      for (; b + 4 <= end; b += 4) {
+        part0 = _mm512_fmadd_ps(e8p_codeword4_pair(v, codes[b], codes[b + 1]), _mm512_loadu_ps(x + 8 * b), part0);
+        part1 = _mm512_fmadd_ps(e8p_codeword4_pair(v, codes[b + 2], codes[b + 3]), _mm512_loadu_ps(x + 8 * b + 16),
+                                part1);
+      }
       for (; b + 2 <= end; b += 2)
-        part = _mm512_fmadd_ps(e8p_codeword_pair(v, codes[b], codes[b + 1]), _mm512_loadu_ps(x + 8 * b), part);
-      total = _mm512_fmadd_ps(part, _mm512_set1_ps(s), total);
+        part0 = _mm512_fmadd_ps(e8p_codeword4_pair(v, codes[b], codes[b + 1]), _mm512_loadu_ps(x + 8 * b), part0);
+      total = _mm512_fmadd_ps(_mm512_add_ps(part0, part1), _mm512_set1_ps(s), total);
       if (b < end)
-        odd_total = _mm256_fmadd_ps(_mm256_mul_ps(e8p_codeword(v, codes[b]), _mm256_loadu_ps(x + 8 * b)),
+        odd_total = _mm256_fmadd_ps(_mm256_mul_ps(e8p_codeword4(v, codes[b]), _mm256_loadu_ps(x + 8 * b)),
                                     _mm256_set1_ps(s), odd_total);
     }
     y[r - r0] = _mm512_reduce_add_ps(total) + hsum(odd_total);

@@ -27,12 +27,34 @@ void check_isa(Isa isa) {
   if (!cpu_supports(isa)) throw InputError("this CPU does not support " + to_string(isa));
 }
 
+// 4× the unit codeword of every E8P code (table_simd.hpp), from the codec's patterns: code =
+// pattern (8 bits) | signs of coordinates 0..6 | shift bit; the sign of coordinate 7 makes
+// the number of minus signs match the pattern's parity. Every E8P codec has the same
+// codebook (only scales differ), so one table serves all of them.
+const std::vector<int8_t>& e8p_codeword_table(const codec_detail::E8pParams& p) {
+  static const std::vector<int8_t> table = [&p] {
+    std::vector<int8_t> t(65536 * 8);
+    for (uint32_t code = 0; code < 65536; ++code) {
+      const auto& pattern = p.patterns[code & 255];
+      int negatives = 0;
+      for (int i = 0; i < 8; ++i) {
+        const bool neg = i < 7 ? (code >> (8 + i)) & 1 : (negatives & 1) != p.neg_parity[code & 255];
+        negatives += neg;
+        const int shift4 = (code >> 15) & 1 ? -1 : 1;  // ±¼, times 4
+        t[8 * code + i] = static_cast<int8_t>(2 * (neg ? -pattern[i] : pattern[i]) + shift4);
+      }
+    }
+    return t;
+  }();
+  return table;
+}
+
 class E8pMatrix final : public PackedMatrix {
  public:
   E8pMatrix(const Codec& codec, const uint8_t* data, size_t size, int64_t rows, int64_t cols)
       : PackedMatrix(rows, cols), spec_(codec.spec()) {
     const codec_detail::E8pParams p = codec_detail::e8p_params(codec);
-    build_tables(p);
+    codewords_ = e8p_codeword_table(p).data();
     blocks_ = cols / 8;
     group_blocks_ = p.group ? static_cast<int64_t>(p.group) / 8 : blocks_;
     groups_ = blocks_ / group_blocks_;
@@ -72,35 +94,14 @@ class E8pMatrix final : public PackedMatrix {
   }
 
  private:
-  void build_tables(const codec_detail::E8pParams& p) {
-    abs_table_.resize(256 * 8);
-    sign_table_.resize(256 * 8);
-    for (int k = 0; k < 256; ++k)
-      for (int i = 0; i < 8; ++i) {
-        const float a = 0.5f * static_cast<float>(p.patterns[k][i]);
-        abs_table_[8 * k + i] = i == 7 && p.neg_parity[k] ? -a : a;
-      }
-    for (int h = 0; h < 256; ++h) {
-      int parity = 0;
-      for (int i = 0; i < 7; ++i) {
-        const int neg = (h >> i) & 1;
-        parity ^= neg;
-        sign_table_[8 * h + i] = neg ? 0x80000000u : 0;
-      }
-      sign_table_[8 * h + 7] = parity ? 0x80000000u : 0;
-    }
-  }
   E8pView view() const {
-    return E8pView{codes_.data(), scales_.data(), blocks_, groups_, group_blocks_,
-                   abs_table_.data(), sign_table_.data(), shift_};
+    return E8pView{codes_.data(), scales_.data(), blocks_, groups_, group_blocks_, codewords_};
   }
 
   std::string spec_;
   int64_t blocks_ = 0, groups_ = 0, group_blocks_ = 0;
   std::vector<uint16_t> codes_, scales_;
-  std::vector<float> abs_table_;
-  std::vector<uint32_t> sign_table_;
-  float shift_[2] = {0.25f, -0.25f};
+  const int8_t* codewords_ = nullptr;
 };
 
 // Plane widths, low bits first, that add up to `bits`.

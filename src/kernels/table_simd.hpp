@@ -10,19 +10,17 @@ namespace llvq::kernels::detail {
 
 // E8P layout: one 16-bit code per 8 weights (the codec's own code, byte-aligned), rows of
 // `blocks` codes back to back, and the bf16 scales in a separate array [rows][groups].
-// Decoding code c: a = abs_table[c & 255] (the pattern times ½, coordinate 7 negated where
-// the pattern needs an odd number of minus signs), m = sign_table[c >> 8] (sign-bit masks of
-// coordinates 0..6 and the parity of those seven signs on coordinate 7), then
-// y = (a XOR m) + shift[c >> 15], times the scale.
+// Decoding goes through one shared table built at start-up: for each of the 65,536 codes the
+// unit-scale codeword times 4 as 8 int8 (every coordinate is (±odd ± ½)/2, so 4× it is an
+// integer in [−15, 15]); 512 KiB, which stays in L2. Weight = (table value × ¼) × scale,
+// each step exact in float.
 struct E8pView {
   const uint16_t* codes;
   const uint16_t* scales;
   int64_t blocks;        // codes per row (cols / 8)
   int64_t groups;        // scales per row
   int64_t group_blocks;  // codes per scale
-  const float* abs_table;      // 256 × 8
-  const uint32_t* sign_table;  // 256 × 8
-  const float* shift;          // {+¼, −¼}
+  const int8_t* codewords;  // 65536 × 8
 };
 
 // Scalar-codec layout: the b-bit code of each weight is split into bit planes of 4, 2 and 1
