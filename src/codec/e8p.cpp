@@ -19,6 +19,8 @@
 #include <cmath>
 
 #include "codec/codec_impl.hpp"
+#include "codec/table_params.hpp"
+#include "llvq/error.hpp"
 
 namespace llvq::codec_detail {
 
@@ -64,6 +66,9 @@ class E8pCodec final : public ScaledCodec {
   std::string spec() const override { return "e8p:factor=" + format_param(rms_factor_) + group_param(); }
   size_t block_dim() const override { return 8; }
   size_t block_bits() const override { return 16; }
+  size_t group() const { return group_; }
+  const std::vector<Pattern>& patterns() const { return patterns_; }
+  int neg_parity(size_t k) const { return neg_parity_[k]; }
 
   // Codeword of a 16-bit code, in codebook units.
   std::array<double, 8> codeword(uint32_t code) const {
@@ -155,6 +160,20 @@ std::array<double, 8> e8p_codeword(uint32_t code) {
 uint32_t e8p_nearest(const double* u) {
   static const E8pCodec c(0, 1.0);
   return c.nearest(u);
+}
+
+bool is_e8p(const Codec& codec) { return dynamic_cast<const E8pCodec*>(&codec) != nullptr; }
+
+E8pParams e8p_params(const Codec& codec) {
+  const auto* c = dynamic_cast<const E8pCodec*>(&codec);
+  if (!c) throw InputError("codec " + codec.spec() + " is not E8P");
+  E8pParams p;
+  p.group = c->group();
+  for (size_t k = 0; k < 256; ++k) {
+    p.patterns[k] = c->patterns()[k];
+    p.neg_parity[k] = c->neg_parity(k);
+  }
+  return p;
 }
 
 std::unique_ptr<Codec> make_e8p(const CodecSpec& spec) {

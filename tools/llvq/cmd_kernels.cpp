@@ -1,6 +1,88 @@
-// Placeholder: the kernel commands land with their issue work.
+// `llvq bench gemv`: dense fp32 / fp16 GEMV against decode and fused decode + GEMV of
+// quantized layouts, in one run (measurement in src/kernels/bench_gemv.cpp, CUDA in
+// llvq/cuda_kernels.hpp).
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
 #include "commands.hpp"
+#include "llvq/cuda_kernels.hpp"
+#include "llvq/error.hpp"
+#include "llvq/kernel_bench.hpp"
+#include "llvq/report.hpp"
 
 namespace llvq::cli {
-void register_kernel_commands(CLI::App&, CLI::App&) {}
+
+namespace {
+
+struct GemvOptions {
+  kernels::GemvBenchConfig config;
+  bool json = false;
+  std::string isa;  // "" = the active level
+  std::string device = "cpu";
+};
+
+nlohmann::json to_json(const kernels::GemvBenchRow& r) {
+  return {{"codec", r.codec},     {"kernel", r.kernel},
+          {"isa", r.isa},         {"bpw", r.bpw},
+          {"seconds", r.seconds}, {"speedup_vs_fp32", r.speedup_vs_fp32},
+          {"gbytes_per_s", r.gbytes_per_s}, {"weights_per_s", r.weights_per_s}};
+}
+
+void print_report(const GemvOptions& o, const kernels::GemvBenchReport& report) {
+  const auto& c = o.config;
+  if (o.json) {
+    nlohmann::json rows = nlohmann::json::array(), skipped = nlohmann::json::array();
+    for (const auto& r : report.rows) rows.push_back(to_json(r));
+    for (const auto& [codec, why] : report.skipped) skipped.push_back({{"codec", codec}, {"reason", why}});
+    const nlohmann::json out = {{"rows", c.rows},  {"cols", c.cols},        {"threads", c.threads},
+                                {"device", o.device}, {"results", rows}, {"skipped", skipped}};
+    std::cout << out.dump(2) << "\n";
+    return;
+  }
+  std::cout << strfmt("GEMV %lld x %lld, %d thread(s), %s\n", static_cast<long long>(c.rows),
+                      static_cast<long long>(c.cols), c.threads, o.device.c_str());
+  Table t({"codec", "kernel", "isa", "bpw", "ms", "Gweights/s", "GB/s", "speedup vs fp32"});
+  for (const auto& r : report.rows)
+    t.add_row({r.codec, r.kernel, r.isa, strfmt("%.3f", r.bpw), strfmt("%.3f", r.seconds * 1e3),
+               strfmt("%.2f", r.weights_per_s / 1e9), strfmt("%.1f", r.gbytes_per_s), strfmt("%.2fx", r.speedup_vs_fp32)});
+  std::cout << t.to_string();
+  for (const auto& [codec, why] : report.skipped) std::cout << codec << ": " << why << " (skipped)\n";
+}
+
+void run_gemv(GemvOptions& o) {
+  if (o.device == "cuda") {
+    if (!o.isa.empty()) throw InputError("--isa applies to --device cpu only");
+    if (o.config.codecs.empty()) o.config.codecs = kernels::default_gemv_bench_codecs();
+    kernels::GemvBenchReport report;
+    report.rows = cuda::bench_gemv(o.config);
+    print_report(o, report);
+    return;
+  }
+  if (!o.isa.empty()) kernels::set_isa(kernels::parse_isa(o.isa));
+  print_report(o, kernels::bench_gemv(o.config));
+}
+
+}  // namespace
+
+void register_kernel_commands(CLI::App&, CLI::App& bench) {
+  auto o = std::make_shared<GemvOptions>();
+  CLI::App* g = bench.add_subcommand("gemv", "Dense fp32/fp16 GEMV vs decode and fused decode+GEMV of quantized layouts");
+  g->add_option("--rows", o->config.rows, "Matrix rows (output features)")->check(CLI::PositiveNumber);
+  g->add_option("--cols", o->config.cols, "Matrix columns (input features; a multiple of each codec's block)")
+      ->check(CLI::PositiveNumber);
+  g->add_option("--codec", o->config.codecs,
+                "Codec spec, repeatable (default: llvq-sg, llvq-ss:bpw=2, e8p, scalar:bpw=2)");
+  g->add_option("--threads", o->config.threads, "OpenMP threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  g->add_option("--seed", o->config.seed, "Seed of the synthetic weights and inputs");
+  g->add_option("--min-seconds", o->config.min_seconds, "Time spent per measurement (median of the calls)")
+      ->check(CLI::PositiveNumber);
+  g->add_flag("--json", o->json, "Print JSON");
+  g->add_option("--isa", o->isa, "Force the ISA level: scalar, avx2 or avx512 (default: best, or LLVQ_ISA)");
+  g->add_option("--device", o->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  g->callback([o] { run_gemv(*o); });
+}
+
 }  // namespace llvq::cli

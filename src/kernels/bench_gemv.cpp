@@ -1,0 +1,140 @@
+// Measurement logic of `llvq bench gemv` (llvq/kernel_bench.hpp).
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+#include "llvq/bitstream.hpp"
+#include "llvq/codec.hpp"
+#include "llvq/error.hpp"
+#include "llvq/half.hpp"
+#include "llvq/kernel_bench.hpp"
+
+namespace llvq::kernels {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Median seconds per call of `call`; `refresh` runs untimed before each call.
+template <class Refresh, class Call>
+double median_seconds(double min_seconds, Refresh&& refresh, Call&& call) {
+  refresh();
+  call();  // warm-up: page faults, thread start-up
+  std::vector<double> times;
+  double spent = 0;
+  while ((spent < min_seconds || times.size() < 3) && times.size() < 10000) {
+    refresh();
+    const auto t0 = Clock::now();
+    call();
+    const double t = std::chrono::duration<double>(Clock::now() - t0).count();
+    times.push_back(t);
+    spent += t;
+  }
+  std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2), times.end());
+  return times[times.size() / 2];
+}
+
+// Fresh inputs for every call, so no result can be reused from the previous one.
+struct Vectors {
+  std::vector<float> x, y;
+  std::mt19937_64 rng;
+  Vectors(int64_t cols, int64_t rows, uint64_t seed)
+      : x(static_cast<size_t>(cols)), y(static_cast<size_t>(rows)), rng(seed) {}
+  void refresh() {
+    std::normal_distribution<float> normal;
+    for (float& v : x) v = normal(rng);
+    std::fill(y.begin(), y.end(), 0.0f);
+  }
+};
+
+GemvBenchRow make_row(const std::string& codec, const std::string& kernel, double bpw, double seconds,
+                      double fp32_seconds, int64_t rows, int64_t cols) {
+  GemvBenchRow row;
+  row.codec = codec;
+  row.kernel = kernel;
+  row.isa = to_string(active_isa());
+  row.bpw = bpw;
+  row.seconds = seconds;
+  row.speedup_vs_fp32 = fp32_seconds / seconds;
+  const double weights = static_cast<double>(rows) * static_cast<double>(cols);
+  row.weights_per_s = weights / seconds;
+  row.gbytes_per_s = weights * bpw / 8 / seconds / 1e9;
+  return row;
+}
+
+std::vector<float> gaussian(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal;
+  std::vector<float> w(n);
+  for (float& v : w) v = normal(rng);
+  return w;
+}
+
+}  // namespace
+
+std::vector<std::string> default_gemv_bench_codecs() { return {"llvq-sg", "llvq-ss:bpw=2", "e8p", "scalar:bpw=2"}; }
+
+std::vector<uint8_t> synthetic_codes(const Codec& codec, int64_t rows, int64_t cols, uint64_t seed, int64_t pool_rows) {
+  if (rows <= 0 || cols <= 0 || pool_rows <= 0) throw InputError("synthetic_codes: rows, cols and pool must be positive");
+  codec.check_row_length(static_cast<size_t>(cols));
+  const int64_t pool = std::min(rows, pool_rows);
+  const std::vector<float> w = gaussian(static_cast<size_t>(pool * cols), seed);
+  const std::vector<uint8_t> pool_codes = codec.encode_rows(w.data(), static_cast<size_t>(pool), static_cast<size_t>(cols));
+  const size_t row_bits = codec.row_bits(static_cast<size_t>(cols));
+  // Each pool row as its own bit string, then the rows repeated.
+  std::vector<BitWriter> pool_rows_bits(static_cast<size_t>(pool));
+  BitReader in(pool_codes.data(), pool_codes.size());
+  for (BitWriter& row : pool_rows_bits)
+    for (size_t left = row_bits; left > 0;) {
+      const int take = static_cast<int>(std::min<size_t>(left, 56));
+      row.put(in.get(take), take);
+      left -= static_cast<size_t>(take);
+    }
+  BitWriter out;
+  for (int64_t r = 0; r < rows; ++r) out.append(pool_rows_bits[static_cast<size_t>(r % pool)]);
+  return out.bytes();
+}
+
+GemvBenchReport bench_gemv(const GemvBenchConfig& config) {
+  const int64_t rows = config.rows, cols = config.cols;
+  if (rows <= 0 || cols <= 0) throw InputError("bench gemv: rows and cols must be positive");
+  if (config.threads < 0) throw InputError("bench gemv: threads must be ≥ 0");
+  const std::vector<std::string> specs = config.codecs.empty() ? default_gemv_bench_codecs() : config.codecs;
+  GemvBenchReport report;
+  Vectors v(cols, rows, config.seed + 1);
+  const int threads = config.threads;
+  const size_t n = static_cast<size_t>(rows * cols);
+
+  double fp32_seconds = 0;
+  {
+    const std::vector<float> w = gaussian(n, config.seed);
+    fp32_seconds = median_seconds(config.min_seconds, [&] { v.refresh(); },
+                                  [&] { gemv_f32(w.data(), rows, cols, v.x.data(), v.y.data(), threads); });
+    report.rows.push_back(make_row("fp32", "gemv", 32, fp32_seconds, fp32_seconds, rows, cols));
+    std::vector<uint16_t> h(n);
+    for (size_t i = 0; i < n; ++i) h[i] = float_to_fp16(w[i]);
+    const double t = median_seconds(config.min_seconds, [&] { v.refresh(); },
+                                    [&] { gemv_f16(h.data(), rows, cols, v.x.data(), v.y.data(), threads); });
+    report.rows.push_back(make_row("fp16", "gemv", 16, t, fp32_seconds, rows, cols));
+  }
+
+  std::vector<float> decoded;
+  for (const std::string& spec : specs) {
+    const std::unique_ptr<Codec> codec = make_codec(spec);
+    if (!has_kernels(*codec)) {
+      report.skipped.emplace_back(codec->spec(), "no kernels");
+      continue;
+    }
+    const std::vector<uint8_t> codes = synthetic_codes(*codec, rows, cols, config.seed + 2);
+    const std::unique_ptr<PackedMatrix> m = pack(*codec, codes.data(), codes.size(), rows, cols);
+    decoded.resize(n);
+    const double td = median_seconds(config.min_seconds, [] {}, [&] { decode(*m, decoded.data(), threads); });
+    report.rows.push_back(make_row(codec->spec(), "decode", m->bits_per_weight(), td, fp32_seconds, rows, cols));
+    const double tg = median_seconds(config.min_seconds, [&] { v.refresh(); },
+                                     [&] { gemv(*m, v.x.data(), v.y.data(), threads); });
+    report.rows.push_back(make_row(codec->spec(), "fused-gemv", m->bits_per_weight(), tg, fp32_seconds, rows, cols));
+  }
+  return report;
+}
+
+}  // namespace llvq::kernels
