@@ -46,6 +46,9 @@ class QuantizedLinear final : public Linear {
   const QuantizedTensor& tensor() const { return tensor_; }
   // Whether forward() runs on the compressed codes (false: dequantized fp32 weights).
   bool uses_kernels() const { return body_ != nullptr; }
+  // Bytes the weights occupy in memory for forward(): the kernels' packed layouts, or the
+  // dequantized fp32 matrix.
+  uint64_t resident_bytes() const;
 
   void write_gguf(gguf::Writer& w, const std::string& name) const;
   // Reads the quantized tensor `name` of shape [out, in]; InputError on any inconsistency.

@@ -46,6 +46,11 @@ QuantizedLinear::QuantizedLinear(QuantizedTensor tensor, Execution execution) : 
 
 QuantizedLinear::~QuantizedLinear() = default;
 
+uint64_t QuantizedLinear::resident_bytes() const {
+  if (dense_) return static_cast<uint64_t>(tensor_.rows * tensor_.cols) * sizeof(float);
+  return body_->bytes() + (tail_ ? tail_->bytes() : 0);
+}
+
 void QuantizedLinear::forward(const float* x, float* y, int64_t n_tokens) const {
   if (dense_) return dense_->forward(x, y, n_tokens);
   const std::vector<float> xc = coded_inputs(x, n_tokens);
