@@ -1,0 +1,222 @@
+// CUDA kernels (src/kernels/cuda): host-side pieces on every machine — the GPU layout built from
+// the bitstream and the per-block decode shared with the device code, checked against the
+// codec — and, when a GPU is present, the kernels against the CPU decode. Without a GPU the
+// device tests skip.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "codec/codec_impl.hpp"
+#include "codec_test_util.hpp"
+#include "kernels/cuda/layout.hpp"
+#include "llvq/codec.hpp"
+#include "llvq/cuda_kernels.hpp"
+#include "llvq/error.hpp"
+#include "llvq/half.hpp"
+
+namespace {
+
+using llvq::cuda::detail::HostLayout;
+
+struct Coded {
+  std::unique_ptr<llvq::Codec> codec;
+  std::vector<uint8_t> codes;
+  int64_t rows, cols;
+};
+
+Coded make_coded(const std::string& spec, int64_t rows, int64_t cols, uint64_t seed) {
+  Coded c{llvq::make_codec(spec), {}, rows, cols};
+  const auto w = codec_test::gaussian(static_cast<size_t>(rows * cols), seed, 0.02);
+  c.codes = c.codec->encode_rows(w.data(), static_cast<size_t>(rows), static_cast<size_t>(cols));
+  return c;
+}
+
+std::vector<float> codec_decode(const Coded& c) {
+  std::vector<float> w(static_cast<size_t>(c.rows * c.cols));
+  c.codec->decode_rows(c.codes.data(), c.codes.size(), static_cast<size_t>(c.rows), static_cast<size_t>(c.cols),
+                       w.data());
+  return w;
+}
+
+HostLayout layout_of(const Coded& c) {
+  return llvq::cuda::detail::make_layout(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols);
+}
+
+// Shapes with rows that are not a multiple of the 4-row thread blocks, rows shorter than a
+// warp's 32 blocks, and per-row as well as grouped scales.
+struct Case {
+  std::string spec;
+  int64_t rows, cols;
+};
+const std::vector<Case> kCases = {
+    {"e8p", 37, 256}, {"e8p", 1, 8}, {"e8p", 6, 8 * 33}, {"e8p:group=64", 13, 192}, {"e8p:group=8", 5, 40},
+};
+
+// ---------------------------------------------------------------- host side, always runs
+
+TEST(CudaHost, BuiltFollowsTheCompileDefinition) {
+#ifdef LLVQ_HAVE_CUDA
+  EXPECT_TRUE(llvq::cuda::built());
+#else
+  EXPECT_FALSE(llvq::cuda::built());
+#endif
+}
+
+TEST(CudaHost, DeviceQueriesAreConsistentAndNeverThrow) {
+  bool available = false;
+  ASSERT_NO_THROW(available = llvq::cuda::device_available());
+  EXPECT_EQ(available, llvq::cuda::device_available());  // cached, stable
+  if (available) {
+    EXPECT_TRUE(llvq::cuda::built());
+    EXPECT_FALSE(llvq::cuda::device_name().empty());
+  } else {
+    EXPECT_EQ(llvq::cuda::device_name(), "");
+  }
+}
+
+TEST(CudaHost, WithoutDeviceEverythingThatNeedsOneThrowsInputError) {
+  if (llvq::cuda::device_available()) GTEST_SKIP() << "a GPU is present";
+  llvq::kernels::GemvBenchConfig config;
+  config.rows = 8;
+  config.cols = 64;
+  EXPECT_THROW(llvq::cuda::bench_gemv(config), llvq::InputError);
+  const Coded c = make_coded("e8p", 2, 16, 1);
+  EXPECT_THROW(llvq::cuda::DeviceMatrix(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols), llvq::InputError);
+}
+
+TEST(CudaHost, HasKernelsForE8pOnly) {
+  EXPECT_TRUE(llvq::cuda::has_kernels(*llvq::make_codec("e8p")));
+  EXPECT_TRUE(llvq::cuda::has_kernels(*llvq::make_codec("e8p:group=64")));
+  EXPECT_FALSE(llvq::cuda::has_kernels(*llvq::make_codec("scalar:bpw=2")));
+}
+
+TEST(CudaHost, E8pBlockDecodeEqualsTheCodebookForEvery16BitCode) {
+  const auto& tables = llvq::cuda::detail::e8p_tables();
+  float out[8];
+  for (uint32_t code = 0; code < (1u << 16); ++code) {
+    llvq::cuda::detail::e8p_decode_block(tables.pattern, code, out);
+    const auto want = llvq::codec_detail::e8p_codeword(code);
+    for (int i = 0; i < 8; ++i) ASSERT_EQ(static_cast<double>(out[i]), want[i]) << "code " << code << " coord " << i;
+  }
+}
+
+TEST(CudaHost, LayoutHoldsTheBitstreamFieldsAndReencodesToTheSameBytes) {
+  for (const Case& k : kCases) {
+    SCOPED_TRACE(k.spec + " " + std::to_string(k.rows) + "x" + std::to_string(k.cols));
+    const Coded c = make_coded(k.spec, k.rows, k.cols, 7);
+    const HostLayout l = layout_of(c);
+    EXPECT_EQ(l.words_per_block, 1);
+    EXPECT_EQ(l.blocks_per_row * l.block_dim, k.cols);
+    EXPECT_EQ(l.groups_per_row * l.blocks_per_group, l.blocks_per_row);
+    // Writing scales (bf16) and codes back in the codec's order must give the input bytes.
+    llvq::BitWriter again;
+    for (int64_t r = 0; r < k.rows; ++r) {
+      for (int64_t g = 0; g < l.groups_per_row; ++g)
+        again.put(llvq::codec_detail::scale_to_bf16(l.scales[static_cast<size_t>(r * l.groups_per_row + g)]), 16);
+      for (int64_t j = 0; j < l.blocks_per_row; ++j) again.put(l.codes[static_cast<size_t>(r * l.blocks_per_row + j)], 16);
+    }
+    EXPECT_EQ(again.bytes(), c.codes);
+  }
+}
+
+TEST(CudaHost, HostTwinOfTheDecodeKernelEqualsTheCodecDecode) {
+  for (const Case& k : kCases) {
+    SCOPED_TRACE(k.spec + " " + std::to_string(k.rows) + "x" + std::to_string(k.cols));
+    const Coded c = make_coded(k.spec, k.rows, k.cols, 11);
+    const HostLayout l = layout_of(c);
+    std::vector<float> mine(static_cast<size_t>(k.rows * k.cols));
+    llvq::cuda::detail::decode_rows_host(l, 0, k.rows, mine.data());
+    EXPECT_EQ(mine, codec_decode(c));
+  }
+}
+
+TEST(CudaHost, LayoutRejectsBadInput) {
+  const Coded c = make_coded("e8p", 3, 16, 3);
+  using llvq::cuda::detail::make_layout;
+  EXPECT_THROW(make_layout(*c.codec, c.codes.data(), c.codes.size() - 1, 3, 16), llvq::InputError);
+  EXPECT_THROW(make_layout(*c.codec, c.codes.data(), c.codes.size(), 4, 16), llvq::InputError);
+  EXPECT_THROW(make_layout(*c.codec, c.codes.data(), c.codes.size(), 3, 12), llvq::InputError);  // not whole blocks
+  EXPECT_THROW(make_layout(*c.codec, c.codes.data(), c.codes.size(), 0, 16), llvq::InputError);
+  const auto scalar = llvq::make_codec("scalar:bpw=2");
+  EXPECT_THROW(make_layout(*scalar, c.codes.data(), c.codes.size(), 3, 16), llvq::InputError);
+}
+
+// ---------------------------------------------------------------- device, skipped without a GPU
+
+#define REQUIRE_DEVICE() \
+  if (!llvq::cuda::device_available()) GTEST_SKIP() << "no CUDA device"
+
+TEST(CudaDevice, DecodeToHalfEqualsTheCpuDecodeRoundedToHalf) {
+  REQUIRE_DEVICE();
+  for (const Case& k : kCases) {
+    SCOPED_TRACE(k.spec + " " + std::to_string(k.rows) + "x" + std::to_string(k.cols));
+    const Coded c = make_coded(k.spec, k.rows, k.cols, 21);
+    const llvq::cuda::DeviceMatrix m(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols);
+    EXPECT_EQ(m.rows(), k.rows);
+    EXPECT_EQ(m.cols(), k.cols);
+    const auto want = codec_decode(c);
+    const auto got = m.decode_half();
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) ASSERT_EQ(got[i], llvq::float_to_fp16(want[i])) << "weight " << i;
+  }
+}
+
+// y against a double-precision product of the CPU-decoded matrix: the error of a float sum
+// of n terms is below n·ε·Σ|w·x| (a loose but safe bound; a wrong block or scale is far off).
+void expect_gemv_close(const std::vector<float>& w, const std::vector<float>& x, const std::vector<float>& y,
+                       int64_t rows, int64_t cols) {
+  ASSERT_EQ(static_cast<int64_t>(y.size()), rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    double want = 0, magnitude = 0;
+    for (int64_t c = 0; c < cols; ++c) {
+      const double t = static_cast<double>(w[static_cast<size_t>(r * cols + c)]) * x[static_cast<size_t>(c)];
+      want += t, magnitude += std::abs(t);
+    }
+    EXPECT_NEAR(y[static_cast<size_t>(r)], want, 1e-6 + static_cast<double>(cols) * 1.2e-7 * magnitude) << "row " << r;
+  }
+}
+
+TEST(CudaDevice, FusedGemvEqualsTheCpuProductForFloatAndHalfX) {
+  REQUIRE_DEVICE();
+  for (const Case& k : kCases) {
+    SCOPED_TRACE(k.spec + " " + std::to_string(k.rows) + "x" + std::to_string(k.cols));
+    const Coded c = make_coded(k.spec, k.rows, k.cols, 31);
+    const llvq::cuda::DeviceMatrix m(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols);
+    const auto w = codec_decode(c);
+    const auto x = codec_test::gaussian(static_cast<size_t>(k.cols), 32);
+    expect_gemv_close(w, x, m.gemv(x), k.rows, k.cols);
+    std::vector<uint16_t> xh(x.size());
+    std::vector<float> x_rounded(x.size());
+    for (size_t i = 0; i < x.size(); ++i) xh[i] = llvq::float_to_fp16(x[i]), x_rounded[i] = llvq::fp16_to_float(xh[i]);
+    expect_gemv_close(w, x_rounded, m.gemv_half(xh), k.rows, k.cols);
+  }
+}
+
+TEST(CudaDevice, GemvRejectsAWrongLengthX) {
+  REQUIRE_DEVICE();
+  const Coded c = make_coded("e8p", 4, 16, 41);
+  const llvq::cuda::DeviceMatrix m(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols);
+  EXPECT_THROW(m.gemv(std::vector<float>(15)), llvq::InputError);
+}
+
+TEST(CudaDevice, BenchReportsBaselinesAndEveryCodec) {
+  REQUIRE_DEVICE();
+  llvq::kernels::GemvBenchConfig config;
+  config.rows = 64;
+  config.cols = 256;
+  config.codecs = {"e8p"};
+  config.min_seconds = 0.01;
+  const auto rows = llvq::cuda::bench_gemv(config);
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].codec, "fp32");
+  EXPECT_EQ(rows[1].codec, "fp16");
+  for (const auto& row : rows) {
+    EXPECT_GT(row.seconds, 0);
+    EXPECT_GT(row.speedup_vs_fp16, 0);
+  }
+  config.codecs = {"scalar:bpw=2"};
+  EXPECT_THROW(llvq::cuda::bench_gemv(config), llvq::InputError);
+}
+
+}  // namespace
