@@ -62,6 +62,28 @@ class LeechBall {
   // Index of the first point of shell m (m = 0 or 2..M+1; M+1 gives size()).
   uint64_t shell_offset(int m) const;
 
+  // Index structure of a class, read-only, for decode kernels that re-lay the index out. An
+  // arrangement spreads `levels` values over a slot mask, level l picking count[l] of the
+  // still-free slots (colex rank, radix[l] = C(free, count[l])); `fill` takes the rest. The
+  // in-class index is message + 4096·(on rank) for odd classes, and
+  // signs + 2^sign_bits·(off rank + off.total·(on rank + on.total·codeword)) for even ones,
+  // codeword being the position in golay::codewords_of_weight(weight).
+  struct ArrangementInfo {
+    int levels = 0;
+    std::array<uint8_t, leech::kDim> value{}, count{};
+    std::array<uint64_t, leech::kDim> radix{};
+    uint8_t fill = 0;
+    uint64_t total = 1;
+  };
+  struct IndexInfo {
+    int weight = 0;  // codeword weight (even classes); 24 for odd classes
+    int sign_bits = 0;
+    int minus_parity = 0;
+    uint64_t codewords = 1;
+    ArrangementInfo on, off;  // odd classes: `on` covers all 24 positions, `off` is empty
+  };
+  IndexInfo index_info(size_t c) const;
+
  private:
   // A multiset of values spread over the positions of a slot mask, ranked as a sequence of
   // combinations: level l picks the positions of value[l] among the still-free slots

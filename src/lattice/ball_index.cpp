@@ -243,6 +243,32 @@ LeechBall::ClassInfo LeechBall::class_info(size_t c) const {
   return {k.shell, k.odd, k.leader, k.offset, k.size};
 }
 
+namespace {
+template <class A>
+LeechBall::ArrangementInfo arrangement_info(const A& a) {
+  LeechBall::ArrangementInfo info;
+  info.levels = a.levels;
+  info.value = a.value;
+  info.count = a.count;
+  info.radix = a.radix;
+  info.fill = a.fill;
+  info.total = a.total;
+  return info;
+}
+}  // namespace
+
+LeechBall::IndexInfo LeechBall::index_info(size_t c) const {
+  const Class& k = classes_.at(c);
+  IndexInfo info;
+  info.weight = k.weight;
+  info.sign_bits = k.sign_bits;
+  info.minus_parity = k.minus_parity;
+  info.codewords = k.codewords;
+  info.on = arrangement_info(k.on);
+  info.off = arrangement_info(k.off);
+  return info;
+}
+
 uint64_t LeechBall::shell_offset(int m) const {
   if (m < 0 || m > max_shell_ + 1) throw InputError("shell " + std::to_string(m) + " out of range");
   return shell_start_[m];

@@ -1,0 +1,313 @@
+// Per-block decode of the Leech-ball codes (llvq-sg, llvq-ss at 2 bpw, l24sq), shared by the
+// CPU kernels and the CUDA kernels: plain functions over one flat POD table struct (no std
+// containers, no exceptions, no 128-bit arithmetic), so the same code compiles for host and
+// device. docs/kernels-leech.md describes the layout.
+//
+// Two codes of a block:
+//  - the minimal code: gain index g and the dense ball index of LeechBall (48 bits at 2 bpw);
+//  - the split word (the kernel layout, 64 bits): every mixed-radix digit of the ball index in
+//    its own bit field, so decoding needs shifts, masks and small tables but no division:
+//      bits 0..9            class id (0 = the origin, 1.. = LeechBall class + 1)
+//      next gain_bits       gain index g
+//      then, at per-class shifts: odd class: Golay message (12 bits), one field per `on`
+//      level; even class: free signs, codeword position, `on` levels, `off` levels.
+//    leech_split / leech_join convert between the two (exact, both ways).
+#pragma once
+
+#include <stdint.h>
+
+#ifndef LLVQ_HD
+#ifdef __CUDACC__
+#define LLVQ_HD __host__ __device__
+#else
+#define LLVQ_HD
+#endif
+#endif
+
+// The functions below live in an inline namespace named per instruction set: a TU compiled
+// with AVX2 / AVX-512 flags defines LLVQ_LEECH_ISA_NS before including this header, so its
+// copies get their own symbols and never replace the portable ones at link time.
+#ifndef LLVQ_LEECH_ISA_NS
+#define LLVQ_LEECH_ISA_NS portable
+#endif
+
+#if !defined(__CUDA_ARCH__) && defined(__BMI2__)
+#include <immintrin.h>
+#endif
+
+namespace llvq::kernels::leech {
+
+inline constexpr int kDim = 24;
+inline constexpr int kClassBits = 10;
+inline constexpr int kMaxClasses = 1 << kClassBits;  // class ids, the origin's 0 included
+inline constexpr int kMaxLevels = 12;                // arrangement levels per half
+inline constexpr int kMaxGains = 16;
+inline constexpr int kMaxShells = 17;  // shells 0..16
+inline constexpr uint32_t kAllSlots = 0xFFFFFF;
+
+// One arrangement (LeechBall::ArrangementInfo) with the bit field of each level's rank.
+struct ArrangementTable {
+  uint8_t levels;
+  uint8_t fill;
+  uint8_t value[kMaxLevels];
+  uint8_t count[kMaxLevels];
+  uint8_t shift[kMaxLevels];  // field position in the split word
+  uint8_t bits[kMaxLevels];   // field width: ⌈log2 radix⌉
+  uint32_t radix[kMaxLevels];  // C(free, count) ≤ C(24, 12)
+  uint64_t total;              // product of the radices
+};
+
+struct ClassTable {
+  uint8_t odd;
+  uint8_t shell;
+  uint8_t sign_bits;
+  uint8_t sign_shift;
+  uint8_t minus_parity;
+  uint8_t cw_bits;   // even: ⌈log2 codewords⌉; odd: 12 (the Golay message)
+  uint8_t cw_shift;
+  uint16_t cw_base;  // even: first entry of the codeword's weight in BlockTables::by_weight
+  uint64_t offset;   // ball index of the class's first point
+  uint64_t end;      // one past its last point
+  uint64_t codewords;
+  ArrangementTable on, off;
+};
+
+enum class Kind : int32_t { ShapeGain = 0, Ball = 1 };
+
+struct BlockTables {
+  Kind kind;
+  int32_t gain_bits;
+  int32_t num_classes;  // class ids 0..num_classes − 1 (0 = the origin)
+  int32_t ball_bits;    // width of the minimal ball index
+  uint64_t ball_size;
+  uint64_t min_index;   // smallest valid ball index (1 for shape–gain: the origin has no direction)
+  double gain_level[kMaxGains];
+  double sqrt_norm[kMaxShells];    // √(16·shell) (1 for shell 0, whose point is the origin)
+  float gemv_factor[kMaxGains][kMaxShells];  // level[g]/√norm (ShapeGain), 1/s (Ball)
+  double lattice_scale;            // s (Ball)
+  uint32_t binom[kDim + 1][kDim + 1];
+  uint32_t golay[4096];            // codeword of each message (systematic: message = bits 11..22)
+  uint32_t by_weight[4096];        // codewords of weight 0, 8, 12, 16, 24 (golay::codewords_of_weight order)
+  ClassTable cls[kMaxClasses];
+};
+
+inline namespace LLVQ_LEECH_ISA_NS {
+
+// ------------------------------------------------------------------ bit helpers
+
+LLVQ_HD inline int popcount32(uint32_t x) {
+#ifdef __CUDA_ARCH__
+  return __popc(x);
+#else
+  return __builtin_popcount(x);
+#endif
+}
+
+LLVQ_HD inline int ctz32(uint32_t x) {
+#ifdef __CUDA_ARCH__
+  return __ffs(static_cast<int>(x)) - 1;
+#else
+  return __builtin_ctz(x);
+#endif
+}
+
+LLVQ_HD inline uint32_t highest_bit32(uint32_t x) {
+#ifdef __CUDA_ARCH__
+  return 1u << (31 - __clz(static_cast<int>(x)));
+#else
+  return 1u << (31 - __builtin_clz(x));
+#endif
+}
+
+// Deposits the low bits of src at the set positions of mask (BMI2 pdep).
+LLVQ_HD inline uint32_t deposit32(uint32_t src, uint32_t mask) {
+#if !defined(__CUDA_ARCH__) && defined(__BMI2__)
+  return _pdep_u32(src, mask);
+#else
+  uint32_t out = 0;
+  for (; mask; mask &= mask - 1, src >>= 1)
+    if (src & 1) out |= mask & (0u - mask);
+  return out;
+#endif
+}
+
+LLVQ_HD inline uint64_t low_bits(uint64_t x, int bits) { return bits >= 64 ? x : x & ((uint64_t{1} << bits) - 1); }
+
+// ------------------------------------------------------------------ split word fields
+
+LLVQ_HD inline uint32_t class_of(uint64_t word) { return static_cast<uint32_t>(word & (kMaxClasses - 1)); }
+LLVQ_HD inline uint32_t gain_of(const BlockTables& t, uint64_t word) {
+  return static_cast<uint32_t>(low_bits(word >> kClassBits, t.gain_bits));
+}
+
+// Colex unrank of a `count`-subset of n compact positions 0..n−1: the mask of the subset.
+LLVQ_HD inline uint32_t unrank_combination(const BlockTables& t, uint32_t rank, int count, int n) {
+  uint32_t chosen = 0;
+  int e = n - 1;
+  for (int j = count; j > 0; --j, --e) {
+    while (t.binom[e][j] > rank) --e;
+    rank -= t.binom[e][j];
+    chosen |= 1u << e;
+  }
+  return chosen;
+}
+
+// Spreads the arrangement's values over `slots` into abs[] (positions not in slots are left
+// alone); returns the mask of the slots that received 0.
+LLVQ_HD inline uint32_t place_arrangement(const BlockTables& t, const ArrangementTable& a, uint64_t word,
+                                          uint32_t slots, int32_t* abs) {
+  uint32_t free = slots, zero = 0;
+  int n = popcount32(slots);
+  for (int l = 0; l < a.levels; ++l) {
+    const uint32_t rank = static_cast<uint32_t>(low_bits(word >> a.shift[l], a.bits[l]));
+    const uint32_t mask = deposit32(unrank_combination(t, rank, a.count[l], n), free);
+    const int32_t value = a.value[l];
+    for (uint32_t m = mask; m; m &= m - 1) abs[ctz32(m)] = value;
+    if (value == 0) zero |= mask;
+    free &= ~mask;
+    n -= a.count[l];
+  }
+  for (uint32_t m = free; m; m &= m - 1) abs[ctz32(m)] = a.fill;
+  if (a.fill == 0) zero |= free;
+  return zero;
+}
+
+// Stage 1 of the decode: absolute values of the point at each position, and the codeword.
+LLVQ_HD inline uint32_t decode_magnitudes(const BlockTables& t, const ClassTable& c, uint64_t word, int32_t* abs,
+                                          uint32_t* zero_mask) {
+  const uint32_t cw = static_cast<uint32_t>(low_bits(word >> c.cw_shift, c.cw_bits));
+  if (c.odd) {
+    *zero_mask = 0;
+    place_arrangement(t, c.on, word, kAllSlots, abs);
+    return t.golay[cw];
+  }
+  const uint32_t codeword = t.by_weight[c.cw_base + cw];
+  const uint32_t zero_on = place_arrangement(t, c.on, word, codeword, abs);
+  *zero_mask = zero_on | place_arrangement(t, c.off, word, ~codeword & kAllSlots, abs);
+  return codeword;
+}
+
+// Stage 2: the signs. Odd class: position i holds a value ≡ 3 mod 4 exactly when i is in the
+// codeword. Even class: free sign bits over the codeword (its top position excepted, fixed by
+// the parity of minus signs) and over the non-zero positions off it.
+LLVQ_HD inline void apply_signs(const ClassTable& c, uint64_t word, uint32_t codeword, uint32_t zero_mask,
+                                const int32_t* abs, int32_t* v) {
+  if (c.odd) {
+    for (int i = 0; i < kDim; ++i) {
+      const int32_t b = (abs[i] & 3) == 3 ? abs[i] : -abs[i];
+      v[i] = (codeword >> i) & 1 ? b : -b;
+    }
+    return;
+  }
+  const uint32_t on = codeword ? codeword & ~highest_bit32(codeword) : 0;
+  const uint32_t sign_slots = on | (~codeword & kAllSlots & ~zero_mask);
+  uint32_t neg = deposit32(static_cast<uint32_t>(low_bits(word >> c.sign_shift, c.sign_bits)), sign_slots);
+  if (codeword && (popcount32(neg & codeword) & 1) != c.minus_parity) neg |= highest_bit32(codeword);
+  for (int i = 0; i < kDim; ++i) v[i] = (neg >> i) & 1 ? -abs[i] : abs[i];
+}
+
+// The lattice point (integer coordinates √8·Λ24) of a split word.
+LLVQ_HD inline void decode_point(const BlockTables& t, uint64_t word, int32_t* v) {
+  const uint32_t id = class_of(word);
+  if (id == 0) {
+    for (int i = 0; i < kDim; ++i) v[i] = 0;
+    return;
+  }
+  const ClassTable& c = t.cls[id];
+  int32_t abs[kDim];
+  uint32_t zero = 0;
+  const uint32_t codeword = decode_magnitudes(t, c, word, abs, &zero);
+  apply_signs(c, word, codeword, zero, abs, v);
+}
+
+// Reconstruction factor f of a block, xhat_i = float(f·v_i) in double, the same arithmetic as
+// Codec::decode_rows for shape–gain (σ·level/|v|); σ/s for the ball.
+LLVQ_HD inline double block_factor(const BlockTables& t, uint64_t word, float scale) {
+  if (t.kind == Kind::Ball) return static_cast<double>(scale) / t.lattice_scale;
+  const double s = static_cast<double>(scale) * t.gain_level[gain_of(t, word)];
+  return s / t.sqrt_norm[t.cls[class_of(word)].shell];
+}
+
+// The same factor in float for the fused GEMV: σ·(level[g]/|v|), one rounding more.
+LLVQ_HD inline float gemv_factor(const BlockTables& t, uint64_t word, float scale) {
+  return scale * t.gemv_factor[gain_of(t, word)][t.cls[class_of(word)].shell];
+}
+
+// Scalar reference decode of one block to floats.
+LLVQ_HD inline void decode_block(const BlockTables& t, uint64_t word, float scale, float* out) {
+  int32_t v[kDim];
+  decode_point(t, word, v);
+  const double f = block_factor(t, word, scale);
+  for (int i = 0; i < kDim; ++i) out[i] = static_cast<float>(f * v[i]);
+}
+
+// Scalar reference ⟨decoded block, x⟩: f·Σ v_i x_i, the sum in float in index order.
+LLVQ_HD inline float dot_block(const BlockTables& t, uint64_t word, float scale, const float* x) {
+  int32_t v[kDim];
+  decode_point(t, word, v);
+  float s = 0;
+  for (int i = 0; i < kDim; ++i) s += static_cast<float>(v[i]) * x[i];
+  return gemv_factor(t, word, scale) * s;
+}
+
+// ------------------------------------------------------------------ minimal code ↔ split word
+
+// Class id (1..) of a ball index ≥ 1: binary search over the class ends.
+LLVQ_HD inline uint32_t find_class(const BlockTables& t, uint64_t index) {
+  uint32_t lo = 1, hi = static_cast<uint32_t>(t.num_classes) - 1;  // answer in [lo, hi]
+  while (lo < hi) {
+    const uint32_t mid = (lo + hi) / 2;
+    if (t.cls[mid].end <= index) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+LLVQ_HD inline uint64_t split_arrangement(const ArrangementTable& a, uint64_t rank) {
+  uint64_t fields = 0;
+  for (int l = 0; l < a.levels; ++l) {
+    fields |= (rank % a.radix[l]) << a.shift[l];
+    rank /= a.radix[l];
+  }
+  return fields;
+}
+
+LLVQ_HD inline uint64_t join_arrangement(const ArrangementTable& a, uint64_t word) {
+  uint64_t rank = 0;
+  for (int l = a.levels - 1; l >= 0; --l) rank = rank * a.radix[l] + low_bits(word >> a.shift[l], a.bits[l]);
+  return rank;
+}
+
+// Split word of (gain g, ball index) with 0 ≤ index < ball_size (the caller validates).
+LLVQ_HD inline uint64_t leech_split(const BlockTables& t, uint32_t gain, uint64_t index) {
+  const uint64_t head = static_cast<uint64_t>(gain) << kClassBits;
+  if (index == 0) return head;
+  const uint32_t id = find_class(t, index);
+  const ClassTable& c = t.cls[id];
+  const uint64_t in = index - c.offset;
+  uint64_t word = head | id;
+  if (c.odd) {
+    word |= (in & 4095) << c.cw_shift;
+    return word | split_arrangement(c.on, in >> 12);
+  }
+  word |= low_bits(in, c.sign_bits) << c.sign_shift;
+  uint64_t rest = in >> c.sign_bits;
+  word |= split_arrangement(c.off, rest % c.off.total);
+  rest /= c.off.total;
+  word |= split_arrangement(c.on, rest % c.on.total);
+  return word | (rest / c.on.total) << c.cw_shift;
+}
+
+// Ball index of a split word (the inverse of leech_split).
+LLVQ_HD inline uint64_t leech_join(const BlockTables& t, uint64_t word) {
+  const uint32_t id = class_of(word);
+  if (id == 0) return 0;
+  const ClassTable& c = t.cls[id];
+  const uint64_t cw = low_bits(word >> c.cw_shift, c.cw_bits);
+  if (c.odd) return c.offset + cw + 4096 * join_arrangement(c.on, word);
+  const uint64_t perm = join_arrangement(c.off, word) + c.off.total * (join_arrangement(c.on, word) + c.on.total * cw);
+  return c.offset + low_bits(word >> c.sign_shift, c.sign_bits) + (perm << c.sign_bits);
+}
+
+}  // namespace LLVQ_LEECH_ISA_NS
+}  // namespace llvq::kernels::leech

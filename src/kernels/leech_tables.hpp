@@ -1,0 +1,17 @@
+// Builds the decode tables of leech_block.hpp for a Leech-ball codec (host side; the CUDA
+// kernels copy the struct to the device as it is).
+#pragma once
+
+#include <memory>
+
+#include "codec/leech_params.hpp"
+#include "kernels/leech_block.hpp"
+
+namespace llvq::kernels::leech {
+
+// InputError when the codec's ball does not fit the split word (more classes than class ids,
+// or more than 64 bits of fields) — not the case for any ball up to LeechBall::kMaxShell at
+// 2 bits per weight, which the test checks.
+std::unique_ptr<BlockTables> make_block_tables(const codec_detail::LeechParams& params);
+
+}  // namespace llvq::kernels::leech

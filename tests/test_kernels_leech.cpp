@@ -1,0 +1,224 @@
+// Leech kernels (src/kernels/leech_*). Oracles: LeechBall::unrank and Codec::decode_rows (the
+// codec's own decoder), the minimal bitstream itself (to_codes round trip), a double-precision
+// GEMV over the codec's decoded matrix, and the scalar reference for every SIMD level.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "codec/codec_impl.hpp"
+#include "codec/leech_params.hpp"
+#include "kernels/kernels_impl.hpp"
+#include "kernels/leech_block.hpp"
+#include "kernels/leech_tables.hpp"
+#include "llvq/bitstream.hpp"
+#include "llvq/codec.hpp"
+#include "llvq/error.hpp"
+#include "llvq/kernels.hpp"
+#include "llvq/leech_ball.hpp"
+
+namespace llvq {
+namespace {
+
+using kernels::Isa;
+
+std::unique_ptr<kernels::leech::BlockTables> tables_of(const std::string& spec) {
+  const auto codec = make_codec(spec);
+  const auto params = codec_detail::leech_params(*codec);
+  EXPECT_TRUE(params.has_value()) << spec;
+  return kernels::leech::make_block_tables(*params);
+}
+
+void expect_split_matches_unrank(const kernels::leech::BlockTables& t, const LeechBall& ball, uint64_t index) {
+  const uint32_t gain = t.gain_bits > 0 ? 1 : 0;
+  const uint64_t word = kernels::leech::leech_split(t, gain, index);
+  ASSERT_EQ(kernels::leech::leech_join(t, word), index);
+  ASSERT_EQ(kernels::leech::gain_of(t, word), gain);
+  int32_t v[24];
+  kernels::leech::decode_point(t, word, v);
+  const leech::Vec want = ball.unrank(index);
+  for (int i = 0; i < 24; ++i) ASSERT_EQ(v[i], want[i]) << "index " << index << " position " << i;
+}
+
+// Every ball the codecs use fits the split word (≤ 64 bits, class ids suffice).
+TEST(LeechKernels, SplitWordFitsEveryBall) {
+  for (int m = 2; m <= LeechBall::kMaxShell; ++m) {
+    const auto t = tables_of("llvq-ss:shells=" + std::to_string(m));
+    EXPECT_EQ(t->num_classes, static_cast<int>(LeechBall::get(m).num_classes() + 1));
+  }
+  for (int g : {0, 1, 2, 4}) tables_of("llvq-sg:bpw=2,gain_bits=" + std::to_string(g));
+}
+
+// The first and last point of every class and random points: decode of the split word equals
+// LeechBall::unrank, and join inverts split.
+TEST(LeechKernels, SplitWordDecodesLikeUnrank) {
+  for (int m : {2, 5, 10, 13, 16}) {
+    const LeechBall& ball = LeechBall::get(m);
+    const auto t = tables_of("llvq-sg:shells=" + std::to_string(m) + ",gain_bits=1");
+    expect_split_matches_unrank(*t, ball, 0);
+    for (size_t c = 0; c < ball.num_classes(); ++c) {
+      const auto info = ball.class_info(c);
+      expect_split_matches_unrank(*t, ball, info.offset);
+      expect_split_matches_unrank(*t, ball, info.offset + info.size - 1);
+    }
+    std::mt19937_64 rng(static_cast<uint64_t>(m));
+    for (int i = 0; i < 20000; ++i) expect_split_matches_unrank(*t, ball, rng() % ball.size());
+  }
+}
+
+TEST(LeechKernels, SplitWordExhaustiveShell2) {
+  const LeechBall& ball = LeechBall::get(2);
+  const auto t = tables_of("l24sq:gain_bits=0");
+  for (uint64_t index = 0; index < ball.size(); ++index) expect_split_matches_unrank(*t, ball, index);
+}
+
+// A valid minimal bitstream with random scales (positive bf16), gains and ball indices.
+std::vector<uint8_t> random_codes(const Codec& codec, int64_t rows, int64_t cols, uint64_t seed) {
+  const auto p = *codec_detail::leech_params(codec);
+  const LeechBall& ball = LeechBall::get(p.max_shell);
+  const uint64_t lo = p.min_shell >= 2 ? ball.shell_offset(p.min_shell) : 0;
+  const int64_t group = p.group ? static_cast<int64_t>(p.group) : cols;
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> scale(0.001f, 0.1f);
+  BitWriter out;
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t g = 0; g < cols / group; ++g) out.put(codec_detail::scale_to_bf16(scale(rng)), 16);
+    for (int64_t j = 0; j < cols / 24; ++j) {
+      out.put(rng(), p.gain_bits);
+      out.put(lo + rng() % (ball.size() - lo), ball.bits());
+    }
+  }
+  return out.bytes();
+}
+
+std::vector<float> random_vector(int64_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(n));
+  for (auto& v : x) v = normal(rng);
+  return x;
+}
+
+struct Case {
+  std::string spec;
+  int64_t rows, cols;
+  bool exact;  // decode bit-identical to Codec::decode_rows (shape–gain), else ≤ 1 ulp
+};
+
+const Case kCases[] = {
+    {"llvq-sg:bpw=2,gain_bits=1", 13, 24 * 11, true},
+    {"llvq-sg:bpw=2,gain_bits=4,group=48", 7, 24 * 6, true},
+    {"llvq-sg:bpw=2,gain_bits=0", 5, 24 * 3, true},
+    {"l24sq:gain_bits=2", 9, 24 * 5, true},
+    {"llvq-ss:shells=13", 11, 24 * 9, false},
+    {"llvq-ss:shells=13,group=72", 3, 24 * 12, false},
+};
+
+TEST(LeechKernels, PackDecodeMatchesCodecAndToCodesRoundTrips) {
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.spec);
+    const auto codec = make_codec(c.spec);
+    ASSERT_TRUE(kernels::has_kernels(*codec));
+    const auto codes = random_codes(*codec, c.rows, c.cols, 7);
+    const auto packed = kernels::pack(*codec, codes.data(), codes.size(), c.rows, c.cols);
+    EXPECT_EQ(packed->to_codes(), codes);
+    EXPECT_EQ(packed->bytes(), static_cast<uint64_t>(8 * c.rows * (c.cols / 24)) +
+                                   4 * static_cast<uint64_t>(c.rows) * (codec->side_bits(c.cols) / 16));
+    std::vector<float> want(static_cast<size_t>(c.rows * c.cols)), got(want.size());
+    codec->decode_rows(codes.data(), codes.size(), c.rows, c.cols, want.data());
+    packed->decode_rows(0, c.rows, got.data(), Isa::Scalar);
+    for (size_t i = 0; i < want.size(); ++i) {
+      if (c.exact) {
+        ASSERT_EQ(std::bit_cast<uint32_t>(got[i]), std::bit_cast<uint32_t>(want[i])) << "weight " << i;
+      } else {
+        ASSERT_LE(std::abs(got[i] - want[i]), std::abs(want[i]) * 1.2e-7f) << "weight " << i;
+      }
+    }
+  }
+}
+
+// Every level the CPU runs: decode bit-identical to the scalar reference, GEMV within float
+// rounding of it and of a double-precision product with the codec's own decoded matrix.
+TEST(LeechKernels, EveryIsaMatchesScalarReference) {
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.spec);
+    const auto codec = make_codec(c.spec);
+    const auto codes = random_codes(*codec, c.rows, c.cols, 11);
+    const auto packed = kernels::pack(*codec, codes.data(), codes.size(), c.rows, c.cols);
+    std::vector<float> w(static_cast<size_t>(c.rows * c.cols));
+    codec->decode_rows(codes.data(), codes.size(), c.rows, c.cols, w.data());
+    const auto x = random_vector(c.cols, 3);
+    std::vector<double> oracle(static_cast<size_t>(c.rows)), bound(oracle.size());
+    for (int64_t r = 0; r < c.rows; ++r)
+      for (int64_t k = 0; k < c.cols; ++k) {
+        oracle[r] += static_cast<double>(w[r * c.cols + k]) * x[k];
+        bound[r] += std::abs(static_cast<double>(w[r * c.cols + k]) * x[k]);
+      }
+    std::vector<float> ref(w.size());
+    packed->decode_rows(0, c.rows, ref.data(), Isa::Scalar);
+    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+      if (!kernels::cpu_supports(isa)) continue;
+      SCOPED_TRACE(kernels::to_string(isa));
+      const kernels::IsaScope scope(isa);
+      std::vector<float> got(w.size()), y(static_cast<size_t>(c.rows));
+      kernels::decode(*packed, got.data(), 2);
+      EXPECT_EQ(got, ref);
+      // Odd row ranges straight through the interface too.
+      std::vector<float> part(static_cast<size_t>(3 * c.cols));
+      packed->decode_rows(1, 4 > c.rows ? c.rows : 4, part.data(), isa);
+      EXPECT_TRUE(std::equal(part.begin(), part.begin() + (std::min<int64_t>(4, c.rows) - 1) * c.cols,
+                             ref.begin() + c.cols));
+      kernels::gemv(*packed, x.data(), y.data(), 2);
+      for (int64_t r = 0; r < c.rows; ++r)
+        EXPECT_NEAR(y[r], oracle[r], 1e-5 * bound[r] + 1e-30) << "row " << r;
+    }
+  }
+}
+
+TEST(LeechKernels, PackRejectsInvalidCodes) {
+  const auto sg = make_codec("llvq-sg:bpw=2,gain_bits=1");
+  const int64_t rows = 2, cols = 48;
+  const LeechBall& ball = LeechBall::get(12);
+  auto write = [&](uint16_t scale, uint64_t index) {
+    BitWriter out;
+    for (int64_t r = 0; r < rows; ++r) {
+      out.put(scale, 16);
+      for (int j = 0; j < 2; ++j) {
+        out.put(1, 1);
+        out.put(r == 1 && j == 1 ? index : 5, ball.bits());
+      }
+    }
+    return out.bytes();
+  };
+  const uint16_t one = codec_detail::scale_to_bf16(1.0f);
+  auto try_pack = [&](const std::vector<uint8_t>& codes) { kernels::pack(*sg, codes.data(), codes.size(), rows, cols); };
+  EXPECT_NO_THROW(try_pack(write(one, ball.size() - 1)));
+  EXPECT_THROW(try_pack(write(one, 0)), InputError);  // the origin has no direction
+  EXPECT_THROW(try_pack(write(0x7FC0, 5)), InputError);  // NaN scale
+  EXPECT_THROW(try_pack(write(0xBF80, 5)), InputError);  // −1 scale
+  auto codes = write(one, 5);
+  codes.pop_back();
+  EXPECT_THROW(try_pack(codes), InputError);  // size mismatch
+  // 2^ball_bits > size for llvq-ss shells=13 (48 bits): an index past the ball is rejected.
+  const auto ss = make_codec("llvq-ss:shells=13");
+  const LeechBall& b13 = LeechBall::get(13);
+  ASSERT_LT(b13.size(), uint64_t{1} << b13.bits());
+  BitWriter out;
+  out.put(one, 16);
+  out.put(b13.size(), b13.bits());
+  const auto bad = out.bytes();
+  EXPECT_THROW(kernels::pack(*ss, bad.data(), bad.size(), 1, 24), InputError);
+}
+
+TEST(LeechKernels, HandlesOnlyTheBallCodecs) {
+  EXPECT_TRUE(kernels::detail::leech_handles(*make_codec("llvq-sg")));
+  EXPECT_TRUE(kernels::detail::leech_handles(*make_codec("llvq-ss")));
+  EXPECT_TRUE(kernels::detail::leech_handles(*make_codec("l24sq")));
+  EXPECT_FALSE(kernels::detail::leech_handles(*make_codec("llvq-ss:bpw=3")));
+  EXPECT_FALSE(kernels::detail::leech_handles(*make_codec("e8p")));
+}
+
+}  // namespace
+}  // namespace llvq
