@@ -21,7 +21,7 @@ using detail::DeviceBuffer;
 constexpr int kRepeats = 5;  // timed batches; the median is reported
 
 // The codecs measured when the configuration names none.
-std::vector<std::string> default_codecs() { return {"e8p"}; }
+std::vector<std::string> default_codecs() { return {"e8p", "llvq-sg:bpw=2,gain_bits=1", "llvq-ss:shells=13"}; }
 
 class CublasHandle {
  public:

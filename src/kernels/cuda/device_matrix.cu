@@ -32,14 +32,6 @@ bool probe_device() noexcept {
   return true;
 }
 
-template <class Tables>
-std::vector<uint32_t> table_words(const Tables& t) {
-  static_assert(sizeof(Tables) % sizeof(uint32_t) == 0);
-  std::vector<uint32_t> words(sizeof(Tables) / sizeof(uint32_t));
-  std::memcpy(words.data(), &t, sizeof(Tables));
-  return words;
-}
-
 int as_int(int64_t v, const char* what) {
   if (v > std::numeric_limits<int>::max()) throw InputError(std::string("CUDA kernels: too many ") + what);
   return static_cast<int>(v);
@@ -104,29 +96,26 @@ DeviceMatrix::Impl::Impl(const detail::HostLayout& l)
       scales(l.scales.size()) {
   codes.upload(l.codes.data(), l.codes.size());
   scales.upload(l.scales.data(), l.scales.size());
-  switch (family) {
-    case detail::Family::E8p: {
-      const auto words = table_words(detail::e8p_tables());
-      tables = detail::DeviceBuffer<uint32_t>(words.size());
-      tables.upload(words.data(), words.size());
-      break;
-    }
-  }
+  tables = detail::DeviceBuffer<uint8_t>(l.table_bytes);
+  tables.upload(static_cast<const uint8_t*>(l.tables), l.table_bytes);
 }
 
 void DeviceMatrix::Impl::decode_half(__half* out, cudaStream_t stream) const {
   switch (family) {
     case detail::Family::E8p: launch_decode<detail::E8pFamily>(*this, out, stream); break;
+    case detail::Family::Leech: launch_decode<detail::LeechFamily>(*this, out, stream); break;
   }
 }
 void DeviceMatrix::Impl::gemv(const float* x, float* y, cudaStream_t stream) const {
   switch (family) {
     case detail::Family::E8p: launch_gemv<detail::E8pFamily>(*this, x, y, stream); break;
+    case detail::Family::Leech: launch_gemv<detail::LeechFamily>(*this, x, y, stream); break;
   }
 }
 void DeviceMatrix::Impl::gemv(const __half* x, float* y, cudaStream_t stream) const {
   switch (family) {
     case detail::Family::E8p: launch_gemv<detail::E8pFamily>(*this, x, y, stream); break;
+    case detail::Family::Leech: launch_gemv<detail::LeechFamily>(*this, x, y, stream); break;
   }
 }
 

@@ -24,9 +24,9 @@ struct DeviceMatrix::Impl {
   int64_t rows, cols;
   uint64_t bytes;
   detail::KernelShape shape;
-  detail::DeviceBuffer<uint16_t> codes;
+  detail::DeviceBuffer<uint8_t> codes;
   detail::DeviceBuffer<float> scales;
-  detail::DeviceBuffer<uint32_t> tables;  // the family's Tables struct, as 32-bit words
+  detail::DeviceBuffer<uint8_t> tables;  // the family's Tables struct, byte for byte
 };
 
 }  // namespace llvq::cuda
