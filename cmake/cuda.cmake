@@ -28,6 +28,8 @@ elseif(LLVQ_CUDA)
   else()
     message(STATUS "LLVQ: no CUDA compiler found; the CUDA kernels are not built")
   endif()
+else()
+  message(STATUS "LLVQ: CUDA kernels off (LLVQ_CUDA=OFF)")
 endif()
 
 if(LLVQ_HAVE_CUDA)

@@ -14,6 +14,7 @@
 #include "llvq/cuda_kernels.hpp"
 #include "llvq/error.hpp"
 #include "llvq/half.hpp"
+#include "llvq/kernels.hpp"
 
 namespace {
 
@@ -225,6 +226,32 @@ TEST(CudaDevice, FusedGemvEqualsTheCpuProductForFloatAndHalfX) {
     std::vector<float> x_rounded(x.size());
     for (size_t i = 0; i < x.size(); ++i) xh[i] = llvq::float_to_fp16(x[i]), x_rounded[i] = llvq::fp16_to_float(xh[i]);
     expect_gemv_close(w, x_rounded, m.gemv_half(xh), k.rows, k.cols);
+  }
+}
+
+// The CPU kernels (llvq/kernels.hpp) on the same matrix: the GPU copy made from a PackedMatrix
+// gives the CPU fused GEMV's result within float tolerance.
+TEST(CudaDevice, FusedGemvEqualsTheCpuKernelsOnAPackedMatrix) {
+  REQUIRE_DEVICE();
+  for (const Case& k : kCases) {
+    const Coded c = make_coded(k.spec, k.rows, k.cols, 51);
+    if (!llvq::kernels::has_kernels(*c.codec)) continue;  // no CPU kernels for this family in this build
+    SCOPED_TRACE(k.spec + " " + std::to_string(k.rows) + "x" + std::to_string(k.cols));
+    const auto packed = llvq::kernels::pack(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols);
+    const llvq::cuda::DeviceMatrix m(*packed);
+    const auto x = codec_test::gaussian(static_cast<size_t>(k.cols), 52);
+    std::vector<float> cpu(static_cast<size_t>(k.rows)), w(static_cast<size_t>(k.rows * k.cols));
+    llvq::kernels::gemv(*packed, x.data(), cpu.data(), 1);
+    llvq::kernels::decode(*packed, w.data(), 1);
+    const auto gpu = m.gemv(x);
+    ASSERT_EQ(gpu.size(), cpu.size());
+    for (int64_t r = 0; r < k.rows; ++r) {
+      double magnitude = 0;
+      for (int64_t col = 0; col < k.cols; ++col)
+        magnitude += std::abs(static_cast<double>(w[static_cast<size_t>(r * k.cols + col)]) * x[static_cast<size_t>(col)]);
+      EXPECT_NEAR(gpu[static_cast<size_t>(r)], cpu[static_cast<size_t>(r)], 1e-6 + 2.0 * k.cols * 1.2e-7 * magnitude)
+          << "row " << r;
+    }
   }
 }
 
