@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <sys/wait.h>
+
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -218,6 +222,34 @@ TEST(LeechKernels, HandlesOnlyTheBallCodecs) {
   EXPECT_TRUE(kernels::detail::leech_handles(*make_codec("l24sq")));
   EXPECT_FALSE(kernels::detail::leech_handles(*make_codec("llvq-ss:bpw=3")));
   EXPECT_FALSE(kernels::detail::leech_handles(*make_codec("e8p")));
+}
+
+// Runs the CLI, returns (exit status, stdout).
+std::pair<int, std::string> run_cli(const std::string& args) {
+  FILE* pipe = popen((std::string(LLVQ_CLI_PATH) + " " + args + " 2>/dev/null").c_str(), "r");
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) out.append(buf, n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(LeechKernels, BenchCommandReportsEveryStageAndKernel) {
+  const auto [status, out] =
+      run_cli("bench leech-decode --json --shells 5 --blocks 500 --rows 9 --cols 72 --min-seconds 0.001");
+  ASSERT_EQ(status, 0) << out;
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j.at("profile").size(), kernels::cpu_supports(Isa::Avx2) ? 11u : 1u);
+  for (const auto& p : j.at("profile")) EXPECT_GT(p.at("cumulative_ns_per_block").get<double>(), 0);
+  size_t fused = 0;
+  for (const auto& m : j.at("matrix")) {
+    EXPECT_GT(m.at("seconds").get<double>(), 0);
+    fused += m.at("kernel") == "fused gemv";
+  }
+  EXPECT_GE(fused, 1u);
+  EXPECT_EQ(run_cli("bench leech-decode --shells 1").first, 2);
+  EXPECT_EQ(run_cli("bench leech-decode --codec e8p --blocks 10").first, 2);
+  EXPECT_EQ(run_cli("bench leech-decode --cols 25 --blocks 10").first, 2);
 }
 
 }  // namespace

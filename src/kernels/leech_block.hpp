@@ -31,7 +31,7 @@
 #define LLVQ_LEECH_ISA_NS portable
 #endif
 
-#if !defined(__CUDA_ARCH__) && defined(__BMI2__)
+#if !defined(__CUDA_ARCH__) && (defined(__BMI2__) || defined(__AVX2__))
 #include <immintrin.h>
 #endif
 
@@ -44,6 +44,7 @@ inline constexpr int kMaxLevels = 12;                // arrangement levels per h
 inline constexpr int kMaxGains = 16;
 inline constexpr int kMaxShells = 17;  // shells 0..16
 inline constexpr uint32_t kAllSlots = 0xFFFFFF;
+inline constexpr int kBinomColumn = 32;
 
 // One arrangement (LeechBall::ArrangementInfo) with the bit field of each level's rank.
 struct ArrangementTable {
@@ -85,9 +86,10 @@ struct BlockTables {
   double sqrt_norm[kMaxShells];    // √(16·shell) (1 for shell 0, whose point is the origin)
   float gemv_factor[kMaxGains][kMaxShells];  // level[g]/√norm (ShapeGain), 1/s (Ball)
   double lattice_scale;            // s (Ball)
-  uint32_t binom[kDim + 1][kDim + 1];
+  uint32_t binom_column[kDim + 1][kBinomColumn];  // [j][e] = C(e, j), UINT32_MAX past e = 24
   uint32_t golay[4096];            // codeword of each message (systematic: message = bits 11..22)
   uint32_t by_weight[4096];        // codewords of weight 0, 8, 12, 16, 24 (golay::codewords_of_weight order)
+  uint64_t class_end[kMaxClasses];  // cls[id].end, contiguous for the class search
   ClassTable cls[kMaxClasses];
 };
 
@@ -140,84 +142,132 @@ LLVQ_HD inline uint32_t gain_of(const BlockTables& t, uint64_t word) {
   return static_cast<uint32_t>(low_bits(word >> kClassBits, t.gain_bits));
 }
 
-// Colex unrank of a `count`-subset of n compact positions 0..n−1: the mask of the subset.
-LLVQ_HD inline uint32_t unrank_combination(const BlockTables& t, uint32_t rank, int count, int n) {
+// Colex unrank of a `count`-subset of n compact positions 0..n−1 (rank < C(n, count)): the
+// mask of the subset. Each element is the largest e with C(e, j) ≤ rank; C(e, j) grows with e,
+// so e + 1 is the number of table entries ≤ rank, counted without branches (the column is
+// padded with UINT32_MAX, and C(e, j) > rank for every e ≥ n).
+LLVQ_HD inline int entries_at_most(const uint32_t* column, uint32_t rank) {
+#if !defined(__CUDA_ARCH__) && defined(__AVX512F__)
+  const __m512i r = _mm512_set1_epi32(static_cast<int>(rank));
+  const __mmask16 a = _mm512_cmple_epu32_mask(_mm512_loadu_si512(column), r);
+  const __mmask16 b = _mm512_cmple_epu32_mask(_mm512_loadu_si512(column + 16), r);
+  return __builtin_popcount((static_cast<uint32_t>(b) << 16) | a);
+#elif !defined(__CUDA_ARCH__) && defined(__AVX2__)
+  // Unsigned ≤ as a signed compare of both sides offset by 2^31.
+  const __m256i bias = _mm256_set1_epi32(INT32_MIN);
+  const __m256i r = _mm256_xor_si256(_mm256_set1_epi32(static_cast<int>(rank)), bias);
+  uint32_t above = 0;
+  for (int q = 0; q < 4; ++q) {
+    const __m256i c = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(column + 8 * q)), bias);
+    above |= static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(c, r)))) << (8 * q);
+  }
+  return kBinomColumn - __builtin_popcount(above);
+#else
+  int below = 0;
+  for (int e = 0; e < kBinomColumn; ++e) below += column[e] <= rank;
+  return below;
+#endif
+}
+
+LLVQ_HD inline uint32_t unrank_combination(const BlockTables& t, uint32_t rank, int count) {
   uint32_t chosen = 0;
-  int e = n - 1;
-  for (int j = count; j > 0; --j, --e) {
-    while (t.binom[e][j] > rank) --e;
-    rank -= t.binom[e][j];
-    chosen |= 1u << e;
+  for (int j = count; j > 0; --j) {
+    const int below = entries_at_most(t.binom_column[j], rank);
+    rank -= t.binom_column[j][below - 1];
+    chosen |= 1u << (below - 1);
   }
   return chosen;
 }
 
-// Spreads the arrangement's values over `slots` into abs[] (positions not in slots are left
-// alone); returns the mask of the slots that received 0.
+// A decoded point as masks: |v_i| = value[l] for i in mask[l] (the masks partition the 24
+// positions), v_i < 0 for i in neg.
+struct PointMasks {
+  int parts;
+  uint32_t mask[2 * kMaxLevels + 2];
+  int32_t value[2 * kMaxLevels + 2];
+  uint32_t neg;
+};
+
+// Splits `slots` among the arrangement's values (appended to p); returns the mask of the slots
+// that received a value ≡ 3 mod 4 (odd classes) and, in *zero, those that received 0.
 LLVQ_HD inline uint32_t place_arrangement(const BlockTables& t, const ArrangementTable& a, uint64_t word,
-                                          uint32_t slots, int32_t* abs) {
-  uint32_t free = slots, zero = 0;
-  int n = popcount32(slots);
+                                          uint32_t slots, PointMasks& p, uint32_t* zero) {
+  uint32_t free = slots, three = 0;
   for (int l = 0; l < a.levels; ++l) {
     const uint32_t rank = static_cast<uint32_t>(low_bits(word >> a.shift[l], a.bits[l]));
-    const uint32_t mask = deposit32(unrank_combination(t, rank, a.count[l], n), free);
-    const int32_t value = a.value[l];
-    for (uint32_t m = mask; m; m &= m - 1) abs[ctz32(m)] = value;
-    if (value == 0) zero |= mask;
+    const uint32_t mask = deposit32(unrank_combination(t, rank, a.count[l]), free);
+    p.mask[p.parts] = mask;
+    p.value[p.parts++] = a.value[l];
+    if (a.value[l] == 0) *zero |= mask;
+    if ((a.value[l] & 3) == 3) three |= mask;
     free &= ~mask;
-    n -= a.count[l];
   }
-  for (uint32_t m = free; m; m &= m - 1) abs[ctz32(m)] = a.fill;
-  if (a.fill == 0) zero |= free;
-  return zero;
+  p.mask[p.parts] = free;
+  p.value[p.parts++] = a.fill;
+  if (a.fill == 0) *zero |= free;
+  if ((a.fill & 3) == 3) three |= free;
+  return three;
 }
 
-// Stage 1 of the decode: absolute values of the point at each position, and the codeword.
-LLVQ_HD inline uint32_t decode_magnitudes(const BlockTables& t, const ClassTable& c, uint64_t word, int32_t* abs,
-                                          uint32_t* zero_mask) {
+// Stage 1 of the decode: the magnitudes (p.mask / p.value) and the codeword. *aux: odd class,
+// the positions holding a value ≡ 3 mod 4; even class, the positions holding 0.
+LLVQ_HD inline uint32_t decode_magnitudes(const BlockTables& t, const ClassTable& c, uint64_t word, PointMasks& p,
+                                          uint32_t* aux) {
   const uint32_t cw = static_cast<uint32_t>(low_bits(word >> c.cw_shift, c.cw_bits));
+  p.parts = 0;
+  uint32_t zero = 0;
   if (c.odd) {
-    *zero_mask = 0;
-    place_arrangement(t, c.on, word, kAllSlots, abs);
+    *aux = place_arrangement(t, c.on, word, kAllSlots, p, &zero);
     return t.golay[cw];
   }
   const uint32_t codeword = t.by_weight[c.cw_base + cw];
-  const uint32_t zero_on = place_arrangement(t, c.on, word, codeword, abs);
-  *zero_mask = zero_on | place_arrangement(t, c.off, word, ~codeword & kAllSlots, abs);
+  place_arrangement(t, c.on, word, codeword, p, &zero);
+  place_arrangement(t, c.off, word, ~codeword & kAllSlots, p, &zero);
+  *aux = zero;
   return codeword;
 }
 
-// Stage 2: the signs. Odd class: position i holds a value ≡ 3 mod 4 exactly when i is in the
-// codeword. Even class: free sign bits over the codeword (its top position excepted, fixed by
-// the parity of minus signs) and over the non-zero positions off it.
-LLVQ_HD inline void apply_signs(const ClassTable& c, uint64_t word, uint32_t codeword, uint32_t zero_mask,
-                                const int32_t* abs, int32_t* v) {
-  if (c.odd) {
-    for (int i = 0; i < kDim; ++i) {
-      const int32_t b = (abs[i] & 3) == 3 ? abs[i] : -abs[i];
-      v[i] = (codeword >> i) & 1 ? b : -b;
-    }
-    return;
-  }
+// Stage 2: the signs. Odd class: position i holds +value ≡ 3 mod 4 or −value ≡ 1 mod 4 when
+// i is in the codeword, the negatives otherwise, so v_i < 0 exactly when "≡ 3" differs from
+// "in the codeword". Even class: free sign bits over the codeword (its top position excepted,
+// fixed by the parity of minus signs) and over the non-zero positions off it.
+LLVQ_HD inline uint32_t sign_mask(const ClassTable& c, uint64_t word, uint32_t codeword, uint32_t aux) {
+  if (c.odd) return (aux ^ codeword) & kAllSlots;
   const uint32_t on = codeword ? codeword & ~highest_bit32(codeword) : 0;
-  const uint32_t sign_slots = on | (~codeword & kAllSlots & ~zero_mask);
+  const uint32_t sign_slots = on | (~codeword & kAllSlots & ~aux);
   uint32_t neg = deposit32(static_cast<uint32_t>(low_bits(word >> c.sign_shift, c.sign_bits)), sign_slots);
   if (codeword && (popcount32(neg & codeword) & 1) != c.minus_parity) neg |= highest_bit32(codeword);
-  for (int i = 0; i < kDim; ++i) v[i] = (neg >> i) & 1 ? -abs[i] : abs[i];
+  return neg;
+}
+
+// The point of a split word as masks (the origin: one part of value 0).
+LLVQ_HD inline void decode_masks(const BlockTables& t, uint64_t word, PointMasks& p) {
+  const uint32_t id = class_of(word);
+  if (id == 0) {
+    p.parts = 1;
+    p.mask[0] = kAllSlots;
+    p.value[0] = 0;
+    p.neg = 0;
+    return;
+  }
+  const ClassTable& c = t.cls[id];
+  uint32_t aux = 0;
+  const uint32_t codeword = decode_magnitudes(t, c, word, p, &aux);
+  p.neg = sign_mask(c, word, codeword, aux);
+}
+
+// Stage 3 (scalar): the 24 integer coordinates.
+LLVQ_HD inline void expand_point(const PointMasks& p, int32_t* v) {
+  for (int k = 0; k < p.parts; ++k)
+    for (uint32_t m = p.mask[k]; m; m &= m - 1) v[ctz32(m)] = p.value[k];
+  for (uint32_t m = p.neg; m; m &= m - 1) v[ctz32(m)] = -v[ctz32(m)];
 }
 
 // The lattice point (integer coordinates √8·Λ24) of a split word.
 LLVQ_HD inline void decode_point(const BlockTables& t, uint64_t word, int32_t* v) {
-  const uint32_t id = class_of(word);
-  if (id == 0) {
-    for (int i = 0; i < kDim; ++i) v[i] = 0;
-    return;
-  }
-  const ClassTable& c = t.cls[id];
-  int32_t abs[kDim];
-  uint32_t zero = 0;
-  const uint32_t codeword = decode_magnitudes(t, c, word, abs, &zero);
-  apply_signs(c, word, codeword, zero, abs, v);
+  PointMasks p;
+  decode_masks(t, word, p);
+  expand_point(p, v);
 }
 
 // Reconstruction factor f of a block, xhat_i = float(f·v_i) in double, the same arithmetic as
@@ -252,13 +302,13 @@ LLVQ_HD inline float dot_block(const BlockTables& t, uint64_t word, float scale,
 
 // ------------------------------------------------------------------ minimal code ↔ split word
 
-// Class id (1..) of a ball index ≥ 1: binary search over the class ends.
+// Class id (1..) of a ball index ≥ 1: branch-free binary search over the class ends.
 LLVQ_HD inline uint32_t find_class(const BlockTables& t, uint64_t index) {
-  uint32_t lo = 1, hi = static_cast<uint32_t>(t.num_classes) - 1;  // answer in [lo, hi]
-  while (lo < hi) {
-    const uint32_t mid = (lo + hi) / 2;
-    if (t.cls[mid].end <= index) lo = mid + 1;
-    else hi = mid;
+  uint32_t lo = 1, n = static_cast<uint32_t>(t.num_classes) - 1;  // answer in [lo, lo + n)
+  while (n > 1) {
+    const uint32_t half = n / 2;
+    lo = t.class_end[lo + half - 1] <= index ? lo + half : lo;
+    n -= half;
   }
   return lo;
 }

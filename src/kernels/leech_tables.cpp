@@ -95,16 +95,22 @@ std::unique_ptr<BlockTables> make_block_tables(const codec_detail::LeechParams& 
                                                    : static_cast<float>(params.gain_levels[g] / t->sqrt_norm[m]);
   }
   for (int g = 0; g < gains && t->kind == Kind::ShapeGain; ++g) t->gain_level[g] = params.gain_levels[g];
+  uint32_t binom[kDim + 1][kDim + 1] = {};
   for (int n = 0; n <= kDim; ++n) {
-    t->binom[n][0] = 1;
-    for (int k = 1; k <= n; ++k) t->binom[n][k] = t->binom[n - 1][k - 1] + (k < n ? t->binom[n - 1][k] : 0);
+    binom[n][0] = 1;
+    for (int k = 1; k <= n; ++k) binom[n][k] = binom[n - 1][k - 1] + (k < n ? binom[n - 1][k] : 0);
   }
+  for (int j = 0; j <= kDim; ++j)
+    for (int e = 0; e < kBinomColumn; ++e) t->binom_column[j][e] = e <= kDim ? binom[e][j] : UINT32_MAX;
   const auto& all = golay::codewords();
   for (size_t i = 0; i < 4096; ++i) t->golay[i] = all[i];
   size_t next = 0;
   for (int w : {0, 8, 12, 16, 24})
     for (uint32_t word : golay::codewords_of_weight(w)) t->by_weight[next++] = word;
-  for (size_t k = 0; k < ball.num_classes(); ++k) fill_class(ball, k, params.gain_bits, t->cls[k + 1]);
+  for (size_t k = 0; k < ball.num_classes(); ++k) {
+    fill_class(ball, k, params.gain_bits, t->cls[k + 1]);
+    t->class_end[k + 1] = t->cls[k + 1].end;
+  }
   return t;
 }
 
