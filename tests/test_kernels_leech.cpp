@@ -2,11 +2,11 @@
 // codec's own decoder), the minimal bitstream itself (to_codes round trip), a double-precision
 // GEMV over the codec's decoded matrix, and the scalar reference for every SIMD level.
 #include <gtest/gtest.h>
-
-#include <cmath>
-#include <cstdio>
 #include <sys/wait.h>
 
+#include <bit>
+#include <cmath>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
@@ -44,6 +44,35 @@ void expect_split_matches_unrank(const kernels::leech::BlockTables& t, const Lee
   kernels::leech::decode_point(t, word, v);
   const leech::Vec want = ball.unrank(index);
   for (int i = 0; i < 24; ++i) ASSERT_EQ(v[i], want[i]) << "index " << index << " position " << i;
+}
+
+// The split combination rank is a bijection onto [0, C(n, k)) for every n ≤ 24 (all subsets
+// for n ≤ 16, seeded random subsets above), and unrank_level inverts rank_level.
+TEST(LeechKernels, SplitCombinationRankIsABijection) {
+  const auto t = tables_of("llvq-ss:shells=2");
+  for (int n = 0; n <= 16; ++n) {
+    std::vector<std::vector<bool>> seen(n + 1);
+    std::vector<uint64_t> size(n + 1, 1);
+    for (int k = 1; k <= n; ++k) size[k] = size[k - 1] * (n - k + 1) / k;
+    for (int k = 0; k <= n; ++k) seen[k].assign(size[k], false);
+    for (uint32_t m = 0; m < (1u << n); ++m) {
+      const int k = std::popcount(m);
+      const uint32_t r = kernels::leech::rank_level(*t, m, n, k);
+      ASSERT_LT(r, size[k]) << "n=" << n << " mask=" << m;
+      ASSERT_FALSE(seen[k][r]) << "n=" << n << " mask=" << m;
+      seen[k][r] = true;
+      ASSERT_EQ(kernels::leech::unrank_level(*t, r, n, k), m);
+    }
+  }
+  std::mt19937_64 rng(5);
+  for (int n = 17; n <= 24; ++n)
+    for (int i = 0; i < 20000; ++i) {
+      const uint32_t m = static_cast<uint32_t>(rng()) & ((1u << n) - 1);
+      const int k = std::popcount(m);
+      const uint32_t r = kernels::leech::rank_level(*t, m, n, k);
+      ASSERT_EQ(kernels::leech::unrank_level(*t, r, n, k), m) << "n=" << n << " mask=" << m;
+      ASSERT_EQ(kernels::leech::colex_rank(*t, kernels::leech::unrank_combination(*t, r, k)), r);
+    }
 }
 
 // Every ball the codecs use fits the split word (≤ 64 bits, class ids suffice).

@@ -45,6 +45,8 @@ inline constexpr int kMaxGains = 16;
 inline constexpr int kMaxShells = 17;  // shells 0..16
 inline constexpr uint32_t kAllSlots = 0xFFFFFF;
 inline constexpr int kBinomColumn = 32;
+inline constexpr int kHalf = 12;    // slots in the low half of a split combination
+inline constexpr int kSplitsMax = 16;
 
 // One arrangement (LeechBall::ArrangementInfo) with the bit field of each level's rank.
 struct ArrangementTable {
@@ -54,6 +56,7 @@ struct ArrangementTable {
   uint8_t count[kMaxLevels];
   uint8_t shift[kMaxLevels];  // field position in the split word
   uint8_t bits[kMaxLevels];   // field width: ⌈log2 radix⌉
+  uint8_t free[kMaxLevels];   // free slots before the level (the n of C(n, count))
   uint32_t radix[kMaxLevels];  // C(free, count) ≤ C(24, 12)
   uint64_t total;              // product of the radices
 };
@@ -87,6 +90,13 @@ struct BlockTables {
   float gemv_factor[kMaxGains][kMaxShells];  // level[g]/√norm (ShapeGain), 1/s (Ball)
   double lattice_scale;            // s (Ball)
   uint32_t binom_column[kDim + 1][kBinomColumn];  // [j][e] = C(e, j), UINT32_MAX past e = 24
+  // Split rank of a count-subset of n slots (see unrank_level): [n][count][j] = first rank
+  // with j elements in the low half, UINT32_MAX past the largest j.
+  uint32_t split_first[kDim + 1][kDim + 1][kSplitsMax];
+  uint32_t half_binom[kHalf + 1][kHalf + 1];  // C(h, j)
+  uint64_t half_recip[kHalf + 1][kHalf + 1];  // ⌈2^32 / C(h, j)⌉: r / C(h, j) = r·recip >> 32 for r < 2^22
+  uint16_t colex_first[kHalf + 2];            // first entry of the j-subsets in colex12
+  uint16_t colex12[1 << kHalf];               // subsets of 12 slots by size, each size in colex order
   uint32_t golay[4096];            // codeword of each message (systematic: message = bits 11..22)
   uint32_t by_weight[4096];        // codewords of weight 0, 8, 12, 16, 24 (golay::codewords_of_weight order)
   uint64_t class_end[kMaxClasses];  // cls[id].end, contiguous for the class search
@@ -146,25 +156,27 @@ LLVQ_HD inline uint32_t gain_of(const BlockTables& t, uint64_t word) {
 // mask of the subset. Each element is the largest e with C(e, j) ≤ rank; C(e, j) grows with e,
 // so e + 1 is the number of table entries ≤ rank, counted without branches (the column is
 // padded with UINT32_MAX, and C(e, j) > rank for every e ≥ n).
+// Number of entries ≤ rank among the first 16·pieces (pieces = 1 or 2) of a table.
+template <int Pieces>
 LLVQ_HD inline int entries_at_most(const uint32_t* column, uint32_t rank) {
 #if !defined(__CUDA_ARCH__) && defined(__AVX512F__)
   const __m512i r = _mm512_set1_epi32(static_cast<int>(rank));
-  const __mmask16 a = _mm512_cmple_epu32_mask(_mm512_loadu_si512(column), r);
-  const __mmask16 b = _mm512_cmple_epu32_mask(_mm512_loadu_si512(column + 16), r);
-  return __builtin_popcount((static_cast<uint32_t>(b) << 16) | a);
+  uint32_t below = _mm512_cmple_epu32_mask(_mm512_loadu_si512(column), r);
+  if (Pieces == 2) below |= static_cast<uint32_t>(_mm512_cmple_epu32_mask(_mm512_loadu_si512(column + 16), r)) << 16;
+  return __builtin_popcount(below);
 #elif !defined(__CUDA_ARCH__) && defined(__AVX2__)
   // Unsigned ≤ as a signed compare of both sides offset by 2^31.
   const __m256i bias = _mm256_set1_epi32(INT32_MIN);
   const __m256i r = _mm256_xor_si256(_mm256_set1_epi32(static_cast<int>(rank)), bias);
   uint32_t above = 0;
-  for (int q = 0; q < 4; ++q) {
+  for (int q = 0; q < 2 * Pieces; ++q) {
     const __m256i c = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(column + 8 * q)), bias);
     above |= static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(c, r)))) << (8 * q);
   }
-  return kBinomColumn - __builtin_popcount(above);
+  return 16 * Pieces - __builtin_popcount(above);
 #else
   int below = 0;
-  for (int e = 0; e < kBinomColumn; ++e) below += column[e] <= rank;
+  for (int e = 0; e < 16 * Pieces; ++e) below += column[e] <= rank;
   return below;
 #endif
 }
@@ -172,11 +184,41 @@ LLVQ_HD inline int entries_at_most(const uint32_t* column, uint32_t rank) {
 LLVQ_HD inline uint32_t unrank_combination(const BlockTables& t, uint32_t rank, int count) {
   uint32_t chosen = 0;
   for (int j = count; j > 0; --j) {
-    const int below = entries_at_most(t.binom_column[j], rank);
+    const int below = entries_at_most<2>(t.binom_column[j], rank);
     rank -= t.binom_column[j][below - 1];
     chosen |= 1u << (below - 1);
   }
   return chosen;
+}
+
+// Colex rank of a subset (compact mask): Σ_i C(s_i, i) over its elements s_1 < s_2 < ….
+LLVQ_HD inline uint32_t colex_rank(const BlockTables& t, uint32_t chosen) {
+  uint32_t rank = 0;
+  for (int i = 1; chosen; chosen &= chosen - 1, ++i) rank += t.binom_column[i][ctz32(chosen)];
+  return rank;
+}
+
+// The split word's own rank of a count-subset of n slots, made for a table decode: the slots
+// split into a low half of h = min(n, 12) and a high part of n − h; subsets are ordered by the
+// number j of elements in the low half, then by the colex rank of the high part, then by that
+// of the low part: rank = split_first[n][count][j] + hi·C(h, j) + lo. Decoding is one count
+// over ≤ 16 table entries, a multiply-shift division and two lookups in colex12.
+LLVQ_HD inline uint32_t unrank_level(const BlockTables& t, uint32_t rank, int n, int count) {
+  const int h = n < kHalf ? n : kHalf;
+  const uint32_t* first = t.split_first[n][count];
+  const int j = entries_at_most<1>(first, rank) - 1;
+  const uint32_t r = rank - first[j];
+  const uint32_t hi = static_cast<uint32_t>((uint64_t{r} * t.half_recip[h][j]) >> 32);
+  const uint32_t lo = r - hi * t.half_binom[h][j];
+  return t.colex12[t.colex_first[j] + lo] | static_cast<uint32_t>(t.colex12[t.colex_first[count - j] + hi]) << h;
+}
+
+// Inverse of unrank_level (compact mask → split rank).
+LLVQ_HD inline uint32_t rank_level(const BlockTables& t, uint32_t chosen, int n, int count) {
+  const int h = n < kHalf ? n : kHalf;
+  const uint32_t low = chosen & ((1u << h) - 1);
+  const int j = popcount32(low);
+  return t.split_first[n][count][j] + colex_rank(t, chosen >> h) * t.half_binom[h][j] + colex_rank(t, low);
 }
 
 // A decoded point as masks: |v_i| = value[l] for i in mask[l] (the masks partition the 24
@@ -195,7 +237,7 @@ LLVQ_HD inline uint32_t place_arrangement(const BlockTables& t, const Arrangemen
   uint32_t free = slots, three = 0;
   for (int l = 0; l < a.levels; ++l) {
     const uint32_t rank = static_cast<uint32_t>(low_bits(word >> a.shift[l], a.bits[l]));
-    const uint32_t mask = deposit32(unrank_combination(t, rank, a.count[l]), free);
+    const uint32_t mask = deposit32(unrank_level(t, rank, a.free[l], a.count[l]), free);
     p.mask[p.parts] = mask;
     p.value[p.parts++] = a.value[l];
     if (a.value[l] == 0) *zero |= mask;
@@ -313,18 +355,24 @@ LLVQ_HD inline uint32_t find_class(const BlockTables& t, uint64_t index) {
   return lo;
 }
 
-LLVQ_HD inline uint64_t split_arrangement(const ArrangementTable& a, uint64_t rank) {
+// Arrangement rank (mixed radix of colex ranks, LeechBall) → the levels' split-rank fields.
+LLVQ_HD inline uint64_t split_arrangement(const BlockTables& t, const ArrangementTable& a, uint64_t rank) {
   uint64_t fields = 0;
   for (int l = 0; l < a.levels; ++l) {
-    fields |= (rank % a.radix[l]) << a.shift[l];
+    const auto colex = static_cast<uint32_t>(rank % a.radix[l]);
     rank /= a.radix[l];
+    const uint32_t chosen = unrank_combination(t, colex, a.count[l]);
+    fields |= static_cast<uint64_t>(rank_level(t, chosen, a.free[l], a.count[l])) << a.shift[l];
   }
   return fields;
 }
 
-LLVQ_HD inline uint64_t join_arrangement(const ArrangementTable& a, uint64_t word) {
+LLVQ_HD inline uint64_t join_arrangement(const BlockTables& t, const ArrangementTable& a, uint64_t word) {
   uint64_t rank = 0;
-  for (int l = a.levels - 1; l >= 0; --l) rank = rank * a.radix[l] + low_bits(word >> a.shift[l], a.bits[l]);
+  for (int l = a.levels - 1; l >= 0; --l) {
+    const auto field = static_cast<uint32_t>(low_bits(word >> a.shift[l], a.bits[l]));
+    rank = rank * a.radix[l] + colex_rank(t, unrank_level(t, field, a.free[l], a.count[l]));
+  }
   return rank;
 }
 
@@ -338,13 +386,13 @@ LLVQ_HD inline uint64_t leech_split(const BlockTables& t, uint32_t gain, uint64_
   uint64_t word = head | id;
   if (c.odd) {
     word |= (in & 4095) << c.cw_shift;
-    return word | split_arrangement(c.on, in >> 12);
+    return word | split_arrangement(t, c.on, in >> 12);
   }
   word |= low_bits(in, c.sign_bits) << c.sign_shift;
   uint64_t rest = in >> c.sign_bits;
-  word |= split_arrangement(c.off, rest % c.off.total);
+  word |= split_arrangement(t, c.off, rest % c.off.total);
   rest /= c.off.total;
-  word |= split_arrangement(c.on, rest % c.on.total);
+  word |= split_arrangement(t, c.on, rest % c.on.total);
   return word | (rest / c.on.total) << c.cw_shift;
 }
 
@@ -354,8 +402,8 @@ LLVQ_HD inline uint64_t leech_join(const BlockTables& t, uint64_t word) {
   if (id == 0) return 0;
   const ClassTable& c = t.cls[id];
   const uint64_t cw = low_bits(word >> c.cw_shift, c.cw_bits);
-  if (c.odd) return c.offset + cw + 4096 * join_arrangement(c.on, word);
-  const uint64_t perm = join_arrangement(c.off, word) + c.off.total * (join_arrangement(c.on, word) + c.on.total * cw);
+  if (c.odd) return c.offset + cw + 4096 * join_arrangement(t, c.on, word);
+  const uint64_t perm = join_arrangement(t, c.off, word) + c.off.total * (join_arrangement(t, c.on, word) + c.on.total * cw);
   return c.offset + low_bits(word >> c.sign_shift, c.sign_bits) + (perm << c.sign_bits);
 }
 
