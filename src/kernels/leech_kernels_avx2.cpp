@@ -105,8 +105,9 @@ void decode_rows_avx2(const MatrixView& m, int64_t r0, int64_t r1, float* out) {
   for (int64_t r = r0; r < r1; ++r) {
     const uint64_t* words = m.words + r * m.blocks;
     const float* scales = m.scales + r * m.groups;
-    for (int64_t j = 0; j < m.blocks; ++j, out += kDim)
-      store_floats(block_factor(*m.tables, words[j], scales[j / m.blocks_per_group]), point_of(*m.tables, words[j]), out);
+    for (int64_t g = 0, j = 0; g < m.groups; ++g)  // groups outside: no division per block
+      for (const int64_t end = j + m.blocks_per_group; j < end; ++j, out += kDim)
+        store_floats(block_factor(*m.tables, words[j], scales[g]), point_of(*m.tables, words[j]), out);
   }
 }
 
@@ -115,9 +116,9 @@ void gemv_rows_avx2(const MatrixView& m, const float* x, int64_t r0, int64_t r1,
     const uint64_t* words = m.words + r * m.blocks;
     const float* scales = m.scales + r * m.groups;
     __m256 acc = _mm256_setzero_ps();
-    for (int64_t j = 0; j < m.blocks; ++j)
-      acc = accumulate(gemv_factor(*m.tables, words[j], scales[j / m.blocks_per_group]), point_of(*m.tables, words[j]),
-                       x + kDim * j, acc);
+    for (int64_t g = 0, j = 0; g < m.groups; ++g)
+      for (const int64_t end = j + m.blocks_per_group; j < end; ++j)
+        acc = accumulate(gemv_factor(*m.tables, words[j], scales[g]), point_of(*m.tables, words[j]), x + kDim * j, acc);
     y[r - r0] = horizontal_sum(acc);
   }
 }
