@@ -232,12 +232,15 @@ struct PointMasks {
 
 // Splits `slots` among the arrangement's values (appended to p); returns the mask of the slots
 // that received a value ≡ 3 mod 4 (odd classes) and, in *zero, those that received 0.
-LLVQ_HD inline uint32_t place_arrangement(const BlockTables& t, const ArrangementTable& a, uint64_t word,
-                                          uint32_t slots, PointMasks& p, uint32_t* zero) {
+// ranks[l] is level l's split rank (Colex = false) or its colex rank (the minimal code).
+template <bool Colex>
+LLVQ_HD inline uint32_t place_levels(const BlockTables& t, const ArrangementTable& a, const uint32_t* ranks,
+                                     uint32_t slots, PointMasks& p, uint32_t* zero) {
   uint32_t free = slots, three = 0;
   for (int l = 0; l < a.levels; ++l) {
-    const uint32_t rank = static_cast<uint32_t>(low_bits(word >> a.shift[l], a.bits[l]));
-    const uint32_t mask = deposit32(unrank_level(t, rank, a.free[l], a.count[l]), free);
+    const uint32_t chosen =
+        Colex ? unrank_combination(t, ranks[l], a.count[l]) : unrank_level(t, ranks[l], a.free[l], a.count[l]);
+    const uint32_t mask = deposit32(chosen, free);
     p.mask[p.parts] = mask;
     p.value[p.parts++] = a.value[l];
     if (a.value[l] == 0) *zero |= mask;
@@ -249,6 +252,13 @@ LLVQ_HD inline uint32_t place_arrangement(const BlockTables& t, const Arrangemen
   if (a.fill == 0) *zero |= free;
   if ((a.fill & 3) == 3) three |= free;
   return three;
+}
+
+LLVQ_HD inline uint32_t place_arrangement(const BlockTables& t, const ArrangementTable& a, uint64_t word,
+                                          uint32_t slots, PointMasks& p, uint32_t* zero) {
+  uint32_t ranks[kMaxLevels];
+  for (int l = 0; l < a.levels; ++l) ranks[l] = static_cast<uint32_t>(low_bits(word >> a.shift[l], a.bits[l]));
+  return place_levels<false>(t, a, ranks, slots, p, zero);
 }
 
 // Stage 1 of the decode: the magnitudes (p.mask / p.value) and the codeword. *aux: odd class,
@@ -273,13 +283,17 @@ LLVQ_HD inline uint32_t decode_magnitudes(const BlockTables& t, const ClassTable
 // i is in the codeword, the negatives otherwise, so v_i < 0 exactly when "≡ 3" differs from
 // "in the codeword". Even class: free sign bits over the codeword (its top position excepted,
 // fixed by the parity of minus signs) and over the non-zero positions off it.
-LLVQ_HD inline uint32_t sign_mask(const ClassTable& c, uint64_t word, uint32_t codeword, uint32_t aux) {
+LLVQ_HD inline uint32_t sign_mask_of_bits(const ClassTable& c, uint32_t signs, uint32_t codeword, uint32_t aux) {
   if (c.odd) return (aux ^ codeword) & kAllSlots;
   const uint32_t on = codeword ? codeword & ~highest_bit32(codeword) : 0;
   const uint32_t sign_slots = on | (~codeword & kAllSlots & ~aux);
-  uint32_t neg = deposit32(static_cast<uint32_t>(low_bits(word >> c.sign_shift, c.sign_bits)), sign_slots);
+  uint32_t neg = deposit32(signs, sign_slots);
   if (codeword && (popcount32(neg & codeword) & 1) != c.minus_parity) neg |= highest_bit32(codeword);
   return neg;
+}
+
+LLVQ_HD inline uint32_t sign_mask(const ClassTable& c, uint64_t word, uint32_t codeword, uint32_t aux) {
+  return sign_mask_of_bits(c, static_cast<uint32_t>(low_bits(word >> c.sign_shift, c.sign_bits)), codeword, aux);
 }
 
 // The point of a split word as masks (the origin: one part of value 0).
@@ -405,6 +419,65 @@ LLVQ_HD inline uint64_t leech_join(const BlockTables& t, uint64_t word) {
   if (c.odd) return c.offset + cw + 4096 * join_arrangement(t, c.on, word);
   const uint64_t perm = join_arrangement(t, c.off, word) + c.off.total * (join_arrangement(t, c.on, word) + c.on.total * cw);
   return c.offset + low_bits(word >> c.sign_shift, c.sign_bits) + (perm << c.sign_bits);
+}
+
+// ------------------------------------------------------------------ direct decode of the minimal code
+
+// The mixed-radix digits of a minimal ball index (the divisions of the minimal format).
+struct MinimalDigits {
+  uint32_t id;     // class id, 0 = the origin
+  uint32_t cw;     // odd: Golay message; even: position among the codewords of the weight
+  uint32_t signs;  // even: the free sign bits
+  uint32_t on[kMaxLevels], off[kMaxLevels];  // colex rank of each arrangement level
+};
+
+LLVQ_HD inline void radix_digits(const ArrangementTable& a, uint64_t rank, uint32_t* digits) {
+  for (int l = 0; l < a.levels; ++l) {
+    digits[l] = static_cast<uint32_t>(rank % a.radix[l]);
+    rank /= a.radix[l];
+  }
+}
+
+// Stage 1 and 2 of the minimal decode: class lookup, then the radix split.
+LLVQ_HD inline void minimal_digits(const BlockTables& t, uint64_t index, MinimalDigits& d) {
+  d.id = index ? find_class(t, index) : 0;
+  if (d.id == 0) return;
+  const ClassTable& c = t.cls[d.id];
+  const uint64_t in = index - c.offset;
+  if (c.odd) {
+    d.cw = static_cast<uint32_t>(in & 4095);
+    radix_digits(c.on, in >> 12, d.on);
+    return;
+  }
+  d.signs = static_cast<uint32_t>(low_bits(in, c.sign_bits));
+  uint64_t rest = in >> c.sign_bits;
+  radix_digits(c.off, rest % c.off.total, d.off);
+  rest /= c.off.total;
+  radix_digits(c.on, rest % c.on.total, d.on);
+  d.cw = static_cast<uint32_t>(rest / c.on.total);
+}
+
+// Stage 3 and 4: the magnitudes by colex unranking (element by element), then the signs.
+LLVQ_HD inline void minimal_masks(const BlockTables& t, const MinimalDigits& d, PointMasks& p) {
+  if (d.id == 0) {
+    p.parts = 1;
+    p.mask[0] = kAllSlots;
+    p.value[0] = 0;
+    p.neg = 0;
+    return;
+  }
+  const ClassTable& c = t.cls[d.id];
+  p.parts = 0;
+  uint32_t zero = 0;
+  if (c.odd) {
+    const uint32_t three = place_levels<true>(t, c.on, d.on, kAllSlots, p, &zero);
+    p.neg = sign_mask_of_bits(c, 0, t.golay[d.cw], three);
+    return;
+  }
+  const uint32_t codeword = t.by_weight[c.cw_base + d.cw];
+  place_levels<true>(t, c.on, d.on, codeword, p, &zero);
+  place_levels<true>(t, c.off, d.off, ~codeword & kAllSlots, p, &zero);
+  p.neg = sign_mask_of_bits(c, d.signs, codeword, zero);
 }
 
 }  // namespace LLVQ_LEECH_ISA_NS

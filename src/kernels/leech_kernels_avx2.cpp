@@ -66,34 +66,45 @@ inline Point8 point_of(const BlockTables& t, uint64_t word) {
 }
 
 // One pass of a profile stage over all blocks; returns a checksum so nothing is optimised away.
-uint64_t run_stage(int stage, const BlockTables& t, const uint32_t* gains, const uint64_t* indices,
-                   const uint64_t* words, const float* x, size_t n, float* out) {
+uint64_t run_stage(int stage, const BlockTables& t, const uint64_t* indices, const uint64_t* words, const float* x,
+                   size_t n, float* out) {
   uint64_t sum = 0;
   __m256 acc = _mm256_setzero_ps();
+  const bool minimal = stage <= kMinimalDot;
   for (size_t b = 0; b < n; ++b) {
     if (stage == kClassLookup) {
       sum += indices[b] ? find_class(t, indices[b]) : 0;
       continue;
     }
-    const uint64_t word = stage <= kMinimalDot ? leech_split(t, gains[b], indices[b]) : words[b];
-    if (stage == kRadixSplit) {
-      sum += word;
-      continue;
-    }
     PointMasks p;
-    if (stage == kMinimalMagnitudes || stage == kSplitMagnitudes) {
+    MinimalDigits d;
+    if (minimal) {
+      minimal_digits(t, indices[b], d);
+      if (stage == kRadixSplit) {
+        sum += d.cw + d.on[0];
+        continue;
+      }
+      minimal_masks(t, d, p);  // magnitudes and signs together
+      if (stage == kMinimalMasks) {
+        sum += p.mask[0];
+        continue;
+      }
+    } else if (stage == kSplitMagnitudes) {
       uint32_t aux = 0;
-      const uint32_t id = class_of(word);
-      if (id) sum += decode_magnitudes(t, t.cls[id], word, p, &aux) + p.mask[0];
+      const uint32_t id = class_of(words[b]);
+      if (id) sum += decode_magnitudes(t, t.cls[id], words[b], p, &aux) + p.mask[0];
       continue;
+    } else {
+      decode_masks(t, words[b], p);
     }
-    decode_masks(t, word, p);
-    if (stage == kMinimalSigns || stage == kSplitSigns) {
+    // Factors of the minimal path: its gain field is not part of the profile (gain 0).
+    const uint64_t factor_word = minimal ? d.id : words[b];
+    if (stage == kSplitSigns) {
       sum += p.neg;
     } else if (stage == kMinimalFloat || stage == kSplitFloat) {
-      store_floats(block_factor(t, word, 1.0f), expand(p), out + kDim * b);
+      store_floats(block_factor(t, factor_word, 1.0f), expand(p), out + kDim * b);
     } else {
-      acc = accumulate(gemv_factor(t, word, 1.0f), expand(p), x + kDim * b, acc);
+      acc = accumulate(gemv_factor(t, factor_word, 1.0f), expand(p), x + kDim * b, acc);
     }
   }
   return sum + static_cast<uint64_t>(horizontal_sum(acc) != 0);
@@ -123,14 +134,14 @@ void gemv_rows_avx2(const MatrixView& m, const float* x, int64_t r0, int64_t r1,
   }
 }
 
-void profile_stages_avx2(const BlockTables& t, const uint32_t* gains, const uint64_t* indices, const uint64_t* words,
+void profile_stages_avx2(const BlockTables& t, const uint64_t* indices, const uint64_t* words,
                          const float* x, size_t n, int repeats, double (*now)(), float* out, double* seconds) {
   volatile uint64_t sink = 0;
   for (int stage = 0; stage < kNumStages; ++stage) {
     double best = 1e300;
     for (int r = 0; r < repeats; ++r) {
       const double t0 = now();
-      sink = sink + run_stage(stage, t, gains, indices, words, x, n, out);
+      sink = sink + run_stage(stage, t, indices, words, x, n, out);
       const double dt = now() - t0;
       best = dt < best ? dt : best;
     }

@@ -14,8 +14,7 @@ namespace llvq::kernels::leech {
 enum Stage : int {
   kClassLookup = 0,      // minimal: class of the index (binary search over class ends)
   kRadixSplit,           // minimal: + mixed-radix digits (divisions) → split word
-  kMinimalMagnitudes,    // minimal: + codeword and arrangement unrank (absolute values)
-  kMinimalSigns,         // minimal: + signs → lattice point
+  kMinimalMasks,         // minimal: + codeword, colex arrangement unrank, signs (point as masks)
   kMinimalFloat,         // minimal: + factor and 24 floats out
   kMinimalDot,           // minimal: lattice point, then factor·⟨v, x⟩ instead of floats
   kSplitMagnitudes,      // split: codeword and arrangement unrank
@@ -24,9 +23,9 @@ enum Stage : int {
   kSplitDot,             // split: lattice point, then factor·⟨v, x⟩
   kNumStages
 };
-// Seconds per stage over n blocks (best of `repeats`), with the AVX2 build of the block
+// Seconds per stage over n blocks of split words `words` = leech_split(gain 0, indices) (best of `repeats`), with the AVX2 build of the block
 // decode (BMI2 pdep). `now` is a wall clock in seconds; x has 24·n entries, out too.
-void profile_stages_avx2(const BlockTables& t, const uint32_t* gains, const uint64_t* indices, const uint64_t* words,
+void profile_stages_avx2(const BlockTables& t, const uint64_t* indices, const uint64_t* words,
                          const float* x, size_t n, int repeats, double (*now)(), float* out, double* seconds);
 
 }  // namespace llvq::kernels::leech
