@@ -123,7 +123,6 @@ TEST(CudaHost, LayoutHoldsTheBitstreamFieldsAndReencodesToTheSameBytes) {
     EXPECT_EQ(l.groups_per_row * l.blocks_per_group, l.blocks_per_row);
     // Writing scales (bf16) and codes back in the codec's order must give the input bytes
     // (for Leech through leech_join, the inverse of the split).
-    const auto& t = *static_cast<const llvq::kernels::leech::BlockTables*>(l.tables);
     llvq::BitWriter again;
     for (int64_t r = 0; r < k.rows; ++r) {
       for (int64_t g = 0; g < l.groups_per_row; ++g)
@@ -132,6 +131,7 @@ TEST(CudaHost, LayoutHoldsTheBitstreamFieldsAndReencodesToTheSameBytes) {
         if (is_e8p(k)) {
           again.put(l.e8p_code(r, j), 16);
         } else {
+          const auto& t = *static_cast<const llvq::kernels::leech::BlockTables*>(l.tables);
           again.put(llvq::kernels::leech::gain_of(t, l.leech_word(r, j)), t.gain_bits);
           again.put(llvq::kernels::leech::leech_join(t, l.leech_word(r, j)), t.ball_bits);
         }
