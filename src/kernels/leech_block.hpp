@@ -83,6 +83,7 @@ struct BlockTables {
   int32_t gain_bits;
   int32_t num_classes;  // class ids 0..num_classes − 1 (0 = the origin)
   int32_t ball_bits;    // width of the minimal ball index
+  int32_t max_parts;    // most PointMasks parts of any class (a fixed trip count for SIMD expansion)
   uint64_t ball_size;
   uint64_t min_index;   // smallest valid ball index (1 for shape–gain: the origin has no direction)
   double gain_level[kMaxGains];

@@ -40,18 +40,18 @@ double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// Median seconds per call of f, repeated for at least min_seconds (and at least 3 times).
+// Fastest of repeated calls of f (at least 3, for at least min_seconds): the machine is shared,
+// and the minimum is the figure least disturbed by other processes.
 template <class F>
 double time_call(F&& f, double min_seconds) {
-  std::vector<double> times;
+  double best = 1e300;
   const double start = now_seconds();
-  while (times.size() < 3 || now_seconds() - start < min_seconds) {
+  for (int n = 0; n < 3 || now_seconds() - start < min_seconds; ++n) {
     const double t0 = now_seconds();
     f();
-    times.push_back(now_seconds() - t0);
+    best = std::min(best, now_seconds() - t0);
   }
-  std::nth_element(times.begin(), times.begin() + static_cast<ptrdiff_t>(times.size() / 2), times.end());
-  return times[times.size() / 2];
+  return best;
 }
 
 const char* const kStageNames[lk::kNumStages] = {
@@ -101,7 +101,7 @@ void run_profile(const Options& o, std::vector<ProfileRow>& profile, std::vector
   const double n = static_cast<double>(o.blocks);
   if (kernels::cpu_supports(kernels::Isa::Avx2)) {
     double seconds[lk::kNumStages];
-    lk::profile_stages_avx2(t, indices.data(), words.data(), x.data(), o.blocks, 3, now_seconds,
+    lk::profile_stages_avx2(t, indices.data(), words.data(), x.data(), o.blocks, 5, now_seconds,
                             out.data(), seconds);
     for (int s = 0; s < lk::kNumStages; ++s) {
       const bool first = s == lk::kClassLookup || s == lk::kSplitMagnitudes;
