@@ -62,7 +62,7 @@ inline float horizontal_sum(__m256 v) {
 }
 
 inline void clear_parts(PointMasks& p) {
-  for (uint32_t& m : p.mask) m = 0;
+  for (int k = 0; k < 2 * kMaxLevels + 2; ++k) p.mask[k] = 0, p.value[k] = 0;
 }
 
 inline Point8 point_of(const BlockTables& t, uint64_t word) {

@@ -31,7 +31,7 @@ inline Point16 expand(const PointMasks& p, int parts) {
 
 inline Point16 point_of(const BlockTables& t, uint64_t word) {
   PointMasks p;
-  for (uint32_t& m : p.mask) m = 0;
+  for (int k = 0; k < 2 * kMaxLevels + 2; ++k) p.mask[k] = 0, p.value[k] = 0;  // parts past p.parts: empty
   decode_masks(t, word, p);
   return expand(p, t.max_parts);
 }
