@@ -40,7 +40,7 @@ namespace llvq::kernels::leech {
 inline constexpr int kDim = 24;
 inline constexpr int kClassBits = 10;
 inline constexpr int kMaxClasses = 1 << kClassBits;  // class ids, the origin's 0 included
-inline constexpr int kMaxLevels = 12;                // arrangement levels per half
+inline constexpr int kMaxLevels = 6;  // arrangement levels per half (Λ24(16) needs 4)
 inline constexpr int kMaxGains = 16;
 inline constexpr int kMaxShells = 17;  // shells 0..16
 inline constexpr uint32_t kAllSlots = 0xFFFFFF;
@@ -70,10 +70,12 @@ struct ClassTable {
   uint8_t cw_bits;   // even: ⌈log2 codewords⌉; odd: 12 (the Golay message)
   uint8_t cw_shift;
   uint16_t cw_base;  // even: first entry of the codeword's weight in BlockTables::by_weight
+  ArrangementTable on, off;
+  // Only the conversions to and from the minimal code read these (kept last, away from the
+  // fields every decode reads).
   uint64_t offset;   // ball index of the class's first point
   uint64_t end;      // one past its last point
   uint64_t codewords;
-  ArrangementTable on, off;
 };
 
 enum class Kind : int32_t { ShapeGain = 0, Ball = 1 };
@@ -83,6 +85,7 @@ struct BlockTables {
   int32_t gain_bits;
   int32_t num_classes;  // class ids 0..num_classes − 1 (0 = the origin)
   int32_t ball_bits;    // width of the minimal ball index
+  int32_t max_parts;    // most PointMasks parts of any class (a fixed trip count for SIMD expansion)
   uint64_t ball_size;
   uint64_t min_index;   // smallest valid ball index (1 for shape–gain: the origin has no direction)
   double gain_level[kMaxGains];

@@ -21,9 +21,11 @@ inline __m256i lanes_of(uint32_t bits8) {
   return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(static_cast<int>(bits8)), lane_bit), lane_bit);
 }
 
-inline Point8 expand(const PointMasks& p) {
+// Parts past p.parts must have empty masks (clear_parts), so the loop can run to the table's
+// max_parts: a trip count that is the same for every block and so never mispredicts.
+inline Point8 expand(const PointMasks& p, int parts) {
   Point8 v{{_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()}};
-  for (int k = 0; k < p.parts; ++k) {
+  for (int k = 0; k < parts; ++k) {
     const __m256i value = _mm256_set1_epi32(p.value[k]);
     for (int q = 0; q < 3; ++q) v.q[q] = _mm256_blendv_epi8(v.q[q], value, lanes_of((p.mask[k] >> (8 * q)) & 0xFF));
   }
@@ -59,10 +61,15 @@ inline float horizontal_sum(__m256 v) {
   return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)));
 }
 
+inline void clear_parts(PointMasks& p) {
+  for (int k = 0; k < 2 * kMaxLevels + 2; ++k) p.mask[k] = 0, p.value[k] = 0;
+}
+
 inline Point8 point_of(const BlockTables& t, uint64_t word) {
   PointMasks p;
+  clear_parts(p);
   decode_masks(t, word, p);
-  return expand(p);
+  return expand(p, t.max_parts);
 }
 
 // One pass of a profile stage over all blocks; returns a checksum so nothing is optimised away.
@@ -77,6 +84,7 @@ uint64_t run_stage(int stage, const BlockTables& t, const uint64_t* indices, con
       continue;
     }
     PointMasks p;
+    clear_parts(p);
     MinimalDigits d;
     if (minimal) {
       minimal_digits(t, indices[b], d);
@@ -102,9 +110,9 @@ uint64_t run_stage(int stage, const BlockTables& t, const uint64_t* indices, con
     if (stage == kSplitSigns) {
       sum += p.neg;
     } else if (stage == kMinimalFloat || stage == kSplitFloat) {
-      store_floats(block_factor(t, factor_word, 1.0f), expand(p), out + kDim * b);
+      store_floats(block_factor(t, factor_word, 1.0f), expand(p, t.max_parts), out + kDim * b);
     } else {
-      acc = accumulate(gemv_factor(t, factor_word, 1.0f), expand(p), x + kDim * b, acc);
+      acc = accumulate(gemv_factor(t, factor_word, 1.0f), expand(p, t.max_parts), x + kDim * b, acc);
     }
   }
   return sum + static_cast<uint64_t>(horizontal_sum(acc) != 0);

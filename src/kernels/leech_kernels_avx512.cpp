@@ -14,9 +14,11 @@ struct Point16 {
   __m512i lo, hi;
 };
 
-inline Point16 expand(const PointMasks& p) {
+// Parts past p.parts have empty masks (point_of clears them), so the loop can run to the
+// table's max_parts: a trip count that is the same for every block and so never mispredicts.
+inline Point16 expand(const PointMasks& p, int parts) {
   Point16 v{_mm512_setzero_si512(), _mm512_setzero_si512()};
-  for (int k = 0; k < p.parts; ++k) {
+  for (int k = 0; k < parts; ++k) {
     const __m512i value = _mm512_set1_epi32(p.value[k]);
     v.lo = _mm512_mask_mov_epi32(v.lo, static_cast<__mmask16>(p.mask[k]), value);
     v.hi = _mm512_mask_mov_epi32(v.hi, static_cast<__mmask16>(p.mask[k] >> 16), value);
@@ -29,8 +31,9 @@ inline Point16 expand(const PointMasks& p) {
 
 inline Point16 point_of(const BlockTables& t, uint64_t word) {
   PointMasks p;
+  for (int k = 0; k < 2 * kMaxLevels + 2; ++k) p.mask[k] = 0, p.value[k] = 0;  // parts past p.parts: empty
   decode_masks(t, word, p);
-  return expand(p);
+  return expand(p, t.max_parts);
 }
 
 // out[i] = float(f·v[i]) in double, as the scalar reference.

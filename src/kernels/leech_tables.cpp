@@ -141,6 +141,8 @@ std::unique_ptr<BlockTables> make_block_tables(const codec_detail::LeechParams& 
   for (size_t k = 0; k < ball.num_classes(); ++k) {
     fill_class(ball, k, params.gain_bits, t->cls[k + 1]);
     t->class_end[k + 1] = t->cls[k + 1].end;
+    const ClassTable& c = t->cls[k + 1];
+    t->max_parts = std::max(t->max_parts, c.on.levels + 1 + (c.odd ? 0 : c.off.levels + 1));
   }
   return t;
 }
