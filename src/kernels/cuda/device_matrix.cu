@@ -1,12 +1,10 @@
 // Device detection and DeviceMatrix: upload of the layout and launch of the kernels.
 #include <algorithm>
-#include <cstring>
 #include <limits>
 
 #include "kernels/cuda/device_matrix.cuh"
 #include "llvq/codec.hpp"
 #include "llvq/error.hpp"
-#include "llvq/half.hpp"
 
 namespace llvq::cuda {
 
