@@ -2,8 +2,12 @@
 // codec's own decoder), the minimal bitstream itself (to_codes round trip), a double-precision
 // GEMV over the codec's decoded matrix, and the scalar reference for every SIMD level.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
+#include <bit>
 #include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -40,6 +44,42 @@ void expect_split_matches_unrank(const kernels::leech::BlockTables& t, const Lee
   kernels::leech::decode_point(t, word, v);
   const leech::Vec want = ball.unrank(index);
   for (int i = 0; i < 24; ++i) ASSERT_EQ(v[i], want[i]) << "index " << index << " position " << i;
+  // The direct decode of the minimal code (the profile's minimal path) agrees too.
+  kernels::leech::MinimalDigits d;
+  kernels::leech::PointMasks p;
+  kernels::leech::minimal_digits(t, index, d);
+  kernels::leech::minimal_masks(t, d, p);
+  kernels::leech::expand_point(p, v);
+  for (int i = 0; i < 24; ++i) ASSERT_EQ(v[i], want[i]) << "minimal path, index " << index << " position " << i;
+}
+
+// The split combination rank is a bijection onto [0, C(n, k)) for every n ≤ 24 (all subsets
+// for n ≤ 16, seeded random subsets above), and unrank_level inverts rank_level.
+TEST(LeechKernels, SplitCombinationRankIsABijection) {
+  const auto t = tables_of("llvq-ss:shells=2");
+  for (int n = 0; n <= 16; ++n) {
+    std::vector<std::vector<bool>> seen(n + 1);
+    std::vector<uint64_t> size(n + 1, 1);
+    for (int k = 1; k <= n; ++k) size[k] = size[k - 1] * (n - k + 1) / k;
+    for (int k = 0; k <= n; ++k) seen[k].assign(size[k], false);
+    for (uint32_t m = 0; m < (1u << n); ++m) {
+      const int k = std::popcount(m);
+      const uint32_t r = kernels::leech::rank_level(*t, m, n, k);
+      ASSERT_LT(r, size[k]) << "n=" << n << " mask=" << m;
+      ASSERT_FALSE(seen[k][r]) << "n=" << n << " mask=" << m;
+      seen[k][r] = true;
+      ASSERT_EQ(kernels::leech::unrank_level(*t, r, n, k), m);
+    }
+  }
+  std::mt19937_64 rng(5);
+  for (int n = 17; n <= 24; ++n)
+    for (int i = 0; i < 20000; ++i) {
+      const uint32_t m = static_cast<uint32_t>(rng()) & ((1u << n) - 1);
+      const int k = std::popcount(m);
+      const uint32_t r = kernels::leech::rank_level(*t, m, n, k);
+      ASSERT_EQ(kernels::leech::unrank_level(*t, r, n, k), m) << "n=" << n << " mask=" << m;
+      ASSERT_EQ(kernels::leech::colex_rank(*t, kernels::leech::unrank_combination(*t, r, k)), r);
+    }
 }
 
 // Every ball the codecs use fits the split word (≤ 64 bits, class ids suffice).
@@ -218,6 +258,34 @@ TEST(LeechKernels, HandlesOnlyTheBallCodecs) {
   EXPECT_TRUE(kernels::detail::leech_handles(*make_codec("l24sq")));
   EXPECT_FALSE(kernels::detail::leech_handles(*make_codec("llvq-ss:bpw=3")));
   EXPECT_FALSE(kernels::detail::leech_handles(*make_codec("e8p")));
+}
+
+// Runs the CLI, returns (exit status, stdout).
+std::pair<int, std::string> run_cli(const std::string& args) {
+  FILE* pipe = popen((std::string(LLVQ_CLI_PATH) + " " + args + " 2>/dev/null").c_str(), "r");
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) out.append(buf, n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(LeechKernels, BenchCommandReportsEveryStageAndKernel) {
+  const auto [status, out] =
+      run_cli("bench leech-decode --json --shells 5 --blocks 500 --rows 9 --cols 72 --min-seconds 0.001");
+  ASSERT_EQ(status, 0) << out;
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j.at("profile").size(), kernels::cpu_supports(Isa::Avx2) ? 10u : 1u);
+  for (const auto& p : j.at("profile")) EXPECT_GT(p.at("cumulative_ns_per_block").get<double>(), 0);
+  size_t fused = 0;
+  for (const auto& m : j.at("matrix")) {
+    EXPECT_GT(m.at("seconds").get<double>(), 0);
+    fused += m.at("kernel") == "fused gemv";
+  }
+  EXPECT_GE(fused, 1u);
+  EXPECT_EQ(run_cli("bench leech-decode --shells 1").first, 2);
+  EXPECT_EQ(run_cli("bench leech-decode --codec e8p --blocks 10").first, 2);
+  EXPECT_EQ(run_cli("bench leech-decode --cols 25 --blocks 10").first, 2);
 }
 
 }  // namespace

@@ -92,6 +92,7 @@ struct GemvBenchRow {
   double bpw = 0;       // bits per weight read by the kernel
   double seconds = 0;   // per call (median of repeats)
   double speedup_vs_fp32 = 0;
+  double speedup_vs_fp16 = 0;  // vs the fp16 baseline (CUDA rows: cuBLAS fp16 GEMV); 0 = not measured
   double gbytes_per_s = 0;   // weight bytes read per second
   double weights_per_s = 0;
 };

@@ -21,8 +21,9 @@ void decode_rows_scalar(const MatrixView& m, int64_t r0, int64_t r1, float* out)
   for (int64_t r = r0; r < r1; ++r) {
     const uint64_t* words = m.words + r * m.blocks;
     const float* scales = m.scales + r * m.groups;
-    for (int64_t j = 0; j < m.blocks; ++j, out += kDim)
-      decode_block(*m.tables, words[j], scales[j / m.blocks_per_group], out);
+    for (int64_t g = 0, j = 0; g < m.groups; ++g)  // groups outside: no division per block
+      for (const int64_t end = j + m.blocks_per_group; j < end; ++j, out += kDim)
+        decode_block(*m.tables, words[j], scales[g], out);
   }
 }
 
@@ -31,8 +32,9 @@ void gemv_rows_scalar(const MatrixView& m, const float* x, int64_t r0, int64_t r
     const uint64_t* words = m.words + r * m.blocks;
     const float* scales = m.scales + r * m.groups;
     float acc = 0;
-    for (int64_t j = 0; j < m.blocks; ++j)
-      acc += dot_block(*m.tables, words[j], scales[j / m.blocks_per_group], x + kDim * j);
+    for (int64_t g = 0, j = 0; g < m.groups; ++g)
+      for (const int64_t end = j + m.blocks_per_group; j < end; ++j)
+        acc += dot_block(*m.tables, words[j], scales[g], x + kDim * j);
     y[r - r0] = acc;
   }
 }

@@ -1,0 +1,172 @@
+// Device detection and DeviceMatrix: upload of the layout and launch of the kernels.
+#include <algorithm>
+#include <limits>
+
+#include "kernels/cuda/device_matrix.cuh"
+#include "llvq/codec.hpp"
+#include "llvq/error.hpp"
+
+namespace llvq::cuda {
+
+namespace {
+
+using detail::check;
+using detail::check_launch;
+
+// A GPU is usable when the runtime finds one and this binary holds code it can run (a GPU
+// older than the compiled architectures has no kernel image). Any failure, including a
+// missing driver, means "no device"; the sticky error state is cleared.
+bool probe_device() noexcept {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess || count <= 0) {
+    (void)cudaGetLastError();
+    return false;
+  }
+  cudaFuncAttributes attributes;
+  if (cudaFuncGetAttributes(&attributes, detail::fused_gemv_kernel<detail::E8pFamily, float>) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return false;
+  }
+  return true;
+}
+
+int as_int(int64_t v, const char* what) {
+  if (v > std::numeric_limits<int>::max()) throw InputError(std::string("CUDA kernels: too many ") + what);
+  return static_cast<int>(v);
+}
+
+unsigned grid_for(int64_t items, int per_block) {
+  const int64_t blocks = (items + per_block - 1) / per_block;
+  return static_cast<unsigned>(std::min<int64_t>(blocks, std::numeric_limits<int>::max()));
+}
+
+template <class F, class X>
+void launch_gemv(const DeviceMatrix::Impl& m, const X* x, float* y, cudaStream_t stream) {
+  detail::fused_gemv_kernel<F, X><<<grid_for(m.rows, detail::kWarpsPerCta), detail::kWarpsPerCta * detail::kWarp, 0,
+                                    stream>>>(reinterpret_cast<const typename F::Tables*>(m.tables.get()),
+                                              m.codes.get(), m.scales.get(), x, y, m.shape);
+  check_launch("fused GEMV kernel");
+}
+
+template <class F>
+void launch_decode(const DeviceMatrix::Impl& m, __half* out, cudaStream_t stream) {
+  detail::decode_half_kernel<F><<<grid_for(m.rows * m.shape.blocks_per_row, detail::kDecodeThreads),
+                                  detail::kDecodeThreads, 0, stream>>>(
+      reinterpret_cast<const typename F::Tables*>(m.tables.get()), m.codes.get(), m.scales.get(), out, m.shape);
+  check_launch("decode-to-half kernel");
+}
+
+void require_device() {
+  if (!device_available())
+    throw InputError(built() ? "no usable CUDA device (none present, no driver, or an unsupported GPU)"
+                             : "this llvq was built without CUDA");
+}
+
+}  // namespace
+
+bool built() { return true; }
+
+bool device_available() {
+  static const bool available = probe_device();
+  return available;
+}
+
+std::string device_name() {
+  if (!device_available()) return "";
+  int device = 0;
+  cudaDeviceProp prop;
+  if (cudaGetDevice(&device) != cudaSuccess || cudaGetDeviceProperties(&prop, device) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return "";
+  }
+  return prop.name;
+}
+
+DeviceMatrix::Impl::Impl(const detail::HostLayout& l)
+    : family(l.family),
+      spec(l.spec),
+      rows(l.rows),
+      cols(l.cols),
+      bytes(l.bytes()),
+      shape{l.rows, l.cols, as_int(l.blocks_per_row, "blocks per row"), as_int(l.blocks_per_group, "blocks per group"),
+            as_int(l.groups_per_row, "scale groups per row")},
+      codes(l.codes.size()),
+      scales(l.scales.size()) {
+  codes.upload(l.codes.data(), l.codes.size());
+  scales.upload(l.scales.data(), l.scales.size());
+  tables = detail::DeviceBuffer<uint8_t>(l.table_bytes);
+  tables.upload(static_cast<const uint8_t*>(l.tables), l.table_bytes);
+}
+
+void DeviceMatrix::Impl::decode_half(__half* out, cudaStream_t stream) const {
+  switch (family) {
+    case detail::Family::E8p: launch_decode<detail::E8pFamily>(*this, out, stream); break;
+    case detail::Family::Leech: launch_decode<detail::LeechFamily>(*this, out, stream); break;
+  }
+}
+void DeviceMatrix::Impl::gemv(const float* x, float* y, cudaStream_t stream) const {
+  switch (family) {
+    case detail::Family::E8p: launch_gemv<detail::E8pFamily>(*this, x, y, stream); break;
+    case detail::Family::Leech: launch_gemv<detail::LeechFamily>(*this, x, y, stream); break;
+  }
+}
+void DeviceMatrix::Impl::gemv(const __half* x, float* y, cudaStream_t stream) const {
+  switch (family) {
+    case detail::Family::E8p: launch_gemv<detail::E8pFamily>(*this, x, y, stream); break;
+    case detail::Family::Leech: launch_gemv<detail::LeechFamily>(*this, x, y, stream); break;
+  }
+}
+
+DeviceMatrix::DeviceMatrix(const Codec& codec, const uint8_t* codes, size_t size, int64_t rows, int64_t cols) {
+  require_device();
+  impl_ = std::make_unique<Impl>(detail::make_layout(codec, codes, size, rows, cols));
+}
+
+DeviceMatrix::DeviceMatrix(const kernels::PackedMatrix& m) {
+  require_device();
+  const auto codec = make_codec(m.codec_spec());
+  const std::vector<uint8_t> codes = m.to_codes();
+  impl_ = std::make_unique<Impl>(detail::make_layout(*codec, codes.data(), codes.size(), m.rows(), m.cols()));
+}
+
+DeviceMatrix::~DeviceMatrix() = default;
+DeviceMatrix::DeviceMatrix(DeviceMatrix&&) noexcept = default;
+DeviceMatrix& DeviceMatrix::operator=(DeviceMatrix&&) noexcept = default;
+
+int64_t DeviceMatrix::rows() const { return impl_->rows; }
+int64_t DeviceMatrix::cols() const { return impl_->cols; }
+std::string DeviceMatrix::codec_spec() const { return impl_->spec; }
+uint64_t DeviceMatrix::bytes() const { return impl_->bytes; }
+
+std::vector<uint16_t> DeviceMatrix::decode_half() const {
+  const size_t n = static_cast<size_t>(impl_->rows * impl_->cols);
+  detail::DeviceBuffer<__half> out(n);
+  impl_->decode_half(out.get(), nullptr);
+  std::vector<uint16_t> host(n);
+  check(cudaMemcpy(host.data(), out.get(), n * sizeof(__half), cudaMemcpyDeviceToHost), "cudaMemcpy to host");
+  return host;
+}
+
+namespace {
+template <class DeviceX, class HostX>
+std::vector<float> run_gemv(const DeviceMatrix::Impl& m, const std::vector<HostX>& x) {
+  if (static_cast<int64_t>(x.size()) != m.cols)
+    throw InputError("CUDA GEMV: x has " + std::to_string(x.size()) + " entries, the matrix " +
+                     std::to_string(m.cols) + " columns");
+  detail::DeviceBuffer<DeviceX> dx(x.size());
+  check(cudaMemcpy(dx.get(), x.data(), x.size() * sizeof(HostX), cudaMemcpyHostToDevice), "cudaMemcpy to device");
+  detail::DeviceBuffer<float> dy(static_cast<size_t>(m.rows));
+  m.gemv(dx.get(), dy.get(), nullptr);
+  std::vector<float> y(static_cast<size_t>(m.rows));
+  dy.download(y.data(), y.size());
+  return y;
+}
+}  // namespace
+
+std::vector<float> DeviceMatrix::gemv(const std::vector<float>& x) const { return run_gemv<float>(*impl_, x); }
+std::vector<float> DeviceMatrix::gemv_half(const std::vector<uint16_t>& x) const {
+  static_assert(sizeof(__half) == sizeof(uint16_t));
+  return run_gemv<__half>(*impl_, x);
+}
+
+}  // namespace llvq::cuda

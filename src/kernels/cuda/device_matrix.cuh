@@ -1,0 +1,32 @@
+// DeviceMatrix's implementation, shared by the public methods (device_matrix.cu) and the
+// benchmark (bench.cu), which calls the kernels on device pointers without host copies.
+#pragma once
+
+#include <cuda_fp16.h>
+
+#include "kernels/cuda/check.cuh"
+#include "kernels/cuda/kernels.cuh"
+#include "kernels/cuda/layout.hpp"
+#include "llvq/cuda_kernels.hpp"
+
+namespace llvq::cuda {
+
+struct DeviceMatrix::Impl {
+  explicit Impl(const detail::HostLayout& layout);
+
+  // Asynchronous on `stream`; device pointers. out: [rows, cols] halves; x: cols; y: rows.
+  void decode_half(__half* out, cudaStream_t stream) const;
+  void gemv(const float* x, float* y, cudaStream_t stream) const;
+  void gemv(const __half* x, float* y, cudaStream_t stream) const;
+
+  detail::Family family;
+  std::string spec;
+  int64_t rows, cols;
+  uint64_t bytes;
+  detail::KernelShape shape;
+  detail::DeviceBuffer<uint8_t> codes;
+  detail::DeviceBuffer<float> scales;
+  detail::DeviceBuffer<uint8_t> tables;  // the family's Tables struct, byte for byte
+};
+
+}  // namespace llvq::cuda

@@ -1,0 +1,60 @@
+// The GPU layout of a quantized matrix, built on the host from the codec's bitstream
+// (Codec::encode_rows) and uploaded as is. Host-only code, compiled in every build, so the
+// conversion and the shared per-block decodes are tested on machines without a GPU.
+//
+// Layout: one fixed-size code per block, the blocks of every row back to back
+// ([rows][blocks] codes of code_bytes each), and one float scale per group of blocks
+// ([rows][groups]). A warp reading consecutive blocks of a row thus reads consecutive memory.
+//   E8P:   the 16-bit code as is (2 bytes per 8 weights);
+//   Leech: the 64-bit split word of kernels/leech_block.hpp (8 bytes per 24 weights), which
+//          decodes with shifts, masks and tables instead of the minimal code's divisions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels/cuda/e8p_block.hpp"
+#include "kernels/leech_block.hpp"
+#include "llvq/codec.hpp"
+
+namespace llvq::cuda::detail {
+
+enum class Family { E8p, Leech };
+
+struct HostLayout {
+  Family family = Family::E8p;
+  std::string spec;
+  int64_t rows = 0, cols = 0;
+  int block_dim = 0;
+  int code_bytes = 0;  // bytes per block code: 2 (E8P) or 8 (Leech)
+  int64_t blocks_per_row = 0;
+  int64_t blocks_per_group = 0;  // blocks sharing one scale
+  int64_t groups_per_row = 0;
+  std::vector<uint8_t> codes;  // [rows][blocks_per_row] codes, little-endian
+  std::vector<float> scales;   // [rows][groups_per_row]
+  // The family's decode tables (E8pTables or leech::BlockTables), owned by a process-wide
+  // cache: the GPU copy is made from these bytes.
+  const void* tables = nullptr;
+  size_t table_bytes = 0;
+
+  uint64_t bytes() const { return codes.size() + scales.size() * sizeof(float); }
+  uint16_t e8p_code(int64_t r, int64_t j) const;
+  uint64_t leech_word(int64_t r, int64_t j) const;
+};
+
+// Whether the CUDA kernels handle this codec (its family; a host-side check).
+bool cuda_handles(const Codec& codec);
+// Converts `rows` rows of `cols` weights coded by `codec` (size bytes), validating every
+// block code. InputError when the codec has no CUDA kernels, the shape and size do not match,
+// or a code is invalid.
+HostLayout make_layout(const Codec& codec, const uint8_t* codes, size_t size, int64_t rows, int64_t cols);
+
+// The decode tables of E8P, built from the codec's own codebook at start-up.
+const E8pTables& e8p_tables();
+
+// Rows [r0, r1) decoded on the host with the same per-block functions as the GPU, into
+// out[(r − r0)·cols + c]: the CPU twin of the decode kernel.
+void decode_rows_host(const HostLayout& layout, int64_t r0, int64_t r1, float* out);
+
+}  // namespace llvq::cuda::detail
