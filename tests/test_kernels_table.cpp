@@ -38,7 +38,7 @@ std::vector<Case> cases() {
     out.push_back({base + ",kind=lloyd", 5, 37});
     out.push_back({base + ",kind=uniform", 3, 200});
     out.push_back({base + ",kind=lloyd,group=32", 6, 96});
-    out.push_back({base + ",kind=uniform,group=8", 4, 24});
+    out.push_back({base + ",kind=lloyd,group=8", 4, 24});
   }
   out.push_back({"scalar:bpw=3,group=5", 3, 35});
   out.push_back({"scalar:bpw=2", 2, 1});

@@ -67,8 +67,6 @@ class E8pCodec final : public ScaledCodec {
   size_t block_dim() const override { return 8; }
   size_t block_bits() const override { return 16; }
   size_t group() const { return group_; }
-  const std::vector<Pattern>& patterns() const { return patterns_; }
-  int neg_parity(size_t k) const { return neg_parity_[k]; }
 
   // Codeword of a 16-bit code, in codebook units.
   std::array<double, 8> codeword(uint32_t code) const {
@@ -164,16 +162,10 @@ uint32_t e8p_nearest(const double* u) {
 
 bool is_e8p(const Codec& codec) { return dynamic_cast<const E8pCodec*>(&codec) != nullptr; }
 
-E8pParams e8p_params(const Codec& codec) {
+size_t e8p_group(const Codec& codec) {
   const auto* c = dynamic_cast<const E8pCodec*>(&codec);
   if (!c) throw InputError("codec " + codec.spec() + " is not E8P");
-  E8pParams p;
-  p.group = c->group();
-  for (size_t k = 0; k < 256; ++k) {
-    p.patterns[k] = c->patterns()[k];
-    p.neg_parity[k] = c->neg_parity(k);
-  }
-  return p;
+  return c->group();
 }
 
 std::unique_ptr<Codec> make_e8p(const CodecSpec& spec) {

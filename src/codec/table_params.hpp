@@ -3,7 +3,6 @@
 // kernels and Codec::decode_rows can never disagree about the codebook.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <vector>
 
@@ -11,16 +10,9 @@
 
 namespace llvq::codec_detail {
 
-// E8P (e8p.cpp). Pattern k holds the absolute values of a base point in units of ½ (odd
-// integers); neg_parity[k] is the parity of the number of minus signs that keeps the
-// coordinate sum even, which fixes the sign of coordinate 7.
-struct E8pParams {
-  size_t group = 0;  // weights per scale; 0 = one scale per row
-  std::array<std::array<int, 8>, 256> patterns{};
-  std::array<int, 256> neg_parity{};
-};
+// E8P (e8p.cpp); its codebook is codec_detail::e8p_codeword (codec_impl.hpp).
 bool is_e8p(const Codec& codec);
-E8pParams e8p_params(const Codec& codec);  // InputError when the codec is not E8P
+size_t e8p_group(const Codec& codec);  // weights per scale, 0 = one per row; InputError if not E8P
 
 // Scalar (scalar.cpp): code k of a weight decodes to levels[k] × the group's scale.
 struct ScalarParams {

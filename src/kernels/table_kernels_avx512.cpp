@@ -62,20 +62,35 @@ __m512i sq_codes(const uint8_t* row, const PlaneUnpack* planes, int n, int64_t c
   return code;
 }
 
+// Table lookup lut[code] for 16 codes, entirely in registers: kRegs = 2^bits / 16 registers
+// (at least one). Up to 32 entries are one permute; wider tables permute every 32-entry
+// slice and select between slices by the code's high bits, which beats a 16-element gather.
+template <int kRegs>
 struct Lut {
-  __m512 lo, hi;
-  const float* table;
-  int bits;
+  __m512 reg[kRegs];
 };
 
-Lut make_lut(const float* table, int bits) {  // table holds at least 32 entries
-  return Lut{_mm512_loadu_ps(table), _mm512_loadu_ps(table + 16), table, bits};
+template <int kRegs>
+Lut<kRegs> make_lut(const float* table) {  // table holds at least 16·kRegs entries
+  Lut<kRegs> lut;
+  for (int i = 0; i < kRegs; ++i) lut.reg[i] = _mm512_loadu_ps(table + 16 * i);
+  return lut;
 }
 
-__m512 lookup(const Lut& lut, __m512i code) {
-  if (lut.bits <= 4) return _mm512_permutexvar_ps(code, lut.lo);
-  if (lut.bits == 5) return _mm512_permutex2var_ps(lut.lo, code, lut.hi);
-  return _mm512_i32gather_ps(code, lut.table, 4);
+template <int kRegs>
+__m512 lookup(const Lut<kRegs>& lut, __m512i code) {
+  if constexpr (kRegs == 1) {
+    return _mm512_permutexvar_ps(code, lut.reg[0]);
+  } else {
+    __m512 slice[kRegs / 2];
+    for (int i = 0; i < kRegs / 2; ++i) slice[i] = _mm512_permutex2var_ps(lut.reg[2 * i], code, lut.reg[2 * i + 1]);
+    int bit = 5;
+    for (int n = kRegs / 2; n > 1; n /= 2, ++bit) {
+      const __mmask16 upper = _mm512_test_epi32_mask(code, _mm512_set1_epi32(1 << bit));
+      for (int i = 0; i < n / 2; ++i) slice[i] = _mm512_mask_blend_ps(upper, slice[2 * i], slice[2 * i + 1]);
+    }
+    return slice[0];
+  }
 }
 
 int load_planes(const ScalarView& v, PlaneUnpack* planes) {
@@ -135,13 +150,15 @@ void e8p_gemv_avx512(const E8pView& v, const float* x, int64_t r0, int64_t r1, f
   }
 }
 
-void sq_decode_avx512(const ScalarView& v, int64_t r0, int64_t r1, float* out) {
-  if (!chunks_fit_groups(v)) return sq_decode_avx2(v, r0, r1, out);
+namespace {
+
+template <int kRegs>
+void sq_decode_rows(const ScalarView& v, int64_t r0, int64_t r1, float* out) {
   PlaneUnpack planes[3];
   const int n = load_planes(v, planes);
   const int entries = 1 << v.bits;
   const int64_t simd_end = v.groups == 1 ? v.cols / 16 * 16 : v.cols;
-  alignas(64) float table[256];
+  alignas(64) float table[256] = {};
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* row = v.codes + r * v.row_bytes;
     float* o = out + (r - r0) * v.cols;
@@ -149,8 +166,7 @@ void sq_decode_avx512(const ScalarView& v, int64_t r0, int64_t r1, float* out) {
       // The codec's rounding: level × scale in double, once to float.
       const double scale = bf16_bits_to_float(v.scales[r * v.groups + g]);
       for (int k = 0; k < entries; ++k) table[k] = static_cast<float>(v.levels[k] * scale);
-      for (int k = entries; k < 32; ++k) table[k] = 0;
-      const Lut lut = make_lut(table, v.bits);
+      const Lut<kRegs> lut = make_lut<kRegs>(table);
       const int64_t end = g * v.group + v.group < simd_end ? g * v.group + v.group : simd_end;
       for (int64_t c = g * v.group; c < end; c += 16) _mm512_storeu_ps(o + c, lookup(lut, sq_codes(row, planes, n, c)));
     }
@@ -158,13 +174,13 @@ void sq_decode_avx512(const ScalarView& v, int64_t r0, int64_t r1, float* out) {
   }
 }
 
-void sq_gemv_avx512(const ScalarView& v, const float* x, int64_t r0, int64_t r1, float* y) {
-  if (!chunks_fit_groups(v)) return sq_gemv_avx2(v, x, r0, r1, y);
+template <int kRegs>
+void sq_gemv_rows(const ScalarView& v, const float* x, int64_t r0, int64_t r1, float* y) {
   PlaneUnpack planes[3];
   const int n = load_planes(v, planes);
   alignas(64) float table[256] = {};
   for (int k = 0; k < (1 << v.bits); ++k) table[k] = v.unit_levels[k];
-  const Lut lut = make_lut(table, v.bits);
+  const Lut<kRegs> lut = make_lut<kRegs>(table);
   const int64_t simd_end = v.groups == 1 ? v.cols / 16 * 16 : v.cols;
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* row = v.codes + r * v.row_bytes;
@@ -179,6 +195,31 @@ void sq_gemv_avx512(const ScalarView& v, const float* x, int64_t r0, int64_t r1,
     float sum = _mm512_reduce_add_ps(total);
     if (simd_end < v.cols) sum += sq_dot_span_ref(v, r, simd_end, v.cols, x);
     y[r - r0] = sum;
+  }
+}
+
+}  // namespace
+
+// One instantiation per table size, so the table stays in registers.
+void sq_decode_avx512(const ScalarView& v, int64_t r0, int64_t r1, float* out) {
+  if (!chunks_fit_groups(v)) return sq_decode_avx2(v, r0, r1, out);
+  switch (v.bits) {
+    case 5: return sq_decode_rows<2>(v, r0, r1, out);
+    case 6: return sq_decode_rows<4>(v, r0, r1, out);
+    case 7: return sq_decode_rows<8>(v, r0, r1, out);
+    case 8: return sq_decode_rows<16>(v, r0, r1, out);
+    default: return sq_decode_rows<1>(v, r0, r1, out);
+  }
+}
+
+void sq_gemv_avx512(const ScalarView& v, const float* x, int64_t r0, int64_t r1, float* y) {
+  if (!chunks_fit_groups(v)) return sq_gemv_avx2(v, x, r0, r1, y);
+  switch (v.bits) {
+    case 5: return sq_gemv_rows<2>(v, x, r0, r1, y);
+    case 6: return sq_gemv_rows<4>(v, x, r0, r1, y);
+    case 7: return sq_gemv_rows<8>(v, x, r0, r1, y);
+    case 8: return sq_gemv_rows<16>(v, x, r0, r1, y);
+    default: return sq_gemv_rows<1>(v, x, r0, r1, y);
   }
 }
 

@@ -1,7 +1,9 @@
 // The table kernel family: packed layouts of the E8P and scalar codecs (src/kernels/
 // table_simd.hpp describes them) and their conversion from and back to the codec bitstream.
+#include <array>
 #include <cmath>
 
+#include "codec/codec_impl.hpp"
 #include "codec/table_params.hpp"
 #include "kernels/kernels_impl.hpp"
 #include "kernels/table_simd.hpp"
@@ -27,36 +29,27 @@ void check_isa(Isa isa) {
   if (!cpu_supports(isa)) throw InputError("this CPU does not support " + to_string(isa));
 }
 
-// 4× the unit codeword of every E8P code (table_simd.hpp), from the codec's patterns: code =
-// pattern (8 bits) | signs of coordinates 0..6 | shift bit; the sign of coordinate 7 makes
-// the number of minus signs match the pattern's parity. Every E8P codec has the same
-// codebook (only scales differ), so one table serves all of them.
-const std::vector<int8_t>& e8p_codeword_table(const codec_detail::E8pParams& p) {
-  static const std::vector<int8_t> table = [&p] {
+// 4× the unit codeword of every E8P code (table_simd.hpp), from the codec's own decoder.
+// Every E8P codec has the same codebook (only scales differ), so one table serves all.
+const int8_t* e8p_codeword_table() {
+  static const std::vector<int8_t> table = [] {
     std::vector<int8_t> t(65536 * 8);
     for (uint32_t code = 0; code < 65536; ++code) {
-      const auto& pattern = p.patterns[code & 255];
-      int negatives = 0;
-      for (int i = 0; i < 8; ++i) {
-        const bool neg = i < 7 ? (code >> (8 + i)) & 1 : (negatives & 1) != p.neg_parity[code & 255];
-        negatives += neg;
-        const int shift4 = (code >> 15) & 1 ? -1 : 1;  // ±¼, times 4
-        t[8 * code + i] = static_cast<int8_t>(2 * (neg ? -pattern[i] : pattern[i]) + shift4);
-      }
+      const std::array<double, 8> y = codec_detail::e8p_codeword(code);
+      for (int i = 0; i < 8; ++i) t[8 * code + i] = static_cast<int8_t>(std::lround(4 * y[i]));
     }
     return t;
   }();
-  return table;
+  return table.data();
 }
 
 class E8pMatrix final : public PackedMatrix {
  public:
   E8pMatrix(const Codec& codec, const uint8_t* data, size_t size, int64_t rows, int64_t cols)
       : PackedMatrix(rows, cols), spec_(codec.spec()) {
-    const codec_detail::E8pParams p = codec_detail::e8p_params(codec);
-    codewords_ = e8p_codeword_table(p).data();
+    const size_t group = codec_detail::e8p_group(codec);
     blocks_ = cols / 8;
-    group_blocks_ = p.group ? static_cast<int64_t>(p.group) / 8 : blocks_;
+    group_blocks_ = group ? static_cast<int64_t>(group) / 8 : blocks_;
     groups_ = blocks_ / group_blocks_;
     codes_.resize(static_cast<size_t>(rows * blocks_));
     scales_.resize(static_cast<size_t>(rows * groups_));
@@ -101,7 +94,7 @@ class E8pMatrix final : public PackedMatrix {
   std::string spec_;
   int64_t blocks_ = 0, groups_ = 0, group_blocks_ = 0;
   std::vector<uint16_t> codes_, scales_;
-  const int8_t* codewords_ = nullptr;
+  const int8_t* codewords_ = e8p_codeword_table();
 };
 
 // Plane widths, low bits first, that add up to `bits`.

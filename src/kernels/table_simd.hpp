@@ -10,7 +10,7 @@ namespace llvq::kernels::detail {
 
 // E8P layout: one 16-bit code per 8 weights (the codec's own code, byte-aligned), rows of
 // `blocks` codes back to back, and the bf16 scales in a separate array [rows][groups].
-// Decoding goes through one shared table built at start-up: for each of the 65,536 codes the
+// Decoding goes through one shared table built on first use: for each of the 65,536 codes the
 // unit-scale codeword times 4 as 8 int8 (every coordinate is (±odd ± ½)/2, so 4× it is an
 // integer in [−15, 15]); 512 KiB, which stays in L2. Weight = (table value × ¼) × scale,
 // each step exact in float.
