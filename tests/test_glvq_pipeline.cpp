@@ -279,4 +279,15 @@ TEST(GlvqPipeline, RdGaussianMatchesTheOptimalUniformQuantizer) {
   EXPECT_NE(out.find("dim"), std::string::npos) << out;
 }
 
+// `llvq quantize` refuses a rounding GLVQ does not take before loading anything.
+TEST(GlvqPipeline, QuantizeCliRejectsARoundingForGlvq) {
+  test::TempDir dir("glvq_cli");
+  std::string out;
+  const std::string cmd = std::string(LLVQ_CLI_PATH) + " quantize --model " + test::stories_bin() + " --out " +
+                          dir.file("x.gguf") + " --codec glvq:dim=8,bits=2 --rounding rtn";
+  EXPECT_EQ(test::run_command(cmd, &out), 2) << out;
+  EXPECT_NE(out.find("rounding 'rtn' does not apply"), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("x.gguf")));
+}
+
 }  // namespace
