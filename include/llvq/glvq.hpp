@@ -47,9 +47,10 @@ struct GlvqTensor {  // everything needed to dequantize; serialisable bit-exactl
   std::vector<uint8_t> group_bits;   // per group (B−1, B, B+1)
   std::vector<uint8_t> codes;        // packed code integers, LSB first, group by group
 
-  // Exact: code bits plus side information (G, μ, scale in fp16, 8 bits per group width),
-  // over rows·cols (padding columns cost code bits, they carry no weights).
-  double bits_per_weight() const;
+  // Exact: code bits plus side information (G, μ, scale in fp16, 8 bits per group width);
+  // padding columns cost code bits, they carry no weights.
+  uint64_t payload_bits() const;
+  double bits_per_weight() const;  // payload_bits() / (rows·cols)
   std::vector<float> dequantize() const;  // [rows, cols] row-major
   // Named byte blobs (the pipeline stores each as a GGUF I8 tensor) + config.spec().
   std::vector<std::pair<std::string, std::vector<uint8_t>>> to_blobs() const;

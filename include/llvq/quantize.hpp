@@ -7,9 +7,13 @@
 
 #include <Eigen/Core>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
+#include <optional>
+
+#include "llvq/glvq.hpp"
 #include "llvq/gptq.hpp"
 
 namespace llvq {
@@ -28,8 +32,17 @@ Rounding parse_rounding(const std::string& s);        // rtn | gptq | spherical-
 HadamardMode parse_hadamard(const std::string& s);    // none | in | inout
 TailMode parse_tail(const std::string& s);            // auto | pad | codec
 
+// Whether `spec` names the tensor-level GLVQ quantizer ("glvq" or "glvq:key=value,...").
+bool is_glvq_spec(const std::string& spec);
+// The canonical spec of any codec the pipeline accepts (per-row codecs and GLVQ); InputError
+// on a bad spec.
+std::string canonical_codec_spec(const std::string& spec);
+
 struct TensorQuantOptions {
-  std::string codec = "llvq-sg";
+  std::string codec = "llvq-sg";  // a per-row codec spec, or a GLVQ spec
+  // GLVQ accepts only Gptq (the default, standing for "Hessian-aware": GLVQ learns its own
+  // G in the Hessian metric) and pads instead of coding a tail: Rtn, SphericalGptq and
+  // TailMode::Codec are rejected for it.
   Rounding rounding = Rounding::Gptq;
   HadamardMode hadamard = HadamardMode::In;
   TailMode tail = TailMode::Auto;
@@ -49,12 +62,18 @@ struct QuantizedTensor {
   std::vector<uint8_t> tail_codes;
   HadamardMode hadamard = HadamardMode::None;
   uint64_t hadamard_seed = 0;
+  // GLVQ (codec "glvq:..."): the whole tensor in GLVQ's stored form, in the rotated basis.
+  // Then body_cols is the width padded to a multiple of D, there is no tail and body_codes
+  // is empty.
+  std::optional<GlvqTensor> glvq;
 
+  bool is_glvq() const { return glvq.has_value(); }
   int64_t padding() const { return body_cols + tail_cols - cols; }
   // Exact payload bits: every row's codes and side information (scales) of both codecs.
   uint64_t payload_bits() const;
   double bits_per_weight() const;
-  // Checks every field for consistency (codec specs, sizes of the code buffers);
+  // Checks every field for consistency (codec specs, sizes of the code buffers; for GLVQ
+  // everything GlvqTensor::from_blobs checks);
   // throws InputError naming `what` — used after reading a file.
   void validate(const std::string& what) const;
   // The weights [rows, cols] in the original basis.
@@ -64,9 +83,15 @@ struct QuantizedTensor {
 struct TensorQuantResult {
   QuantizedTensor tensor;
   double weighted_error = 0;  // tr(ΔW·H·ΔWᵀ) / tr(W·H·Wᵀ) on the calibration Hessian
+  // GLVQ only: the same error with GLVQ's initial G, μ (before learning); NaN otherwise.
+  double weighted_error_init = std::numeric_limits<double>::quiet_NaN();
   std::string layout;         // "exact", "pad", or "tail:<codec>"
   double seconds = 0;
 };
+
+// InputError when the codec spec is bad or the options do not apply to the codec (see
+// TensorQuantOptions for GLVQ); quantize_tensor checks this too, before any work.
+void check_options(const TensorQuantOptions& options);
 
 // Quantizes W [rows, cols] (row-major fp32). `h` is the input Hessian [cols, cols]; an empty
 // matrix stands for the identity (no calibration data: GPTQ then reduces to RTN).

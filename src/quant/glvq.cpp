@@ -216,11 +216,14 @@ std::string GlvqConfig::spec() const {
 
 // ---- GlvqTensor ----------------------------------------------------------------------------
 
-double GlvqTensor::bits_per_weight() const {
+uint64_t GlvqTensor::payload_bits() const {
   const auto layout = glvq_detail::Layout::make(config, rows, cols);
   const int64_t side_per_group = 16 * int64_t{config.dim} * config.dim + 8 + (config.companding ? 32 : 0);
-  return static_cast<double>(code_bits(layout, group_bits) + side_per_group * layout.groups) /
-         static_cast<double>(rows * cols);
+  return static_cast<uint64_t>(code_bits(layout, group_bits) + side_per_group * layout.groups);
+}
+
+double GlvqTensor::bits_per_weight() const {
+  return static_cast<double>(payload_bits()) / (static_cast<double>(rows) * static_cast<double>(cols));
 }
 
 std::vector<float> GlvqTensor::dequantize() const {

@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <map>
 
@@ -39,11 +40,16 @@ std::map<std::string, Eigen::MatrixXd> calibrate(LlamaModel& model, const std::v
   return out;
 }
 
-void print_tensor_line(size_t i, size_t n, const TensorReport& r, const std::string& codec, double eta) {
+// `err_init`: GLVQ's error before learning (NaN for the per-row codecs), shown beside the
+// final one so the gain of learning is visible per layer.
+void print_tensor_line(size_t i, size_t n, const TensorReport& r, const std::string& codec, double err_init,
+                       double eta) {
   const bool tty = isatty(STDERR_FILENO) != 0;
-  std::fprintf(stderr, "[%zu/%zu] %-26s %5lldx%-5lld %-24s %-22s %.4f bpw  err %.5f  %.2fs%s\n", i, n, r.name.c_str(),
-               static_cast<long long>(r.rows), static_cast<long long>(r.cols), codec.c_str(), r.layout.c_str(), r.bpw,
-               r.weighted_error, r.seconds, tty ? strfmt("  ETA %.0fs", eta).c_str() : "");
+  const std::string init = std::isnan(err_init) ? "" : strfmt(" (init %.5f)", err_init);
+  std::fprintf(stderr, "[%zu/%zu] %-26s %5lldx%-5lld %-24s %-22s %.4f bpw  err %.5f%s  %.2fs%s\n", i, n,
+               r.name.c_str(), static_cast<long long>(r.rows), static_cast<long long>(r.cols), codec.c_str(),
+               r.layout.c_str(), r.bpw, r.weighted_error, init.c_str(), r.seconds,
+               tty ? strfmt("  ETA %.0fs", eta).c_str() : "");
 }
 
 }  // namespace
@@ -85,10 +91,11 @@ ModelQuantReport quantize_model(LlamaModel& model, const std::vector<int32_t>& c
     rep.payload_bits += res.tensor.payload_bits();
     rep.quantized_weights += static_cast<uint64_t>(r.rows * r.cols);
     const std::string codec = res.tensor.codec;
+    const double err_init = res.weighted_error_init;
     *s.slot = std::make_shared<QuantizedLinear>(std::move(res.tensor));
     if (o.progress) {
       const double per = seconds_since(tq) / static_cast<double>(i + 1);
-      print_tensor_line(i + 1, slots.size(), r, codec, per * static_cast<double>(slots.size() - i - 1));
+      print_tensor_line(i + 1, slots.size(), r, codec, err_init, per * static_cast<double>(slots.size() - i - 1));
     }
     rep.tensors.push_back(std::move(r));
   }

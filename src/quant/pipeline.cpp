@@ -336,6 +336,63 @@ LayoutRun run_layout(const RowMatrixD& w_rot, const Eigen::MatrixXd& h_rot, int6
   return run;
 }
 
+// GLVQ's learning is its Hessian-aware step and it pads rows itself: options that would ask
+// for something else are refused rather than silently ignored.
+void check_glvq_options(const TensorQuantOptions& o) {
+  if (o.rounding != Rounding::Gptq)
+    throw InputError("glvq: rounding '" + to_string(o.rounding) +
+                     "' does not apply (GLVQ learns its generation matrices in the Hessian metric instead of "
+                     "GPTQ; leave the rounding at its default, gptq)");
+  if (o.tail == TailMode::Codec)
+    throw InputError("glvq: tail mode 'codec' does not apply (GLVQ pads rows to a multiple of dim)");
+}
+
+// GLVQ on the rotated tensor and Hessian. The report's errors use the full Hessian, as the
+// per-row codecs' weighted_error does.
+TensorQuantResult quantize_glvq(const RowMatrixD& w_rot, const Eigen::MatrixXd& h_rot, const TensorQuantOptions& o) {
+  const GlvqConfig cfg = GlvqConfig::parse(o.codec);
+  GlvqReport report;
+  GlvqTensor g = glvq_quantize(w_rot, h_rot, cfg, &report);
+  TensorQuantResult res;
+  QuantizedTensor& t = res.tensor;
+  t.rows = w_rot.rows();
+  t.cols = w_rot.cols();
+  t.codec = cfg.spec();
+  t.body_cols = (t.cols + cfg.dim - 1) / cfg.dim * cfg.dim;
+  t.hadamard = o.hadamard;
+  t.hadamard_seed = o.hadamard_seed;
+  t.glvq = std::move(g);
+  res.weighted_error = report.weighted_error_final;
+  res.weighted_error_init = report.weighted_error_init;
+  res.layout = t.body_cols == t.cols ? "exact" : "pad";
+  return res;
+}
+
+// The GLVQ form's checks: the shared fields describe a padded body without a tail, and the
+// GLVQ tensor passes everything its deserialiser checks.
+template <class Fail>
+void validate_glvq(const QuantizedTensor& t, const Fail& fail) {
+  const GlvqTensor& g = *t.glvq;
+  std::string spec;
+  try {
+    spec = GlvqConfig::parse(t.codec).spec();
+  } catch (const InputError& e) {
+    fail(e.what());
+  }
+  if (spec != g.config.spec()) fail("codec '" + t.codec + "' differs from the GLVQ tensor's " + g.config.spec());
+  if (g.rows != t.rows || g.cols != t.cols) fail("GLVQ tensor shape differs from the layer's");
+  if (t.body_cols != (t.cols + g.config.dim - 1) / g.config.dim * g.config.dim || t.tail_cols != 0 ||
+      !t.tail_codec.empty())
+    fail("column layout (body " + std::to_string(t.body_cols) + ", tail " + std::to_string(t.tail_cols) +
+         ") is not GLVQ's padding of " + std::to_string(t.cols) + " columns");
+  if (!t.body_codes.empty() || !t.tail_codes.empty()) fail("GLVQ layer with row codes");
+  try {
+    GlvqTensor::from_blobs(t.codec, t.rows, t.cols, g.to_blobs());
+  } catch (const InputError& e) {
+    fail(e.what());
+  }
+}
+
 void check_finite(const float* w, size_t n) {
   for (size_t i = 0; i < n; ++i)
     if (!std::isfinite(w[i])) throw InputError("weight " + std::to_string(i) + " is NaN or Inf");
@@ -343,7 +400,19 @@ void check_finite(const float* w, size_t n) {
 
 }  // namespace
 
+bool is_glvq_spec(const std::string& spec) { return spec == "glvq" || spec.rfind("glvq:", 0) == 0; }
+
+std::string canonical_codec_spec(const std::string& spec) {
+  return is_glvq_spec(spec) ? GlvqConfig::parse(spec).spec() : codec_for(spec)->spec();
+}
+
+void check_options(const TensorQuantOptions& o) {
+  canonical_codec_spec(o.codec);
+  if (is_glvq_spec(o.codec)) check_glvq_options(o);
+}
+
 uint64_t QuantizedTensor::payload_bits() const {
+  if (glvq) return glvq->payload_bits();
   const auto body = codec_for(codec);
   uint64_t bits = static_cast<uint64_t>(rows) * body->row_bits(static_cast<size_t>(body_cols));
   if (!tail_codec.empty()) bits += static_cast<uint64_t>(rows) * codec_for(tail_codec)->row_bits(static_cast<size_t>(tail_cols));
@@ -357,6 +426,8 @@ double QuantizedTensor::bits_per_weight() const {
 void QuantizedTensor::validate(const std::string& what) const {
   auto fail = [&](const std::string& m) { throw InputError(what + ": " + m); };
   if (rows <= 0 || cols <= 0) fail("shape must be positive");
+  if (is_glvq_spec(codec) != is_glvq()) fail("codec '" + codec + "' does not match the stored form");
+  if (is_glvq()) return validate_glvq(*this, fail);
   const auto body = codec_for(codec);
   const int64_t block = row_unit(*body);
   // The body holds every column but the tail, plus less than one block of zero padding.
@@ -378,14 +449,20 @@ void QuantizedTensor::validate(const std::string& what) const {
 }
 
 std::vector<float> QuantizedTensor::dequantize() const {
-  const auto body = codec_for(codec);
-  const auto tail = tail_codec.empty() ? nullptr : codec_for(tail_codec);
-  RowMatrixD q = decode_codes(*this, *body, tail.get());
-  // Drop the padding: it sits at the end of the body.
   RowMatrixD w(rows, cols);
-  const int64_t body_real = cols - tail_cols;
-  w.leftCols(body_real) = q.leftCols(body_real);
-  if (tail_cols) w.rightCols(tail_cols) = q.rightCols(tail_cols);
+  if (glvq) {
+    const std::vector<float> g = glvq->dequantize();  // already without the padding
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c) w(r, c) = g[static_cast<size_t>(r * cols + c)];
+  } else {
+    const auto body = codec_for(codec);
+    const auto tail = tail_codec.empty() ? nullptr : codec_for(tail_codec);
+    RowMatrixD q = decode_codes(*this, *body, tail.get());
+    // Drop the padding: it sits at the end of the body.
+    const int64_t body_real = cols - tail_cols;
+    w.leftCols(body_real) = q.leftCols(body_real);
+    if (tail_cols) w.rightCols(tail_cols) = q.rightCols(tail_cols);
+  }
   rotate_weight(w, hadamard, hadamard_seed, true);
   std::vector<float> out(static_cast<size_t>(rows * cols));
   for (int64_t r = 0; r < rows; ++r)
@@ -402,7 +479,9 @@ TensorQuantResult quantize_tensor(const float* w_in, int64_t rows, int64_t cols,
   if (h.rows() != cols || h.cols() != cols)
     throw InputError("Hessian is " + std::to_string(h.rows()) + "x" + std::to_string(h.cols()) + ", layer has " +
                      std::to_string(cols) + " inputs");
-  const std::shared_ptr<const Codec> codec = codec_for(o.codec);
+  check_options(o);
+  const bool glvq = is_glvq_spec(o.codec);
+  const std::shared_ptr<const Codec> codec = glvq ? nullptr : codec_for(o.codec);
 
   RowMatrixD w(rows, cols);
   for (int64_t r = 0; r < rows; ++r)
@@ -411,6 +490,11 @@ TensorQuantResult quantize_tensor(const float* w_in, int64_t rows, int64_t cols,
   if (o.hadamard != HadamardMode::None) h = rotate_hessian(h, o.hadamard_seed);
 
   TensorQuantResult best;
+  if (glvq) {
+    best = quantize_glvq(w, h, o);
+    best.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return best;
+  }
   double best_merit = INFINITY;
   for (const RowLayout& l : candidate_layouts(codec, cols, o.tail)) {
     LayoutRun run = run_layout(w, h, cols, l, o);

@@ -7,6 +7,8 @@ namespace llvq {
 namespace {
 
 std::string key(const std::string& name, const std::string& field) { return "llvq.t." + name + "." + field; }
+// GLVQ blob B of tensor N is stored as the I8 tensor "N.llvq_glvq_B".
+std::string glvq_prefix(const std::string& name) { return name + ".llvq_glvq_"; }
 
 std::vector<uint8_t> blob(const gguf::File& f, const std::string& name) {
   const gguf::TensorInfo& t = f.tensor(name);
@@ -29,12 +31,31 @@ void QuantizedLinear::write_gguf(gguf::Writer& w, const std::string& name) const
   w.set(key(name, "hadamard"), Value(to_string(t.hadamard)));
   w.set(key(name, "hadamard_seed"), Value(uint64_t(t.hadamard_seed)));
   w.set(key(name, "bpw"), Value(t.bits_per_weight()));
+  if (t.glvq) {  // GLVQ: one I8 tensor per named blob, no row codes
+    for (const auto& [blob_name, bytes] : t.glvq->to_blobs())
+      w.add_tensor(glvq_prefix(name) + blob_name, {bytes.size()}, gguf::TensorType::I8, bytes);
+    return;
+  }
   w.add_tensor(name + ".llvq_body", {t.body_codes.size()}, gguf::TensorType::I8, t.body_codes);
   if (!t.tail_codes.empty()) w.add_tensor(name + ".llvq_tail", {t.tail_codes.size()}, gguf::TensorType::I8, t.tail_codes);
 }
 
+namespace {
+
+// Every tensor of the file under the GLVQ prefix of `name`, by blob name; which blobs must be
+// there (and nothing else) is GlvqTensor::from_blobs' to check.
+std::vector<std::pair<std::string, std::vector<uint8_t>>> glvq_blobs(const gguf::File& f, const std::string& name) {
+  const std::string prefix = glvq_prefix(name);
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> out;
+  for (const gguf::TensorInfo& t : f.tensors())
+    if (t.name.rfind(prefix, 0) == 0) out.emplace_back(t.name.substr(prefix.size()), blob(f, t.name));
+  return out;
+}
+
+}  // namespace
+
 bool QuantizedLinear::present_in(const gguf::File& f, const std::string& name) {
-  return f.find_tensor(name + ".llvq_body") != nullptr;
+  return f.find_tensor(name + ".llvq_body") != nullptr || f.find_tensor(glvq_prefix(name) + "g") != nullptr;
 }
 
 std::shared_ptr<QuantizedLinear> QuantizedLinear::read_gguf(const gguf::File& f, const std::string& name, int64_t out,
@@ -56,9 +77,17 @@ std::shared_ptr<QuantizedLinear> QuantizedLinear::read_gguf(const gguf::File& f,
   t.tail_cols = static_cast<int64_t>(u64("tail_cols"));
   t.hadamard = parse_hadamard(str("hadamard"));
   t.hadamard_seed = u64("hadamard_seed");
-  t.body_codes = blob(f, name + ".llvq_body");
-  if (!t.tail_codec.empty()) t.tail_codes = blob(f, name + ".llvq_tail");
   try {
+    if (is_glvq_spec(t.codec)) {
+      try {
+        t.glvq = GlvqTensor::from_blobs(t.codec, t.rows, t.cols, glvq_blobs(f, name));
+      } catch (const InputError& e) {
+        throw InputError(what + ": " + e.what());
+      }
+    } else {
+      t.body_codes = blob(f, name + ".llvq_body");
+      if (!t.tail_codec.empty()) t.tail_codes = blob(f, name + ".llvq_tail");
+    }
     t.validate(what);
   } catch (const InputError&) {
     throw;

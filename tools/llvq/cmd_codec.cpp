@@ -21,7 +21,9 @@
 #include "llvq/calibration.hpp"
 #include "llvq/codec_container.hpp"
 #include "llvq/error.hpp"
+#include "llvq/glvq.hpp"
 #include "llvq/model_io.hpp"
+#include "llvq/quantize.hpp"
 #include "llvq/report.hpp"
 
 namespace llvq::cli {
@@ -161,6 +163,27 @@ struct RdResult {
   }
 };
 
+// MSE, SQNR, retention, the Shannon MSE at the measured rate and the throughputs of a run
+// whose rate and block count are already in `r`.
+void set_distortion(RdResult& r, const std::vector<float>& w, const std::vector<float>& back, double t_encode,
+                    double t_decode, size_t decodes) {
+  double err = 0, power = 0;
+#pragma omp parallel for reduction(+ : err, power)
+  for (int64_t i = 0; i < static_cast<int64_t>(w.size()); ++i) {
+    const double e = static_cast<double>(w[i]) - back[i];
+    err += e * e;
+    power += static_cast<double>(w[i]) * w[i];
+  }
+  r.mse = err / static_cast<double>(w.size());
+  power /= static_cast<double>(w.size());
+  r.sqnr_bits = 0.5 * std::log2(power / r.mse);
+  r.retention = r.sqnr_bits / r.bpw;
+  r.shannon_mse = power * std::exp2(-2 * r.bpw);  // D(R) of a Gaussian of the same variance
+  r.encode_blocks_per_s = static_cast<double>(r.blocks) / t_encode;
+  r.decode_blocks_per_s = static_cast<double>(r.blocks * decodes) / t_decode;
+  r.threads = omp_get_max_threads();
+}
+
 RdResult measure(const Codec& codec, const Source& source, size_t blocks, uint64_t seed, size_t row_wanted) {
   if (blocks == 0) throw InputError("--blocks must be positive");
   const size_t n = smallest_row_length(codec, row_wanted, 64 * row_wanted + 64 * codec.block_dim());
@@ -182,26 +205,50 @@ RdResult measure(const Codec& codec, const Source& source, size_t blocks, uint64
     t_decode = seconds_since(t0);
   } while (t_decode < 0.25);
 
-  double err = 0, power = 0;
-#pragma omp parallel for reduction(+ : err, power)
-  for (int64_t i = 0; i < static_cast<int64_t>(w.size()); ++i) {
-    const double e = static_cast<double>(w[i]) - back[i];
-    err += e * e;
-    power += static_cast<double>(w[i]) * w[i];
-  }
   RdResult r;
   r.codec = codec.spec();
   r.row = n;
   r.blocks = rows * codec.blocks_per_row(n);
   r.bpw = codec.bits_per_weight(n);
-  r.mse = err / static_cast<double>(w.size());
-  power /= static_cast<double>(w.size());
-  r.sqnr_bits = 0.5 * std::log2(power / r.mse);
-  r.retention = r.sqnr_bits / r.bpw;
-  r.shannon_mse = power * std::exp2(-2 * r.bpw);  // D(R) of a Gaussian of the same variance
-  r.encode_blocks_per_s = static_cast<double>(r.blocks) / t_encode;
-  r.decode_blocks_per_s = static_cast<double>(r.blocks * decodes) / t_decode;
-  r.threads = omp_get_max_threads();
+  set_distortion(r, w, back, t_encode, t_decode, decodes);
+  return r;
+}
+
+// GLVQ is a tensor-level quantizer: the run is one [rows, row] matrix (row rounded up to a
+// multiple of D) quantized with H = I, so its objective is the plain MSE, and with learning
+// off whatever the spec says: an i.i.d. source gives G nothing to learn. bpw includes G, μ, s.
+RdResult measure_glvq(const std::string& spec, const Source& source, size_t blocks, uint64_t seed, size_t row_wanted) {
+  if (blocks == 0) throw InputError("--blocks must be positive");
+  GlvqConfig cfg = GlvqConfig::parse(spec);
+  cfg.learn = false;
+  const size_t d = static_cast<size_t>(cfg.dim);
+  const size_t n = (std::max(row_wanted, d) + d - 1) / d * d;
+  const size_t rows = (blocks * d + n - 1) / n;
+  std::vector<float> w(rows * n), back;
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < static_cast<int64_t>(rows); ++r) source.fill_row(seed, static_cast<size_t>(r), &w[r * n], n);
+  const RowMatrixD wm = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+                            w.data(), static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(n))
+                            .cast<double>();
+
+  auto t0 = Clock::now();
+  const GlvqTensor t = glvq_quantize(wm, Eigen::MatrixXd::Identity(wm.cols(), wm.cols()), cfg);
+  const double t_encode = seconds_since(t0);
+  t0 = Clock::now();
+  size_t decodes = 0;
+  double t_decode = 0;
+  do {
+    back = t.dequantize();
+    ++decodes;
+    t_decode = seconds_since(t0);
+  } while (t_decode < 0.25);
+
+  RdResult r;
+  r.codec = cfg.spec();
+  r.row = n;
+  r.blocks = rows * n / d;
+  r.bpw = t.bits_per_weight();
+  set_distortion(r, w, back, t_encode, t_decode, decodes);
   return r;
 }
 
@@ -381,7 +428,7 @@ void register_rd(CLI::App& app) {
   static size_t blocks = 100000, row = 4096;
   static uint64_t seed = 1;
   static bool json = false, table = false;
-  rd->add_option("--codec", spec, "Codec spec NAME[:key=value,...]")->capture_default_str();
+  rd->add_option("--codec", spec, "Codec spec NAME[:key=value,...]; glvq:... runs with learn=0 and H = I")->capture_default_str();
   rd->add_option("--source", source, "gaussian | laplace | student:nu=V | model:PATH[:TENSOR] (rows scaled to unit RMS)")
       ->capture_default_str();
   rd->add_option("--blocks", blocks, "Number of blocks to code (rounded up to whole rows)")->capture_default_str();
@@ -395,6 +442,7 @@ void register_rd(CLI::App& app) {
     const Source src = Source::parse(source);
     if (table) return run_table(src, blocks, seed, row, json);
     if (!plot.empty()) return run_plot(plot, src, blocks, seed, row, json);
+    if (is_glvq_spec(spec)) return print_results({measure_glvq(spec, src, blocks, seed, row)}, json);
     const auto codec = make_codec(spec);
     print_results({measure(*codec, src, blocks, seed, row)}, json);
   });

@@ -10,7 +10,6 @@
 #include <optional>
 
 #include "commands.hpp"
-#include "llvq/codec.hpp"
 #include "llvq/codec_container.hpp"
 #include "llvq/error.hpp"
 #include "llvq/eval.hpp"
@@ -92,13 +91,16 @@ ModelQuantOptions quant_options(const PipelineArgs& a, const std::string& codec,
   o.tensor.damp = a.damp;
   o.seed = a.seed;
   o.calib_ctx = a.calib_ctx;
-  make_codec(codec);  // a bad spec fails before any work is done
+  check_options(o.tensor);  // a bad spec or an option the codec does not take fails before any work
   return o;
 }
 
+// GLVQ's Hessian-aware step is its own learning, not one of the pipeline's roundings.
+std::string rounding_label(const std::string& codec, Rounding r) { return is_glvq_spec(codec) ? "glvq" : to_string(r); }
+
 void record_provenance(LlamaModel& m, const ModelQuantOptions& o, const PipelineArgs& a, const ModelQuantReport& r) {
-  m.metadata["llvq.codec"] = make_codec(o.tensor.codec)->spec();
-  m.metadata["llvq.rounding"] = to_string(o.tensor.rounding);
+  m.metadata["llvq.codec"] = canonical_codec_spec(o.tensor.codec);
+  m.metadata["llvq.rounding"] = rounding_label(o.tensor.codec, o.tensor.rounding);
   m.metadata["llvq.hadamard"] = to_string(o.tensor.hadamard);
   m.metadata["llvq.tail"] = to_string(o.tensor.tail);
   m.metadata["llvq.seed"] = std::to_string(o.seed);
@@ -268,11 +270,14 @@ void write_plot(const std::string& png, const std::vector<CompareRow>& rows, con
 void run_compare(const PipelineArgs& a, const CompareArgs& c) {
   if (a.threads > 0) omp_set_num_threads(a.threads);
   std::vector<std::pair<std::string, std::string>> configs;
-  for (const auto& spec : split(c.codecs, ';'))
-    for (const auto& r : split(c.roundings, ',')) {
+  for (const auto& spec : split(c.codecs, ';')) {
+    // GLVQ takes no rounding (its learning is its Hessian-aware step): one run per spec.
+    const auto roundings = is_glvq_spec(spec) ? std::vector<std::string>{"gptq"} : split(c.roundings, ',');
+    for (const auto& r : roundings) {
       quant_options(a, spec, r);  // validate every configuration before the long run
       configs.emplace_back(spec, r);
     }
+  }
   if (configs.empty()) throw InputError("compare: no codec given");
   Loaded l = load_with_tokenizer(a);
   const auto calib = calibration_tokens(l.tokenizer, a.calib, a.calib_tokens);
@@ -292,7 +297,8 @@ void run_compare(const PipelineArgs& a, const CompareArgs& c) {
     ModelQuantOptions o = quant_options(a, spec, rounding);
     o.progress = false;
     const ModelQuantReport r = quantize_model(m, calib, o);
-    rows.push_back({make_codec(spec)->spec(), rounding, r.bpw, r.seconds, score(m, sets, c, kl_path, false, bos)});
+    rows.push_back({canonical_codec_spec(spec), rounding_label(spec, o.tensor.rounding), r.bpw, r.seconds,
+                    score(m, sets, c, kl_path, false, bos)});
   }
   std::remove(kl_path);
 
@@ -365,8 +371,9 @@ void register_quant_commands(CLI::App& app, CLI::App& /*bench*/) {
   auto json = std::make_shared<bool>(false);
   add_pipeline_options(q, *a);
   q->add_option("--out", *out, "Output GGUF file (written under a temporary name, renamed at the end)")->required();
-  q->add_option("--codec", *codec, "Codec spec, e.g. llvq-sg, llvq-ss:bpw=3, e8p, scalar:bpw=2,group=32");
-  q->add_option("--rounding", a->rounding, "rtn, gptq or spherical-gptq");
+  q->add_option("--codec", *codec,
+                "Codec spec, e.g. llvq-sg, llvq-ss:bpw=3, e8p, scalar:bpw=2,group=32, glvq:dim=8,group=128,bits=2");
+  q->add_option("--rounding", a->rounding, "rtn, gptq or spherical-gptq (glvq: gptq only, standing for its own learning)");
   q->add_flag("--force", *force, "Replace OUT if it exists");
   q->add_flag("--json", *json, "Print the summary as JSON");
   q->callback([=] { run_quantize(*a, *out, *codec, *force, *json); });
@@ -375,8 +382,9 @@ void register_quant_commands(CLI::App& app, CLI::App& /*bench*/) {
   auto ca = std::make_shared<PipelineArgs>();
   auto cc = std::make_shared<CompareArgs>();
   add_pipeline_options(cmp, *ca);
-  cmp->add_option("--codecs", cc->codecs, "Codec specs separated by ';'");
-  cmp->add_option("--rounding", cc->roundings, "Roundings separated by ',' (rtn, gptq, spherical-gptq)");
+  cmp->add_option("--codecs", cc->codecs, "Codec specs separated by ';' (glvq:... specs included)");
+  cmp->add_option("--rounding", cc->roundings,
+                  "Roundings separated by ',' (rtn, gptq, spherical-gptq); glvq specs run once with their own learning");
   cmp->add_option("--eval-text", cc->eval_texts, "Further evaluation texts (the calibration text's 2nd half is always used)");
   cmp->add_option("--ctx", cc->ctx, "Evaluation window")->check(CLI::Range(2, 1 << 20));
   cmp->add_option("--eval-tokens", cc->eval_tokens, "Cap on tokens per evaluation text (0: all)")->check(CLI::Range(0, 1 << 30));
