@@ -90,6 +90,26 @@ TEST(QuantizedForwardFallback, CodecWithoutKernelsUsesDenseWeights) {
   EXPECT_FALSE(q.uses_kernels());
 }
 
+// GLVQ is a tensor-level quantizer without kernels: dequantized weights.
+TEST(QuantizedForwardFallback, GlvqUsesDenseWeights) {
+  const auto w = gaussian(8 * 48, 4);
+  TensorQuantOptions o;
+  o.codec = "glvq:dim=8,group=48,bits=2,learn=0";
+  o.hadamard = HadamardMode::None;
+  const QuantizedTensor t = quantize_tensor(w.data(), 8, 48, {}, o).tensor;
+  const QuantizedLinear q(t);
+  EXPECT_FALSE(q.uses_kernels());
+  const auto x = gaussian(48, 5);
+  std::vector<float> y(8);
+  q.forward(x.data(), y.data(), 1);
+  const auto dense = t.dequantize();
+  for (int r = 0; r < 8; ++r) {
+    double ref = 0;
+    for (int c = 0; c < 48; ++c) ref += static_cast<double>(dense[static_cast<size_t>(r * 48 + c)]) * x[static_cast<size_t>(c)];
+    EXPECT_NEAR(y[static_cast<size_t>(r)], ref, 1e-4);
+  }
+}
+
 // Whole model: generation (one token at a time → fused GEMV) and a prefill window (→ decode
 // + GEMM) give the logits of the same model run on dequantized weights.
 TEST(QuantizedForwardModel, LogitsThroughKernelsEqualLogitsThroughDequantizedWeights) {

@@ -5,6 +5,8 @@
 // F32/F16 tensor N (see docs/quantize.md):
 //   tensors  N.llvq_body   I8 [bytes]  body codes, rows back to back (bit-packed)
 //            N.llvq_tail   I8 [bytes]  tail codes (only when the row has a tail)
+//            N.llvq_glvq_{g,mu,scale,bits,codes}  I8  GLVQ's tensor-level form (codec glvq:...,
+//                                                    instead of llvq_body / llvq_tail)
 //   keys     llvq.t.N.shape (u64 [rows, cols]), llvq.t.N.codec, llvq.t.N.body_cols,
 //            llvq.t.N.tail_codec, llvq.t.N.tail_cols, llvq.t.N.hadamard,
 //            llvq.t.N.hadamard_seed, llvq.t.N.bpw

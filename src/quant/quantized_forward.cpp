@@ -30,8 +30,9 @@ bool part_has_kernels(const std::string& spec) { return kernels::has_kernels(*ma
 
 QuantizedLinear::QuantizedLinear(QuantizedTensor tensor, Execution execution) : tensor_(std::move(tensor)) {
   const QuantizedTensor& t = tensor_;
-  const bool kernels = execution == Execution::Kernels && part_has_kernels(t.codec) &&
-                       (t.tail_codec.empty() || part_has_kernels(t.tail_codec));
+  // GLVQ tensors are decoded by their own tensor-level code (no row codec, no kernels).
+  const bool kernels = execution == Execution::Kernels && !t.is_glvq() && t.body_cols > 0 &&
+                       part_has_kernels(t.codec) && (t.tail_codec.empty() || part_has_kernels(t.tail_codec));
   if (!kernels) {
     dense_ = std::make_unique<DenseLinear>(t.rows, t.cols, t.dequantize());
     return;
