@@ -98,13 +98,26 @@ void QuantizedLinear::forward_decoded(const float* xc, float* y, int64_t n_token
   const int64_t width = t.body_cols + t.tail_cols;
   Eigen::Map<RowMat> Y(y, n_tokens, t.rows);
   const Eigen::Map<const RowMat, 0, Eigen::OuterStride<>> X(xc, n_tokens, width, Eigen::OuterStride<>(width));
-  RowMat w(t.rows, t.body_cols);
-  kernels::decode(*body_, w.data());
-  Y.noalias() = X.leftCols(t.body_cols) * w.transpose();
-  if (tail_) {
-    w.resize(t.rows, t.tail_cols);
-    kernels::decode(*tail_, w.data());
-    Y.noalias() += X.rightCols(t.tail_cols) * w.transpose();
+  // Bands of rows small enough to stay in the core's cache (~1 MiB of floats): each is decoded
+  // and multiplied right away, so the full fp32 matrix is never written to memory and read
+  // back, which would cost more than the fp32 model's own weight reads.
+  const int64_t band = std::clamp<int64_t>((int64_t{1} << 18) / width, 8, 512);
+  const kernels::Isa isa = kernels::active_isa();
+#pragma omp parallel
+  {
+    RowMat w;
+#pragma omp for schedule(dynamic)
+    for (int64_t r0 = 0; r0 < t.rows; r0 += band) {
+      const int64_t n = std::min(band, t.rows - r0);
+      w.resize(n, t.body_cols);
+      body_->decode_rows(r0, r0 + n, w.data(), isa);
+      Y.middleCols(r0, n).noalias() = X.leftCols(t.body_cols) * w.transpose();
+      if (tail_) {
+        w.resize(n, t.tail_cols);
+        tail_->decode_rows(r0, r0 + n, w.data(), isa);
+        Y.middleCols(r0, n).noalias() += X.rightCols(t.tail_cols) * w.transpose();
+      }
+    }
   }
 }
 
