@@ -58,4 +58,9 @@ double forward_flops(const LlamaConfig& config, int64_t n_tokens);
 // gains 1; tied classifier), for benchmarks and tests. Deterministic in `seed`.
 LlamaModel random_llama(const LlamaConfig& config, uint64_t seed);
 
+// A Llama shape for synthetic benchmarks. Zero picks Llama's defaults: MLP width 8/3·dim
+// rounded up to a multiple of 256 (2048 → 5632), heads of 64 dimensions, and grouped KV heads
+// (heads / 8) when the head count allows it. InputError on non-positive sizes.
+LlamaConfig llama_shape(int dim, int layers, int vocab, int seq_len, int hidden = 0, int heads = 0, int kv_heads = 0);
+
 }  // namespace llvq

@@ -16,13 +16,7 @@
 
 #include <stdint.h>
 
-#ifndef LLVQ_HD
-#ifdef __CUDACC__
-#define LLVQ_HD __host__ __device__
-#else
-#define LLVQ_HD
-#endif
-#endif
+#include "kernels/hd.hpp"
 
 // The functions below live in an inline namespace named per instruction set: a TU compiled
 // with AVX2 / AVX-512 flags defines LLVQ_LEECH_ISA_NS before including this header, so its

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 
 #include "llvq/error.hpp"
@@ -54,6 +55,20 @@ LlamaModel random_llama(const LlamaConfig& config, uint64_t seed) {
   m.output = std::make_shared<DenseLinear>(c.vocab_size, c.dim, m.tok_embeddings);
   m.metadata["source"] = "random_llama(seed " + std::to_string(seed) + ")";
   return m;
+}
+
+LlamaConfig llama_shape(int dim, int layers, int vocab, int seq_len, int hidden, int heads, int kv_heads) {
+  if (dim <= 0 || layers <= 0 || vocab <= 0 || seq_len <= 0 || hidden < 0 || heads < 0 || kv_heads < 0)
+    throw InputError("model shape: dim, layers, vocab and context must be positive (hidden, heads ≥ 0)");
+  LlamaConfig c;
+  c.dim = dim;
+  c.n_layers = layers;
+  c.hidden_dim = hidden > 0 ? hidden : (8 * dim / 3 + 255) / 256 * 256;
+  c.n_heads = heads > 0 ? heads : std::max(1, dim / 64);
+  c.n_kv_heads = kv_heads > 0 ? kv_heads : (c.n_heads % 8 == 0 ? c.n_heads / 8 : c.n_heads);
+  c.vocab_size = vocab;
+  c.seq_len = seq_len;
+  return c;
 }
 
 }  // namespace llvq

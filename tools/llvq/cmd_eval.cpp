@@ -214,19 +214,8 @@ double best_time(int reps, F&& f) {
 }
 
 LlamaConfig bench_config(const BenchArgs& a) {
-  if (a.dim <= 0 || a.layers <= 0 || a.vocab <= 0 || a.ctx < 1 || a.reps < 1 || a.hidden < 0 || a.heads < 0 ||
-      a.kv_heads < 0)
-    throw InputError("bench forward: dimensions, --ctx and --reps must be positive");
-  LlamaConfig c;
-  c.dim = a.dim;
-  c.n_layers = a.layers;
-  // Llama's MLP width: 8/3 · dim rounded up to a multiple of 256 (2048 -> 5632).
-  c.hidden_dim = a.hidden > 0 ? a.hidden : (8 * a.dim / 3 + 255) / 256 * 256;
-  c.n_heads = a.heads > 0 ? a.heads : std::max(1, a.dim / 64);
-  c.n_kv_heads = a.kv_heads > 0 ? a.kv_heads : (c.n_heads % 8 == 0 ? c.n_heads / 8 : c.n_heads);
-  c.vocab_size = a.vocab;
-  c.seq_len = a.ctx;
-  return c;
+  if (a.reps < 1) throw InputError("bench forward: --reps must be positive");
+  return llama_shape(a.dim, a.layers, a.vocab, a.ctx, a.hidden, a.heads, a.kv_heads);
 }
 
 void run_bench_forward(const BenchArgs& a) {

@@ -30,19 +30,9 @@ struct RunBenchArgs {
 };
 
 LlamaConfig run_config(const RunBenchArgs& a) {
-  if (a.dim <= 0 || a.layers <= 0 || a.vocab <= 0 || a.hidden < 0 || a.heads < 0 || a.kv_heads < 0)
-    throw InputError("bench run: dimensions must be positive");
   if (a.prompt < 1 || a.tokens < 1 || a.threads < 0 || a.pool_rows < 1)
     throw InputError("bench run: --prompt, --tokens and --pool-rows must be ≥ 1, --threads ≥ 0");
-  LlamaConfig c;
-  c.dim = a.dim;
-  c.n_layers = a.layers;
-  c.hidden_dim = a.hidden > 0 ? a.hidden : (8 * a.dim / 3 + 255) / 256 * 256;  // Llama's 8/3·dim, to 256
-  c.n_heads = a.heads > 0 ? a.heads : std::max(1, a.dim / 64);
-  c.n_kv_heads = a.kv_heads > 0 ? a.kv_heads : (c.n_heads % 8 == 0 ? c.n_heads / 8 : c.n_heads);
-  c.vocab_size = a.vocab;
-  c.seq_len = a.prompt + a.tokens;
-  return c;
+  return llama_shape(a.dim, a.layers, a.vocab, a.prompt + a.tokens, a.hidden, a.heads, a.kv_heads);
 }
 
 // A quantized [rows, cols] matrix with realistic codes at the cost of a few rows: a pool of

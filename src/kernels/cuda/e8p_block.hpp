@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-#include "kernels/cuda/hd.hpp"
+#include "kernels/hd.hpp"
 
 namespace llvq::cuda::detail {
 
