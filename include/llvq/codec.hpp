@@ -109,6 +109,10 @@ size_t smallest_row_length(const Codec& codec, size_t at_least, size_t at_most);
 
 // Builds a codec from its spec string; throws InputError on an unknown name or bad parameters.
 std::unique_ptr<Codec> make_codec(const std::string& spec);
+// The same, built once per spec and process and shared: codecs are immutable after
+// construction, and some precompute design tables when built (scalar Lloyd–Max levels,
+// optimal uniform steps). Thread-safe.
+std::shared_ptr<const Codec> shared_codec(const std::string& spec);
 // Names of every registered codec with a one-line description.
 std::vector<std::pair<std::string, std::string>> codec_catalog();
 

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <exception>
 #include <limits>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 
@@ -269,6 +271,15 @@ std::unique_ptr<Codec> make_codec(const std::string& text) {
   std::string names;
   for (const Entry& e : registry()) names += std::string(names.empty() ? "" : ", ") + e.name;
   throw InputError("unknown codec '" + spec.name() + "' (known: " + names + ")");
+}
+
+std::shared_ptr<const Codec> shared_codec(const std::string& spec) {
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<const Codec>> cache;
+  const std::lock_guard<std::mutex> lock(mutex);
+  auto& slot = cache[spec];
+  if (!slot) slot = std::shared_ptr<const Codec>(make_codec(spec));
+  return slot;
 }
 
 std::vector<std::pair<std::string, std::string>> codec_catalog() {

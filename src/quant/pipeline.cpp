@@ -2,9 +2,7 @@
 #include <chrono>
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <memory>
-#include <mutex>
 
 #include "llvq/bitstream.hpp"
 #include "llvq/codec.hpp"
@@ -57,17 +55,6 @@ TailMode parse_tail(const std::string& s) {
 
 namespace {
 
-// Codecs are immutable after construction, and some precompute design tables when built
-// (scalar Lloyd–Max levels, optimal uniform steps): build each spec once per process.
-std::shared_ptr<const Codec> codec_for(const std::string& spec) {
-  static std::mutex mutex;
-  static std::map<std::string, std::shared_ptr<const Codec>> cache;
-  const std::lock_guard<std::mutex> lock(mutex);
-  auto& slot = cache[spec];
-  if (!slot) slot = std::shared_ptr<const Codec>(make_codec(spec));
-  return slot;
-}
-
 // How a row of `cols` weights is split between the body codec and an optional tail codec.
 struct RowLayout {
   std::shared_ptr<const Codec> body, tail;
@@ -98,7 +85,7 @@ std::vector<RowLayout> candidate_layouts(const std::shared_ptr<const Codec>& cod
   if (mode != TailMode::Codec || cols < b) out.push_back({codec, nullptr, cols - rem + b, 0, "pad"});
   if (mode != TailMode::Pad && cols >= b) {
     const int64_t body = cols - rem;
-    auto tail = codec_for(tail_spec(rem, codec->bits_per_weight(static_cast<size_t>(body))));
+    auto tail = shared_codec(tail_spec(rem, codec->bits_per_weight(static_cast<size_t>(body))));
     if (rem % row_unit(*tail) == 0) out.push_back({codec, tail, body, rem, "tail:" + tail->spec()});
   }
   if (out.empty()) throw InputError("no layout fits a row of " + std::to_string(cols) + " weights");
@@ -403,7 +390,7 @@ void check_finite(const float* w, size_t n) {
 bool is_glvq_spec(const std::string& spec) { return spec == "glvq" || spec.rfind("glvq:", 0) == 0; }
 
 std::string canonical_codec_spec(const std::string& spec) {
-  return is_glvq_spec(spec) ? GlvqConfig::parse(spec).spec() : codec_for(spec)->spec();
+  return is_glvq_spec(spec) ? GlvqConfig::parse(spec).spec() : shared_codec(spec)->spec();
 }
 
 void check_options(const TensorQuantOptions& o) {
@@ -413,9 +400,9 @@ void check_options(const TensorQuantOptions& o) {
 
 uint64_t QuantizedTensor::payload_bits() const {
   if (glvq) return glvq->payload_bits();
-  const auto body = codec_for(codec);
+  const auto body = shared_codec(codec);
   uint64_t bits = static_cast<uint64_t>(rows) * body->row_bits(static_cast<size_t>(body_cols));
-  if (!tail_codec.empty()) bits += static_cast<uint64_t>(rows) * codec_for(tail_codec)->row_bits(static_cast<size_t>(tail_cols));
+  if (!tail_codec.empty()) bits += static_cast<uint64_t>(rows) * shared_codec(tail_codec)->row_bits(static_cast<size_t>(tail_cols));
   return bits;
 }
 
@@ -428,7 +415,7 @@ void QuantizedTensor::validate(const std::string& what) const {
   if (rows <= 0 || cols <= 0) fail("shape must be positive");
   if (is_glvq_spec(codec) != is_glvq()) fail("codec '" + codec + "' does not match the stored form");
   if (is_glvq()) return validate_glvq(*this, fail);
-  const auto body = codec_for(codec);
+  const auto body = shared_codec(codec);
   const int64_t block = row_unit(*body);
   // The body holds every column but the tail, plus less than one block of zero padding.
   if (tail_cols < 0 || tail_cols >= block || body_cols < cols - tail_cols || body_cols - (cols - tail_cols) >= block)
@@ -439,7 +426,7 @@ void QuantizedTensor::validate(const std::string& what) const {
   if (body_codes.size() != body_bytes) fail("body codes have " + std::to_string(body_codes.size()) + " bytes, expected " + std::to_string(body_bytes));
   if (tail_codec.empty() != (tail_cols == 0)) fail("tail codec and tail width disagree");
   if (!tail_codec.empty()) {
-    const auto tail = codec_for(tail_codec);
+    const auto tail = shared_codec(tail_codec);
     tail->check_row_length(static_cast<size_t>(tail_cols));
     const uint64_t tail_bytes = (static_cast<uint64_t>(rows) * tail->row_bits(static_cast<size_t>(tail_cols)) + 7) / 8;
     if (tail_codes.size() != tail_bytes) fail("tail codes have the wrong size");
@@ -455,8 +442,8 @@ std::vector<float> QuantizedTensor::dequantize() const {
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t c = 0; c < cols; ++c) w(r, c) = g[static_cast<size_t>(r * cols + c)];
   } else {
-    const auto body = codec_for(codec);
-    const auto tail = tail_codec.empty() ? nullptr : codec_for(tail_codec);
+    const auto body = shared_codec(codec);
+    const auto tail = tail_codec.empty() ? nullptr : shared_codec(tail_codec);
     RowMatrixD q = decode_codes(*this, *body, tail.get());
     // Drop the padding: it sits at the end of the body.
     const int64_t body_real = cols - tail_cols;
@@ -481,7 +468,7 @@ TensorQuantResult quantize_tensor(const float* w_in, int64_t rows, int64_t cols,
                      std::to_string(cols) + " inputs");
   check_options(o);
   const bool glvq = is_glvq_spec(o.codec);
-  const std::shared_ptr<const Codec> codec = glvq ? nullptr : codec_for(o.codec);
+  const std::shared_ptr<const Codec> codec = glvq ? nullptr : shared_codec(o.codec);
 
   RowMatrixD w(rows, cols);
   for (int64_t r = 0; r < rows; ++r)

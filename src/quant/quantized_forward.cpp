@@ -18,27 +18,30 @@ namespace {
 // decode the matrix once and multiply: decoding costs about as much as a few GEMVs.
 constexpr int64_t kMaxFusedTokens = 4;
 
+// The part's packed matrix, or nullptr when its codec has no kernels.
 std::unique_ptr<kernels::PackedMatrix> pack_part(const std::string& spec, const std::vector<uint8_t>& codes,
                                                  int64_t rows, int64_t cols) {
-  const auto codec = make_codec(spec);
+  const auto codec = shared_codec(spec);
+  if (!kernels::has_kernels(*codec)) return nullptr;
   return kernels::pack(*codec, codes.data(), codes.size(), rows, cols);
 }
-
-bool part_has_kernels(const std::string& spec) { return kernels::has_kernels(*make_codec(spec)); }
 
 }  // namespace
 
 QuantizedLinear::QuantizedLinear(QuantizedTensor tensor, Execution execution) : tensor_(std::move(tensor)) {
   const QuantizedTensor& t = tensor_;
   // GLVQ tensors are decoded by their own tensor-level code (no row codec, no kernels).
-  const bool kernels = execution == Execution::Kernels && !t.is_glvq() && t.body_cols > 0 &&
-                       part_has_kernels(t.codec) && (t.tail_codec.empty() || part_has_kernels(t.tail_codec));
-  if (!kernels) {
+  if (execution == Execution::Kernels && !t.is_glvq() && t.body_cols > 0) {
+    body_ = pack_part(t.codec, t.body_codes, t.rows, t.body_cols);
+    if (body_ && !t.tail_codec.empty()) {
+      tail_ = pack_part(t.tail_codec, t.tail_codes, t.rows, t.tail_cols);
+      if (!tail_) body_.reset();  // both parts run on kernels or neither does
+    }
+  }
+  if (!body_) {
     dense_ = std::make_unique<DenseLinear>(t.rows, t.cols, t.dequantize());
     return;
   }
-  body_ = pack_part(t.codec, t.body_codes, t.rows, t.body_cols);
-  if (!t.tail_codec.empty()) tail_ = pack_part(t.tail_codec, t.tail_codes, t.rows, t.tail_cols);
   if (t.hadamard != HadamardMode::None)
     in_rotation_ = std::make_unique<RandomizedHadamard>(static_cast<size_t>(t.cols), t.hadamard_seed);
   if (t.hadamard == HadamardMode::InOut)
