@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "model_shape_options.hpp"
 #include "llvq/error.hpp"
 #include "llvq/eval.hpp"
 #include "llvq/llama.hpp"
@@ -195,7 +196,8 @@ void add_run(CLI::App& app) {
 // ---------------------------------------------------------------- bench forward
 
 struct BenchArgs {
-  int dim = 2048, layers = 4, hidden = 0, heads = 0, kv_heads = 0, vocab = 32000, ctx = 512, reps = 3;
+  ModelShapeArgs shape{.layers = 4};
+  int ctx = 512, reps = 3;
   uint64_t seed = 1;
   bool json = false;
 };
@@ -215,7 +217,7 @@ double best_time(int reps, F&& f) {
 
 LlamaConfig bench_config(const BenchArgs& a) {
   if (a.reps < 1) throw InputError("bench forward: --reps must be positive");
-  return llama_shape(a.dim, a.layers, a.vocab, a.ctx, a.hidden, a.heads, a.kv_heads);
+  return a.shape.config(a.ctx);
 }
 
 void run_bench_forward(const BenchArgs& a) {
@@ -259,12 +261,7 @@ void run_bench_forward(const BenchArgs& a) {
 void add_bench_forward(CLI::App& bench) {
   auto a = std::make_shared<BenchArgs>();
   CLI::App* sub = bench.add_subcommand("forward", "Forward-pass GFLOP/s on a synthetic fp32 Llama vs a plain GEMM");
-  sub->add_option("--dim", a->dim, "Model width")->capture_default_str();
-  sub->add_option("--layers", a->layers, "Number of layers")->capture_default_str();
-  sub->add_option("--hidden", a->hidden, "MLP width (0: 8/3 dim rounded up to 256)");
-  sub->add_option("--heads", a->heads, "Attention heads (0: dim / 64)");
-  sub->add_option("--kv-heads", a->kv_heads, "KV heads (0: heads / 8 when divisible, else heads)");
-  sub->add_option("--vocab", a->vocab, "Vocabulary size")->capture_default_str();
+  a->shape.add_to(*sub);
   sub->add_option("--ctx", a->ctx, "Window length in tokens")->capture_default_str();
   sub->add_option("--reps", a->reps, "Timed repetitions (the best is reported)")->capture_default_str();
   sub->add_option("--seed", a->seed, "Seed of the random weights")->capture_default_str();

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "commands.hpp"
+#include "model_shape_options.hpp"
 #include "llvq/bitstream.hpp"
 #include "llvq/calibration.hpp"
 #include "llvq/codec.hpp"
@@ -22,7 +23,7 @@ namespace llvq::cli {
 namespace {
 
 struct RunBenchArgs {
-  int dim = 2048, layers = 8, hidden = 0, heads = 0, kv_heads = 0, vocab = 32000;
+  ModelShapeArgs shape;
   int prompt = 16, tokens = 32, threads = 0, pool_rows = 16;
   std::vector<std::string> codecs = {"llvq-sg"};
   uint64_t seed = 1;
@@ -32,7 +33,7 @@ struct RunBenchArgs {
 LlamaConfig run_config(const RunBenchArgs& a) {
   if (a.prompt < 1 || a.tokens < 1 || a.threads < 0 || a.pool_rows < 1)
     throw InputError("bench run: --prompt, --tokens and --pool-rows must be ≥ 1, --threads ≥ 0");
-  return llama_shape(a.dim, a.layers, a.vocab, a.prompt + a.tokens, a.hidden, a.heads, a.kv_heads);
+  return a.shape.config(a.prompt + a.tokens);
 }
 
 // A quantized [rows, cols] matrix with realistic codes at the cost of a few rows: a pool of
@@ -193,12 +194,7 @@ void register_inference_commands(CLI::App&, CLI::App& bench) {
   auto a = std::make_shared<RunBenchArgs>();
   CLI::App* sub = bench.add_subcommand(
       "run", "Generation tokens/s of a synthetic Llama at fp32 and with compressed linear layers (fused kernels)");
-  sub->add_option("--dim", a->dim, "Model width")->capture_default_str();
-  sub->add_option("--layers", a->layers, "Number of layers")->capture_default_str();
-  sub->add_option("--hidden", a->hidden, "MLP width (0: 8/3 dim rounded up to 256)");
-  sub->add_option("--heads", a->heads, "Attention heads (0: dim / 64)");
-  sub->add_option("--kv-heads", a->kv_heads, "KV heads (0: heads / 8 when divisible, else heads)");
-  sub->add_option("--vocab", a->vocab, "Vocabulary size")->capture_default_str();
+  a->shape.add_to(*sub);
   sub->add_option("--codec", a->codecs, "Codec spec of the compressed layers (repeatable)")->capture_default_str();
   sub->add_option("--prompt", a->prompt, "Prompt tokens (prefill)")->capture_default_str();
   sub->add_option("--tokens", a->tokens, "Generated tokens (timed one at a time)")->capture_default_str();
