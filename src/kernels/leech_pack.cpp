@@ -1,69 +1,62 @@
-// The Leech kernel family: PackedMatrix of split words (leech_block.hpp), the scalar
+// The Leech kernel family: PackedMatrix of octet words (octet_word.hpp), the scalar
 // reference kernels and the dispatch to the SIMD ones.
 #include <cmath>
-#include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "codec/codec_impl.hpp"
 #include "kernels/kernels_impl.hpp"
-#include "kernels/leech_kernels.hpp"
-#include "kernels/leech_tables.hpp"
+#include "kernels/octet_tables.hpp"
 #include "llvq/bitstream.hpp"
 #include "llvq/error.hpp"
+#include "llvq/leech_ball.hpp"
 
 namespace llvq::kernels {
 
-namespace leech {
+namespace octet {
 
-void decode_rows_scalar(const MatrixView& m, int64_t r0, int64_t r1, float* out) {
+void decode_rows_scalar(const View& m, int64_t r0, int64_t r1, float* out) {
   for (int64_t r = r0; r < r1; ++r) {
     const uint64_t* words = m.words + r * m.blocks;
     const float* scales = m.scales + r * m.groups;
     for (int64_t g = 0, j = 0; g < m.groups; ++g)  // groups outside: no division per block
       for (const int64_t end = j + m.blocks_per_group; j < end; ++j, out += kDim)
-        decode_block(*m.tables, words[j], scales[g], out);
+        decode_block(m, words[j], scales[g], out);
   }
 }
 
-void gemv_rows_scalar(const MatrixView& m, const float* x, int64_t r0, int64_t r1, float* y) {
+void gemv_rows_scalar(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
   for (int64_t r = r0; r < r1; ++r) {
     const uint64_t* words = m.words + r * m.blocks;
     const float* scales = m.scales + r * m.groups;
     float acc = 0;
     for (int64_t g = 0, j = 0; g < m.groups; ++g)
       for (const int64_t end = j + m.blocks_per_group; j < end; ++j)
-        acc += dot_block(*m.tables, words[j], scales[g], x + kDim * j);
+        acc += dot_block(m, words[j], scales[g], x + kDim * j);
     y[r - r0] = acc;
   }
 }
 
-}  // namespace leech
+}  // namespace octet
 
 namespace {
 
 using codec_detail::LeechParams;
 
-// Tables per codec spec, built once (a few hundred kB each).
-const leech::BlockTables& tables_for(const Codec& codec, const LeechParams& params) {
-  static std::mutex mutex;
-  static std::map<std::string, std::unique_ptr<leech::BlockTables>> cache;
-  const std::lock_guard<std::mutex> lock(mutex);
-  auto& slot = cache[codec.spec()];
-  if (!slot) slot = leech::make_block_tables(params);
-  return *slot;
-}
-
 class LeechPacked final : public PackedMatrix {
  public:
   LeechPacked(const Codec& codec, const LeechParams& params, const uint8_t* codes, size_t size, int64_t rows,
               int64_t cols)
-      : PackedMatrix(rows, cols), spec_(codec.spec()), t_(tables_for(codec, params)) {
-    blocks_ = cols / leech::kDim;
+      : PackedMatrix(rows, cols),
+        spec_(codec.spec()),
+        ball_(LeechBall::get(params.max_shell)),
+        tables_(octet::OctetTables::get(params)),
+        gain_bits_(params.gain_bits),
+        min_index_(params.min_shell >= LeechBall::kMinShell ? ball_.shell_offset(params.min_shell) : 0) {
+    blocks_ = cols / octet::kDim;
     const int64_t group = params.group ? static_cast<int64_t>(params.group) : cols;
     groups_ = cols / group;
-    blocks_per_group_ = group / leech::kDim;
+    blocks_per_group_ = group / octet::kDim;
     words_.resize(static_cast<size_t>(rows * blocks_));
     scales_.resize(static_cast<size_t>(rows * groups_));
     raw_scales_.resize(scales_.size());
@@ -72,40 +65,52 @@ class LeechPacked final : public PackedMatrix {
   }
 
   std::string codec_spec() const override { return spec_; }
-  uint64_t bytes() const override { return 8 * words_.size() + 4 * scales_.size(); }
+  uint64_t bytes() const override {
+    return 8 * words_.size() + 4 * scales_.size() + sizeof(octet::Escape) * escapes_.size();
+  }
 
   void decode_rows(int64_t r0, int64_t r1, float* out, Isa isa) const override {
     check_rows(r0, r1);
     switch (isa) {
-      case Isa::Scalar: return leech::decode_rows_scalar(view(), r0, r1, out);
-      case Isa::Avx2: return leech::decode_rows_avx2(view(), r0, r1, out);
-      case Isa::Avx512: return leech::decode_rows_avx512(view(), r0, r1, out);
+      case Isa::Scalar: return octet::decode_rows_scalar(view(), r0, r1, out);
+      case Isa::Avx2: return octet::decode_rows_avx2(view(), r0, r1, out);
+      case Isa::Avx512: return octet::decode_rows_avx512(view(), r0, r1, out);
     }
   }
   void gemv_rows(const float* x, int64_t r0, int64_t r1, float* y, Isa isa) const override {
     check_rows(r0, r1);
     switch (isa) {
-      case Isa::Scalar: return leech::gemv_rows_scalar(view(), x, r0, r1, y);
-      case Isa::Avx2: return leech::gemv_rows_avx2(view(), x, r0, r1, y);
-      case Isa::Avx512: return leech::gemv_rows_avx512(view(), x, r0, r1, y);
+      case Isa::Scalar: return octet::gemv_rows_scalar(view(), x, r0, r1, y);
+      case Isa::Avx2: return octet::gemv_rows_avx2(view(), x, r0, r1, y);
+      case Isa::Avx512: return octet::gemv_rows_avx512(view(), x, r0, r1, y);
     }
   }
 
   std::vector<uint8_t> to_codes() const override {
     BitWriter out;
+    const octet::View m = view();
     for (int64_t r = 0; r < rows(); ++r) {
       for (int64_t g = 0; g < groups_; ++g) out.put(raw_scales_[static_cast<size_t>(r * groups_ + g)], codec_detail::kScaleBits);
       for (int64_t j = 0; j < blocks_; ++j) {
         const uint64_t word = words_[static_cast<size_t>(r * blocks_ + j)];
-        out.put(leech::gain_of(t_, word), t_.gain_bits);
-        out.put(leech::leech_join(t_, word), t_.ball_bits);
+        out.put(octet::gain_of(m, word), gain_bits_);
+        out.put(ball_.rank(tables_.point_of(word, escapes_.data())), ball_.bits());
       }
     }
     return out.bytes();
   }
 
  private:
-  leech::MatrixView view() const { return {&t_, words_.data(), scales_.data(), blocks_, groups_, blocks_per_group_}; }
+  octet::View view() const {
+    octet::View m = tables_.view();
+    m.words = words_.data();
+    m.scales = scales_.data();
+    m.escapes = escapes_.data();
+    m.blocks = blocks_;
+    m.groups = groups_;
+    m.blocks_per_group = blocks_per_group_;
+    return m;
+  }
 
   void check_rows(int64_t r0, int64_t r1) const {
     if (r0 < 0 || r1 > rows() || r0 > r1)
@@ -113,7 +118,7 @@ class LeechPacked final : public PackedMatrix {
   }
 
   // One row of the minimal bitstream: scales, then (gain, ball index) per block; every code
-  // is validated before it is split.
+  // is validated before it is converted.
   void read_row(BitReader& in, int64_t r) {
     for (int64_t g = 0; g < groups_; ++g) {
       const auto raw = static_cast<uint16_t>(in.get(codec_detail::kScaleBits));
@@ -123,21 +128,25 @@ class LeechPacked final : public PackedMatrix {
       scales_[static_cast<size_t>(r * groups_ + g)] = s;
     }
     for (int64_t j = 0; j < blocks_; ++j) {
-      const auto gain = static_cast<uint32_t>(in.get(t_.gain_bits));
-      const uint64_t index = in.get(t_.ball_bits);
-      if (index >= t_.ball_size || index < t_.min_index)
+      const auto gain = static_cast<uint32_t>(in.get(gain_bits_));
+      const uint64_t index = in.get(ball_.bits());
+      if (index >= ball_.size() || index < min_index_)
         throw InputError(spec_ + ": row " + std::to_string(r) + ", block " + std::to_string(j) + ": ball index " +
-                         std::to_string(index) + (index < t_.min_index ? " is not a direction" : " is out of range"));
-      words_[static_cast<size_t>(r * blocks_ + j)] = leech::leech_split(t_, gain, index);
+                         std::to_string(index) + (index < min_index_ ? " is not a direction" : " is out of range"));
+      words_[static_cast<size_t>(r * blocks_ + j)] = tables_.word_of(ball_.unrank(index), gain, escapes_);
     }
   }
 
   std::string spec_;
-  const leech::BlockTables& t_;
+  const LeechBall& ball_;
+  const octet::OctetTables& tables_;
+  int gain_bits_;
+  uint64_t min_index_;
   int64_t blocks_ = 0, groups_ = 0, blocks_per_group_ = 0;
   std::vector<uint64_t> words_;
   std::vector<float> scales_;
   std::vector<uint16_t> raw_scales_;
+  std::vector<octet::Escape> escapes_;
 };
 
 }  // namespace
@@ -148,7 +157,7 @@ bool leech_handles(const Codec& codec) {
   const auto params = codec_detail::leech_params(codec);
   if (!params) return false;
   try {
-    tables_for(codec, *params);
+    octet::OctetTables::get(*params);
   } catch (const InputError&) {
     return false;
   }

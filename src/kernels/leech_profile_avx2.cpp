@@ -1,10 +1,10 @@
-// AVX2 Leech kernels: the block's masks from the shared decode (leech_block.hpp, compiled
-// here with BMI2 pdep), then the point, its scaling and the dot product in 256-bit vectors.
-// The per-stage profile of `llvq bench leech-decode` runs here too, on the same code.
+// The per-stage profile of `llvq bench leech-decode`: the split word's block decode
+// (leech_block.hpp, compiled here with AVX2 and BMI2 pdep), then the point, its scaling and
+// the dot product in 256-bit vectors. The CPU kernels themselves use the octet word
+// (octet_word.hpp); the split word remains the CUDA kernels' layout.
 #define LLVQ_LEECH_ISA_NS avx2
 #include <immintrin.h>
 
-#include "kernels/leech_kernels.hpp"
 #include "kernels/leech_profile.hpp"
 
 namespace llvq::kernels::leech {
@@ -65,13 +65,6 @@ inline void clear_parts(PointMasks& p) {
   for (int k = 0; k < 2 * kMaxLevels + 2; ++k) p.mask[k] = 0, p.value[k] = 0;
 }
 
-inline Point8 point_of(const BlockTables& t, uint64_t word) {
-  PointMasks p;
-  clear_parts(p);
-  decode_masks(t, word, p);
-  return expand(p, t.max_parts);
-}
-
 // One pass of a profile stage over all blocks; returns a checksum so nothing is optimised away.
 uint64_t run_stage(int stage, const BlockTables& t, const uint64_t* indices, const uint64_t* words, const float* x,
                    size_t n, float* out) {
@@ -119,28 +112,6 @@ uint64_t run_stage(int stage, const BlockTables& t, const uint64_t* indices, con
 }
 
 }  // namespace
-
-void decode_rows_avx2(const MatrixView& m, int64_t r0, int64_t r1, float* out) {
-  for (int64_t r = r0; r < r1; ++r) {
-    const uint64_t* words = m.words + r * m.blocks;
-    const float* scales = m.scales + r * m.groups;
-    for (int64_t g = 0, j = 0; g < m.groups; ++g)  // groups outside: no division per block
-      for (const int64_t end = j + m.blocks_per_group; j < end; ++j, out += kDim)
-        store_floats(block_factor(*m.tables, words[j], scales[g]), point_of(*m.tables, words[j]), out);
-  }
-}
-
-void gemv_rows_avx2(const MatrixView& m, const float* x, int64_t r0, int64_t r1, float* y) {
-  for (int64_t r = r0; r < r1; ++r) {
-    const uint64_t* words = m.words + r * m.blocks;
-    const float* scales = m.scales + r * m.groups;
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t g = 0, j = 0; g < m.groups; ++g)
-      for (const int64_t end = j + m.blocks_per_group; j < end; ++j)
-        acc = accumulate(gemv_factor(*m.tables, words[j], scales[g]), point_of(*m.tables, words[j]), x + kDim * j, acc);
-    y[r - r0] = horizontal_sum(acc);
-  }
-}
 
 void profile_stages_avx2(const BlockTables& t, const uint64_t* indices, const uint64_t* words,
                          const float* x, size_t n, int repeats, double (*now)(), float* out, double* seconds) {

@@ -1,0 +1,62 @@
+// Host side of the octet word (octet_word.hpp): the pattern, glue and permutation tables of
+// a Leech-ball codec, and the exact conversions between lattice points and octet words.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "codec/leech_params.hpp"
+#include "kernels/octet_word.hpp"
+#include "llvq/leech.hpp"
+
+namespace llvq::kernels::octet {
+
+class OctetTables {
+ public:
+  // Tables for the codec's ball Λ24(M) and gain bits, built once per (M, gain bits) and kept
+  // for the process (a few MiB: six pattern tables of 2^17 entries at most).
+  static const OctetTables& get(const codec_detail::LeechParams& params);
+  explicit OctetTables(const codec_detail::LeechParams& params);
+
+  // The table half of a View (the matrix fields left empty).
+  View view() const;
+
+  // The word of lattice point v (which must lie in the ball) with gain index g; points the
+  // tables do not reach are appended to `escapes` and the word points at them.
+  uint64_t word_of(const leech::Vec& v, uint32_t gain, std::vector<Escape>& escapes) const;
+  // The lattice point of a word (the inverse of word_of).
+  leech::Vec point_of(uint64_t word, const Escape* escapes) const;
+
+  int entry_bits() const { return entry_bits_; }
+  // Entries per type (the rest of each type's 2^entry_bits slots is unused).
+  int64_t entries(int type) const { return entries_[static_cast<size_t>(type)]; }
+  const std::array<uint8_t, kDim>& trio() const { return trio_; }
+
+ private:
+  void build_layout(int gain_bits);
+  void build_trio();
+  void build_patterns(int max_norm);
+  void build_glue();
+  // Position of pattern p among the entries of `type`, or −1.
+  int64_t find(int type, const int8_t* p) const;
+
+  Kind kind_;
+  int gain_bits_ = 0;
+  int entry_bits_ = 0;
+  int j_shift_[3] = {}, j_bits_[3] = {};
+  std::array<uint8_t, kDim> trio_{};
+  std::array<uint8_t, 2 * 32> natural_ctl_{};
+  std::vector<int8_t> patterns_;
+  std::vector<uint16_t> norms_;
+  std::array<int64_t, kTypes> entries_{};
+  std::vector<uint64_t> glue_;
+  std::array<uint8_t, 256 * 8> perms_{};
+  std::array<float, kMaxGains * kMaxShells> gemv_factor_{};
+  std::array<double, kMaxGains> gain_level_{};
+  std::array<double, kMaxShells> sqrt_norm_{};
+  double lattice_scale_ = 1.0;
+};
+
+}  // namespace llvq::kernels::octet
