@@ -56,7 +56,7 @@ struct Avx2 {
 
 }  // namespace
 
-void decode_rows_avx2(const View& m, int64_t r0, int64_t r1, float* out) { decode_rows_body<Avx2>(m, r0, r1, out); }
+void decode_rows_avx2(const View& m, int64_t r0, int64_t r1, float* out) { decode_rows_dispatch<Avx2>(m, r0, r1, out); }
 void gemv_rows_avx2(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
   gemv_rows_dispatch<Avx2>(m, x, r0, r1, y);
 }

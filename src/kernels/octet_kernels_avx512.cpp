@@ -46,7 +46,7 @@ struct Avx512 {
 
 }  // namespace
 
-void decode_rows_avx512(const View& m, int64_t r0, int64_t r1, float* out) { decode_rows_body<Avx512>(m, r0, r1, out); }
+void decode_rows_avx512(const View& m, int64_t r0, int64_t r1, float* out) { decode_rows_dispatch<Avx512>(m, r0, r1, out); }
 void gemv_rows_avx512(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
   gemv_rows_dispatch<Avx512>(m, x, r0, r1, y);
 }

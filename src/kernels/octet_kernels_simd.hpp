@@ -12,6 +12,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <stdexcept>
 #include <vector>
 
 #include "kernels/octet_word.hpp"
@@ -29,25 +30,50 @@ inline int64_t load64(const void* p) {
 // are offset by 8.
 inline constexpr int64_t kSecondOctet = 0x0808080808080808;
 
+// The word's field layout for G gain bits as compile-time constants (the same widths as
+// OctetTables::build_layout, checked at dispatch), so every shift and mask is an immediate.
+template <int G>
+struct Fields {
+  static constexpr int kTotal = 64 - G - kGlueBits;
+  static constexpr int kBits0 = (kTotal + 2) / 3;
+  static constexpr int kBits1 = (kTotal - kBits0 + 1) / 2;
+  static constexpr int kBits2 = kTotal - kBits0 - kBits1;
+  static constexpr int kShift0 = G + kGlueBits, kShift1 = kShift0 + kBits0, kShift2 = kShift1 + kBits1;
+  static constexpr uint32_t kMark = (1u << kBits0) - 1;
+
+  static bool matches(const View& m) {
+    return m.gain_bits == G && m.entry_bits == kBits0 && m.j_shift[0] == kShift0 && m.j_shift[1] == kShift1 &&
+           m.j_shift[2] == kShift2 && m.j_mask[1] == (1u << kBits1) - 1 && m.j_mask[2] == (1u << kBits2) - 1;
+  }
+  template <int K>
+  static uint32_t entry(uint64_t word, const Glue& glue) {
+    constexpr int kShift = K == 0 ? kShift0 : K == 1 ? kShift1 : kShift2;
+    if (K == 2) return glue.base[2] | static_cast<uint32_t>(word >> kShift);  // the top field
+    constexpr int kBits = K == 0 ? kBits0 : kBits1;
+    return glue.base[K] | (static_cast<uint32_t>(word >> kShift) & ((1u << kBits) - 1));
+  }
+};
+
 // The block's coordinates in trio order (bytes 0..23; bytes 24..31 are not used) and, when
 // kNorm, |v|² in *norm.
-template <class T, bool kNorm>
+template <class T, int G, bool kNorm>
 inline __m256i block_bytes(const View& m, uint64_t word, uint32_t* norm) {
-  if (__builtin_expect(is_escape(m, word), 0)) {
-    const Escape& e = escape_of(m, word);
+  using F = Fields<G>;
+  if (__builtin_expect((static_cast<uint32_t>(word >> F::kShift0) & F::kMark) == F::kMark, 0)) {
+    const Escape& e = m.escapes[word >> F::kShift1];
     *norm = e.norm;
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(&e));
   }
-  const uint64_t glue = glue_of(m, word);
-  const uint32_t e0 = entry_of(m, word, glue, 0), e1 = entry_of(m, word, glue, 1), e2 = entry_of(m, word, glue, 2);
+  const Glue& glue = m.glue[(word >> G) & ((1u << kGlueBits) - 1)];
+  const uint32_t e0 = F::template entry<0>(word, glue), e1 = F::template entry<1>(word, glue),
+                 e2 = F::template entry<2>(word, glue);
   if (kNorm) *norm = m.norms[e0] + m.norms[e1] + m.norms[e2];
   const __m256i pattern = _mm256_setr_epi64x(load64(m.patterns + 8 * uint64_t{e0}), load64(m.patterns + 8 * uint64_t{e1}),
                                              load64(m.patterns + 8 * uint64_t{e2}), 0);
   const __m256i shuffle =
-      _mm256_setr_epi64x(load64(m.perms + 8 * ((glue >> kPermShift) & 0xFF)),
-                         load64(m.perms + 8 * ((glue >> (kPermShift + 8)) & 0xFF)) | kSecondOctet,
-                         load64(m.perms + 8 * ((glue >> (kPermShift + 16)) & 0xFF)), 0);
-  return T::negate(_mm256_shuffle_epi8(pattern, shuffle), static_cast<uint32_t>(glue >> kSignShift) & 0xFFFFFF);
+      _mm256_setr_epi64x(load64(m.perms + 8 * glue.perm[0]), load64(m.perms + 8 * glue.perm[1]) | kSecondOctet,
+                         load64(m.perms + 8 * glue.perm[2]), 0);
+  return T::negate(_mm256_shuffle_epi8(pattern, shuffle), glue.sign);
 }
 
 // Trio order → natural order: a byte shuffle within each 128-bit lane plus one of the
@@ -72,8 +98,9 @@ inline const float* trio_order(const View& m, const float* x) {
   return xt.data();
 }
 
-template <class T, bool kShapeGain>
+template <class T, int G, bool kShapeGain>
 void gemv_rows_body(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
+  if (!Fields<G>::matches(m)) throw std::logic_error("octet kernels: field layout mismatch");
   const float* xt = trio_order(m, x);
   for (int64_t r = r0; r < r1; ++r) {
     const uint64_t* words = m.words + r * m.blocks;
@@ -84,8 +111,10 @@ void gemv_rows_body(const View& m, const float* x, int64_t r0, int64_t r1, float
       const float ball_factor = scale * m.gemv_factor[0];
       for (const int64_t end = j + m.blocks_per_group; j < end; ++j) {
         uint32_t norm = 0;
-        const __m256i v = block_bytes<T, kShapeGain>(m, words[j], &norm);
-        const float f = kShapeGain ? gemv_factor(m, words[j], norm, scale) : ball_factor;
+        const __m256i v = block_bytes<T, G, kShapeGain>(m, words[j], &norm);
+        const float f =
+            kShapeGain ? scale * m.gemv_factor[(static_cast<uint32_t>(words[j]) & ((1u << G) - 1)) * kMaxShells + (norm >> 4)]
+                       : ball_factor;
         T::accumulate(acc, v, f, xt + kDim * j);
       }
     }
@@ -93,8 +122,9 @@ void gemv_rows_body(const View& m, const float* x, int64_t r0, int64_t r1, float
   }
 }
 
-template <class T>
+template <class T, int G>
 void decode_rows_body(const View& m, int64_t r0, int64_t r1, float* out) {
+  if (!Fields<G>::matches(m)) throw std::logic_error("octet kernels: field layout mismatch");
   const Natural natural(m);
   for (int64_t r = r0; r < r1; ++r) {
     const uint64_t* words = m.words + r * m.blocks;
@@ -102,18 +132,34 @@ void decode_rows_body(const View& m, int64_t r0, int64_t r1, float* out) {
     for (int64_t g = 0, j = 0; g < m.groups; ++g)
       for (const int64_t end = j + m.blocks_per_group; j < end; ++j, out += kDim) {
         uint32_t norm = 0;
-        const __m256i v = block_bytes<T, true>(m, words[j], &norm);
+        const __m256i v = block_bytes<T, G, true>(m, words[j], &norm);
         T::store(natural(v), block_factor(m, words[j], norm, scales[g]), out);
       }
   }
 }
 
+// The instantiation for the view's gain bits (0 to 4; kMaxGains = 16).
 template <class T>
 void gemv_rows_dispatch(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
-  if (m.kind == Kind::ShapeGain)
-    gemv_rows_body<T, true>(m, x, r0, r1, y);
-  else
-    gemv_rows_body<T, false>(m, x, r0, r1, y);
+  const bool sg = m.kind == Kind::ShapeGain;
+  switch (m.gain_bits) {
+    case 0: return sg ? gemv_rows_body<T, 0, true>(m, x, r0, r1, y) : gemv_rows_body<T, 0, false>(m, x, r0, r1, y);
+    case 1: return gemv_rows_body<T, 1, true>(m, x, r0, r1, y);
+    case 2: return gemv_rows_body<T, 2, true>(m, x, r0, r1, y);
+    case 3: return gemv_rows_body<T, 3, true>(m, x, r0, r1, y);
+    default: return gemv_rows_body<T, 4, true>(m, x, r0, r1, y);
+  }
+}
+
+template <class T>
+void decode_rows_dispatch(const View& m, int64_t r0, int64_t r1, float* out) {
+  switch (m.gain_bits) {
+    case 0: return decode_rows_body<T, 0>(m, r0, r1, out);
+    case 1: return decode_rows_body<T, 1>(m, r0, r1, out);
+    case 2: return decode_rows_body<T, 2>(m, r0, r1, out);
+    case 3: return decode_rows_body<T, 3>(m, r0, r1, out);
+    default: return decode_rows_body<T, 4>(m, r0, r1, out);
+  }
 }
 
 }  // namespace

@@ -175,21 +175,20 @@ void OctetTables::build_glue() {
       for (int i = 0; i < 8; ++i)
         if (static_cast<int>(id >> i & 1) == on) perms_[8 * id + static_cast<uint32_t>(i)] = static_cast<uint8_t>(pos++);
   }
-  glue_.assign(size_t{1} << kGlueBits, 0);
+  glue_.assign(size_t{1} << kGlueBits, Glue{});
   for (uint32_t msg = 0; msg < 4096; ++msg) {
     const uint32_t c = golay::encode(msg);
     for (uint32_t t = 0; t < 2; ++t) {
-      uint64_t g = 0;
+      Glue& g = glue_[t | msg << 1];
       for (int k = 0; k < 3; ++k) {
         uint32_t ck = 0;
         for (int i = 0; i < 8; ++i) ck |= (c >> trio_[static_cast<size_t>(8 * k + i)] & 1u) << i;
         if (popcount(ck) % 2) throw std::logic_error("octet tables: a codeword meets an octad oddly");
-        const uint64_t type = t ? 0 : 1 + static_cast<uint64_t>(popcount(ck)) / 2;
-        g |= (t ? uint64_t{ck} : 0) << (kSignShift + 8 * k);
-        g |= (t ? 0 : uint64_t{ck}) << (kPermShift + 8 * k);
-        g |= type << (kTypeShift + 3 * k);
+        const uint32_t type = t ? 0 : 1 + static_cast<uint32_t>(popcount(ck)) / 2;
+        g.base[k] = type << entry_bits_;
+        g.sign |= (t ? ck : 0) << (8 * k);
+        g.perm[k] = static_cast<uint8_t>(t ? 0 : ck);
       }
-      glue_[t | msg << 1] = g;
     }
   }
 }

@@ -1,0 +1,168 @@
+// The octet word (src/kernels/octet_*), the CPU kernels' layout of the Leech-ball codes.
+// Oracles: LeechBall::unrank / rank (the minimal code's own bijection), the lattice's
+// membership test, and the scalar reference for every SIMD level (escapes included).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "codec/codec_impl.hpp"
+#include "codec/leech_params.hpp"
+#include "kernels/octet_tables.hpp"
+#include "llvq/bitstream.hpp"
+#include "llvq/codec.hpp"
+#include "llvq/golay.hpp"
+#include "llvq/kernels.hpp"
+#include "llvq/leech.hpp"
+#include "llvq/leech_ball.hpp"
+
+namespace llvq {
+namespace {
+
+using kernels::Isa;
+using kernels::octet::OctetTables;
+
+codec_detail::LeechParams params_of(const std::string& spec) {
+  const auto params = codec_detail::leech_params(*make_codec(spec));
+  EXPECT_TRUE(params.has_value()) << spec;
+  return *params;
+}
+
+// word_of → point_of is the identity on the point, keeps the gain, and the word's fields
+// never use the escape mark unless an escape was recorded.
+void expect_round_trip(const OctetTables& t, const leech::Vec& v, uint32_t gain, std::vector<kernels::octet::Escape>& esc) {
+  const size_t before = esc.size();
+  const uint64_t word = t.word_of(v, gain, esc);
+  const kernels::octet::View m = t.view();
+  ASSERT_EQ(kernels::octet::gain_of(m, word), gain);
+  ASSERT_EQ(kernels::octet::is_escape(m, word), esc.size() > before);
+  ASSERT_EQ(t.point_of(word, esc.data()), v);
+}
+
+TEST(OctetWord, TrioIsAPartitionIntoOctads) {
+  const OctetTables& t = OctetTables::get(params_of("llvq-ss:shells=13"));
+  uint32_t seen = 0;
+  for (int k = 0; k < 3; ++k) {
+    uint32_t octad = 0;
+    for (int i = 0; i < 8; ++i) octad |= 1u << t.trio()[static_cast<size_t>(8 * k + i)];
+    EXPECT_EQ(__builtin_popcount(octad), 8);
+    EXPECT_TRUE(golay::is_codeword(octad));
+    EXPECT_EQ(seen & octad, 0u);
+    seen |= octad;
+  }
+  EXPECT_EQ(seen, 0xFFFFFFu);
+}
+
+// Every table is sorted by norm and holds only vectors of its residue pattern; the first
+// entries are the smallest vectors of each type.
+TEST(OctetWord, PatternTablesHoldTheirTypeInNormOrder) {
+  const OctetTables& t = OctetTables::get(params_of("llvq-ss:shells=13"));
+  const kernels::octet::View m = t.view();
+  for (int type = 0; type < kernels::octet::kTypes; ++type) {
+    SCOPED_TRACE(type);
+    ASSERT_GT(t.entries(type), 10000);
+    ASSERT_LT(t.entries(type), int64_t{1} << t.entry_bits());
+    uint32_t last = 0;
+    for (int64_t j = 0; j < t.entries(type); ++j) {
+      const uint32_t e = static_cast<uint32_t>(type) << t.entry_bits() | static_cast<uint32_t>(j);
+      const int8_t* p = m.patterns + 8 * e;
+      uint32_t norm = 0;
+      for (int i = 0; i < 8; ++i) {
+        const int want = type == 0 ? 1 : (i < 2 * (type - 1) ? 2 : 0);
+        ASSERT_EQ(((p[i] % 4) + 4) % 4, want) << "entry " << j;
+        norm += static_cast<uint32_t>(p[i] * p[i]);
+      }
+      ASSERT_EQ(m.norms[e], norm);
+      ASSERT_GE(norm, last);
+      last = norm;
+    }
+  }
+  EXPECT_EQ(m.norms[0], 8u);  // odd: (1, 1, …, 1)
+  EXPECT_EQ(m.norms[1u << t.entry_bits()], 0u);  // even, w = 0: the origin's octet
+}
+
+TEST(OctetWordExhaustive, EveryPointOfShell2) {
+  const LeechBall& ball = LeechBall::get(2);
+  const OctetTables& t = OctetTables::get(params_of("l24sq:gain_bits=0"));
+  std::vector<kernels::octet::Escape> esc;
+  for (uint64_t index = 0; index < ball.size(); ++index) expect_round_trip(t, ball.unrank(index), 0, esc);
+  EXPECT_TRUE(esc.empty());  // the tables reach every point of shell 2
+}
+
+// First and last point of every class and random points, for balls up to M = 16 and every
+// field layout (gain bits 0 to 4).
+TEST(OctetWord, EveryClassRoundTrips) {
+  const std::pair<int, int> cases[] = {{2, 0}, {5, 1}, {10, 4}, {11, 2}, {12, 1}, {13, 0}, {14, 3}, {16, 0}};
+  for (const auto& [shells, gain_bits] : cases) {
+    SCOPED_TRACE("M=" + std::to_string(shells) + " gain_bits=" + std::to_string(gain_bits));
+    auto p = params_of("llvq-ss:shells=" + std::to_string(shells));
+    p.kind = codec_detail::LeechParams::Kind::ShapeGain;
+    p.gain_bits = gain_bits;
+    p.gain_levels.assign(size_t{1} << gain_bits, 1.0);
+    const OctetTables& t = OctetTables::get(p);
+    const LeechBall& ball = LeechBall::get(shells);
+    std::vector<kernels::octet::Escape> esc;
+    const uint32_t gain = gain_bits ? (1u << gain_bits) - 1 : 0;
+    expect_round_trip(t, ball.unrank(0), gain, esc);
+    for (size_t c = 0; c < ball.num_classes(); ++c) {
+      const auto info = ball.class_info(c);
+      expect_round_trip(t, ball.unrank(info.offset), gain, esc);
+      expect_round_trip(t, ball.unrank(info.offset + info.size - 1), gain, esc);
+    }
+    std::mt19937_64 rng(static_cast<uint64_t>(shells));
+    size_t escaped_random = esc.size();
+    for (int i = 0; i < 20000; ++i) expect_round_trip(t, ball.unrank(rng() % ball.size()), gain, esc);
+    escaped_random = esc.size() - escaped_random;
+    // Uniform points of the ball spread their norm over the octets: escapes stay rare.
+    EXPECT_LT(escaped_random, 20u);
+  }
+}
+
+// The point (±16, 0²³) of shell 16 puts all its norm in one octet, past the even tables:
+// it must go through the escape list and decode the same on every ISA.
+TEST(OctetWord, EscapedBlocksDecodeOnEveryIsa) {
+  const auto codec = make_codec("llvq-ss:shells=16");
+  const LeechBall& ball = LeechBall::get(16);
+  leech::Vec big{};
+  big[5] = -16;
+  ASSERT_TRUE(leech::is_member(big));
+  const uint64_t big_index = ball.rank(big);
+  const int64_t rows = 5, cols = 24 * 7;
+  std::mt19937_64 rng(9);
+  BitWriter out;
+  for (int64_t r = 0; r < rows; ++r) {
+    out.put(codec_detail::scale_to_bf16(0.01f * static_cast<float>(r + 1)), 16);
+    for (int64_t j = 0; j < cols / 24; ++j) out.put((r + j) % 3 == 0 ? big_index : rng() % ball.size(), ball.bits());
+  }
+  const auto codes = out.bytes();
+  const auto packed = kernels::pack(*codec, codes.data(), codes.size(), rows, cols);
+  EXPECT_EQ(packed->to_codes(), codes);
+  const uint64_t plain = static_cast<uint64_t>(8 * rows * (cols / 24) + 4 * rows);
+  EXPECT_GE(packed->bytes(), plain + 32 * 11);  // 11 blocks hold the big point
+  std::vector<float> want(static_cast<size_t>(rows * cols)), ref(want.size());
+  codec->decode_rows(codes.data(), codes.size(), rows, cols, want.data());
+  packed->decode_rows(0, rows, ref.data(), Isa::Scalar);
+  for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(ref[i], want[i], std::abs(want[i]) * 1.2e-7f) << i;
+  std::vector<float> x(static_cast<size_t>(cols));
+  for (auto& v : x) v = std::normal_distribution<float>(0.0f, 1.0f)(rng);
+  std::vector<float> y_ref(static_cast<size_t>(rows));
+  packed->gemv_rows(x.data(), 0, rows, y_ref.data(), Isa::Scalar);
+  for (Isa isa : {Isa::Avx2, Isa::Avx512}) {
+    if (!kernels::cpu_supports(isa)) continue;
+    SCOPED_TRACE(kernels::to_string(isa));
+    std::vector<float> got(want.size()), y(static_cast<size_t>(rows));
+    packed->decode_rows(0, rows, got.data(), isa);
+    EXPECT_EQ(got, ref);
+    packed->gemv_rows(x.data(), 0, rows, y.data(), isa);
+    for (int64_t r = 0; r < rows; ++r) {
+      double bound = 0;
+      for (int64_t k = 0; k < cols; ++k) bound += std::abs(static_cast<double>(ref[r * cols + k]) * x[k]);
+      EXPECT_NEAR(y[r], y_ref[r], 1e-5 * bound) << "row " << r;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace llvq
