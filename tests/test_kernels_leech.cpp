@@ -154,6 +154,11 @@ const Case kCases[] = {
     {"l24sq:gain_bits=2", 9, 24 * 5, true},
     {"llvq-ss:shells=13", 11, 24 * 9, false},
     {"llvq-ss:shells=13,group=72", 3, 24 * 12, false},
+    // Scale groups of 8 and 16 blocks, rows of 19 blocks: the AVX-512 GEMV's 8-block chunks
+    // with and without a tail.
+    {"llvq-sg:bpw=2,gain_bits=1,group=192", 6, 24 * 16, true},
+    {"llvq-sg:bpw=2,gain_bits=2", 4, 24 * 19, true},
+    {"llvq-ss:shells=13,group=384", 5, 24 * 32, false},
 };
 
 TEST(LeechKernels, PackDecodeMatchesCodecAndToCodesRoundTrips) {

@@ -129,7 +129,7 @@ TEST(OctetWord, EscapedBlocksDecodeOnEveryIsa) {
   big[5] = -16;
   ASSERT_TRUE(leech::is_member(big));
   const uint64_t big_index = ball.rank(big);
-  const int64_t rows = 5, cols = 24 * 7;
+  const int64_t rows = 5, cols = 24 * 19;  // two chunks of 8 blocks (the AVX-512 GEMV) and a tail
   std::mt19937_64 rng(9);
   BitWriter out;
   for (int64_t r = 0; r < rows; ++r) {
@@ -140,7 +140,7 @@ TEST(OctetWord, EscapedBlocksDecodeOnEveryIsa) {
   const auto packed = kernels::pack(*codec, codes.data(), codes.size(), rows, cols);
   EXPECT_EQ(packed->to_codes(), codes);
   const uint64_t plain = static_cast<uint64_t>(8 * rows * (cols / 24) + 4 * rows);
-  EXPECT_GE(packed->bytes(), plain + 32 * 11);  // 11 blocks hold the big point
+  EXPECT_GE(packed->bytes(), plain + 32 * 32);  // 32 blocks hold the big point
   std::vector<float> want(static_cast<size_t>(rows * cols)), ref(want.size());
   codec->decode_rows(codes.data(), codes.size(), rows, cols, want.data());
   packed->decode_rows(0, rows, ref.data(), Isa::Scalar);

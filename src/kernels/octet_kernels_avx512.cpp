@@ -44,11 +44,146 @@ struct Avx512 {
   }
 };
 
+
+// x for the 8-block path: chunk c (blocks 8c..8c+7), octet k, block b, slot i at
+// 192c + 64k + 8b + i.
+const float* chunk_order(const View& m, const float* x) {
+  static thread_local std::vector<float> xc;
+  const int64_t chunks = m.blocks / 8;
+  xc.resize(static_cast<size_t>(192 * chunks));
+  for (int64_t c = 0; c < chunks; ++c)
+    for (int k = 0; k < 3; ++k)
+      for (int b = 0; b < 8; ++b)
+        for (int i = 0; i < 8; ++i)
+          xc[static_cast<size_t>(192 * c + 64 * k + 8 * b + i)] = x[kDim * (8 * c + b) + m.trio[8 * k + i]];
+  return xc.data();
+}
+
+// Eight blocks at once, octet by octet: one gather of the glue, then per octet one gather of
+// the eight patterns and one of their permutations, a single 64-byte shuffle and masked
+// negation, and four 16-lane multiply-adds; the block factors are gathered too. Chunks start
+// at multiples of 8 blocks from each scale group's start; the group's last blocks and any
+// chunk holding an escape go through the one-block path.
+template <int G, bool kShapeGain>
+void gemv_rows_wide(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
+  using F = Fields<G>;
+  if (!F::matches(m)) throw std::logic_error("octet kernels: field layout mismatch");
+  const float* xt = trio_order(m, x);
+  const float* xc = chunk_order(m, x);
+  const __m512i second_octet = _mm512_set_epi64(kSecondOctet, 0, kSecondOctet, 0, kSecondOctet, 0, kSecondOctet, 0);
+  __m512i spread[4];  // lanes of block 2c, then of block 2c + 1
+  for (int c = 0; c < 4; ++c)
+    spread[c] = _mm512_set_epi32(2 * c + 1, 2 * c + 1, 2 * c + 1, 2 * c + 1, 2 * c + 1, 2 * c + 1, 2 * c + 1, 2 * c + 1,
+                                 2 * c, 2 * c, 2 * c, 2 * c, 2 * c, 2 * c, 2 * c, 2 * c);
+  const auto* glue64 = reinterpret_cast<const long long*>(m.glue64);
+  const auto* patterns = reinterpret_cast<const long long*>(m.patterns);
+  const auto* perms = reinterpret_cast<const long long*>(m.perms);
+  const __m512i squares = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 4, 9, 16, 25, 36, 49, 64, 81, 100, 121,
+                                                                  static_cast<char>(144), static_cast<char>(169),
+                                                                  static_cast<char>(196), static_cast<char>(225)));
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint64_t* words = m.words + r * m.blocks;
+    const float* scales = m.scales + r * m.groups;
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    Avx512::Acc rest = Avx512::zero();
+    for (int64_t g = 0, j = 0; g < m.groups; ++g) {
+      const float scale = scales[g];
+      const int64_t end = j + m.blocks_per_group;
+      for (; j + 8 <= end; j += 8) {
+        const __m512i w = _mm512_loadu_si512(words + j);
+        const __m512i j0 = _mm512_and_si512(_mm512_srli_epi64(w, F::kShift0), _mm512_set1_epi64(F::kMark));
+        if (__builtin_expect(_mm512_cmpeq_epi64_mask(j0, _mm512_set1_epi64(F::kMark)) != 0, 0)) {
+          for (int64_t b = j; b < j + 8; ++b) {
+            uint32_t norm = 0;
+            const __m256i v = block_bytes<Avx512, G, kShapeGain>(m, words[b], &norm);
+            const float f = kShapeGain ? scale * m.gemv_factor[(words[b] & ((1u << G) - 1)) * kMaxShells + (norm >> 4)]
+                                       : scale * m.gemv_factor[0];
+            Avx512::accumulate(rest, v, f, xt + kDim * b);
+          }
+          continue;
+        }
+        const __m512i glue = _mm512_i64gather_epi64(
+            _mm512_and_si512(_mm512_srli_epi64(w, G), _mm512_set1_epi64((1 << kGlueBits) - 1)), glue64, 8);
+        const __m512i type_mask = _mm512_set1_epi64(7);
+        const __m512i entry[3] = {
+            _mm512_or_si512(_mm512_slli_epi64(_mm512_and_si512(_mm512_srli_epi64(glue, kTypeShift), type_mask), F::kBits0), j0),
+            _mm512_or_si512(
+                _mm512_slli_epi64(_mm512_and_si512(_mm512_srli_epi64(glue, kTypeShift + 3), type_mask), F::kBits0),
+                _mm512_and_si512(_mm512_srli_epi64(w, F::kShift1), _mm512_set1_epi64((1u << F::kBits1) - 1))),
+            _mm512_or_si512(
+                _mm512_slli_epi64(_mm512_and_si512(_mm512_srli_epi64(glue, kTypeShift + 6), type_mask), F::kBits0),
+                _mm512_srli_epi64(w, F::kShift2))};
+        __m512i v[3];
+        __m512i norm = _mm512_setzero_si512();
+        for (int k = 0; k < 3; ++k) {
+          const __m512i pattern = _mm512_i64gather_epi64(entry[k], patterns, 8);
+          const __m512i perm = _mm512_i64gather_epi64(
+              _mm512_and_si512(_mm512_srli_epi64(glue, kPermShift + 8 * k), _mm512_set1_epi64(0xFF)), perms, 8);
+          v[k] = _mm512_shuffle_epi8(pattern, _mm512_or_si512(perm, second_octet));
+          const auto neg = static_cast<__mmask64>(
+              _mm_cvtsi128_si64(_mm512_cvtepi64_epi8(_mm512_srli_epi64(glue, kSignShift + 8 * k))));
+          // |v|² per block: squares by table (|v_i| ≤ 15 outside escapes), summed per 8 bytes.
+          if (kShapeGain)
+            norm = _mm512_add_epi64(norm, _mm512_sad_epu8(_mm512_shuffle_epi8(squares, _mm512_abs_epi8(v[k])),
+                                                          _mm512_setzero_si512()));
+          v[k] = _mm512_mask_sub_epi8(v[k], neg, _mm512_setzero_si512(), v[k]);
+        }
+        __m512 fz;
+        if (kShapeGain) {
+          const __m512i index = _mm512_add_epi64(
+              _mm512_mullo_epi64(_mm512_and_si512(w, _mm512_set1_epi64((1 << G) - 1)), _mm512_set1_epi64(kMaxShells)),
+              _mm512_srli_epi64(norm, 4));
+          fz = _mm512_castps256_ps512(_mm256_mul_ps(_mm512_i64gather_ps(index, m.gemv_factor, 4), _mm256_set1_ps(scale)));
+        } else {
+          fz = _mm512_set1_ps(scale * m.gemv_factor[0]);
+        }
+        __m512 fc[4];
+        for (int c = 0; c < 4; ++c) fc[c] = kShapeGain ? _mm512_permutexvar_ps(spread[c], fz) : fz;
+        const float* xk = xc + 24 * j;  // 192 floats per chunk of 8 blocks
+        // Per pair of blocks the three octets' products, then one multiply-add by the factors:
+        // the factors (which wait on the gathers) enter last.
+        for (int c = 0; c < 4; ++c) {
+          __m512 d = _mm512_setzero_ps();
+          for (int k = 0; k < 3; ++k) {
+            const __m512 vf = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(v[k], c)));
+            d = _mm512_fmadd_ps(vf, _mm512_loadu_ps(xk + 64 * k + 16 * c), d);
+          }
+          acc[c] = _mm512_fmadd_ps(d, fc[c], acc[c]);
+        }
+      }
+      for (; j < end; ++j) {
+        uint32_t norm = 0;
+        const __m256i v = block_bytes<Avx512, G, kShapeGain>(m, words[j], &norm);
+        const float f = kShapeGain ? scale * m.gemv_factor[(words[j] & ((1u << G) - 1)) * kMaxShells + (norm >> 4)]
+                                   : scale * m.gemv_factor[0];
+        Avx512::accumulate(rest, v, f, xt + kDim * j);
+      }
+    }
+    y[r - r0] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]))) +
+                Avx512::sum(rest);
+  }
+}
+
+void gemv_rows_wide_dispatch(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
+  const bool sg = m.kind == Kind::ShapeGain;
+  switch (m.gain_bits) {
+    case 0: return sg ? gemv_rows_wide<0, true>(m, x, r0, r1, y) : gemv_rows_wide<0, false>(m, x, r0, r1, y);
+    case 1: return gemv_rows_wide<1, true>(m, x, r0, r1, y);
+    case 2: return gemv_rows_wide<2, true>(m, x, r0, r1, y);
+    case 3: return gemv_rows_wide<3, true>(m, x, r0, r1, y);
+    default: return gemv_rows_wide<4, true>(m, x, r0, r1, y);
+  }
+}
+
 }  // namespace
 
 void decode_rows_avx512(const View& m, int64_t r0, int64_t r1, float* out) { decode_rows_dispatch<Avx512>(m, r0, r1, out); }
 void gemv_rows_avx512(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
-  gemv_rows_dispatch<Avx512>(m, x, r0, r1, y);
+  // Chunks of 8 blocks must start at multiples of 8 (chunk_order's layout).
+  if (m.groups == 1 || m.blocks_per_group % 8 == 0)
+    gemv_rows_wide_dispatch(m, x, r0, r1, y);
+  else
+    gemv_rows_dispatch<Avx512>(m, x, r0, r1, y);
 }
 
 }  // namespace llvq::kernels::octet

@@ -149,7 +149,7 @@ void OctetTables::build_trio() {
 void OctetTables::build_patterns(int max_norm) {
   const size_t slots = size_t{1} << entry_bits_;
   patterns_.assign(kTypes * slots * 8, 0);
-  norms_.assign(kTypes * slots, 0);
+  norms_.assign(kTypes * slots + 1, 0);  // one spare: kernels gather 32 bits at a 16-bit norm
   for (int type = 0; type < kTypes; ++type) {
     std::vector<Pattern> all;
     Pattern cur{};
@@ -176,6 +176,7 @@ void OctetTables::build_glue() {
         if (static_cast<int>(id >> i & 1) == on) perms_[8 * id + static_cast<uint32_t>(i)] = static_cast<uint8_t>(pos++);
   }
   glue_.assign(size_t{1} << kGlueBits, Glue{});
+  glue64_.assign(size_t{1} << kGlueBits, 0);
   for (uint32_t msg = 0; msg < 4096; ++msg) {
     const uint32_t c = golay::encode(msg);
     for (uint32_t t = 0; t < 2; ++t) {
@@ -188,7 +189,9 @@ void OctetTables::build_glue() {
         g.base[k] = type << entry_bits_;
         g.sign |= (t ? ck : 0) << (8 * k);
         g.perm[k] = static_cast<uint8_t>(t ? 0 : ck);
+        glue64_[t | msg << 1] |= uint64_t{type} << (kTypeShift + 3 * k) | uint64_t{g.perm[k]} << (kPermShift + 8 * k);
       }
+      glue64_[t | msg << 1] |= uint64_t{g.sign} << kSignShift;
     }
   }
 }
@@ -286,6 +289,7 @@ View OctetTables::view() const {
   m.patterns = patterns_.data();
   m.norms = norms_.data();
   m.glue = glue_.data();
+  m.glue64 = glue64_.data();
   m.perms = perms_.data();
   m.trio = trio_.data();
   m.natural_ctl = natural_ctl_.data();

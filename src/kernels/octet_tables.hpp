@@ -52,6 +52,7 @@ class OctetTables {
   std::vector<uint16_t> norms_;
   std::array<int64_t, kTypes> entries_{};
   std::vector<Glue> glue_;
+  std::vector<uint64_t> glue64_;
   std::array<uint8_t, 256 * 8> perms_{};
   std::array<float, kMaxGains * kMaxShells> gemv_factor_{};
   std::array<double, kMaxGains> gain_level_{};

@@ -55,6 +55,10 @@ struct Glue {
 };
 static_assert(sizeof(Glue) == 20);
 
+// The same glue in one 64-bit word, for kernels that gather it for 8 blocks at once: bits
+// 0..23 the sign masks, 24..47 the permutation ids, 48..56 the types (3 bits per octet).
+inline constexpr int kSignShift = 0, kPermShift = 24, kTypeShift = 48;
+
 // Everything a kernel reads: the shared tables and one packed matrix.
 struct View {
   // Tables (OctetTables, shared by every matrix of the codec).
@@ -67,6 +71,7 @@ struct View {
   const int8_t* patterns;    // [type << entry_bits | j][8]
   const uint16_t* norms;     // [type << entry_bits | j]: |pattern|²
   const Glue* glue;          // [2^13]
+  const uint64_t* glue64;    // [2^13], the packed form
   const uint8_t* perms;      // [256][8]: octet slot i takes canonical entry perms[8·id + i]
   const uint8_t* trio;       // [24]: natural position of trio slot s
   const uint8_t* natural_ctl;  // [2][32]: byte shuffles trio order → natural order (within, across lanes)
