@@ -81,6 +81,85 @@ void gemv_rows_wide(const View& m, const float* x, int64_t r0, int64_t r1, float
   const __m512i squares = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 4, 9, 16, 25, 36, 49, 64, 81, 100, 121,
                                                                   static_cast<char>(144), static_cast<char>(169),
                                                                   static_cast<char>(196), static_cast<char>(225)));
+  struct Chunk {
+    __m512i w, glue, pattern[3], perm[3];
+    bool escape;
+  };
+  // Stage 1 of a chunk: its words and glue. Stage 2: its patterns and permutations.
+  const auto fetch_glue = [&](const uint64_t* words) {
+    Chunk c{};
+    c.w = _mm512_loadu_si512(words);
+    const __m512i j0 = _mm512_and_si512(_mm512_srli_epi64(c.w, F::kShift0), _mm512_set1_epi64(F::kMark));
+    c.escape = _mm512_cmpeq_epi64_mask(j0, _mm512_set1_epi64(F::kMark)) != 0;
+    if (__builtin_expect(c.escape, 0)) return c;
+    c.glue = _mm512_i64gather_epi64(
+        _mm512_and_si512(_mm512_srli_epi64(c.w, G), _mm512_set1_epi64((1 << kGlueBits) - 1)), glue64, 8);
+    return c;
+  };
+  const auto fetch_patterns = [&](Chunk& c) {
+    if (__builtin_expect(c.escape, 0)) return;
+    const __m512i type_mask = _mm512_set1_epi64(7);
+    const __m512i entry[3] = {
+        _mm512_or_si512(_mm512_slli_epi64(_mm512_and_si512(_mm512_srli_epi64(c.glue, kTypeShift), type_mask), F::kBits0),
+                        _mm512_and_si512(_mm512_srli_epi64(c.w, F::kShift0), _mm512_set1_epi64(F::kMark))),
+        _mm512_or_si512(
+            _mm512_slli_epi64(_mm512_and_si512(_mm512_srli_epi64(c.glue, kTypeShift + 3), type_mask), F::kBits0),
+            _mm512_and_si512(_mm512_srli_epi64(c.w, F::kShift1), _mm512_set1_epi64((1u << F::kBits1) - 1))),
+        _mm512_or_si512(
+            _mm512_slli_epi64(_mm512_and_si512(_mm512_srli_epi64(c.glue, kTypeShift + 6), type_mask), F::kBits0),
+            _mm512_srli_epi64(c.w, F::kShift2))};
+    for (int k = 0; k < 3; ++k) {
+      c.pattern[k] = _mm512_i64gather_epi64(entry[k], patterns, 8);
+      c.perm[k] = _mm512_i64gather_epi64(
+          _mm512_and_si512(_mm512_srli_epi64(c.glue, kPermShift + 8 * k), _mm512_set1_epi64(0xFF)), perms, 8);
+    }
+  };
+  const auto accumulate_chunk = [&](const Chunk& c, float scale, const float* xk, __m512* acc) {
+    __m512i v[3];
+    __m512i norm = _mm512_setzero_si512();
+    for (int k = 0; k < 3; ++k) {
+      v[k] = _mm512_shuffle_epi8(c.pattern[k], _mm512_or_si512(c.perm[k], second_octet));
+      const auto neg = static_cast<__mmask64>(
+          _mm_cvtsi128_si64(_mm512_cvtepi64_epi8(_mm512_srli_epi64(c.glue, kSignShift + 8 * k))));
+      // |v|² per block: squares by table (|v_i| ≤ 15 outside escapes), summed per 8 bytes.
+      if (kShapeGain)
+        norm = _mm512_add_epi64(
+            norm, _mm512_sad_epu8(_mm512_shuffle_epi8(squares, _mm512_abs_epi8(v[k])), _mm512_setzero_si512()));
+      v[k] = _mm512_mask_sub_epi8(v[k], neg, _mm512_setzero_si512(), v[k]);
+    }
+    __m512 fz;
+    if (kShapeGain) {
+      static_assert(kMaxShells == 17);  // gain·17 = (gain << 4) + gain
+      const __m512i gain = _mm512_and_si512(c.w, _mm512_set1_epi64((1 << G) - 1));
+      const __m512i index =
+          _mm512_add_epi64(_mm512_add_epi64(_mm512_slli_epi64(gain, 4), gain), _mm512_srli_epi64(norm, 4));
+      fz = _mm512_castps256_ps512(_mm256_mul_ps(_mm512_i64gather_ps(index, m.gemv_factor, 4), _mm256_set1_ps(scale)));
+    } else {
+      fz = _mm512_set1_ps(scale * m.gemv_factor[0]);
+    }
+    // The bytes go through the stack: a 16-byte load widened in one instruction costs less
+    // than an extract from the register.
+    alignas(64) int8_t bytes[3][64];
+    for (int k = 0; k < 3; ++k) _mm512_store_si512(bytes[k], v[k]);
+    // Per pair of blocks the three octets' products, then one multiply-add by the factors:
+    // the factors (which wait on the gathers) enter last.
+    for (int q = 0; q < 4; ++q) {
+      __m512 d = _mm512_setzero_ps();
+      for (int k = 0; k < 3; ++k) {
+        const __m512 vf = _mm512_cvtepi32_ps(
+            _mm512_cvtepi8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(bytes[k] + 16 * q))));
+        d = _mm512_fmadd_ps(vf, _mm512_loadu_ps(xk + 64 * k + 16 * q), d);
+      }
+      acc[q] = _mm512_fmadd_ps(d, kShapeGain ? _mm512_permutexvar_ps(spread[q], fz) : fz, acc[q]);
+    }
+  };
+  const auto one_block = [&](uint64_t word, float scale, const float* xb, Avx512::Acc& rest) {
+    uint32_t norm = 0;
+    const __m256i v = block_bytes<Avx512, G, kShapeGain>(m, word, &norm);
+    const float f = kShapeGain ? scale * m.gemv_factor[(word & ((1u << G) - 1)) * kMaxShells + (norm >> 4)]
+                               : scale * m.gemv_factor[0];
+    Avx512::accumulate(rest, v, f, xb);
+  };
   for (int64_t r = r0; r < r1; ++r) {
     const uint64_t* words = m.words + r * m.blocks;
     const float* scales = m.scales + r * m.groups;
@@ -89,75 +168,24 @@ void gemv_rows_wide(const View& m, const float* x, int64_t r0, int64_t r1, float
     for (int64_t g = 0, j = 0; g < m.groups; ++g) {
       const float scale = scales[g];
       const int64_t end = j + m.blocks_per_group;
-      for (; j + 8 <= end; j += 8) {
-        const __m512i w = _mm512_loadu_si512(words + j);
-        const __m512i j0 = _mm512_and_si512(_mm512_srli_epi64(w, F::kShift0), _mm512_set1_epi64(F::kMark));
-        if (__builtin_expect(_mm512_cmpeq_epi64_mask(j0, _mm512_set1_epi64(F::kMark)) != 0, 0)) {
-          for (int64_t b = j; b < j + 8; ++b) {
-            uint32_t norm = 0;
-            const __m256i v = block_bytes<Avx512, G, kShapeGain>(m, words[b], &norm);
-            const float f = kShapeGain ? scale * m.gemv_factor[(words[b] & ((1u << G) - 1)) * kMaxShells + (norm >> 4)]
-                                       : scale * m.gemv_factor[0];
-            Avx512::accumulate(rest, v, f, xt + kDim * b);
-          }
-          continue;
-        }
-        const __m512i glue = _mm512_i64gather_epi64(
-            _mm512_and_si512(_mm512_srli_epi64(w, G), _mm512_set1_epi64((1 << kGlueBits) - 1)), glue64, 8);
-        const __m512i type_mask = _mm512_set1_epi64(7);
-        const __m512i entry[3] = {
-            _mm512_or_si512(_mm512_slli_epi64(_mm512_and_si512(_mm512_srli_epi64(glue, kTypeShift), type_mask), F::kBits0), j0),
-            _mm512_or_si512(
-                _mm512_slli_epi64(_mm512_and_si512(_mm512_srli_epi64(glue, kTypeShift + 3), type_mask), F::kBits0),
-                _mm512_and_si512(_mm512_srli_epi64(w, F::kShift1), _mm512_set1_epi64((1u << F::kBits1) - 1))),
-            _mm512_or_si512(
-                _mm512_slli_epi64(_mm512_and_si512(_mm512_srli_epi64(glue, kTypeShift + 6), type_mask), F::kBits0),
-                _mm512_srli_epi64(w, F::kShift2))};
-        __m512i v[3];
-        __m512i norm = _mm512_setzero_si512();
-        for (int k = 0; k < 3; ++k) {
-          const __m512i pattern = _mm512_i64gather_epi64(entry[k], patterns, 8);
-          const __m512i perm = _mm512_i64gather_epi64(
-              _mm512_and_si512(_mm512_srli_epi64(glue, kPermShift + 8 * k), _mm512_set1_epi64(0xFF)), perms, 8);
-          v[k] = _mm512_shuffle_epi8(pattern, _mm512_or_si512(perm, second_octet));
-          const auto neg = static_cast<__mmask64>(
-              _mm_cvtsi128_si64(_mm512_cvtepi64_epi8(_mm512_srli_epi64(glue, kSignShift + 8 * k))));
-          // |v|² per block: squares by table (|v_i| ≤ 15 outside escapes), summed per 8 bytes.
-          if (kShapeGain)
-            norm = _mm512_add_epi64(norm, _mm512_sad_epu8(_mm512_shuffle_epi8(squares, _mm512_abs_epi8(v[k])),
-                                                          _mm512_setzero_si512()));
-          v[k] = _mm512_mask_sub_epi8(v[k], neg, _mm512_setzero_si512(), v[k]);
-        }
-        __m512 fz;
-        if (kShapeGain) {
-          const __m512i index = _mm512_add_epi64(
-              _mm512_mullo_epi64(_mm512_and_si512(w, _mm512_set1_epi64((1 << G) - 1)), _mm512_set1_epi64(kMaxShells)),
-              _mm512_srli_epi64(norm, 4));
-          fz = _mm512_castps256_ps512(_mm256_mul_ps(_mm512_i64gather_ps(index, m.gemv_factor, 4), _mm256_set1_ps(scale)));
+      // Software pipelined: the glue of chunk q + 2 and the patterns of chunk q + 1 are
+      // gathered before chunk q's arithmetic, so their latencies overlap it.
+      const int64_t chunks = (end - j) / 8;
+      Chunk cur = chunks > 0 ? fetch_glue(words + j) : Chunk{};
+      Chunk next = chunks > 1 ? fetch_glue(words + j + 8) : Chunk{};
+      if (chunks > 0) fetch_patterns(cur);
+      for (int64_t q = 0; q < chunks; ++q, j += 8) {
+        const Chunk after = q + 2 < chunks ? fetch_glue(words + j + 16) : Chunk{};
+        if (q + 1 < chunks) fetch_patterns(next);
+        if (__builtin_expect(cur.escape, 0)) {
+          for (int64_t b = j; b < j + 8; ++b) one_block(words[b], scale, xt + kDim * b, rest);
         } else {
-          fz = _mm512_set1_ps(scale * m.gemv_factor[0]);
+          accumulate_chunk(cur, scale, xc + 24 * j, acc);
         }
-        __m512 fc[4];
-        for (int c = 0; c < 4; ++c) fc[c] = kShapeGain ? _mm512_permutexvar_ps(spread[c], fz) : fz;
-        const float* xk = xc + 24 * j;  // 192 floats per chunk of 8 blocks
-        // Per pair of blocks the three octets' products, then one multiply-add by the factors:
-        // the factors (which wait on the gathers) enter last.
-        for (int c = 0; c < 4; ++c) {
-          __m512 d = _mm512_setzero_ps();
-          for (int k = 0; k < 3; ++k) {
-            const __m512 vf = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(v[k], c)));
-            d = _mm512_fmadd_ps(vf, _mm512_loadu_ps(xk + 64 * k + 16 * c), d);
-          }
-          acc[c] = _mm512_fmadd_ps(d, fc[c], acc[c]);
-        }
+        cur = next;
+        next = after;
       }
-      for (; j < end; ++j) {
-        uint32_t norm = 0;
-        const __m256i v = block_bytes<Avx512, G, kShapeGain>(m, words[j], &norm);
-        const float f = kShapeGain ? scale * m.gemv_factor[(words[j] & ((1u << G) - 1)) * kMaxShells + (norm >> 4)]
-                                   : scale * m.gemv_factor[0];
-        Avx512::accumulate(rest, v, f, xt + kDim * j);
-      }
+      for (; j < end; ++j) one_block(words[j], scale, xt + kDim * j, rest);
     }
     y[r - r0] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]))) +
                 Avx512::sum(rest);
