@@ -55,7 +55,7 @@ void print_report(const GemvOptions& o, const kernels::GemvBenchReport& report) 
 void run_gemv(GemvOptions& o) {
   if (o.device == "cuda") {
     if (!o.isa.empty()) throw InputError("--isa applies to --device cpu only");
-    if (o.config.codecs.empty()) o.config.codecs = kernels::default_gemv_bench_codecs();
+    // No --codec: the CUDA bench's own default list (the codecs that have CUDA kernels).
     kernels::GemvBenchReport report;
     report.rows = cuda::bench_gemv(o.config);
     print_report(o, report);

@@ -10,6 +10,7 @@
 #include "llvq/codec.hpp"
 #include "llvq/error.hpp"
 #include "llvq/half.hpp"
+#include "llvq/kernel_bench.hpp"
 
 namespace llvq::cuda {
 
@@ -144,7 +145,9 @@ std::vector<kernels::GemvBenchRow> bench_gemv(const kernels::GemvBenchConfig& co
 
   DeviceBuffer<__half> decoded(n);
   for (const auto& codec : codecs) {
-    const std::vector<uint8_t> codes = codec->encode_rows(w.data(), static_cast<size_t>(rows), static_cast<size_t>(cols));
+    // A pool of encoded Gaussian rows tiled over the matrix, as the CPU bench does: encoding
+    // every row of a large matrix with a Leech codec would take minutes.
+    const std::vector<uint8_t> codes = kernels::synthetic_codes(*codec, rows, cols, config.seed);
     const DeviceMatrix matrix(*codec, codes.data(), codes.size(), rows, cols);
     const DeviceMatrix::Impl& impl = matrix.impl();
     const double bpw = 8.0 * static_cast<double>(impl.bytes) / static_cast<double>(n);
