@@ -24,28 +24,21 @@ struct Avx2 {
 
   // acc += f·(v ⊙ x) over the 24 coordinates.
   static void accumulate(Acc& acc, __m256i v, float f, const float* x) {
-    const __m128i lo = _mm256_castsi256_si128(v);
-    __m256 d = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo)), _mm256_loadu_ps(x));
-    d = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_unpackhi_epi64(lo, lo))), _mm256_loadu_ps(x + 8), d);
-    d = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm256_extracti128_si256(v, 1))),
-                        _mm256_loadu_ps(x + 16), d);
+    const OctetBytes bytes(v);
+    __m256 d = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes.q[0])), _mm256_loadu_ps(x));
+    d = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes.q[1])), _mm256_loadu_ps(x + 8), d);
+    d = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes.q[2])), _mm256_loadu_ps(x + 16), d);
     acc.a = _mm256_fmadd_ps(_mm256_set1_ps(f), d, acc.a);
   }
 
-  static float sum(const Acc& acc) {
-    const __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc.a), _mm256_extractf128_ps(acc.a, 1));
-    const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
-  }
+  static float sum(const Acc& acc) { return sum8(acc.a); }
 
   // out[i] = float(f·v_i) in double (the scalar reference's arithmetic).
   static void store(__m256i v, double f, float* out) {
     const __m256d vf = _mm256_set1_pd(f);
-    const __m128i bytes[3] = {_mm256_castsi256_si128(v),
-                              _mm_unpackhi_epi64(_mm256_castsi256_si128(v), _mm256_castsi256_si128(v)),
-                              _mm256_extracti128_si256(v, 1)};
+    const OctetBytes bytes(v);
     for (int q = 0; q < 3; ++q) {
-      const __m256i ints = _mm256_cvtepi8_epi32(bytes[q]);
+      const __m256i ints = _mm256_cvtepi8_epi32(bytes.q[q]);
       const __m256d lo = _mm256_cvtepi32_pd(_mm256_castsi256_si128(ints));
       const __m256d hi = _mm256_cvtepi32_pd(_mm256_extracti128_si256(ints, 1));
       _mm_storeu_ps(out + 8 * q, _mm256_cvtpd_ps(_mm256_mul_pd(lo, vf)));

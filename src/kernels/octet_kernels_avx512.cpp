@@ -26,19 +26,14 @@ struct Avx512 {
   }
 
   static float sum(const Acc& acc) {
-    const __m256 s = _mm256_add_ps(acc.b, _mm256_add_ps(_mm512_castps512_ps256(acc.a), _mm512_extractf32x8_ps(acc.a, 1)));
-    const __m128 q = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
-    const __m128 t = _mm_add_ps(q, _mm_movehl_ps(q, q));
-    return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
+    return sum8(_mm256_add_ps(acc.b, _mm256_add_ps(_mm512_castps512_ps256(acc.a), _mm512_extractf32x8_ps(acc.a, 1))));
   }
 
   static void store(__m256i v, double f, float* out) {
     const __m512d vf = _mm512_set1_pd(f);
-    const __m128i bytes[3] = {_mm256_castsi256_si128(v),
-                              _mm_unpackhi_epi64(_mm256_castsi256_si128(v), _mm256_castsi256_si128(v)),
-                              _mm256_extracti128_si256(v, 1)};
+    const OctetBytes bytes(v);
     for (int q = 0; q < 3; ++q) {
-      const __m512d d = _mm512_cvtepi32_pd(_mm256_cvtepi8_epi32(bytes[q]));
+      const __m512d d = _mm512_cvtepi32_pd(_mm256_cvtepi8_epi32(bytes.q[q]));
       _mm256_storeu_ps(out + 8 * q, _mm512_cvtpd_ps(_mm512_mul_pd(d, vf)));
     }
   }

@@ -26,6 +26,21 @@ inline int64_t load64(const void* p) {
   return v;
 }
 
+// Sum of the 8 lanes.
+inline float sum8(__m256 v) {
+  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
+}
+
+// The block's three octets as 8-byte groups (the low 8 bytes of each register are used).
+struct OctetBytes {
+  __m128i q[3];
+  explicit OctetBytes(__m256i v)
+      : q{_mm256_castsi256_si128(v), _mm_unpackhi_epi64(_mm256_castsi256_si128(v), _mm256_castsi256_si128(v)),
+          _mm256_extracti128_si256(v, 1)} {}
+};
+
 // Octet 1 sits in bytes 8..15 of the 128-bit lane it shares with octet 0: its shuffle indices
 // are offset by 8.
 inline constexpr int64_t kSecondOctet = 0x0808080808080808;
