@@ -32,6 +32,5 @@ std::vector<float> decode_container(const CodecContainer& c);
 
 // Whole-file helpers; throw InputError on I/O failures.
 std::vector<uint8_t> read_file_bytes(const std::string& path);
-void write_file_bytes(const std::string& path, const std::vector<uint8_t>& bytes);
 
 }  // namespace llvq

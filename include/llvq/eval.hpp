@@ -30,6 +30,7 @@ struct PerplexityOptions {
   int32_t bos_id = 1;          // LlamaCpp puts it at the start of every chunk
   bool progress = false;       // progress line with ETA on stderr
   std::string kl_base_out;     // when set: save the reference log-probabilities there
+  bool kl_base_force = false;  // replace an existing kl_base_out file (llvq::OutputPolicy)
   std::string kl_reference;    // when set: compare against a file saved by kl_base_out
 };
 

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "llvq/error.hpp"
@@ -128,6 +129,11 @@ std::vector<float> decode_container(const CodecContainer& c) {
 }
 
 std::vector<uint8_t> read_file_bytes(const std::string& path) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (std::filesystem::is_directory(st)) throw InputError(path + ": is a directory, expected a file");
+  if (std::filesystem::exists(st) && !std::filesystem::is_regular_file(st))
+    throw InputError(path + ": is not a regular file (a device or special file)");
   std::ifstream f(path, std::ios::binary | std::ios::ate);
   if (!f) throw InputError("cannot open " + path);
   const std::streamoff size = f.tellg();
@@ -136,12 +142,6 @@ std::vector<uint8_t> read_file_bytes(const std::string& path) {
   f.seekg(0);
   if (!f.read(reinterpret_cast<char*>(bytes.data()), size)) throw InputError("cannot read " + path);
   return bytes;
-}
-
-void write_file_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f || !f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size())))
-    throw InputError("cannot write " + path);
 }
 
 }  // namespace llvq

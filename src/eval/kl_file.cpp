@@ -17,7 +17,7 @@ constexpr size_t kHeaderBytes = 8 + 4 * 4 + 3 * 8;
 constexpr float kRange = 60.0f;  // nats below the most likely token that are kept
 
 template <class T>
-void put(std::ofstream& out, T v) {
+void put(std::ostream& out, T v) {
   out.write(reinterpret_cast<const char*>(&v), sizeof v);
 }
 
@@ -71,9 +71,8 @@ void dequantize_log_probs(const KlRow& row, std::span<float> log_probs) {
   for (float& x : log_probs) x -= lse;
 }
 
-KlWriter::KlWriter(const std::string& path, const KlHeader& header)
-    : path_(path), header_(header), out_(path, std::ios::binary | std::ios::trunc) {
-  if (!out_) throw InputError("cannot create KL reference file " + path);
+KlWriter::KlWriter(const std::string& path, const KlHeader& header, bool force)
+    : path_(path), header_(header), file_(path, OutputPolicy{.force = force, .inputs = {}}), out_(file_.stream()) {
   out_.write(kMagic, sizeof kMagic);
   put(out_, kVersion);
   put(out_, header.vocab);
@@ -93,8 +92,8 @@ void KlWriter::write(const KlRow& row) {
 }
 
 void KlWriter::close() {
-  out_.close();
   if (!out_ || rows_ != header_.scored) throw InputError("writing KL reference file " + path_ + " failed");
+  file_.commit();
 }
 
 KlReader::KlReader(const std::string& path, const KlHeader& expected)

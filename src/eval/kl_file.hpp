@@ -11,6 +11,8 @@
 // compared with itself gives KL ≈ 1e-7, not the quantization's first-order error.
 #pragma once
 
+#include "llvq/output_file.hpp"
+
 #include <cstdint>
 #include <fstream>
 #include <span>
@@ -43,15 +45,17 @@ void dequantize_log_probs(const KlRow& row, std::span<float> log_probs);
 
 class KlWriter {
  public:
-  KlWriter(const std::string& path, const KlHeader& header);
+  // Written through llvq::OutputFile: a temporary file renamed into place by close().
+  KlWriter(const std::string& path, const KlHeader& header, bool force);
   void write(const KlRow& row);
-  void close();  // checks that every promised row was written and the stream is good
+  void close();  // checks that every promised row was written, then commits the file
 
  private:
   std::string path_;
   KlHeader header_;
   uint64_t rows_ = 0;
-  std::ofstream out_;
+  OutputFile file_;
+  std::ostream& out_;
 };
 
 class KlReader {

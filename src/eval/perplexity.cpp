@@ -122,7 +122,7 @@ PerplexityResult evaluate_perplexity(const LlamaModel& model, std::span<const in
   header.token_hash = detail::hash_tokens(tokens.first(static_cast<size_t>(windows) * ctx));
   std::unique_ptr<detail::KlWriter> writer;
   std::unique_ptr<detail::KlReader> reader;
-  if (!options.kl_base_out.empty()) writer = std::make_unique<detail::KlWriter>(options.kl_base_out, header);
+  if (!options.kl_base_out.empty()) writer = std::make_unique<detail::KlWriter>(options.kl_base_out, header, options.kl_base_force);
   if (!options.kl_reference.empty()) reader = std::make_unique<detail::KlReader>(options.kl_reference, header);
 
   // Small models run whole windows on separate threads (one runner each): their matrix

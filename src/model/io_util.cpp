@@ -1,5 +1,7 @@
 #include "io_util.hpp"
 
+#include "llvq/output_file.hpp"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -9,7 +11,10 @@ namespace llvq::io {
 
 std::vector<uint8_t> read_file_bytes(const std::string& path) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw InputError(path + ": is a directory, expected a file");
+  const auto st = std::filesystem::status(path, ec);
+  if (std::filesystem::is_directory(st)) throw InputError(path + ": is a directory, expected a file");
+  if (std::filesystem::exists(st) && !std::filesystem::is_regular_file(st))
+    throw InputError(path + ": is not a regular file (a device or special file)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open file");
   in.seekg(0, std::ios::end);
@@ -59,21 +64,9 @@ void Cursor::fail(const std::string& message) const {
 }
 
 void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  try {
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      if (!out) throw InputError(path + ": cannot create temporary file " + tmp);
-      write(out);
-      out.flush();
-      if (!out) throw InputError(path + ": write error (disk full?)");
-    }
-    std::filesystem::rename(tmp, path);
-  } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    throw;
-  }
+  // The callers decided about replacing an existing file; the shared policy still refuses
+  // directories, devices and missing directories, and cleans up on errors and signals.
+  write_output(path, OutputPolicy{.force = true, .inputs = {}}, write);
 }
 
 void require_kv_dim_fits(const LlamaConfig& c, const std::string& file) {

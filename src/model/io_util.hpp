@@ -55,8 +55,8 @@ class Cursor {
   uint64_t pos_ = 0;
 };
 
-// Writes `path` by calling `write` on a stream to "<path>.tmp-<pid>", then renames it over
-// `path`; on any failure the temporary file is removed and `path` is left untouched.
+// Writes `path` through llvq::write_output (temporary file, fsync, rename; removed on errors
+// and signals) with replacing allowed: the caller has already applied the overwrite rules.
 void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write);
 
 // LlamaConfig computes kv_dim() = dim·n_kv_heads/n_heads in int: loaders call this before

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "commands.hpp"
+#include "llvq/output_file.hpp"
 #include "llvq/codec.hpp"
 #include "llvq/calibration.hpp"
 #include "llvq/codec_container.hpp"
@@ -42,10 +43,10 @@ std::vector<float> read_f32(const std::string& path) {
   return w;
 }
 
-void write_f32(const std::string& path, const std::vector<float>& w) {
-  std::vector<uint8_t> bytes(w.size() * 4);
-  std::memcpy(bytes.data(), w.data(), bytes.size());
-  write_file_bytes(path, bytes);
+void write_f32(const std::string& path, const OutputPolicy& policy, const std::vector<float>& w) {
+  write_output(path, policy, [&](std::ostream& out) {
+    out.write(reinterpret_cast<const char*>(w.data()), static_cast<std::streamsize>(4 * w.size()));
+  });
 }
 
 // ---------------------------------------------------------------- sources
@@ -330,7 +331,9 @@ std::vector<std::string> plot_specs() {
   return specs;
 }
 
-void run_plot(const std::string& png, const Source& source, size_t blocks, uint64_t seed, size_t row, bool json) {
+void run_plot(const std::string& png, const OutputPolicy& policy, const Source& source, size_t blocks, uint64_t seed,
+              size_t row, bool json) {
+  check_output(png, policy);  // before the measurements
   std::map<std::string, std::vector<RdResult>> series;  // by codec name
   std::vector<RdResult> all;
   for (const auto& spec : plot_specs()) {
@@ -351,7 +354,8 @@ void run_plot(const std::string& png, const Source& source, size_t blocks, uint6
   const auto dir = std::filesystem::temp_directory_path() / ("llvq-rd-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream script(dir / "plot.gp");
-  script << "set terminal pngcairo size 1000,700\nset output '" << png << "'\n"
+  // gnuplot draws into the output's temporary file (produce_output below).
+  script << "set terminal pngcairo size 1000,700\nset output '" << (dir / "plot.png").string() << "'\n"
          << "set logscale y\nset xlabel 'bits per weight'\nset ylabel 'MSE per weight'\n"
          << "set title 'Rate-distortion, " << source.label << " source'\nset grid\nset key top right\n"
          << "plot [0.5:4.5] 2**(-2*x) title 'Shannon D(R) = 2^{-2R}' with lines lw 2";
@@ -366,8 +370,14 @@ void run_plot(const std::string& png, const Source& source, size_t blocks, uint6
   script.close();
   const std::string cmd = "gnuplot '" + (dir / "plot.gp").string() + "'";
   const int rc = std::system(cmd.c_str());
+  try {
+    if (rc != 0) throw InputError("gnuplot failed (exit " + std::to_string(rc) + ") writing " + png);
+    produce_output(png, policy, [&](const std::string& tmp) { std::filesystem::rename(dir / "plot.png", tmp); });
+  } catch (...) {
+    std::filesystem::remove_all(dir);
+    throw;
+  }
   std::filesystem::remove_all(dir);
-  if (rc != 0) throw InputError("gnuplot failed (exit " + std::to_string(rc) + ") writing " + png);
   print_results(all, json);
 }
 
@@ -386,14 +396,19 @@ void register_codec_io(CLI::App& app) {
   enc->add_option("--row", row, "Weights per row (side information is per row/group); default: the whole file");
   enc->add_option("IN", in, "Input: raw float32, length a multiple of the block size")->required();
   enc->add_option("OUT", out, "Output container (.llvq)")->required();
+  static bool force = false;
+  enc->add_flag("--force", force, "Replace OUT if it exists (never IN)");
   enc->callback([] {
     const auto codec = make_codec(spec);
+    check_output(out, {.force = force, .inputs = {in}});
     const auto w = read_f32(in);
     if (w.empty()) throw InputError(in + ": empty input");
     const size_t n = row ? row : w.size();
     codec->check_row_length(n);
     const auto bytes = serialize_container(encode_container(*codec, w.data(), w.size(), n));
-    write_file_bytes(out, bytes);
+    write_output(out, {.force = force, .inputs = {in}}, [&](std::ostream& f) {
+      f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    });
     const double container_bpw = 8.0 * static_cast<double>(bytes.size()) / static_cast<double>(w.size());
     if (json) {
       std::cout << nlohmann::json{{"codec", codec->spec()},     {"weights", w.size()},
@@ -411,9 +426,13 @@ void register_codec_io(CLI::App& app) {
   static std::string din, dout;
   dec->add_option("IN", din, "Codec container written by `llvq codec encode`")->required();
   dec->add_option("OUT", dout, "Output: raw little-endian float32")->required();
+  static bool dforce = false;
+  dec->add_flag("--force", dforce, "Replace OUT if it exists (never IN)");
   dec->callback([] {
+    const OutputPolicy policy{.force = dforce, .inputs = {din}};
+    check_output(dout, policy);
     const auto c = parse_container(read_file_bytes(din));
-    write_f32(dout, decode_container(c));
+    write_f32(dout, policy, decode_container(c));
   });
 
   auto* list = codec->add_subcommand("list", "List the codecs and their parameters");
@@ -438,10 +457,15 @@ void register_rd(CLI::App& app) {
   rd->add_flag("--json", json, "Print JSON");
   rd->add_flag("--table", table, "Measure every row of the paper's 2-bpw Gaussian table, side by side");
   rd->add_option("--plot", plot, "Draw MSE against bits per weight for every codec into this PNG (gnuplot)");
+  static bool force = false;
+  rd->add_flag("--force", force, "Let --plot replace an existing file");
   rd->callback([] {
     const Source src = Source::parse(source);
     if (table) return run_table(src, blocks, seed, row, json);
-    if (!plot.empty()) return run_plot(plot, src, blocks, seed, row, json);
+    if (!plot.empty()) {
+      const std::string model = source.rfind("model:", 0) == 0 ? source.substr(6) : std::string();
+      return run_plot(plot, {.force = force, .inputs = {model}}, src, blocks, seed, row, json);
+    }
     if (is_glvq_spec(spec)) return print_results({measure_glvq(spec, src, blocks, seed, row)}, json);
     const auto codec = make_codec(spec);
     print_results({measure(*codec, src, blocks, seed, row)}, json);

@@ -10,6 +10,8 @@
 
 #include "commands.hpp"
 #include "model_shape_options.hpp"
+#include "llvq/codec_container.hpp"
+#include "llvq/output_file.hpp"
 #include "llvq/error.hpp"
 #include "llvq/eval.hpp"
 #include "llvq/llama.hpp"
@@ -21,12 +23,10 @@ namespace llvq::cli {
 
 namespace {
 
+// A regular file's bytes (directories and devices are refused by read_file_bytes).
 std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError("cannot open text file " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  const auto bytes = read_file_bytes(path);
+  return {bytes.begin(), bytes.end()};
 }
 
 std::string file_name(const std::string& path) { return std::filesystem::path(path).filename().string(); }
@@ -37,13 +37,16 @@ struct EvalArgs {
   std::string model, tokenizer, text, protocol = "windows", kl_base, kl;
   int ctx = 512;
   int64_t max_tokens = 0;
-  bool json = false;
+  bool json = false, force = false;
 };
 
 void run_eval(const EvalArgs& a) {
   const PplProtocol protocol = parse_ppl_protocol(a.protocol);
   if (a.ctx < 2) throw InputError("--ctx must be at least 2");
   if (a.max_tokens < 0) throw InputError("--max-tokens must be >= 0");
+  // The KL file may not replace the model, the text or anything else read, nor an existing
+  // file without --force; checked before the evaluation starts.
+  if (!a.kl_base.empty()) check_output(a.kl_base, {.force = a.force, .inputs = {a.model, a.text, a.tokenizer, a.kl}});
   const LlamaModel model = load_model(a.model);
   const Tokenizer tok = tokenizer_for_model(model, a.model, a.tokenizer);
   const std::string text = read_text_file(a.text);
@@ -63,6 +66,7 @@ void run_eval(const EvalArgs& a) {
   opt.bos_id = tok.bos_id();
   opt.progress = isatty(STDERR_FILENO) != 0;
   opt.kl_base_out = a.kl_base;
+  opt.kl_base_force = a.force;
   opt.kl_reference = a.kl;
   const PerplexityResult r = evaluate_perplexity(model, tokens, opt);
 
@@ -119,6 +123,7 @@ void add_eval(CLI::App& app) {
   sub->add_option("--max-tokens", a->max_tokens, "Use only the first N tokens of the tokenized text (0: all)");
   sub->add_option("--kl-base", a->kl_base, "Save this (reference) model's log-probabilities to FILE");
   sub->add_option("--kl", a->kl, "Report KL divergence and top-1 agreement against a --kl-base FILE");
+  sub->add_flag("--force", a->force, "Let --kl-base replace an existing file (never an input)");
   sub->add_flag("--json", a->json, "Print the result as JSON");
   sub->callback([a] { run_eval(*a); });
 }

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "llvq/output_file.hpp"
 #include "llvq/error.hpp"
 #include "llvq/gguf.hpp"
 #include "llvq/llama.hpp"
@@ -71,6 +72,7 @@ struct ConvertArgs {
 
 void run_convert(const ConvertArgs& a) {
   if (!a.output.ends_with(".gguf")) throw InputError(a.output + ": the output file name must end in .gguf");
+  check_output(a.output, {.force = a.force, .inputs = {a.input, a.tokenizer}});  // before loading
   const auto t0 = std::chrono::steady_clock::now();
   LlamaModel model = load_model(a.input, {.format = parse_format(a.format)});
   if (!a.tokenizer.empty()) {

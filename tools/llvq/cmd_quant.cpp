@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "commands.hpp"
+#include "llvq/output_file.hpp"
 #include "llvq/codec_container.hpp"
 #include "llvq/error.hpp"
 #include "llvq/eval.hpp"
@@ -109,11 +110,8 @@ void record_provenance(LlamaModel& m, const ModelQuantOptions& o, const Pipeline
   m.metadata["llvq.calib_tokens"] = std::to_string(r.calib_tokens);
 }
 
-void check_output_path(const std::string& in, const std::string& out, bool force) {
-  std::error_code ec;
-  if (fs::exists(out, ec) && fs::equivalent(in, out, ec)) throw InputError(out + ": the output must not be the input model");
-  if (fs::exists(out, ec) && !force) throw InputError(out + ": output exists (use --force to replace it)");
-}
+// Every file the pipeline commands read, which no output may replace.
+std::vector<std::string> pipeline_inputs(const PipelineArgs& a) { return {a.model, a.tokenizer, a.calib}; }
 
 uint64_t file_size_or_zero(const std::string& path) {
   std::error_code ec;
@@ -129,7 +127,7 @@ uint64_t file_size_or_zero(const std::string& path) {
 
 void run_quantize(const PipelineArgs& a, const std::string& out, const std::string& codec, bool force, bool json) {
   if (a.threads > 0) omp_set_num_threads(a.threads);
-  check_output_path(a.model, out, force);
+  check_output(out, {.force = force, .inputs = pipeline_inputs(a)});
   const ModelQuantOptions o = quant_options(a, codec, a.rounding);
   Loaded l = load_with_tokenizer(a);
   const auto calib = calibration_tokens(l.tokenizer, a.calib, a.calib_tokens);
@@ -181,7 +179,7 @@ struct CompareArgs {
   std::vector<std::string> eval_texts;
   int ctx = 512, eval_tokens = 0;
   std::string markdown, plot;
-  bool json = false;
+  bool json = false, force = false;
 };
 
 std::vector<std::string> split(const std::string& s, char sep) {
@@ -233,6 +231,7 @@ Scores score(const LlamaModel& m, const std::vector<EvalSet>& sets, const Compar
       o.bos_id = bos;
       const bool kl_run = i == 0 && p == PplProtocol::Windows;
       if (kl_run) (is_base ? o.kl_base_out : o.kl_reference) = kl_file;
+      o.kl_base_force = true;  // compare's own temporary file (mkstemp made it)
       const PerplexityResult r = evaluate_perplexity(m, sets[i].tokens, o);
       (p == PplProtocol::Windows ? s.ppl_windows : s.ppl_llamacpp).push_back(r.ppl);
       if (kl_run && r.kl) {
@@ -249,22 +248,35 @@ struct CompareRow {
   Scores scores;
 };
 
-void write_plot(const std::string& png, const std::vector<CompareRow>& rows, const Scores& base, const std::string& set) {
-  const std::string dat = png + ".dat";
+// The ΔPPL-vs-bpw plot: gnuplot draws into the output's temporary file (write_output's
+// policy), its data goes through a private temporary file.
+void write_plot(const std::string& png, const OutputPolicy& policy, const std::vector<CompareRow>& rows,
+                const Scores& base, const std::string& set) {
+  char dat[] = "/tmp/llvq-plot-XXXXXX";
+  const int fd = mkstemp(dat);
+  if (fd < 0) throw InputError(png + ": cannot create a temporary data file for gnuplot");
+  close(fd);
   {
     std::ofstream f(dat);
     for (const auto& r : rows)
       f << r.bpw << ' ' << r.scores.ppl_windows[0] - base.ppl_windows[0] << " \"" << r.codec << ' ' << r.rounding << "\"\n";
   }
-  const std::string script = strfmt(
-      "set terminal pngcairo size 1000,650 noenhanced; set output '%s'; set title 'LLVQ compare: PPL increase on %s (windows protocol)';"
-      "set xlabel 'bits per weight (exact)'; set ylabel 'delta PPL vs fp32'; set logscale y; set grid;"
-      "plot '%s' using 1:2 with points pt 7 ps 1.5 notitle, '' using 1:2:3 with labels offset 0,1 font ',8' notitle",
-      png.c_str(), set.c_str(), dat.c_str());
-  const std::string cmd = "gnuplot -e \"" + script + "\"";
-  const int rc = std::system(cmd.c_str());
-  std::remove(dat.c_str());
-  if (rc != 0) throw InputError("gnuplot failed to draw " + png + " (is gnuplot installed?)");
+  int rc = 0;
+  try {
+    produce_output(png, policy, [&](const std::string& tmp) {
+      const std::string script = strfmt(
+          "set terminal pngcairo size 1000,650 noenhanced; set output '%s'; set title 'LLVQ compare: PPL increase on %s (windows protocol)';"
+          "set xlabel 'bits per weight (exact)'; set ylabel 'delta PPL vs fp32'; set logscale y; set grid;"
+          "plot '%s' using 1:2 with points pt 7 ps 1.5 notitle, '' using 1:2:3 with labels offset 0,1 font ',8' notitle",
+          tmp.c_str(), set.c_str(), dat);
+      rc = std::system(("gnuplot -e \"" + script + "\"").c_str());
+      if (rc != 0) throw InputError("gnuplot failed to draw " + png + " (is gnuplot installed?)");
+    });
+  } catch (...) {
+    std::remove(dat);
+    throw;
+  }
+  std::remove(dat);
 }
 
 void run_compare(const PipelineArgs& a, const CompareArgs& c) {
@@ -279,6 +291,10 @@ void run_compare(const PipelineArgs& a, const CompareArgs& c) {
     }
   }
   if (configs.empty()) throw InputError("compare: no codec given");
+  OutputPolicy outputs{.force = c.force, .inputs = pipeline_inputs(a)};
+  outputs.inputs.insert(outputs.inputs.end(), c.eval_texts.begin(), c.eval_texts.end());
+  for (const std::string* out : {&c.markdown, &c.plot})
+    if (!out->empty()) check_output(*out, outputs);  // before the long run
   Loaded l = load_with_tokenizer(a);
   const auto calib = calibration_tokens(l.tokenizer, a.calib, a.calib_tokens);
   if (!l.tokenizer) throw InputError(a.model + ": compare needs a tokenizer to read the texts (pass --tokenizer PATH)");
@@ -326,12 +342,8 @@ void run_compare(const PipelineArgs& a, const CompareArgs& c) {
   };
   add("fp32", "-", 32.0, base, 0);
   for (const auto& r : rows) add(r.codec, r.rounding, r.bpw, r.scores, r.seconds);
-  if (!c.markdown.empty()) {
-    std::ofstream f(c.markdown);
-    if (!f) throw InputError(c.markdown + ": cannot write");
-    f << t.to_markdown();
-  }
-  if (!c.plot.empty()) write_plot(c.plot, rows, base, sets[0].name);
+  if (!c.markdown.empty()) write_output(c.markdown, outputs, [&](std::ostream& f) { f << t.to_markdown(); });
+  if (!c.plot.empty()) write_plot(c.plot, outputs, rows, base, sets[0].name);
   if (c.json) {
     nlohmann::json j;
     j["ctx"] = c.ctx;
@@ -391,6 +403,7 @@ void register_quant_commands(CLI::App& app, CLI::App& /*bench*/) {
   cmp->add_option("--markdown", cc->markdown, "Also write the table as markdown to this file");
   cmp->add_option("--plot", cc->plot, "Also draw ΔPPL against bits per weight (PNG, gnuplot)");
   cmp->add_flag("--json", cc->json, "Print JSON instead of the table");
+  cmp->add_flag("--force", cc->force, "Let --markdown / --plot replace existing files (never an input)");
   cmp->callback([=] { run_compare(*ca, *cc); });
 }
 
