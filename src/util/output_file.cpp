@@ -114,7 +114,7 @@ void check_output(const std::string& path, const OutputPolicy& policy) {
   if (exists) {
     for (const std::string& in : policy.inputs)
       if (!in.empty() && fs::equivalent(in, path, ec))
-        throw InputError(path + ": refusing to write over an input of this command (" + in + ")");
+        throw InputError(path + ": refusing to overwrite an input (this command's data is read from " + in + ")");
     if (fs::is_directory(st)) throw InputError(path + ": is a directory, not a file");
     if (!fs::is_regular_file(st)) throw InputError(path + ": is not a regular file (a device or special file)");
     if (!policy.force) throw InputError(path + ": output exists (use --force to replace it)");

@@ -25,6 +25,8 @@ namespace {
 
 // A regular file's bytes (directories and devices are refused by read_file_bytes).
 std::string read_text_file(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw InputError("cannot open text file " + path);
   const auto bytes = read_file_bytes(path);
   return {bytes.begin(), bytes.end()};
 }
