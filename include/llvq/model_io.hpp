@@ -35,7 +35,11 @@ struct LoadOptions {
 // (.bin → llama2.c version 0). Throws InputError when nothing matches.
 ModelFormat detect_model_format(const std::string& path);
 
+// Loads any supported format, then require_finite_weights: a NaN or infinite weight is an
+// InputError naming the tensor and the first bad index, never a NaN result later.
 LlamaModel load_model(const std::string& path, const LoadOptions& options = {});
+// The check alone (dense tensors; compressed layers validate their scales when packed).
+void require_finite_weights(const LlamaModel& m, const std::string& path);
 
 // The per-format loaders behind load_model. `name` labels error messages.
 LlamaModel load_llama2c(const std::string& path);

@@ -1,6 +1,8 @@
 // Format detection and the load_model entry point.
 #include <array>
+#include <cmath>
 #include <filesystem>
+#include <span>
 #include <fstream>
 
 #include "io_util.hpp"
@@ -50,8 +52,9 @@ ModelFormat detect_model_format(const std::string& path) {
                    "or safetensors with config.json)");
 }
 
-LlamaModel load_model(const std::string& path, const LoadOptions& options) {
-  const ModelFormat format = options.format == ModelFormat::Auto ? detect_model_format(path) : options.format;
+namespace {
+
+LlamaModel load_any(const std::string& path, ModelFormat format) {
   switch (format) {
     case ModelFormat::Llama2c: return load_llama2c(path);
     case ModelFormat::Gguf: return load_gguf_model(path);
@@ -59,6 +62,43 @@ LlamaModel load_model(const std::string& path, const LoadOptions& options) {
     case ModelFormat::Auto: break;
   }
   throw InputError(path + ": no model format given");
+}
+
+void require_finite(std::span<const float> v, const std::string& path, const std::string& name) {
+  for (size_t i = 0; i < v.size(); ++i)
+    if (!std::isfinite(v[i]))
+      throw InputError(path + ": tensor " + name + " holds " + (std::isnan(v[i]) ? "NaN" : "an infinity") +
+                       " at index " + std::to_string(i) + " (of " + std::to_string(v.size()) + ")");
+}
+
+// Dense layers are checked; compressed ones check their scales when they are packed.
+void require_finite(const Linear* l, const std::string& path, const std::string& name) {
+  if (const auto* d = dynamic_cast<const DenseLinear*>(l)) require_finite(d->weight(), path, name);
+}
+
+}  // namespace
+
+void require_finite_weights(const LlamaModel& m, const std::string& path) {
+  require_finite(m.tok_embeddings, path, "token_embd");
+  require_finite(m.final_norm, path, "output_norm");
+  require_finite(m.output.get(), path, "output");
+  for (size_t i = 0; i < m.layers.size(); ++i) {
+    const LlamaLayer& l = m.layers[i];
+    const std::string p = "blk." + std::to_string(i) + ".";
+    require_finite(l.attn_norm, path, p + "attn_norm");
+    require_finite(l.ffn_norm, path, p + "ffn_norm");
+    const std::pair<const Linear*, const char*> linears[] = {{l.wq.get(), "attn_q"},  {l.wk.get(), "attn_k"},
+                                                            {l.wv.get(), "attn_v"},  {l.wo.get(), "attn_output"},
+                                                            {l.w1.get(), "ffn_gate"}, {l.w2.get(), "ffn_down"},
+                                                            {l.w3.get(), "ffn_up"}};
+    for (const auto& [linear, name] : linears) require_finite(linear, path, p + name);
+  }
+}
+
+LlamaModel load_model(const std::string& path, const LoadOptions& options) {
+  LlamaModel m = load_any(path, options.format == ModelFormat::Auto ? detect_model_format(path) : options.format);
+  require_finite_weights(m, path);
+  return m;
 }
 
 }  // namespace llvq
