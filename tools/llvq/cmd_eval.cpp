@@ -37,7 +37,7 @@ std::string file_name(const std::string& path) { return std::filesystem::path(pa
 
 struct EvalArgs {
   std::string model, tokenizer, text, protocol = "windows", kl_base, kl;
-  int ctx = 512;
+  int ctx = 512, threads = 0;
   int64_t max_tokens = 0;
   bool json = false, force = false;
 };
@@ -46,6 +46,7 @@ void run_eval(const EvalArgs& a) {
   const PplProtocol protocol = parse_ppl_protocol(a.protocol);
   if (a.ctx < 2) throw InputError("--ctx must be at least 2");
   if (a.max_tokens < 0) throw InputError("--max-tokens must be >= 0");
+  use_threads(a.threads);
   // The KL file may not replace the model, the text or anything else read, nor an existing
   // file without --force; checked before the evaluation starts.
   if (!a.kl_base.empty()) check_output(a.kl_base, {.force = a.force, .inputs = {a.model, a.text, a.tokenizer, a.kl}});
@@ -126,6 +127,7 @@ void add_eval(CLI::App& app) {
   sub->add_option("--kl-base", a->kl_base, "Save this (reference) model's log-probabilities to FILE");
   sub->add_option("--kl", a->kl, "Report KL divergence and top-1 agreement against a --kl-base FILE");
   sub->add_flag("--force", a->force, "Let --kl-base replace an existing file (never an input)");
+  sub->add_option("--threads", a->threads, "OpenMP threads (0: all cores)")->check(threads_validator())->capture_default_str();
   sub->add_flag("--json", a->json, "Print the result as JSON");
   sub->callback([a] { run_eval(*a); });
 }
@@ -137,10 +139,12 @@ struct RunArgs {
   int n = 128;
   float temp = 0.8f;
   uint64_t seed = 42;
+  int threads = 0;
   bool json = false;
 };
 
 void run_generate(const RunArgs& a) {
+  use_threads(a.threads);
   const LlamaModel model = load_model(a.model);
   const Tokenizer tok = tokenizer_for_model(model, a.model, a.tokenizer);
   const std::vector<int32_t> prompt = tok.encode(a.prompt, true, false);
@@ -196,6 +200,7 @@ void add_run(CLI::App& app) {
   sub->add_option("-n,--tokens", a->n, "Number of tokens to generate")->capture_default_str()->check(CLI::NonNegativeNumber);
   sub->add_option("--temp", a->temp, "Sampling temperature (0: greedy)")->capture_default_str()->check(CLI::NonNegativeNumber);
   sub->add_option("--seed", a->seed, "Seed of the sampler")->capture_default_str();
+  sub->add_option("--threads", a->threads, "OpenMP threads (0: all cores)")->check(threads_validator())->capture_default_str();
   sub->add_flag("--json", a->json, "Print the result as JSON instead of streaming the text");
   sub->callback([a] { run_generate(*a); });
 }

@@ -198,7 +198,7 @@ void register_inference_commands(CLI::App&, CLI::App& bench) {
   sub->add_option("--codec", a->codecs, "Codec spec of the compressed layers (repeatable)")->capture_default_str();
   sub->add_option("--prompt", a->prompt, "Prompt tokens (prefill)")->capture_default_str();
   sub->add_option("--tokens", a->tokens, "Generated tokens (timed one at a time)")->capture_default_str();
-  sub->add_option("--threads", a->threads, "OpenMP threads (0: all)")->capture_default_str();
+  sub->add_option("--threads", a->threads, "OpenMP threads (0: all)")->check(threads_validator())->capture_default_str();
   sub->add_option("--pool-rows", a->pool_rows, "Distinct encoded rows tiled over each matrix")->capture_default_str();
   sub->add_option("--seed", a->seed, "Seed of the weights and codes")->capture_default_str();
   sub->add_flag("--json", a->json, "Print the result as JSON");

@@ -75,7 +75,7 @@ void register_kernel_commands(CLI::App&, CLI::App& bench) {
       ->check(CLI::PositiveNumber);
   g->add_option("--codec", o->config.codecs,
                 "Codec spec, repeatable (default: llvq-sg, llvq-ss:bpw=2, e8p, scalar:bpw=2)");
-  g->add_option("--threads", o->config.threads, "OpenMP threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  g->add_option("--threads", o->config.threads, "OpenMP threads (0 = all cores)")->check(threads_validator());
   g->add_option("--seed", o->config.seed, "Seed of the synthetic weights and inputs");
   g->add_option("--min-seconds", o->config.min_seconds, "Time spent per measurement (median of the calls)")
       ->check(CLI::PositiveNumber);

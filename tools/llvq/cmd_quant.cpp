@@ -42,7 +42,7 @@ void add_pipeline_options(CLI::App* sub, PipelineArgs& a) {
   sub->add_option("--tail", a.tail, "Rows not a multiple of the block: auto, pad, codec");
   sub->add_option("--damp", a.damp, "GPTQ damping (fraction of the mean Hessian diagonal)")->check(CLI::Range(0.0, 10.0));
   sub->add_option("--seed", a.seed, "Seed of the randomized Hadamard transforms");
-  sub->add_option("--threads", a.threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 4096));
+  sub->add_option("--threads", a.threads, "Worker threads (0: all cores)")->check(threads_validator())->capture_default_str();
 }
 
 std::string read_text(const std::string& path) {
@@ -126,7 +126,7 @@ uint64_t file_size_or_zero(const std::string& path) {
 }
 
 void run_quantize(const PipelineArgs& a, const std::string& out, const std::string& codec, bool force, bool json) {
-  if (a.threads > 0) omp_set_num_threads(a.threads);
+  use_threads(a.threads);
   check_output(out, {.force = force, .inputs = pipeline_inputs(a)});
   const ModelQuantOptions o = quant_options(a, codec, a.rounding);
   Loaded l = load_with_tokenizer(a);
@@ -280,7 +280,7 @@ void write_plot(const std::string& png, const OutputPolicy& policy, const std::v
 }
 
 void run_compare(const PipelineArgs& a, const CompareArgs& c) {
-  if (a.threads > 0) omp_set_num_threads(a.threads);
+  use_threads(a.threads);
   std::vector<std::pair<std::string, std::string>> configs;
   for (const auto& spec : split(c.codecs, ';')) {
     // GLVQ takes no rounding (its learning is its Hessian-aware step): one run per spec.

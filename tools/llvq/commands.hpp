@@ -15,4 +15,11 @@ void register_kernel_commands(CLI::App& app, CLI::App& bench);   // bench gemv
 void register_leech_kernel_commands(CLI::App& app, CLI::App& bench);  // bench leech-decode
 void register_inference_commands(CLI::App& app, CLI::App& bench);     // bench run
 
+// The CLI's --threads options: 0 = every core; more than kMaxThreadsPerCore per core is an
+// error (oversubscription only slows the OpenMP loops down).
+inline constexpr int kMaxThreadsPerCore = 4;
+CLI::Validator threads_validator();
+// omp_set_num_threads for n > 0.
+void use_threads(int n);
+
 }  // namespace llvq::cli
