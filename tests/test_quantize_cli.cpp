@@ -86,4 +86,22 @@ TEST(QuantizeCli, NeverTouchesTheInputAndRefusesToOverwrite) {
   EXPECT_TRUE(std::isfinite(ev["ppl"].get<double>()));
   fs::remove_all(dir);
 }
+
+// GPTQ (the default rounding) without --calib is RTN: a warning says so and the file records
+// rounding=rtn, not gptq.
+TEST(QuantizeCli, GptqWithoutCalibrationIsRecordedAsRtn) {
+  const std::string dir = temp_dir();
+  const std::string out = dir + "/q.gguf";
+  auto r = run("quantize --model " + kModel + " --out " + out + " --codec e8p");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("warning: gptq rounding needs calibration"), std::string::npos) << r.out;
+  r = run("inspect " + out + " --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::string rounding;
+  const auto info = nlohmann::json::parse(r.out);
+  for (const auto& kv : info["metadata"])
+    if (kv["key"] == "llvq.rounding") rounding = kv["value"].get<std::string>();
+  EXPECT_EQ(rounding, "rtn");
+  fs::remove_all(dir);
+}
 }  // namespace

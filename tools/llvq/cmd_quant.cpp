@@ -87,6 +87,14 @@ ModelQuantOptions quant_options(const PipelineArgs& a, const std::string& codec,
   ModelQuantOptions o;
   o.tensor.codec = codec;
   o.tensor.rounding = parse_rounding(rounding);
+  // GPTQ without calibration activations is RTN: say so, and record what was done.
+  if (a.calib.empty() && o.tensor.rounding != Rounding::Rtn && !is_glvq_spec(codec)) {
+    std::fprintf(stderr,
+                 "llvq: warning: %s rounding needs calibration text (--calib); without it %s is rounded with "
+                 "RTN, and the output records rounding=rtn\n",
+                 rounding.c_str(), codec.c_str());
+    o.tensor.rounding = Rounding::Rtn;
+  }
   o.tensor.hadamard = parse_hadamard(a.hadamard);
   o.tensor.tail = parse_tail(a.tail);
   o.tensor.damp = a.damp;
