@@ -211,5 +211,17 @@ TEST_F(OutputPolicyTest, DevicesDirectoriesAndMissingDirectoriesFailFast) {
   EXPECT_FALSE(fs::exists(path("q.gguf")));
 }
 
+// Row 12: absurd sizes and thread counts are refused at once (exit code 2, the option named).
+TEST(CliLimits, AbsurdSizesAndThreadCountsAreRefused) {
+  for (const std::string args : {"rd --codec e8p --blocks 100 --row 100000000", "rd --codec e8p --row 0",
+                                 "rd --codec e8p --blocks 0", "quantize --model m --out o --threads 100000",
+                                 "eval --model m --text t --threads -1", "run --model m --prompt p --threads 100000",
+                                 "bench gemv --threads 100000"}) {
+    const CliRun r = run(args);
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
+    EXPECT_NE(r.out.find(args.find("threads") != std::string::npos ? "--threads" : "--"), std::string::npos) << r.out;
+  }
+}
+
 }  // namespace
 }  // namespace llvq

@@ -450,10 +450,13 @@ void register_rd(CLI::App& app) {
   rd->add_option("--codec", spec, "Codec spec NAME[:key=value,...]; glvq:... runs with learn=0 and H = I")->capture_default_str();
   rd->add_option("--source", source, "gaussian | laplace | student:nu=V | model:PATH[:TENSOR] (rows scaled to unit RMS)")
       ->capture_default_str();
-  rd->add_option("--blocks", blocks, "Number of blocks to code (rounded up to whole rows)")->capture_default_str();
+  rd->add_option("--blocks", blocks, "Number of blocks to code (rounded up to whole rows)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 30));
   rd->add_option("--seed", seed, "Seed of the source")->capture_default_str();
   rd->add_option("--row", row, "Row length: scales are fitted per row (or group); rounded up to the block size")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   rd->add_flag("--json", json, "Print JSON");
   rd->add_flag("--table", table, "Measure every row of the paper's 2-bpw Gaussian table, side by side");
   rd->add_option("--plot", plot, "Draw MSE against bits per weight for every codec into this PNG (gnuplot)");
