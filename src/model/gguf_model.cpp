@@ -229,6 +229,11 @@ LlamaModel llama_from_gguf(const File& f) {
   m.metadata["format"] = "gguf-v" + std::to_string(f.version());
   if (const Value* name = f.find("general.name"); name && name->type() == gguf::ValueType::STRING)
     m.metadata["name"] = name->as_string("general.name");
+  // The provenance a quantization recorded (llvq.codec, llvq.rounding, ...): kept, so that a
+  // file written from this model (convert) still says where its weights came from.
+  for (const auto& kv : f.metadata())
+    if (kv.key.rfind("llvq.", 0) == 0 && kv.key.rfind("llvq.t.", 0) != 0 && kv.value.type() == gguf::ValueType::STRING)
+      m.metadata[kv.key] = kv.value.as_string(kv.key);
   return m;
 }
 
@@ -293,14 +298,15 @@ void save_gguf(const LlamaModel& model, const std::string& path, const GgufSaveO
   vec("output_norm.weight", model.final_norm);
   if (!c.tied_embeddings) layer("output.weight", model.output, c.vocab_size, c.dim, [&] { return model.output->dense_weight(); });
   if (quantized_weights) {
-    // The exact rate of the quantized layers, and the provenance the pipeline recorded.
+    // The exact rate of the quantized layers.
     w.set("llvq.version", Value(uint32_t{1}));
     w.set("llvq.bpw", Value(static_cast<double>(quantized_bits) / static_cast<double>(quantized_weights)));
     w.set("llvq.quantized_weights", Value(quantized_weights));
-    for (const auto& [k, v] : model.metadata)
-      if (k.rfind("llvq.", 0) == 0 && k != "llvq.version" && k != "llvq.bpw" && k != "llvq.quantized_weights")
-        w.set(k, Value(v));
   }
+  // The provenance the pipeline recorded (kept by a decompressing convert too).
+  for (const auto& [k, v] : model.metadata)
+    if (k.rfind("llvq.", 0) == 0 && k != "llvq.version" && k != "llvq.bpw" && k != "llvq.quantized_weights")
+      w.set(k, Value(v));
   w.write(path);
 }
 

@@ -70,6 +70,23 @@ struct ConvertArgs {
   bool force = false, json = false;
 };
 
+// A compressed model is converted for real: every compressed layer becomes its dequantized
+// fp32 weights (stored as --type), and the file records where they came from next to the
+// quantization's own provenance keys. Returns the number of layers decompressed.
+int decompress_layers(LlamaModel& model, const std::string& input) {
+  int count = 0;
+  const auto densify = [&](std::shared_ptr<Linear>& l) {
+    if (!l || dynamic_cast<const DenseLinear*>(l.get())) return;
+    l = std::make_shared<DenseLinear>(l->out_features(), l->in_features(), l->dense_weight());
+    ++count;
+  };
+  for (LlamaLayer& L : model.layers)
+    for (std::shared_ptr<Linear>* l : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w1, &L.w2, &L.w3}) densify(*l);
+  densify(model.output);
+  if (count) model.metadata["llvq.decompressed_from"] = fs::path(input).filename().string();
+  return count;
+}
+
 void run_convert(const ConvertArgs& a) {
   if (!a.output.ends_with(".gguf")) throw InputError(a.output + ": the output file name must end in .gguf");
   check_output(a.output, {.force = a.force, .inputs = {a.input, a.tokenizer}});  // before loading
@@ -82,6 +99,7 @@ void run_convert(const ConvertArgs& a) {
                        std::to_string(model.config.vocab_size));
     model.tokenizer = std::move(tok);
   }
+  const int decompressed = decompress_layers(model, a.input);
   const double load_s = seconds_since(t0);
   const auto t1 = std::chrono::steady_clock::now();
   GgufSaveOptions options;
@@ -96,6 +114,7 @@ void run_convert(const ConvertArgs& a) {
                         {"type", a.type},
                         {"parameters", model_parameters(model)},
                         {"tokenizer", model.tokenizer.has_value()},
+                        {"decompressed_layers", decompressed},
                         {"output_bytes", bytes},
                         {"load_seconds", load_s},
                         {"save_seconds", save_s},
@@ -109,6 +128,9 @@ void run_convert(const ConvertArgs& a) {
                       static_cast<unsigned long long>(model_parameters(model)),
                       model.tokenizer ? "with tokenizer" : "no tokenizer", static_cast<unsigned long long>(bytes), load_s,
                       save_s);
+  if (decompressed)
+    std::cout << strfmt("decompressed %d compressed layers to %s (provenance kept in llvq.* keys)\n", decompressed,
+                        a.type.c_str());
 }
 
 // ------------------------------------------------------------------------- inspect
