@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,10 @@ CodecContainer parse_container(const std::vector<uint8_t>& bytes);
 // Encodes `count` weights as rows of `row_length` with `codec`, and back.
 CodecContainer encode_container(const Codec& codec, const float* w, size_t count, size_t row_length);
 std::vector<float> decode_container(const CodecContainer& c);
+
+// CRC-32 (IEEE 802.3, the container's and zlib's), chainable: crc32(b, crc32(a)) is the CRC
+// of a followed by b.
+uint32_t crc32(std::span<const uint8_t> data, uint32_t crc = 0);
 
 // Whole-file helpers; throw InputError on I/O failures.
 std::vector<uint8_t> read_file_bytes(const std::string& path);

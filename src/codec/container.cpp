@@ -16,20 +16,6 @@ constexpr char kMagic[8] = {'L', 'L', 'V', 'Q', 'C', 'O', 'D', 'E'};
 constexpr uint32_t kVersion = 1;
 constexpr uint32_t kMaxSpecLength = 4096;
 
-uint32_t crc32(const uint8_t* data, size_t size) {
-  static const std::array<uint32_t, 256> table = [] {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  uint32_t c = 0xFFFFFFFFu;
-  for (size_t i = 0; i < size; ++i) c = table[(c ^ data[i]) & 0xFF] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
-}
 
 template <class T>
 void put_le(std::vector<uint8_t>& out, T v) {
@@ -64,6 +50,21 @@ class Cursor {
 
 }  // namespace
 
+uint32_t crc32(std::span<const uint8_t> data, uint32_t crc) {
+  static const std::array<uint32_t, 256> table = [] {
+    std::array<uint32_t, 256> t{};
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  uint32_t c = crc ^ 0xFFFFFFFFu;
+  for (const uint8_t b : data) c = table[(c ^ b) & 0xFF] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
+}
+
 std::vector<uint8_t> serialize_container(const CodecContainer& c) {
   std::vector<uint8_t> out(kMagic, kMagic + 8);
   put_le<uint32_t>(out, kVersion);
@@ -73,7 +74,7 @@ std::vector<uint8_t> serialize_container(const CodecContainer& c) {
   put_le<uint64_t>(out, c.row_length);
   put_le<uint64_t>(out, c.payload.size());
   out.insert(out.end(), c.payload.begin(), c.payload.end());
-  put_le<uint32_t>(out, crc32(out.data(), out.size()));
+  put_le<uint32_t>(out, crc32(out));
   return out;
 }
 
@@ -94,7 +95,7 @@ CodecContainer parse_container(const std::vector<uint8_t>& bytes) {
   const size_t checked = in.pos();
   const uint32_t crc = in.get<uint32_t>("checksum");
   if (in.pos() != bytes.size()) throw InputError("corrupt codec container (trailing bytes)");
-  if (crc != crc32(bytes.data(), checked)) throw InputError("corrupt codec container (checksum mismatch)");
+  if (crc != crc32(std::span<const uint8_t>(bytes.data(), checked))) throw InputError("corrupt codec container (checksum mismatch)");
   // The checksum also matches a well-formed file written by a buggy or hostile encoder, so
   // the fields are still validated against the codec.
   const auto codec = make_codec(c.spec);

@@ -1,4 +1,7 @@
+#include <algorithm>
+
 #include "llvq/codec.hpp"
+#include "llvq/codec_container.hpp"
 #include "llvq/error.hpp"
 #include "llvq/gguf.hpp"
 #include "llvq/quantized_model.hpp"
@@ -18,6 +21,45 @@ std::vector<uint8_t> blob(const gguf::File& f, const std::string& name) {
   return {d.begin(), d.end()};
 }
 
+using Blobs = std::vector<std::pair<std::string, std::vector<uint8_t>>>;
+
+// The blobs that hold the tensor's codes, by name (GLVQ: its named blobs; otherwise body and
+// tail).
+Blobs code_blobs(const QuantizedTensor& t) {
+  Blobs blobs = t.glvq ? t.glvq->to_blobs() : Blobs{{"body", t.body_codes}, {"tail", t.tail_codes}};
+  std::sort(blobs.begin(), blobs.end());
+  return blobs;
+}
+
+// CRC-32 of everything that decodes the tensor: its llvq.t.* keys (shape, codecs, column
+// split, Hadamard mode and seed) and its code blobs, each field length-prefixed.
+uint32_t tensor_checksum(const QuantizedTensor& t) {
+  std::vector<uint8_t> bytes;
+  const auto put_u64 = [&](uint64_t v) {
+    for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  };
+  const auto put_str = [&](const std::string& v) {
+    put_u64(v.size());
+    bytes.insert(bytes.end(), v.begin(), v.end());
+  };
+  put_u64(static_cast<uint64_t>(t.rows));
+  put_u64(static_cast<uint64_t>(t.cols));
+  put_str(t.codec);
+  put_u64(static_cast<uint64_t>(t.body_cols));
+  put_str(t.tail_codec);
+  put_u64(static_cast<uint64_t>(t.tail_cols));
+  put_str(to_string(t.hadamard));
+  put_u64(t.hadamard_seed);
+  uint32_t crc = crc32(bytes);
+  for (const auto& [name, blob] : code_blobs(t)) {
+    bytes.clear();
+    put_str(name);
+    put_u64(blob.size());
+    crc = crc32(blob, crc32(bytes, crc));
+  }
+  return crc;
+}
+
 }  // namespace
 
 void QuantizedLinear::write_gguf(gguf::Writer& w, const std::string& name) const {
@@ -31,6 +73,7 @@ void QuantizedLinear::write_gguf(gguf::Writer& w, const std::string& name) const
   w.set(key(name, "hadamard"), Value(to_string(t.hadamard)));
   w.set(key(name, "hadamard_seed"), Value(uint64_t(t.hadamard_seed)));
   w.set(key(name, "bpw"), Value(t.bits_per_weight()));
+  w.set(key(name, "crc32"), Value(tensor_checksum(t)));
   if (t.glvq) {  // GLVQ: one I8 tensor per named blob, no row codes
     for (const auto& [blob_name, bytes] : t.glvq->to_blobs())
       w.add_tensor(glvq_prefix(name) + blob_name, {bytes.size()}, gguf::TensorType::I8, bytes);
@@ -88,6 +131,9 @@ std::shared_ptr<QuantizedLinear> QuantizedLinear::read_gguf(const gguf::File& f,
       t.body_codes = blob(f, name + ".llvq_body");
       if (!t.tail_codec.empty()) t.tail_codes = blob(f, name + ".llvq_tail");
     }
+    // Files written before the checksum existed have no crc32 key and are read as they are.
+    if (const gguf::Value* crc = f.find(key(name, "crc32")); crc && crc->as_uint(what + " crc32") != tensor_checksum(t))
+      throw InputError(what + ": checksum mismatch: its codes or its llvq.t.* keys were altered or corrupted");
     t.validate(what);
   } catch (const InputError&) {
     throw;

@@ -213,6 +213,28 @@ void inspect_model(const std::string& path, bool as_json) {
   std::cout << t.to_string();
 }
 
+// --verify: loads the whole model, which checks every compressed tensor's checksum and codes
+// and every dense tensor for non-finite values; an error names the first bad tensor.
+void verify_model(const std::string& path, bool as_json) {
+  const LlamaModel model = load_model(path);
+  int compressed = 0, checked = 0;
+  if (detect_model_format(path) == ModelFormat::Gguf) {
+    const gguf::File f = gguf::File::read(path);
+    for (const auto& kv : f.metadata()) {
+      compressed += kv.key.rfind("llvq.t.", 0) == 0 && kv.key.ends_with(".codec");
+      checked += kv.key.rfind("llvq.t.", 0) == 0 && kv.key.ends_with(".crc32");
+    }
+  }
+  if (as_json) {
+    print_json({{"file", path}, {"ok", true}, {"compressed_tensors", compressed}, {"checksummed_tensors", checked},
+                {"parameters", model_parameters(model)}});
+    return;
+  }
+  std::cout << strfmt("%s: OK — %llu parameters, all finite; %d compressed tensors, %d with checksums, all match\n",
+                      path.c_str(), static_cast<unsigned long long>(model_parameters(model)), compressed, checked);
+  if (checked < compressed) std::cout << "  (tensors without a checksum were written before llvq stored them)\n";
+}
+
 void run_inspect(const std::string& path, bool as_json, bool all) {
   const size_t max_items = all ? SIZE_MAX : 8;
   const ModelFormat f = detect_model_format(path);
@@ -329,11 +351,14 @@ void register_model_commands(CLI::App& app, CLI::App& bench) {
   auto path = std::make_shared<std::string>();
   auto as_json = std::make_shared<bool>(false);
   auto all = std::make_shared<bool>(false);
+  auto verify = std::make_shared<bool>(false);
   CLI::App* i = app.add_subcommand("inspect", "Print the metadata and tensor list of a model file");
   i->add_option("file", *path, "GGUF, safetensors, llama2.c checkpoint or HF directory")->required();
   i->add_flag("--json", *as_json, "Print as JSON");
   i->add_flag("--all", *all, "Print arrays in full instead of their first 8 items");
-  i->callback([path, as_json, all] { run_inspect(*path, *as_json, *all); });
+  i->add_flag("--verify", *verify,
+              "Load the whole model instead: check every compressed tensor's checksum and every weight for NaN/Inf");
+  i->callback([path, as_json, all, verify] { *verify ? verify_model(*path, *as_json) : run_inspect(*path, *as_json, *all); });
 
   auto b = std::make_shared<BenchArgs>();
   b->model = std::string(LLVQ_SOURCE_DIR) + "/../shared/data/models/stories260K/stories260K.bin";
