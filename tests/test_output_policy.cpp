@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "llvq/error.hpp"
 #include "llvq/output_file.hpp"
 
@@ -221,6 +223,27 @@ TEST(CliLimits, AbsurdSizesAndThreadCountsAreRefused) {
     EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
     EXPECT_NE(r.out.find(args.find("threads") != std::string::npos ? "--threads" : "--"), std::string::npos) << r.out;
   }
+}
+
+// Row 15: the messages name the problem (no 300-digit numbers, no error glued to output).
+TEST(CliLimits, MessagesNameTheProblem) {
+  CliRun r = run("run --model " + kModel + " --prompt HelloPrompt -n -1");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_LT(r.out.size(), 200u) << r.out;
+  r = run("run --model " + kModel + " --prompt HelloPrompt --temp nan");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.out.rfind("llvq: error: --temp", 0), 0u) << r.out;
+  EXPECT_EQ(r.out.find("HelloPrompt"), std::string::npos) << r.out;
+  r = run("rd --codec scalar:bpw=2,group=999999999999 --blocks 10");
+  EXPECT_NE(r.out.find("outside"), std::string::npos) << r.out;
+  r = run("rd --codec e8p --blocks 10 --source model:" + kModel + ":nope");
+  EXPECT_NE(r.out.find("no linear layer named nope"), std::string::npos) << r.out;
+  r = run("quantize --help");
+  EXPECT_NE(r.out.find("=gptq"), std::string::npos) << r.out;
+  r = run("codec list --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto catalog = nlohmann::json::parse(r.out);
+  EXPECT_GT(catalog.size(), 5u);
 }
 
 }  // namespace

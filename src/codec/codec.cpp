@@ -93,6 +93,9 @@ int CodecSpec::get_int(const std::string& key, int fallback, int lo, int hi) con
   if (!v) return fallback;
   int out = 0;
   const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  if (ec == std::errc::result_out_of_range && end == v->data() + v->size())
+    throw InputError(name_ + ": parameter " + key + "=" + *v + " is outside [" + std::to_string(lo) + ", " +
+                     std::to_string(hi) + "]");
   if (ec != std::errc() || end != v->data() + v->size())
     throw InputError(name_ + ": parameter " + key + "=" + *v + " is not an integer");
   if (out < lo || out > hi)

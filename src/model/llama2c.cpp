@@ -49,8 +49,10 @@ Llama2cHeader read_header(io::Cursor& in, const std::string& name) {
   c.seq_len = p[6];
   if (h.version == 0) {
     // Version 0 marks an unshared classifier with a negative vocab_size.
+    if (p[5] == INT32_MIN)
+      throw InputError(name + ": llama2.c header field vocab_size = " + std::to_string(p[5]) + " is out of range");
     h.shared_classifier = p[5] > 0;
-    c.vocab_size = p[5] == INT32_MIN ? 0 : (p[5] < 0 ? -p[5] : p[5]);
+    c.vocab_size = p[5] < 0 ? -p[5] : p[5];
     h.header_bytes = 28;
   } else {
     c.vocab_size = p[5];

@@ -63,9 +63,12 @@ struct Source {
 
   static Source from_model(const std::string& text) {
     const std::string rest = text.substr(6);
-    // PATH[:TENSOR]: the tensor name is whatever follows the last ':' when it names a layer.
+    // PATH[:TENSOR]: the tensor name is whatever follows the last ':' when PATH alone is not a
+    // file but the part before that ':' is.
     std::string path = rest, tensor;
-    if (const size_t colon = rest.rfind(':'); colon != std::string::npos && rest.find(".weight", colon) != std::string::npos) {
+    std::error_code ec;
+    if (const size_t colon = rest.rfind(':');
+        colon != std::string::npos && !std::filesystem::exists(rest, ec) && std::filesystem::exists(rest.substr(0, colon), ec)) {
       path = rest.substr(0, colon);
       tensor = rest.substr(colon + 1);
     }
@@ -426,17 +429,32 @@ void register_codec_io(CLI::App& app) {
   static std::string din, dout;
   dec->add_option("IN", din, "Codec container written by `llvq codec encode`")->required();
   dec->add_option("OUT", dout, "Output: raw little-endian float32")->required();
-  static bool dforce = false;
+  static bool dforce = false, djson = false;
   dec->add_flag("--force", dforce, "Replace OUT if it exists (never IN)");
+  dec->add_flag("--json", djson, "Print the summary as JSON");
   dec->callback([] {
     const OutputPolicy policy{.force = dforce, .inputs = {din}};
     check_output(dout, policy);
     const auto c = parse_container(read_file_bytes(din));
-    write_f32(dout, policy, decode_container(c));
+    const auto w = decode_container(c);
+    write_f32(dout, policy, w);
+    if (djson)
+      std::cout << nlohmann::json{{"codec", c.spec}, {"weights", w.size()}, {"row", c.row_length}, {"output", dout}}.dump(2)
+                << "\n";
+    else
+      std::printf("%s: %zu weights decoded to %s\n", c.spec.c_str(), w.size(), dout.c_str());
   });
 
   auto* list = codec->add_subcommand("list", "List the codecs and their parameters");
+  static bool ljson = false;
+  list->add_flag("--json", ljson, "Print as JSON: [{name, description}]");
   list->callback([] {
+    if (ljson) {
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& [name, description] : codec_catalog()) j.push_back({{"name", name}, {"description", description}});
+      std::cout << j.dump(2) << "\n";
+      return;
+    }
     for (const auto& [name, description] : codec_catalog()) std::printf("%-8s  %s\n", name.c_str(), description.c_str());
   });
 }

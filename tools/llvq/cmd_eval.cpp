@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -144,6 +145,9 @@ struct RunArgs {
 };
 
 void run_generate(const RunArgs& a) {
+  // Before anything is printed: a bad value must not end up glued to the echoed prompt.
+  if (!std::isfinite(a.temp) || a.temp < 0 || a.temp > 100)
+    throw InputError("--temp " + std::to_string(a.temp) + ": expected a number in [0, 100]");
   use_threads(a.threads);
   const LlamaModel model = load_model(a.model);
   const Tokenizer tok = tokenizer_for_model(model, a.model, a.tokenizer);
@@ -197,8 +201,8 @@ void add_run(CLI::App& app) {
   sub->add_option("--tokenizer", a->tokenizer,
                   "llama2.c tokenizer.bin (default: the model's own, or tok<vocab>.bin / tokenizer.bin beside it)");
   sub->add_option("--prompt", a->prompt, "Prompt text (may be empty: generation starts from BOS)")->required();
-  sub->add_option("-n,--tokens", a->n, "Number of tokens to generate")->capture_default_str()->check(CLI::NonNegativeNumber);
-  sub->add_option("--temp", a->temp, "Sampling temperature (0: greedy)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  sub->add_option("-n,--tokens", a->n, "Number of tokens to generate")->capture_default_str()->check(CLI::Range(0, 1 << 20));
+  sub->add_option("--temp", a->temp, "Sampling temperature (0: greedy)")->capture_default_str()->check(CLI::Range(0.0, 100.0));
   sub->add_option("--seed", a->seed, "Seed of the sampler")->capture_default_str();
   sub->add_option("--threads", a->threads, "OpenMP threads (0: all cores)")->check(threads_validator())->capture_default_str();
   sub->add_flag("--json", a->json, "Print the result as JSON instead of streaming the text");

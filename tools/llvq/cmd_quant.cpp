@@ -384,6 +384,7 @@ void run_compare(const PipelineArgs& a, const CompareArgs& c) {
 
 void register_quant_commands(CLI::App& app, CLI::App& /*bench*/) {
   auto* q = app.add_subcommand("quantize", "Quantize a model's linear layers into a compressed GGUF file");
+  q->option_defaults()->always_capture_default();  // --help shows every default
   auto a = std::make_shared<PipelineArgs>();
   auto out = std::make_shared<std::string>();
   auto codec = std::make_shared<std::string>("llvq-sg");
@@ -399,6 +400,7 @@ void register_quant_commands(CLI::App& app, CLI::App& /*bench*/) {
   q->callback([=] { run_quantize(*a, *out, *codec, *force, *json); });
 
   auto* cmp = app.add_subcommand("compare", "Quantize with several codecs through one pipeline and tabulate PPL, KL and time");
+  cmp->option_defaults()->always_capture_default();  // --help shows every default
   auto ca = std::make_shared<PipelineArgs>();
   auto cc = std::make_shared<CompareArgs>();
   add_pipeline_options(cmp, *ca);
