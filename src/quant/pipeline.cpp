@@ -2,6 +2,7 @@
 #include <chrono>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 
 #include "llvq/bitstream.hpp"
@@ -9,6 +10,7 @@
 #include "llvq/error.hpp"
 #include "llvq/hadamard.hpp"
 #include "llvq/quantize.hpp"
+#include "llvq/report.hpp"
 
 namespace llvq {
 
@@ -259,6 +261,15 @@ RowMatrixD decode_codes(const QuantizedTensor& t, const Codec& body, const Codec
   return out;
 }
 
+// Finite weights whose magnitude overflows the code's scale format (bf16 scales up to ~3.4e38,
+// products with the codebook beyond float) decode to Inf or NaN: an error, never a NaN model.
+void require_finite_result(const RowMatrixD& w, const RowMatrixD& dequantized, const std::string& codec) {
+  // Finite in double is not enough: the layer runs in float.
+  if (!(dequantized.array().abs() <= static_cast<double>(std::numeric_limits<float>::max())).all())
+    throw InputError("quantizing with " + codec + " gives non-finite weights: the largest |weight| " +
+                     strfmt("%g", w.cwiseAbs().maxCoeff()) + " overflows the code's scale format");
+}
+
 LayoutRun run_layout(const RowMatrixD& w_rot, const Eigen::MatrixXd& h_rot, int64_t cols, const RowLayout& l,
                      const TensorQuantOptions& o) {
   const RowMatrixD w = pad_weight(w_rot, l, cols);
@@ -319,6 +330,7 @@ LayoutRun run_layout(const RowMatrixD& w_rot, const Eigen::MatrixXd& h_rot, int6
   };
   store_codes();
   if (retract && fold_solved_scales(coders, l, w, run.dequantized, h, o.scale_damp)) store_codes();
+  require_finite_result(w, run.dequantized, t.codec);
   run.weighted_error = relative_weighted_error(w, run.dequantized, h);
   return run;
 }
