@@ -19,6 +19,7 @@
 
 #include "llvq/error.hpp"
 #include "llvq/output_file.hpp"
+#include "model_test_util.hpp"
 
 namespace llvq {
 namespace {
@@ -35,12 +36,9 @@ struct CliRun {
 };
 
 CliRun run(const std::string& args) {
-  FILE* p = popen((kCli + " " + args + " 2>&1").c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  CliRun r;
+  r.code = test::run_command(kCli + " " + args, &r.out);
+  return r;
 }
 
 class OutputPolicyTest : public ::testing::Test {
