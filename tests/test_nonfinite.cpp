@@ -2,7 +2,9 @@
 // an InputError naming the tensor and the index, and perplexity is never reported as NaN.
 #include <gtest/gtest.h>
 
+#include <climits>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -47,6 +49,17 @@ TEST(NonFinite, Llama2cWeightIsRejectedWithTensorAndIndex) {
   put_float(bytes, 28 + 4 * (512 * 64 + 2), std::numeric_limits<float>::infinity());
   test::write_bytes(dir.file("inf.bin"), bytes);
   expect_load_error(dir.file("inf.bin"), "blk.0.attn_norm holds an infinity at index 2");
+}
+
+// A version-0 header whose vocab_size is INT_MIN (its negation overflows) is named as such,
+// not reported as "vocab_size = 0".
+TEST(NonFinite, Llama2cVocabSizeIntMinIsNamed) {
+  TempDir dir("vocab-min");
+  auto bytes = test::read_bytes(test::stories_bin());
+  const int32_t min = INT32_MIN;
+  std::memcpy(bytes.data() + 20, &min, 4);
+  test::write_bytes(dir.file("m.bin"), bytes);
+  expect_load_error(dir.file("m.bin"), "vocab_size = -2147483648 is out of range");
 }
 
 TEST(NonFinite, GgufWeightIsRejected) {
