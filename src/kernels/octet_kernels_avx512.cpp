@@ -1,5 +1,6 @@
-// AVX-512 traits of the octet-word kernels (octet_kernels_simd.hpp): the signs are one masked
-// byte subtraction; 16 + 8 float lanes per block.
+// AVX-512 octet-word kernels: the traits of the shared one-block body (octet_kernels_simd.hpp;
+// the signs are one masked byte subtraction, 16 + 8 float lanes per block) and a GEMV of its
+// own that gathers and pipelines eight blocks at a time.
 #define LLVQ_OCTET_ISA_NS avx512
 #include "kernels/octet_kernels_simd.hpp"
 
@@ -39,7 +40,6 @@ struct Avx512 {
   }
 };
 
-
 // x for the 8-block path: chunk c (blocks 8c..8c+7), octet k, block b, slot i at
 // 192c + 64k + 8b + i.
 const float* chunk_order(const View& m, const float* x) {
@@ -56,9 +56,9 @@ const float* chunk_order(const View& m, const float* x) {
 
 // Eight blocks at once, octet by octet: one gather of the glue, then per octet one gather of
 // the eight patterns and one of their permutations, a single 64-byte shuffle and masked
-// negation, and four 16-lane multiply-adds; the block factors are gathered too. Chunks start
-// at multiples of 8 blocks from each scale group's start; the group's last blocks and any
-// chunk holding an escape go through the one-block path.
+// negation; the block factors are gathered too, and enter after the products of each pair of
+// blocks are summed. Chunks start at multiples of 8 blocks from each scale group's start; the
+// group's last blocks and any chunk holding an escape go through the one-block path.
 template <int G, bool kShapeGain>
 void gemv_rows_wide(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
   using F = Fields<G>;
