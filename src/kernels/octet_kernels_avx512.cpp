@@ -76,7 +76,7 @@ class Chunks {
       : m_(m),
         second_octet_(_mm512_set_epi64(kSecondOctet, 0, kSecondOctet, 0, kSecondOctet, 0, kSecondOctet, 0)),
         squares_(_mm512_loadu_si512(kSquares)),
-        glue64_(reinterpret_cast<const long long*>(m.glue64)),
+        glue_(reinterpret_cast<const long long*>(m.glue)),
         patterns_(reinterpret_cast<const long long*>(m.patterns)),
         perms_(reinterpret_cast<const long long*>(m.perms)) {
     if (!F::matches(m)) throw std::logic_error("octet kernels: field layout mismatch");
@@ -132,7 +132,7 @@ class Chunks {
     c.escape = _mm512_cmpeq_epi64_mask(j0, _mm512_set1_epi64(F::kMark)) != 0;
     if (__builtin_expect(c.escape, 0)) return c;
     c.glue = _mm512_i64gather_epi64(
-        _mm512_and_si512(_mm512_srli_epi64(c.w, G), _mm512_set1_epi64((1 << kGlueBits) - 1)), glue64_, 8);
+        _mm512_and_si512(_mm512_srli_epi64(c.w, G), _mm512_set1_epi64((1 << kGlueBits) - 1)), glue_, 8);
     return c;
   }
 
@@ -158,7 +158,7 @@ class Chunks {
 
   const View& m_;
   __m512i second_octet_, squares_;
-  const long long *glue64_, *patterns_, *perms_;
+  const long long *glue_, *patterns_, *perms_;
 };
 
 // The GEMV over chunks: per pair of blocks the three octets' products are summed, then one

@@ -61,11 +61,12 @@ struct Fields {
            m.j_shift[2] == kShift2 && m.j_mask[1] == (1u << kBits1) - 1 && m.j_mask[2] == (1u << kBits2) - 1;
   }
   template <int K>
-  static uint32_t entry(uint64_t word, const Glue& glue) {
+  static uint32_t entry(uint64_t word, uint64_t glue) {
     constexpr int kShift = K == 0 ? kShift0 : K == 1 ? kShift1 : kShift2;
-    if (K == 2) return glue.base[2] | static_cast<uint32_t>(word >> kShift);  // the top field
+    const uint32_t base = glue_type(glue, K) << kBits0;
+    if (K == 2) return base | static_cast<uint32_t>(word >> kShift);  // the top field
     constexpr int kBits = K == 0 ? kBits0 : kBits1;
-    return glue.base[K] | (static_cast<uint32_t>(word >> kShift) & ((1u << kBits) - 1));
+    return base | (static_cast<uint32_t>(word >> kShift) & ((1u << kBits) - 1));
   }
 };
 
@@ -79,16 +80,16 @@ inline __m256i block_bytes(const View& m, uint64_t word, uint32_t* norm) {
     *norm = e.norm;
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(&e));
   }
-  const Glue& glue = m.glue[(word >> G) & ((1u << kGlueBits) - 1)];
+  const uint64_t glue = m.glue[(word >> G) & ((1u << kGlueBits) - 1)];
   const uint32_t e0 = F::template entry<0>(word, glue), e1 = F::template entry<1>(word, glue),
                  e2 = F::template entry<2>(word, glue);
   if (kNorm) *norm = m.norms[e0] + m.norms[e1] + m.norms[e2];
   const __m256i pattern = _mm256_setr_epi64x(load64(m.patterns + 8 * uint64_t{e0}), load64(m.patterns + 8 * uint64_t{e1}),
                                              load64(m.patterns + 8 * uint64_t{e2}), 0);
   const __m256i shuffle =
-      _mm256_setr_epi64x(load64(m.perms + 8 * glue.perm[0]), load64(m.perms + 8 * glue.perm[1]) | kSecondOctet,
-                         load64(m.perms + 8 * glue.perm[2]), 0);
-  return T::negate(_mm256_shuffle_epi8(pattern, shuffle), glue.sign);
+      _mm256_setr_epi64x(load64(m.perms + 8 * glue_perm(glue, 0)), load64(m.perms + 8 * glue_perm(glue, 1)) | kSecondOctet,
+                         load64(m.perms + 8 * glue_perm(glue, 2)), 0);
+  return T::negate(_mm256_shuffle_epi8(pattern, shuffle), glue_sign(glue));
 }
 
 // Trio order → natural order: a byte shuffle within each 128-bit lane plus one of the

@@ -175,23 +175,20 @@ void OctetTables::build_glue() {
       for (int i = 0; i < 8; ++i)
         if (static_cast<int>(id >> i & 1) == on) perms_[8 * id + static_cast<uint32_t>(i)] = static_cast<uint8_t>(pos++);
   }
-  glue_.assign(size_t{1} << kGlueBits, Glue{});
-  glue64_.assign(size_t{1} << kGlueBits, 0);
+  glue_.assign(size_t{1} << kGlueBits, 0);
   for (uint32_t msg = 0; msg < 4096; ++msg) {
     const uint32_t c = golay::encode(msg);
     for (uint32_t t = 0; t < 2; ++t) {
-      Glue& g = glue_[t | msg << 1];
+      uint64_t& g = glue_[t | msg << 1];
       for (int k = 0; k < 3; ++k) {
         uint32_t ck = 0;
         for (int i = 0; i < 8; ++i) ck |= (c >> trio_[static_cast<size_t>(8 * k + i)] & 1u) << i;
         if (popcount(ck) % 2) throw std::logic_error("octet tables: a codeword meets an octad oddly");
-        const uint32_t type = t ? 0 : 1 + static_cast<uint32_t>(popcount(ck)) / 2;
-        g.base[k] = type << entry_bits_;
-        g.sign |= (t ? ck : 0) << (8 * k);
-        g.perm[k] = static_cast<uint8_t>(t ? 0 : ck);
-        glue64_[t | msg << 1] |= uint64_t{type} << (kTypeShift + 3 * k) | uint64_t{g.perm[k]} << (kPermShift + 8 * k);
+        const uint64_t type = t ? 0 : 1 + static_cast<uint64_t>(popcount(ck)) / 2;
+        g |= uint64_t{t ? ck : 0} << (kSignShift + 8 * k);
+        g |= uint64_t{t ? 0 : ck} << (kPermShift + 8 * k);
+        g |= type << (kTypeShift + 3 * k);
       }
-      glue64_[t | msg << 1] |= uint64_t{g.sign} << kSignShift;
     }
   }
 }
@@ -289,7 +286,6 @@ View OctetTables::view() const {
   m.patterns = patterns_.data();
   m.norms = norms_.data();
   m.glue = glue_.data();
-  m.glue64 = glue64_.data();
   m.perms = perms_.data();
   m.trio = trio_.data();
   m.natural_ctl = natural_ctl_.data();

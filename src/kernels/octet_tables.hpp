@@ -51,8 +51,7 @@ class OctetTables {
   std::vector<int8_t> patterns_;
   std::vector<uint16_t> norms_;
   std::array<int64_t, kTypes> entries_{};
-  std::vector<Glue> glue_;
-  std::vector<uint64_t> glue64_;
+  std::vector<uint64_t> glue_;
   std::array<uint8_t, 256 * 8> perms_{};
   std::array<float, kMaxGains * kMaxShells> gemv_factor_{};
   std::array<double, kMaxGains> gain_level_{};

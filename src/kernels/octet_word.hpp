@@ -45,19 +45,14 @@ struct Escape {
 };
 static_assert(sizeof(Escape) == 32);
 
-// Glue entry of (t, message): where each octet's type table starts, the octets' sign masks
-// (odd: c_k; even: 0) and their permutation ids (even: c_k; odd: 0 = identity).
-struct Glue {
-  uint32_t base[3];  // type << entry_bits
-  uint32_t sign;     // 24 bits, trio order
-  uint8_t perm[3];
-  uint8_t pad;
-};
-static_assert(sizeof(Glue) == 20);
-
-// The same glue in one 64-bit word, for kernels that gather it for 8 blocks at once: bits
-// 0..23 the sign masks, 24..47 the permutation ids, 48..56 the types (3 bits per octet).
+// Glue entry of (t, message), one 64-bit word: bits 0..23 the octets' sign masks (odd: c_k;
+// even: 0), 24..47 their permutation ids (even: c_k; odd: 0 = identity), 48..56 their pattern
+// types (3 bits per octet).
 inline constexpr int kSignShift = 0, kPermShift = 24, kTypeShift = 48;
+
+inline uint32_t glue_sign(uint64_t glue) { return static_cast<uint32_t>(glue >> kSignShift) & 0xFFFFFF; }
+inline uint32_t glue_perm(uint64_t glue, int k) { return static_cast<uint32_t>(glue >> (kPermShift + 8 * k)) & 0xFF; }
+inline uint32_t glue_type(uint64_t glue, int k) { return static_cast<uint32_t>(glue >> (kTypeShift + 3 * k)) & 7; }
 
 // Everything a kernel reads: the shared tables and one packed matrix.
 struct View {
@@ -70,8 +65,7 @@ struct View {
   uint32_t escape_mark;      // j0 of an escape word
   const int8_t* patterns;    // [type << entry_bits | j][8]
   const uint16_t* norms;     // [type << entry_bits | j]: |pattern|²
-  const Glue* glue;          // [2^13]
-  const uint64_t* glue64;    // [2^13], the packed form
+  const uint64_t* glue;      // [2^13]
   const uint8_t* perms;      // [256][8]: octet slot i takes canonical entry perms[8·id + i]
   const uint8_t* trio;       // [24]: natural position of trio slot s
   const uint8_t* natural_ctl;  // [2][32]: byte shuffles trio order → natural order (within, across lanes)
@@ -92,15 +86,15 @@ inline uint32_t field(uint64_t word, int shift, uint32_t mask) { return static_c
 inline uint32_t gain_of(const View& m, uint64_t word) {
   return static_cast<uint32_t>(word) & ((1u << m.gain_bits) - 1);
 }
-inline const Glue& glue_of(const View& m, uint64_t word) {
+inline uint64_t glue_of(const View& m, uint64_t word) {
   return m.glue[field(word, m.gain_bits, (1u << kGlueBits) - 1)];
 }
 inline bool is_escape(const View& m, uint64_t word) { return field(word, m.j_shift[0], m.j_mask[0]) == m.escape_mark; }
 inline const Escape& escape_of(const View& m, uint64_t word) { return m.escapes[word >> m.j_shift[1]]; }
 
 // Table entry (type << entry_bits | j) of octet k.
-inline uint32_t entry_of(const View& m, uint64_t word, const Glue& glue, int k) {
-  return glue.base[k] | field(word, m.j_shift[k], m.j_mask[k]);
+inline uint32_t entry_of(const View& m, uint64_t word, uint64_t glue, int k) {
+  return glue_type(glue, k) << m.entry_bits | field(word, m.j_shift[k], m.j_mask[k]);
 }
 
 // Scalar reference: the point in trio order (u[s] is coordinate trio[s]) and |v|².
@@ -110,13 +104,13 @@ inline uint32_t point_trio(const View& m, uint64_t word, int32_t* u) {
     for (int s = 0; s < kDim; ++s) u[s] = e.v[s];
     return e.norm;
   }
-  const Glue& glue = glue_of(m, word);
+  const uint64_t glue = glue_of(m, word);
   uint32_t norm = 0;
   for (int k = 0; k < 3; ++k) {
     const uint32_t entry = entry_of(m, word, glue, k);
     const int8_t* p = m.patterns + 8 * static_cast<uint64_t>(entry);
-    const uint8_t* perm = m.perms + 8 * glue.perm[k];
-    const uint32_t neg = glue.sign >> (8 * k) & 0xFF;
+    const uint8_t* perm = m.perms + 8 * glue_perm(glue, k);
+    const uint32_t neg = glue_sign(glue) >> (8 * k) & 0xFF;
     for (int i = 0; i < 8; ++i) u[8 * k + i] = (neg >> i & 1) ? -p[perm[i]] : p[perm[i]];
     norm += m.norms[entry];
   }
