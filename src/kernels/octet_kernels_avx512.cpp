@@ -212,25 +212,12 @@ void gemv_rows_wide(const View& m, const float* x, int64_t r0, int64_t r1, float
       const auto on_block = [&](int64_t b) {
         uint32_t norm = 0;
         const __m256i v = block_bytes<Avx512, G, kShapeGain>(m, words[b], &norm);
-        const float f = kShapeGain ? scale * m.gemv_factor[(words[b] & ((1u << G) - 1)) * kMaxShells + (norm >> 4)]
-                                   : scale * m.gemv_factor[0];
-        Avx512::accumulate(rest, v, f, xt + kDim * b);
+        Avx512::accumulate(rest, v, block_gemv_factor<G, kShapeGain>(m, words[b], norm, scale), xt + kDim * b);
       };
       chunks.run_group(words, j, j + m.blocks_per_group, on_chunk, on_block);
     }
     y[r - r0] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]))) +
                 Avx512::sum(rest);
-  }
-}
-
-void gemv_rows_wide_dispatch(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
-  const bool sg = m.kind == Kind::ShapeGain;
-  switch (m.gain_bits) {
-    case 0: return sg ? gemv_rows_wide<0, true>(m, x, r0, r1, y) : gemv_rows_wide<0, false>(m, x, r0, r1, y);
-    case 1: return gemv_rows_wide<1, true>(m, x, r0, r1, y);
-    case 2: return gemv_rows_wide<2, true>(m, x, r0, r1, y);
-    case 3: return gemv_rows_wide<3, true>(m, x, r0, r1, y);
-    default: return gemv_rows_wide<4, true>(m, x, r0, r1, y);
   }
 }
 
@@ -242,7 +229,7 @@ void decode_rows_avx512(const View& m, int64_t r0, int64_t r1, float* out) { dec
 void gemv_rows_avx512(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
   // Chunks of 8 blocks must start at multiples of 8 (chunk_order's layout).
   if (m.groups == 1 || m.blocks_per_group % 8 == 0)
-    gemv_rows_wide_dispatch(m, x, r0, r1, y);
+    with_layout(m, [&](auto g, auto sg) { gemv_rows_wide<g(), sg()>(m, x, r0, r1, y); });
   else
     gemv_rows_dispatch<Avx512>(m, x, r0, r1, y);
 }

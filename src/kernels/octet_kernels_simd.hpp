@@ -13,6 +13,7 @@
 
 #include <cstring>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/octet_word.hpp"
@@ -114,6 +115,14 @@ inline const float* trio_order(const View& m, const float* x) {
   return xt.data();
 }
 
+// The GEMV factor of a block (gemv_factor of octet_word.hpp, with the gain field's width
+// known at compile time); the ball's is the same for every block of a scale group.
+template <int G, bool kShapeGain>
+inline float block_gemv_factor(const View& m, uint64_t word, uint32_t norm, float scale) {
+  if (!kShapeGain) return scale * m.gemv_factor[0];
+  return scale * m.gemv_factor[(static_cast<uint32_t>(word) & ((1u << G) - 1)) * kMaxShells + (norm >> 4)];
+}
+
 template <class T, int G, bool kShapeGain>
 void gemv_rows_body(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
   if (!Fields<G>::matches(m)) throw std::logic_error("octet kernels: field layout mismatch");
@@ -124,14 +133,10 @@ void gemv_rows_body(const View& m, const float* x, int64_t r0, int64_t r1, float
     typename T::Acc acc = T::zero();
     for (int64_t g = 0, j = 0; g < m.groups; ++g) {
       const float scale = scales[g];
-      const float ball_factor = scale * m.gemv_factor[0];
       for (const int64_t end = j + m.blocks_per_group; j < end; ++j) {
         uint32_t norm = 0;
         const __m256i v = block_bytes<T, G, kShapeGain>(m, words[j], &norm);
-        const float f =
-            kShapeGain ? scale * m.gemv_factor[(static_cast<uint32_t>(words[j]) & ((1u << G) - 1)) * kMaxShells + (norm >> 4)]
-                       : ball_factor;
-        T::accumulate(acc, v, f, xt + kDim * j);
+        T::accumulate(acc, v, block_gemv_factor<G, kShapeGain>(m, words[j], norm, scale), xt + kDim * j);
       }
     }
     y[r - r0] = T::sum(acc);
@@ -154,28 +159,28 @@ void decode_rows_body(const View& m, int64_t r0, int64_t r1, float* out) {
   }
 }
 
-// The instantiation for the view's gain bits (0 to 4; kMaxGains = 16).
-template <class T>
-void gemv_rows_dispatch(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
+// Calls f(std::integral_constant<int, G>{}, std::bool_constant<shape–gain>{}) for the view's
+// gain bits (0 to 4; kMaxGains = 16): the instantiation whose field layout is compile-time.
+template <class F>
+void with_layout(const View& m, F&& f) {
   const bool sg = m.kind == Kind::ShapeGain;
   switch (m.gain_bits) {
-    case 0: return sg ? gemv_rows_body<T, 0, true>(m, x, r0, r1, y) : gemv_rows_body<T, 0, false>(m, x, r0, r1, y);
-    case 1: return gemv_rows_body<T, 1, true>(m, x, r0, r1, y);
-    case 2: return gemv_rows_body<T, 2, true>(m, x, r0, r1, y);
-    case 3: return gemv_rows_body<T, 3, true>(m, x, r0, r1, y);
-    default: return gemv_rows_body<T, 4, true>(m, x, r0, r1, y);
+    case 0: return sg ? f(std::integral_constant<int, 0>{}, std::true_type{}) : f(std::integral_constant<int, 0>{}, std::false_type{});
+    case 1: return f(std::integral_constant<int, 1>{}, std::true_type{});
+    case 2: return f(std::integral_constant<int, 2>{}, std::true_type{});
+    case 3: return f(std::integral_constant<int, 3>{}, std::true_type{});
+    default: return f(std::integral_constant<int, 4>{}, std::true_type{});
   }
 }
 
 template <class T>
+void gemv_rows_dispatch(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
+  with_layout(m, [&](auto g, auto sg) { gemv_rows_body<T, g(), sg()>(m, x, r0, r1, y); });
+}
+
+template <class T>
 void decode_rows_dispatch(const View& m, int64_t r0, int64_t r1, float* out) {
-  switch (m.gain_bits) {
-    case 0: return decode_rows_body<T, 0>(m, r0, r1, out);
-    case 1: return decode_rows_body<T, 1>(m, r0, r1, out);
-    case 2: return decode_rows_body<T, 2>(m, r0, r1, out);
-    case 3: return decode_rows_body<T, 3>(m, r0, r1, out);
-    default: return decode_rows_body<T, 4>(m, r0, r1, out);
-  }
+  with_layout(m, [&](auto g, auto) { decode_rows_body<T, g()>(m, r0, r1, out); });
 }
 
 }  // namespace
