@@ -1,4 +1,7 @@
-// The one policy of every file llvq writes (models, compressed files, KL references, codec
+// The file policies of llvq. Inputs: a path that is read as a file must be a regular file, never
+// a directory, device or FIFO (which would read as empty or forever).
+//
+// Outputs: the one policy of every file llvq writes (models, compressed files, KL references, codec
 // containers, tables, plots): an output never replaces one of the command's inputs, never
 // replaces an existing file without `force`, is never a directory, device or other special
 // file, and is checked before the long work starts; it is written to a temporary file in
@@ -14,6 +17,10 @@
 #include <vector>
 
 namespace llvq {
+
+// InputError naming the path when it exists and is not a regular file; a missing path is left
+// to the opener's own error.
+void check_input_file(const std::string& path);
 
 struct OutputPolicy {
   bool force = false;               // an existing regular file may be replaced

@@ -3,10 +3,10 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 
 #include "llvq/error.hpp"
+#include "llvq/output_file.hpp"
 
 namespace llvq {
 
@@ -130,11 +130,7 @@ std::vector<float> decode_container(const CodecContainer& c) {
 }
 
 std::vector<uint8_t> read_file_bytes(const std::string& path) {
-  std::error_code ec;
-  const auto st = std::filesystem::status(path, ec);
-  if (std::filesystem::is_directory(st)) throw InputError(path + ": is a directory, expected a file");
-  if (std::filesystem::exists(st) && !std::filesystem::is_regular_file(st))
-    throw InputError(path + ": is not a regular file (a device or special file)");
+  check_input_file(path);
   std::ifstream f(path, std::ios::binary | std::ios::ate);
   if (!f) throw InputError("cannot open " + path);
   const std::streamoff size = f.tellg();

@@ -2,19 +2,13 @@
 
 #include "llvq/output_file.hpp"
 
-#include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
 
 namespace llvq::io {
 
 std::vector<uint8_t> read_file_bytes(const std::string& path) {
-  std::error_code ec;
-  const auto st = std::filesystem::status(path, ec);
-  if (std::filesystem::is_directory(st)) throw InputError(path + ": is a directory, expected a file");
-  if (std::filesystem::exists(st) && !std::filesystem::is_regular_file(st))
-    throw InputError(path + ": is not a regular file (a device or special file)");
+  check_input_file(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open file");
   in.seekg(0, std::ios::end);

@@ -2,9 +2,9 @@
 
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 
 #include "llvq/error.hpp"
+#include "llvq/output_file.hpp"
 #include "model/tokenizer_bpe.hpp"
 #include "model/tokenizer_utf8.hpp"
 
@@ -201,12 +201,7 @@ std::string Tokenizer::decode(std::span<const int32_t> tokens) const {
 }
 
 TokenizerData load_llama2c_tokenizer(const std::string& path) {
-  // Only a regular file: /dev/zero or a FIFO would be read forever.
-  std::error_code ec;
-  const auto st = std::filesystem::status(path, ec);
-  if (std::filesystem::is_directory(st)) throw InputError("tokenizer " + path + ": is a directory, expected a file");
-  if (std::filesystem::exists(st) && !std::filesystem::is_regular_file(st))
-    throw InputError("tokenizer " + path + ": is not a regular file (a device or special file)");
+  check_input_file(path);  // /dev/zero or a FIFO would be read forever
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) throw InputError("cannot open tokenizer file " + path);
   std::vector<char> bytes;

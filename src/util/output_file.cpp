@@ -106,6 +106,14 @@ std::string temporary_name(const std::string& path) {
 
 }  // namespace
 
+void check_input_file(const std::string& path) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (fs::is_directory(st)) throw InputError(path + ": is a directory, expected a file");
+  if (fs::exists(st) && !fs::is_regular_file(st))
+    throw InputError(path + ": is not a regular file (a device or special file)");
+}
+
 void check_output(const std::string& path, const OutputPolicy& policy) {
   if (path.empty()) throw InputError("an output path is empty");
   std::error_code ec;
