@@ -150,12 +150,13 @@ PerplexityResult evaluate_perplexity(const LlamaModel& model, std::span<const in
     }
     // In window order, so that the sums and the file do not depend on the thread count.
     for (int i = 0; i < n; ++i) {
-      for (const double x : scores[i].nll)
+      for (const double x : scores[i].nll) {
         if (!std::isfinite(x))
           throw InputError("the model's log-probabilities are not finite in window " + std::to_string(w0 + i) +
                            " (tokens " + std::to_string((w0 + i) * ctx) + ".." + std::to_string((w0 + i + 1) * ctx - 1) +
                            "): no perplexity can be reported (non-finite weights or activations)");
-      for (const double x : scores[i].nll) nll.add(x);
+        nll.add(x);
+      }
       for (size_t r = 0; r < scores[i].kl.size(); ++r) kl.add(scores[i].kl[r]), agree += scores[i].agree[r];
       if (writer)
         for (const auto& row : scores[i].kl_rows) writer->write(row);

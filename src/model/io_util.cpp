@@ -1,9 +1,8 @@
 #include "io_util.hpp"
 
-#include "llvq/output_file.hpp"
-
-
 #include <fstream>
+
+#include "llvq/output_file.hpp"
 
 namespace llvq::io {
 
