@@ -83,18 +83,25 @@ std::vector<int32_t> calibration_tokens(const std::optional<Tokenizer>& tok, con
   return t;
 }
 
-ModelQuantOptions quant_options(const PipelineArgs& a, const std::string& codec, const std::string& rounding) {
-  ModelQuantOptions o;
-  o.tensor.codec = codec;
-  o.tensor.rounding = parse_rounding(rounding);
-  // GPTQ without calibration activations is RTN: say so, and record what was done.
-  if (a.calib.empty() && o.tensor.rounding != Rounding::Rtn && !is_glvq_spec(codec)) {
+// GPTQ without calibration activations is RTN (GLVQ learns without them).
+bool rounds_without_calibration(const PipelineArgs& a, const std::string& codec, Rounding r) {
+  return a.calib.empty() && r != Rounding::Rtn && !is_glvq_spec(codec);
+}
+
+// Said once per configuration, where the command validates its configurations.
+void warn_without_calibration(const PipelineArgs& a, const std::string& codec, const std::string& rounding) {
+  if (rounds_without_calibration(a, codec, parse_rounding(rounding)))
     std::fprintf(stderr,
                  "llvq: warning: %s rounding needs calibration text (--calib); without it %s is rounded with "
                  "RTN, and the output records rounding=rtn\n",
                  rounding.c_str(), codec.c_str());
-    o.tensor.rounding = Rounding::Rtn;
-  }
+}
+
+ModelQuantOptions quant_options(const PipelineArgs& a, const std::string& codec, const std::string& rounding) {
+  ModelQuantOptions o;
+  o.tensor.codec = codec;
+  o.tensor.rounding = parse_rounding(rounding);
+  if (rounds_without_calibration(a, codec, o.tensor.rounding)) o.tensor.rounding = Rounding::Rtn;  // what is done
   o.tensor.hadamard = parse_hadamard(a.hadamard);
   o.tensor.tail = parse_tail(a.tail);
   o.tensor.damp = a.damp;
@@ -137,6 +144,7 @@ void run_quantize(const PipelineArgs& a, const std::string& out, const std::stri
   use_threads(a.threads);
   check_output(out, {.force = force, .inputs = pipeline_inputs(a)});
   const ModelQuantOptions o = quant_options(a, codec, a.rounding);
+  warn_without_calibration(a, codec, a.rounding);
   Loaded l = load_with_tokenizer(a);
   const auto calib = calibration_tokens(l.tokenizer, a.calib, a.calib_tokens);
   ModelQuantOptions run = o;
@@ -295,6 +303,7 @@ void run_compare(const PipelineArgs& a, const CompareArgs& c) {
     const auto roundings = is_glvq_spec(spec) ? std::vector<std::string>{"gptq"} : split(c.roundings, ',');
     for (const auto& r : roundings) {
       quant_options(a, spec, r);  // validate every configuration before the long run
+      warn_without_calibration(a, spec, r);
       configs.emplace_back(spec, r);
     }
   }
