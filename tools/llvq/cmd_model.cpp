@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "llvq/calibration.hpp"
 #include "llvq/output_file.hpp"
 #include "llvq/error.hpp"
 #include "llvq/gguf.hpp"
@@ -80,8 +81,7 @@ int decompress_layers(LlamaModel& model, const std::string& input) {
     l = std::make_shared<DenseLinear>(l->out_features(), l->in_features(), l->dense_weight());
     ++count;
   };
-  for (LlamaLayer& L : model.layers)
-    for (std::shared_ptr<Linear>* l : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w1, &L.w2, &L.w3}) densify(*l);
+  for (const LinearSlot& s : linear_slots(model)) densify(*s.slot);
   densify(model.output);
   if (count) model.metadata["llvq.decompressed_from"] = fs::path(input).filename().string();
   return count;
