@@ -181,8 +181,7 @@ void OctetTables::build_glue() {
     for (uint32_t t = 0; t < 2; ++t) {
       uint64_t& g = glue_[t | msg << 1];
       for (int k = 0; k < 3; ++k) {
-        uint32_t ck = 0;
-        for (int i = 0; i < 8; ++i) ck |= (c >> trio_[static_cast<size_t>(8 * k + i)] & 1u) << i;
+        const uint32_t ck = octet_bits(c, k);
         if (popcount(ck) % 2) throw std::logic_error("octet tables: a codeword meets an octad oddly");
         const uint64_t type = t ? 0 : 1 + static_cast<uint64_t>(popcount(ck)) / 2;
         g |= uint64_t{t ? ck : 0} << (kSignShift + 8 * k);
@@ -191,6 +190,12 @@ void OctetTables::build_glue() {
       }
     }
   }
+}
+
+uint32_t OctetTables::octet_bits(uint32_t mask, int k) const {
+  uint32_t bits = 0;
+  for (int i = 0; i < 8; ++i) bits |= (mask >> trio_[static_cast<size_t>(8 * k + i)] & 1u) << i;
+  return bits;
 }
 
 int64_t OctetTables::find(int type, const int8_t* p) const {
@@ -232,8 +237,7 @@ uint64_t OctetTables::word_of(const leech::Vec& v, uint32_t gain, std::vector<Es
   bool escape = false;
   for (int k = 0; k < 3 && !escape; ++k) {
     const int8_t* octet = u + 8 * k;
-    uint32_t ck = 0;
-    for (int i = 0; i < 8; ++i) ck |= (c >> trio_[static_cast<size_t>(8 * k + i)] & 1u) << i;
+    const uint32_t ck = octet_bits(c, k);
     int8_t p[8];
     int type = 0;
     if (t) {

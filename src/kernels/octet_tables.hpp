@@ -39,6 +39,8 @@ class OctetTables {
   void build_trio();
   void build_patterns(int max_norm);
   void build_glue();
+  // Octet k's slots of a 24-bit mask (bit i = trio slot 8k + i).
+  uint32_t octet_bits(uint32_t mask, int k) const;
   // Position of pattern p among the entries of `type`, or −1.
   int64_t find(int type, const int8_t* p) const;
 
