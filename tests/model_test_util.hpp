@@ -70,6 +70,17 @@ inline int run_command(const std::string& cmd, std::string* output = nullptr) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// The llvq CLI with `args`: exit status and stdout+stderr.
+struct CliRun {
+  int code;
+  std::string out;
+};
+inline CliRun run_cli(const std::string& args) {
+  CliRun r;
+  r.code = run_command(std::string(LLVQ_CLI_PATH) + " " + args, &r.out);
+  return r;
+}
+
 // Bit-exact equality of two float vectors (NaN-safe, distinguishes -0 from +0).
 inline bool bits_equal(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);

@@ -25,21 +25,12 @@ namespace llvq {
 namespace {
 namespace fs = std::filesystem;
 
-const std::string kCli = LLVQ_CLI_PATH;
 const std::string kData = LLVQ_SHARED_DATA;
 const std::string kModel = kData + "/models/stories260K/stories260K.bin";
 const std::string kTokenizer = kData + "/models/stories260K/tok512.bin";
 
-struct CliRun {
-  int code;
-  std::string out;
-};
-
-CliRun run(const std::string& args) {
-  CliRun r;
-  r.code = test::run_command(kCli + " " + args, &r.out);
-  return r;
-}
+using test::CliRun;
+const auto run = test::run_cli;
 
 class OutputPolicyTest : public ::testing::Test {
  protected:

@@ -2,36 +2,21 @@
 // message, the input is never touched, and a good run writes a loadable file.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "model_test_util.hpp"
+
 namespace {
 namespace fs = std::filesystem;
 
-const std::string kCli = LLVQ_CLI_PATH;
 const std::string kData = LLVQ_SHARED_DATA;
 const std::string kModel = kData + "/models/stories260K/stories260K.bin";
 const std::string kText = kData + "/text/tinystories_val.txt";
 
-struct Run {
-  int code;
-  std::string out;
-};
-
-Run run(const std::string& args) {
-  const std::string cmd = kCli + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+const auto run = llvq::test::run_cli;
 
 std::string temp_dir() {
   const fs::path d = fs::temp_directory_path() / ("llvq-qcli-" + std::to_string(::getpid()));
