@@ -12,9 +12,11 @@
 #include <sstream>
 #include <string>
 
+#include "test_data.hpp"
+
 namespace llvq::evaltest {
 
-inline std::string data_path(const std::string& rel) { return std::string(LLVQ_SHARED_DATA) + "/" + rel; }
+inline std::string data_path(const std::string& rel) { return llvq::test::data_file(rel); }
 inline std::string stories_model() { return data_path("models/stories260K/stories260K.bin"); }
 inline std::string stories_tokenizer() { return data_path("models/stories260K/tok512.bin"); }
 inline std::string llama2_tokenizer() { return data_path("tokenizers/llama2/tokenizer.bin"); }

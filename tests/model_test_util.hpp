@@ -14,12 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "test_data.hpp"
 #include "llvq/error.hpp"
 #include "llvq/model.hpp"
 
 namespace llvq::test {
 
-inline std::string shared_data(const std::string& rel) { return std::string(LLVQ_SHARED_DATA) + "/" + rel; }
+inline std::string shared_data(const std::string& rel) { return llvq::test::data_file(rel); }
 inline std::string stories_bin() { return shared_data("models/stories260K/stories260K.bin"); }
 inline std::string stories_tok() { return shared_data("models/stories260K/tok512.bin"); }
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "test_data.hpp"
 #include "codec_test_util.hpp"
 #include "llvq/codec_container.hpp"
 #include "llvq/error.hpp"
@@ -192,7 +193,7 @@ TEST_F(CodecCli, RdReportsTheContractKeys) {
 }
 
 TEST_F(CodecCli, RdOnRealModelWeights) {
-  const std::string model = std::string(LLVQ_SHARED_DATA) + "/models/stories260K/stories260K.bin";
+  const std::string model = llvq::test::data_file("models/stories260K/stories260K.bin");
   std::string out;
   // Rows scaled to unit RMS: the measured MSE is relative to unit power, so 4-bit scalar
   // error must sit far below 1 and above the Gaussian bound's order of magnitude.

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <random>
 
+#include "test_data.hpp"
 #include "llvq/error.hpp"
 #include "llvq/glvq.hpp"
 #include "llvq/leech.hpp"
@@ -520,7 +521,7 @@ TEST(GlvqMeasure, DISABLED_SyntheticCorrelated) {
 // One weight matrix of the llama2.c checkpoint (REFERENCE.md §4): layer `layer` of w1
 // [hidden, dim] or wq [dim, dim].
 RowMatrixD stories_matrix(const std::string& which, int layer) {
-  std::ifstream in(std::string(LLVQ_SHARED_DATA) + "/models/stories260K/stories260K.bin", std::ios::binary);
+  std::ifstream in(llvq::test::data_file("models/stories260K/stories260K.bin"), std::ios::binary);
   if (!in) throw std::runtime_error("stories260K.bin not found");
   int32_t hdr[7];
   in.read(reinterpret_cast<char*>(hdr), sizeof hdr);

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "test_data.hpp"
 #include "llvq/error.hpp"
 #include "llvq/output_file.hpp"
 #include "model_test_util.hpp"
@@ -25,7 +26,7 @@ namespace llvq {
 namespace {
 namespace fs = std::filesystem;
 
-const std::string kData = LLVQ_SHARED_DATA;
+const std::string kData = llvq::test::data_dir();
 const std::string kModel = kData + "/models/stories260K/stories260K.bin";
 const std::string kTokenizer = kData + "/models/stories260K/tok512.bin";
 

@@ -7,12 +7,13 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "test_data.hpp"
 #include "model_test_util.hpp"
 
 namespace {
 namespace fs = std::filesystem;
 
-const std::string kData = LLVQ_SHARED_DATA;
+const std::string kData = llvq::test::data_dir();
 const std::string kModel = kData + "/models/stories260K/stories260K.bin";
 const std::string kText = kData + "/text/tinystories_val.txt";
 

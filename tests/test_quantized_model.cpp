@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "test_data.hpp"
 #include "llvq/error.hpp"
 #include "llvq/eval.hpp"
 #include "llvq/gguf.hpp"
@@ -17,9 +18,9 @@ namespace {
 using namespace llvq;
 namespace fs = std::filesystem;
 
-const std::string kModel = std::string(LLVQ_SHARED_DATA) + "/models/stories260K/stories260K.bin";
-const std::string kTok = std::string(LLVQ_SHARED_DATA) + "/models/stories260K/tok512.bin";
-const std::string kText = std::string(LLVQ_SHARED_DATA) + "/text/tinystories_val.txt";
+const std::string kModel = llvq::test::data_file("models/stories260K/stories260K.bin");
+const std::string kTok = llvq::test::data_file("models/stories260K/tok512.bin");
+const std::string kText = llvq::test::data_file("text/tinystories_val.txt");
 
 std::string temp_path(const std::string& name) {
   return (fs::temp_directory_path() / ("llvq-test-" + std::to_string(::getpid()) + "-" + name)).string();

@@ -27,7 +27,7 @@ PplProtocol parse_ppl_protocol(const std::string& name);  // "windows" / "llamac
 struct PerplexityOptions {
   int ctx = 512;
   PplProtocol protocol = PplProtocol::Windows;
-  int32_t bos_id = 1;          // LlamaCpp puts it at the start of every chunk
+  int32_t bos_id = 1;          // LlamaCpp puts it at the start of every chunk; -1: the model takes no BOS
   bool progress = false;       // progress line with ETA on stderr
   std::string kl_base_out;     // when set: save the reference log-probabilities there
   bool kl_base_force = false;  // replace an existing kl_base_out file (llvq::OutputPolicy)

@@ -122,6 +122,8 @@ class File {
 
   // The raw bytes of a tensor.
   std::span<const uint8_t> data(const TensorInfo& t) const;
+  // The file image those bytes live in, for callers that keep a tensor's bytes without a copy.
+  std::shared_ptr<const std::vector<uint8_t>> image() const { return bytes_; }
   // A tensor as fp32, dequantizing F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and the K-quants
   // Q2_K..Q6_K (F32 is copied); other types (Q8_1, Q8_K, integer types) throw InputError.
   std::vector<float> to_f32(const TensorInfo& t) const;
@@ -151,6 +153,10 @@ class Writer {
   void add_tensor(const std::string& name, std::vector<uint64_t> ne, TensorType type, std::vector<uint8_t> data);
   void add_f32(const std::string& name, std::vector<uint64_t> ne, std::span<const float> values);
   void add_f16(const std::string& name, std::vector<uint64_t> ne, std::span<const float> values);  // rounds to nearest-even
+  void add_bf16(const std::string& name, std::vector<uint64_t> ne, std::span<const float> values);  // nearest-even
+  // Q8_0 as ggml's reference quantizer makes it (a block of 32: fp16 scale max|x|/127, int8
+  // round-half-away); ne[0] must be a multiple of 32.
+  void add_q8_0(const std::string& name, std::vector<uint64_t> ne, std::span<const float> values);
   // general.alignment (default 32); must be a power of two.
   void set_alignment(uint32_t alignment);
 

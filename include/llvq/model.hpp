@@ -70,12 +70,22 @@ struct TokenizerData {
   std::vector<float> scores;       // empty when the source has none
   std::vector<int32_t> token_types;  // GGUF token types (1 normal, 2 unknown, 3 control, 6 byte); may be empty
   std::vector<std::string> merges;   // "a b" pairs, gpt2 only
+  std::string pre;                   // gpt2: GGUF tokenizer.ggml.pre, the pre-tokenizer's name ("" = GPT-2's)
+  std::string chat_template;         // GGUF tokenizer.chat_template (a Jinja template; may be empty)
   int bos_id = 1;
   int eos_id = 2;
   int unk_id = 0;
   bool add_bos = true;
   bool add_space_prefix = true;
   int max_token_length = 0;
+};
+
+// A 2-D weight exactly as a GGUF source stored it (ggml type id and bytes, which stay in the
+// loaded file's image), so that tensors written back unchanged keep their source type.
+struct SourceTensor {
+  uint32_t ggml_type = 0;
+  std::shared_ptr<const std::vector<uint8_t>> image;  // the whole source file
+  size_t offset = 0, size = 0;                        // this tensor's bytes in `image`
 };
 
 struct LlamaLayer {
@@ -93,6 +103,8 @@ struct LlamaModel {
   std::shared_ptr<Linear> output;  // classifier [vocab, dim]; a copy of the embedding when tied
   std::optional<TokenizerData> tokenizer;  // when the file carries one (GGUF)
   std::map<std::string, std::string> metadata;  // free-form provenance (source file, format, ...)
+  // Stored forms of the GGUF source's non-F32 2-D weights, by GGUF tensor name.
+  std::map<std::string, SourceTensor> source_tensors;
 };
 
 }  // namespace llvq

@@ -48,7 +48,13 @@ LlamaModel load_gguf_model(const std::string& path);
 LlamaModel llama_from_gguf(const gguf::File& file);  // architecture "llama" only
 LlamaModel load_safetensors_model(const std::string& path);
 
-enum class WeightType { F32, F16 };
+// Storage of the 2-D dense weights in a GGUF file. Source: each tensor in the type its GGUF
+// source stored it in when its values are unchanged (so a file whose linear layers are
+// compressed is never larger than its source), F32 otherwise. Q8_0 needs rows that are a
+// multiple of 32; other rows are written as F16.
+enum class WeightType { F32, F16, BF16, Q8_0, Source };
+std::string to_string(WeightType t);
+WeightType parse_weight_type(const std::string& s);  // f32 | f16 | bf16 | q8_0 | source
 
 struct GgufSaveOptions {
   // Storage of the 2-D weights (embedding and linear layers); 1-D norm weights always stay

@@ -72,8 +72,21 @@ class QuantizedLinear final : public Linear {
   std::unique_ptr<DenseLinear> dense_;  // codecs without kernels
 };
 
+// One rule of a per-tensor recipe: the linear layers whose GGUF name matches `pattern` get
+// `codec` (a codec spec, or "keep" to leave them dense). A pattern with `*` or `?` is a glob
+// over the whole name ("blk.1?.ffn_*"); any other pattern matches names that contain it
+// ("ffn_down" matches "blk.3.ffn_down.weight").
+struct TensorRule {
+  std::string pattern;
+  std::string codec;
+  static TensorRule parse(const std::string& rule);  // "PATTERN=SPEC" or "PATTERN=keep"
+  bool matches(const std::string& tensor_name) const;
+};
+inline constexpr const char* kKeepCodec = "keep";
+
 struct ModelQuantOptions {
   TensorQuantOptions tensor;  // codec, rounding, Hadamard mode, tail mode, damping
+  std::vector<TensorRule> rules;  // the first matching rule chooses a tensor's codec; else tensor.codec
   uint64_t seed = 0;          // Hadamard seeds derive from it (one per distinct layer input)
   int calib_ctx = 512;        // tokens per calibration window (clamped to the model's seq_len)
   bool progress = true;       // per-layer lines on stderr, with an ETA on a terminal
@@ -89,7 +102,8 @@ struct TensorReport {
 };
 
 struct ModelQuantReport {
-  std::vector<TensorReport> tensors;
+  std::vector<TensorReport> tensors;  // the quantized ones
+  std::vector<std::string> kept;      // linear layers a "keep" rule left dense
   double bpw = 0;               // exact, over all quantized (linear) weights
   uint64_t quantized_weights = 0;
   uint64_t payload_bits = 0;
@@ -98,8 +112,11 @@ struct ModelQuantReport {
   int64_t calib_tokens = 0;
 };
 
-// Quantizes every linear layer of `model` in place (embeddings, norms and the classifier
-// stay fp32). Calibration runs the fp32 model over `calib_tokens` in windows of calib_ctx;
+// The codec spec (or kKeepCodec) that `options` chooses for the linear layer `tensor_name`.
+std::string codec_for_tensor(const ModelQuantOptions& options, const std::string& tensor_name);
+
+// Quantizes every linear layer of `model` in place, each with the codec codec_for_tensor
+// chooses (embeddings, norms and the classifier stay dense). Calibration runs the fp32 model over `calib_tokens` in windows of calib_ctx;
 // an empty token list means no calibration (identity Hessians: RTN-like rounding).
 ModelQuantReport quantize_model(LlamaModel& model, const std::vector<int32_t>& calib_tokens,
                                 const ModelQuantOptions& options);

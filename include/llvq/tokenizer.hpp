@@ -27,8 +27,10 @@ class Tokenizer {
   // Validates the data (ids in range, merges only for gpt2, ...); throws InputError.
   explicit Tokenizer(TokenizerData data);
 
-  // Token ids of `text`, with BOS / EOS around it when asked.
-  std::vector<int32_t> encode(std::string_view text, bool bos, bool eos) const;
+  // Token ids of `text`, with BOS / EOS around it when asked. As in llama.cpp, the text of a
+  // user-defined token always becomes that token; with `parse_special` the text of control
+  // tokens ("<|im_start|>") does too (chat templates need it; perplexity runs do not).
+  std::vector<int32_t> encode(std::string_view text, bool bos, bool eos, bool parse_special = false) const;
   // The bytes one token stands for (control tokens give ""). Streaming output uses this.
   std::string decode(int32_t token) const;
   // The text of a token sequence: control tokens dropped, and for "llama" the space that
@@ -37,6 +39,9 @@ class Tokenizer {
 
   int vocab_size() const { return static_cast<int>(data_.tokens.size()); }
   int32_t bos_id() const { return data_.bos_id; }
+  // Whether the model's text starts with BOS (GGUF tokenizer.ggml.add_bos_token; llama2.c
+  // models always do), as llama.cpp decides for prompts and perplexity chunks.
+  bool adds_bos() const { return data_.add_bos && data_.bos_id >= 0; }
   int32_t eos_id() const { return data_.eos_id; }
   const TokenizerData& data() const { return data_; }
 
@@ -50,13 +55,20 @@ class Tokenizer {
   void check_data() const;
   int32_t find_piece(std::string_view piece) const;  // -1 when absent or not text
   int32_t unknown_id() const;                         // throws when there is none
+  struct Fragment {
+    std::string_view text;  // raw text, when special < 0
+    int32_t special = -1;
+  };
+  std::vector<Fragment> split_specials(std::string_view text, bool parse_special) const;
   std::vector<int32_t> encode_llama(std::string_view text) const;
   std::vector<int32_t> encode_gpt2(std::string_view text) const;
   void encode_gpt2_word(std::string_view word, std::vector<int32_t>& out) const;
 
   TokenizerData data_;
   bool gpt2_ = false;
+  bool split_digits_ = false;          // gpt2: the pre-tokenizer cuts out every digit first
   PieceMap piece_ids_;                 // text pieces (normal / user-defined) only
+  std::vector<int32_t> specials_;      // control / user-defined / unknown tokens, longest text first
   PieceMap merge_ranks_;               // gpt2: "left right" -> rank
   std::array<int32_t, 256> byte_ids_;  // llama: byte-fallback token of each byte, -1 if none
   std::array<std::string, 256> byte_chars_;  // gpt2: printable stand-in of each byte

@@ -145,7 +145,7 @@ PerplexityResult evaluate_perplexity(const LlamaModel& model, std::span<const in
 #pragma omp parallel for schedule(static, 1) if (n > 1)
     for (int i = 0; i < n; ++i) {
       std::vector<int32_t> window(tokens.begin() + (w0 + i) * ctx, tokens.begin() + (w0 + i + 1) * ctx);
-      if (options.protocol == PplProtocol::LlamaCpp) window[0] = options.bos_id;
+      if (options.protocol == PplProtocol::LlamaCpp && options.bos_id >= 0) window[0] = options.bos_id;
       score_window(runners[i], window, first, writer != nullptr, reader != nullptr, scores[i]);
     }
     // In window order, so that the sums and the file do not depend on the thread count.

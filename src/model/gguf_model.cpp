@@ -2,6 +2,8 @@
 // stores q/k in Meta's interleaved RoPE order, the order LlamaModel uses, so weights move
 // across unchanged; ne[0] is the innermost dimension, so an [out, in] matrix has ne {in, out}.
 #include <climits>
+#include <cstring>
+#include <optional>
 #include <filesystem>
 
 #include "io_util.hpp"
@@ -17,8 +19,54 @@ namespace {
 using gguf::File;
 using gguf::Value;
 
-constexpr uint32_t kFileTypeAllF32 = 0;    // llama_ftype LLAMA_FTYPE_ALL_F32
-constexpr uint32_t kFileTypeMostlyF16 = 1;  // LLAMA_FTYPE_MOSTLY_F16
+// llama_ftype of a file whose 2-D weights are all `t`; none for Source (mixed types: the
+// key is optional and llama.cpp then infers the type from the tensors).
+std::optional<uint32_t> llama_file_type(WeightType t) {
+  switch (t) {
+    case WeightType::F32: return 0;    // LLAMA_FTYPE_ALL_F32
+    case WeightType::F16: return 1;    // LLAMA_FTYPE_MOSTLY_F16
+    case WeightType::Q8_0: return 7;   // LLAMA_FTYPE_MOSTLY_Q8_0
+    case WeightType::BF16: return 32;  // LLAMA_FTYPE_MOSTLY_BF16
+    case WeightType::Source: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// The source's stored form of `name` when it still holds exactly `values`.
+const SourceTensor* unchanged_source(const LlamaModel& m, const std::string& name, const std::vector<float>& values) {
+  const auto it = m.source_tensors.find(name);
+  if (it == m.source_tensors.end()) return nullptr;
+  const SourceTensor& st = it->second;
+  std::vector<float> decoded(values.size());
+  try {
+    gguf::dequantize(static_cast<gguf::TensorType>(st.ggml_type), {st.image->data() + st.offset, st.size},
+                     values.size(), decoded.data());
+  } catch (const InputError&) {
+    return nullptr;  // a size or type that no longer matches: the values changed shape
+  }
+  return std::memcmp(decoded.data(), values.data(), values.size() * sizeof(float)) == 0 ? &st : nullptr;
+}
+
+// One dense 2-D weight in the storage `type` asks for.
+void add_matrix(gguf::Writer& w, const LlamaModel& m, const std::string& name, std::vector<uint64_t> ne,
+                const std::vector<float>& v, WeightType type) {
+  switch (type) {
+    case WeightType::Source:
+      if (const SourceTensor* st = unchanged_source(m, name, v)) {
+        const uint8_t* p = st->image->data() + st->offset;
+        w.add_tensor(name, std::move(ne), static_cast<gguf::TensorType>(st->ggml_type), {p, p + st->size});
+      } else {
+        w.add_f32(name, std::move(ne), v);
+      }
+      return;
+    case WeightType::F16: return w.add_f16(name, std::move(ne), v);
+    case WeightType::BF16: return w.add_bf16(name, std::move(ne), v);
+    case WeightType::Q8_0:  // rows that are not whole Q8_0 blocks: F16, as llama-quantize falls back too
+      return ne[0] % gguf::block_size(gguf::TensorType::Q8_0) == 0 ? w.add_q8_0(name, std::move(ne), v)
+                                                                    : w.add_f16(name, std::move(ne), v);
+    case WeightType::F32: return w.add_f32(name, std::move(ne), v);
+  }
+}
 
 int positive_int(const File& f, const std::string& key) {
   const Value& v = f.get(key);
@@ -83,9 +131,18 @@ std::vector<float> tensor_f32(const File& f, const std::string& name, std::vecto
   return f.to_f32(t);
 }
 
-std::shared_ptr<Linear> linear(const File& f, const std::string& name, int out, int in) {
+// Keeps the stored form of a non-F32 weight (see LlamaModel::source_tensors).
+void keep_source(LlamaModel& m, const File& f, const std::string& name) {
+  const gguf::TensorInfo& t = f.tensor(name);
+  if (t.type == gguf::TensorType::F32) return;
+  m.source_tensors[name] = {static_cast<uint32_t>(t.type), f.image(), f.data_offset() + t.offset, t.n_bytes()};
+}
+
+std::shared_ptr<Linear> linear(LlamaModel& m, const File& f, const std::string& name, int out, int in) {
   if (QuantizedLinear::present_in(f, name)) return QuantizedLinear::read_gguf(f, name, out, in);
-  return std::make_shared<DenseLinear>(out, in, tensor_f32(f, name, {static_cast<uint64_t>(in), static_cast<uint64_t>(out)}));
+  auto dense = std::make_shared<DenseLinear>(out, in, tensor_f32(f, name, {static_cast<uint64_t>(in), static_cast<uint64_t>(out)}));
+  keep_source(m, f, name);
+  return dense;
 }
 
 template <class T>
@@ -133,6 +190,9 @@ TokenizerData read_tokenizer(const File& f, int vocab_size) {
       throw InputError(f.name() + ": tokenizer.ggml.merges is not an array of strings");
     for (const auto& v : a.items) t.merges.push_back(std::get<std::string>(v.storage()));
   }
+  if (const Value* v = f.find("tokenizer.ggml.pre")) t.pre = v->as_string(f.name() + ": tokenizer.ggml.pre");
+  if (const Value* v = f.find("tokenizer.chat_template"))
+    t.chat_template = v->as_string(f.name() + ": tokenizer.chat_template");
   t.bos_id = token_id_or(f, "tokenizer.ggml.bos_token_id", t.bos_id, n);
   t.eos_id = token_id_or(f, "tokenizer.ggml.eos_token_id", t.eos_id, n);
   t.unk_id = token_id_or(f, "tokenizer.ggml.unknown_token_id", t.unk_id, n);
@@ -149,6 +209,8 @@ void write_tokenizer(gguf::Writer& w, const TokenizerData& t) {
   if (!t.scores.empty()) w.set("tokenizer.ggml.scores", Value::floats(t.scores));
   if (!t.token_types.empty()) w.set("tokenizer.ggml.token_type", Value::int32s(t.token_types));
   if (!t.merges.empty()) w.set("tokenizer.ggml.merges", Value::strings(t.merges));
+  if (!t.pre.empty()) w.set("tokenizer.ggml.pre", Value(t.pre));
+  if (!t.chat_template.empty()) w.set("tokenizer.chat_template", Value(t.chat_template));
   w.set("tokenizer.ggml.bos_token_id", Value(static_cast<uint32_t>(t.bos_id)));
   w.set("tokenizer.ggml.eos_token_id", Value(static_cast<uint32_t>(t.eos_id)));
   w.set("tokenizer.ggml.unknown_token_id", Value(static_cast<uint32_t>(t.unk_id)));
@@ -156,11 +218,11 @@ void write_tokenizer(gguf::Writer& w, const TokenizerData& t) {
   w.set("tokenizer.ggml.add_space_prefix", Value(t.add_space_prefix));
 }
 
-void write_config(gguf::Writer& w, const LlamaConfig& c, const std::string& name, uint32_t file_type) {
+void write_config(gguf::Writer& w, const LlamaConfig& c, const std::string& name, std::optional<uint32_t> file_type) {
   auto u32 = [](int x) { return Value(static_cast<uint32_t>(x)); };
   w.set("general.architecture", Value("llama"));
   w.set("general.name", Value(name));
-  w.set("general.file_type", Value(file_type));
+  if (file_type) w.set("general.file_type", Value(*file_type));
   w.set("llama.context_length", u32(c.seq_len));
   w.set("llama.embedding_length", u32(c.dim));
   w.set("llama.block_count", u32(c.n_layers));
@@ -202,29 +264,47 @@ void require_complete(const LlamaModel& m, const std::string& path) {
 
 }  // namespace
 
+std::string to_string(WeightType t) {
+  switch (t) {
+    case WeightType::F32: return "f32";
+    case WeightType::F16: return "f16";
+    case WeightType::BF16: return "bf16";
+    case WeightType::Q8_0: return "q8_0";
+    case WeightType::Source: return "source";
+  }
+  return "?";
+}
+
+WeightType parse_weight_type(const std::string& s) {
+  for (WeightType t : {WeightType::F32, WeightType::F16, WeightType::BF16, WeightType::Q8_0, WeightType::Source})
+    if (to_string(t) == s) return t;
+  throw InputError("weight type '" + s + "' is not one of f32, f16, bf16, q8_0, source");
+}
+
 LlamaModel llama_from_gguf(const File& f) {
   LlamaModel m;
   m.config = read_config(f);
   const LlamaConfig& c = m.config;
   const auto dim = static_cast<uint64_t>(c.dim);
   m.tok_embeddings = tensor_f32(f, "token_embd.weight", {dim, static_cast<uint64_t>(c.vocab_size)});
+  keep_source(m, f, "token_embd.weight");
   m.layers.resize(static_cast<size_t>(c.n_layers));
   for (int l = 0; l < c.n_layers; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
     LlamaLayer& L = m.layers[static_cast<size_t>(l)];
     L.attn_norm = tensor_f32(f, p + "attn_norm.weight", {dim});
     L.ffn_norm = tensor_f32(f, p + "ffn_norm.weight", {dim});
-    L.wq = linear(f, p + "attn_q.weight", c.dim, c.dim);
-    L.wk = linear(f, p + "attn_k.weight", c.kv_dim(), c.dim);
-    L.wv = linear(f, p + "attn_v.weight", c.kv_dim(), c.dim);
-    L.wo = linear(f, p + "attn_output.weight", c.dim, c.dim);
-    L.w1 = linear(f, p + "ffn_gate.weight", c.hidden_dim, c.dim);
-    L.w2 = linear(f, p + "ffn_down.weight", c.dim, c.hidden_dim);
-    L.w3 = linear(f, p + "ffn_up.weight", c.hidden_dim, c.dim);
+    L.wq = linear(m, f, p + "attn_q.weight", c.dim, c.dim);
+    L.wk = linear(m, f, p + "attn_k.weight", c.kv_dim(), c.dim);
+    L.wv = linear(m, f, p + "attn_v.weight", c.kv_dim(), c.dim);
+    L.wo = linear(m, f, p + "attn_output.weight", c.dim, c.dim);
+    L.w1 = linear(m, f, p + "ffn_gate.weight", c.hidden_dim, c.dim);
+    L.w2 = linear(m, f, p + "ffn_down.weight", c.dim, c.hidden_dim);
+    L.w3 = linear(m, f, p + "ffn_up.weight", c.hidden_dim, c.dim);
   }
   m.final_norm = tensor_f32(f, "output_norm.weight", {dim});
   m.output = c.tied_embeddings ? std::make_shared<DenseLinear>(c.vocab_size, c.dim, m.tok_embeddings)
-                               : linear(f, "output.weight", c.vocab_size, c.dim);
+                               : linear(m, f, "output.weight", c.vocab_size, c.dim);
   if (f.find("tokenizer.ggml.model")) m.tokenizer = read_tokenizer(f, c.vocab_size);
   m.metadata["format"] = "gguf-v" + std::to_string(f.version());
   if (const Value* name = f.find("general.name"); name && name->type() == gguf::ValueType::STRING)
@@ -247,10 +327,9 @@ void save_gguf(const LlamaModel& model, const std::string& path, const GgufSaveO
   refuse_to_clobber(model, path, options.overwrite);
   require_complete(model, path);
   const LlamaConfig& c = model.config;
-  const bool f16 = options.weight_type == WeightType::F16;
   gguf::Writer w;
   if (options.alignment != 32) w.set_alignment(options.alignment);
-  write_config(w, c, model_name(model), f16 ? kFileTypeMostlyF16 : kFileTypeAllF32);
+  write_config(w, c, model_name(model), llama_file_type(options.weight_type));
   if (model.tokenizer) write_tokenizer(w, *model.tokenizer);
 
   auto u = [](int x) { return static_cast<uint64_t>(x); };
@@ -258,11 +337,11 @@ void save_gguf(const LlamaModel& model, const std::string& path, const GgufSaveO
     if (v.size() != u(out) * u(in))
       throw InputError(path + ": " + name + " has " + std::to_string(v.size()) + " values, the config needs " +
                        std::to_string(u(out) * u(in)));
-    if (f16) w.add_f16(name, {u(in), u(out)}, v);
-    else w.add_f32(name, {u(in), u(out)}, v);
+    add_matrix(w, model, name, {u(in), u(out)}, v, options.weight_type);
   };
   auto vec = [&](const std::string& name, const std::vector<float>& v) { w.add_f32(name, {v.size()}, v); };
-  // Quantized layers are stored as their codes (QuantizedLinear::write_gguf), dense ones as F32/F16.
+  // Quantized layers are stored as their codes (QuantizedLinear::write_gguf), dense ones in
+  // options.weight_type.
   uint64_t quantized_bits = 0, quantized_weights = 0;
   auto layer = [&](const std::string& name, const std::shared_ptr<Linear>& lin, int out, int in, auto dense) {
     if (const auto* q = dynamic_cast<const QuantizedLinear*>(lin.get())) {

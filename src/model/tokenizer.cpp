@@ -1,5 +1,6 @@
 #include "llvq/tokenizer.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -46,6 +47,7 @@ std::string replace_all(std::string_view s, std::string_view from, std::string_v
 Tokenizer::Tokenizer(TokenizerData data) : data_(std::move(data)) {
   check_data();
   gpt2_ = data_.model == "gpt2";
+  split_digits_ = gpt2_ && detail::pre_tokenizer_splits_digits(data_.pre);
   byte_ids_.fill(-1);
   const bool typed = !data_.token_types.empty();
   for (int32_t id = 0; id < vocab_size(); ++id) {
@@ -61,6 +63,13 @@ Tokenizer::Tokenizer(TokenizerData data) : data_(std::move(data)) {
     if ((type == kTokenNormal && !(special && !typed)) || type == kTokenUserDefined)
       piece_ids_.emplace(piece, id);  // emplace keeps the lowest id of a duplicated piece
   }
+  for (int32_t id = 0; typed && id < vocab_size(); ++id) {
+    const int32_t type = data_.token_types[id];
+    if ((type == kTokenControl || type == kTokenUserDefined || type == kTokenUnknown) && !data_.tokens[id].empty())
+      specials_.push_back(id);
+  }
+  std::stable_sort(specials_.begin(), specials_.end(),
+                   [&](int32_t a, int32_t b) { return data_.tokens[a].size() > data_.tokens[b].size(); });
   if (gpt2_) {
     for (size_t rank = 0; rank < data_.merges.size(); ++rank) merge_ranks_.emplace(data_.merges[rank], rank);
     byte_chars_ = detail::gpt2_byte_chars();
@@ -97,14 +106,48 @@ int32_t Tokenizer::find_piece(std::string_view piece) const {
   return it == piece_ids_.end() ? -1 : it->second;
 }
 
-std::vector<int32_t> Tokenizer::encode(std::string_view text, bool bos, bool eos) const {
+// The text cut at every occurrence of a special token's text, longest tokens first (llama.cpp's
+// order). Control and unknown tokens count only with `parse_special`.
+std::vector<Tokenizer::Fragment> Tokenizer::split_specials(std::string_view text, bool parse_special) const {
+  std::vector<Fragment> parts{{text, -1}};
+  for (const int32_t id : specials_) {
+    if (!parse_special && data_.token_types[id] != kTokenUserDefined) continue;
+    const std::string& piece = data_.tokens[id];
+    std::vector<Fragment> next;
+    for (const Fragment& f : parts) {
+      if (f.special >= 0) {
+        next.push_back(f);
+        continue;
+      }
+      size_t from = 0;
+      for (size_t at; (at = f.text.find(piece, from)) != std::string_view::npos; from = at + piece.size()) {
+        if (at > from) next.push_back({f.text.substr(from, at - from), -1});
+        next.push_back({{}, id});
+      }
+      if (from < f.text.size()) next.push_back({f.text.substr(from), -1});
+    }
+    parts = std::move(next);
+  }
+  return parts;
+}
+
+std::vector<int32_t> Tokenizer::encode(std::string_view text, bool bos, bool eos, bool parse_special) const {
   std::vector<int32_t> out;
   if (bos) {
     if (data_.bos_id < 0) throw InputError("tokenizer: no BOS token");
     out.push_back(data_.bos_id);
   }
-  const std::vector<int32_t> body = gpt2_ ? encode_gpt2(text) : encode_llama(text);
-  out.insert(out.end(), body.begin(), body.end());
+  // SentencePiece text is encoded whole (its dummy prefix belongs to the start of the text)
+  // unless special tokens are to be parsed.
+  const auto fragments = gpt2_ || parse_special ? split_specials(text, parse_special) : std::vector<Fragment>{{text, -1}};
+  for (const Fragment& f : fragments) {
+    if (f.special >= 0) {
+      out.push_back(f.special);
+      continue;
+    }
+    const std::vector<int32_t> body = gpt2_ ? encode_gpt2(f.text) : encode_llama(f.text);
+    out.insert(out.end(), body.begin(), body.end());
+  }
   if (eos) {
     if (data_.eos_id < 0) throw InputError("tokenizer: no EOS token");
     out.push_back(data_.eos_id);

@@ -1,4 +1,6 @@
 // GPT-2 style byte-level BPE (GGUF tokenizer.ggml.model = "gpt2") and the UTF-8 helpers.
+#include <unicode/uchar.h>
+
 #include "llvq/tokenizer.hpp"
 #include "model/tokenizer_bpe.hpp"
 #include "model/tokenizer_utf8.hpp"
@@ -60,19 +62,22 @@ namespace {
 
 enum class CharClass { Space, Letter, Digit, Other };
 
+// Unicode's classes as the pre-tokenizer's regex uses them: \s (the White_Space property),
+// \p{L} (general categories L*) and \p{N} (N*), from ICU's character database.
 CharClass classify(uint32_t cp) {
-  if (cp == ' ' || (cp >= '\t' && cp <= '\r') || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
-      (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000)
-    return CharClass::Space;
-  if (cp >= '0' && cp <= '9') return CharClass::Digit;
-  if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z')) return CharClass::Letter;
-  if (cp < 0x80) return CharClass::Other;
-  // Beyond ASCII: Latin-1 symbols, general punctuation and CJK punctuation are symbols,
-  // everything else counts as a letter (a coarse stand-in for Unicode's \p{L}).
-  if ((cp >= 0xA1 && cp <= 0xBF && cp != 0xAA && cp != 0xB5 && cp != 0xBA) || cp == 0xD7 || cp == 0xF7 ||
-      (cp >= 0x2010 && cp <= 0x2027) || (cp >= 0x2030 && cp <= 0x205E) || (cp >= 0x3001 && cp <= 0x303F))
-    return CharClass::Other;
-  return CharClass::Letter;
+  const auto c = static_cast<UChar32>(cp);
+  if (u_isUWhiteSpace(c)) return CharClass::Space;
+  switch (u_charType(c)) {
+    case U_UPPERCASE_LETTER:
+    case U_LOWERCASE_LETTER:
+    case U_TITLECASE_LETTER:
+    case U_MODIFIER_LETTER:
+    case U_OTHER_LETTER: return CharClass::Letter;
+    case U_DECIMAL_DIGIT_NUMBER:
+    case U_LETTER_NUMBER:
+    case U_OTHER_NUMBER: return CharClass::Digit;
+    default: return CharClass::Other;
+  }
 }
 
 // Length of the contraction ('s 't 're 've 'm 'll 'd) at s[i], or 0.
@@ -89,8 +94,24 @@ size_t contraction_length(std::string_view s, size_t i) {
 
 }  // namespace
 
-std::vector<std::string_view> gpt2_pretokenize(std::string_view text) {
+std::vector<std::string_view> gpt2_pretokenize(std::string_view text, bool split_digits) {
   std::vector<std::string_view> words;
+  if (split_digits) {
+    // A first pass cuts every \p{N} code point out as its own piece; the regex then runs
+    // on each stretch between them, its look-ahead ending where the stretch ends.
+    size_t start = 0;
+    for (size_t i = 0; i < text.size();) {
+      const size_t len = decode_utf8(text, i).second;
+      if (classify(decode_utf8(text, i).first) == CharClass::Digit) {
+        for (const auto w : gpt2_pretokenize(text.substr(start, i - start), false)) words.push_back(w);
+        words.push_back(text.substr(i, len));
+        start = i + len;
+      }
+      i += len;
+    }
+    for (const auto w : gpt2_pretokenize(text.substr(start), false)) words.push_back(w);
+    return words;
+  }
   auto class_at = [&](size_t i) { return classify(decode_utf8(text, i).first); };
   auto run_end = [&](size_t i, CharClass c) {  // end of the run of class c starting at i
     while (i < text.size() && class_at(i) == c) i += decode_utf8(text, i).second;
@@ -119,11 +140,17 @@ std::vector<std::string_view> gpt2_pretokenize(std::string_view text) {
   return words;
 }
 
+bool pre_tokenizer_splits_digits(const std::string& pre) {
+  for (const char* name : {"smollm", "starcoder", "refact", "command-r", "codeshell", "exaone", "minerva-7b", "mellum2"})
+    if (pre == name) return true;
+  return false;
+}
+
 }  // namespace detail
 
 std::vector<int32_t> Tokenizer::encode_gpt2(std::string_view text) const {
   std::vector<int32_t> ids;
-  for (const std::string_view word : detail::gpt2_pretokenize(text)) encode_gpt2_word(word, ids);
+  for (const std::string_view word : detail::gpt2_pretokenize(text, split_digits_)) encode_gpt2_word(word, ids);
   return ids;
 }
 

@@ -24,8 +24,12 @@ std::array<std::string, 256> gpt2_byte_chars();
 
 // GPT-2's pre-tokenization: contractions, optionally space-led runs of letters, of digits,
 // of other symbols, and whitespace runs (all but their last character when a word
-// follows). Letters/digits are classified on ASCII plus a coarse rule for other code
-// points (see docs/model.md).
-std::vector<std::string_view> gpt2_pretokenize(std::string_view text);
+// follows), with Unicode's letter / number / white-space classes. `split_digits`: every
+// number character is first cut out as a piece of its own (llama.cpp's pre-tokenizers
+// "smollm", "starcoder", "refact", ...: the regex "\p{N}" applied before GPT-2's).
+std::vector<std::string_view> gpt2_pretokenize(std::string_view text, bool split_digits = false);
+
+// Whether GGUF's tokenizer.ggml.pre names a pre-tokenizer that splits digits that way.
+bool pre_tokenizer_splits_digits(const std::string& pre);
 
 }  // namespace llvq::detail

@@ -1,7 +1,9 @@
+#include <fnmatch.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cmath>
+#include <algorithm>
 #include <cstdio>
 #include <map>
 
@@ -54,6 +56,26 @@ void print_tensor_line(size_t i, size_t n, const TensorReport& r, const std::str
 
 }  // namespace
 
+TensorRule TensorRule::parse(const std::string& rule) {
+  const size_t eq = rule.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == rule.size())
+    throw InputError("rule '" + rule + "' is not PATTERN=CODEC (e.g. 'ffn_down=llvq-sg' or '*=keep')");
+  TensorRule r{rule.substr(0, eq), rule.substr(eq + 1)};
+  if (r.codec != kKeepCodec) r.codec = canonical_codec_spec(r.codec);
+  return r;
+}
+
+bool TensorRule::matches(const std::string& tensor_name) const {
+  const bool glob = pattern.find_first_of("*?[") != std::string::npos;
+  return ::fnmatch((glob ? pattern : "*" + pattern + "*").c_str(), tensor_name.c_str(), 0) == 0;
+}
+
+std::string codec_for_tensor(const ModelQuantOptions& o, const std::string& tensor_name) {
+  for (const TensorRule& r : o.rules)
+    if (r.matches(tensor_name)) return r.codec;
+  return o.tensor.codec;
+}
+
 uint64_t hadamard_seed_for(uint64_t seed, const std::string& input_name) {
   uint64_t h = 1469598103934665603ull ^ seed;  // FNV-1a over the name, keyed by the seed
   for (unsigned char c : input_name) h = (h ^ c) * 1099511628211ull;
@@ -65,18 +87,27 @@ ModelQuantReport quantize_model(LlamaModel& model, const std::vector<int32_t>& c
   const auto t0 = std::chrono::steady_clock::now();
   ModelQuantReport rep;
   rep.calib_tokens = static_cast<int64_t>(calib_tokens.size());
+  const auto slots = linear_slots(model);
+  const bool quantizes_any = std::any_of(slots.begin(), slots.end(),
+                                         [&](const LinearSlot& s) { return codec_for_tensor(o, s.name) != kKeepCodec; });
   // Round-to-nearest ignores the Hessian, so it needs no calibration pass.
-  const auto hessians = o.tensor.rounding == Rounding::Rtn ? std::map<std::string, Eigen::MatrixXd>{}
-                                                            : calibrate(model, calib_tokens, o.calib_ctx, o.progress);
+  const auto hessians = o.tensor.rounding == Rounding::Rtn || !quantizes_any
+                            ? std::map<std::string, Eigen::MatrixXd>{}
+                            : calibrate(model, calib_tokens, o.calib_ctx, o.progress);
   rep.calib_seconds = seconds_since(t0);
 
-  const auto slots = linear_slots(model);
   const auto tq = std::chrono::steady_clock::now();
   for (size_t i = 0; i < slots.size(); ++i) {
     const LinearSlot& s = slots[i];
     const Linear& lin = **s.slot;
-    const std::vector<float> w = lin.dense_weight();
     TensorQuantOptions to = o.tensor;
+    to.codec = codec_for_tensor(o, s.name);
+    if (to.codec == kKeepCodec) {
+      if (o.progress) std::fprintf(stderr, "[%zu/%zu] %-26s kept dense\n", i + 1, slots.size(), s.name.c_str());
+      rep.kept.push_back(s.name);
+      continue;
+    }
+    const std::vector<float> w = lin.dense_weight();
     to.hadamard_seed = hadamard_seed_for(o.seed, s.input);
     const auto it = hessians.find(s.input);
     TensorQuantResult res;

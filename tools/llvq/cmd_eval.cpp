@@ -11,6 +11,7 @@
 
 #include "commands.hpp"
 #include "model_shape_options.hpp"
+#include "llvq/chat.hpp"
 #include "llvq/codec_container.hpp"
 #include "llvq/output_file.hpp"
 #include "llvq/error.hpp"
@@ -56,7 +57,7 @@ void run_eval(const EvalArgs& a) {
   const std::string text = read_text_file(a.text);
 
   const auto t0 = std::chrono::steady_clock::now();
-  std::vector<int32_t> tokens = tok.encode(text, true, false);
+  std::vector<int32_t> tokens = tok.encode(text, tok.adds_bos(), false);
   const double tokenize_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const size_t text_tokens = tokens.size();
   if (a.max_tokens > 0 && tokens.size() > static_cast<size_t>(a.max_tokens)) tokens.resize(a.max_tokens);
@@ -67,7 +68,7 @@ void run_eval(const EvalArgs& a) {
   PerplexityOptions opt;
   opt.ctx = a.ctx;
   opt.protocol = protocol;
-  opt.bos_id = tok.bos_id();
+  opt.bos_id = tok.adds_bos() ? tok.bos_id() : -1;
   opt.progress = isatty(STDERR_FILENO) != 0;
   opt.kl_base_out = a.kl_base;
   opt.kl_base_force = a.force;
@@ -133,16 +134,67 @@ void add_eval(CLI::App& app) {
   sub->callback([a] { run_eval(*a); });
 }
 
+// ---------------------------------------------------------------- tokenize
+
+struct TokenizeArgs {
+  std::string model, tokenizer, prompt, file;
+  bool no_bos = false, parse_special = false, ids = false, json = false;
+};
+
+// Token ids of a prompt or a file, as `eval` and `run` tokenize them (the model's own BOS
+// policy). --ids prints them as llama.cpp's llama-tokenize --ids does, for direct diffs.
+void run_tokenize(const TokenizeArgs& a) {
+  if (a.prompt.empty() == a.file.empty()) throw InputError("tokenize: give exactly one of --prompt or --file");
+  const LlamaModel model = load_model(a.model);
+  const Tokenizer tok = tokenizer_for_model(model, a.model, a.tokenizer);
+  const std::string text = a.file.empty() ? a.prompt : read_text_file(a.file);
+  const std::vector<int32_t> ids = tok.encode(text, tok.adds_bos() && !a.no_bos, false, a.parse_special);
+  if (a.json) {
+    nlohmann::json j{{"ids", ids}, {"count", ids.size()}, {"bos", tok.adds_bos() && !a.no_bos}};
+    std::printf("%s\n", j.dump().c_str());
+  } else if (a.ids) {
+    std::string line = "[";
+    for (size_t i = 0; i < ids.size(); ++i) line += (i ? ", " : "") + std::to_string(ids[i]);
+    std::printf("%s]\n", line.c_str());
+  } else {
+    for (const int32_t id : ids) std::printf("%6d -> '%s'\n", id, tok.decode(id).c_str());
+  }
+}
+
+void add_tokenize(CLI::App& app) {
+  auto a = std::make_shared<TokenizeArgs>();
+  CLI::App* sub = app.add_subcommand("tokenize", "Print the token ids of a prompt or a text file");
+  sub->add_option("--model", a->model, "Model file whose tokenizer to use")->required();
+  sub->add_option("--tokenizer", a->tokenizer, "llama2.c tokenizer.bin when the model has none");
+  sub->add_option("--prompt,-p", a->prompt, "Text to tokenize");
+  sub->add_option("--file,-f", a->file, "File to tokenize (read verbatim)");
+  sub->add_flag("--no-bos", a->no_bos, "Do not add BOS even when the model takes one");
+  sub->add_flag("--parse-special", a->parse_special,
+                "Turn the text of control tokens (\"<|im_start|>\") into those tokens, as chat prompts need "
+                "(llama-tokenize's default; perplexity runs do not)");
+  sub->add_flag("--ids", a->ids, "Print only the ids, as a list");
+  sub->add_flag("--json", a->json, "Print {ids, count, bos} as JSON");
+  sub->callback([a] { run_tokenize(*a); });
+}
+
 // ---------------------------------------------------------------- run
 
 struct RunArgs {
-  std::string model, tokenizer, prompt;
+  std::string model, tokenizer, prompt, system;
+  bool chat = false;
   int n = 128;
   float temp = 0.8f;
   uint64_t seed = 42;
   int threads = 0;
   bool json = false;
 };
+
+std::string chat_prompt(const RunArgs& a, const Tokenizer& tok) {
+  std::vector<ChatMessage> messages;
+  if (!a.system.empty()) messages.push_back({"system", a.system});
+  messages.push_back({"user", a.prompt});
+  return render_chat(tok.data().chat_template, messages, true);
+}
 
 void run_generate(const RunArgs& a) {
   // Before anything is printed: a bad value must not end up glued to the echoed prompt.
@@ -151,7 +203,9 @@ void run_generate(const RunArgs& a) {
   use_threads(a.threads);
   const LlamaModel model = load_model(a.model);
   const Tokenizer tok = tokenizer_for_model(model, a.model, a.tokenizer);
-  const std::vector<int32_t> prompt = tok.encode(a.prompt, true, false);
+  // --chat: the prompt is the user's message in the model's chat template; only the answer is shown.
+  const std::vector<int32_t> prompt =
+      a.chat ? tok.encode(chat_prompt(a, tok), tok.adds_bos(), false, true) : tok.encode(a.prompt, tok.adds_bos(), false);
   GenerateOptions opt;
   opt.max_new_tokens = a.n;
   opt.temperature = a.temp;
@@ -159,7 +213,8 @@ void run_generate(const RunArgs& a) {
 
   // The text is printed as it grows; decoding the whole sequence each time keeps the
   // SentencePiece leading-space rule and multi-token characters right.
-  std::vector<int32_t> shown(prompt.begin(), prompt.end());
+  std::vector<int32_t> shown;
+  if (!a.chat) shown.assign(prompt.begin(), prompt.end());
   size_t printed = 0;
   auto show = [&] {
     const std::string text = tok.decode(shown);
@@ -201,6 +256,10 @@ void add_run(CLI::App& app) {
   sub->add_option("--tokenizer", a->tokenizer,
                   "llama2.c tokenizer.bin (default: the model's own, or tok<vocab>.bin / tokenizer.bin beside it)");
   sub->add_option("--prompt", a->prompt, "Prompt text (may be empty: generation starts from BOS)")->required();
+  sub->add_flag("--chat", a->chat,
+                "The prompt is a user message: apply the model's chat template (tokenizer.chat_template) and "
+                "print only the answer");
+  sub->add_option("--system", a->system, "With --chat: the system message (default: the template's own, if any)");
   sub->add_option("-n,--tokens", a->n, "Number of tokens to generate")->capture_default_str()->check(CLI::Range(0, 1 << 20));
   sub->add_option("--temp", a->temp, "Sampling temperature (0: greedy)")->capture_default_str()->check(CLI::Range(0.0, 100.0));
   sub->add_option("--seed", a->seed, "Seed of the sampler")->capture_default_str();
@@ -289,6 +348,7 @@ void add_bench_forward(CLI::App& bench) {
 
 void register_eval_commands(CLI::App& app, CLI::App& bench) {
   add_eval(app);
+  add_tokenize(app);
   add_run(app);
   add_bench_forward(bench);
 }

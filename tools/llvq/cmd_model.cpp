@@ -103,7 +103,7 @@ void run_convert(const ConvertArgs& a) {
   const double load_s = seconds_since(t0);
   const auto t1 = std::chrono::steady_clock::now();
   GgufSaveOptions options;
-  options.weight_type = a.type == "f16" ? WeightType::F16 : WeightType::F32;
+  options.weight_type = parse_weight_type(a.type);
   options.overwrite = a.force;
   save_gguf(model, a.output, options);
   const double save_s = seconds_since(t1);
@@ -290,8 +290,9 @@ Timing median_timing(int repeat, Fn fn) {
 
 void run_bench(const BenchArgs& a) {
   if (a.repeat < 1) throw InputError("--repeat must be at least 1");
-  const LlamaModel model = a.synthetic ? random_llama(synthetic_config(), 1) : load_model(a.model);
-  const std::string label = a.synthetic ? "synthetic 768x2048x6, vocab 32000" : a.model;
+  const bool synthetic = a.synthetic || a.model.empty();
+  const LlamaModel model = synthetic ? random_llama(synthetic_config(), 1) : load_model(a.model);
+  const std::string label = synthetic ? "synthetic 768x2048x6, vocab 32000" : a.model;
   const fs::path dir = fs::temp_directory_path() / ("llvq_bench_model_io_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   struct Row {
@@ -301,7 +302,7 @@ void run_bench(const BenchArgs& a) {
   };
   std::vector<Row> rows;
   try {
-    if (!a.synthetic)
+    if (!synthetic)
       rows.push_back({"load " + model.metadata.at("format"), fs::file_size(a.model),
                       median_timing(a.repeat, [&] { load_model(a.model); })});
     for (const auto& [name, type] : {std::pair{"f32", WeightType::F32}, std::pair{"f16", WeightType::F16}}) {
@@ -340,8 +341,9 @@ void register_model_commands(CLI::App& app, CLI::App& bench) {
   c->add_option("input", conv->input, "Input model: llama2.c .bin, .gguf, .safetensors file, index.json, or HF directory")
       ->required();
   c->add_option("output", conv->output, "Output GGUF file (must end in .gguf)")->required();
-  c->add_option("--type", conv->type, "Storage type of the 2-D weights (norms stay f32)")
-      ->check(CLI::IsMember({"f32", "f16"}));
+  c->add_option("--type", conv->type,
+                "Storage type of the 2-D weights (norms stay f32); source: each weight's GGUF source type")
+      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "source"}));
   c->add_option("--tokenizer", conv->tokenizer, "llama2.c tokenizer.bin to store in tokenizer.ggml.* keys");
   c->add_option("--format", conv->format, "Input format: auto, llama2c, gguf, safetensors");
   c->add_flag("--force", conv->force, "Replace an existing output file (never the input)");
@@ -361,9 +363,8 @@ void register_model_commands(CLI::App& app, CLI::App& bench) {
   i->callback([path, as_json, all, verify] { *verify ? verify_model(*path, *as_json) : run_inspect(*path, *as_json, *all); });
 
   auto b = std::make_shared<BenchArgs>();
-  b->model = std::string(LLVQ_SOURCE_DIR) + "/../shared/data/models/stories260K/stories260K.bin";
   CLI::App* bm = bench.add_subcommand("model-io", "Load and save throughput of model files (GGUF F32/F16)");
-  bm->add_option("--model", b->model, "Model to load and re-save (default: stories260K)");
+  bm->add_option("--model", b->model, "Model to load and re-save (default: the --synthetic model)");
   bm->add_option("--repeat", b->repeat, "Runs per step; the median is reported");
   bm->add_flag("--synthetic", b->synthetic, "Use a random 67 M-parameter Llama instead of --model");
   bm->add_flag("--json", b->json, "Print as JSON");

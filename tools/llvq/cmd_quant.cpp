@@ -30,6 +30,7 @@ struct PipelineArgs {
   int calib_tokens = 16384, calib_ctx = 512, threads = 0;
   double damp = 0.01;
   uint64_t seed = 0;
+  std::vector<std::string> rules;  // quantize's per-tensor recipe (--rule)
 };
 
 void add_pipeline_options(CLI::App* sub, PipelineArgs& a) {
@@ -76,7 +77,7 @@ Loaded load_with_tokenizer(const PipelineArgs& a) {
 // second half is held out for evaluation by `compare`).
 std::vector<int32_t> calibration_tokens(const std::optional<Tokenizer>& tok, const std::string& path, int limit) {
   if (path.empty()) return {};
-  std::vector<int32_t> t = tok->encode(read_text(path), true, false);
+  std::vector<int32_t> t = tok->encode(read_text(path), tok->adds_bos(), false);
   const size_t n = std::min(static_cast<size_t>(limit), t.size() / 2);
   if (n < 2) throw InputError(path + ": calibration text is too short");
   t.resize(n);
@@ -85,7 +86,7 @@ std::vector<int32_t> calibration_tokens(const std::optional<Tokenizer>& tok, con
 
 // GPTQ without calibration activations is RTN (GLVQ learns without them).
 bool rounds_without_calibration(const PipelineArgs& a, const std::string& codec, Rounding r) {
-  return a.calib.empty() && r != Rounding::Rtn && !is_glvq_spec(codec);
+  return a.calib.empty() && r != Rounding::Rtn && !is_glvq_spec(codec) && codec != kKeepCodec;
 }
 
 // Said once per configuration, where the command validates its configurations.
@@ -97,25 +98,48 @@ void warn_without_calibration(const PipelineArgs& a, const std::string& codec, c
                  rounding.c_str(), codec.c_str());
 }
 
-ModelQuantOptions quant_options(const PipelineArgs& a, const std::string& codec, const std::string& rounding) {
+// `codec` is the codec of the tensors no rule matches (kKeepCodec: they stay dense).
+ModelQuantOptions quant_options(const PipelineArgs& a, const std::string& codec, const std::string& rounding,
+                                const std::vector<std::string>& rules) {
   ModelQuantOptions o;
   o.tensor.codec = codec;
   o.tensor.rounding = parse_rounding(rounding);
-  if (rounds_without_calibration(a, codec, o.tensor.rounding)) o.tensor.rounding = Rounding::Rtn;  // what is done
   o.tensor.hadamard = parse_hadamard(a.hadamard);
   o.tensor.tail = parse_tail(a.tail);
   o.tensor.damp = a.damp;
   o.seed = a.seed;
   o.calib_ctx = a.calib_ctx;
-  check_options(o.tensor);  // a bad spec or an option the codec does not take fails before any work
+  for (const auto& r : rules) o.rules.push_back(TensorRule::parse(r));
+  std::vector<std::string> codecs{codec};
+  for (const TensorRule& r : o.rules) codecs.push_back(r.codec);
+  // What is done: without calibration text the per-row codecs are rounded with RTN (GLVQ,
+  // which learns without it, keeps its own step).
+  if (std::any_of(codecs.begin(), codecs.end(),
+                  [&](const std::string& c) { return rounds_without_calibration(a, c, o.tensor.rounding); }) &&
+      std::none_of(codecs.begin(), codecs.end(), is_glvq_spec))
+    o.tensor.rounding = Rounding::Rtn;
+  // A bad spec or an option a codec does not take fails before any work.
+  for (const auto& c : codecs)
+    if (c != kKeepCodec) {
+      TensorQuantOptions t = o.tensor;
+      t.codec = c;
+      check_options(t);
+    }
   return o;
 }
 
 // GLVQ's Hessian-aware step is its own learning, not one of the pipeline's roundings.
 std::string rounding_label(const std::string& codec, Rounding r) { return is_glvq_spec(codec) ? "glvq" : to_string(r); }
 
+std::string rules_label(const std::vector<TensorRule>& rules) {
+  std::string s;
+  for (const auto& r : rules) s += (s.empty() ? "" : " ") + r.pattern + "=" + r.codec;
+  return s;
+}
+
 void record_provenance(LlamaModel& m, const ModelQuantOptions& o, const PipelineArgs& a, const ModelQuantReport& r) {
-  m.metadata["llvq.codec"] = canonical_codec_spec(o.tensor.codec);
+  m.metadata["llvq.codec"] = o.tensor.codec == kKeepCodec ? kKeepCodec : canonical_codec_spec(o.tensor.codec);
+  if (!o.rules.empty()) m.metadata["llvq.rules"] = rules_label(o.rules);
   m.metadata["llvq.rounding"] = rounding_label(o.tensor.codec, o.tensor.rounding);
   m.metadata["llvq.hadamard"] = to_string(o.tensor.hadamard);
   m.metadata["llvq.tail"] = to_string(o.tensor.tail);
@@ -140,11 +164,21 @@ uint64_t file_size_or_zero(const std::string& path) {
   return ec ? 0 : s;
 }
 
-void run_quantize(const PipelineArgs& a, const std::string& out, const std::string& codec, bool force, bool json) {
+struct QuantizeArgs {
+  std::string out, codec = "llvq-sg", dense_type = "source";
+  bool force = false, json = false;
+};
+
+void run_quantize(const PipelineArgs& a, const QuantizeArgs& q) {
   use_threads(a.threads);
+  const std::string& out = q.out;
+  const bool force = q.force, json = q.json;
   check_output(out, {.force = force, .inputs = pipeline_inputs(a)});
-  const ModelQuantOptions o = quant_options(a, codec, a.rounding);
-  warn_without_calibration(a, codec, a.rounding);
+  const ModelQuantOptions o = quant_options(a, q.codec, a.rounding, a.rules);
+  const WeightType dense_type = parse_weight_type(q.dense_type);
+  warn_without_calibration(a, q.codec, a.rounding);
+  for (const TensorRule& r : o.rules)
+    if (r.codec != q.codec) warn_without_calibration(a, r.codec, a.rounding);
   Loaded l = load_with_tokenizer(a);
   const auto calib = calibration_tokens(l.tokenizer, a.calib, a.calib_tokens);
   ModelQuantOptions run = o;
@@ -153,6 +187,7 @@ void run_quantize(const PipelineArgs& a, const std::string& out, const std::stri
   record_provenance(l.model, o, a, r);
   GgufSaveOptions so;
   so.overwrite = force;
+  so.weight_type = dense_type;
   save_gguf(l.model, out, so);
   const uint64_t before = file_size_or_zero(a.model), after = file_size_or_zero(out);
   if (json) {
@@ -164,6 +199,9 @@ void run_quantize(const PipelineArgs& a, const std::string& out, const std::stri
     j["size_bytes"] = after;
     j["input_size_bytes"] = before;
     j["codec"] = l.model.metadata["llvq.codec"];
+    j["rules"] = rules_label(o.rules);
+    j["kept"] = r.kept;
+    j["dense_type"] = to_string(dense_type);
     j["rounding"] = a.rounding;
     j["hadamard"] = a.hadamard;
     j["seconds_per_weight"] = r.quantized_weights ? r.seconds / static_cast<double>(r.quantized_weights) : 0.0;
@@ -186,13 +224,14 @@ void run_quantize(const PipelineArgs& a, const std::string& out, const std::stri
 
 struct EvalSet {
   std::string name;
-  std::vector<int32_t> tokens;  // with a leading BOS
+  std::vector<int32_t> tokens;  // with a leading BOS when the model takes one
 };
 
 struct CompareArgs {
   std::string codecs = "llvq-sg;llvq-ss;e8p;scalar:bpw=2,kind=lloyd,group=32";
   std::string roundings = "gptq";
   std::vector<std::string> eval_texts;
+  std::vector<std::string> recipes;  // rows of per-tensor rules, "RULE RULE ..."
   int ctx = 512, eval_tokens = 0;
   std::string markdown, plot;
   bool json = false, force = false;
@@ -220,13 +259,14 @@ std::vector<int32_t> capped(std::vector<int32_t> t, int cap) {
 std::vector<EvalSet> eval_sets(const Tokenizer& tok, const PipelineArgs& a, const CompareArgs& c) {
   std::vector<EvalSet> sets;
   if (!a.calib.empty()) {
-    const std::vector<int32_t> all = tok.encode(read_text(a.calib), true, false);
-    std::vector<int32_t> held{tok.bos_id()};
+    const std::vector<int32_t> all = tok.encode(read_text(a.calib), tok.adds_bos(), false);
+    std::vector<int32_t> held;
+    if (tok.adds_bos()) held.push_back(tok.bos_id());
     held.insert(held.end(), all.begin() + static_cast<ptrdiff_t>(all.size() / 2), all.end());
     sets.push_back({fs::path(a.calib).filename().string() + " (2nd half)", capped(std::move(held), c.eval_tokens)});
   }
   for (const auto& p : c.eval_texts)
-    sets.push_back({fs::path(p).filename().string(), capped(tok.encode(read_text(p), true, false), c.eval_tokens)});
+    sets.push_back({fs::path(p).filename().string(), capped(tok.encode(read_text(p), tok.adds_bos(), false), c.eval_tokens)});
   if (sets.empty()) throw InputError("compare needs --calib or at least one --eval-text");
   return sets;
 }
@@ -297,15 +337,22 @@ void write_plot(const std::string& png, const OutputPolicy& policy, const std::v
 
 void run_compare(const PipelineArgs& a, const CompareArgs& c) {
   use_threads(a.threads);
-  std::vector<std::pair<std::string, std::string>> configs;
+  struct Config {
+    std::string spec, rounding;
+    std::vector<std::string> rules;  // a recipe row: spec is kKeepCodec, the rules choose
+  };
+  std::vector<Config> configs;
   for (const auto& spec : split(c.codecs, ';')) {
     // GLVQ takes no rounding (its learning is its Hessian-aware step): one run per spec.
     const auto roundings = is_glvq_spec(spec) ? std::vector<std::string>{"gptq"} : split(c.roundings, ',');
-    for (const auto& r : roundings) {
-      quant_options(a, spec, r);  // validate every configuration before the long run
-      warn_without_calibration(a, spec, r);
-      configs.emplace_back(spec, r);
-    }
+    for (const auto& r : roundings) configs.push_back({spec, r, {}});
+  }
+  for (const auto& recipe : c.recipes)
+    for (const auto& r : split(c.roundings, ',')) configs.push_back({kKeepCodec, r, split(recipe, ' ')});
+  for (const Config& k : configs) {
+    const ModelQuantOptions o = quant_options(a, k.spec, k.rounding, k.rules);  // validate before the long run
+    warn_without_calibration(a, k.spec, k.rounding);
+    for (const TensorRule& r : o.rules) warn_without_calibration(a, r.codec, k.rounding);
   }
   if (configs.empty()) throw InputError("compare: no codec given");
   OutputPolicy outputs{.force = c.force, .inputs = pipeline_inputs(a)};
@@ -320,17 +367,18 @@ void run_compare(const PipelineArgs& a, const CompareArgs& c) {
   const int fd = mkstemp(kl_path);
   if (fd < 0) throw InputError("compare: cannot create a temporary file for the KL reference");
   close(fd);
-  const int32_t bos = l.tokenizer->bos_id();
+  const int32_t bos = l.tokenizer->adds_bos() ? l.tokenizer->bos_id() : -1;
   const Scores base = score(l.model, sets, c, kl_path, true, bos);
   std::vector<CompareRow> rows;
   for (size_t i = 0; i < configs.size(); ++i) {
-    const auto& [spec, rounding] = configs[i];
-    std::fprintf(stderr, "[%zu/%zu] %s, %s\n", i + 1, configs.size(), spec.c_str(), rounding.c_str());
+    const Config& k = configs[i];
+    ModelQuantOptions o = quant_options(a, k.spec, k.rounding, k.rules);
+    const std::string label = o.rules.empty() ? canonical_codec_spec(k.spec) : rules_label(o.rules);
+    std::fprintf(stderr, "[%zu/%zu] %s, %s\n", i + 1, configs.size(), label.c_str(), k.rounding.c_str());
     LlamaModel m = l.model;  // the quantizer replaces this copy's layers, not the base model's
-    ModelQuantOptions o = quant_options(a, spec, rounding);
     o.progress = false;
     const ModelQuantReport r = quantize_model(m, calib, o);
-    rows.push_back({canonical_codec_spec(spec), rounding_label(spec, o.tensor.rounding), r.bpw, r.seconds,
+    rows.push_back({label, rounding_label(k.spec, o.tensor.rounding), r.bpw, r.seconds,
                     score(m, sets, c, kl_path, false, bos)});
   }
   std::remove(kl_path);
@@ -395,18 +443,23 @@ void register_quant_commands(CLI::App& app, CLI::App& /*bench*/) {
   auto* q = app.add_subcommand("quantize", "Quantize a model's linear layers into a compressed GGUF file");
   q->option_defaults()->always_capture_default();  // --help shows every default
   auto a = std::make_shared<PipelineArgs>();
-  auto out = std::make_shared<std::string>();
-  auto codec = std::make_shared<std::string>("llvq-sg");
-  auto force = std::make_shared<bool>(false);
-  auto json = std::make_shared<bool>(false);
+  auto qa = std::make_shared<QuantizeArgs>();
   add_pipeline_options(q, *a);
-  q->add_option("--out", *out, "Output GGUF file (written under a temporary name, renamed at the end)")->required();
-  q->add_option("--codec", *codec,
-                "Codec spec, e.g. llvq-sg, llvq-ss:bpw=3, e8p, scalar:bpw=2,group=32, glvq:dim=8,group=128,bits=2");
+  q->add_option("--out", qa->out, "Output GGUF file (written under a temporary name, renamed at the end)")->required();
+  q->add_option("--codec", qa->codec,
+                "Codec spec, e.g. llvq-sg, llvq-ss:bpw=3, e8p, scalar:bpw=2,group=32, glvq:dim=8,group=128,bits=2; "
+                "'keep' leaves the layers no --rule matches dense");
+  q->add_option("--rule", a->rules,
+                "Per-tensor recipe PATTERN=CODEC|keep, repeatable; the first match wins, else --codec "
+                "(e.g. --rule ffn_down=llvq-sg --rule 'attn_v=llvq-ss:bpw=3' --rule '*=keep')");
+  q->add_option("--dense-type", qa->dense_type,
+                "Storage of the 2-D weights left dense (embedding, kept layers): source (their source GGUF type "
+                "when unchanged, else f32), f32, f16, bf16, q8_0")
+      ->check(CLI::IsMember({"source", "f32", "f16", "bf16", "q8_0"}));
   q->add_option("--rounding", a->rounding, "rtn, gptq or spherical-gptq (glvq: gptq only, standing for its own learning)");
-  q->add_flag("--force", *force, "Replace OUT if it exists");
-  q->add_flag("--json", *json, "Print the summary as JSON");
-  q->callback([=] { run_quantize(*a, *out, *codec, *force, *json); });
+  q->add_flag("--force", qa->force, "Replace OUT if it exists");
+  q->add_flag("--json", qa->json, "Print the summary as JSON");
+  q->callback([=] { run_quantize(*a, *qa); });
 
   auto* cmp = app.add_subcommand("compare", "Quantize with several codecs through one pipeline and tabulate PPL, KL and time");
   cmp->option_defaults()->always_capture_default();  // --help shows every default
@@ -416,6 +469,9 @@ void register_quant_commands(CLI::App& app, CLI::App& /*bench*/) {
   cmp->add_option("--codecs", cc->codecs, "Codec specs separated by ';' (glvq:... specs included)");
   cmp->add_option("--rounding", cc->roundings,
                   "Roundings separated by ',' (rtn, gptq, spherical-gptq); glvq specs run once with their own learning");
+  cmp->add_option("--recipe", cc->recipes,
+                  "A row of per-tensor rules separated by spaces, repeatable (e.g. 'ffn_down=llvq-sg *=keep'); "
+                  "tensors no rule matches stay dense; bpw counts the quantized tensors");
   cmp->add_option("--eval-text", cc->eval_texts, "Further evaluation texts (the calibration text's 2nd half is always used)");
   cmp->add_option("--ctx", cc->ctx, "Evaluation window")->check(CLI::Range(2, 1 << 20));
   cmp->add_option("--eval-tokens", cc->eval_tokens, "Cap on tokens per evaluation text (0: all)")->check(CLI::Range(0, 1 << 30));
