@@ -518,7 +518,7 @@ TEST(GlvqMeasure, DISABLED_SyntheticCorrelated) {
                      "glvq:dim=8,bits=2,companding=0", "glvq:dim=8,bits=2,penalty=0.1"});
 }
 
-// One weight matrix of the llama2.c checkpoint (REFERENCE.md §4): layer `layer` of w1
+// One weight matrix of the llama2.c checkpoint (docs/background.md §4): layer `layer` of w1
 // [hidden, dim] or wq [dim, dim].
 RowMatrixD stories_matrix(const std::string& which, int layer) {
   std::ifstream in(llvq::test::data_file("models/stories260K/stories260K.bin"), std::ios::binary);

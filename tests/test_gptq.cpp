@@ -61,7 +61,8 @@ TEST(Hessian, MatchesDirectComputation) {
   acc.add(xr.data() + 20 * 7, 30);
   EXPECT_EQ(acc.count(), 50u);
   const Eigen::MatrixXd direct = xf.cast<double>().transpose() * xf.cast<double>() / 50.0;
-  EXPECT_LT((acc.hessian() - direct).cwiseAbs().maxCoeff(), 1e-12);
+  // Each batch's XᵀX is a float GEMM (its rounding is float's), batches are summed in double.
+  EXPECT_LT((acc.hessian() - direct).cwiseAbs().maxCoeff(), 1e-6 * direct.cwiseAbs().maxCoeff());
   EXPECT_THROW(llvq::HessianAccumulator(3).hessian(), llvq::InputError);
 }
 

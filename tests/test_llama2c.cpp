@@ -45,7 +45,7 @@ TEST(Llama2c, StoriesConfig) {
 }
 
 // Individual floats read straight from the file at offsets computed from the layout in
-// REFERENCE.md §4, against what the loader put where.
+// docs/background.md §4, against what the loader put where.
 TEST(Llama2c, WeightsSitAtTheDocumentedOffsets) {
   const auto bytes = read_bytes(stories_bin());
   const LlamaModel m = load_model(stories_bin());

@@ -1,5 +1,5 @@
 // Theta series, class enumeration and closed-form class sizes. Oracles: the published shell
-// sizes and class counts (REFERENCE.md §1), and the identity Σ class sizes = N(m).
+// sizes and class counts (docs/background.md §1), and the identity Σ class sizes = N(m).
 #include <gtest/gtest.h>
 
 #include <set>

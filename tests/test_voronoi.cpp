@@ -350,7 +350,7 @@ TEST(VoronoiCode, DISABLED_MeasureGaussianDistortion) {
 }
 
 // For comparison (docs/voronoi.md): spherical shaping with the same number of bits, the
-// ball Λ24(M) of shells 0..M (M = 53 fits 72 bits, M = 214 fits 96 bits, REFERENCE.md §1),
+// ball Λ24(M) of shells 0..M (M = 53 fits 72 bits, M = 214 fits 96 bits, docs/background.md §1),
 // i.e. |p|² ≤ 16·M in J's scale. Encoder: the nearest lattice point, or when it is outside
 // the ball, the same radial bisection as the Voronoi code's overload search. No indexing
 // exists for these balls here: this only measures the distortion such a codebook reaches.

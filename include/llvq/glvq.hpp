@@ -1,4 +1,4 @@
-// GLVQ: grouped lattice vector quantization with learned generation matrices (REFERENCE.md §2,
+// GLVQ: grouped lattice vector quantization with learned generation matrices (docs/background.md §2,
 // docs/glvq.md). A tensor-level quantizer: the columns of a weight matrix are cut into groups;
 // every group owns a D×D generation matrix G, a μ-law companding parameter and a bit width,
 // shared by all rows. A D-vector w of one row inside a group is coded as the lattice point

@@ -1,4 +1,4 @@
-// Spherical Leech quantization (Λ24-SQ, REFERENCE.md §2) as a batch tokenizer API: each
+// Spherical Leech quantization (Λ24-SQ, docs/background.md §2) as a batch tokenizer API: each
 // 24-vector maps to the nearest (in angle) of the 196,560 minimal Leech vectors normalised to
 // the unit sphere. Codes are 0..196,559 (18 bits); the codec "l24sq" wraps the same search.
 #pragma once

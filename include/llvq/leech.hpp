@@ -1,4 +1,4 @@
-// The Leech lattice Λ24 in integer coordinates J = √8·Λ24 ⊂ Z²⁴ (REFERENCE.md §1):
+// The Leech lattice Λ24 in integer coordinates J = √8·Λ24 ⊂ Z²⁴ (docs/background.md §1):
 // x ∈ J iff either all x_i are even, {i : x_i ≡ 2 mod 4} is a Golay codeword and
 // Σx_i ≡ 0 mod 8, or all x_i are odd, {i : x_i ≡ 3 mod 4} is a Golay codeword and
 // Σx_i ≡ 4 mod 8. Shell m holds the points with |x|² = 16·m (|v|² = 2m in Λ24's scale).

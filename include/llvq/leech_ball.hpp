@@ -1,5 +1,5 @@
 // Λ24(M): the origin and the Leech lattice shells 2..M, in integer coordinates √8·Λ24,
-// with a dense bijective index and exact searches (REFERENCE.md §1, docs/lattice.md).
+// with a dense bijective index and exact searches (docs/background.md §1, docs/lattice.md).
 //
 // Index layout: 0 is the origin, then shell 2, 3, ..., M; inside a shell the classes of
 // shells::classes_of_shell() in that order; inside a class a mixed-radix number made of

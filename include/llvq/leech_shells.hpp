@@ -1,4 +1,4 @@
-// Shells and classes of the Leech lattice in integer coordinates J = √8·Λ24 (REFERENCE.md §1).
+// Shells and classes of the Leech lattice in integer coordinates J = √8·Λ24 (docs/background.md §1).
 //
 // Shell m holds the points with |x|² = 16·m. Its size N(m) comes from the theta series
 // N(m) = 65520/691 · (σ₁₁(m) − τ(m)), evaluated in exact 128-bit integer arithmetic.

@@ -1,7 +1,7 @@
 // llvq-sg: LLVQ shape–gain. The direction is the angular nearest point of the union of
 // shells 2..M, the gain takes 0, 1, 2 or 4 bits; M is the largest ball whose index fits the
 // bits left by the gain: at 2 bits per weight (48 bits per block) M = 13, 12, 11, 10 for 0,
-// 1, 2, 4 gain bits (REFERENCE.md §1).
+// 1, 2, 4 gain bits (docs/background.md §1).
 #include "codec/leech_params.hpp"
 #include "codec/leech_shape_gain.hpp"
 #include "llvq/leech_shells.hpp"

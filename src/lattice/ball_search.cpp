@@ -1,4 +1,4 @@
-// Exact searches over Λ24(M) (REFERENCE.md §1 "Search"; design in docs/lattice.md).
+// Exact searches over Λ24(M) (docs/background.md §1 "Search"; design in docs/lattice.md).
 //
 // Inside one class |v| is fixed, so both metrics need only the class's maximum of <x,v>.
 // Every class gets an upper bound (rearrangement of sorted |x| against its sorted values);

@@ -1,5 +1,7 @@
 #include "llvq/calibration.hpp"
 
+#include <algorithm>
+
 #include "llvq/error.hpp"
 
 namespace llvq {
@@ -34,13 +36,12 @@ std::vector<LinearSlot> linear_slots(LlamaModel& model) {
 HessianCapture::HessianCapture(LlamaModel& model) : model_(model) {
   for (LinearSlot& s : linear_slots(model_)) {
     if (!*s.slot) throw InputError("calibration: layer " + s.name + " is missing");
-    std::shared_ptr<HessianAccumulator> acc;
-    for (auto& [name, a] : inputs_)
-      if (name == s.input) acc = a;
-    if (!acc) {
-      acc = std::make_shared<HessianAccumulator>(static_cast<size_t>((*s.slot)->in_features()));
-      inputs_.emplace_back(s.input, acc);
-    }
+    // Layers that read the same input (q/k/v, gate/up) see the same activations: only the
+    // first of them records it.
+    const bool seen = std::any_of(inputs_.begin(), inputs_.end(), [&](const auto& in) { return in.first == s.input; });
+    if (seen) continue;
+    auto acc = std::make_shared<HessianAccumulator>(static_cast<size_t>((*s.slot)->in_features()));
+    inputs_.emplace_back(s.input, acc);
     originals_.emplace_back(s.slot, *s.slot);
     *s.slot = std::make_shared<CapturingLinear>(*s.slot, acc);
   }

@@ -33,7 +33,9 @@ std::map<std::string, Eigen::MatrixXd> calibrate(LlamaModel& model, const std::v
   for (size_t w = 0; w < windows; ++w) {
     const size_t begin = w * static_cast<size_t>(ctx);
     const size_t len = std::min(static_cast<size_t>(ctx), tokens.size() - begin);
-    runner.forward_window(std::span<const int32_t>(tokens.data() + begin, len));
+    // Only the layers' inputs matter: the classifier runs for the last token alone.
+    runner.reset();
+    runner.append(std::span<const int32_t>(tokens.data() + begin, len), false);
     bar.update(w + 1);
   }
   bar.finish();

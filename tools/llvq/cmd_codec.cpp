@@ -256,7 +256,7 @@ RdResult measure_glvq(const std::string& spec, const Source& source, size_t bloc
   return r;
 }
 
-// The paper's Gaussian 2-bpw table (REFERENCE.md §1) and the codec spec that measures each row.
+// The paper's Gaussian 2-bpw table (docs/background.md §1) and the codec spec that measures each row.
 struct PaperRow {
   const char* method;
   const char* spec;
