@@ -50,9 +50,14 @@ fi
 BIN=$SRC/build/bin
 if [ ! -x "$BIN/llama-perplexity" ] || [ ! -x "$BIN/llama-imatrix" ] || [ ! -x "$BIN/llama-quantize" ]; then
   log "building llama.cpp (llama-quantize, llama-imatrix, llama-perplexity)"
-  cmake -S "$SRC" -B "$SRC/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \
-    -DLLAMA_BUILD_TESTS=OFF -DBUILD_SHARED_LIBS=OFF >/dev/null
-  cmake --build "$SRC/build" -j"$(nproc)" --target llama-quantize llama-imatrix llama-perplexity >/dev/null
+  if ! { cmake -S "$SRC" -B "$SRC/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \
+           -DLLAMA_BUILD_TESTS=OFF -DBUILD_SHARED_LIBS=OFF &&
+         cmake --build "$SRC/build" -j"$(nproc)" --target llama-quantize llama-imatrix llama-perplexity; } \
+       >"$CACHE/peers/build.log" 2>&1; then
+    tail -20 "$CACHE/peers/build.log" >&2
+    log "error: building llama.cpp failed (log: $CACHE/peers/build.log)"
+    exit 2
+  fi
 fi
 
 # --- the baseline and the importance matrix

@@ -123,4 +123,18 @@ TEST(QuantizeCli, ConvertDecompressesAndKeepsProvenance) {
   EXPECT_NEAR(ppl_q, ppl_c, 1e-6 * ppl_q);
   fs::remove_all(dir);
 }
+// A recipe is a row of `compare`: only the tensors its rules name are quantized (here the five
+// ffn_down layers of stories260K), and without --codecs no other row runs.
+TEST(QuantizeCli, CompareRunsRecipesAsRows) {
+  const auto r = run("compare --model " + kModel + " --recipe 'ffn_down=e8p' --rounding rtn --eval-text " + kText +
+                     " --eval-tokens 1500 --ctx 128 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+  ASSERT_EQ(j["rows"].size(), 2u);  // fp32 and the recipe
+  EXPECT_EQ(j["rows"][1]["codec"], "ffn_down=e8p:factor=0.965");
+  EXPECT_GT(j["rows"][1]["bpw"].get<double>(), 2.0);
+  EXPECT_GT(j["rows"][1]["kl"].get<double>(), 0.0);
+  EXPECT_EQ(run("compare --model " + kModel + " --recipe 'ffn_down' --eval-text " + kText).code, 2);
+}
+
 }  // namespace

@@ -3,6 +3,8 @@
 // The stored matrix is W_c = P·W·Qᵀ in the coded basis (Q the input transform, P the output
 // transform of HadamardMode::InOut, identity otherwise), with zero columns padded after the
 // body's real columns. So y = W·x = Pᵀ·(W_c·x_c) with x_c = Q·x padded the same way.
+#include <omp.h>
+
 #include <Eigen/Core>
 #include <algorithm>
 
@@ -70,14 +72,20 @@ void QuantizedLinear::forward(const float* x, float* y, int64_t n_tokens) const 
 std::vector<float> QuantizedLinear::coded_inputs(const float* x, int64_t n_tokens) const {
   const QuantizedTensor& t = tensor_;
   const int64_t width = t.body_cols + t.tail_cols, body_real = t.cols - t.tail_cols;
-  std::vector<float> rotated(static_cast<size_t>(t.cols));
   std::vector<float> xc(static_cast<size_t>(n_tokens * width), 0.0f);
-  for (int64_t k = 0; k < n_tokens; ++k) {
-    std::copy_n(x + k * t.cols, t.cols, rotated.begin());
-    if (in_rotation_) in_rotation_->apply(rotated.data());
-    float* row = xc.data() + k * width;
-    std::copy_n(rotated.begin(), body_real, row);
-    std::copy_n(rotated.begin() + body_real, t.tail_cols, row + t.body_cols);
+  // The rotation costs about a tenth of a GEMV per token: a prefill window spreads it over
+  // the cores, a single token keeps it on the calling thread.
+#pragma omp parallel if (n_tokens > kMaxFusedTokens)
+  {
+    std::vector<float> rotated(static_cast<size_t>(t.cols));
+#pragma omp for schedule(static)
+    for (int64_t k = 0; k < n_tokens; ++k) {
+      std::copy_n(x + k * t.cols, t.cols, rotated.begin());
+      if (in_rotation_) in_rotation_->apply(rotated.data());
+      float* row = xc.data() + k * width;
+      std::copy_n(rotated.begin(), body_real, row);
+      std::copy_n(rotated.begin() + body_real, t.tail_cols, row + t.body_cols);
+    }
   }
   return xc;
 }
@@ -104,7 +112,10 @@ void QuantizedLinear::forward_decoded(const float* xc, float* y, int64_t n_token
   // Bands of rows small enough to stay in the core's cache (~1 MiB of floats): each is decoded
   // and multiplied right away, so the full fp32 matrix is never written to memory and read
   // back, which would cost more than the fp32 model's own weight reads.
-  const int64_t band = std::clamp<int64_t>((int64_t{1} << 18) / width, 8, 512);
+  // At least two bands per thread, so that narrow matrices (the K/V projections) keep every
+  // core busy.
+  const int64_t per_thread = (t.rows + 2 * omp_get_max_threads() - 1) / (2 * omp_get_max_threads());
+  const int64_t band = std::clamp<int64_t>(std::min<int64_t>((int64_t{1} << 18) / width, (per_thread + 7) / 8 * 8), 8, 512);
   const kernels::Isa isa = kernels::active_isa();
 #pragma omp parallel
   {

@@ -232,6 +232,7 @@ struct CompareArgs {
   std::string roundings = "gptq";
   std::vector<std::string> eval_texts;
   std::vector<std::string> recipes;  // rows of per-tensor rules, "RULE RULE ..."
+  bool codecs_given = false;         // --codecs on the command line (else, with recipes, none)
   int ctx = 512, eval_tokens = 0;
   std::string markdown, plot;
   bool json = false, force = false;
@@ -342,7 +343,8 @@ void run_compare(const PipelineArgs& a, const CompareArgs& c) {
     std::vector<std::string> rules;  // a recipe row: spec is kKeepCodec, the rules choose
   };
   std::vector<Config> configs;
-  for (const auto& spec : split(c.codecs, ';')) {
+  const bool only_recipes = !c.recipes.empty() && !c.codecs_given;
+  for (const auto& spec : only_recipes ? std::vector<std::string>{} : split(c.codecs, ';')) {
     // GLVQ takes no rounding (its learning is its Hessian-aware step): one run per spec.
     const auto roundings = is_glvq_spec(spec) ? std::vector<std::string>{"gptq"} : split(c.roundings, ',');
     for (const auto& r : roundings) configs.push_back({spec, r, {}});
@@ -471,7 +473,8 @@ void register_quant_commands(CLI::App& app, CLI::App& /*bench*/) {
                   "Roundings separated by ',' (rtn, gptq, spherical-gptq); glvq specs run once with their own learning");
   cmp->add_option("--recipe", cc->recipes,
                   "A row of per-tensor rules separated by spaces, repeatable (e.g. 'ffn_down=llvq-sg *=keep'); "
-                  "tensors no rule matches stay dense; bpw counts the quantized tensors");
+                  "tensors no rule matches stay dense; bpw counts the quantized tensors; without --codecs only "
+                  "the recipes run");
   cmp->add_option("--eval-text", cc->eval_texts, "Further evaluation texts (the calibration text's 2nd half is always used)");
   cmp->add_option("--ctx", cc->ctx, "Evaluation window")->check(CLI::Range(2, 1 << 20));
   cmp->add_option("--eval-tokens", cc->eval_tokens, "Cap on tokens per evaluation text (0: all)")->check(CLI::Range(0, 1 << 30));
@@ -479,7 +482,10 @@ void register_quant_commands(CLI::App& app, CLI::App& /*bench*/) {
   cmp->add_option("--plot", cc->plot, "Also draw ΔPPL against bits per weight (PNG, gnuplot)");
   cmp->add_flag("--json", cc->json, "Print JSON instead of the table");
   cmp->add_flag("--force", cc->force, "Let --markdown / --plot replace existing files (never an input)");
-  cmp->callback([=] { run_compare(*ca, *cc); });
+  cmp->callback([=] {
+    cc->codecs_given = cmp->count("--codecs") > 0;
+    run_compare(*ca, *cc);
+  });
 }
 
 }  // namespace llvq::cli
