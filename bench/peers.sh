@@ -48,16 +48,22 @@ if [ ! -d "$SRC" ]; then
   tar xzf "$CACHE/peers/llama_cpp_python-$VERSION.tar.gz" -C "$CACHE/peers"
 fi
 BIN=$SRC/build/bin
-if [ ! -x "$BIN/llama-perplexity" ] || [ ! -x "$BIN/llama-imatrix" ] || [ ! -x "$BIN/llama-quantize" ]; then
+STAMP=$SRC/build/llvq-peers-build-v2
+if [ ! -f "$STAMP" ] || [ ! -x "$BIN/llama-perplexity" ] || [ ! -x "$BIN/llama-imatrix" ] || [ ! -x "$BIN/llama-quantize" ]; then
   log "building llama.cpp (llama-quantize, llama-imatrix, llama-perplexity)"
+  # Native code without AMX: ggml's AMX matrix path crashed (SIGSEGV in ggml_backend_amx_mul_mat)
+  # on the AMX-capable KVM guest these figures come from; everything else stays native.
   if ! { cmake -S "$SRC" -B "$SRC/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \
-           -DLLAMA_BUILD_TESTS=OFF -DBUILD_SHARED_LIBS=OFF &&
+           -DLLAMA_BUILD_TESTS=OFF -DBUILD_SHARED_LIBS=OFF \
+           -DCMAKE_C_FLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16" \
+           -DCMAKE_CXX_FLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16" &&
          cmake --build "$SRC/build" -j"$(nproc)" --target llama-quantize llama-imatrix llama-perplexity; } \
        >"$CACHE/peers/build.log" 2>&1; then
     tail -20 "$CACHE/peers/build.log" >&2
     log "error: building llama.cpp failed (log: $CACHE/peers/build.log)"
     exit 2
   fi
+  touch "$STAMP"
 fi
 
 # --- the baseline and the importance matrix
