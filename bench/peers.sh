@@ -11,7 +11,8 @@
 #    Evaluation: WikiText-2 test, llama.cpp's protocol (ctx 512, EVAL_CHUNKS chunks), PPL and KL
 #    against the baseline; llama.cpp's files are scored by llama-perplexity, ours by `llvq eval`
 #    (the two agree on the baseline to the reported digits: docs/model.md).
-# 4. Table (a), whole model: llama.cpp's standard mixes against LLVQ codecs on every linear layer.
+# 4. Table (a), whole model: llama.cpp's standard mixes against LLVQ codecs on every linear layer
+#    (LLVQ's embedding Q8_0; llama.cpp's mixes choose their own embedding type).
 #    Table (b), same tensors: only ffn_down (1536-wide rows, where llama.cpp's 2/3-bit types
 #    apply) quantized by each tool, every other 2-D tensor Q8_0 in both.
 # Writes $OUT/peers.md (tables), $OUT/peers.json and $OUT/peers.png (PPL against bpw).
@@ -125,7 +126,7 @@ else
   LLVQ_B=(llvq-sg llvq-ss e8p llvq-ss:bpw=3 llvq-ss:bpw=4)
 fi
 for t in "${LLAMA_A[@]}"; do llama_row a "$t" "$t"; done
-for c in "${LLVQ_A[@]}"; do llvq_row a "$c" --codec "$c"; done
+for c in "${LLVQ_A[@]}"; do llvq_row a "$c" --codec "$c" --dense-type q8_0; done
 for t in "${LLAMA_B[@]}"; do llama_row b "ffn_down=$t" Q8_0 --tensor-type "ffn_down=$t"; done
 for c in "${LLVQ_B[@]}"; do llvq_row b "ffn_down=$c" --codec keep --rule "ffn_down=$c" --dense-type q8_0; done
 
