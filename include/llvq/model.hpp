@@ -98,6 +98,9 @@ struct LlamaLayer {
 struct LlamaModel {
   LlamaConfig config;
   std::vector<float> tok_embeddings;  // [vocab, dim]
+  // The embedding's compressed form when it is stored compressed (tok_embeddings then holds
+  // its decoded values, and a tied classifier runs from these codes); null when dense.
+  std::shared_ptr<Linear> compressed_embedding;
   std::vector<LlamaLayer> layers;
   std::vector<float> final_norm;  // [dim]
   std::shared_ptr<Linear> output;  // classifier [vocab, dim]; a copy of the embedding when tied

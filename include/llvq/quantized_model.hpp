@@ -13,6 +13,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,10 @@ inline constexpr const char* kKeepCodec = "keep";
 struct ModelQuantOptions {
   TensorQuantOptions tensor;  // codec, rounding, Hadamard mode, tail mode, damping
   std::vector<TensorRule> rules;  // the first matching rule chooses a tensor's codec; else tensor.codec
+  // A codec for the token embedding (empty: it stays dense). It is rounded to nearest without
+  // rotation (a lookup decodes one row; its "inputs" are one-hot), and a tied classifier then
+  // runs from the same codes.
+  std::string embedding_codec;
   uint64_t seed = 0;          // Hadamard seeds derive from it (one per distinct layer input)
   int calib_ctx = 512;        // tokens per calibration window (clamped to the model's seq_len)
   bool progress = true;       // per-layer lines on stderr, with an ETA on a terminal
@@ -104,6 +109,7 @@ struct TensorReport {
 struct ModelQuantReport {
   std::vector<TensorReport> tensors;  // the quantized ones
   std::vector<std::string> kept;      // linear layers a "keep" rule left dense
+  std::optional<TensorReport> embedding;  // when the embedding was compressed (not in bpw)
   double bpw = 0;               // exact, over all quantized (linear) weights
   uint64_t quantized_weights = 0;
   uint64_t payload_bits = 0;

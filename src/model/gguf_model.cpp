@@ -113,11 +113,15 @@ LlamaConfig read_config(const File& f) {
   if (f.find("llama.rope.dimension_count") && positive_int(f, "llama.rope.dimension_count") != c.head_dim())
     throw InputError(f.name() + ": llama.rope.dimension_count differs from the head size " +
                      std::to_string(c.head_dim()) + " (partial rotary embeddings are not supported)");
-  const gguf::TensorInfo& embd = f.tensor("token_embd.weight");
-  if (embd.ne.size() != 2 || embd.ne[1] > static_cast<uint64_t>(INT_MAX))
-    throw InputError(f.name() + ": tensor 'token_embd.weight' has shape " + shape_string(embd.ne) +
-                     ", expected [embedding_length, vocab]");
-  c.vocab_size = f.find("llama.vocab_size") ? positive_int(f, "llama.vocab_size") : static_cast<int>(embd.ne[1]);
+  if (QuantizedLinear::present_in(f, "token_embd.weight")) {
+    c.vocab_size = positive_int(f, "llama.vocab_size");  // a compressed embedding has no plain tensor
+  } else {
+    const gguf::TensorInfo& embd = f.tensor("token_embd.weight");
+    if (embd.ne.size() != 2 || embd.ne[1] > static_cast<uint64_t>(INT_MAX))
+      throw InputError(f.name() + ": tensor 'token_embd.weight' has shape " + shape_string(embd.ne) +
+                       ", expected [embedding_length, vocab]");
+    c.vocab_size = f.find("llama.vocab_size") ? positive_int(f, "llama.vocab_size") : static_cast<int>(embd.ne[1]);
+  }
   c.tied_embeddings = f.find_tensor("output.weight") == nullptr;
   return c;
 }
@@ -286,8 +290,13 @@ LlamaModel llama_from_gguf(const File& f) {
   m.config = read_config(f);
   const LlamaConfig& c = m.config;
   const auto dim = static_cast<uint64_t>(c.dim);
-  m.tok_embeddings = tensor_f32(f, "token_embd.weight", {dim, static_cast<uint64_t>(c.vocab_size)});
-  keep_source(m, f, "token_embd.weight");
+  if (QuantizedLinear::present_in(f, "token_embd.weight")) {
+    m.compressed_embedding = QuantizedLinear::read_gguf(f, "token_embd.weight", c.vocab_size, c.dim);
+    m.tok_embeddings = m.compressed_embedding->dense_weight();
+  } else {
+    m.tok_embeddings = tensor_f32(f, "token_embd.weight", {dim, static_cast<uint64_t>(c.vocab_size)});
+    keep_source(m, f, "token_embd.weight");
+  }
   m.layers.resize(static_cast<size_t>(c.n_layers));
   for (int l = 0; l < c.n_layers; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
@@ -303,8 +312,11 @@ LlamaModel llama_from_gguf(const File& f) {
     L.w3 = linear(m, f, p + "ffn_up.weight", c.hidden_dim, c.dim);
   }
   m.final_norm = tensor_f32(f, "output_norm.weight", {dim});
-  m.output = c.tied_embeddings ? std::make_shared<DenseLinear>(c.vocab_size, c.dim, m.tok_embeddings)
-                               : linear(m, f, "output.weight", c.vocab_size, c.dim);
+  if (c.tied_embeddings)
+    m.output = m.compressed_embedding ? m.compressed_embedding
+                                      : std::make_shared<DenseLinear>(c.vocab_size, c.dim, m.tok_embeddings);
+  else
+    m.output = linear(m, f, "output.weight", c.vocab_size, c.dim);
   if (f.find("tokenizer.ggml.model")) m.tokenizer = read_tokenizer(f, c.vocab_size);
   m.metadata["format"] = "gguf-v" + std::to_string(f.version());
   if (const Value* name = f.find("general.name"); name && name->type() == gguf::ValueType::STRING)
@@ -360,7 +372,10 @@ void save_gguf(const LlamaModel& model, const std::string& path, const GgufSaveO
     return c.rope_style == RopeStyle::HalfSplit ? rope::half_split_to_interleaved(wt, heads, c.dim) : wt;
   };
 
-  matrix("token_embd.weight", model.tok_embeddings, c.vocab_size, c.dim);
+  if (const auto* q = dynamic_cast<const QuantizedLinear*>(model.compressed_embedding.get()))
+    q->write_gguf(w, "token_embd.weight");  // not counted in llvq.bpw (the linear layers' rate)
+  else
+    matrix("token_embd.weight", model.tok_embeddings, c.vocab_size, c.dim);
   for (int l = 0; l < c.n_layers; ++l) {
     const LlamaLayer& L = model.layers[static_cast<size_t>(l)];
     const std::string p = "blk." + std::to_string(l) + ".";

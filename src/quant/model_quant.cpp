@@ -56,6 +56,33 @@ void print_tensor_line(size_t i, size_t n, const TensorReport& r, const std::str
                tty ? strfmt("  ETA %.0fs", eta).c_str() : "");
 }
 
+// The embedding through `options.embedding_codec`: RTN, no rotation, the layout the pipeline
+// picks for its width.
+TensorReport quantize_embedding(LlamaModel& model, const ModelQuantOptions& o) {
+  const LlamaConfig& c = model.config;
+  TensorQuantOptions to = o.tensor;
+  to.codec = o.embedding_codec;
+  to.rounding = Rounding::Rtn;
+  to.hadamard = HadamardMode::None;
+  TensorQuantResult res;
+  try {
+    res = quantize_tensor(model.tok_embeddings.data(), c.vocab_size, c.dim, Eigen::MatrixXd(), to);
+  } catch (const InputError& e) {
+    throw InputError(std::string("token_embd.weight: ") + e.what());
+  }
+  const TensorReport r{"token_embd.weight", c.vocab_size, c.dim, res.layout, res.tensor.bits_per_weight(),
+                       res.weighted_error, res.seconds};
+  auto q = std::make_shared<QuantizedLinear>(std::move(res.tensor));
+  model.tok_embeddings = q->dense_weight();
+  model.compressed_embedding = q;
+  if (c.tied_embeddings) model.output = q;
+  if (o.progress)
+    std::fprintf(stderr, "[embedding] %-22s %5lldx%-5lld %-24s %-22s %.4f bpw  err %.5f  %.2fs\n", r.name.c_str(),
+                 static_cast<long long>(r.rows), static_cast<long long>(r.cols), to.codec.c_str(), r.layout.c_str(),
+                 r.bpw, r.weighted_error, r.seconds);
+  return r;
+}
+
 }  // namespace
 
 TensorRule TensorRule::parse(const std::string& rule) {
@@ -132,6 +159,7 @@ ModelQuantReport quantize_model(LlamaModel& model, const std::vector<int32_t>& c
     }
     rep.tensors.push_back(std::move(r));
   }
+  if (!o.embedding_codec.empty()) rep.embedding = quantize_embedding(model, o);
   rep.bpw = rep.quantized_weights ? static_cast<double>(rep.payload_bits) / static_cast<double>(rep.quantized_weights) : 0;
   rep.seconds = seconds_since(t0);
   return rep;

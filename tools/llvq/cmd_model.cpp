@@ -81,6 +81,12 @@ int decompress_layers(LlamaModel& model, const std::string& input) {
     l = std::make_shared<DenseLinear>(l->out_features(), l->in_features(), l->dense_weight());
     ++count;
   };
+  if (model.compressed_embedding) {  // tok_embeddings already holds its decoded values
+    if (model.output == model.compressed_embedding)
+      model.output = std::make_shared<DenseLinear>(model.config.vocab_size, model.config.dim, model.tok_embeddings);
+    model.compressed_embedding.reset();
+    ++count;
+  }
   for (const LinearSlot& s : linear_slots(model)) densify(*s.slot);
   densify(model.output);
   if (count) model.metadata["llvq.decompressed_from"] = fs::path(input).filename().string();

@@ -140,6 +140,7 @@ std::string rules_label(const std::vector<TensorRule>& rules) {
 void record_provenance(LlamaModel& m, const ModelQuantOptions& o, const PipelineArgs& a, const ModelQuantReport& r) {
   m.metadata["llvq.codec"] = o.tensor.codec == kKeepCodec ? kKeepCodec : canonical_codec_spec(o.tensor.codec);
   if (!o.rules.empty()) m.metadata["llvq.rules"] = rules_label(o.rules);
+  if (!o.embedding_codec.empty()) m.metadata["llvq.embedding_codec"] = o.embedding_codec;
   m.metadata["llvq.rounding"] = rounding_label(o.tensor.codec, o.tensor.rounding);
   m.metadata["llvq.hadamard"] = to_string(o.tensor.hadamard);
   m.metadata["llvq.tail"] = to_string(o.tensor.tail);
@@ -165,7 +166,7 @@ uint64_t file_size_or_zero(const std::string& path) {
 }
 
 struct QuantizeArgs {
-  std::string out, codec = "llvq-sg", dense_type = "source";
+  std::string out, codec = "llvq-sg", dense_type = "source", embedding_codec;
   bool force = false, json = false;
 };
 
@@ -174,7 +175,11 @@ void run_quantize(const PipelineArgs& a, const QuantizeArgs& q) {
   const std::string& out = q.out;
   const bool force = q.force, json = q.json;
   check_output(out, {.force = force, .inputs = pipeline_inputs(a)});
-  const ModelQuantOptions o = quant_options(a, q.codec, a.rounding, a.rules);
+  ModelQuantOptions o = quant_options(a, q.codec, a.rounding, a.rules);
+  if (!q.embedding_codec.empty()) {
+    o.embedding_codec = canonical_codec_spec(q.embedding_codec);
+    if (is_glvq_spec(o.embedding_codec)) throw InputError("--embedding-codec: GLVQ is not available for the embedding");
+  }
   const WeightType dense_type = parse_weight_type(q.dense_type);
   warn_without_calibration(a, q.codec, a.rounding);
   for (const TensorRule& r : o.rules)
@@ -202,6 +207,7 @@ void run_quantize(const PipelineArgs& a, const QuantizeArgs& q) {
     j["rules"] = rules_label(o.rules);
     j["kept"] = r.kept;
     j["dense_type"] = to_string(dense_type);
+    if (r.embedding) j["embedding"] = {{"codec", o.embedding_codec}, {"bpw", r.embedding->bpw}, {"layout", r.embedding->layout}};
     j["rounding"] = a.rounding;
     j["hadamard"] = a.hadamard;
     j["seconds_per_weight"] = r.quantized_weights ? r.seconds / static_cast<double>(r.quantized_weights) : 0.0;
@@ -458,6 +464,9 @@ void register_quant_commands(CLI::App& app, CLI::App& /*bench*/) {
                 "Storage of the 2-D weights left dense (embedding, kept layers): source (their source GGUF type "
                 "when unchanged, else f32), f32, f16, bf16, q8_0")
       ->check(CLI::IsMember({"source", "f32", "f16", "bf16", "q8_0"}));
+  q->add_option("--embedding-codec", qa->embedding_codec,
+                "Compress the token embedding too with this codec (RTN, no rotation); a tied classifier then "
+                "runs from its codes. Default: it stays dense (--dense-type)");
   q->add_option("--rounding", a->rounding, "rtn, gptq or spherical-gptq (glvq: gptq only, standing for its own learning)");
   q->add_flag("--force", qa->force, "Replace OUT if it exists");
   q->add_flag("--json", qa->json, "Print the summary as JSON");
