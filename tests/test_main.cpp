@@ -28,7 +28,7 @@ std::optional<std::string> missing_data() {
 class SkipAll : public testing::Environment {
  public:
   explicit SkipAll(std::string why) : why_(std::move(why)) {}
-  void SetUp() override { GTEST_SKIP() << why_; }
+  void SetUp() override { GTEST_SKIP() << "SKIPPED (missing data): " << why_; }
 
  private:
   std::string why_;
