@@ -101,8 +101,8 @@ std::vector<std::string_view> gpt2_pretokenize(std::string_view text, bool split
     // on each stretch between them, its look-ahead ending where the stretch ends.
     size_t start = 0;
     for (size_t i = 0; i < text.size();) {
-      const size_t len = decode_utf8(text, i).second;
-      if (classify(decode_utf8(text, i).first) == CharClass::Digit) {
+      const auto [cp, len] = decode_utf8(text, i);
+      if (classify(cp) == CharClass::Digit) {
         for (const auto w : gpt2_pretokenize(text.substr(start, i - start), false)) words.push_back(w);
         words.push_back(text.substr(i, len));
         start = i + len;

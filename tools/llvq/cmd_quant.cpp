@@ -2,6 +2,7 @@
 #include <omp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -89,13 +90,24 @@ bool rounds_without_calibration(const PipelineArgs& a, const std::string& codec,
   return a.calib.empty() && r != Rounding::Rtn && !is_glvq_spec(codec) && codec != kKeepCodec;
 }
 
-// Said once per configuration, where the command validates its configurations.
-void warn_without_calibration(const PipelineArgs& a, const std::string& codec, const std::string& rounding) {
-  if (rounds_without_calibration(a, codec, parse_rounding(rounding)))
-    std::fprintf(stderr,
-                 "llvq: warning: %s rounding needs calibration text (--calib); without it %s is rounded with "
-                 "RTN, and the output records rounding=rtn\n",
-                 rounding.c_str(), codec.c_str());
+// The distinct codecs a configuration uses: `codec` for the tensors no rule matches, then
+// each rule's.
+std::vector<std::string> codecs_of(const std::string& codec, const std::vector<TensorRule>& rules) {
+  std::vector<std::string> codecs{codec};
+  for (const TensorRule& r : rules)
+    if (std::find(codecs.begin(), codecs.end(), r.codec) == codecs.end()) codecs.push_back(r.codec);
+  return codecs;
+}
+
+// Said once per codec of a configuration, where the command validates its configurations.
+void warn_without_calibration(const PipelineArgs& a, const std::string& codec, const std::vector<TensorRule>& rules,
+                              const std::string& rounding) {
+  for (const std::string& c : codecs_of(codec, rules))
+    if (rounds_without_calibration(a, c, parse_rounding(rounding)))
+      std::fprintf(stderr,
+                   "llvq: warning: %s rounding needs calibration text (--calib); without it %s is rounded with "
+                   "RTN, and the output records rounding=rtn\n",
+                   rounding.c_str(), c.c_str());
 }
 
 // `codec` is the codec of the tensors no rule matches (kKeepCodec: they stay dense).
@@ -110,8 +122,7 @@ ModelQuantOptions quant_options(const PipelineArgs& a, const std::string& codec,
   o.seed = a.seed;
   o.calib_ctx = a.calib_ctx;
   for (const auto& r : rules) o.rules.push_back(TensorRule::parse(r));
-  std::vector<std::string> codecs{codec};
-  for (const TensorRule& r : o.rules) codecs.push_back(r.codec);
+  const std::vector<std::string> codecs = codecs_of(codec, o.rules);
   // What is done: without calibration text the per-row codecs are rounded with RTN (GLVQ,
   // which learns without it, keeps its own step).
   if (std::any_of(codecs.begin(), codecs.end(),
@@ -181,9 +192,7 @@ void run_quantize(const PipelineArgs& a, const QuantizeArgs& q) {
     if (is_glvq_spec(o.embedding_codec)) throw InputError("--embedding-codec: GLVQ is not available for the embedding");
   }
   const WeightType dense_type = parse_weight_type(q.dense_type);
-  warn_without_calibration(a, q.codec, a.rounding);
-  for (const TensorRule& r : o.rules)
-    if (r.codec != q.codec) warn_without_calibration(a, r.codec, a.rounding);
+  warn_without_calibration(a, q.codec, o.rules, a.rounding);
   Loaded l = load_with_tokenizer(a);
   const auto calib = calibration_tokens(l.tokenizer, a.calib, a.calib_tokens);
   ModelQuantOptions run = o;
@@ -359,8 +368,7 @@ void run_compare(const PipelineArgs& a, const CompareArgs& c) {
     for (const auto& r : split(c.roundings, ',')) configs.push_back({kKeepCodec, r, split(recipe, ' ')});
   for (const Config& k : configs) {
     const ModelQuantOptions o = quant_options(a, k.spec, k.rounding, k.rules);  // validate before the long run
-    warn_without_calibration(a, k.spec, k.rounding);
-    for (const TensorRule& r : o.rules) warn_without_calibration(a, r.codec, k.rounding);
+    warn_without_calibration(a, k.spec, o.rules, k.rounding);
   }
   if (configs.empty()) throw InputError("compare: no codec given");
   OutputPolicy outputs{.force = c.force, .inputs = pipeline_inputs(a)};
