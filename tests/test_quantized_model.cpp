@@ -51,6 +51,19 @@ TEST(QuantizedModel, SlowGgufRoundTripIsBitExact) {
   EXPECT_EQ(report.tensors.size(), 35u);
   EXPECT_GT(report.bpw, 2.0);
   EXPECT_LT(report.bpw, 2.5);
+  // Throughput accounting: E8P codes 8-weight blocks; widths that are multiples of 8 need no
+  // padding, and the model's total is the sum over its tensors.
+  uint64_t blocks = 0;
+  for (const TensorReport& t : report.tensors) {
+    if (t.cols % 8 == 0) {
+      EXPECT_EQ(t.blocks, static_cast<uint64_t>(t.rows * t.cols / 8)) << t.name;
+    }
+    EXPECT_GE(t.blocks * 8, static_cast<uint64_t>(t.rows * t.cols)) << t.name;
+    blocks += t.blocks;
+  }
+  EXPECT_EQ(report.blocks, blocks);
+  EXPECT_GT(report.quant_seconds, 0.0);
+  EXPECT_LE(report.quant_seconds + report.calib_seconds, report.seconds);
   const std::string path = temp_path("rt.gguf");
   save_gguf(m, path);
   const LlamaModel back = load_model(path);

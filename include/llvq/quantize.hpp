@@ -72,6 +72,9 @@ struct QuantizedTensor {
   // Exact payload bits: every row's codes and side information (scales) of both codecs.
   uint64_t payload_bits() const;
   double bits_per_weight() const;
+  // Blocks the codecs coded (each codec's own block: 24 weights for the Leech codecs, D for
+  // GLVQ), padding included: the unit of the encoders' throughput.
+  uint64_t blocks() const;
   // Checks every field for consistency (codec specs, sizes of the code buffers; for GLVQ
   // everything GlvqTensor::from_blobs checks);
   // throws InputError naming `what` — used after reading a file.

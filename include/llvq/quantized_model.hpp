@@ -104,6 +104,7 @@ struct TensorReport {
   double bpw = 0;
   double weighted_error = 0;
   double seconds = 0;
+  uint64_t blocks = 0;  // codec blocks coded (QuantizedTensor::blocks)
 };
 
 struct ModelQuantReport {
@@ -114,6 +115,8 @@ struct ModelQuantReport {
   uint64_t quantized_weights = 0;
   uint64_t payload_bits = 0;
   double calib_seconds = 0;
+  double quant_seconds = 0;     // quantization of the tensors, calibration excluded
+  uint64_t blocks = 0;          // codec blocks coded over all quantized tensors
   double seconds = 0;           // calibration + quantization
   int64_t calib_tokens = 0;
 };

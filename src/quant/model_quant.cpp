@@ -71,7 +71,7 @@ TensorReport quantize_embedding(LlamaModel& model, const ModelQuantOptions& o) {
     throw InputError(std::string("token_embd.weight: ") + e.what());
   }
   const TensorReport r{"token_embd.weight", c.vocab_size, c.dim, res.layout, res.tensor.bits_per_weight(),
-                       res.weighted_error, res.seconds};
+                       res.weighted_error, res.seconds, res.tensor.blocks()};
   auto q = std::make_shared<QuantizedLinear>(std::move(res.tensor));
   model.tok_embeddings = q->dense_weight();
   model.compressed_embedding = q;
@@ -147,8 +147,9 @@ ModelQuantReport quantize_model(LlamaModel& model, const std::vector<int32_t>& c
       throw InputError(s.name + ": " + e.what());
     }
     TensorReport r{s.name, lin.out_features(), lin.in_features(), res.layout, res.tensor.bits_per_weight(),
-                   res.weighted_error, res.seconds};
+                   res.weighted_error, res.seconds, res.tensor.blocks()};
     rep.payload_bits += res.tensor.payload_bits();
+    rep.blocks += r.blocks;
     rep.quantized_weights += static_cast<uint64_t>(r.rows * r.cols);
     const std::string codec = res.tensor.codec;
     const double err_init = res.weighted_error_init;
@@ -159,6 +160,7 @@ ModelQuantReport quantize_model(LlamaModel& model, const std::vector<int32_t>& c
     }
     rep.tensors.push_back(std::move(r));
   }
+  rep.quant_seconds = seconds_since(tq);
   if (!o.embedding_codec.empty()) rep.embedding = quantize_embedding(model, o);
   rep.bpw = rep.quantized_weights ? static_cast<double>(rep.payload_bits) / static_cast<double>(rep.quantized_weights) : 0;
   rep.seconds = seconds_since(t0);

@@ -418,6 +418,13 @@ uint64_t QuantizedTensor::payload_bits() const {
   return bits;
 }
 
+uint64_t QuantizedTensor::blocks() const {
+  if (glvq) return static_cast<uint64_t>(rows * body_cols) / static_cast<uint64_t>(glvq->config.dim);
+  uint64_t n = static_cast<uint64_t>(rows * body_cols) / shared_codec(codec)->block_dim();
+  if (!tail_codec.empty()) n += static_cast<uint64_t>(rows * tail_cols) / shared_codec(tail_codec)->block_dim();
+  return n;
+}
+
 double QuantizedTensor::bits_per_weight() const {
   return static_cast<double>(payload_bits()) / (static_cast<double>(rows) * static_cast<double>(cols));
 }

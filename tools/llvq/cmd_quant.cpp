@@ -210,6 +210,9 @@ void run_quantize(const PipelineArgs& a, const QuantizeArgs& q) {
     j["seconds"] = r.seconds;
     j["calib_seconds"] = r.calib_seconds;
     j["calib_tokens"] = r.calib_tokens;
+    j["quant_seconds"] = r.quant_seconds;
+    j["blocks"] = r.blocks;
+    j["blocks_per_s"] = r.quant_seconds > 0 ? static_cast<double>(r.blocks) / r.quant_seconds : 0.0;
     j["size_bytes"] = after;
     j["input_size_bytes"] = before;
     j["codec"] = l.model.metadata["llvq.codec"];
@@ -223,15 +226,18 @@ void run_quantize(const PipelineArgs& a, const QuantizeArgs& q) {
     nlohmann::json ts = nlohmann::json::array();
     for (const auto& t : r.tensors)
       ts.push_back({{"name", t.name}, {"rows", t.rows}, {"cols", t.cols}, {"layout", t.layout}, {"bpw", t.bpw},
-                    {"weighted_error", t.weighted_error}, {"seconds", t.seconds}});
+                    {"weighted_error", t.weighted_error}, {"seconds", t.seconds}, {"blocks", t.blocks}});
     j["tensors"] = ts;
     std::printf("%s\n", j.dump(2).c_str());
     return;
   }
-  Table t({"model", "size before", "size after", "quantized weights", "bpw (exact)", "calibration s", "total s"});
+  Table t({"model", "size before", "size after", "quantized weights", "bpw (exact)", "calibration s", "quantization s",
+           "blocks/s", "total s"});
   t.add_row({fs::path(out).filename().string(), strfmt("%llu B", (unsigned long long)before),
              strfmt("%llu B", (unsigned long long)after), std::to_string(r.quantized_weights), strfmt("%.6f", r.bpw),
-             strfmt("%.2f", r.calib_seconds), strfmt("%.2f", r.seconds)});
+             strfmt("%.2f", r.calib_seconds), strfmt("%.2f", r.quant_seconds),
+             strfmt("%.0f", r.quant_seconds > 0 ? static_cast<double>(r.blocks) / r.quant_seconds : 0.0),
+             strfmt("%.2f", r.seconds)});
   std::printf("%s", t.to_string().c_str());
 }
 
