@@ -66,6 +66,22 @@ TEST(Hessian, MatchesDirectComputation) {
   EXPECT_THROW(llvq::HessianAccumulator(3).hessian(), llvq::InputError);
 }
 
+// Wide inputs are summed block by block over column bands (upper blocks only, mirrored):
+// widths that split into several, uneven bands give the full, exactly symmetric product.
+TEST(Hessian, BandedProductOfWideInputsMatchesDirectComputation) {
+  for (const int dim : {257, 600, 1030}) {
+    const Eigen::MatrixXd x = random_matrix(40, dim, 11);
+    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> xr = x.cast<float>();
+    llvq::HessianAccumulator acc(static_cast<size_t>(dim));
+    acc.add(xr.data(), 25);
+    acc.add(xr.data() + 25 * dim, 15);
+    const Eigen::MatrixXd direct = xr.cast<double>().transpose() * xr.cast<double>() / 40.0;
+    const Eigen::MatrixXd h = acc.hessian();
+    EXPECT_LT((h - direct).cwiseAbs().maxCoeff(), 1e-5 * direct.cwiseAbs().maxCoeff()) << dim;
+    EXPECT_TRUE(h == h.transpose()) << dim;
+  }
+}
+
 TEST(Gptq, ScalarBlockOneIsTextbookGptq) {
   const RowMatrixD w = random_matrix(12, 48, 10);
   const Eigen::MatrixXd h = correlated_hessian(48, 20);
