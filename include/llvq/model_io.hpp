@@ -11,6 +11,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -20,7 +23,21 @@ namespace llvq {
 
 namespace gguf {
 class File;
-}
+class Writer;
+}  // namespace gguf
+
+// How linear layers kept in compressed form are read from and written to GGUF files. The
+// model layer parses and writes GGUF models through it without knowing the compressed
+// formats; the quantization layer provides LLVQ's (llvq::quantized_layer_io() in
+// llvq/quantized_model.hpp), which the entry points without this argument use.
+struct CompressedLayerIo {
+  // Layer `name` of shape [out, in] when the file stores it compressed, else nullptr.
+  std::function<std::shared_ptr<Linear>(const gguf::File& file, const std::string& name, int64_t out, int64_t in)>
+      read;
+  // Writes `layer` under `name` and returns its payload bits when it is a compressed layer;
+  // nullopt for a layer the file stores as a plain tensor.
+  std::function<std::optional<uint64_t>(gguf::Writer& writer, const Linear& layer, const std::string& name)> write;
+};
 
 enum class ModelFormat { Auto, Llama2c, Gguf, Safetensors };
 
@@ -38,6 +55,7 @@ ModelFormat detect_model_format(const std::string& path);
 // Loads any supported format, then require_finite_weights: a NaN or infinite weight is an
 // InputError naming the tensor and the first bad index, never a NaN result later.
 LlamaModel load_model(const std::string& path, const LoadOptions& options = {});
+LlamaModel load_model(const std::string& path, const LoadOptions& options, const CompressedLayerIo& io);
 // The check alone (dense tensors; compressed layers validate their scales when packed).
 void require_finite_weights(const LlamaModel& m, const std::string& path);
 
@@ -45,7 +63,9 @@ void require_finite_weights(const LlamaModel& m, const std::string& path);
 LlamaModel load_llama2c(const std::string& path);
 LlamaModel parse_llama2c(std::span<const uint8_t> bytes, const std::string& name);
 LlamaModel load_gguf_model(const std::string& path);
+LlamaModel load_gguf_model(const std::string& path, const CompressedLayerIo& io);
 LlamaModel llama_from_gguf(const gguf::File& file);  // architecture "llama" only
+LlamaModel llama_from_gguf(const gguf::File& file, const CompressedLayerIo& io);
 LlamaModel load_safetensors_model(const std::string& path);
 
 // Storage of the 2-D dense weights in a GGUF file. Source: each tensor in the type its GGUF
@@ -66,8 +86,11 @@ struct GgufSaveOptions {
 
 // Writes `model` as a GGUF v3 "llama" file. The file is written under a temporary name and
 // renamed at the end. Throws InputError when `path` exists (unless options.overwrite) or is
-// the file the model was loaded from (model.metadata["source"]), and when a linear layer
-// is not dense (compressed models are written by the quantization pipeline instead).
+// the file the model was loaded from (model.metadata["source"]). Compressed layers are
+// stored in their own form (`io.write`, LLVQ's by default), with the file's exact rate of
+// them in llvq.bpw.
 void save_gguf(const LlamaModel& model, const std::string& path, const GgufSaveOptions& options = {});
+void save_gguf(const LlamaModel& model, const std::string& path, const GgufSaveOptions& options,
+               const CompressedLayerIo& io);
 
 }  // namespace llvq

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "llvq/model.hpp"
+#include "llvq/model_io.hpp"
 #include "llvq/quantize.hpp"
 
 namespace llvq {
@@ -72,6 +73,10 @@ class QuantizedLinear final : public Linear {
   std::unique_ptr<RandomizedHadamard> in_rotation_, out_rotation_;
   std::unique_ptr<DenseLinear> dense_;  // codecs without kernels
 };
+
+// QuantizedLinear's form in GGUF files, for the model layer's readers and writers: what
+// load_model, llama_from_gguf and save_gguf use when no CompressedLayerIo is given.
+const CompressedLayerIo& quantized_layer_io();
 
 // One rule of a per-tensor recipe: the linear layers whose GGUF name matches `pattern` get
 // `codec` (a codec spec, or "keep" to leave them dense). A pattern with `*` or `?` is a glob

@@ -23,6 +23,11 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
+// Wall-clock seconds since t0 (steady clock).
+inline double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 // printf-style formatting into a std::string.
 std::string strfmt(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 

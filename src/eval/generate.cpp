@@ -6,14 +6,11 @@
 #include "llvq/error.hpp"
 #include "llvq/eval.hpp"
 #include "llvq/llama.hpp"
+#include "llvq/report.hpp"
 
 namespace llvq {
 
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // Inverse-CDF draw from softmax(logits / temperature); argmax when temperature is 0.
 int32_t sample(const std::vector<float>& logits, float temperature, std::mt19937_64& rng) {

@@ -10,7 +10,6 @@
 #include "llvq/error.hpp"
 #include "llvq/gguf.hpp"
 #include "llvq/model_io.hpp"
-#include "llvq/quantized_model.hpp"
 #include "rope_permutation.hpp"
 
 namespace llvq {
@@ -113,7 +112,7 @@ LlamaConfig read_config(const File& f) {
   if (f.find("llama.rope.dimension_count") && positive_int(f, "llama.rope.dimension_count") != c.head_dim())
     throw InputError(f.name() + ": llama.rope.dimension_count differs from the head size " +
                      std::to_string(c.head_dim()) + " (partial rotary embeddings are not supported)");
-  if (QuantizedLinear::present_in(f, "token_embd.weight")) {
+  if (!f.find_tensor("token_embd.weight")) {
     c.vocab_size = positive_int(f, "llama.vocab_size");  // a compressed embedding has no plain tensor
   } else {
     const gguf::TensorInfo& embd = f.tensor("token_embd.weight");
@@ -142,8 +141,9 @@ void keep_source(LlamaModel& m, const File& f, const std::string& name) {
   m.source_tensors[name] = {static_cast<uint32_t>(t.type), f.image(), f.data_offset() + t.offset, t.n_bytes()};
 }
 
-std::shared_ptr<Linear> linear(LlamaModel& m, const File& f, const std::string& name, int out, int in) {
-  if (QuantizedLinear::present_in(f, name)) return QuantizedLinear::read_gguf(f, name, out, in);
+std::shared_ptr<Linear> linear(LlamaModel& m, const File& f, const CompressedLayerIo& io, const std::string& name,
+                               int out, int in) {
+  if (auto compressed = io.read(f, name, out, in)) return compressed;
   auto dense = std::make_shared<DenseLinear>(out, in, tensor_f32(f, name, {static_cast<uint64_t>(in), static_cast<uint64_t>(out)}));
   keep_source(m, f, name);
   return dense;
@@ -285,13 +285,13 @@ WeightType parse_weight_type(const std::string& s) {
   throw InputError("weight type '" + s + "' is not one of f32, f16, bf16, q8_0, source");
 }
 
-LlamaModel llama_from_gguf(const File& f) {
+LlamaModel llama_from_gguf(const File& f, const CompressedLayerIo& io) {
   LlamaModel m;
   m.config = read_config(f);
   const LlamaConfig& c = m.config;
   const auto dim = static_cast<uint64_t>(c.dim);
-  if (QuantizedLinear::present_in(f, "token_embd.weight")) {
-    m.compressed_embedding = QuantizedLinear::read_gguf(f, "token_embd.weight", c.vocab_size, c.dim);
+  if (auto embedding = io.read(f, "token_embd.weight", c.vocab_size, c.dim)) {
+    m.compressed_embedding = std::move(embedding);
     m.tok_embeddings = m.compressed_embedding->dense_weight();
   } else {
     m.tok_embeddings = tensor_f32(f, "token_embd.weight", {dim, static_cast<uint64_t>(c.vocab_size)});
@@ -303,20 +303,20 @@ LlamaModel llama_from_gguf(const File& f) {
     LlamaLayer& L = m.layers[static_cast<size_t>(l)];
     L.attn_norm = tensor_f32(f, p + "attn_norm.weight", {dim});
     L.ffn_norm = tensor_f32(f, p + "ffn_norm.weight", {dim});
-    L.wq = linear(m, f, p + "attn_q.weight", c.dim, c.dim);
-    L.wk = linear(m, f, p + "attn_k.weight", c.kv_dim(), c.dim);
-    L.wv = linear(m, f, p + "attn_v.weight", c.kv_dim(), c.dim);
-    L.wo = linear(m, f, p + "attn_output.weight", c.dim, c.dim);
-    L.w1 = linear(m, f, p + "ffn_gate.weight", c.hidden_dim, c.dim);
-    L.w2 = linear(m, f, p + "ffn_down.weight", c.dim, c.hidden_dim);
-    L.w3 = linear(m, f, p + "ffn_up.weight", c.hidden_dim, c.dim);
+    L.wq = linear(m, f, io, p + "attn_q.weight", c.dim, c.dim);
+    L.wk = linear(m, f, io, p + "attn_k.weight", c.kv_dim(), c.dim);
+    L.wv = linear(m, f, io, p + "attn_v.weight", c.kv_dim(), c.dim);
+    L.wo = linear(m, f, io, p + "attn_output.weight", c.dim, c.dim);
+    L.w1 = linear(m, f, io, p + "ffn_gate.weight", c.hidden_dim, c.dim);
+    L.w2 = linear(m, f, io, p + "ffn_down.weight", c.dim, c.hidden_dim);
+    L.w3 = linear(m, f, io, p + "ffn_up.weight", c.hidden_dim, c.dim);
   }
   m.final_norm = tensor_f32(f, "output_norm.weight", {dim});
   if (c.tied_embeddings)
     m.output = m.compressed_embedding ? m.compressed_embedding
                                       : std::make_shared<DenseLinear>(c.vocab_size, c.dim, m.tok_embeddings);
   else
-    m.output = linear(m, f, "output.weight", c.vocab_size, c.dim);
+    m.output = linear(m, f, io, "output.weight", c.vocab_size, c.dim);
   if (f.find("tokenizer.ggml.model")) m.tokenizer = read_tokenizer(f, c.vocab_size);
   m.metadata["format"] = "gguf-v" + std::to_string(f.version());
   if (const Value* name = f.find("general.name"); name && name->type() == gguf::ValueType::STRING)
@@ -329,13 +329,14 @@ LlamaModel llama_from_gguf(const File& f) {
   return m;
 }
 
-LlamaModel load_gguf_model(const std::string& path) {
-  LlamaModel m = llama_from_gguf(File::read(path));
+LlamaModel load_gguf_model(const std::string& path, const CompressedLayerIo& io) {
+  LlamaModel m = llama_from_gguf(File::read(path), io);
   m.metadata["source"] = path;
   return m;
 }
 
-void save_gguf(const LlamaModel& model, const std::string& path, const GgufSaveOptions& options) {
+void save_gguf(const LlamaModel& model, const std::string& path, const GgufSaveOptions& options,
+               const CompressedLayerIo& io) {
   refuse_to_clobber(model, path, options.overwrite);
   require_complete(model, path);
   const LlamaConfig& c = model.config;
@@ -352,15 +353,14 @@ void save_gguf(const LlamaModel& model, const std::string& path, const GgufSaveO
     add_matrix(w, model, name, {u(in), u(out)}, v, options.weight_type);
   };
   auto vec = [&](const std::string& name, const std::vector<float>& v) { w.add_f32(name, {v.size()}, v); };
-  // Quantized layers are stored as their codes (QuantizedLinear::write_gguf), dense ones in
+  // Compressed layers are stored in their own form (io.write), dense ones in
   // options.weight_type.
   uint64_t quantized_bits = 0, quantized_weights = 0;
   auto layer = [&](const std::string& name, const std::shared_ptr<Linear>& lin, int out, int in, auto dense) {
-    if (const auto* q = dynamic_cast<const QuantizedLinear*>(lin.get())) {
+    if (const std::optional<uint64_t> bits = io.write(w, *lin, name)) {
       if (c.rope_style == RopeStyle::HalfSplit)
         throw InputError(path + ": quantized models must use interleaved RoPE order");
-      q->write_gguf(w, name);
-      quantized_bits += q->tensor().payload_bits();
+      quantized_bits += *bits;
       quantized_weights += u(out) * u(in);
     } else {
       matrix(name, dense(), out, in);
@@ -372,9 +372,8 @@ void save_gguf(const LlamaModel& model, const std::string& path, const GgufSaveO
     return c.rope_style == RopeStyle::HalfSplit ? rope::half_split_to_interleaved(wt, heads, c.dim) : wt;
   };
 
-  if (const auto* q = dynamic_cast<const QuantizedLinear*>(model.compressed_embedding.get()))
-    q->write_gguf(w, "token_embd.weight");  // not counted in llvq.bpw (the linear layers' rate)
-  else
+  // A compressed embedding is not counted in llvq.bpw (the linear layers' rate).
+  if (!model.compressed_embedding || !io.write(w, *model.compressed_embedding, "token_embd.weight"))
     matrix("token_embd.weight", model.tok_embeddings, c.vocab_size, c.dim);
   for (int l = 0; l < c.n_layers; ++l) {
     const LlamaLayer& L = model.layers[static_cast<size_t>(l)];

@@ -54,10 +54,10 @@ ModelFormat detect_model_format(const std::string& path) {
 
 namespace {
 
-LlamaModel load_any(const std::string& path, ModelFormat format) {
+LlamaModel load_any(const std::string& path, ModelFormat format, const CompressedLayerIo& io) {
   switch (format) {
     case ModelFormat::Llama2c: return load_llama2c(path);
-    case ModelFormat::Gguf: return load_gguf_model(path);
+    case ModelFormat::Gguf: return load_gguf_model(path, io);
     case ModelFormat::Safetensors: return load_safetensors_model(path);
     case ModelFormat::Auto: break;
   }
@@ -95,8 +95,9 @@ void require_finite_weights(const LlamaModel& m, const std::string& path) {
   }
 }
 
-LlamaModel load_model(const std::string& path, const LoadOptions& options) {
-  LlamaModel m = load_any(path, options.format == ModelFormat::Auto ? detect_model_format(path) : options.format);
+LlamaModel load_model(const std::string& path, const LoadOptions& options, const CompressedLayerIo& io) {
+  LlamaModel m =
+      load_any(path, options.format == ModelFormat::Auto ? detect_model_format(path) : options.format, io);
   require_finite_weights(m, path);
   return m;
 }

@@ -16,10 +16,6 @@
 namespace llvq {
 namespace {
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 // H for every distinct layer input, from the fp32 model run over the calibration windows.
 std::map<std::string, Eigen::MatrixXd> calibrate(LlamaModel& model, const std::vector<int32_t>& tokens, int ctx_option,
                                                  bool progress) {

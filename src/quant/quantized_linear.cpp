@@ -143,4 +143,19 @@ std::shared_ptr<QuantizedLinear> QuantizedLinear::read_gguf(const gguf::File& f,
   return std::make_shared<QuantizedLinear>(std::move(t));
 }
 
+const CompressedLayerIo& quantized_layer_io() {
+  static const CompressedLayerIo io{
+      [](const gguf::File& f, const std::string& name, int64_t out, int64_t in) -> std::shared_ptr<Linear> {
+        if (!QuantizedLinear::present_in(f, name)) return nullptr;
+        return QuantizedLinear::read_gguf(f, name, out, in);
+      },
+      [](gguf::Writer& w, const Linear& layer, const std::string& name) -> std::optional<uint64_t> {
+        const auto* q = dynamic_cast<const QuantizedLinear*>(&layer);
+        if (!q) return std::nullopt;
+        q->write_gguf(w, name);
+        return q->tensor().payload_bits();
+      }};
+  return io;
+}
+
 }  // namespace llvq

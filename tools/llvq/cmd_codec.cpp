@@ -33,8 +33,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
 std::vector<float> read_f32(const std::string& path) {
   const auto bytes = read_file_bytes(path);
   if (bytes.size() % 4 != 0) throw InputError(path + ": size is not a multiple of 4 bytes (raw float32 expected)");

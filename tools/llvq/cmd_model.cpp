@@ -37,10 +37,6 @@ std::string shape_string(const std::vector<uint64_t>& dims) {
   return s + "]";
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 uint64_t model_parameters(const LlamaModel& m) {
   uint64_t n = m.tok_embeddings.size() + m.final_norm.size();
   auto lin = [](const std::shared_ptr<Linear>& l) { return static_cast<uint64_t>(l->in_features() * l->out_features()); };
