@@ -7,6 +7,7 @@
 #include <cmath>
 #include <random>
 
+#include "lattice/search_isa.hpp"
 #include "llvq/error.hpp"
 #include "llvq/leech_ball.hpp"
 
@@ -206,6 +207,53 @@ TEST(BallSearch, RejectsBadInput) {
   EXPECT_THROW(ball.search_angular(x.data(), 2, 13), InputError);
   EXPECT_THROW(ball.search_angular(x.data(), 5, 4), InputError);
   EXPECT_THROW(ball.search_angular(x.data(), 0, 1), InputError);
+}
+
+// Every ISA level of the search kernels gives the scalar reference's results, bit for bit
+// (index and score), for both metrics and several ball sizes.
+TEST(BallSearch, IsaLevelsMatchScalar) {
+  using lattice::SearchIsa;
+  const Inputs in = gaussian_inputs(10000, 21);
+  for (int m : {3, 8, 13}) {
+    const LeechBall& ball = LeechBall::get(m);
+    auto run = [&](SearchIsa isa) {
+      const lattice::SearchIsaScope scope(isa);
+      std::vector<LeechBall::Result> out;
+      for (size_t j = 0; j < in.x.size(); ++j) {
+        out.push_back(ball.search_angular(in.x[j].data()));
+        out.push_back(ball.search_euclidean(in.x[j].data(), in.scale[j]));
+      }
+      return out;
+    };
+    const auto reference = run(SearchIsa::Scalar);
+    for (SearchIsa isa : {SearchIsa::Avx2, SearchIsa::Avx512}) {
+      if (!lattice::cpu_supports(isa)) {
+        std::printf("M=%d: this CPU lacks %s, not compared\n", m, lattice::to_string(isa).c_str());
+        continue;
+      }
+      const auto got = run(isa);
+      size_t bad = 0;
+      for (size_t k = 0; k < got.size(); ++k) {
+        const bool same = got[k].index == reference[k].index && got[k].score == reference[k].score;
+        if (!same && ++bad <= 5)
+          ADD_FAILURE() << lattice::to_string(isa) << " M=" << m << " input " << k / 2
+                        << (k % 2 ? " euclidean" : " angular") << ": index " << got[k].index << " vs scalar "
+                        << reference[k].index;
+      }
+      EXPECT_EQ(bad, 0u) << lattice::to_string(isa) << " M=" << m;
+    }
+  }
+}
+
+TEST(BallSearch, IsaOverrideRejectsUnsupportedLevels) {
+  for (auto isa : {lattice::SearchIsa::Scalar, lattice::SearchIsa::Avx2, lattice::SearchIsa::Avx512}) {
+    if (lattice::cpu_supports(isa)) {
+      const lattice::SearchIsaScope scope(isa);
+      EXPECT_EQ(lattice::search_isa(), isa);
+    } else {
+      EXPECT_THROW(lattice::SearchIsaScope{isa}, InputError);
+    }
+  }
 }
 
 TEST(BallSearch, DeterministicAndThreadSafe) {
