@@ -211,7 +211,7 @@ TEST(BallSearch, RejectsBadInput) {
 
 // Every ISA level of the search kernels gives the scalar reference's results, bit for bit
 // (index and score), for both metrics and several ball sizes.
-TEST(BallSearch, IsaLevelsMatchScalar) {
+TEST(BallSearch, SlowIsaLevelsMatchScalar) {
   using lattice::SearchIsa;
   const Inputs in = gaussian_inputs(10000, 21);
   for (int m : {3, 8, 13}) {
