@@ -10,7 +10,7 @@
 
 namespace {
 
-using llvq::codec_detail::e8p_codeword;
+using llvq::e8p_codeword;
 using llvq::codec_detail::e8p_nearest;
 
 TEST(E8p, CodebookIsShiftedHalfIntegerE8PointsAllDistinct) {

@@ -108,7 +108,7 @@ TEST(CudaHost, E8pBlockDecodeEqualsTheCodebookForEvery16BitCode) {
   float out[8];
   for (uint32_t code = 0; code < (1u << 16); ++code) {
     llvq::cuda::detail::e8p_decode_block(tables.pattern, code, out);
-    const auto want = llvq::codec_detail::e8p_codeword(code);
+    const auto want = llvq::e8p_codeword(code);
     for (int i = 0; i < 8; ++i) ASSERT_EQ(static_cast<double>(out[i]), want[i]) << "code " << code << " coord " << i;
   }
 }

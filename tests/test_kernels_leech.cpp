@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "codec/codec_impl.hpp"
-#include "codec/leech_params.hpp"
 #include "kernels/kernels_impl.hpp"
 #include "kernels/leech_block.hpp"
 #include "kernels/leech_tables.hpp"
@@ -30,9 +29,9 @@ using kernels::Isa;
 
 std::unique_ptr<kernels::leech::BlockTables> tables_of(const std::string& spec) {
   const auto codec = make_codec(spec);
-  const auto params = codec_detail::leech_params(*codec);
-  EXPECT_TRUE(params.has_value()) << spec;
-  return kernels::leech::make_block_tables(*params);
+  const KernelLayout layout = codec->kernel_layout();
+  EXPECT_TRUE(std::holds_alternative<LeechLayout>(layout)) << spec;
+  return kernels::leech::make_block_tables(std::get<LeechLayout>(layout));
 }
 
 void expect_split_matches_unrank(const kernels::leech::BlockTables& t, const LeechBall& ball, uint64_t index) {
@@ -116,7 +115,7 @@ TEST(LeechKernels, SplitWordExhaustiveShell2) {
 
 // A valid minimal bitstream with random scales (positive bf16), gains and ball indices.
 std::vector<uint8_t> random_codes(const Codec& codec, int64_t rows, int64_t cols, uint64_t seed) {
-  const auto p = *codec_detail::leech_params(codec);
+  const auto p = std::get<LeechLayout>(codec.kernel_layout());
   const LeechBall& ball = LeechBall::get(p.max_shell);
   const uint64_t lo = p.min_shell >= 2 ? ball.shell_offset(p.min_shell) : 0;
   const int64_t group = p.group ? static_cast<int64_t>(p.group) : cols;

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "codec/codec_impl.hpp"
-#include "codec/leech_params.hpp"
 #include "kernels/octet_tables.hpp"
 #include "llvq/bitstream.hpp"
 #include "llvq/codec.hpp"
@@ -24,10 +23,10 @@ namespace {
 using kernels::Isa;
 using kernels::octet::OctetTables;
 
-codec_detail::LeechParams params_of(const std::string& spec) {
-  const auto params = codec_detail::leech_params(*make_codec(spec));
-  EXPECT_TRUE(params.has_value()) << spec;
-  return *params;
+LeechLayout params_of(const std::string& spec) {
+  const KernelLayout layout = make_codec(spec)->kernel_layout();
+  EXPECT_TRUE(std::holds_alternative<LeechLayout>(layout)) << spec;
+  return std::get<LeechLayout>(layout);
 }
 
 // word_of → point_of is the identity on the point, keeps the gain, and the word's fields
@@ -98,7 +97,7 @@ TEST(OctetWord, EveryClassRoundTrips) {
   for (const auto& [shells, gain_bits] : cases) {
     SCOPED_TRACE("M=" + std::to_string(shells) + " gain_bits=" + std::to_string(gain_bits));
     auto p = params_of("llvq-ss:shells=" + std::to_string(shells));
-    p.kind = codec_detail::LeechParams::Kind::ShapeGain;
+    p.kind = LeechLayout::Kind::ShapeGain;
     p.gain_bits = gain_bits;
     p.gain_levels.assign(size_t{1} << gain_bits, 1.0);
     const OctetTables& t = OctetTables::get(p);

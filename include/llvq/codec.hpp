@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "llvq/bitstream.hpp"
+#include "llvq/kernel_layout.hpp"
 
 namespace llvq {
 
@@ -71,6 +72,9 @@ class Codec {
   virtual size_t side_bits(size_t n) const = 0;
   // Throws InputError when a row of n weights cannot be coded by this codec.
   virtual void check_row_length(size_t n) const;
+  // The layout of the block code for the decode kernels (llvq/kernel_layout.hpp);
+  // std::monostate for a codec without kernels.
+  virtual KernelLayout kernel_layout() const { return {}; }
 
   size_t blocks_per_row(size_t n) const { return n / block_dim(); }
   size_t row_bits(size_t n) const { return blocks_per_row(n) * block_bits() + side_bits(n); }

@@ -303,8 +303,6 @@ uint16_t scale_to_bf16(float scale) {
   return static_cast<uint16_t>(rounded >> 16);
 }
 
-float bf16_to_scale(uint16_t bits) { return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16); }
-
 std::string format_param(double v) {
   char buf[64];
   const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
@@ -359,4 +357,7 @@ RowSide ScaledCodec::read_side(BitReader& in, size_t n) const {
 }
 
 }  // namespace codec_detail
+
+float bf16_to_scale(uint16_t bits) { return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16); }
+
 }  // namespace llvq

@@ -13,9 +13,7 @@ namespace llvq::codec_detail {
 // Scales are stored as bfloat16 (16 bits): the 8-bit exponent covers any weight magnitude,
 // and the 0.4% worst-case relative error of the mantissa changes the MSE of a fitted scale
 // by a negligible second-order amount.
-inline constexpr int kScaleBits = 16;
-uint16_t scale_to_bf16(float scale);  // round to nearest even; throws on non-finite
-float bf16_to_scale(uint16_t bits);
+uint16_t scale_to_bf16(float scale);  // round to nearest even; throws on non-finite (kScaleBits bits)
 
 // Base of the codecs whose side information is one scale per group of `group` weights
 // (group 0 = one scale per row). The scale is RMS(group) × rms_factor, the factor chosen per
@@ -48,8 +46,8 @@ std::unique_ptr<Codec> make_llvq_sg(const CodecSpec& spec);
 std::unique_ptr<Codec> make_llvq_ss(const CodecSpec& spec);
 std::unique_ptr<Codec> make_l24sq(const CodecSpec& spec);
 
-// The unit-scale E8P codebook, exposed for the brute-force test.
-std::array<double, 8> e8p_codeword(uint32_t code);
+// The nearest unit-scale E8P codeword (its codebook is llvq::e8p_codeword), exposed for the
+// brute-force test.
 uint32_t e8p_nearest(const double* u);
 
 // Fischer enumeration of the pyramid S(L,K), exposed for the exhaustive test.

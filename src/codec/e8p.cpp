@@ -19,7 +19,6 @@
 #include <cmath>
 
 #include "codec/codec_impl.hpp"
-#include "codec/table_params.hpp"
 #include "llvq/error.hpp"
 
 namespace llvq::codec_detail {
@@ -65,6 +64,7 @@ class E8pCodec final : public ScaledCodec {
   std::string name() const override { return "e8p"; }
   std::string spec() const override { return "e8p:factor=" + format_param(rms_factor_) + group_param(); }
   size_t block_dim() const override { return 8; }
+  KernelLayout kernel_layout() const override { return E8pLayout{group_}; }
   size_t block_bits() const override { return 16; }
   size_t group() const { return group_; }
 
@@ -150,22 +150,10 @@ class E8pCodec final : public ScaledCodec {
 
 }  // namespace
 
-// Exposed for the brute-force test: codeword(code) and nearest(u) of the unit-scale codebook.
-std::array<double, 8> e8p_codeword(uint32_t code) {
-  static const E8pCodec c(0, 1.0);
-  return c.codeword(code);
-}
+// Exposed for the brute-force test: nearest(u) of the unit-scale codebook.
 uint32_t e8p_nearest(const double* u) {
   static const E8pCodec c(0, 1.0);
   return c.nearest(u);
-}
-
-bool is_e8p(const Codec& codec) { return dynamic_cast<const E8pCodec*>(&codec) != nullptr; }
-
-size_t e8p_group(const Codec& codec) {
-  const auto* c = dynamic_cast<const E8pCodec*>(&codec);
-  if (!c) throw InputError("codec " + codec.spec() + " is not E8P");
-  return c->group();
 }
 
 std::unique_ptr<Codec> make_e8p(const CodecSpec& spec) {
@@ -175,3 +163,12 @@ std::unique_ptr<Codec> make_e8p(const CodecSpec& spec) {
 }
 
 }  // namespace llvq::codec_detail
+
+namespace llvq {
+
+std::array<double, 8> e8p_codeword(uint32_t code) {
+  static const codec_detail::E8pCodec c(0, 1.0);
+  return c.codeword(code);
+}
+
+}  // namespace llvq

@@ -31,9 +31,17 @@ class LeechShapeGain : public ScaledCodec {
   size_t block_bits() const override { return static_cast<size_t>(gain_bits_ + ball_.bits()); }
   int max_shell() const { return max_shell_; }
   int gain_bits() const { return gain_bits_; }
-  int min_shell() const { return min_shell_; }
-  const std::vector<double>& gain_levels() const { return gain_.levels; }
-  size_t group() const { return group_; }
+  KernelLayout kernel_layout() const override {
+    LeechLayout l;
+    l.kind = LeechLayout::Kind::ShapeGain;
+    l.family = name();
+    l.min_shell = min_shell_;
+    l.max_shell = max_shell_;
+    l.gain_bits = gain_bits_;
+    l.gain_levels = gain_.levels;
+    l.group = group_;
+    return l;
+  }
 
   void quantize_block(const RowSide& side, size_t j, const float* x, float* xhat, BitWriter& code) const override {
     uint64_t index = 0;

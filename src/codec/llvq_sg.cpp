@@ -2,7 +2,6 @@
 // shells 2..M, the gain takes 0, 1, 2 or 4 bits; M is the largest ball whose index fits the
 // bits left by the gain: at 2 bits per weight (48 bits per block) M = 13, 12, 11, 10 for 0,
 // 1, 2, 4 gain bits (docs/background.md §1).
-#include "codec/leech_params.hpp"
 #include "codec/leech_shape_gain.hpp"
 #include "llvq/leech_shells.hpp"
 
@@ -42,21 +41,6 @@ std::unique_ptr<Codec> make_llvq_sg(const CodecSpec& spec) {
     throw InputError("llvq-sg: shells must be between 2 and " + std::to_string(LeechBall::kMaxShell));
   }
   return std::make_unique<LlvqShapeGain>(LeechBall::kMinShell, M, gain_bits, static_cast<size_t>(group));
-}
-
-std::optional<LeechParams> leech_params(const Codec& codec) {
-  if (const auto* sg = dynamic_cast<const LeechShapeGain*>(&codec)) {
-    LeechParams p;
-    p.kind = LeechParams::Kind::ShapeGain;
-    p.family = sg->name();
-    p.min_shell = sg->min_shell();
-    p.max_shell = sg->max_shell();
-    p.gain_bits = sg->gain_bits();
-    p.gain_levels = sg->gain_levels();
-    p.group = sg->group();
-    return p;
-  }
-  return ball_shaping_params(codec);
 }
 
 }  // namespace llvq::codec_detail

@@ -6,7 +6,6 @@
 #include <cmath>
 
 #include "codec/codec_impl.hpp"
-#include "codec/leech_params.hpp"
 #include "llvq/error.hpp"
 #include "llvq/leech_ball.hpp"
 #include "llvq/voronoi_code.hpp"
@@ -67,9 +66,15 @@ class BallShaping final : public SphericalShaping<BallLattice> {
     return "llvq-ss:shells=" + std::to_string(ball_.max_shell()) + ",scale=" + format_param(s_) + group_param();
   }
   size_t block_bits() const override { return static_cast<size_t>(ball_.bits()); }
-  int max_shell() const { return ball_.max_shell(); }
-  double lattice_scale() const { return s_; }
-  size_t group() const { return group_; }
+  KernelLayout kernel_layout() const override {
+    LeechLayout l;
+    l.kind = LeechLayout::Kind::Ball;
+    l.family = name();
+    l.max_shell = ball_.max_shell();
+    l.lattice_scale = s_;
+    l.group = group_;
+    return l;
+  }
 
  private:
   uint64_t quantize(double scale, const float* x, leech::Vec& v) const override {
@@ -131,19 +136,6 @@ std::unique_ptr<Codec> make_llvq_ss(const CodecSpec& spec) {
   const int shells = M ? M : 13;
   const double s = spec.get_double("scale", kBall13Scale * std::sqrt(shells / 13.0), 1e-3, 1e3);
   return std::make_unique<BallShaping>(shells, s, static_cast<size_t>(group));
-}
-
-std::optional<LeechParams> ball_shaping_params(const Codec& codec) {
-  const auto* ball = dynamic_cast<const BallShaping*>(&codec);
-  if (!ball) return std::nullopt;
-  LeechParams p;
-  p.kind = LeechParams::Kind::Ball;
-  p.family = ball->name();
-  p.min_shell = 0;
-  p.max_shell = ball->max_shell();
-  p.lattice_scale = ball->lattice_scale();
-  p.group = ball->group();
-  return p;
 }
 
 }  // namespace llvq::codec_detail

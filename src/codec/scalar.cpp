@@ -5,7 +5,6 @@
 
 #include "codec/codec_impl.hpp"
 #include "codec/gain.hpp"
-#include "codec/table_params.hpp"
 #include "llvq/error.hpp"
 
 namespace llvq::codec_detail {
@@ -28,9 +27,7 @@ class ScalarCodec final : public ScaledCodec {
   }
   size_t block_dim() const override { return 1; }
   size_t block_bits() const override { return static_cast<size_t>(bits_); }
-  int bits() const { return bits_; }
-  size_t group() const { return group_; }
-  const std::vector<double>& levels() const { return q_.levels; }
+  KernelLayout kernel_layout() const override { return ScalarLayout{bits_, group_, q_.levels}; }
 
   void quantize_block(const RowSide& side, size_t j, const float* x, float* xhat, BitWriter& code) const override {
     const int k = quantize(side.scale_of_block(j, 1), x[0], xhat);
@@ -57,14 +54,6 @@ class ScalarCodec final : public ScaledCodec {
 };
 
 }  // namespace
-
-bool is_scalar(const Codec& codec) { return dynamic_cast<const ScalarCodec*>(&codec) != nullptr; }
-
-ScalarParams scalar_params(const Codec& codec) {
-  const auto* c = dynamic_cast<const ScalarCodec*>(&codec);
-  if (!c) throw InputError("codec " + codec.spec() + " is not a scalar codec");
-  return ScalarParams{c->bits(), c->group(), c->levels()};
-}
 
 std::unique_ptr<Codec> make_scalar(const CodecSpec& spec) {
   const int bits = spec.get_int("bpw", 2, 1, 8);

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "codec/codec_impl.hpp"
+#include "llvq/codec.hpp"
 #include "kernels/kernels_impl.hpp"
 #include "kernels/octet_tables.hpp"
 #include "llvq/bitstream.hpp"
@@ -41,11 +41,10 @@ void gemv_rows_scalar(const View& m, const float* x, int64_t r0, int64_t r1, flo
 
 namespace {
 
-using codec_detail::LeechParams;
 
 class LeechPacked final : public PackedMatrix {
  public:
-  LeechPacked(const Codec& codec, const LeechParams& params, const uint8_t* codes, size_t size, int64_t rows,
+  LeechPacked(const Codec& codec, const LeechLayout& params, const uint8_t* codes, size_t size, int64_t rows,
               int64_t cols)
       : PackedMatrix(rows, cols),
         spec_(codec.spec()),
@@ -90,7 +89,7 @@ class LeechPacked final : public PackedMatrix {
     BitWriter out;
     const octet::View m = view();
     for (int64_t r = 0; r < rows(); ++r) {
-      for (int64_t g = 0; g < groups_; ++g) out.put(raw_scales_[static_cast<size_t>(r * groups_ + g)], codec_detail::kScaleBits);
+      for (int64_t g = 0; g < groups_; ++g) out.put(raw_scales_[static_cast<size_t>(r * groups_ + g)], kScaleBits);
       for (int64_t j = 0; j < blocks_; ++j) {
         const uint64_t word = words_[static_cast<size_t>(r * blocks_ + j)];
         out.put(octet::gain_of(m, word), gain_bits_);
@@ -121,8 +120,8 @@ class LeechPacked final : public PackedMatrix {
   // is validated before it is converted.
   void read_row(BitReader& in, int64_t r) {
     for (int64_t g = 0; g < groups_; ++g) {
-      const auto raw = static_cast<uint16_t>(in.get(codec_detail::kScaleBits));
-      const float s = codec_detail::bf16_to_scale(raw);
+      const auto raw = static_cast<uint16_t>(in.get(kScaleBits));
+      const float s = bf16_to_scale(raw);
       if (!std::isfinite(s) || s < 0) throw InputError(spec_ + ": row " + std::to_string(r) + ": corrupt scale");
       raw_scales_[static_cast<size_t>(r * groups_ + g)] = raw;
       scales_[static_cast<size_t>(r * groups_ + g)] = s;
@@ -154,7 +153,8 @@ class LeechPacked final : public PackedMatrix {
 namespace detail {
 
 bool leech_handles(const Codec& codec) {
-  const auto params = codec_detail::leech_params(codec);
+  const KernelLayout layout = codec.kernel_layout();
+  const auto* params = std::get_if<LeechLayout>(&layout);
   if (!params) return false;
   try {
     octet::OctetTables::get(*params);
@@ -166,7 +166,8 @@ bool leech_handles(const Codec& codec) {
 
 std::unique_ptr<PackedMatrix> pack_leech(const Codec& codec, const uint8_t* codes, size_t size, int64_t rows,
                                          int64_t cols) {
-  const auto params = codec_detail::leech_params(codec);
+  const KernelLayout layout = codec.kernel_layout();
+  const auto* params = std::get_if<LeechLayout>(&layout);
   if (!params) throw InputError("no Leech kernels for codec " + codec.spec());
   return std::make_unique<LeechPacked>(codec, *params, codes, size, rows, cols);
 }

@@ -101,14 +101,14 @@ void fill_class(const LeechBall& ball, size_t k, int gain_bits, ClassTable& c) {
 
 }  // namespace
 
-std::unique_ptr<BlockTables> make_block_tables(const codec_detail::LeechParams& params) {
+std::unique_ptr<BlockTables> make_block_tables(const LeechLayout& params) {
   const LeechBall& ball = LeechBall::get(params.max_shell);
   if (ball.num_classes() + 1 > static_cast<size_t>(kMaxClasses))
     throw InputError("Leech kernels: Λ24(" + std::to_string(params.max_shell) + ") has more classes than class ids");
   if (params.gain_bits < 0 || (1 << params.gain_bits) > kMaxGains)
     throw InputError("Leech kernels: unsupported gain bits " + std::to_string(params.gain_bits));
   auto t = std::make_unique<BlockTables>();  // value-initialised: every table starts at zero
-  t->kind = params.kind == codec_detail::LeechParams::Kind::Ball ? Kind::Ball : Kind::ShapeGain;
+  t->kind = params.kind == LeechLayout::Kind::Ball ? Kind::Ball : Kind::ShapeGain;
   t->gain_bits = params.gain_bits;
   t->num_classes = static_cast<int32_t>(ball.num_classes() + 1);
   t->ball_bits = ball.bits();

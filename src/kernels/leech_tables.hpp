@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "codec/leech_params.hpp"
+#include "llvq/kernel_layout.hpp"
 #include "kernels/leech_block.hpp"
 
 namespace llvq::kernels::leech {
@@ -12,6 +12,6 @@ namespace llvq::kernels::leech {
 // InputError when the codec's ball does not fit the split word (more classes than class ids,
 // or more than 64 bits of fields) — not the case for any ball up to LeechBall::kMaxShell at
 // 2 bits per weight, which the test checks.
-std::unique_ptr<BlockTables> make_block_tables(const codec_detail::LeechParams& params);
+std::unique_ptr<BlockTables> make_block_tables(const LeechLayout& params);
 
 }  // namespace llvq::kernels::leech

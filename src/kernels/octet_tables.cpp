@@ -15,7 +15,6 @@
 namespace llvq::kernels::octet {
 namespace {
 
-using codec_detail::LeechParams;
 
 constexpr uint32_t kAllSlots = 0xFFFFFF;
 
@@ -55,7 +54,7 @@ void enumerate(int type, int slot, int budget, Pattern& cur, std::vector<Pattern
 
 int popcount(uint32_t x) { return __builtin_popcount(x); }
 
-std::string cache_key(const LeechParams& p) {
+std::string cache_key(const LeechLayout& p) {
   std::ostringstream key;
   key << p.family << ' ' << p.max_shell << ' ' << p.gain_bits << ' ' << static_cast<int>(p.kind) << ' '
       << std::hexfloat << p.lattice_scale;
@@ -65,7 +64,7 @@ std::string cache_key(const LeechParams& p) {
 
 }  // namespace
 
-const OctetTables& OctetTables::get(const LeechParams& params) {
+const OctetTables& OctetTables::get(const LeechLayout& params) {
   static std::mutex mutex;
   static std::map<std::string, std::unique_ptr<OctetTables>> cache;
   const std::lock_guard<std::mutex> lock(mutex);
@@ -74,8 +73,8 @@ const OctetTables& OctetTables::get(const LeechParams& params) {
   return *slot;
 }
 
-OctetTables::OctetTables(const LeechParams& params)
-    : kind_(params.kind == LeechParams::Kind::Ball ? Kind::Ball : Kind::ShapeGain) {
+OctetTables::OctetTables(const LeechLayout& params)
+    : kind_(params.kind == LeechLayout::Kind::Ball ? Kind::Ball : Kind::ShapeGain) {
   if (params.gain_bits < 0 || (1 << params.gain_bits) > kMaxGains)
     throw InputError("Leech kernels: unsupported gain bits " + std::to_string(params.gain_bits));
   if (params.max_shell < 0 || params.max_shell >= kMaxShells)

@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "codec/leech_params.hpp"
+#include "llvq/kernel_layout.hpp"
 #include "kernels/octet_word.hpp"
 #include "llvq/leech.hpp"
 
@@ -17,8 +17,8 @@ class OctetTables {
  public:
   // Tables for the codec's ball Λ24(M) and gain bits, built once per (M, gain bits) and kept
   // for the process (a few MiB: six pattern tables of 2^17 entries at most).
-  static const OctetTables& get(const codec_detail::LeechParams& params);
-  explicit OctetTables(const codec_detail::LeechParams& params);
+  static const OctetTables& get(const LeechLayout& params);
+  explicit OctetTables(const LeechLayout& params);
 
   // The table half of a View (the matrix fields left empty).
   View view() const;

@@ -3,8 +3,6 @@
 #include <array>
 #include <cmath>
 
-#include "codec/codec_impl.hpp"
-#include "codec/table_params.hpp"
 #include "kernels/kernels_impl.hpp"
 #include "kernels/table_simd.hpp"
 #include "llvq/bitstream.hpp"
@@ -35,7 +33,7 @@ const int8_t* e8p_codeword_table() {
   static const std::vector<int8_t> table = [] {
     std::vector<int8_t> t(65536 * 8);
     for (uint32_t code = 0; code < 65536; ++code) {
-      const std::array<double, 8> y = codec_detail::e8p_codeword(code);
+      const std::array<double, 8> y = e8p_codeword(code);
       for (int i = 0; i < 8; ++i) t[8 * code + i] = static_cast<int8_t>(std::lround(4 * y[i]));
     }
     return t;
@@ -47,7 +45,7 @@ class E8pMatrix final : public PackedMatrix {
  public:
   E8pMatrix(const Codec& codec, const uint8_t* data, size_t size, int64_t rows, int64_t cols)
       : PackedMatrix(rows, cols), spec_(codec.spec()) {
-    const size_t group = codec_detail::e8p_group(codec);
+    const size_t group = std::get<E8pLayout>(codec.kernel_layout()).group;
     blocks_ = cols / 8;
     group_blocks_ = group ? static_cast<int64_t>(group) / 8 : blocks_;
     groups_ = blocks_ / group_blocks_;
@@ -113,7 +111,7 @@ class ScalarMatrix final : public PackedMatrix {
  public:
   ScalarMatrix(const Codec& codec, const uint8_t* data, size_t size, int64_t rows, int64_t cols)
       : PackedMatrix(rows, cols), spec_(codec.spec()) {
-    const codec_detail::ScalarParams p = codec_detail::scalar_params(codec);
+    const ScalarLayout p = std::get<ScalarLayout>(codec.kernel_layout());
     bits_ = p.bits;
     levels_ = p.levels;
     for (double l : levels_) unit_levels_.push_back(static_cast<float>(l));
@@ -207,12 +205,16 @@ class ScalarMatrix final : public PackedMatrix {
 
 }  // namespace
 
-bool table_handles(const Codec& codec) { return codec_detail::is_e8p(codec) || codec_detail::is_scalar(codec); }
+bool table_handles(const Codec& codec) {
+  const KernelLayout layout = codec.kernel_layout();
+  return std::holds_alternative<E8pLayout>(layout) || std::holds_alternative<ScalarLayout>(layout);
+}
 
 std::unique_ptr<PackedMatrix> pack_table(const Codec& codec, const uint8_t* codes, size_t size, int64_t rows,
                                          int64_t cols) {
-  if (codec_detail::is_e8p(codec)) return std::make_unique<E8pMatrix>(codec, codes, size, rows, cols);
-  if (codec_detail::is_scalar(codec)) return std::make_unique<ScalarMatrix>(codec, codes, size, rows, cols);
+  const KernelLayout layout = codec.kernel_layout();
+  if (std::holds_alternative<E8pLayout>(layout)) return std::make_unique<E8pMatrix>(codec, codes, size, rows, cols);
+  if (std::holds_alternative<ScalarLayout>(layout)) return std::make_unique<ScalarMatrix>(codec, codes, size, rows, cols);
   throw InputError("no table kernels for codec " + codec.spec());
 }
 

@@ -11,7 +11,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "codec/leech_params.hpp"
 #include "commands.hpp"
 #include "kernels/leech_profile.hpp"
 #include "kernels/leech_tables.hpp"
@@ -93,7 +92,7 @@ void random_blocks(const lk::BlockTables& t, size_t n, std::vector<uint64_t>& in
 
 void run_profile(const Options& o, std::vector<ProfileRow>& profile, std::vector<ThroughputRow>& throughput) {
   const auto codec = make_codec("llvq-ss:shells=" + std::to_string(o.shells));
-  const auto tables = lk::make_block_tables(*codec_detail::leech_params(*codec));
+  const auto tables = lk::make_block_tables(std::get<LeechLayout>(codec->kernel_layout()));
   const lk::BlockTables& t = *tables;
   std::vector<uint64_t> indices, words;
   random_blocks(t, o.blocks, indices, words);
@@ -130,7 +129,7 @@ void run_profile(const Options& o, std::vector<ProfileRow>& profile, std::vector
 
 // A valid bitstream for the codec: random bf16 scales and uniformly random codes.
 std::vector<uint8_t> random_codes(const Codec& codec, const lk::BlockTables& t, int64_t rows, int64_t cols) {
-  const auto p = *codec_detail::leech_params(codec);
+  const auto p = std::get<LeechLayout>(codec.kernel_layout());
   const int64_t group = p.group ? static_cast<int64_t>(p.group) : cols;
   std::mt19937_64 rng(2);
   BitWriter out;
@@ -146,7 +145,8 @@ std::vector<uint8_t> random_codes(const Codec& codec, const lk::BlockTables& t, 
 
 void run_matrix(const Options& o, std::vector<MatrixRow>& rows_out) {
   const auto codec = make_codec(o.codec);
-  const auto params = codec_detail::leech_params(*codec);
+  const KernelLayout layout = codec->kernel_layout();
+  const auto* params = std::get_if<LeechLayout>(&layout);
   if (!params || !kernels::has_kernels(*codec)) throw InputError("bench leech-decode: no Leech kernels for " + o.codec);
   const auto tables = lk::make_block_tables(*params);
   codec->check_row_length(static_cast<size_t>(o.cols));

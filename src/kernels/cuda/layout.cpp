@@ -8,8 +8,6 @@
 #include <memory>
 #include <mutex>
 
-#include "codec/codec_impl.hpp"
-#include "codec/leech_params.hpp"
 #include "kernels/leech_tables.hpp"
 #include "llvq/error.hpp"
 
@@ -22,7 +20,7 @@ E8pTables build_e8p_tables() {
   for (uint32_t k = 0; k < kE8pPatterns; ++k) {
     // Code k has all sign bits clear and shift +¼, so coordinate i is ±|a_i|/2 + ¼ (only the
     // implied sign of coordinate 7 may be minus); the magnitude is what the table stores.
-    const auto y = codec_detail::e8p_codeword(k);
+    const auto y = e8p_codeword(k);
     for (int i = 0; i < kE8pDim; ++i) {
       const long halves = std::lround(std::abs(y[i] - 0.25) * 2.0);
       if (halves < 1 || halves > 7 || halves % 2 == 0) throw std::logic_error("E8P codebook is not as expected");
@@ -41,7 +39,8 @@ const kernels::leech::BlockTables* leech_tables(const Codec& codec) {
   const std::string spec = codec.spec();
   if (auto it = cache.find(spec); it != cache.end()) return it->second.get();
   std::unique_ptr<kernels::leech::BlockTables> tables;
-  if (const auto params = codec_detail::leech_params(codec)) {
+  const KernelLayout layout = codec.kernel_layout();
+  if (const auto* params = std::get_if<LeechLayout>(&layout)) {
     try {
       tables = kernels::leech::make_block_tables(*params);
     } catch (const InputError&) {
