@@ -36,5 +36,37 @@ std::vector<uint8_t> synthetic_codes(const Codec& codec, int64_t rows, int64_t c
 // the median call time. speedup_vs_fp32 = fp32 GEMV time / this row's time.
 GemvBenchReport bench_gemv(const GemvBenchConfig& config);
 
+// `llvq bench leech-decode`, one thread: the per-stage decode profile of the split word
+// (the CUDA kernels' layout) on random points of Λ24(shells), the throughput of its decode
+// paths, and a packed random matrix of `codec` (fused GEMV and decode at every ISA level the
+// CPU has) against the fp32 GEMV. Each figure is the fastest of repeated calls (at least 3,
+// for at least min_seconds). InputError for out-of-range options or a codec without
+// Leech kernels.
+struct LeechDecodeBenchConfig {
+  int shells = 13;
+  size_t blocks = 20000;
+  int64_t rows = 4096, cols = 4104;
+  std::string codec = "llvq-sg:bpw=2,gain_bits=1";
+  double min_seconds = 0.3;
+};
+struct LeechDecodeBench {
+  struct Stage {
+    std::string stage;
+    double cumulative_ns, own_ns;  // per block
+  };
+  struct Path {
+    std::string path;
+    double weights_per_s;
+  };
+  struct Kernel {
+    std::string kernel, isa;
+    double seconds, speedup_vs_fp32, weights_per_s, bpw;
+  };
+  std::vector<Stage> profile;
+  std::vector<Path> throughput;
+  std::vector<Kernel> matrix;
+};
+LeechDecodeBench bench_leech_decode(const LeechDecodeBenchConfig& config);
+
 }  // namespace kernels
 }  // namespace llvq
