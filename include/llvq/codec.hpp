@@ -94,7 +94,6 @@ class Codec {
   virtual void quantize_dequantize_block(const RowSide& side, size_t j, const float* x, float* xhat) const;
 
   // --- whole rows ---
-  void encode_row(const float* w, size_t n, BitWriter& out) const;
   void decode_row(BitReader& in, size_t n, float* w) const;
   // `rows` rows of n weights, packed back to back (rows·row_bits(n) bits), on all cores.
   std::vector<uint8_t> encode_rows(const float* w, size_t rows, size_t n) const;

@@ -13,11 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "llvq/leech.hpp"
+
 namespace llvq::shells {
 
 using u128 = unsigned __int128;
 
-inline constexpr int kDim = 24;
+using leech::kDim;
 // Largest m for which theta_count() is available (M = 214 already fills 96 bits).
 inline constexpr int kMaxThetaShell = 256;
 // Largest m for which classes_of_shell() is available (class sizes stay below 2^64).

@@ -155,14 +155,6 @@ void Codec::quantize_dequantize_block(const RowSide& side, size_t j, const float
   quantize_block(side, j, x, xhat, scratch);
 }
 
-void Codec::encode_row(const float* w, size_t n, BitWriter& out) const {
-  check_row_length(n);
-  const RowSide side = fit_side(w, n);
-  write_side(side, out);
-  std::vector<float> xhat(block_dim());
-  for (size_t j = 0; j < blocks_per_row(n); ++j) quantize_block(side, j, w + j * block_dim(), xhat.data(), out);
-}
-
 void Codec::decode_row(BitReader& in, size_t n, float* w) const {
   check_row_length(n);
   const RowSide side = read_side(in, n);

@@ -15,7 +15,6 @@
 namespace llvq::kernels {
 namespace {
 
-namespace lk = leech;
 
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -35,7 +34,7 @@ double time_call(F&& f, double min_seconds) {
   return best;
 }
 
-const char* const kStageNames[lk::kNumStages] = {
+const char* const kStageNames[leech::kNumStages] = {
     "minimal: class lookup",
     "minimal: + radix split (divisions)",
     "minimal: + codeword, colex unrank, signs",
@@ -47,39 +46,39 @@ const char* const kStageNames[lk::kNumStages] = {
     "split: + dot product (instead of floats)"};
 
 // Random ball indices (uniform over Λ24(M), the origin included) and their split words.
-void random_blocks(const lk::BlockTables& t, size_t n, std::vector<uint64_t>& indices, std::vector<uint64_t>& words) {
+void random_blocks(const leech::BlockTables& t, size_t n, std::vector<uint64_t>& indices, std::vector<uint64_t>& words) {
   std::mt19937_64 rng(1);
   indices.resize(n);
   words.resize(n);
   for (size_t b = 0; b < n; ++b) {
     indices[b] = rng() % t.ball_size;
-    words[b] = lk::leech_split(t, 0, indices[b]);
+    words[b] = leech::leech_split(t, 0, indices[b]);
   }
 }
 
 void run_profile(const LeechDecodeBenchConfig& o, std::vector<LeechDecodeBench::Stage>& profile,
                  std::vector<LeechDecodeBench::Path>& throughput) {
   const auto codec = make_codec("llvq-ss:shells=" + std::to_string(o.shells));
-  const auto tables = lk::make_block_tables(std::get<LeechLayout>(codec->kernel_layout()));
-  const lk::BlockTables& t = *tables;
+  const auto tables = leech::make_block_tables(std::get<LeechLayout>(codec->kernel_layout()));
+  const leech::BlockTables& t = *tables;
   std::vector<uint64_t> indices, words;
   random_blocks(t, o.blocks, indices, words);
-  std::vector<float> x(lk::kDim * o.blocks, 0.5f), out(lk::kDim * o.blocks);
+  std::vector<float> x(leech::kDim * o.blocks, 0.5f), out(leech::kDim * o.blocks);
   const double n = static_cast<double>(o.blocks);
   if (cpu_supports(Isa::Avx2)) {
-    double seconds[lk::kNumStages];
+    double seconds[leech::kNumStages];
     // Best of enough repeats for ~4 million blocks per stage (at least 5).
     const int repeats = static_cast<int>(std::clamp<size_t>(4000000 / o.blocks, 5, 200));
-    lk::profile_stages_avx2(t, indices.data(), words.data(), x.data(), o.blocks, repeats, now_seconds,
+    leech::profile_stages_avx2(t, indices.data(), words.data(), x.data(), o.blocks, repeats, now_seconds,
                             out.data(), seconds);
-    for (int s = 0; s < lk::kNumStages; ++s) {
-      const bool first = s == lk::kClassLookup || s == lk::kSplitMagnitudes;
-      const bool dot = s == lk::kMinimalDot || s == lk::kSplitDot;
+    for (int s = 0; s < leech::kNumStages; ++s) {
+      const bool first = s == leech::kClassLookup || s == leech::kSplitMagnitudes;
+      const bool dot = s == leech::kMinimalDot || s == leech::kSplitDot;
       const double previous = first ? 0 : seconds[dot ? s - 2 : s - 1];
       profile.push_back({kStageNames[s], 1e9 * seconds[s] / n, 1e9 * (seconds[s] - previous) / n});
     }
-    throughput.push_back({"minimal index → floats, direct (AVX2 build)", 24 * n / seconds[lk::kMinimalFloat]});
-    throughput.push_back({"split word → floats (AVX2 build)", 24 * n / seconds[lk::kSplitFloat]});
+    throughput.push_back({"minimal index → floats, direct (AVX2 build)", 24 * n / seconds[leech::kMinimalFloat]});
+    throughput.push_back({"split word → floats (AVX2 build)", 24 * n / seconds[leech::kSplitFloat]});
   }
   // The library's own decode of the minimal index: LeechBall::unrank, then floats.
   const LeechBall& ball = LeechBall::get(o.shells);
@@ -87,7 +86,7 @@ void run_profile(const LeechDecodeBenchConfig& o, std::vector<LeechDecodeBench::
       [&] {
         for (size_t b = 0; b < o.blocks; ++b) {
           const auto v = ball.unrank(indices[b]);
-          for (int i = 0; i < lk::kDim; ++i) out[lk::kDim * b + i] = static_cast<float>(0.25 * v[i]);
+          for (int i = 0; i < leech::kDim; ++i) out[leech::kDim * b + i] = static_cast<float>(0.25 * v[i]);
         }
       },
       o.min_seconds);
@@ -96,7 +95,7 @@ void run_profile(const LeechDecodeBenchConfig& o, std::vector<LeechDecodeBench::
 }
 
 // A valid bitstream for the codec: random bf16 scales and uniformly random codes.
-std::vector<uint8_t> random_codes(const Codec& codec, const lk::BlockTables& t, int64_t rows, int64_t cols) {
+std::vector<uint8_t> random_codes(const Codec& codec, const leech::BlockTables& t, int64_t rows, int64_t cols) {
   const auto p = std::get<LeechLayout>(codec.kernel_layout());
   const int64_t group = p.group ? static_cast<int64_t>(p.group) : cols;
   std::mt19937_64 rng(2);
@@ -116,7 +115,7 @@ void run_matrix(const LeechDecodeBenchConfig& o, std::vector<LeechDecodeBench::K
   const KernelLayout layout = codec->kernel_layout();
   const auto* params = std::get_if<LeechLayout>(&layout);
   if (!params || !has_kernels(*codec)) throw InputError("bench leech-decode: no Leech kernels for " + o.codec);
-  const auto tables = lk::make_block_tables(*params);
+  const auto tables = leech::make_block_tables(*params);
   codec->check_row_length(static_cast<size_t>(o.cols));
   const auto codes = random_codes(*codec, *tables, o.rows, o.cols);
   const auto packed = pack(*codec, codes.data(), codes.size(), o.rows, o.cols);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "kernels/hd.hpp"
+#include "llvq/leech.hpp"
 
 // The functions below live in an inline namespace named per instruction set: a TU compiled
 // with AVX2 / AVX-512 flags defines LLVQ_LEECH_ISA_NS before including this header, so its
@@ -31,7 +32,7 @@
 
 namespace llvq::kernels::leech {
 
-inline constexpr int kDim = 24;
+using ::llvq::leech::kDim;
 inline constexpr int kClassBits = 10;
 inline constexpr int kMaxClasses = 1 << kClassBits;  // class ids, the origin's 0 included
 inline constexpr int kMaxLevels = 6;  // arrangement levels per half (Λ24(16) needs 4)

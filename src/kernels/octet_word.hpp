@@ -23,13 +23,15 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "llvq/leech.hpp"
+
 #ifndef LLVQ_OCTET_ISA_NS
 #define LLVQ_OCTET_ISA_NS portable
 #endif
 
 namespace llvq::kernels::octet {
 
-inline constexpr int kDim = 24;
+using ::llvq::leech::kDim;
 inline constexpr int kTypes = 6;       // odd, even w = 0, 2, 4, 6, 8
 inline constexpr int kGlueBits = 13;   // t and the 12-bit Golay message
 inline constexpr int kMaxGains = 16;

@@ -276,7 +276,7 @@ LayoutRun run_layout(const RowMatrixD& w_rot, const Eigen::MatrixXd& h_rot, int6
   const Eigen::MatrixXd h = pad_hessian(h_rot, l, cols);
   const auto rows = w.rows();
   std::vector<RowCoder> coders(static_cast<size_t>(rows));
-  const bool retract = o.rounding == Rounding::SphericalGptq;
+  const bool spherical = o.rounding == Rounding::SphericalGptq;
 
   const BlockRounder rounder = [&](size_t row, size_t col0, size_t width, const double* current, float* out) {
     RowCoder& rc = coders[row];
@@ -293,7 +293,7 @@ LayoutRun run_layout(const RowMatrixD& w_rot, const Eigen::MatrixXd& h_rot, int6
     }
     const auto x = to_float(current + col0, width);
     codec.quantize_block(side, (col0 - start) / width, x.data(), out, bits);
-    if (retract) {  // Spherical GPTQ: keep the block's norm for the error feedback
+    if (spherical) {  // Spherical GPTQ: keep the block's norm for the error feedback
       double nx = 0, nq = 0;
       for (size_t i = 0; i < width; ++i) {
         nx += double(x[i]) * x[i];
@@ -329,7 +329,7 @@ LayoutRun run_layout(const RowMatrixD& w_rot, const Eigen::MatrixXd& h_rot, int6
     run.dequantized = decode_codes(t, *l.body, l.tail.get());
   };
   store_codes();
-  if (retract && fold_solved_scales(coders, l, w, run.dequantized, h, o.scale_damp)) store_codes();
+  if (spherical && fold_solved_scales(coders, l, w, run.dequantized, h, o.scale_damp)) store_codes();
   require_finite_result(w, run.dequantized, t.codec);
   run.weighted_error = relative_weighted_error(w, run.dequantized, h);
   return run;
