@@ -1,0 +1,259 @@
+// quantize_tensor: the weights and Hessian rotated, GPTQ (or RTN) over each candidate row
+// layout with the codec's own block rounding, the best layout per true bit kept; GLVQ runs
+// its own tensor-level learning instead.
+#include <Eigen/Dense>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <memory>
+
+#include "llvq/bitstream.hpp"
+#include "llvq/codec.hpp"
+#include "llvq/error.hpp"
+#include "llvq/glvq.hpp"
+#include "llvq/quantize.hpp"
+#include "llvq/report.hpp"
+#include "quant/pipeline_detail.hpp"
+
+namespace llvq {
+namespace {
+
+using namespace quant_detail;
+
+// Per-row coding state while GPTQ walks the columns: the side information fitted when the
+// row's body (or tail) starts, and the row's bit stream.
+struct RowCoder {
+  RowSide body_side, tail_side;
+  BitWriter body_bits, tail_bits;
+};
+
+std::vector<float> to_float(const double* x, size_t n) {
+  std::vector<float> out(n);
+  for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(x[i]);
+  return out;
+}
+
+std::vector<uint8_t> concat_rows(std::vector<RowCoder>& coders, bool tail) {
+  BitWriter all;
+  for (auto& c : coders) all.append(tail ? c.tail_bits : c.body_bits);
+  return all.bytes();
+}
+
+// Copies `nbits` bits from `in` to `out` in chunks the reader accepts.
+void copy_bits(BitReader& in, BitWriter& out, size_t nbits) {
+  for (; nbits > 0;) {
+    const int chunk = static_cast<int>(std::min<size_t>(nbits, 32));
+    out.put(in.get(chunk), chunk);
+    nbits -= static_cast<size_t>(chunk);
+  }
+}
+
+// Replaces the side information at the start of a row's stream, keeping its block codes.
+void rewrite_side(const Codec& codec, size_t n, const RowSide& side, BitWriter& row) {
+  const auto bytes = row.bytes();
+  BitReader in(bytes.data(), bytes.size(), 0, row.size_bits());
+  BitWriter out;
+  codec.write_side(side, out);
+  BitWriter skipped;
+  copy_bits(in, skipped, codec.side_bits(n));
+  copy_bits(in, out, row.size_bits() - codec.side_bits(n));
+  row = std::move(out);
+}
+
+// The side information the codec would store for `side` (its scales rounded to the
+// codec's stored precision), via a write/read round trip.
+RowSide representable(const Codec& codec, size_t n, const RowSide& side) {
+  BitWriter w;
+  codec.write_side(side, w);
+  const auto bytes = w.bytes();
+  BitReader in(bytes.data(), bytes.size(), 0, w.size_bits());
+  return codec.read_side(in, n);
+}
+
+// Spherical GPTQ's final step without extra bits: per row, the scale of every codec group
+// (body and tail) is re-solved in the Hessian metric and folded into the codec's own
+// stored scales. Returns false (nothing changed) when a codec keeps no scales.
+bool fold_solved_scales(std::vector<RowCoder>& coders, const RowLayout& l, const RowMatrixD& w,
+                        const RowMatrixD& q, const Eigen::MatrixXd& h, double lambda) {
+  const RowSide& body0 = coders.front().body_side;
+  if (body0.scales.empty() || (l.tail && coders.front().tail_side.scales.empty())) return false;
+  std::vector<Eigen::Index> bounds;
+  for (Eigen::Index c = 0; c < l.body_cols; c += static_cast<Eigen::Index>(body0.group)) bounds.push_back(c);
+  const size_t n_body = bounds.size();
+  if (l.tail) {
+    const size_t g = coders.front().tail_side.group;
+    for (Eigen::Index c = l.body_cols; c < l.body_cols + l.tail_cols; c += static_cast<Eigen::Index>(g)) bounds.push_back(c);
+  }
+  bounds.push_back(l.body_cols + l.tail_cols);
+  const RowMatrixD s = solve_partition_scales(w, q, h, bounds, lambda);
+#pragma omp parallel for schedule(dynamic, 8)
+  for (size_t r = 0; r < coders.size(); ++r) {
+    RowCoder& rc = coders[r];
+    const auto ri = static_cast<Eigen::Index>(r);
+    RowSide body = rc.body_side;
+    for (size_t g = 0; g < body.scales.size(); ++g) body.scales[g] *= static_cast<float>(s(ri, static_cast<Eigen::Index>(g)));
+    rc.body_side = representable(*l.body, static_cast<size_t>(l.body_cols), body);
+    rewrite_side(*l.body, static_cast<size_t>(l.body_cols), rc.body_side, rc.body_bits);
+    if (l.tail) {
+      RowSide tail = rc.tail_side;
+      for (size_t g = 0; g < tail.scales.size(); ++g)
+        tail.scales[g] *= static_cast<float>(s(ri, static_cast<Eigen::Index>(n_body + g)));
+      rc.tail_side = representable(*l.tail, static_cast<size_t>(l.tail_cols), tail);
+      rewrite_side(*l.tail, static_cast<size_t>(l.tail_cols), rc.tail_side, rc.tail_bits);
+    }
+  }
+  return true;
+}
+
+struct LayoutRun {
+  QuantizedTensor tensor;
+  RowMatrixD dequantized;  // in the rotated, padded basis
+  double weighted_error = 0;
+};
+
+// Finite weights whose magnitude overflows the code's scale format (bf16 scales up to ~3.4e38,
+// products with the codebook beyond float) decode to Inf or NaN: an error, never a NaN model.
+void require_finite_result(const RowMatrixD& w, const RowMatrixD& dequantized, const std::string& codec) {
+  // Finite in double is not enough: the layer runs in float.
+  if (!(dequantized.array().abs() <= static_cast<double>(std::numeric_limits<float>::max())).all())
+    throw InputError("quantizing with " + codec + " gives non-finite weights: the largest |weight| " +
+                     strfmt("%g", w.cwiseAbs().maxCoeff()) + " overflows the code's scale format");
+}
+
+LayoutRun run_layout(const RowMatrixD& w_rot, const Eigen::MatrixXd& h_rot, int64_t cols, const RowLayout& l,
+                     const TensorQuantOptions& o) {
+  const RowMatrixD w = pad_weight(w_rot, l, cols);
+  const Eigen::MatrixXd h = pad_hessian(h_rot, l, cols);
+  const auto rows = w.rows();
+  std::vector<RowCoder> coders(static_cast<size_t>(rows));
+  const bool spherical = o.rounding == Rounding::SphericalGptq;
+
+  const BlockRounder rounder = [&](size_t row, size_t col0, size_t width, const double* current, float* out) {
+    RowCoder& rc = coders[row];
+    const bool in_tail = static_cast<int64_t>(col0) >= l.body_cols;
+    const Codec& codec = in_tail ? *l.tail : *l.body;
+    const size_t start = in_tail ? static_cast<size_t>(l.body_cols) : 0;
+    const size_t len = static_cast<size_t>(in_tail ? l.tail_cols : l.body_cols);
+    RowSide& side = in_tail ? rc.tail_side : rc.body_side;
+    BitWriter& bits = in_tail ? rc.tail_bits : rc.body_bits;
+    if (col0 == start) {  // the segment starts: fit its side information on the current weights
+      const auto seg = to_float(current + start, len);
+      side = codec.fit_side(seg.data(), len);
+      codec.write_side(side, bits);
+    }
+    const auto x = to_float(current + col0, width);
+    codec.quantize_block(side, (col0 - start) / width, x.data(), out, bits);
+    if (spherical) {  // Spherical GPTQ: keep the block's norm for the error feedback
+      double nx = 0, nq = 0;
+      for (size_t i = 0; i < width; ++i) {
+        nx += double(x[i]) * x[i];
+        nq += double(out[i]) * out[i];
+      }
+      if (nq > 0) {
+        const double s = std::sqrt(nx / nq);
+        for (size_t i = 0; i < width; ++i) out[i] = static_cast<float>(out[i] * s);
+      }
+    }
+  };
+
+  GptqOptions go;
+  go.damp = o.damp;
+  go.blocks.assign(static_cast<size_t>(l.body_cols) / l.body->block_dim(), l.body->block_dim());
+  if (l.tail) go.blocks.insert(go.blocks.end(), static_cast<size_t>(l.tail_cols) / l.tail->block_dim(), l.tail->block_dim());
+  const Eigen::MatrixXd h_used = o.rounding == Rounding::Rtn ? Eigen::MatrixXd::Identity(h.rows(), h.cols()) : h;
+  gptq_quantize(w, h_used, go, rounder);
+
+  LayoutRun run;
+  QuantizedTensor& t = run.tensor;
+  t.rows = rows;
+  t.cols = cols;
+  t.codec = l.body->spec();
+  t.body_cols = l.body_cols;
+  t.tail_codec = l.tail ? l.tail->spec() : "";
+  t.tail_cols = l.tail_cols;
+  t.hadamard = o.hadamard;
+  t.hadamard_seed = o.hadamard_seed;
+  auto store_codes = [&] {
+    t.body_codes = concat_rows(coders, false);
+    if (l.tail) t.tail_codes = concat_rows(coders, true);
+    run.dequantized = decode_codes(t, *l.body, l.tail.get());
+  };
+  store_codes();
+  if (spherical && fold_solved_scales(coders, l, w, run.dequantized, h, o.scale_damp)) store_codes();
+  require_finite_result(w, run.dequantized, t.codec);
+  run.weighted_error = relative_weighted_error(w, run.dequantized, h);
+  return run;
+}
+
+// GLVQ on the rotated tensor and Hessian. The report's errors use the full Hessian, as the
+// per-row codecs' weighted_error does.
+TensorQuantResult quantize_glvq(const RowMatrixD& w_rot, const Eigen::MatrixXd& h_rot, const TensorQuantOptions& o) {
+  const GlvqConfig cfg = GlvqConfig::parse(o.codec);
+  GlvqReport report;
+  GlvqTensor g = glvq_quantize(w_rot, h_rot, cfg, &report);
+  TensorQuantResult res;
+  QuantizedTensor& t = res.tensor;
+  t.rows = w_rot.rows();
+  t.cols = w_rot.cols();
+  t.codec = cfg.spec();
+  t.body_cols = (t.cols + cfg.dim - 1) / cfg.dim * cfg.dim;
+  t.hadamard = o.hadamard;
+  t.hadamard_seed = o.hadamard_seed;
+  t.glvq = std::move(g);
+  res.weighted_error = report.weighted_error_final;
+  res.weighted_error_init = report.weighted_error_init;
+  res.layout = t.body_cols == t.cols ? "exact" : "pad";
+  return res;
+}
+
+void check_finite(const float* w, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    if (!std::isfinite(w[i])) throw InputError("weight " + std::to_string(i) + " is NaN or Inf");
+}
+
+}  // namespace
+
+TensorQuantResult quantize_tensor(const float* w_in, int64_t rows, int64_t cols, const Eigen::MatrixXd& h_in,
+                                  const TensorQuantOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (rows <= 0 || cols <= 0) throw InputError("tensor shape must be positive");
+  check_finite(w_in, static_cast<size_t>(rows * cols));
+  Eigen::MatrixXd h = h_in.size() ? h_in : Eigen::MatrixXd::Identity(cols, cols);
+  if (h.rows() != cols || h.cols() != cols)
+    throw InputError("Hessian is " + std::to_string(h.rows()) + "x" + std::to_string(h.cols()) + ", layer has " +
+                     std::to_string(cols) + " inputs");
+  check_options(o);
+  const bool glvq = is_glvq_spec(o.codec);
+  const std::shared_ptr<const Codec> codec = glvq ? nullptr : shared_codec(o.codec);
+
+  RowMatrixD w(rows, cols);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) w(r, c) = w_in[r * cols + c];
+  rotate_weight(w, o.hadamard, o.hadamard_seed, false);
+  if (o.hadamard != HadamardMode::None) h = rotate_hessian(h, o.hadamard_seed);
+
+  TensorQuantResult best;
+  if (glvq) {
+    best = quantize_glvq(w, h, o);
+    best.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return best;
+  }
+  double best_merit = INFINITY;
+  for (const RowLayout& l : candidate_layouts(codec, cols, o.tail)) {
+    LayoutRun run = run_layout(w, h, cols, l, o);
+    // Quality per true bit: under D(R) ∝ 2^(−2R) one extra bit per weight is worth a factor 4
+    // in error, so layouts of different rates compare through error · 4^bpw.
+    const double merit = run.weighted_error * std::pow(4.0, run.tensor.bits_per_weight());
+    if (merit < best_merit) {
+      best_merit = merit;
+      best.tensor = std::move(run.tensor);
+      best.weighted_error = run.weighted_error;
+      best.layout = l.name;
+    }
+  }
+  best.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return best;
+}
+
+}  // namespace llvq
