@@ -13,18 +13,20 @@
 #include <string>
 #include <vector>
 
+#include "llvq/cpu.hpp"
+
 namespace llvq {
 
 class Codec;
 
 namespace kernels {
 
-// Instruction-set levels, in increasing order.
-enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2 };
-std::string to_string(Isa isa);
-Isa parse_isa(const std::string& text);  // "scalar" | "avx2" | "avx512"; InputError otherwise
-bool cpu_supports(Isa isa);               // run-time CPU feature check (and compiled in)
-Isa best_isa();                           // the highest level this CPU runs
+// Instruction-set levels and the CPU check (llvq/cpu.hpp).
+using ::llvq::best_isa;
+using ::llvq::cpu_supports;
+using ::llvq::Isa;
+using ::llvq::parse_isa;
+using ::llvq::to_string;
 // The level kernels use: best_isa(), or what set_isa() / the LLVQ_ISA environment variable
 // chose. set_isa() throws InputError for a level the CPU does not support.
 Isa active_isa();
@@ -33,12 +35,11 @@ void set_isa(Isa isa);
 class IsaScope {
  public:
   explicit IsaScope(Isa isa);
-  ~IsaScope();
   IsaScope(const IsaScope&) = delete;
   IsaScope& operator=(const IsaScope&) = delete;
 
  private:
-  Isa previous_;
+  IsaLevelScope scope_;
 };
 
 // A quantized matrix [rows, cols] in the kernel layout; cols is the coded width (a multiple of

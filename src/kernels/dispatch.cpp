@@ -2,8 +2,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <atomic>
-#include <cstdlib>
 
 #include "kernels/kernels_impl.hpp"
 #include "llvq/codec.hpp"
@@ -12,27 +10,10 @@
 namespace llvq::kernels {
 namespace {
 
-bool cpu_has_avx2() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2") &&
-         __builtin_cpu_supports("f16c");
-}
-bool cpu_has_avx512() {
-  __builtin_cpu_init();
-  return cpu_has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-}
-
-// -1: not chosen yet (LLVQ_ISA or best_isa() on first use).
-std::atomic<int> chosen{-1};
-
-Isa initial_isa() {
-  if (const char* env = std::getenv("LLVQ_ISA"); env && *env) {
-    const Isa wanted = parse_isa(env);
-    if (!cpu_supports(wanted)) throw InputError("LLVQ_ISA=" + std::string(env) + ": this CPU does not support it");
-    return wanted;
-  }
-  return best_isa();
+// The kernels' own level (the lattice search keeps another).
+IsaLevel& kernel_level() {
+  static IsaLevel level;
+  return level;
 }
 
 int thread_count(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
@@ -50,53 +31,11 @@ void over_rows(int64_t rows, int threads, F&& f) {
 
 }  // namespace
 
-std::string to_string(Isa isa) {
-  switch (isa) {
-    case Isa::Scalar: return "scalar";
-    case Isa::Avx2: return "avx2";
-    case Isa::Avx512: return "avx512";
-  }
-  return "?";
-}
+Isa active_isa() { return kernel_level().get(); }
 
-Isa parse_isa(const std::string& text) {
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512})
-    if (text == to_string(isa)) return isa;
-  throw InputError("unknown ISA level '" + text + "' (expected scalar, avx2 or avx512)");
-}
+void set_isa(Isa isa) { kernel_level().set(isa); }
 
-bool cpu_supports(Isa isa) {
-  switch (isa) {
-    case Isa::Scalar: return true;
-    case Isa::Avx2: return cpu_has_avx2();
-    case Isa::Avx512: return cpu_has_avx512();
-  }
-  return false;
-}
-
-Isa best_isa() {
-  if (cpu_supports(Isa::Avx512)) return Isa::Avx512;
-  if (cpu_supports(Isa::Avx2)) return Isa::Avx2;
-  return Isa::Scalar;
-}
-
-Isa active_isa() {
-  int v = chosen.load();
-  if (v < 0) {
-    const int init = static_cast<int>(initial_isa());
-    chosen.compare_exchange_strong(v, init);
-    v = chosen.load();
-  }
-  return static_cast<Isa>(v);
-}
-
-void set_isa(Isa isa) {
-  if (!cpu_supports(isa)) throw InputError("this CPU does not support " + to_string(isa));
-  chosen.store(static_cast<int>(isa));
-}
-
-IsaScope::IsaScope(Isa isa) : previous_(active_isa()) { set_isa(isa); }
-IsaScope::~IsaScope() { chosen.store(static_cast<int>(previous_)); }
+IsaScope::IsaScope(Isa isa) : scope_(kernel_level(), isa) {}
 
 bool has_kernels(const Codec& codec) { return detail::leech_handles(codec) || detail::table_handles(codec); }
 

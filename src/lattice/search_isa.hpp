@@ -1,16 +1,15 @@
-// Run-time ISA level of the exact Λ24(M) search (src/lattice/ball_kernels*.cpp). The lattice
-// layer sits below src/kernels, so it has its own small CPU check; it honours the same
-// LLVQ_ISA=scalar|avx2|avx512 override as the matrix kernels.
+// Run-time ISA level of the exact Λ24(M) search (src/lattice/ball_kernels*.cpp): its own
+// IsaLevel (llvq/cpu.hpp), separate from the matrix kernels', with the same LLVQ_ISA override.
 #pragma once
 
-#include <string>
+#include "llvq/cpu.hpp"
 
 namespace llvq::lattice {
 
-enum class SearchIsa { Scalar = 0, Avx2 = 1, Avx512 = 2 };
+using SearchIsa = ::llvq::Isa;
+using ::llvq::cpu_supports;
+using ::llvq::to_string;
 
-std::string to_string(SearchIsa isa);
-bool cpu_supports(SearchIsa isa);
 // LLVQ_ISA when set (InputError for an unknown name or a level this CPU lacks), else the
 // highest level the CPU runs; read once.
 SearchIsa search_isa();
@@ -20,12 +19,11 @@ SearchIsa search_isa();
 class SearchIsaScope {
  public:
   explicit SearchIsaScope(SearchIsa isa);  // InputError if the CPU lacks it
-  ~SearchIsaScope();
   SearchIsaScope(const SearchIsaScope&) = delete;
   SearchIsaScope& operator=(const SearchIsaScope&) = delete;
 
  private:
-  SearchIsa previous_;
+  IsaLevelScope scope_;
 };
 
 }  // namespace llvq::lattice
