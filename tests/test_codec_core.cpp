@@ -1,11 +1,9 @@
-// The codec interface: spec parsing, bit packing, the container, the scalar codec, the CLI.
+// The codec interface: spec parsing, bit packing, the container, the scalar codec (the CLI:
+// cli/test_codec_cli.cpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 
-#include "test_data.hpp"
 #include "codec_test_util.hpp"
 #include "llvq/codec_container.hpp"
 #include "llvq/error.hpp"
@@ -114,7 +112,7 @@ TEST(ScalarCodec, ZeroRowsAndBadRowsAreHandled) {
 
 TEST(Container, RoundTripsAndRejectsEveryCorruption) {
   const auto codec = llvq::make_codec("scalar:bpw=3,group=64");
-  const auto w = codec_test::gaussian(512, 5);
+  const auto w = llvq::test::gaussian(512, 5);
   const auto c = llvq::encode_container(*codec, w.data(), w.size(), 128);
   const auto bytes = llvq::serialize_container(c);
   const auto parsed = llvq::parse_container(bytes);
@@ -127,100 +125,6 @@ TEST(Container, RoundTripsAndRejectsEveryCorruption) {
     bad[i] ^= 0x5A;
     EXPECT_THROW(llvq::parse_container(bad), InputError) << i;
   }
-}
-
-class CodecCli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("llvq_codec_cli_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string path(const char* name) const { return (dir_ / name).string(); }
-  std::filesystem::path dir_;
-};
-
-TEST_F(CodecCli, EncodeDecodeRoundTripAndHonestSize) {
-  const auto w = codec_test::gaussian(4096, 9);
-  {
-    std::ofstream f(path("w.f32"), std::ios::binary);
-    f.write(reinterpret_cast<const char*>(w.data()), static_cast<std::streamsize>(w.size() * 4));
-  }
-  std::string out;
-  ASSERT_EQ(codec_test::run_cli("codec encode --codec e8p --row 1024 " + path("w.f32") + " " + path("w.llvq"), &out), 0)
-      << out;
-  // 4 rows × (128 blocks × 16 bits + 16 scale bits) plus the header.
-  const size_t payload = 4 * (128 * 16 + 16) / 8;
-  const size_t size = std::filesystem::file_size(path("w.llvq"));
-  EXPECT_GE(size, payload);
-  EXPECT_LE(size, payload + 80);
-  ASSERT_EQ(codec_test::run_cli("codec decode " + path("w.llvq") + " " + path("back.f32"), &out), 0) << out;
-  std::vector<float> back(w.size());
-  std::ifstream f(path("back.f32"), std::ios::binary);
-  f.read(reinterpret_cast<char*>(back.data()), static_cast<std::streamsize>(back.size() * 4));
-  const auto codec = llvq::make_codec("e8p");
-  std::vector<float> expect(w.size());
-  codec->quantize_dequantize_rows(w.data(), 4, 1024, expect.data());
-  EXPECT_EQ(back, expect);
-}
-
-TEST_F(CodecCli, BadInputExitsWithStatus2) {
-  {
-    std::ofstream f(path("odd.f32"), std::ios::binary);
-    f << "abcdefg";  // 7 bytes: not float32
-    std::ofstream g(path("junk.llvq"), std::ios::binary);
-    g << "LLVQCODE but not really";
-  }
-  std::string out;
-  EXPECT_EQ(codec_test::run_cli("codec encode --codec e8p " + path("odd.f32") + " " + path("o.llvq"), &out), 2);
-  EXPECT_NE(out.find("multiple of 4"), std::string::npos) << out;
-  EXPECT_EQ(codec_test::run_cli("codec decode " + path("junk.llvq") + " " + path("o.f32"), &out), 2);
-  EXPECT_NE(out.find("llvq: error:"), std::string::npos) << out;
-  EXPECT_EQ(codec_test::run_cli("codec encode --codec bogus " + path("odd.f32") + " " + path("o.llvq"), &out), 2);
-  EXPECT_EQ(codec_test::run_cli("rd --codec scalar --source model:/x --blocks 10", &out), 2);
-  EXPECT_NE(out.find("/x"), std::string::npos) << out;
-}
-
-TEST_F(CodecCli, RdReportsTheContractKeys) {
-  std::string out;
-  ASSERT_EQ(codec_test::run_cli("rd --codec scalar:bpw=2 --source laplace --blocks 4096 --seed 3 --json", &out), 0)
-      << out;
-  for (const char* key : {"\"codec\"", "\"bpw\"", "\"mse\"", "\"sqnr_bits\"", "\"retention\"", "\"shannon_mse\"",
-                          "\"encode_blocks_per_s\"", "\"decode_blocks_per_s\""})
-    EXPECT_NE(out.find(key), std::string::npos) << key << " in " << out;
-}
-
-TEST_F(CodecCli, RdOnRealModelWeights) {
-  const std::string model = llvq::test::data_file("models/stories260K/stories260K.bin");
-  std::string out;
-  // Rows scaled to unit RMS: the measured MSE is relative to unit power, so 4-bit scalar
-  // error must sit far below 1 and above the Gaussian bound's order of magnitude.
-  ASSERT_EQ(codec_test::run_cli("rd --codec scalar:bpw=4 --source model:" + model + " --blocks 8192 --json", &out), 0)
-      << out;
-  const double mse = std::stod(out.substr(out.find("\"mse\"") + 7));
-  EXPECT_GT(mse, 0.001);
-  EXPECT_LT(mse, 0.05);
-  ASSERT_EQ(codec_test::run_cli("rd --codec e8p --source model:" + model + ":blk.0.attn_q.weight --blocks 512 --json", &out),
-            0)
-      << out;
-  EXPECT_EQ(codec_test::run_cli("rd --codec e8p --source model:" + model + ":blk.9.attn_q.weight --blocks 16", &out), 2);
-}
-
-TEST_F(CodecCli, RdTableAndPlotSlow) {
-  std::string out;
-  ASSERT_EQ(codec_test::run_cli("rd --table --blocks 200 --seed 4 --json", &out), 0) << out;
-  for (const char* needle : {"\"paper_mse\": 0.1175", "\"method\": \"QuIP# E8P\"", "llvq-sg:shells=12,gain_bits=1",
-                             "llvq-ss:shells=13"})
-    EXPECT_NE(out.find(needle), std::string::npos) << needle << " in " << out;
-  const std::string png = path("rd.png");
-  ASSERT_EQ(codec_test::run_cli("rd --plot " + png + " --blocks 100", &out), 0) << out;
-  ASSERT_TRUE(std::filesystem::exists(png));
-  std::ifstream f(png, std::ios::binary);
-  char magic[4] = {};
-  f.read(magic, 4);
-  EXPECT_EQ(std::string(magic + 1, 3), "PNG");
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ using llvq::leech::Vec;
 // Gaussian MSE per weight of a codec on `blocks` unit-variance blocks in rows of 24·blocks.
 double gaussian_mse(const llvq::Codec& c, size_t blocks, uint64_t seed) {
   const size_t n = 24 * blocks;
-  const auto w = codec_test::gaussian(n, seed);
+  const auto w = llvq::test::gaussian(n, seed);
   std::vector<float> back(n);
   c.quantize_dequantize_rows(w.data(), 1, n, back.data());
   double e = 0;
@@ -82,7 +82,7 @@ TEST(LlvqSs, RatesAndRoundTrips) {
 
 TEST(LlvqSs, DecodedBlocksAreBallPointsTimesTheScale) {
   const auto c = llvq::make_codec("llvq-ss:shells=13,scale=2.8");
-  const auto w = codec_test::gaussian(24 * 50, 12);
+  const auto w = llvq::test::gaussian(24 * 50, 12);
   const llvq::RowSide side{w.size(), {1.0f}};
   float out[24];
   for (size_t j = 0; j < 50; ++j) {
@@ -134,7 +134,7 @@ TEST(L24sq, CodesEqualBruteForceOverAll196560PointsExhaustive) {
   for (size_t p = 0; p < points.size(); ++p)
     for (int i = 0; i < 24; ++i) book[24 * p + i] = static_cast<float>(points[p][i] / std::sqrt(32.0));
   const size_t count = 10000;
-  const auto x = codec_test::gaussian(24 * count, 77);
+  const auto x = llvq::test::gaussian(24 * count, 77);
   const auto codes = llvq::l24sq_encode(x.data(), count);
   std::vector<float> decoded(24 * count);
   llvq::l24sq_decode(codes.data(), count, decoded.data());

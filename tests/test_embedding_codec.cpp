@@ -1,6 +1,7 @@
 // The token embedding compressed with a codec (`quantize --embedding-codec`): stored as codes
 // in GGUF, decoded on load, the tied classifier running from the same codes, and `convert`
-// making it dense again. A small random Llama, so no data is needed.
+// making it dense again (cli/test_embedding_codec_cli.cpp). A small random Llama, so no data
+// is needed.
 #include <gtest/gtest.h>
 
 #include "llvq/llama.hpp"
@@ -11,26 +12,10 @@
 namespace llvq {
 namespace {
 
-LlamaModel small_llama() {
-  LlamaConfig c;
-  c.dim = 48;
-  c.hidden_dim = 96;
-  c.n_layers = 2;
-  c.n_heads = 4;
-  c.n_kv_heads = 2;
-  c.vocab_size = 72;
-  c.seq_len = 32;
-  return random_llama(c, 11);
-}
-
 TEST(EmbeddingCodec, StoredAsCodesAndTheTiedClassifierUsesThem) {
-  LlamaModel m = small_llama();
+  LlamaModel m = test::small_random_llama();
   const std::vector<float> original = m.tok_embeddings;
-  ModelQuantOptions o;
-  o.tensor.codec = kKeepCodec;
-  o.embedding_codec = "e8p";
-  o.progress = false;
-  const ModelQuantReport r = quantize_model(m, {}, o);
+  const ModelQuantReport r = test::quantize_embedding_only(m, "e8p");
   ASSERT_TRUE(r.embedding.has_value());
   EXPECT_EQ(r.quantized_weights, 0u);  // the linear layers were kept
   EXPECT_DOUBLE_EQ(r.embedding->bpw, 2.0 + 16.0 / 48);  // 16 bits per 8 weights and a bf16 row scale
@@ -51,13 +36,6 @@ TEST(EmbeddingCodec, StoredAsCodesAndTheTiedClassifierUsesThem) {
   const auto a = LlamaRunner(m).forward_window(tokens), b = LlamaRunner(back).forward_window(tokens);
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-4f * (1.0f + std::abs(a[i])));
-
-  const auto conv = test::run_cli("convert " + path + " " + dir.path() + "/dense.gguf --json");
-  ASSERT_EQ(conv.code, 0) << conv.out;
-  EXPECT_NE(conv.out.find("\"decompressed_layers\": 1"), std::string::npos) << conv.out;
-  const LlamaModel dense = load_model(dir.path() + "/dense.gguf");
-  EXPECT_EQ(dense.compressed_embedding, nullptr);
-  EXPECT_TRUE(test::bits_equal(dense.tok_embeddings, m.tok_embeddings));
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // Perplexity, KL and generation tests: stories260K perplexity against the NumPy reference,
 // both protocols against a direct computation from forward logits, KL files against exact
-// KL, greedy generation against per-step argmax, and the CLI.
+// KL, greedy generation against per-step argmax (the CLI: cli/test_eval_cli.cpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -25,7 +25,7 @@ const LlamaModel& stories() {
 const std::vector<int32_t>& tinystories_tokens() {
   static const std::vector<int32_t> tokens = [] {
     const Tokenizer tok(load_llama2c_tokenizer(evaltest::stories_tokenizer()));
-    return tok.encode(evaltest::read_file(data_path("text/tinystories_val.txt")), true, false);
+    return tok.encode(llvq::test::read_text(data_path("text/tinystories_val.txt")), true, false);
   }();
   return tokens;
 }
@@ -128,7 +128,7 @@ LlamaModel perturbed_stories() {
 }
 
 TEST(Perplexity, KlAgainstSavedReferenceMatchesExactKl) {
-  evaltest::Scratch dir("kl");
+  llvq::test::TempDir dir("kl");
   const int ctx = 128;
   const auto tokens = first_tokens(3 * ctx);
   PerplexityOptions opt;
@@ -174,7 +174,7 @@ TEST(Perplexity, KlAgainstSavedReferenceMatchesExactKl) {
 }
 
 TEST(Perplexity, KlReferenceFromAnotherRunIsRejected) {
-  evaltest::Scratch dir("klbad");
+  llvq::test::TempDir dir("klbad");
   PerplexityOptions opt;
   opt.ctx = 64;
   opt.kl_base_out = dir.file("base.kl");
@@ -189,11 +189,11 @@ TEST(Perplexity, KlReferenceFromAnotherRunIsRejected) {
   opt.protocol = PplProtocol::LlamaCpp;
   EXPECT_THROW(evaluate_perplexity(stories(), first_tokens(128), opt), InputError);
   opt.protocol = PplProtocol::Windows;
-  const std::string bytes = evaltest::read_file(dir.file("base.kl"));
-  evaltest::write_file(dir.file("cut.kl"), bytes.substr(0, bytes.size() - 100));
+  const std::string bytes = llvq::test::read_text(dir.file("base.kl"));
+  llvq::test::write_text(dir.file("cut.kl"), bytes.substr(0, bytes.size() - 100));
   opt.kl_reference = dir.file("cut.kl");
   EXPECT_THROW(evaluate_perplexity(stories(), first_tokens(128), opt), InputError);
-  evaltest::write_file(dir.file("junk.kl"), "not a KL file at all, just text");
+  llvq::test::write_text(dir.file("junk.kl"), "not a KL file at all, just text");
   opt.kl_reference = dir.file("junk.kl");
   EXPECT_THROW(evaluate_perplexity(stories(), first_tokens(128), opt), InputError);
   opt.kl_reference = dir.file("missing.kl");
@@ -234,93 +234,6 @@ TEST(Generate, SamplingIsDeterministicInTheSeedAndStopsAtEos) {
   const auto c = generate(stories(), prompt, a.tokens[4], opt);
   EXPECT_TRUE(c.stopped_at_eos);
   EXPECT_LE(c.tokens.size(), 4u);
-}
-
-std::string cli(const std::string& args, int* status) {
-  return evaltest::run_command(std::string(LLVQ_CLI_PATH) + " " + args + " 2>&1", status);
-}
-
-TEST(Cli, EvalPrintsJsonWithTheDocumentedKeys) {
-  int status = 0;
-  const std::string out = cli("eval --model " + evaltest::stories_model() + " --text " +
-                                  data_path("text/tinystories_val.txt") + " --ctx 256 --max-tokens 2000 --json",
-                              &status);
-  ASSERT_EQ(status, 0) << out;
-  const auto j = nlohmann::json::parse(out);
-  for (const char* key : {"ppl", "ppl_stderr", "nll", "tokens", "windows", "protocol", "ctx"})
-    EXPECT_TRUE(j.contains(key)) << key;
-  EXPECT_EQ(j["windows"], 7);
-  EXPECT_EQ(j["tokens"], 7 * 255);
-  EXPECT_EQ(j["protocol"], "windows");
-  EXPECT_NEAR(j["ppl"].get<double>(), std::exp(j["nll"].get<double>()), 1e-9);
-}
-
-TEST(Cli, EvalRejectsBadInput) {
-  int status = 0;
-  const std::string model = " --model " + evaltest::stories_model();
-  std::string out = cli("eval" + model + " --text /nonexistent/text.txt", &status);
-  EXPECT_EQ(status, 2);
-  EXPECT_NE(out.find("llvq: error: cannot open text file"), std::string::npos) << out;
-  out = cli("eval" + model + " --text " + data_path("text/wiki.test.raw") + " --protocol sliding", &status);
-  EXPECT_EQ(status, 2);
-  EXPECT_NE(out.find("protocol"), std::string::npos) << out;
-  out = cli("eval" + model + " --tokenizer " + evaltest::llama2_tokenizer() + " --text " +
-                data_path("text/wiki.test.raw"),
-            &status);
-  EXPECT_EQ(status, 2);
-  EXPECT_NE(out.find("32000 tokens"), std::string::npos) << out;
-  out = cli("eval --model " + evaltest::stories_tokenizer() + " --text " + data_path("text/wiki.test.raw"), &status);
-  EXPECT_EQ(status, 2);
-  // A model file without a tokenizer, alone in its directory.
-  evaltest::Scratch dir("notok");
-  save_gguf(stories(), dir.file("bare.gguf"));
-  out = cli("eval --model " + dir.file("bare.gguf") + " --text " + data_path("text/wiki.test.raw"), &status);
-  EXPECT_EQ(status, 2);
-  EXPECT_NE(out.find("no tokenizer"), std::string::npos) << out;
-}
-
-TEST(Cli, EvalUsesTheTokenizerInsideAGgufFile) {
-  // stories260K with tok512 embedded, as `llvq convert --tokenizer` writes it: no
-  // --tokenizer needed, and the same perplexity as the llama2.c checkpoint.
-  evaltest::Scratch dir("gguf");
-  LlamaModel model = stories();
-  model.tokenizer = load_llama2c_tokenizer(evaltest::stories_tokenizer());
-  save_gguf(model, dir.file("stories.gguf"));
-  const std::string common = " --text " + data_path("text/tinystories_val.txt") + " --ctx 128 --max-tokens 1000 --json";
-  int status = 0;
-  const std::string a = evaltest::run_command(std::string(LLVQ_CLI_PATH) + " eval --model " + dir.file("stories.gguf") + common, &status);
-  ASSERT_EQ(status, 0) << a;
-  const std::string b = evaltest::run_command(std::string(LLVQ_CLI_PATH) + " eval --model " + evaltest::stories_model() + common, &status);
-  ASSERT_EQ(status, 0) << b;
-  EXPECT_EQ(nlohmann::json::parse(a)["nll"], nlohmann::json::parse(b)["nll"]);
-}
-
-TEST(Cli, RunGeneratesDeterministically) {
-  int status = 0;
-  const std::string args = "run --model " + evaltest::stories_model() + " --prompt 'Once upon a time' -n 30 --seed 5 --json";
-  const std::string a = evaltest::run_command(std::string(LLVQ_CLI_PATH) + " " + args, &status);
-  ASSERT_EQ(status, 0) << a;
-  const auto j = nlohmann::json::parse(a);
-  EXPECT_GT(j["generated_tokens"].get<int>(), 0);
-  EXPECT_LE(j["generated_tokens"].get<int>(), 30);
-  EXPECT_GT(j["tokens_per_second"].get<double>(), 0.0);
-  EXPECT_FALSE(j["text"].get<std::string>().empty());
-  const auto k = nlohmann::json::parse(evaltest::run_command(std::string(LLVQ_CLI_PATH) + " " + args, &status));
-  EXPECT_EQ(j["text"], k["text"]);
-}
-
-TEST(Cli, BenchForwardReportsGflops) {
-  int status = 0;
-  const std::string out =
-      cli("bench forward --dim 128 --layers 1 --vocab 100 --ctx 64 --reps 1 --json", &status);
-  ASSERT_EQ(status, 0) << out;
-  const auto j = nlohmann::json::parse(out);
-  EXPECT_EQ(j["hidden"], 512);  // 8/3 · 128 rounded up to 256
-  EXPECT_EQ(j["heads"], 2);
-  EXPECT_GT(j["forward_gflop_per_s"].get<double>(), 0.0);
-  EXPECT_GT(j["fraction_of_gemm"].get<double>(), 0.0);
-  cli("bench forward --dim 100 --heads 3 --reps 1", &status);
-  EXPECT_EQ(status, 2);
 }
 
 }  // namespace

@@ -162,7 +162,7 @@ TEST(Forward, UntiedHalfSplitLargeThetaMatchesNumpyReference) {
   SyntheticModel m = random_model(11, true);
   m.config.rope_theta = 500000.0f;
   m.config.rope_style = RopeStyle::HalfSplit;
-  evaltest::Scratch dir("fwd");
+  llvq::test::TempDir dir("fwd");
   write_llama2c(m, dir.file("model.bin"));
   const LlamaModel model = to_model(m);
   const std::vector<int32_t> tokens = {1, 5, 9, 33, 2, 17, 17, 4, 36, 0, 12, 8, 21, 30, 3, 6, 7, 19, 25, 11};

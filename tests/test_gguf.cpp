@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <nlohmann/json.hpp>
 #include <random>
 
 #include "llvq/gguf.hpp"
@@ -356,17 +355,16 @@ TEST(Gguf, DequantizesHandPackedQ4K) {
 
 // Random blocks of every supported quantized type, dequantized by llama.cpp's `gguf`
 // Python package (tests/gguf_quant_reference.py) and by us: bit-identical. Runs when that
-// package is installed (see Convert.ReadableByLlamaCppGgufPackage).
+// package is installed (see Convert.ReadableByLlamaCppGgufPackage in cli/test_gguf_cli.cpp).
 TEST(Gguf, DequantizationMatchesLlamaCppReference) {
-  const char* env = std::getenv("LLVQ_GGUF_PYTHON");
-  const std::string python = env ? env : LLVQ_PYTHON;
-  if (run_command(python + " -c 'import gguf'") != 0) GTEST_SKIP() << "the gguf package is not installed for " << python;
+  const std::string python = gguf_python();
+  if (!has_gguf_package(python)) GTEST_SKIP() << "the gguf package is not installed for " << python;
   TempDir dir("gguf");
   for (int seed : {1, 2, 3}) {
     const std::string path = dir.file("q" + std::to_string(seed) + ".gguf");
-    std::string log;
-    ASSERT_EQ(run_command(python + " " + LLVQ_TESTS_DIR + "/gguf_quant_reference.py '" + path + "' " + std::to_string(seed), &log), 0)
-        << log;
+    const CommandResult r =
+        run_command(python + " " + LLVQ_TESTS_DIR + "/gguf_quant_reference.py '" + path + "' " + std::to_string(seed));
+    ASSERT_EQ(r.status, 0) << r.out;
     const File f = File::read(path);
     int checked = 0;
     for (const TensorInfo& t : f.tensors()) {
@@ -634,96 +632,6 @@ TEST(GgufModel, InconsistentShapesAndKeys) {
                      {"shape.gguf", "gpt2"});
   expect_input_error([&] { llama_from_gguf(rewrite("llama.embedding_length", Value(uint32_t{0}))); },
                      {"shape.gguf", "llama.embedding_length"});
-}
-
-// ---------------------------------------------------------------------------- llvq convert
-
-std::string cli() { return LLVQ_CLI_PATH; }
-
-// The acceptance test of `llvq convert`: the GGUF it writes from stories260K gives the
-// same logits as the llama2.c original, bit for bit, and carries the tokenizer.
-TEST(Convert, GgufFromStoriesGivesIdenticalLogits) {
-  TempDir dir("convert");
-  const std::string out = dir.file("s.gguf");
-  std::string log;
-  ASSERT_EQ(run_command(cli() + " convert '" + stories_bin() + "' '" + out + "' --tokenizer '" + stories_tok() + "'", &log), 0)
-      << log;
-  const LlamaModel original = load_model(stories_bin());
-  const LlamaModel converted = load_model(out);
-  expect_models_equal(original, converted);
-
-  const TokenizerData tok = load_llama2c_tokenizer(stories_tok());
-  ASSERT_TRUE(converted.tokenizer.has_value());
-  EXPECT_EQ(converted.tokenizer->tokens, tok.tokens);
-  EXPECT_EQ(converted.tokenizer->scores, tok.scores);
-  EXPECT_EQ(converted.tokenizer->token_types, tok.token_types);
-  EXPECT_EQ(converted.tokenizer->bos_id, tok.bos_id);
-  EXPECT_EQ(converted.tokenizer->eos_id, tok.eos_id);
-  const Tokenizer t_orig(tok), t_conv(*converted.tokenizer);
-  const std::string text = "Once upon a time, there was a little girl named Lily. She loved to play outside.";
-  const std::vector<int32_t> ids = t_orig.encode(text, true, false);
-  EXPECT_EQ(t_conv.encode(text, true, false), ids);
-
-  LlamaRunner a(original), b(converted);
-  const std::vector<float> la = a.forward_window(ids), lb = b.forward_window(ids);
-  ASSERT_EQ(la.size(), ids.size() * 512);
-  EXPECT_TRUE(bits_equal(la, lb));
-}
-
-TEST(Convert, CliErrorsAndInspect) {
-  TempDir dir("convert");
-  const std::string out = dir.file("s.gguf");
-  std::string log;
-  ASSERT_EQ(run_command(cli() + " convert '" + stories_bin() + "' '" + out + "' --type f16 --json", &log), 0) << log;
-  const nlohmann::json summary = nlohmann::json::parse(log);
-  EXPECT_EQ(summary["parameters"], 260032);
-  EXPECT_EQ(summary["type"], "f16");
-  EXPECT_EQ(summary["output_bytes"], std::filesystem::file_size(out));
-  EXPECT_EQ(File::read(out).tensor("blk.1.ffn_up.weight").type, TensorType::F16);
-
-  // Existing output without --force, the input as output, a wrong extension, a bad input.
-  EXPECT_EQ(run_command(cli() + " convert '" + stories_bin() + "' '" + out + "'", &log), 2);
-  EXPECT_NE(log.find("exists"), std::string::npos) << log;
-  EXPECT_EQ(run_command(cli() + " convert '" + out + "' '" + out + "' --force", &log), 2);
-  EXPECT_NE(log.find("read from"), std::string::npos) << log;
-  EXPECT_EQ(run_command(cli() + " convert '" + stories_bin() + "' '" + dir.file("x.bin") + "'", &log), 2);
-  EXPECT_NE(log.find(".gguf"), std::string::npos) << log;
-  write_bytes(dir.file("junk.gguf"), {'G', 'G', 'U', 'F', 3, 0, 0, 0, 1});
-  EXPECT_EQ(run_command(cli() + " convert '" + dir.file("junk.gguf") + "' '" + dir.file("y.gguf") + "'", &log), 2);
-  EXPECT_NE(log.find("llvq: error: "), std::string::npos) << log;
-  EXPECT_NE(log.find("junk.gguf"), std::string::npos) << log;
-  EXPECT_EQ(run_command(cli() + " convert '" + stories_bin() + "' '" + dir.file("z.gguf") + "' --tokenizer '" +
-                            stories_bin() + "'", &log), 2);
-  EXPECT_FALSE(std::filesystem::exists(dir.file("z.gguf")));
-
-  ASSERT_EQ(run_command(cli() + " inspect '" + out + "' --json", &log), 0) << log;
-  const nlohmann::json info = nlohmann::json::parse(log);
-  EXPECT_EQ(info["version"], 3);
-  EXPECT_EQ(info["tensors"].size(), 47u);
-  EXPECT_EQ(info["tensors"][0]["name"], "token_embd.weight");
-  EXPECT_EQ(info["tensors"][0]["ne"], nlohmann::json::array({64, 512}));
-  ASSERT_EQ(run_command(cli() + " inspect '" + stories_bin() + "' --json", &log), 0) << log;
-  EXPECT_EQ(nlohmann::json::parse(log)["config"]["hidden_dim"], 172);
-  ASSERT_EQ(run_command(cli() + " inspect '" + stories_bin() + "'", &log), 0) << log;
-  EXPECT_NE(log.find("hidden_dim"), std::string::npos) << log;
-  ASSERT_EQ(run_command(cli() + " inspect '" + out + "'", &log), 0) << log;
-  EXPECT_NE(log.find("blk.4.ffn_up.weight"), std::string::npos) << log;
-}
-
-// Cross-check with llama.cpp's own GGUF reader (the `gguf` Python package) when it is
-// installed for LLVQ_PYTHON, or for the interpreter named by $LLVQ_GGUF_PYTHON.
-TEST(Convert, ReadableByLlamaCppGgufPackage) {
-  const char* env = std::getenv("LLVQ_GGUF_PYTHON");
-  const std::string python = env ? env : LLVQ_PYTHON;
-  if (run_command(python + " -c 'import gguf'") != 0) GTEST_SKIP() << "the gguf package is not installed for " << python;
-  TempDir dir("convert");
-  for (const char* type : {"f32", "f16"}) {
-    const std::string out = dir.file(std::string(type) + ".gguf");
-    std::string log;
-    ASSERT_EQ(run_command(cli() + " convert '" + stories_bin() + "' '" + out + "' --type " + type, &log), 0) << log;
-    ASSERT_EQ(run_command(python + " " + LLVQ_TESTS_DIR + "/gguf_crosscheck.py '" + stories_bin() + "' '" + out + "'", &log), 0)
-        << log;
-  }
 }
 
 }  // namespace

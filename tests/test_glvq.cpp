@@ -13,6 +13,7 @@
 #include "llvq/leech.hpp"
 #include "llvq/report.hpp"
 #include "quant/glvq_detail.hpp"
+#include "random.hpp"
 
 namespace {
 using llvq::GlvqConfig;
@@ -22,11 +23,8 @@ using llvq::RowMatrixD;
 namespace gd = llvq::glvq_detail;
 
 RowMatrixD gaussian(Eigen::Index r, Eigen::Index c, uint64_t seed, double sigma = 1.0) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> g(0.0, sigma);
-  RowMatrixD m(r, c);
-  for (Eigen::Index k = 0; k < m.size(); ++k) m.data()[k] = g(rng);
-  return m;
+  const std::vector<double> v = llvq::test::gaussian<double>(static_cast<size_t>(r * c), seed, sigma);
+  return Eigen::Map<const RowMatrixD>(v.data(), r, c);
 }
 
 // Student-t-like heavy tails: a Gaussian divided by a random spread.

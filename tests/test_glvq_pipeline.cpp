@@ -1,5 +1,6 @@
 // GLVQ inside the quantization pipeline: quantize_tensor with a "glvq:" spec, the
-// QuantizedTensor GLVQ form, its GGUF storage, a whole-model round trip, and `llvq rd`.
+// QuantizedTensor GLVQ form, its GGUF storage and a whole-model round trip (the CLI:
+// cli/test_glvq_cli.cpp).
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>
@@ -7,7 +8,6 @@
 #include <cstring>
 #include <functional>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <random>
 
 #include "llvq/error.hpp"
@@ -17,6 +17,7 @@
 #include "llvq/model_io.hpp"
 #include "llvq/quantized_model.hpp"
 #include "llvq/tokenizer.hpp"
+#include "glvq_test_util.hpp"
 #include "model_test_util.hpp"
 
 namespace {
@@ -67,16 +68,6 @@ TensorQuantResult quantize(const Layer& l, const std::string& spec, HadamardMode
   return quantize_tensor(w.data(), l.w.rows(), l.w.cols(), l.h, o);
 }
 
-// Exact bits of a GLVQ tensor: every coordinate of the padded width at the average rate
-// (salience moves bits between full groups without changing the total) plus, per group,
-// G in fp16, μ and s in fp16 (with companding) and one byte of bit width.
-uint64_t expected_bits(int64_t rows, int64_t cols, int dim, int group, int bits, bool companding) {
-  const int64_t padded = (cols + dim - 1) / dim * dim;
-  const int64_t width = std::min<int64_t>(group, padded);
-  const int64_t groups = (padded + width - 1) / width;
-  return static_cast<uint64_t>(rows * padded * bits + groups * (16 * dim * dim + 8 + (companding ? 32 : 0)));
-}
-
 // The stories260K widths (64 and 172) at D = 8 and 24: the stored form pads to a multiple of
 // D, the bit count is exact, and the reported error — measured by the quantizer in the
 // rotated basis — equals the error of the dequantized weights in the original basis.
@@ -99,7 +90,7 @@ TEST(GlvqPipeline, QuantizesStoriesWidthsThroughTheRotation) {
     EXPECT_EQ(res.layout, t.padding() ? "pad" : "exact");
     EXPECT_TRUE(t.body_codes.empty());
     EXPECT_NO_THROW(t.validate("t"));
-    EXPECT_EQ(t.payload_bits(), expected_bits(20, c.cols, c.dim, c.group, 2, true));
+    EXPECT_EQ(t.payload_bits(), test::glvq_payload_bits(20, c.cols, c.dim, c.group, 2, true));
     EXPECT_DOUBLE_EQ(t.bits_per_weight(), static_cast<double>(t.payload_bits()) / (20.0 * static_cast<double>(c.cols)));
     const RowMatrixD back = to_matrix(t.dequantize(), 20, c.cols);
     const double err = relative_weighted_error(l.w, back, l.h);
@@ -221,7 +212,7 @@ TEST(GlvqPipeline, GgufLayerRoundTripAndCorruption) {
 }
 
 std::vector<int32_t> story_tokens(size_t n) {
-  std::ifstream f(test::shared_data("text/tinystories_val.txt"));
+  std::ifstream f(test::data_file("text/tinystories_val.txt"));
   std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   text.resize(std::min(text.size(), n * 6));
   Tokenizer tok(load_llama2c_tokenizer(test::stories_tok()));
@@ -259,35 +250,6 @@ TEST(GlvqPipeline, SlowStoriesGgufRoundTripIsBitExact) {
   LlamaRunner a(m, 48), b(back, 48);
   EXPECT_EQ(a.forward_window(tokens), b.forward_window(tokens));
   EXPECT_DOUBLE_EQ(gguf::File::read(path).get("llvq.bpw").as_double("llvq.bpw"), report.bpw);
-}
-
-// `llvq rd` on a Gaussian source with Babai, no companding and learning off is the uniform
-// scalar quantizer with the MSE-optimal step: 0.1188 per coordinate at 2 bits (Max 1960).
-TEST(GlvqPipeline, RdGaussianMatchesTheOptimalUniformQuantizer) {
-  std::string out;
-  const std::string cmd = std::string(LLVQ_CLI_PATH) +
-                          " rd --codec glvq:dim=8,group=128,bits=2,companding=0,salience=0 --blocks 4000 --row 256 --json";
-  ASSERT_EQ(test::run_command(cmd, &out), 0) << out;
-  const auto j = nlohmann::json::parse(out);
-  EXPECT_NE(j.at("codec").get<std::string>().find("learn=0"), std::string::npos);  // forced off
-  // 4000·8 / 256 = 125 rows of 256 = 2 groups.
-  EXPECT_DOUBLE_EQ(j.at("bpw").get<double>(), static_cast<double>(expected_bits(125, 256, 8, 128, 2, false)) / (125.0 * 256));
-  EXPECT_NEAR(j.at("mse").get<double>(), 0.1188, 0.006);
-  EXPECT_EQ(j.at("blocks").get<size_t>(), 4000u);
-
-  ASSERT_EQ(test::run_command(std::string(LLVQ_CLI_PATH) + " rd --codec glvq:dim=9", &out), 2);
-  EXPECT_NE(out.find("dim"), std::string::npos) << out;
-}
-
-// `llvq quantize` refuses a rounding GLVQ does not take before loading anything.
-TEST(GlvqPipeline, QuantizeCliRejectsARoundingForGlvq) {
-  test::TempDir dir("glvq_cli");
-  std::string out;
-  const std::string cmd = std::string(LLVQ_CLI_PATH) + " quantize --model " + test::stories_bin() + " --out " +
-                          dir.file("x.gguf") + " --codec glvq:dim=8,bits=2 --rounding rtn";
-  EXPECT_EQ(test::run_command(cmd, &out), 2) << out;
-  EXPECT_NE(out.find("rounding 'rtn' does not apply"), std::string::npos) << out;
-  EXPECT_FALSE(std::filesystem::exists(dir.file("x.gguf")));
 }
 
 }  // namespace

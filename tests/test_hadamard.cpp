@@ -1,20 +1,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 
 #include "llvq/hadamard.hpp"
+#include "random.hpp"
 
 namespace {
 using llvq::RandomizedHadamard;
-
-std::vector<float> gaussian(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> g;
-  std::vector<float> v(n);
-  for (auto& x : v) x = g(rng);
-  return v;
-}
 
 double dot(const std::vector<float>& a, const std::vector<float>& b) {
   double s = 0;
@@ -55,7 +47,7 @@ class HadamardSizes : public ::testing::TestWithParam<size_t> {};
 TEST_P(HadamardSizes, OrthogonalAndInvertible) {
   const size_t n = GetParam();
   const RandomizedHadamard q(n, 1234);
-  auto x = gaussian(n, 1), y = gaussian(n, 2);
+  auto x = llvq::test::gaussian(n, 1), y = llvq::test::gaussian(n, 2);
   const double xy = dot(x, y), xx = dot(x, x);
   auto qx = x, qy = y;
   q.apply(qx.data());

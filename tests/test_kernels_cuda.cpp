@@ -28,7 +28,7 @@ struct Coded {
 
 Coded make_coded(const std::string& spec, int64_t rows, int64_t cols, uint64_t seed) {
   Coded c{llvq::make_codec(spec), {}, rows, cols};
-  const auto w = codec_test::gaussian(static_cast<size_t>(rows * cols), seed, 0.02);
+  const auto w = llvq::test::gaussian(static_cast<size_t>(rows * cols), seed, 0.02);
   c.codes = c.codec->encode_rows(w.data(), static_cast<size_t>(rows), static_cast<size_t>(cols));
   return c;
 }
@@ -220,7 +220,7 @@ TEST(CudaDevice, FusedGemvEqualsTheCpuProductForFloatAndHalfX) {
     const Coded c = make_coded(k.spec, k.rows, k.cols, 31);
     const llvq::cuda::DeviceMatrix m(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols);
     const auto w = codec_decode(c);
-    const auto x = codec_test::gaussian(static_cast<size_t>(k.cols), 32);
+    const auto x = llvq::test::gaussian(static_cast<size_t>(k.cols), 32);
     expect_gemv_close(w, x, m.gemv(x), k.rows, k.cols);
     std::vector<uint16_t> xh(x.size());
     std::vector<float> x_rounded(x.size());
@@ -239,7 +239,7 @@ TEST(CudaDevice, FusedGemvEqualsTheCpuKernelsOnAPackedMatrix) {
     SCOPED_TRACE(k.spec + " " + std::to_string(k.rows) + "x" + std::to_string(k.cols));
     const auto packed = llvq::kernels::pack(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols);
     const llvq::cuda::DeviceMatrix m(*packed);
-    const auto x = codec_test::gaussian(static_cast<size_t>(k.cols), 52);
+    const auto x = llvq::test::gaussian(static_cast<size_t>(k.cols), 52);
     std::vector<float> cpu(static_cast<size_t>(k.rows)), w(static_cast<size_t>(k.rows * k.cols));
     llvq::kernels::gemv(*packed, x.data(), cpu.data(), 1);
     llvq::kernels::decode(*packed, w.data(), 1);

@@ -1,13 +1,11 @@
 // Leech kernels (src/kernels/leech_*). Oracles: LeechBall::unrank and Codec::decode_rows (the
 // codec's own decoder), the minimal bitstream itself (to_codes round trip), a double-precision
-// GEMV over the codec's decoded matrix, and the scalar reference for every SIMD level.
+// GEMV over the codec's decoded matrix, and the scalar reference for every SIMD level
+// (`llvq bench leech-decode`: cli/test_kernels_leech_cli.cpp).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <bit>
 #include <cmath>
-#include <cstdio>
-#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -21,6 +19,7 @@
 #include "llvq/error.hpp"
 #include "llvq/kernels.hpp"
 #include "llvq/leech_ball.hpp"
+#include "random.hpp"
 
 namespace llvq {
 namespace {
@@ -132,14 +131,6 @@ std::vector<uint8_t> random_codes(const Codec& codec, int64_t rows, int64_t cols
   return out.bytes();
 }
 
-std::vector<float> random_vector(int64_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> x(static_cast<size_t>(n));
-  for (auto& v : x) v = normal(rng);
-  return x;
-}
-
 struct Case {
   std::string spec;
   int64_t rows, cols;
@@ -193,7 +184,7 @@ TEST(LeechKernels, EveryIsaMatchesScalarReference) {
     const auto packed = kernels::pack(*codec, codes.data(), codes.size(), c.rows, c.cols);
     std::vector<float> w(static_cast<size_t>(c.rows * c.cols));
     codec->decode_rows(codes.data(), codes.size(), c.rows, c.cols, w.data());
-    const auto x = random_vector(c.cols, 3);
+    const auto x = llvq::test::gaussian(static_cast<size_t>(c.cols), 3);
     std::vector<double> oracle(static_cast<size_t>(c.rows)), bound(oracle.size());
     for (int64_t r = 0; r < c.rows; ++r)
       for (int64_t k = 0; k < c.cols; ++k) {
@@ -262,34 +253,6 @@ TEST(LeechKernels, HandlesOnlyTheBallCodecs) {
   EXPECT_TRUE(kernels::detail::leech_handles(*make_codec("l24sq")));
   EXPECT_FALSE(kernels::detail::leech_handles(*make_codec("llvq-ss:bpw=3")));
   EXPECT_FALSE(kernels::detail::leech_handles(*make_codec("e8p")));
-}
-
-// Runs the CLI, returns (exit status, stdout).
-std::pair<int, std::string> run_cli(const std::string& args) {
-  FILE* pipe = popen((std::string(LLVQ_CLI_PATH) + " " + args + " 2>/dev/null").c_str(), "r");
-  std::string out;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) out.append(buf, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-TEST(LeechKernels, BenchCommandReportsEveryStageAndKernel) {
-  const auto [status, out] =
-      run_cli("bench leech-decode --json --shells 5 --blocks 500 --rows 9 --cols 72 --min-seconds 0.001");
-  ASSERT_EQ(status, 0) << out;
-  const auto j = nlohmann::json::parse(out);
-  EXPECT_EQ(j.at("profile").size(), kernels::cpu_supports(Isa::Avx2) ? 10u : 1u);
-  for (const auto& p : j.at("profile")) EXPECT_GT(p.at("cumulative_ns_per_block").get<double>(), 0);
-  size_t fused = 0;
-  for (const auto& m : j.at("matrix")) {
-    EXPECT_GT(m.at("seconds").get<double>(), 0);
-    fused += m.at("kernel") == "fused gemv";
-  }
-  EXPECT_GE(fused, 1u);
-  EXPECT_EQ(run_cli("bench leech-decode --shells 1").first, 2);
-  EXPECT_EQ(run_cli("bench leech-decode --codec e8p --blocks 10").first, 2);
-  EXPECT_EQ(run_cli("bench leech-decode --cols 25 --blocks 10").first, 2);
 }
 
 }  // namespace

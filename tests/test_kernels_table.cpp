@@ -4,13 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstring>
 #include <map>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "codec_test_util.hpp"
+#include "floats.hpp"
+#include "kernel_checks.hpp"
 #include "llvq/bitstream.hpp"
 #include "llvq/codec.hpp"
 #include "llvq/error.hpp"
@@ -63,17 +64,6 @@ std::vector<uint8_t> random_codes(const llvq::Codec& codec, int64_t rows, int64_
     for (size_t b = 0; b < codec.blocks_per_row(n); ++b) out.put(rng(), static_cast<int>(codec.block_bits()));
   }
   return out.bytes();
-}
-
-std::vector<Isa> supported_isas() {
-  std::vector<Isa> out;
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512})
-    if (llvq::kernels::cpu_supports(isa)) out.push_back(isa);
-  return out;
-}
-
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
 // Designing the Lloyd–Max levels of wide scalar codecs takes a while: one codec per spec.
@@ -135,19 +125,19 @@ TEST(KernelsTable, ReferenceDecodeEqualsCodecDecode) {
     const Packed p = make_packed(c, seed++);
     std::vector<float> expect(static_cast<size_t>(c.rows * c.cols));
     p.codec->decode_rows(p.codes.data(), p.codes.size(), c.rows, c.cols, expect.data());
-    EXPECT_TRUE(same_bits(decode_all(*p.m, Isa::Scalar), expect)) << c.spec;
+    EXPECT_TRUE(llvq::test::bits_equal(decode_all(*p.m, Isa::Scalar), expect)) << c.spec;
   }
 }
 
 TEST(KernelsTable, ReferenceDecodeOfEncodedWeights) {
   for (const char* spec : {"e8p", "e8p:group=32", "scalar:bpw=3", "scalar:bpw=4,kind=uniform,group=16"}) {
     const auto codec = llvq::make_codec(spec);
-    const auto w = codec_test::gaussian(6 * 64, 9, 0.02);
+    const auto w = llvq::test::gaussian(6 * 64, 9, 0.02);
     const auto codes = codec->encode_rows(w.data(), 6, 64);
     const auto m = llvq::kernels::pack(*codec, codes.data(), codes.size(), 6, 64);
     std::vector<float> expect(w.size());
     codec->decode_rows(codes.data(), codes.size(), 6, 64, expect.data());
-    EXPECT_TRUE(same_bits(decode_all(*m, Isa::Scalar), expect)) << spec;
+    EXPECT_TRUE(llvq::test::bits_equal(decode_all(*m, Isa::Scalar), expect)) << spec;
     EXPECT_EQ(m->to_codes(), codes) << spec;
   }
 }
@@ -157,8 +147,8 @@ TEST(KernelsTable, SimdDecodeIsBitExact) {
   for (const Case& c : cases()) {
     const Packed p = make_packed(c, seed++);
     const std::vector<float> ref = decode_all(*p.m, Isa::Scalar);
-    for (Isa isa : supported_isas()) {
-      EXPECT_TRUE(same_bits(decode_all(*p.m, isa), ref)) << c.spec << " " << llvq::kernels::to_string(isa);
+    for (Isa isa : llvq::test::supported_isas()) {
+      EXPECT_TRUE(llvq::test::bits_equal(decode_all(*p.m, isa), ref)) << c.spec << " " << llvq::kernels::to_string(isa);
       // A row range lands at out[0]; its rows equal the same rows of the full decode.
       if (c.rows >= 3) {
         std::vector<float> part(static_cast<size_t>(2 * c.cols));
@@ -169,30 +159,16 @@ TEST(KernelsTable, SimdDecodeIsBitExact) {
   }
 }
 
-// y = W·x in double from the reference decode: the oracle for every GEMV. The tolerance is
-// float rounding of a sum of |W||x| terms.
-void expect_gemv_close(const std::vector<float>& got, const std::vector<float>& w, const std::vector<float>& x,
-                       int64_t rows, int64_t cols, const std::string& what) {
-  for (int64_t r = 0; r < rows; ++r) {
-    double exact = 0, magnitude = 0;
-    for (int64_t c = 0; c < cols; ++c) {
-      exact += static_cast<double>(w[r * cols + c]) * x[c];
-      magnitude += std::abs(static_cast<double>(w[r * cols + c]) * x[c]);
-    }
-    EXPECT_NEAR(got[r], exact, 1e-5 * magnitude + 1e-30) << what << " row " << r;
-  }
-}
-
 TEST(KernelsTable, GemvMatchesDecodedProductAtEveryLevel) {
   uint64_t seed = 300;
   for (const Case& c : cases()) {
     const Packed p = make_packed(c, seed++);
     const std::vector<float> w = decode_all(*p.m, Isa::Scalar);
-    const auto x = codec_test::gaussian(static_cast<size_t>(c.cols), seed + 1000);
-    for (Isa isa : supported_isas()) {
+    const auto x = llvq::test::gaussian(static_cast<size_t>(c.cols), seed + 1000);
+    for (Isa isa : llvq::test::supported_isas()) {
       std::vector<float> y(static_cast<size_t>(c.rows), NAN);
       p.m->gemv_rows(x.data(), 0, c.rows, y.data(), isa);
-      expect_gemv_close(y, w, x, c.rows, c.cols, c.spec + " " + llvq::kernels::to_string(isa));
+      llvq::test::expect_gemv_close(y, w, x, c.rows, c.cols, c.spec + " " + llvq::kernels::to_string(isa));
     }
   }
 }
@@ -200,8 +176,8 @@ TEST(KernelsTable, GemvMatchesDecodedProductAtEveryLevel) {
 TEST(KernelsTable, ThreadedDriversEqualRowKernels) {
   for (const Case& c : {Case{"e8p", 37, 64}, Case{"scalar:bpw=3,group=16", 41, 48}}) {
     const Packed p = make_packed(c, 7);
-    const auto x = codec_test::gaussian(static_cast<size_t>(c.cols), 8);
-    for (Isa isa : supported_isas()) {
+    const auto x = llvq::test::gaussian(static_cast<size_t>(c.cols), 8);
+    for (Isa isa : llvq::test::supported_isas()) {
       llvq::kernels::IsaScope scope(isa);
       std::vector<float> y1(static_cast<size_t>(c.rows)), y3(y1.size()), yr(y1.size());
       p.m->gemv_rows(x.data(), 0, c.rows, yr.data(), isa);
@@ -211,7 +187,7 @@ TEST(KernelsTable, ThreadedDriversEqualRowKernels) {
       EXPECT_EQ(y3, yr);
       std::vector<float> d(static_cast<size_t>(c.rows * c.cols));
       llvq::kernels::decode(*p.m, d.data(), 3);
-      EXPECT_TRUE(same_bits(d, decode_all(*p.m, isa)));
+      EXPECT_TRUE(llvq::test::bits_equal(d, decode_all(*p.m, isa)));
     }
   }
 }
@@ -219,23 +195,23 @@ TEST(KernelsTable, ThreadedDriversEqualRowKernels) {
 TEST(KernelsTable, DenseGemvMatchesDoubleProductAtEveryLevel) {
   for (int64_t rows : {1, 3, 4, 9}) {
     for (int64_t cols : {1, 7, 8, 15, 17, 33, 100}) {
-      const auto w = codec_test::gaussian(static_cast<size_t>(rows * cols), static_cast<uint64_t>(rows * 1000 + cols));
-      const auto x = codec_test::gaussian(static_cast<size_t>(cols), 5);
+      const auto w = llvq::test::gaussian(static_cast<size_t>(rows * cols), static_cast<uint64_t>(rows * 1000 + cols));
+      const auto x = llvq::test::gaussian(static_cast<size_t>(cols), 5);
       std::vector<uint16_t> h(w.size());
       std::vector<float> wh(w.size());
       for (size_t i = 0; i < w.size(); ++i) {
         h[i] = llvq::float_to_fp16(w[i]);
         wh[i] = llvq::fp16_to_float(h[i]);
       }
-      for (Isa isa : supported_isas()) {
+      for (Isa isa : llvq::test::supported_isas()) {
         llvq::kernels::IsaScope scope(isa);
         const std::string what = llvq::kernels::to_string(isa) + " " + std::to_string(rows) + "x" + std::to_string(cols);
         std::vector<float> y(static_cast<size_t>(rows), NAN);
         llvq::kernels::gemv_f32(w.data(), rows, cols, x.data(), y.data(), 2);
-        expect_gemv_close(y, w, x, rows, cols, "f32 " + what);
+        llvq::test::expect_gemv_close(y, w, x, rows, cols, "f32 " + what);
         std::fill(y.begin(), y.end(), NAN);
         llvq::kernels::gemv_f16(h.data(), rows, cols, x.data(), y.data(), 2);
-        expect_gemv_close(y, wh, x, rows, cols, "f16 " + what);
+        llvq::test::expect_gemv_close(y, wh, x, rows, cols, "f16 " + what);
       }
     }
   }

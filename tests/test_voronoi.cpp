@@ -12,6 +12,7 @@
 #include "llvq/leech.hpp"
 #include "llvq/leech_shells.hpp"
 #include "llvq/voronoi_code.hpp"
+#include "random.hpp"
 
 namespace {
 using llvq::VoronoiCode;
@@ -289,13 +290,7 @@ double gaussian_mse(const VoronoiCode& code, double scale, const std::vector<flo
   return e / static_cast<double>(x.size());
 }
 
-std::vector<float> gaussian_blocks(size_t blocks, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> g(0.0f, 1.0f);
-  std::vector<float> x(24 * blocks);
-  for (float& v : x) v = g(rng);
-  return x;
-}
+std::vector<float> gaussian_blocks(size_t blocks, uint64_t seed) { return llvq::test::gaussian(24 * blocks, seed); }
 
 // The documented scale is a local optimum of the Gaussian MSE (on fresh data), and the
 // code beats the Lloyd–Max scalar quantizer of the same rate (MSE 0.03454 at 3 bits,

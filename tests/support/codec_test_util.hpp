@@ -3,29 +3,19 @@
 
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
-#include <random>
-#include <string>
 #include <vector>
 
+#include "llvq/bitstream.hpp"
 #include "llvq/codec.hpp"
+#include "random.hpp"
 
 namespace codec_test {
-
-inline std::vector<float> gaussian(size_t count, uint64_t seed, double sigma = 1.0) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal(0.0f, static_cast<float>(sigma));
-  std::vector<float> v(count);
-  for (auto& x : v) x = normal(rng);
-  return v;
-}
 
 // Round trip of `rows` rows of n weights: the packed size is exactly rows·row_bits(n) bits;
 // decoding reproduces what the sequential quantize_block produced (and the quantize-
 // dequantize fast path agrees); encoding twice gives identical bytes. Returns the MSE.
 inline double check_round_trip(const llvq::Codec& codec, size_t rows, size_t n, uint64_t seed) {
-  const auto w = gaussian(rows * n, seed, 0.02);  // a typical weight magnitude
+  const auto w = llvq::test::gaussian(rows * n, seed, 0.02);  // a typical weight magnitude
   const auto packed = codec.encode_rows(w.data(), rows, n);
   EXPECT_EQ(packed.size(), (rows * codec.row_bits(n) + 7) / 8);
   EXPECT_EQ(packed, codec.encode_rows(w.data(), rows, n)) << "encoding is not deterministic";
@@ -51,18 +41,6 @@ inline double check_round_trip(const llvq::Codec& codec, size_t rows, size_t n, 
   double err = 0, power = 0;
   for (size_t i = 0; i < w.size(); ++i) err += (w[i] - back[i]) * (w[i] - back[i]), power += w[i] * w[i];
   return err / power;  // relative MSE (the source has variance 0.02²)
-}
-
-// Runs the CLI with `args`; returns its exit status, stderr (merged) into `out` when given.
-inline int run_cli(const std::string& args, std::string* out = nullptr) {
-  const std::string cmd = std::string(LLVQ_CLI_PATH) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string text;
-  std::array<char, 4096> buf;
-  while (size_t got = fread(buf.data(), 1, buf.size(), p)) text.append(buf.data(), got);
-  const int status = pclose(p);
-  if (out) *out = text;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 }  // namespace codec_test

@@ -9,6 +9,7 @@
 #include "llvq/error.hpp"
 #include "llvq/gguf.hpp"
 #include "llvq/model_io.hpp"
+#include "cli.hpp"
 #include "model_test_util.hpp"
 
 namespace llvq {
@@ -29,10 +30,9 @@ class GgufIntegrity : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new TempDir("integrity");
     file_ = dir_->file("q.gguf");
-    const std::string cmd = std::string(LLVQ_CLI_PATH) + " quantize --model " + test::stories_bin() + " --out " +
-                            file_ + " --codec llvq-sg --rounding rtn --hadamard in";
-    std::string out;
-    ASSERT_EQ(test::run_command(cmd, &out), 0) << out;
+    const test::CommandResult r = test::run_cli("quantize --model " + test::stories_bin() + " --out " + file_ +
+                                                " --codec llvq-sg --rounding rtn --hadamard in");
+    ASSERT_EQ(r.status, 0) << r.out;
   }
   static void TearDownTestSuite() { delete dir_; }
 
@@ -84,18 +84,19 @@ TEST_F(GgufIntegrity, EveryFlippedDecodingKeyIsCaught) {
 }
 
 TEST_F(GgufIntegrity, InspectVerifyReportsTheBadTensor) {
-  std::string out;
-  ASSERT_EQ(test::run_command(std::string(LLVQ_CLI_PATH) + " inspect --verify " + file_, &out), 0) << out;
-  EXPECT_NE(out.find("35 compressed tensors, 35 with checksums"), std::string::npos) << out;
+  test::CommandResult r = test::run_cli("inspect --verify " + file_);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("35 compressed tensors, 35 with checksums"), std::string::npos) << r.out;
   std::vector<uint8_t> bytes = test::read_bytes(file_);
   const gguf::File f = gguf::File::read(file_);
   const gguf::TensorInfo& t = f.tensor("blk.2.ffn_up.weight.llvq_body");
   bytes[static_cast<size_t>(f.data_offset() + t.offset + 5)] ^= 0x10;
   const std::string bad = dir_->file("bad.gguf");
   test::write_bytes(bad, bytes);
-  EXPECT_NE(test::run_command(std::string(LLVQ_CLI_PATH) + " inspect --verify " + bad, &out), 0);
-  EXPECT_NE(out.find("blk.2.ffn_up.weight"), std::string::npos) << out;
-  EXPECT_NE(out.find("checksum mismatch"), std::string::npos) << out;
+  r = test::run_cli("inspect --verify " + bad);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("blk.2.ffn_up.weight"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("checksum mismatch"), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -2,44 +2,25 @@
 // trips through the CLI, agreement with the library, and exit code 2 with a message naming
 // the line for bad input.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <sstream>
 
+#include "cli.hpp"
 #include "llvq/leech_ball.hpp"
 #include "llvq/leech_shells.hpp"
 
 namespace llvq {
 namespace {
 
-struct CliRun {
-  int code;
-  std::string out, err;
-};
+using test::CommandResult;
+using test::run_cli;
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-CliRun run(const std::string& args, const std::string& input = "") {
-  const auto dir = std::filesystem::temp_directory_path() / ("llvq_lattice_cli_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "in") << input;
-  const std::string cmd = std::string(LLVQ_CLI_PATH) + " " + args + " < " + (dir / "in").string() + " > " +
-                          (dir / "out").string() + " 2> " + (dir / "err").string();
-  const int status = std::system(cmd.c_str());
-  CliRun r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir / "out"), slurp(dir / "err")};
-  std::filesystem::remove_all(dir);
-  return r;
+// Every command reads stdin (`input`, empty by default); stdout is checked apart from stderr.
+test::CommandOptions with_input(const std::string& input = "") {
+  return {.input = input, .stderr_to = test::Stderr::Separate};
 }
 
 std::vector<std::string> lines(const std::string& s) {
@@ -59,8 +40,8 @@ std::string vec_text(const leech::Vec& v) {
 }
 
 TEST(LatticeCli, InfoJson) {
-  const CliRun r = run("lattice info --max-shell 13 --json");
-  ASSERT_EQ(r.code, 0) << r.err;
+  const CommandResult r = run_cli("lattice info --max-shell 13 --json", with_input());
+  ASSERT_EQ(r.status, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j["shells"].size(), 12u);
   for (int m = 2; m <= 13; ++m) {
@@ -74,8 +55,8 @@ TEST(LatticeCli, InfoJson) {
 }
 
 TEST(LatticeCli, InfoTable) {
-  const CliRun r = run("lattice info --max-shell 3");
-  ASSERT_EQ(r.code, 0) << r.err;
+  const CommandResult r = run_cli("lattice info --max-shell 3", with_input());
+  ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("196560"), std::string::npos);
   EXPECT_NE(r.out.find("16773120"), std::string::npos);
 }
@@ -97,8 +78,9 @@ TEST(LatticeCli, SearchMatchesLibrary) {
   }
   const LeechBall& ball = LeechBall::get(12);
   for (const std::string metric : {"angular", "euclidean"}) {
-    const CliRun r = run("lattice search --max-shell 12 --metric " + metric + " --scale 2", input);
-    ASSERT_EQ(r.code, 0) << r.err;
+    const CommandResult r =
+        run_cli("lattice search --max-shell 12 --metric " + metric + " --scale 2", with_input(input));
+    ASSERT_EQ(r.status, 0) << r.err;
     const auto out = lines(r.out);
     ASSERT_EQ(out.size(), xs.size());
     for (size_t k = 0; k < xs.size(); ++k) {
@@ -115,21 +97,21 @@ TEST(LatticeCli, UnrankRankRoundTrip) {
   for (int k = 0; k < 50; ++k) idx.push_back(rng() % ball.size());
   std::string input;
   for (uint64_t i : idx) input += std::to_string(i) + "\n";
-  const CliRun u = run("lattice unrank --max-shell 13", input);
-  ASSERT_EQ(u.code, 0) << u.err;
+  const CommandResult u = run_cli("lattice unrank --max-shell 13", with_input(input));
+  ASSERT_EQ(u.status, 0) << u.err;
   const auto pts = lines(u.out);
   ASSERT_EQ(pts.size(), idx.size());
   for (size_t k = 0; k < idx.size(); ++k) EXPECT_EQ(pts[k], vec_text(ball.unrank(idx[k])));
-  const CliRun r = run("lattice rank --max-shell 13", u.out);
-  ASSERT_EQ(r.code, 0) << r.err;
+  const CommandResult r = run_cli("lattice rank --max-shell 13", with_input(u.out));
+  ASSERT_EQ(r.status, 0) << r.err;
   const auto back = lines(r.out);
   ASSERT_EQ(back.size(), idx.size());
   for (size_t k = 0; k < idx.size(); ++k) EXPECT_EQ(back[k], std::to_string(idx[k]));
 }
 
 void expect_error(const std::string& args, const std::string& input, const std::string& needle) {
-  const CliRun r = run(args, input);
-  EXPECT_EQ(r.code, 2) << args << " / " << input;
+  const CommandResult r = run_cli(args, with_input(input));
+  EXPECT_EQ(r.status, 2) << args << " / " << input;
   EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr: " << r.err;
 }
 
@@ -159,8 +141,8 @@ TEST(LatticeCli, BadInputExitsWithTwo) {
 }
 
 TEST(LatticeCli, BenchJson) {
-  const CliRun r = run("bench lattice --json --seconds 0.01 --blocks 16");
-  ASSERT_EQ(r.code, 0) << r.err;
+  const CommandResult r = run_cli("bench lattice --json --seconds 0.01 --blocks 16", with_input());
+  ASSERT_EQ(r.status, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   std::set<std::string> ops;
   for (const auto& row : j["results"]) {

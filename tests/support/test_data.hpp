@@ -19,6 +19,8 @@ inline std::string env_or(const char* name, const std::string& fallback) {
 
 inline std::string data_dir() { return env_or("LLVQ_DATA", LLVQ_SHARED_DATA); }
 inline std::string data_file(const std::string& rel) { return data_dir() + "/" + rel; }
+inline std::string stories_bin() { return data_file("models/stories260K/stories260K.bin"); }
+inline std::string stories_tok() { return data_file("models/stories260K/tok512.bin"); }
 
 inline std::string model_cache_dir() { return env_or("LLVQ_CACHE", std::string(LLVQ_SOURCE_ROOT) + "/.cache") + "/models"; }
 inline std::string smollm2_model() { return model_cache_dir() + "/SmolLM2-135M-Instruct.Q4_1.gguf"; }
