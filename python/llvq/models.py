@@ -151,6 +151,7 @@ class Model:
         provenance records rounding=rtn). ``embedding_codec`` compresses the token embedding
         too. The provenance keys ``llvq.*`` are recorded as the CLI records them.
         """
+        canonical = codec if codec == "keep" else _core.canonical_codec_spec(codec)  # a bad spec fails first
         if calib is None:
             tokens, calib_name = np.zeros(0, np.int32), "none"
         elif isinstance(calib, (str, os.PathLike)):
@@ -166,7 +167,7 @@ class Model:
                                             int(calib_ctx), emb, False, cb)
         q = Model(core, report)
         provenance = {
-            "llvq.codec": codec if codec == "keep" else _core.canonical_codec_spec(codec),
+            "llvq.codec": canonical,
             "llvq.rounding": "glvq" if _core.is_glvq_spec(codec) else rounding,
             "llvq.hadamard": hadamard,
             "llvq.tail": tail,

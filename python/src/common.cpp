@@ -33,8 +33,9 @@ std::string shape_text(const AnyArray& a) {
 }
 
 // C order: the last axis has stride 1 and each earlier one spans the axes after it (axes of
-// length 1 may carry any stride).
+// length 1, and empty arrays, may carry any stride).
 bool c_contiguous(const AnyArray& a) {
+  if (a.size() == 0) return true;
   int64_t expected = 1;
   for (size_t i = a.ndim(); i-- > 0;) {
     if (a.shape(i) != 1 && a.stride(i) != expected) return false;
