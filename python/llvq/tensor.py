@@ -52,6 +52,11 @@ class QuantizedTensor:
         return self._q.weighted_error
 
     @property
+    def seconds(self):
+        """Time the pipeline took to quantize the matrix (0 when read from a file)."""
+        return self._q.seconds
+
+    @property
     def hadamard(self):
         """Incoherence transform: "none", "in" or "inout"."""
         return self._q.hadamard
@@ -83,6 +88,13 @@ class QuantizedTensor:
     def to_bytes(self):
         """The tensor as bytes: a one-tensor GGUF image in the compressed model format."""
         return self._q.to_bytes()
+
+    @classmethod
+    def from_codes(cls, codec, codes, rows, cols):
+        """A tensor from a codec's codes (``Codec(codec).encode`` of a rows × cols matrix, no
+        incoherence transform): runs those codes through the kernels. ValueError when the
+        size does not match or a block holds an invalid code."""
+        return cls(_core.QuantizedTensor.from_codes(codec, codes, int(rows), int(cols)))
 
     @classmethod
     def from_bytes(cls, data):

@@ -141,6 +141,22 @@ PyQuantized from_bytes(const nb::bytes& data) {
   return q;
 }
 
+// A codec's codes (Codec::encode_rows of rows × cols, no transform) as a quantized tensor.
+PyQuantized from_codes(const std::string& spec, const AnyArray& codes, int64_t rows, int64_t cols) {
+  const View<uint8_t> v = view<uint8_t>(codes, "codes", 1);
+  if (rows <= 0 || cols <= 0) throw InputError("rows and cols must be positive");
+  QuantizedTensor t;
+  t.rows = rows;
+  t.cols = cols;
+  t.codec = canonical_codec_spec(spec);
+  if (is_glvq_spec(t.codec)) throw InputError("GLVQ tensors have no row codes (use from_bytes)");
+  t.body_cols = cols;
+  t.body_codes.assign(v.data, v.data + v.size());
+  t.validate("codes");
+  nb::gil_scoped_release release;
+  return {std::make_shared<QuantizedLinear>(std::move(t)), "exact", std::numeric_limits<double>::quiet_NaN(), 0};
+}
+
 const QuantizedTensor& t(const PyQuantized& q) { return q.linear->tensor(); }
 
 }  // namespace
@@ -168,7 +184,8 @@ void bind_quant(nb::module_& m) {
       .def("matvec", &matvec, nb::arg("x"))
       .def("_forward_seconds", &forward_seconds, nb::arg("x"), nb::arg("repeats"))
       .def("to_bytes", &to_bytes)
-      .def_static("from_bytes", &from_bytes, nb::arg("data"));
+      .def_static("from_bytes", &from_bytes, nb::arg("data"))
+      .def_static("from_codes", &from_codes, nb::arg("codec"), nb::arg("codes"), nb::arg("rows"), nb::arg("cols"));
   m.def("quantize_tensor", &quantize, nb::arg("w"), nb::arg("codec"), nb::arg("hessian").none(),
         nb::arg("activations").none(), nb::arg("rounding"), nb::arg("hadamard"), nb::arg("tail"), nb::arg("seed"),
         nb::arg("damp"));

@@ -70,6 +70,20 @@ def test_body_codes_are_the_codecs_codes(rng):
     np.testing.assert_array_equal(q.body_codes, llvq.Codec("llvq-sg").encode(w))
 
 
+def test_from_codes_runs_a_codecs_codes(rng):
+    w = rng.standard_normal((32, 4104)).astype(np.float32)
+    codec = llvq.Codec("llvq-ss")
+    codes = codec.encode(w)
+    q = llvq.QuantizedTensor.from_codes("llvq-ss", codes, 32, 4104)
+    assert q.uses_kernels and q.bits_per_weight == codec.bits_per_weight(4104)
+    d = codec.decode(codes, 32, 4104)
+    np.testing.assert_array_equal(q.dequantize(), d)
+    x = rng.standard_normal(4104).astype(np.float32)
+    np.testing.assert_allclose(q.matvec(x), d @ x, rtol=1e-4, atol=1e-3)
+    with pytest.raises(ValueError):
+        llvq.QuantizedTensor.from_codes("llvq-ss", codes[:-1], 32, 4104)
+
+
 def test_bad_input(w):
     bad = w.copy()
     bad[3, 4] = np.nan
