@@ -113,7 +113,7 @@ def test_bad_input(w):
 
 
 def test_long_calls_release_the_gil(rng):
-    w = rng.standard_normal((512, 960)).astype(np.float32)
+    w = rng.standard_normal((256, 480)).astype(np.float32)
     done = threading.Event()
     t = threading.Thread(target=lambda: (llvq.quantize_matrix(w, "llvq-sg", rounding="rtn"), done.set()))
     t.start()
