@@ -239,8 +239,8 @@ def quantize(model, out, codec="llvq-sg", *, calib=None, calib_tokens=16384, cal
     file ``out`` and returns the summary of ``llvq quantize --json`` (bpw, seconds,
     size_bytes, tensors, ...). The output is checked before the work starts: an existing
     file is replaced only with ``force``, an input never."""
-    inputs = [os.fspath(p) for p in (model if not isinstance(model, Model) else model.path, tokenizer, calib)
-              if isinstance(p, (str, os.PathLike))]
+    source = model.path if isinstance(model, Model) else model
+    inputs = [os.fspath(p) for p in (source, tokenizer, calib) if isinstance(p, (str, os.PathLike))]
     _core.check_output(os.fspath(out), bool(force), inputs)
     m = _as_model(model, tokenizer)
     q = m.quantize(codec, calib=calib, calib_tokens=calib_tokens, calib_ctx=calib_ctx, rules=rules,
@@ -267,8 +267,8 @@ def evaluate(model, text, *, ctx=512, protocol="windows", max_tokens=0, kl_base=
     ``text``; with ``kl_base`` / ``kl``, the KL divergence too. Returns the dict of ``llvq eval
     --json`` (ppl, ppl_stderr, nll, tokens, windows, text_tokens, ...)."""
     if kl_base:
-        _core.check_output(os.fspath(kl_base), bool(force), [os.fspath(p) for p in (model if not isinstance(model, Model) else model.path,
-                                                                    text, tokenizer, kl) if p])
+        source = model.path if isinstance(model, Model) else model
+        _core.check_output(os.fspath(kl_base), bool(force), [os.fspath(p) for p in (source, text, tokenizer, kl) if p])
     m = _as_model(model, tokenizer)
     tokens = m.tokenize(_read_bytes(text))
     text_tokens = len(tokens)

@@ -76,9 +76,11 @@ std::vector<std::string> linear_names(const PyModel& p) {
 nb::object linear(const PyModel& p, const std::string& name) {
   for (const LinearSlot& s : linear_slots(*p.model)) {
     if (s.name != name) continue;
-    if (auto q = std::dynamic_pointer_cast<QuantizedLinear>(*s.slot)) return nb::cast(PyQuantized{q, "", std::numeric_limits<double>::quiet_NaN(), 0});
+    if (auto q = std::dynamic_pointer_cast<QuantizedLinear>(*s.slot))
+      return nb::cast(PyQuantized{q, "", std::numeric_limits<double>::quiet_NaN(), 0});
     const Linear& lin = **s.slot;
-    return nb::cast(to_numpy(lin.dense_weight(), {static_cast<size_t>(lin.out_features()), static_cast<size_t>(lin.in_features())}));
+    const auto shape = {static_cast<size_t>(lin.out_features()), static_cast<size_t>(lin.in_features())};
+    return nb::cast(to_numpy(lin.dense_weight(), shape));
   }
   throw InputError("no linear layer named '" + name + "' (see linear_names())");
 }

@@ -18,7 +18,9 @@ def test_search_matches_cli(cli, rng, metric):
     scale = 2.5
     r = lattice.search(x, 13, metric=metric, scale=scale)
     lines = "\n".join(" ".join(repr(float(v)) for v in row) for row in x) + "\n"
-    args = ["lattice", "search", "--max-shell", "13", "--metric", metric] + (["--scale", scale] if metric == "euclidean" else [])
+    args = ["lattice", "search", "--max-shell", "13", "--metric", metric]
+    if metric == "euclidean":
+        args += ["--scale", scale]
     out = cli(*args, stdin=lines).stdout.split("\n")
     for i, line in enumerate(out[:64]):
         f = [int(v) for v in line.split()]

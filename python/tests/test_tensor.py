@@ -112,6 +112,19 @@ def test_bad_input(w):
         llvq.QuantizedTensor.from_bytes(b"GGUF" + bytes(60))
 
 
+def test_read_only_and_foreign_inputs_are_read_in_place(w, rng):
+    """No writable copy is needed: read-only views and memoryview-backed arrays go straight in."""
+    q = llvq.quantize_matrix(w, "e8p")
+    x = rng.standard_normal(200).astype(np.float32)
+    ro = x.copy()
+    ro.flags.writeable = False
+    np.testing.assert_array_equal(q.matvec(ro), q.matvec(x))
+    buf = np.frombuffer(memoryview(x.tobytes()), np.float32)  # read-only, owned by bytes
+    np.testing.assert_array_equal(q.matvec(buf), q.matvec(x))
+    batch = rng.standard_normal((6, 200)).astype(np.float32)
+    np.testing.assert_array_equal(q.matvec(batch[2:4]), q.matvec(np.ascontiguousarray(batch[2:4])))
+
+
 def test_long_calls_release_the_gil(rng):
     w = rng.standard_normal((256, 480)).astype(np.float32)
     done = threading.Event()
