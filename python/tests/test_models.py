@@ -1,4 +1,5 @@
 import hashlib
+import sys
 import os
 
 import numpy as np
@@ -157,3 +158,15 @@ def test_bad_model_input(stories_bin, tmp_path):
         m.quantize("nope", progress=False)
     with pytest.raises(ValueError):
         m.perplexity(m.tokenize("too short"), ctx=512, progress=False)
+
+
+@pytest.mark.parametrize("with_tqdm", [True, False])
+def test_default_progress_draws_bars_or_lines(stories_bin, capsys, monkeypatch, with_tqdm):
+    if with_tqdm:
+        pytest.importorskip("tqdm", reason="tqdm is not installed (pip install tqdm)")
+    else:
+        monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # as if tqdm were not installed
+    llvq.load_model(stories_bin).quantize("e8p", rounding="rtn")
+    err = capsys.readouterr().err
+    assert "quantize" in err and "35/35" in err
+    assert ("it/s" in err or "%|" in err) == with_tqdm
