@@ -11,6 +11,7 @@ namespace nb = nanobind;
 NB_MODULE(_core, m) {
   nb::exception<llvq::InputError>(m, "InputError", PyExc_ValueError);
   m.attr("__version__") = LLVQ_VERSION;
+  m.attr("built_native") = LLVQ_BUILT_NATIVE != 0;
   m.def("active_isa", [] { return llvq::kernels::to_string(llvq::kernels::active_isa()); });
   llvq::py::bind_lattice(m);
   llvq::py::bind_codec(m);

@@ -60,8 +60,13 @@ def test_perplexity_matches_cli(cli, compressed, tinystories, protocol):
     r = llvq.evaluate(by_py, tinystories, ctx=256, protocol=protocol, max_tokens=4096, progress=False)
     c = cli("eval", "--model", by_py, "--text", tinystories, "--ctx", 256, "--protocol", protocol, "--max-tokens", 4096,
             "--json", json_out=True)
-    for k in ("ppl", "ppl_stderr", "nll", "tokens", "windows", "text_tokens"):
+    for k in ("tokens", "windows", "text_tokens"):
         assert r[k] == c[k], k
+    # Bit for bit when the module is compiled as the CLI is (scripts/test.sh builds both with
+    # -march=native); a wheel built without it sums with other roundings (no FMA contraction).
+    same_flags = llvq._core.built_native
+    for k in ("ppl", "ppl_stderr", "nll"):
+        assert r[k] == (c[k] if same_flags else pytest.approx(c[k], rel=1e-6)), k
     assert 1.0 < r["ppl"] < 100
 
 
