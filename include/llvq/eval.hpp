@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "llvq/model.hpp"
+#include "llvq/report.hpp"
 
 namespace llvq {
 
@@ -29,6 +30,7 @@ struct PerplexityOptions {
   PplProtocol protocol = PplProtocol::Windows;
   int32_t bos_id = 1;          // LlamaCpp puts it at the start of every chunk; -1: the model takes no BOS
   bool progress = false;       // progress line with ETA on stderr
+  ProgressCallback on_progress;  // when set: ("perplexity", windows done, windows, detail)
   std::string kl_base_out;     // when set: save the reference log-probabilities there
   bool kl_base_force = false;  // replace an existing kl_base_out file (llvq::OutputPolicy)
   std::string kl_reference;    // when set: compare against a file saved by kl_base_out

@@ -20,6 +20,7 @@
 #include "llvq/model.hpp"
 #include "llvq/model_io.hpp"
 #include "llvq/quantize.hpp"
+#include "llvq/report.hpp"
 
 namespace llvq {
 
@@ -100,6 +101,9 @@ struct ModelQuantOptions {
   uint64_t seed = 0;          // Hadamard seeds derive from it (one per distinct layer input)
   int calib_ctx = 512;        // tokens per calibration window (clamped to the model's seq_len)
   bool progress = true;       // per-layer lines on stderr, with an ETA on a terminal
+  // When set: ("calibration", windows done, windows, "") during calibration, then
+  // ("quantize", tensors done, tensors, tensor name) after each linear layer.
+  ProgressCallback on_progress;
 };
 
 struct TensorReport {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,10 +32,16 @@ inline double seconds_since(std::chrono::steady_clock::time_point t0) {
 // printf-style formatting into a std::string.
 std::string strfmt(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
+// Called with (stage, steps done, total steps, detail) as a long computation advances, for
+// front ends that draw their own progress (the Python module's callbacks and tqdm bars). It
+// runs on the calling thread, outside parallel regions; it may throw to abort the work.
+using ProgressCallback = std::function<void(const std::string& stage, size_t done, size_t total, const std::string& detail)>;
+
 class Progress {
  public:
-  // `total` steps; output goes to stderr. `enabled=false` makes every call a no-op.
-  Progress(std::string label, size_t total, bool enabled = true);
+  // `total` steps; output goes to stderr. `enabled=false` silences stderr; `callback`, when
+  // set, hears every update either way.
+  Progress(std::string label, size_t total, bool enabled = true, ProgressCallback callback = {});
   // Marks `done` steps complete and reports them with `detail` (e.g. the tensor name).
   void update(size_t done, const std::string& detail = "");
   void finish();
@@ -44,6 +51,7 @@ class Progress {
   std::string label_;
   size_t total_;
   bool enabled_;
+  ProgressCallback callback_;
   bool tty_;
   std::chrono::steady_clock::time_point start_;
 };

@@ -136,7 +136,7 @@ PerplexityResult evaluate_perplexity(const LlamaModel& model, std::span<const in
 
   RunningStats nll, kl;
   int64_t agree = 0;
-  Progress progress("perplexity", static_cast<size_t>(windows), options.progress);
+  Progress progress("perplexity", static_cast<size_t>(windows), options.progress, options.on_progress);
   for (int64_t w0 = 0; w0 < windows; w0 += batch) {
     const int n = static_cast<int>(std::min<int64_t>(batch, windows - w0));
     if (reader)

@@ -18,14 +18,14 @@ namespace {
 
 // H for every distinct layer input, from the fp32 model run over the calibration windows.
 std::map<std::string, Eigen::MatrixXd> calibrate(LlamaModel& model, const std::vector<int32_t>& tokens, int ctx_option,
-                                                 bool progress) {
+                                                 bool progress, const ProgressCallback& on_progress) {
   std::map<std::string, Eigen::MatrixXd> out;
   if (tokens.empty()) return out;
   const int ctx = std::max(1, std::min(ctx_option, model.config.seq_len));
   const size_t windows = std::max<size_t>(1, tokens.size() / static_cast<size_t>(ctx));
   HessianCapture capture(model);
   LlamaRunner runner(model, ctx);
-  Progress bar("calibration", windows, progress);
+  Progress bar("calibration", windows, progress, on_progress);
   for (size_t w = 0; w < windows; ++w) {
     const size_t begin = w * static_cast<size_t>(ctx);
     const size_t len = std::min(static_cast<size_t>(ctx), tokens.size() - begin);
@@ -118,7 +118,7 @@ ModelQuantReport quantize_model(LlamaModel& model, const std::vector<int32_t>& c
   // Round-to-nearest ignores the Hessian, so it needs no calibration pass.
   const auto hessians = o.tensor.rounding == Rounding::Rtn || !quantizes_any
                             ? std::map<std::string, Eigen::MatrixXd>{}
-                            : calibrate(model, calib_tokens, o.calib_ctx, o.progress);
+                            : calibrate(model, calib_tokens, o.calib_ctx, o.progress, o.on_progress);
   rep.calib_seconds = seconds_since(t0);
 
   const auto tq = std::chrono::steady_clock::now();
@@ -130,6 +130,7 @@ ModelQuantReport quantize_model(LlamaModel& model, const std::vector<int32_t>& c
     if (to.codec == kKeepCodec) {
       if (o.progress) std::fprintf(stderr, "[%zu/%zu] %-26s kept dense\n", i + 1, slots.size(), s.name.c_str());
       rep.kept.push_back(s.name);
+      if (o.on_progress) o.on_progress("quantize", i + 1, slots.size(), s.name);
       continue;
     }
     const std::vector<float> w = lin.dense_weight();
@@ -155,6 +156,7 @@ ModelQuantReport quantize_model(LlamaModel& model, const std::vector<int32_t>& c
       print_tensor_line(i + 1, slots.size(), r, codec, err_init, per * static_cast<double>(slots.size() - i - 1));
     }
     rep.tensors.push_back(std::move(r));
+    if (o.on_progress) o.on_progress("quantize", i + 1, slots.size(), s.name);
   }
   rep.quant_seconds = seconds_since(tq);
   if (!o.embedding_codec.empty()) rep.embedding = quantize_embedding(model, o);

@@ -65,8 +65,9 @@ std::string Table::to_markdown() const {
   return out;
 }
 
-Progress::Progress(std::string label, size_t total, bool enabled)
-    : label_(std::move(label)), total_(total), enabled_(enabled), tty_(isatty(STDERR_FILENO) != 0),
+Progress::Progress(std::string label, size_t total, bool enabled, ProgressCallback callback)
+    : label_(std::move(label)), total_(total), enabled_(enabled), callback_(std::move(callback)),
+      tty_(isatty(STDERR_FILENO) != 0),
       start_(std::chrono::steady_clock::now()) {}
 
 double Progress::elapsed_seconds() const {
@@ -74,6 +75,7 @@ double Progress::elapsed_seconds() const {
 }
 
 void Progress::update(size_t done, const std::string& detail) {
+  if (callback_) callback_(label_, done, total_, detail);
   if (!enabled_) return;
   const double t = elapsed_seconds();
   const double eta = done > 0 && done < total_ ? t / static_cast<double>(done) * static_cast<double>(total_ - done) : 0.0;

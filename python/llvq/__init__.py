@@ -1,0 +1,33 @@
+"""LLVQ: Leech-lattice vector quantization of LLM weights, from Python.
+
+The C++ library behind the ``llvq`` command-line tool, called directly (no second
+implementation): NumPy arrays go in and come out without copies where the layout allows,
+long calls release the GIL, and the library's input errors are raised as
+:class:`InputError`, a :class:`ValueError` with the library's message.
+
+- :mod:`llvq.lattice`: exact search, rank and unrank over the Leech lattice ball Λ24(M);
+- :class:`Codec`, :func:`codecs`: block codecs on 2-D float32 arrays;
+- :func:`quantize_matrix` → :class:`QuantizedTensor`: one matrix through the pipeline, with
+  ``dequantize()``, ``matvec(x)`` on the CPU kernels, exact bits per weight and bytes;
+- :func:`load_model` → :class:`Model`; :func:`quantize`, :func:`evaluate`, :func:`generate`:
+  what ``llvq quantize``, ``llvq eval`` and ``llvq run`` do, returning dicts;
+- :mod:`llvq.torch` (with PyTorch installed): ``QuantizedLinear`` modules.
+
+See docs/python.md.
+"""
+from . import lattice
+from ._core import InputError, __version__
+from ._core import active_isa as _active_isa
+from .codecs import Codec, catalog as codecs
+from .models import Model, evaluate, generate, load_model, quantize
+from .tensor import QuantizedTensor, quantize_matrix
+
+
+def active_isa():
+    """The instruction-set level the CPU kernels run at: "avx512", "avx2" or "scalar"
+    (``LLVQ_ISA`` in the environment forces a lower one)."""
+    return _active_isa()
+
+
+__all__ = ["Codec", "InputError", "Model", "QuantizedTensor", "__version__", "active_isa", "codecs", "evaluate",
+           "generate", "lattice", "load_model", "quantize", "quantize_matrix"]

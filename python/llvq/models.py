@@ -1,0 +1,288 @@
+"""Whole models: load any supported file (llama2.c, GGUF, safetensors directory), quantize
+it, save compressed GGUF, evaluate perplexity and KL divergence, generate text.
+
+The functions :func:`quantize`, :func:`evaluate` and :func:`generate` do what the CLI's
+``llvq quantize``, ``llvq eval`` and ``llvq run`` do, through the same library calls, and
+return the numbers those commands print with ``--json`` as dicts. :class:`Model` gives the
+steps one by one.
+"""
+import os
+import warnings
+
+import numpy as np
+
+from . import _core
+from ._progress import Reporting
+from .tensor import QuantizedTensor
+
+
+def _read_bytes(path):
+    """A text file's bytes, verbatim (the tokenizers take UTF-8 bytes, as the CLI reads them)."""
+    if not os.path.isfile(path):
+        raise ValueError(f"{path}: not a regular file")
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _tokens(tokens):
+    """Token ids as the C++ side takes them; ValueError (not a silent cast) for other types."""
+    if isinstance(tokens, (list, tuple)):
+        return np.asarray(tokens, dtype=np.int32)
+    return tokens
+
+
+class Model:
+    """A Llama-architecture model in memory (fp32 activations; linear layers dense or
+    compressed), with its tokenizer when it has one. Made by :func:`load_model` or
+    :meth:`quantize`."""
+
+    def __init__(self, core, report=None):
+        self._m = core
+        #: The quantization report (dict) of a model made by :meth:`quantize`, else None.
+        self.report = report
+
+    # --- properties ---------------------------------------------------------------------
+    @property
+    def path(self):
+        """The file the model was loaded from."""
+        return self._m.path
+
+    @property
+    def config(self):
+        """dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len, ... (dict)."""
+        return self._m.config
+
+    @property
+    def metadata(self):
+        """Free-form provenance (dict of str); ``llvq.*`` keys are written to saved GGUF files."""
+        return self._m.metadata
+
+    @property
+    def has_tokenizer(self):
+        return self._m.has_tokenizer
+
+    def linear_names(self):
+        """GGUF names of the linear layers in file order ("blk.0.attn_q.weight", ...)."""
+        return self._m.linear_names()
+
+    def linear(self, name):
+        """The linear layer ``name``: a :class:`QuantizedTensor` when it is compressed, else
+        its float32 weight (out, in)."""
+        layer = self._m.linear(name)
+        return QuantizedTensor(layer) if isinstance(layer, _core.QuantizedTensor) else layer
+
+    # --- text -----------------------------------------------------------------------------
+    def tokenize(self, text, *, bos=None, parse_special=False):
+        """Token ids (int32) of ``text`` (str or bytes), as ``llvq tokenize`` gives them.
+        ``bos=None`` follows the model (``add_bos_token``)."""
+        return self._m.tokenize(text, self._m.adds_bos if bos is None else bool(bos), parse_special)
+
+    def detokenize(self, tokens):
+        """The text of a token sequence (control tokens dropped)."""
+        return self._m.detokenize(_tokens(tokens)).decode("utf-8", errors="replace")
+
+    def calibration_tokens(self, text_path, limit=16384):
+        """What ``llvq quantize --calib`` calibrates on: the first ``limit`` tokens of the
+        text, at most its first half (``llvq compare`` holds the second half out)."""
+        t = self.tokenize(_read_bytes(text_path))
+        n = min(int(limit), len(t) // 2)
+        if n < 2:
+            raise ValueError(f"{text_path}: calibration text is too short")
+        return t[:n]
+
+    # --- forward, evaluation, generation --------------------------------------------------
+    def logits(self, tokens):
+        """Logits (float32, n × vocab) of one window of tokens starting at position 0: the
+        forward pass ``llvq eval`` scores."""
+        return self._m.logits(_tokens(tokens))
+
+    def perplexity(self, tokens, *, ctx=512, protocol="windows", kl_base=None, kl=None, force=False,
+                   progress=True):
+        """Perplexity of ``tokens`` (the whole text, tokenized with the model's BOS policy).
+
+        ``protocol``: "windows" (non-overlapping windows, every prediction scored) or
+        "llamacpp" (BOS per chunk, second half scored). ``kl_base=PATH`` saves this model's
+        log-probabilities (refusing to replace a file unless ``force``); ``kl=PATH``
+        compares against such a file and adds kl, kl_stderr, kl_max, top1_agreement.
+        """
+        with Reporting(progress) as cb:
+            return self._m.perplexity(_tokens(tokens), int(ctx), protocol, os.fspath(kl_base or ""),
+                                      os.fspath(kl or ""), force, False, cb)
+
+    def generate(self, prompt, *, max_new_tokens=128, temperature=0.8, seed=42, chat=False, system=None,
+                 on_text=None):
+        """Generates from ``prompt`` (text). ``chat=True`` renders it as a user message in
+        the model's chat template (with ``system`` as the system message) and returns the
+        answer only. ``on_text(piece)`` is called with the text as it grows. Returns the
+        dict of ``llvq run --json`` (text, prompt_tokens, generated_tokens, tokens_per_second,
+        stop, ...) plus the token ids."""
+        if chat:
+            messages = ([("system", system)] if system else []) + [("user", prompt)]
+            ids = self.tokenize(self._m.chat_text(messages), parse_special=True)
+        else:
+            ids = self.tokenize(prompt)
+        shown = [] if chat else list(ids)
+        printed = [len(self.detokenize(shown))] if on_text else None
+
+        def on_token(t):
+            shown.append(t)
+            text = self.detokenize(shown)
+            on_text(text[printed[0]:])
+            printed[0] = len(text)
+
+        r = self._m.generate(ids, int(max_new_tokens), float(temperature), int(seed),
+                             on_token if on_text else None)
+        n = len(r["tokens"])
+        r.update(prompt=prompt, text=self.detokenize(r["tokens"]), generated_tokens=n, temp=temperature, seed=seed,
+                 prefill_tokens_per_second=r["prompt_tokens"] / max(r["prefill_seconds"], 1e-9),
+                 tokens_per_second=n / max(r["decode_seconds"], 1e-9))
+        return r
+
+    # --- quantization and saving ----------------------------------------------------------
+    def quantize(self, codec="llvq-sg", *, calib=None, calib_tokens=16384, calib_ctx=512, rules=(),
+                 rounding="gptq", hadamard="in", tail="auto", damp=0.01, seed=0, embedding_codec=None,
+                 progress=True):
+        """A quantized copy of the model (this one is unchanged), with ``.report``.
+
+        The options are ``llvq quantize``'s: ``codec`` for every linear layer ("keep":
+        dense) unless one of ``rules`` ("PATTERN=SPEC" or "PATTERN=keep", first match wins)
+        chooses; ``calib``: a calibration text file (see :meth:`calibration_tokens`) or token
+        ids; without it, the per-row codecs are rounded with RTN (a warning says so, and the
+        provenance records rounding=rtn). ``embedding_codec`` compresses the token embedding
+        too. The provenance keys ``llvq.*`` are recorded as the CLI records them.
+        """
+        canonical = codec if codec == "keep" else _core.canonical_codec_spec(codec)  # a bad spec fails first
+        if calib is None:
+            tokens, calib_name = np.zeros(0, np.int32), "none"
+        elif isinstance(calib, (str, os.PathLike)):
+            tokens, calib_name = self.calibration_tokens(calib, calib_tokens), os.path.basename(os.fspath(calib))
+        else:
+            tokens, calib_name = np.asarray(calib), "tokens"
+        rules = list(rules)
+        rule_codecs = [_rule_codec(r) for r in rules]
+        rounding = _effective_rounding(codec, rule_codecs, rounding, calibrated=calib is not None)
+        emb = _core.canonical_codec_spec(embedding_codec) if embedding_codec else ""
+        with Reporting(progress) as cb:
+            core, report = self._m.quantize(tokens, codec, rules, rounding, hadamard, tail, float(damp), int(seed),
+                                            int(calib_ctx), emb, False, cb)
+        q = Model(core, report)
+        provenance = {
+            "llvq.codec": canonical,
+            "llvq.rounding": "glvq" if _core.is_glvq_spec(codec) else rounding,
+            "llvq.hadamard": hadamard,
+            "llvq.tail": tail,
+            "llvq.seed": str(int(seed)),
+            "llvq.damp": f"{damp:g}",
+            "llvq.calib": calib_name,
+            "llvq.calib_tokens": str(report["calib_tokens"]),
+        }
+        if rules:
+            provenance["llvq.rules"] = " ".join(f"{r.split('=', 1)[0]}={c}" for r, c in zip(rules, rule_codecs))
+        if emb:
+            provenance["llvq.embedding_codec"] = emb
+        for k, v in provenance.items():
+            core.set_metadata(k, v)
+        return q
+
+    def save(self, path, *, dense_type="source", force=False):
+        """Writes the model as GGUF v3 (compressed layers as their codes), through a
+        temporary file renamed at the end. Refuses to replace an existing file unless
+        ``force``, and never replaces the file the model was read from. ``dense_type``: the
+        storage of 2-D weights left dense ("source", "f32", "f16", "bf16", "q8_0")."""
+        self._m.save(os.fspath(path), dense_type, bool(force), [self.path])
+
+    def __repr__(self):
+        c = self.config
+        return (f"Model({self.path!r}, dim={c['dim']}, layers={c['n_layers']}, vocab={c['vocab_size']}"
+                + (f", bpw={self.report['bpw']:.4f})" if self.report else ")"))
+
+
+def _rule_codec(rule):
+    """The canonical codec of a rule "PATTERN=SPEC" ("keep" stays "keep")."""
+    _, eq, spec = rule.partition("=")
+    if not eq:
+        raise ValueError(f"rule '{rule}' is not PATTERN=CODEC (e.g. 'ffn_down=llvq-sg' or '*=keep')")
+    return spec if spec == "keep" else _core.canonical_codec_spec(spec)
+
+
+def _effective_rounding(codec, rule_codecs, rounding, calibrated):
+    """As ``llvq quantize`` decides: GPTQ without calibration text is RTN for the per-row
+    codecs (GLVQ learns without it), said once per codec."""
+    if calibrated or rounding == "rtn":
+        return rounding
+    codecs = list(dict.fromkeys([codec] + rule_codecs))
+    per_row = [c for c in codecs if c != "keep" and not _core.is_glvq_spec(c)]
+    for c in per_row:
+        warnings.warn(f"{rounding} rounding needs calibration text (calib=); without it {c} is rounded with RTN, "
+                      "and the output records rounding=rtn", stacklevel=3)
+    if per_row and not any(_core.is_glvq_spec(c) for c in codecs):
+        return "rtn"
+    return rounding
+
+
+def load_model(path, *, tokenizer=None):
+    """Loads a model file: llama2.c ``.bin``, GGUF (dense or compressed by LLVQ) or a
+    safetensors directory. The tokenizer is ``tokenizer`` (a llama2.c tokenizer.bin), else
+    the file's own, else ``tok<vocab>.bin`` / ``tokenizer.bin`` beside it; a model without
+    one loads too (text functions then raise)."""
+    return Model(_core.load_model(os.fspath(path), os.fspath(tokenizer or "")))
+
+
+def _as_model(model, tokenizer):
+    return model if isinstance(model, Model) else load_model(model, tokenizer=tokenizer)
+
+
+def quantize(model, out, codec="llvq-sg", *, calib=None, calib_tokens=16384, calib_ctx=512, rules=(),
+             rounding="gptq", hadamard="in", tail="auto", damp=0.01, seed=0, dense_type="source",
+             embedding_codec=None, tokenizer=None, force=False, progress=True):
+    """``llvq quantize``: compresses ``model`` (a path or a :class:`Model`) into the GGUF
+    file ``out`` and returns the summary of ``llvq quantize --json`` (bpw, seconds,
+    size_bytes, tensors, ...). The output is checked before the work starts: an existing
+    file is replaced only with ``force``, an input never."""
+    source = model.path if isinstance(model, Model) else model
+    inputs = [os.fspath(p) for p in (source, tokenizer, calib) if isinstance(p, (str, os.PathLike))]
+    _core.check_output(os.fspath(out), bool(force), inputs)
+    m = _as_model(model, tokenizer)
+    q = m.quantize(codec, calib=calib, calib_tokens=calib_tokens, calib_ctx=calib_ctx, rules=rules,
+                   rounding=rounding, hadamard=hadamard, tail=tail, damp=damp, seed=seed,
+                   embedding_codec=embedding_codec, progress=progress)
+    q.save(out, dense_type=dense_type, force=force)
+    r = dict(q.report)
+    md = q.metadata
+    r.update(codec=md["llvq.codec"], rules=md.get("llvq.rules", ""), rounding=rounding, hadamard=hadamard,
+             dense_type=dense_type, size_bytes=os.path.getsize(out), input_size_bytes=_size(m.path),
+             seconds_per_weight=r["seconds"] / r["quantized_weights"] if r["quantized_weights"] else 0.0)
+    return r
+
+
+def _size(path):
+    if os.path.isdir(path):
+        return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path) for f in fs)
+    return os.path.getsize(path)
+
+
+def evaluate(model, text, *, ctx=512, protocol="windows", max_tokens=0, kl_base=None, kl=None, force=False,
+             tokenizer=None, progress=True):
+    """``llvq eval``: perplexity of ``model`` (a path or a :class:`Model`) on the text file
+    ``text``; with ``kl_base`` / ``kl``, the KL divergence too. Returns the dict of ``llvq eval
+    --json`` (ppl, ppl_stderr, nll, tokens, windows, text_tokens, ...)."""
+    if kl_base:
+        source = model.path if isinstance(model, Model) else model
+        _core.check_output(os.fspath(kl_base), bool(force), [os.fspath(p) for p in (source, text, tokenizer, kl) if p])
+    m = _as_model(model, tokenizer)
+    tokens = m.tokenize(_read_bytes(text))
+    text_tokens = len(tokens)
+    if max_tokens < 0:
+        raise ValueError("max_tokens must be >= 0")
+    if max_tokens:
+        tokens = tokens[:max_tokens]
+    r = m.perplexity(tokens, ctx=ctx, protocol=protocol, kl_base=kl_base, kl=kl, force=force, progress=progress)
+    r.update(text_tokens=text_tokens, model=m.path, text=os.fspath(text))
+    return r
+
+
+def generate(model, prompt, *, max_new_tokens=128, temperature=0.8, seed=42, chat=False, system=None,
+             tokenizer=None, on_text=None):
+    """``llvq run``: generates from ``prompt`` and returns the dict of ``llvq run --json``."""
+    return _as_model(model, tokenizer).generate(prompt, max_new_tokens=max_new_tokens, temperature=temperature,
+                                                seed=seed, chat=chat, system=system, on_text=on_text)
