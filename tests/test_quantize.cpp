@@ -101,6 +101,33 @@ TEST(Pipeline, GptqBeatsRtnForEveryCodec) {
   }
 }
 
+// Without a Hessian, rounding skips GPTQ's n×n algebra; the codes must be exactly those of
+// GPTQ run with an explicit identity Hessian (zero error feedback), with and without the
+// input rotation, for a body-only and a tail layout.
+TEST(Pipeline, RoundingWithoutAHessianEqualsGptqWithTheIdentity) {
+  const int64_t rows = 12, cols = 100;
+  const auto w = llvq::test::gaussian(static_cast<size_t>(rows * cols), 13);
+  for (const std::string codec : {"llvq-sg", "e8p", "scalar:bpw=3,kind=lloyd,group=20"}) {
+    for (const HadamardMode had : {HadamardMode::None, HadamardMode::In}) {
+      TensorQuantOptions o;
+      o.codec = codec;
+      o.hadamard = had;
+      o.hadamard_seed = 3;
+      o.rounding = Rounding::Rtn;
+      const TensorQuantResult fast = quantize_tensor(w.data(), rows, cols, Eigen::MatrixXd(), o);
+      o.rounding = Rounding::Gptq;
+      const TensorQuantResult slow = quantize_tensor(w.data(), rows, cols, Eigen::MatrixXd::Identity(cols, cols), o);
+      const std::string what = codec + " hadamard=" + to_string(had);
+      EXPECT_EQ(fast.tensor.body_codes, slow.tensor.body_codes) << what;
+      EXPECT_EQ(fast.tensor.tail_codes, slow.tensor.tail_codes) << what;
+      EXPECT_EQ(fast.layout, slow.layout) << what;
+      // The explicit identity goes through the float Hadamard transform (Q·I·Qᵀ is the
+      // identity only up to float rounding), so its metric agrees to float precision.
+      EXPECT_NEAR(fast.weighted_error, slow.weighted_error, 1e-7 * slow.weighted_error) << what;
+    }
+  }
+}
+
 TEST(Pipeline, TailLayoutsAreBothMeasuredAndTheBetterOneKept) {
   const int64_t rows = 8, cols = 40;
   const auto w = llvq::test::gaussian(static_cast<size_t>(rows * cols), 10);

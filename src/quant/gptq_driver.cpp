@@ -121,10 +121,38 @@ void require_finite_result(const RowMatrixD& w, const RowMatrixD& dequantized, c
                      strfmt("%g", w.cwiseAbs().maxCoeff()) + " overflows the code's scale format");
 }
 
+// Round to nearest: every block rounded on the original weights, in column order along each
+// row — what GPTQ does with an identity Hessian, whose error feedback is zero — without the
+// n×n factorisation, which costs seconds on 4096-wide layers.
+void round_in_order(const RowMatrixD& w, const std::vector<size_t>& blocks, const BlockRounder& rounder) {
+  const size_t widest = *std::max_element(blocks.begin(), blocks.end());
+#pragma omp parallel for schedule(dynamic, 4)
+  for (Eigen::Index r = 0; r < w.rows(); ++r) {
+    std::vector<float> out(widest);
+    size_t col0 = 0;
+    for (const size_t width : blocks) {
+      rounder(static_cast<size_t>(r), col0, width, w.row(r).data(), out.data());
+      col0 += width;
+    }
+  }
+}
+
+// ‖ΔW‖²_F / ‖W‖²_F over the real columns: relative_weighted_error for the identity metric of
+// the layer's inputs, which gives the layout's zero padding no weight (as pad_hessian does).
+double relative_error(const RowMatrixD& w, const RowMatrixD& q, const RowLayout& l, int64_t cols) {
+  const double den = w.squaredNorm();
+  RowMatrixD d = w - q;
+  const int64_t body_real = std::min(cols, l.body_cols);
+  d.middleCols(body_real, l.body_cols - body_real).setZero();
+  return den > 0 ? d.squaredNorm() / den : 0.0;
+}
+
+// `h_rot` empty: no Hessian, the identity metric.
 LayoutRun run_layout(const RowMatrixD& w_rot, const Eigen::MatrixXd& h_rot, int64_t cols, const RowLayout& l,
                      const TensorQuantOptions& o) {
   const RowMatrixD w = pad_weight(w_rot, l, cols);
-  const Eigen::MatrixXd h = pad_hessian(h_rot, l, cols);
+  const bool identity = h_rot.size() == 0;
+  const Eigen::MatrixXd h = identity ? Eigen::MatrixXd() : pad_hessian(h_rot, l, cols);
   const auto rows = w.rows();
   std::vector<RowCoder> coders(static_cast<size_t>(rows));
   const bool spherical = o.rounding == Rounding::SphericalGptq;
@@ -161,8 +189,11 @@ LayoutRun run_layout(const RowMatrixD& w_rot, const Eigen::MatrixXd& h_rot, int6
   go.damp = o.damp;
   go.blocks.assign(static_cast<size_t>(l.body_cols) / l.body->block_dim(), l.body->block_dim());
   if (l.tail) go.blocks.insert(go.blocks.end(), static_cast<size_t>(l.tail_cols) / l.tail->block_dim(), l.tail->block_dim());
-  const Eigen::MatrixXd h_used = o.rounding == Rounding::Rtn ? Eigen::MatrixXd::Identity(h.rows(), h.cols()) : h;
-  gptq_quantize(w, h_used, go, rounder);
+  if (identity || o.rounding == Rounding::Rtn) {
+    round_in_order(w, go.blocks, rounder);
+  } else {
+    gptq_quantize(w, h, go, rounder);
+  }
 
   LayoutRun run;
   QuantizedTensor& t = run.tensor;
@@ -180,9 +211,13 @@ LayoutRun run_layout(const RowMatrixD& w_rot, const Eigen::MatrixXd& h_rot, int6
     run.dequantized = decode_codes(t, *l.body, l.tail.get());
   };
   store_codes();
-  if (spherical && fold_solved_scales(coders, l, w, run.dequantized, h, o.scale_damp)) store_codes();
+  if (spherical &&
+      fold_solved_scales(coders, l, w, run.dequantized, identity ? Eigen::MatrixXd::Identity(w.cols(), w.cols()) : h,
+                         o.scale_damp))
+    store_codes();
   require_finite_result(w, run.dequantized, t.codec);
-  run.weighted_error = relative_weighted_error(w, run.dequantized, h);
+  run.weighted_error =
+      identity ? relative_error(w, run.dequantized, l, cols) : relative_weighted_error(w, run.dequantized, h);
   return run;
 }
 
@@ -219,19 +254,21 @@ TensorQuantResult quantize_tensor(const float* w_in, int64_t rows, int64_t cols,
   const auto t0 = std::chrono::steady_clock::now();
   if (rows <= 0 || cols <= 0) throw InputError("tensor shape must be positive");
   check_finite(w_in, static_cast<size_t>(rows * cols));
-  Eigen::MatrixXd h = h_in.size() ? h_in : Eigen::MatrixXd::Identity(cols, cols);
-  if (h.rows() != cols || h.cols() != cols)
-    throw InputError("Hessian is " + std::to_string(h.rows()) + "x" + std::to_string(h.cols()) + ", layer has " +
+  if (h_in.size() && (h_in.rows() != cols || h_in.cols() != cols))
+    throw InputError("Hessian is " + std::to_string(h_in.rows()) + "x" + std::to_string(h_in.cols()) + ", layer has " +
                      std::to_string(cols) + " inputs");
   check_options(o);
   const bool glvq = is_glvq_spec(o.codec);
+  // Without a Hessian the metric is the identity. The row codecs keep it implicit (an empty
+  // matrix: no n×n rotation, padding or factorisation); GLVQ learns in an explicit one.
+  Eigen::MatrixXd h = h_in.size() || !glvq ? h_in : Eigen::MatrixXd::Identity(cols, cols);
   const std::shared_ptr<const Codec> codec = glvq ? nullptr : shared_codec(o.codec);
 
   RowMatrixD w(rows, cols);
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c) w(r, c) = w_in[r * cols + c];
   rotate_weight(w, o.hadamard, o.hadamard_seed, false);
-  if (o.hadamard != HadamardMode::None) h = rotate_hessian(h, o.hadamard_seed);
+  if (h.size() && o.hadamard != HadamardMode::None) h = rotate_hessian(h, o.hadamard_seed);
 
   TensorQuantResult best;
   if (glvq) {
