@@ -130,6 +130,11 @@ struct ModelQuantReport {
   int64_t calib_tokens = 0;
 };
 
+// InputError for a bad spec or an option a codec does not take, for every codec the
+// configuration uses (options.tensor.codec and each rule's, "keep" excepted): what a command
+// checks before any work.
+void check_options(const ModelQuantOptions& options);
+
 // The codec spec (or kKeepCodec) that `options` chooses for the linear layer `tensor_name`.
 std::string codec_for_tensor(const ModelQuantOptions& options, const std::string& tensor_name);
 

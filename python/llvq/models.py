@@ -251,7 +251,8 @@ def quantize(model, out, codec="llvq-sg", *, calib=None, calib_tokens=16384, cal
     md = q.metadata
     r.update(codec=md["llvq.codec"], rules=md.get("llvq.rules", ""), rounding=rounding, hadamard=hadamard,
              dense_type=dense_type, size_bytes=os.path.getsize(out), input_size_bytes=_size(m.path),
-             seconds_per_weight=r["seconds"] / r["quantized_weights"] if r["quantized_weights"] else 0.0)
+             seconds_per_weight=r["seconds"] / r["quantized_weights"] if r["quantized_weights"] else 0.0,
+             blocks_per_s=r["blocks"] / r["quant_seconds"] if r["quant_seconds"] > 0 else 0.0)
     return r
 
 

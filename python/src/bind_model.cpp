@@ -143,6 +143,7 @@ nb::dict tensor_report(const TensorReport& t) {
   d["bpw"] = t.bpw;
   d["weighted_error"] = t.weighted_error;
   d["seconds"] = t.seconds;
+  d["blocks"] = t.blocks;
   return d;
 }
 
@@ -158,6 +159,8 @@ nb::dict quant_report(const ModelQuantReport& r) {
   d["payload_bits"] = r.payload_bits;
   d["calib_tokens"] = r.calib_tokens;
   d["calib_seconds"] = r.calib_seconds;
+  d["quant_seconds"] = r.quant_seconds;
+  d["blocks"] = r.blocks;
   d["seconds"] = r.seconds;
   return d;
 }
@@ -180,13 +183,7 @@ nb::tuple quantize(const PyModel& p, const AnyArray& calib, const std::string& c
   if (calib_ctx < 2) throw InputError("calib_ctx must be at least 2");
   o.calib_ctx = calib_ctx;
   for (const std::string& r : rules) o.rules.push_back(TensorRule::parse(r));
-  for (const TensorRule& r : o.rules)
-    if (r.codec != kKeepCodec) {
-      TensorQuantOptions t = o.tensor;
-      t.codec = r.codec;
-      check_options(t);
-    }
-  if (codec != kKeepCodec) check_options(o.tensor);
+  check_options(o);
   if (!embedding_codec.empty()) {
     o.embedding_codec = canonical_codec_spec(embedding_codec);
     if (is_glvq_spec(o.embedding_codec)) throw InputError("embedding_codec: GLVQ is not available for the embedding");

@@ -1,4 +1,5 @@
 import hashlib
+import json
 import sys
 import os
 
@@ -29,15 +30,19 @@ def compressed(tmp_path_factory):
     text = data_file("text/tinystories_val.txt")
     d = tmp_path_factory.mktemp("quantized")
     by_cli, by_py = str(d / "cli.gguf"), str(d / "py.gguf")
-    subprocess.run([cli, "quantize", "--model", model, "--out", by_cli, "--codec", "llvq-sg", "--calib", text,
-                    "--calib-tokens", str(CALIB_TOKENS)], check=True, capture_output=True)
+    done = subprocess.run([cli, "quantize", "--model", model, "--out", by_cli, "--codec", "llvq-sg", "--calib", text,
+                           "--calib-tokens", str(CALIB_TOKENS), "--json"], check=True, capture_output=True, text=True)
     report = llvq.quantize(model, by_py, "llvq-sg", calib=text, calib_tokens=CALIB_TOKENS, progress=False)
-    return by_cli, by_py, report
+    return by_cli, by_py, report, json.loads(done.stdout)
 
 
 def test_quantized_file_is_the_clis_byte_for_byte(compressed):
-    by_cli, by_py, report = compressed
+    by_cli, by_py, report, cli_summary = compressed
     assert sha(by_cli) == sha(by_py)
+    # The summary carries every key of `llvq quantize --json`, per tensor too.
+    assert set(cli_summary) <= set(report), set(cli_summary) - set(report)
+    assert set(cli_summary["tensors"][0]) <= set(report["tensors"][0])
+    assert report["blocks"] == cli_summary["blocks"] > 0
     assert report["calib_tokens"] == CALIB_TOKENS and len(report["tensors"]) == 35
     assert 2.0 < report["bpw"] < 3.0 and report["size_bytes"] == os.path.getsize(by_py)
 
@@ -56,7 +61,7 @@ def test_rules_and_rtn_fallback_match_the_cli(cli, stories_bin, tmp_path):
 
 @pytest.mark.parametrize("protocol", ["windows", "llamacpp"])
 def test_perplexity_matches_cli(cli, compressed, tinystories, protocol):
-    _, by_py, _ = compressed
+    _, by_py, _, _ = compressed
     r = llvq.evaluate(by_py, tinystories, ctx=256, protocol=protocol, max_tokens=4096, progress=False)
     c = cli("eval", "--model", by_py, "--text", tinystories, "--ctx", 256, "--protocol", protocol, "--max-tokens", 4096,
             "--json", json_out=True)
@@ -71,7 +76,7 @@ def test_perplexity_matches_cli(cli, compressed, tinystories, protocol):
 
 
 def test_kl_against_the_fp32_model(stories_bin, compressed, tinystories, tmp_path):
-    _, by_py, _ = compressed
+    _, by_py, _, _ = compressed
     base = tmp_path / "base.kl"
     llvq.evaluate(stories_bin, tinystories, ctx=256, max_tokens=2048, kl_base=base, progress=False)
     with pytest.raises(ValueError, match="exists"):
@@ -83,7 +88,7 @@ def test_kl_against_the_fp32_model(stories_bin, compressed, tinystories, tmp_pat
 
 
 def test_generation_matches_cli(cli, compressed):
-    _, by_py, _ = compressed
+    _, by_py, _, _ = compressed
     pieces = []
     r = llvq.generate(by_py, "Once upon a time", max_new_tokens=24, temperature=0, on_text=pieces.append)
     c = cli("run", "--model", by_py, "--prompt", "Once upon a time", "-n", 24, "--temp", 0, "--json", json_out=True)
@@ -100,7 +105,7 @@ def test_tokenize_matches_cli(cli, stories_bin):
 
 
 def test_compressed_layers_read_back_exactly(stories_bin, compressed):
-    _, by_py, _ = compressed
+    _, by_py, _, _ = compressed
     fp32 = llvq.load_model(stories_bin)
     q = fp32.quantize("llvq-sg", calib=data_file("text/tinystories_val.txt"), calib_tokens=CALIB_TOKENS, progress=False)
     back = llvq.load_model(by_py)

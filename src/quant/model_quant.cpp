@@ -95,6 +95,17 @@ bool TensorRule::matches(const std::string& tensor_name) const {
   return ::fnmatch((glob ? pattern : "*" + pattern + "*").c_str(), tensor_name.c_str(), 0) == 0;
 }
 
+void check_options(const ModelQuantOptions& o) {
+  auto check = [&](const std::string& codec) {
+    if (codec == kKeepCodec) return;
+    TensorQuantOptions t = o.tensor;
+    t.codec = codec;
+    check_options(t);
+  };
+  check(o.tensor.codec);
+  for (const TensorRule& r : o.rules) check(r.codec);
+}
+
 std::string codec_for_tensor(const ModelQuantOptions& o, const std::string& tensor_name) {
   for (const TensorRule& r : o.rules)
     if (r.matches(tensor_name)) return r.codec;

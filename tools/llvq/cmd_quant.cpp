@@ -129,13 +129,7 @@ ModelQuantOptions quant_options(const PipelineArgs& a, const std::string& codec,
                   [&](const std::string& c) { return rounds_without_calibration(a, c, o.tensor.rounding); }) &&
       std::none_of(codecs.begin(), codecs.end(), is_glvq_spec))
     o.tensor.rounding = Rounding::Rtn;
-  // A bad spec or an option a codec does not take fails before any work.
-  for (const auto& c : codecs)
-    if (c != kKeepCodec) {
-      TensorQuantOptions t = o.tensor;
-      t.codec = c;
-      check_options(t);
-    }
+  check_options(o);  // a bad spec or an option a codec does not take fails before any work
   return o;
 }
 
