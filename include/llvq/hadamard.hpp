@@ -40,7 +40,9 @@ class RandomizedHadamard {
   size_t n_, a_, b_;
   uint64_t seed_;
   std::string small_kind_;      // "", "paley" or "orth"
-  std::vector<float> small_;    // b×b row-major orthogonal factor (empty when b = 1)
+  // b×b row-major orthogonal factor (empty when b = 1): float values, held in double for the
+  // product apply() computes.
+  std::vector<double> small_;
   std::vector<float> signs_;    // D
 };
 

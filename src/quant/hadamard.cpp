@@ -114,10 +114,11 @@ RandomizedHadamard::RandomizedHadamard(size_t n, uint64_t seed) : n_(n), seed_(s
       const auto h = paley_hadamard(static_cast<int>(b_) - 1);
       const float scale = 1.0f / std::sqrt(static_cast<float>(b_));
       small_.resize(h.size());
-      for (size_t i = 0; i < h.size(); ++i) small_[i] = h[i] * scale;
+      for (size_t i = 0; i < h.size(); ++i) small_[i] = h[i] * scale;  // rounded to float, then widened
     } else {
       small_kind_ = "orth";
-      small_ = random_orthogonal(b_, rng);
+      const std::vector<float> q = random_orthogonal(b_, rng);
+      small_.assign(q.begin(), q.end());
     }
   }
 }
@@ -137,9 +138,8 @@ void RandomizedHadamard::apply_small_factor(float* x, bool transpose) const {
   // makes this the transform's main cost: a scalar loop took half of a compressed model's
   // prefill).
   Eigen::Map<RowMatF> xm(x, a, b);
-  const Eigen::Map<const RowMatF> bm(small_.data(), b, b);
-  const RowMatD product =
-      transpose ? RowMatD(xm.cast<double>() * bm.cast<double>()) : RowMatD(xm.cast<double>() * bm.cast<double>().transpose());
+  const Eigen::Map<const RowMatD> bm(small_.data(), b, b);
+  const RowMatD product = transpose ? RowMatD(xm.cast<double>() * bm) : RowMatD(xm.cast<double>() * bm.transpose());
   xm = product.cast<float>();
 }
 
