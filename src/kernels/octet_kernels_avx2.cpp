@@ -7,11 +7,6 @@ namespace llvq::kernels::octet {
 namespace {
 
 struct Avx2 {
-  struct Acc {
-    __m256 a;
-  };
-  static Acc zero() { return {_mm256_setzero_ps()}; }
-
   // v with the bytes of the 24-bit mask negated.
   static __m256i negate(__m256i v, uint32_t mask) {
     const __m256i spread = _mm256_shuffle_epi8(
@@ -21,17 +16,6 @@ struct Avx2 {
     const __m256i neg = _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
     return _mm256_sub_epi8(_mm256_xor_si256(v, neg), neg);
   }
-
-  // acc += f·(v ⊙ x) over the 24 coordinates.
-  static void accumulate(Acc& acc, __m256i v, float f, const float* x) {
-    const OctetBytes bytes(v);
-    __m256 d = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes.q[0])), _mm256_loadu_ps(x));
-    d = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes.q[1])), _mm256_loadu_ps(x + 8), d);
-    d = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes.q[2])), _mm256_loadu_ps(x + 16), d);
-    acc.a = _mm256_fmadd_ps(_mm256_set1_ps(f), d, acc.a);
-  }
-
-  static float sum(const Acc& acc) { return sum8(acc.a); }
 
   // out[i] = float(f·v_i) in double (the scalar reference's arithmetic).
   static void store(__m256i v, double f, float* out) {
@@ -51,7 +35,7 @@ struct Avx2 {
 
 void decode_rows_avx2(const View& m, int64_t r0, int64_t r1, float* out) { decode_rows_dispatch<Avx2>(m, r0, r1, out); }
 void gemv_rows_avx2(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
-  gemv_rows_dispatch<Avx2>(m, x, r0, r1, y);
+  gemv_rows_dispatch(m, x, r0, r1, y);
 }
 
 }  // namespace llvq::kernels::octet

@@ -186,10 +186,8 @@ void gemv_rows_wide(const View& m, const float* x, int64_t r0, int64_t r1, float
         chunks.template octets<kShapeGain>(c, v, &norm);
         __m512 fz;
         if (kShapeGain) {
-          static_assert(kMaxShells == 17);  // gain·17 = (gain << 4) + gain
           const __m512i gain = _mm512_and_si512(c.w, _mm512_set1_epi64((1 << G) - 1));
-          const __m512i index =
-              _mm512_add_epi64(_mm512_add_epi64(_mm512_slli_epi64(gain, 4), gain), _mm512_srli_epi64(norm, 4));
+          const __m512i index = _mm512_or_si512(_mm512_srli_epi64(norm, 4 - G), gain);
           fz = _mm512_castps256_ps512(_mm256_mul_ps(_mm512_i64gather_ps(index, m.gemv_factor, 4), _mm256_set1_ps(scale)));
         } else {
           fz = _mm512_set1_ps(scale * m.gemv_factor[0]);
@@ -231,7 +229,7 @@ void gemv_rows_avx512(const View& m, const float* x, int64_t r0, int64_t r1, flo
   if (m.groups == 1 || m.blocks_per_group % 8 == 0)
     with_layout(m, [&](auto g, auto sg) { gemv_rows_wide<g(), sg()>(m, x, r0, r1, y); });
   else
-    gemv_rows_dispatch<Avx512>(m, x, r0, r1, y);
+    gemv_rows_dispatch(m, x, r0, r1, y);
 }
 
 }  // namespace llvq::kernels::octet

@@ -2,11 +2,12 @@
 // only by octet_kernels_avx2.cpp and octet_kernels_avx512.cpp, each of which defines
 // LLVQ_OCTET_ISA_NS and its traits first; everything here has internal linkage.
 //
-// A block's 24 coordinates are built as int8 in one 256-bit register (trio order): three
-// 8-byte pattern loads, one byte shuffle that applies the in-octet permutations of an even
-// point, and a masked negation that applies the signs of an odd one. The traits supply what
-// differs per ISA: the masked negation (one AVX-512BW instruction; AVX2 expands the mask),
-// and the int8 → float work of the GEMV and of the decode.
+// The decode builds a block's 24 coordinates as int8 in one 256-bit register (trio order):
+// three 8-byte pattern loads, one byte shuffle that applies the in-octet permutations of an
+// even point, and a masked negation that applies the signs of an odd one. The traits supply
+// what differs per ISA: the masked negation (one AVX-512BW instruction; AVX2 expands the mask)
+// and the int8 → float work. The one-block GEMV works octet by octet with AVX2 instructions
+// only, the same in both files (AVX-512 runs its own eight-block GEMV where it can).
 #pragma once
 
 #include <immintrin.h>
@@ -120,26 +121,78 @@ inline const float* trio_order(const View& m, const float* x) {
 template <int G, bool kShapeGain>
 inline float block_gemv_factor(const View& m, uint64_t word, uint32_t norm, float scale) {
   if (!kShapeGain) return scale * m.gemv_factor[0];
-  return scale * m.gemv_factor[(static_cast<uint32_t>(word) & ((1u << G) - 1)) * kMaxShells + (norm >> 4)];
+  return scale * m.gemv_factor[norm >> (4 - G) | (static_cast<uint32_t>(word) & ((1u << G) - 1))];
 }
 
-template <class T, int G, bool kShapeGain>
+// Octet k of a block as 8 floats: the pattern's 8 bytes, the permutation (one byte shuffle)
+// and the signs (one vpsignb), both from the block's control row, widened.
+inline __m256 octet_floats(const int8_t* patterns, const int8_t* ctl_rows, uint32_t entry, uint32_t ctl) {
+  const int8_t* row = ctl_rows + ctl;
+  __m128i p = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(patterns + 8 * uint64_t{entry}));
+  p = _mm_shuffle_epi8(p, _mm_loadu_si128(reinterpret_cast<const __m128i*>(row)));
+  p = _mm_sign_epi8(p, _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 16)));
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(p));
+}
+
+// Σ over the 24 coordinates of v ⊙ x, as 8 partial sums (x in trio order).
+inline __m256 block_products(__m256i v, const float* x) {
+  const OctetBytes bytes(v);
+  __m256 d = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes.q[0])), _mm256_loadu_ps(x));
+  d = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes.q[1])), _mm256_loadu_ps(x + 8), d);
+  return _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes.q[2])), _mm256_loadu_ps(x + 16), d);
+}
+
+// The GEMV one block at a time, with the unpacked glue (GlueLanes): per block a handful of
+// scalar additions and loads, then six vector instructions per octet (~58 instructions per
+// llvq-sg block, against ~95 when the glue's fields were extracted and the block assembled in
+// one register). The block factor of a shape–gain code (level/|v|) multiplies each block's
+// sum; the scale (and the ball's 1/s) once per scale group.
+template <int G, bool kShapeGain>
 void gemv_rows_body(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
-  if (!Fields<G>::matches(m)) throw std::logic_error("octet kernels: field layout mismatch");
+  using F = Fields<G>;
+  if (!F::matches(m)) throw std::logic_error("octet kernels: field layout mismatch");
   const float* xt = trio_order(m, x);
+  const float ball_factor = kShapeGain ? 1.0f : m.gemv_factor[0];
+  // The tables in locals: the compiler cannot keep View's fields in registers across the loop.
+  const int8_t *patterns = m.patterns, *ctl_rows = m.octet_ctl;
+  const uint16_t* norms = m.norms;
+  const GlueLanes* lanes = m.glue_lanes;
+  const float* factors = m.gemv_factor;
   for (int64_t r = r0; r < r1; ++r) {
     const uint64_t* words = m.words + r * m.blocks;
     const float* scales = m.scales + r * m.groups;
-    typename T::Acc acc = T::zero();
+    __m256 total = _mm256_setzero_ps();
     for (int64_t g = 0, j = 0; g < m.groups; ++g) {
-      const float scale = scales[g];
+      __m256 acc = _mm256_setzero_ps();
       for (const int64_t end = j + m.blocks_per_group; j < end; ++j) {
-        uint32_t norm = 0;
-        const __m256i v = block_bytes<T, G, kShapeGain>(m, words[j], &norm);
-        T::accumulate(acc, v, block_gemv_factor<G, kShapeGain>(m, words[j], norm, scale), xt + kDim * j);
+        const uint64_t w = words[j];
+        const float* xb = xt + kDim * j;
+        const uint32_t j0 = static_cast<uint32_t>(w >> F::kShift0) & F::kMark;
+        if (__builtin_expect(j0 == F::kMark, 0)) {
+          const Escape& e = m.escapes[w >> F::kShift1];
+          const __m256 d = block_products(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(&e)), xb);
+          // The ball's factor multiplies the whole group below.
+          acc = _mm256_fmadd_ps(_mm256_set1_ps(kShapeGain ? block_gemv_factor<G, true>(m, w, e.norm, 1.0f) : 1.0f), d, acc);
+          continue;
+        }
+        const GlueLanes& glue = lanes[(w >> G) & ((1u << kGlueBits) - 1)];
+        const uint32_t e0 = glue.entry_base[0] + j0;
+        const uint32_t e1 = glue.entry_base[1] + (static_cast<uint32_t>(w >> F::kShift1) & ((1u << F::kBits1) - 1));
+        const uint32_t e2 = glue.entry_base[2] + static_cast<uint32_t>(w >> F::kShift2);
+        __m256 d = _mm256_mul_ps(octet_floats(patterns, ctl_rows, e0, glue.ctl[0]), _mm256_loadu_ps(xb));
+        d = _mm256_fmadd_ps(octet_floats(patterns, ctl_rows, e1, glue.ctl[1]), _mm256_loadu_ps(xb + 8), d);
+        d = _mm256_fmadd_ps(octet_floats(patterns, ctl_rows, e2, glue.ctl[2]), _mm256_loadu_ps(xb + 16), d);
+        if (kShapeGain) {
+          const uint32_t norm = uint32_t{norms[e0]} + norms[e1] + norms[e2];
+          const uint32_t index = norm >> (4 - G) | (static_cast<uint32_t>(w) & ((1u << G) - 1));
+          acc = _mm256_fmadd_ps(_mm256_broadcast_ss(factors + index), d, acc);
+        } else {
+          acc = _mm256_add_ps(acc, d);
+        }
       }
+      total = _mm256_fmadd_ps(_mm256_set1_ps(scales[g] * ball_factor), acc, total);
     }
-    y[r - r0] = T::sum(acc);
+    y[r - r0] = sum8(total);
   }
 }
 
@@ -173,9 +226,8 @@ void with_layout(const View& m, F&& f) {
   }
 }
 
-template <class T>
-void gemv_rows_dispatch(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
-  with_layout(m, [&](auto g, auto sg) { gemv_rows_body<T, g(), sg()>(m, x, r0, r1, y); });
+inline void gemv_rows_dispatch(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
+  with_layout(m, [&](auto g, auto sg) { gemv_rows_body<g(), sg()>(m, x, r0, r1, y); });
 }
 
 template <class T>

@@ -86,7 +86,7 @@ OctetTables::OctetTables(const LeechLayout& params)
   for (int m = 0; m < kMaxShells; ++m) {
     sqrt_norm_[static_cast<size_t>(m)] = m == 0 ? 1.0 : std::sqrt(16.0 * m);
     for (int g = 0; g < gains; ++g)
-      gemv_factor_[static_cast<size_t>(g * kMaxShells + m)] =
+      gemv_factor_[static_cast<size_t>(m << params.gain_bits | g)] =
           kind_ == Kind::Ball ? static_cast<float>(1.0 / params.lattice_scale)
                               : static_cast<float>(params.gain_levels[static_cast<size_t>(g)] / sqrt_norm_[static_cast<size_t>(m)]);
   }
@@ -96,6 +96,7 @@ OctetTables::OctetTables(const LeechLayout& params)
   build_trio();
   build_patterns(16 * params.max_shell);
   build_glue();
+  build_octet_ctl();
 }
 
 // Field widths: 51 − G bits for the three octets, the widest first (it also carries the
@@ -175,6 +176,7 @@ void OctetTables::build_glue() {
         if (static_cast<int>(id >> i & 1) == on) perms_[8 * id + static_cast<uint32_t>(i)] = static_cast<uint8_t>(pos++);
   }
   glue_.assign(size_t{1} << kGlueBits, 0);
+  glue_lanes_.assign(size_t{1} << kGlueBits, GlueLanes{});
   for (uint32_t msg = 0; msg < 4096; ++msg) {
     const uint32_t c = golay::encode(msg);
     for (uint32_t t = 0; t < 2; ++t) {
@@ -186,7 +188,25 @@ void OctetTables::build_glue() {
         g |= uint64_t{t ? ck : 0} << (kSignShift + 8 * k);
         g |= uint64_t{t ? 0 : ck} << (kPermShift + 8 * k);
         g |= type << (kTypeShift + 3 * k);
+        GlueLanes& lanes = glue_lanes_[t | msg << 1];
+        lanes.entry_base[k] = static_cast<uint32_t>(type << entry_bits_);
+        lanes.ctl[k] = static_cast<uint16_t>((t << 8 | ck) * kCtlRowBytes);
       }
+    }
+  }
+}
+
+// Rows of octet_ctl_ (octet_word.hpp): row t << 8 | c applies c's permutation (t = 0) or
+// its signs (t = 1).
+void OctetTables::build_octet_ctl() {
+  octet_ctl_.assign(size_t{kCtlRows} * kCtlRowBytes, 0);
+  for (uint32_t row = 0; row < kCtlRows; ++row) {
+    const uint32_t t = row >> 8, c = row & 0xFF;
+    int8_t* shuffle = octet_ctl_.data() + row * kCtlRowBytes;
+    int8_t* sign = shuffle + 16;
+    for (uint32_t i = 0; i < 8; ++i) {
+      shuffle[i] = static_cast<int8_t>(t ? i : perms_[8 * c + i]);
+      sign[i] = static_cast<int8_t>(t && (c >> i & 1) ? -1 : 1);
     }
   }
 }
@@ -290,6 +310,8 @@ View OctetTables::view() const {
   m.norms = norms_.data();
   m.glue = glue_.data();
   m.perms = perms_.data();
+  m.glue_lanes = glue_lanes_.data();
+  m.octet_ctl = octet_ctl_.data();
   m.trio = trio_.data();
   m.natural_ctl = natural_ctl_.data();
   m.gemv_factor = gemv_factor_.data();

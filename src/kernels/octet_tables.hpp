@@ -39,6 +39,7 @@ class OctetTables {
   void build_trio();
   void build_patterns(int max_norm);
   void build_glue();
+  void build_octet_ctl();
   // Octet k's slots of a 24-bit mask (bit i = trio slot 8k + i).
   uint32_t octet_bits(uint32_t mask, int k) const;
   // Position of pattern p among the entries of `type`, or −1.
@@ -55,6 +56,8 @@ class OctetTables {
   std::array<int64_t, kTypes> entries_{};
   std::vector<uint64_t> glue_;
   std::array<uint8_t, 256 * 8> perms_{};
+  std::vector<GlueLanes> glue_lanes_;
+  std::vector<int8_t> octet_ctl_;
   std::array<float, kMaxGains * kMaxShells> gemv_factor_{};
   std::array<double, kMaxGains> gain_level_{};
   std::array<double, kMaxShells> sqrt_norm_{};

@@ -56,6 +56,22 @@ inline uint32_t glue_sign(uint64_t glue) { return static_cast<uint32_t>(glue >> 
 inline uint32_t glue_perm(uint64_t glue, int k) { return static_cast<uint32_t>(glue >> (kPermShift + 8 * k)) & 0xFF; }
 inline uint32_t glue_type(uint64_t glue, int k) { return static_cast<uint32_t>(glue >> (kTypeShift + 3 * k)) & 7; }
 
+// The glue of a block unpacked for the one-block SIMD GEMV, so that its index arithmetic is a
+// few additions with memory operands: per octet, the first table entry of its pattern type
+// (type << entry_bits) and the byte offset of its control row in View::octet_ctl.
+struct GlueLanes {
+  uint32_t entry_base[3];
+  uint16_t ctl[3];
+  uint16_t pad[7];
+};
+static_assert(sizeof(GlueLanes) == 32);
+
+// A control row of View::octet_ctl, per (t, c_k): the byte shuffle that applies an even point's
+// in-octet permutation (identity for an odd point) and the vpsignb operand (+1 / −1 per slot)
+// that applies an odd point's signs (all +1 for an even point). Bytes 8..15 of both are unused.
+inline constexpr int kCtlRowBytes = 32;
+inline constexpr int kCtlRows = 512;  // t << 8 | c_k
+
 // Everything a kernel reads: the shared tables and one packed matrix.
 struct View {
   // Tables (OctetTables, shared by every matrix of the codec).
@@ -69,9 +85,13 @@ struct View {
   const uint16_t* norms;     // [type << entry_bits | j]: |pattern|²
   const uint64_t* glue;      // [2^13]
   const uint8_t* perms;      // [256][8]: octet slot i takes canonical entry perms[8·id + i]
+  const GlueLanes* glue_lanes;  // [2^13]: glue[] unpacked
+  const int8_t* octet_ctl;   // [kCtlRows][kCtlRowBytes]
   const uint8_t* trio;       // [24]: natural position of trio slot s
   const uint8_t* natural_ctl;  // [2][32]: byte shuffles trio order → natural order (within, across lanes)
-  const float* gemv_factor;  // [kMaxGains][kMaxShells]: level[g]/√(16·shell) (ShapeGain), 1/s (Ball)
+  // [shell << gain_bits | g]: level[g]/√(16·shell) (ShapeGain), 1/s (Ball). Shell-major, so
+  // that the index is |v|² >> (4 − gain_bits) | g (|v|² is 16·shell).
+  const float* gemv_factor;
   const double* gain_level;  // [kMaxGains]
   const double* sqrt_norm;   // [kMaxShells]: √(16·shell), 1 for shell 0
   double lattice_scale;
@@ -136,7 +156,7 @@ inline double block_factor(const View& m, uint64_t word, uint32_t norm, float sc
 
 // The same factor in float for the fused GEMV: σ·(level[g]/|v|), one rounding more.
 inline float gemv_factor(const View& m, uint64_t word, uint32_t norm, float scale) {
-  return scale * m.gemv_factor[gain_of(m, word) * kMaxShells + (norm >> 4)];
+  return scale * m.gemv_factor[(norm >> 4) << m.gain_bits | gain_of(m, word)];
 }
 
 inline void decode_block(const View& m, uint64_t word, float scale, float* out) {
