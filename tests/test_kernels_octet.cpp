@@ -121,25 +121,35 @@ TEST(OctetWord, EveryClassRoundTrips) {
 
 // The point (±16, 0²³) of shell 16 puts all its norm in one octet, past the even tables:
 // it must go through the escape list and decode the same on every ISA.
-TEST(OctetWord, EscapedBlocksDecodeOnEveryIsa) {
-  const auto codec = make_codec("llvq-ss:shells=16");
+void expect_escapes_decode_on_every_isa(const std::string& spec) {
+  const auto codec = make_codec(spec);
+  const auto layout = std::get<LeechLayout>(codec->kernel_layout());
   const LeechBall& ball = LeechBall::get(16);
+  const uint64_t lo = layout.min_shell >= 2 ? ball.shell_offset(layout.min_shell) : 0;
   leech::Vec big{};
   big[5] = -16;
   ASSERT_TRUE(leech::is_member(big));
   const uint64_t big_index = ball.rank(big);
-  const int64_t rows = 5, cols = 24 * 19;  // two chunks of 8 blocks (the AVX-512 GEMV) and a tail
+  const int64_t rows = 5, cols = 24 * 18;  // two chunks of 8 blocks (the AVX-512 GEMV) and a tail
+  const int64_t group = layout.group ? static_cast<int64_t>(layout.group) : cols;
   std::mt19937_64 rng(9);
   BitWriter out;
+  int64_t big_blocks = 0;
   for (int64_t r = 0; r < rows; ++r) {
-    out.put(codec_detail::scale_to_bf16(0.01f * static_cast<float>(r + 1)), 16);
-    for (int64_t j = 0; j < cols / 24; ++j) out.put((r + j) % 3 == 0 ? big_index : rng() % ball.size(), ball.bits());
+    for (int64_t g = 0; g < cols / group; ++g)
+      out.put(codec_detail::scale_to_bf16(0.01f * static_cast<float>(r + g + 1)), 16);
+    for (int64_t j = 0; j < cols / 24; ++j) {
+      out.put(rng(), layout.gain_bits);
+      const bool big_block = (r + j) % 3 == 0;
+      big_blocks += big_block;
+      out.put(big_block ? big_index : lo + rng() % (ball.size() - lo), ball.bits());
+    }
   }
   const auto codes = out.bytes();
   const auto packed = kernels::pack(*codec, codes.data(), codes.size(), rows, cols);
   EXPECT_EQ(packed->to_codes(), codes);
-  const uint64_t plain = static_cast<uint64_t>(8 * rows * (cols / 24) + 4 * rows);
-  EXPECT_GE(packed->bytes(), plain + 32 * 32);  // 32 blocks hold the big point
+  const uint64_t plain = static_cast<uint64_t>(8 * rows * (cols / 24) + 4 * rows * (cols / group));
+  EXPECT_GE(packed->bytes(), plain + static_cast<uint64_t>(32 * big_blocks));  // one escape each
   std::vector<float> want(static_cast<size_t>(rows * cols)), ref(want.size());
   codec->decode_rows(codes.data(), codes.size(), rows, cols, want.data());
   packed->decode_rows(0, rows, ref.data(), Isa::Scalar);
@@ -160,6 +170,14 @@ TEST(OctetWord, EscapedBlocksDecodeOnEveryIsa) {
       for (int64_t k = 0; k < cols; ++k) bound += std::abs(static_cast<double>(ref[r * cols + k]) * x[k]);
       EXPECT_NEAR(y[r], y_ref[r], 1e-5 * bound) << "row " << r;
     }
+  }
+}
+
+TEST(OctetWord, EscapedBlocksDecodeOnEveryIsa) {
+  // Per-row scales (the AVX-512 eight-block GEMV) and groups of 3 blocks (its one-block path).
+  for (const char* spec : {"llvq-ss:shells=16", "llvq-sg:shells=16,gain_bits=2", "llvq-sg:shells=16,gain_bits=1,group=72"}) {
+    SCOPED_TRACE(spec);
+    expect_escapes_decode_on_every_isa(spec);
   }
 }
 
