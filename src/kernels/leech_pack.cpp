@@ -56,7 +56,7 @@ class LeechPacked final : public PackedMatrix {
     const int64_t group = params.group ? static_cast<int64_t>(params.group) : cols;
     groups_ = cols / group;
     blocks_per_group_ = group / octet::kDim;
-    words_.resize(static_cast<size_t>(rows * blocks_));
+    words_.resize(static_cast<size_t>(rows * blocks_ + octet::kWordsAhead));
     scales_.resize(static_cast<size_t>(rows * groups_));
     raw_scales_.resize(scales_.size());
     BitReader in(codes, size);

@@ -39,6 +39,10 @@ inline constexpr int kMaxShells = 17;  // shells 0..16
 
 enum class Kind : int32_t { ShapeGain = 0, Ball = 1 };
 
+// The GEMV reads the word this many blocks ahead (to prefetch its glue), so the words are
+// followed by that much padding: no bound check per block.
+inline constexpr int64_t kWordsAhead = 16;
+
 // One block that the tables do not reach, in trio order (bytes 24..31 hold the norm).
 struct Escape {
   int8_t v[kDim];
@@ -96,7 +100,7 @@ struct View {
   const double* sqrt_norm;   // [kMaxShells]: √(16·shell), 1 for shell 0
   double lattice_scale;
   // The matrix.
-  const uint64_t* words;     // [rows][blocks]
+  const uint64_t* words;     // [rows][blocks], then kWordsAhead readable words of padding
   const float* scales;       // [rows][groups]
   const Escape* escapes;
   int64_t blocks, groups, blocks_per_group;
