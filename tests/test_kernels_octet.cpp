@@ -73,13 +73,13 @@ TEST(OctetWord, PatternTablesHoldTheirTypeInNormOrder) {
         ASSERT_EQ(((p[i] % 4) + 4) % 4, want) << "entry " << j;
         norm += static_cast<uint32_t>(p[i] * p[i]);
       }
-      ASSERT_EQ(m.norms[e], norm);
+      ASSERT_EQ(8u * m.norm8[e], norm);
       ASSERT_GE(norm, last);
       last = norm;
     }
   }
-  EXPECT_EQ(m.norms[0], 8u);  // odd: (1, 1, …, 1)
-  EXPECT_EQ(m.norms[1u << t.entry_bits()], 0u);  // even, w = 0: the origin's octet
+  EXPECT_EQ(m.norm8[0], 1u);  // odd: (1, 1, …, 1), norm 8
+  EXPECT_EQ(m.norm8[1u << t.entry_bits()], 0u);  // even, w = 0: the origin's octet
 }
 
 TEST(OctetWordExhaustive, EveryPointOfShell2) {

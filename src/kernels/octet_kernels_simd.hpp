@@ -85,7 +85,7 @@ inline __m256i block_bytes(const View& m, uint64_t word, uint32_t* norm) {
   const uint64_t glue = m.glue[(word >> G) & ((1u << kGlueBits) - 1)];
   const uint32_t e0 = F::template entry<0>(word, glue), e1 = F::template entry<1>(word, glue),
                  e2 = F::template entry<2>(word, glue);
-  if (kNorm) *norm = m.norms[e0] + m.norms[e1] + m.norms[e2];
+  if (kNorm) *norm = 8u * (uint32_t{m.norm8[e0]} + m.norm8[e1] + m.norm8[e2]);
   const __m256i pattern = _mm256_setr_epi64x(load64(m.patterns + 8 * uint64_t{e0}), load64(m.patterns + 8 * uint64_t{e1}),
                                              load64(m.patterns + 8 * uint64_t{e2}), 0);
   const __m256i shuffle =
@@ -155,7 +155,7 @@ void gemv_rows_body(const View& m, const float* x, int64_t r0, int64_t r1, float
   const float ball_factor = kShapeGain ? 1.0f : m.gemv_factor[0];
   // The tables in locals: the compiler cannot keep View's fields in registers across the loop.
   const int8_t *patterns = m.patterns, *ctl_rows = m.octet_ctl;
-  const uint16_t* norms = m.norms;
+  const uint8_t* norm8 = m.norm8;
   const GlueLanes* lanes = m.glue_lanes;
   const float* factors = m.gemv_factor;
   for (int64_t r = r0; r < r1; ++r) {
@@ -188,7 +188,7 @@ void gemv_rows_body(const View& m, const float* x, int64_t r0, int64_t r1, float
         d = _mm256_fmadd_ps(octet_floats(patterns, ctl_rows, e1, glue.ctl[1]), _mm256_loadu_ps(xb + 8), d);
         d = _mm256_fmadd_ps(octet_floats(patterns, ctl_rows, e2, glue.ctl[2]), _mm256_loadu_ps(xb + 16), d);
         if (kShapeGain) {
-          const uint32_t norm = uint32_t{norms[e0]} + norms[e1] + norms[e2];
+          const uint32_t norm = 8u * (uint32_t{norm8[e0]} + norm8[e1] + norm8[e2]);
           const uint32_t index = norm >> (4 - G) | (static_cast<uint32_t>(w) & ((1u << G) - 1));
           acc = _mm256_fmadd_ps(_mm256_broadcast_ss(factors + index), d, acc);
         } else {

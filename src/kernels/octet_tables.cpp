@@ -149,7 +149,7 @@ void OctetTables::build_trio() {
 void OctetTables::build_patterns(int max_norm) {
   const size_t slots = size_t{1} << entry_bits_;
   patterns_.assign(kTypes * slots * 8, 0);
-  norms_.assign(kTypes * slots + 1, 0);  // one spare: kernels gather 32 bits at a 16-bit norm
+  norm8_.assign(kTypes * slots, 0);
   for (int type = 0; type < kTypes; ++type) {
     std::vector<Pattern> all;
     Pattern cur{};
@@ -160,7 +160,10 @@ void OctetTables::build_patterns(int max_norm) {
     for (size_t j = 0; j < n; ++j) {
       const size_t e = static_cast<size_t>(type) * slots + j;
       std::copy(all[j].p, all[j].p + 8, patterns_.begin() + static_cast<std::ptrdiff_t>(8 * e));
-      norms_[e] = all[j].norm;
+      // Octet norms are multiples of 8 (odd squares are 1 mod 8; an even octet holds an even
+      // number of entries ≡ 2 mod 4), and ≤ 16·16: a byte holds norm/8.
+      if (all[j].norm % 8 != 0 || all[j].norm / 8 > 255) throw std::logic_error("octet tables: unexpected octet norm");
+      norm8_[e] = static_cast<uint8_t>(all[j].norm / 8);
     }
   }
 }
@@ -230,7 +233,7 @@ int64_t OctetTables::find(int type, const int8_t* p) const {
   while (lo < hi) {  // first entry not less than key
     const int64_t mid = (lo + hi) / 2;
     Pattern e{};
-    e.norm = norms_[base + static_cast<size_t>(mid)];
+    e.norm = static_cast<uint16_t>(8 * norm8_[base + static_cast<size_t>(mid)]);
     std::copy_n(patterns_.begin() + static_cast<std::ptrdiff_t>(8 * (base + static_cast<size_t>(mid))), 8, e.p);
     if (pattern_less(e, key))
       lo = mid + 1;
@@ -307,7 +310,7 @@ View OctetTables::view() const {
   }
   m.escape_mark = m.j_mask[0];
   m.patterns = patterns_.data();
-  m.norms = norms_.data();
+  m.norm8 = norm8_.data();
   m.glue = glue_.data();
   m.perms = perms_.data();
   m.glue_lanes = glue_lanes_.data();

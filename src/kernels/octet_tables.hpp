@@ -52,7 +52,7 @@ class OctetTables {
   std::array<uint8_t, kDim> trio_{};
   std::array<uint8_t, 2 * 32> natural_ctl_{};
   std::vector<int8_t> patterns_;
-  std::vector<uint16_t> norms_;
+  std::vector<uint8_t> norm8_;
   std::array<int64_t, kTypes> entries_{};
   std::vector<uint64_t> glue_;
   std::array<uint8_t, 256 * 8> perms_{};
