@@ -130,7 +130,7 @@ inline __m256 octet_floats(const int8_t* patterns, const int8_t* ctl_rows, uint3
   const int8_t* row = ctl_rows + ctl;
   __m128i p = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(patterns + 8 * uint64_t{entry}));
   p = _mm_shuffle_epi8(p, _mm_loadu_si128(reinterpret_cast<const __m128i*>(row)));
-  p = _mm_sign_epi8(p, _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 16)));
+  p = _mm_sign_epi8(p, _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 8)));
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(p));
 }
 

@@ -202,11 +202,11 @@ void OctetTables::build_glue() {
 // Rows of octet_ctl_ (octet_word.hpp): row t << 8 | c applies c's permutation (t = 0) or
 // its signs (t = 1).
 void OctetTables::build_octet_ctl() {
-  octet_ctl_.assign(size_t{kCtlRows} * kCtlRowBytes, 0);
+  octet_ctl_.assign(size_t{kCtlRows} * kCtlRowBytes + 8, 0);
   for (uint32_t row = 0; row < kCtlRows; ++row) {
     const uint32_t t = row >> 8, c = row & 0xFF;
     int8_t* shuffle = octet_ctl_.data() + row * kCtlRowBytes;
-    int8_t* sign = shuffle + 16;
+    int8_t* sign = shuffle + 8;
     for (uint32_t i = 0; i < 8; ++i) {
       shuffle[i] = static_cast<int8_t>(t ? i : perms_[8 * c + i]);
       sign[i] = static_cast<int8_t>(t && (c >> i & 1) ? -1 : 1);

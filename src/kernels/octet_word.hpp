@@ -70,10 +70,12 @@ struct GlueLanes {
 };
 static_assert(sizeof(GlueLanes) == 32);
 
-// A control row of View::octet_ctl, per (t, c_k): the byte shuffle that applies an even point's
-// in-octet permutation (identity for an odd point) and the vpsignb operand (+1 / −1 per slot)
-// that applies an odd point's signs (all +1 for an even point). Bytes 8..15 of both are unused.
-inline constexpr int kCtlRowBytes = 32;
+// A control row of View::octet_ctl, per (t, c_k): 8 bytes of byte shuffle that apply an even
+// point's in-octet permutation (identity for an odd point), then 8 bytes of vpsignb operand
+// (+1 / −1 per slot) that apply an odd point's signs (all +1 for an even point). The kernels
+// read 16 bytes at either half (only the low 8 bytes of their results are used), so the table
+// ends with 8 bytes of padding; 8 KiB in all, to stay in L1.
+inline constexpr int kCtlRowBytes = 16;
 inline constexpr int kCtlRows = 512;  // t << 8 | c_k
 
 // Everything a kernel reads: the shared tables and one packed matrix.
@@ -92,7 +94,7 @@ struct View {
   const uint64_t* glue;      // [2^13]
   const uint8_t* perms;      // [256][8]: octet slot i takes canonical entry perms[8·id + i]
   const GlueLanes* glue_lanes;  // [2^13]: glue[] unpacked
-  const int8_t* octet_ctl;   // [kCtlRows][kCtlRowBytes]
+  const int8_t* octet_ctl;   // [kCtlRows][kCtlRowBytes] + 8 bytes
   const uint8_t* trio;       // [24]: natural position of trio slot s
   const uint8_t* natural_ctl;  // [2][32]: byte shuffles trio order → natural order (within, across lanes)
   // [shell << gain_bits | g]: level[g]/√(16·shell) (ShapeGain), 1/s (Ball). Shell-major, so
