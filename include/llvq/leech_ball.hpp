@@ -24,6 +24,9 @@ class LeechBall {
   static constexpr int kMaxShell = 16;
 
   explicit LeechBall(int max_shell);  // kMinShell ≤ M ≤ kMaxShell, InputError otherwise
+  ~LeechBall();
+  LeechBall(const LeechBall&) = delete;
+  LeechBall& operator=(const LeechBall&) = delete;
   // Shared instance per M, built on first use (thread-safe).
   static const LeechBall& get(int max_shell);
 
@@ -57,7 +60,7 @@ class LeechBall {
     uint64_t offset;  // index of the class's first point
     uint64_t size;
   };
-  size_t num_classes() const { return classes_.size(); }
+  size_t num_classes() const;
   ClassInfo class_info(size_t c) const;
   // Index of the first point of shell m (m = 0 or 2..M+1; M+1 gives size()).
   uint64_t shell_offset(int m) const;
@@ -85,60 +88,14 @@ class LeechBall {
   IndexInfo index_info(size_t c) const;
 
  private:
-  // A multiset of values spread over the positions of a slot mask, ranked as a sequence of
-  // combinations: level l picks the positions of value[l] among the still-free slots
-  // (colex rank, radix C(free, count[l])); the last value fills what is left.
-  struct Arrangement {
-    int levels = 0;
-    std::array<uint8_t, leech::kDim> value{};
-    std::array<uint8_t, leech::kDim> count{};
-    std::array<uint64_t, leech::kDim> radix{};
-    uint8_t fill = 0;
-    uint64_t total = 1;
-  };
-  // A non-increasing list of values written as mid + a few deviations: top[k] is added to
-  // the k-th largest slot, bottom[k] to the k-th smallest; everything else gets mid.
-  struct Profile {
-    double mid = 0;
-    int ntop = 0, nbottom = 0;
-    std::array<double, leech::kDim> top{}, bottom{};
-  };
-  // A non-increasing list v_1..v_n matched against sorted y_(1) ≥ ... ≥ y_(n):
-  // Σ v_j y_(j) = last·Σy + Σ_k step[k]·T_{cut[k]}, T_t = sum of the t largest y.
-  struct Cuts {
-    int n = 0;
-    std::array<uint8_t, leech::kDim> cut{};
-    std::array<double, leech::kDim> step{};
-    double last = 0;
-  };
-  struct Class {
-    int shell = 0;
-    bool odd = false;
-    int weight = 0;  // codeword weight (even); 24 (odd)
-    std::array<uint8_t, leech::kDim> leader{};
-    uint64_t offset = 0, size = 0;
-    // Indexing. Even: `on` = values ≡ 2 mod 4 over the codeword, `off` = the others over
-    // its complement. Odd: `on` = all values over all 24 positions.
-    Arrangement on, off;
-    int sign_bits = 0;
-    int minus_parity = 0;  // even: required parity of minus signs on the codeword
-    uint64_t codewords = 1;
-    // Search.
-    double norm2 = 0, inv_norm = 0;
-    int runs = 0;
-    std::array<uint8_t, leech::kDim> run_end{};
-    std::array<double, leech::kDim> run_value{};
-    Profile on_profile, off_profile;  // odd: on_profile holds the signed values (see .cpp)
-    double min_on = 0;                // even: smallest value ≡ 2 mod 4 (parity fix cost)
-    // Odd: the signed values over all 24 positions; even: `on_cuts` the ≡2 values over the
-    // codeword, `off_cuts` the others over its complement (see Cuts).
-    Cuts on_cuts, off_cuts;
-  };
+  // The index and search structures (src/lattice/ball_detail.hpp, ball_search_context.hpp).
+  // An Arrangement is what index_info() returns per level list.
+  using Arrangement = ArrangementInfo;
+  struct Profile;
+  struct Cuts;
+  struct Class;
   struct Context;
-  struct Candidate {
-    double objective;  // upper bound on the class's objective
-    uint32_t cls;
-  };
+  struct Candidate;
 
   void add_class(const shells::LeechClass& lc, uint64_t offset);
   leech::Vec unrank_even(const Class& c, uint64_t in_class) const;

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "lattice/ball_detail.hpp"
 #include "llvq/error.hpp"
 #include "llvq/golay.hpp"
 #include "llvq/leech_ball.hpp"
@@ -238,24 +239,14 @@ void LeechBall::add_class(const shells::LeechClass& lc, uint64_t offset) {
   classes_.push_back(c);
 }
 
+LeechBall::~LeechBall() = default;
+
+size_t LeechBall::num_classes() const { return classes_.size(); }
+
 LeechBall::ClassInfo LeechBall::class_info(size_t c) const {
   const Class& k = classes_.at(c);
   return {k.shell, k.odd, k.leader, k.offset, k.size};
 }
-
-namespace {
-template <class A>
-LeechBall::ArrangementInfo arrangement_info(const A& a) {
-  LeechBall::ArrangementInfo info;
-  info.levels = a.levels;
-  info.value = a.value;
-  info.count = a.count;
-  info.radix = a.radix;
-  info.fill = a.fill;
-  info.total = a.total;
-  return info;
-}
-}  // namespace
 
 LeechBall::IndexInfo LeechBall::index_info(size_t c) const {
   const Class& k = classes_.at(c);
@@ -264,8 +255,8 @@ LeechBall::IndexInfo LeechBall::index_info(size_t c) const {
   info.sign_bits = k.sign_bits;
   info.minus_parity = k.minus_parity;
   info.codewords = k.codewords;
-  info.on = arrangement_info(k.on);
-  info.off = arrangement_info(k.off);
+  info.on = k.on;
+  info.off = k.off;
   return info;
 }
 

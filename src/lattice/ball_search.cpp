@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "lattice/ball_detail.hpp"
 #include "lattice/ball_search_context.hpp"
 #include "llvq/error.hpp"
 #include "llvq/golay.hpp"

@@ -1,0 +1,59 @@
+// LeechBall's private index and search structures (include/llvq/leech_ball.hpp declares them),
+// shared by ball_index.cpp and ball_search.cpp.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "llvq/leech_ball.hpp"
+
+namespace llvq {
+
+// A non-increasing list of values written as mid + a few deviations: top[k] is added to
+// the k-th largest slot, bottom[k] to the k-th smallest; everything else gets mid.
+struct LeechBall::Profile {
+  double mid = 0;
+  int ntop = 0, nbottom = 0;
+  std::array<double, leech::kDim> top{}, bottom{};
+};
+
+// A non-increasing list v_1..v_n matched against sorted y_(1) ≥ ... ≥ y_(n):
+// Σ v_j y_(j) = last·Σy + Σ_k step[k]·T_{cut[k]}, T_t = sum of the t largest y.
+struct LeechBall::Cuts {
+  int n = 0;
+  std::array<uint8_t, leech::kDim> cut{};
+  std::array<double, leech::kDim> step{};
+  double last = 0;
+};
+
+struct LeechBall::Class {
+  int shell = 0;
+  bool odd = false;
+  int weight = 0;  // codeword weight (even); 24 (odd)
+  std::array<uint8_t, leech::kDim> leader{};
+  uint64_t offset = 0, size = 0;
+  // Indexing. Even: `on` = values ≡ 2 mod 4 over the codeword, `off` = the others over
+  // its complement. Odd: `on` = all values over all 24 positions.
+  Arrangement on, off;
+  int sign_bits = 0;
+  int minus_parity = 0;  // even: required parity of minus signs on the codeword
+  uint64_t codewords = 1;
+  // Search.
+  double norm2 = 0, inv_norm = 0;
+  int runs = 0;
+  std::array<uint8_t, leech::kDim> run_end{};
+  std::array<double, leech::kDim> run_value{};
+  Profile on_profile, off_profile;  // odd: on_profile holds the signed values (see .cpp)
+  double min_on = 0;                // even: smallest value ≡ 2 mod 4 (parity fix cost)
+  // Odd: the signed values over all 24 positions; even: `on_cuts` the ≡2 values over the
+  // codeword, `off_cuts` the others over its complement (see Cuts).
+  Cuts on_cuts, off_cuts;
+};
+
+// A class in the search heap.
+struct LeechBall::Candidate {
+  double objective;  // upper bound on the class's objective
+  uint32_t cls;
+};
+
+}  // namespace llvq
