@@ -51,14 +51,13 @@ def main(argv=None):
     act = None
     if a.rounding == "gptq":
         act = np.random.default_rng(a.seed + 1).standard_normal((4 * w.shape[1], w.shape[1])).astype(np.float32)
-    norm = float((w.astype(np.float64) ** 2).sum())
+    specs = a.codecs.split(";")
+    results = llvq.compare_matrix(w, specs, rounding=a.rounding, activations=act, hadamard="in")
     rows = []
     print(f"{'codec':<40} {'bpw':>7} {'rel. error':>11} {'seconds':>8}")
-    for spec in a.codecs.split(";"):
-        q = llvq.quantize_matrix(w, spec, rounding=a.rounding, activations=act, hadamard="in")
-        err = float(((q.dequantize() - w).astype(np.float64) ** 2).sum()) / norm
-        rows.append((spec, q.bits_per_weight, err))
-        print(f"{spec:<40} {q.bits_per_weight:7.4f} {err:11.5f} {q.seconds:8.2f}")
+    for spec, r in zip(specs, results):
+        rows.append((spec, r["bpw"], r["rel_error"]))
+        print(f"{spec:<40} {r['bpw']:7.4f} {r['rel_error']:11.5f} {r['seconds']:8.2f}")
 
     if a.plot:
         try:

@@ -9,8 +9,10 @@ long calls release the GIL, and the library's input errors are raised as
 - :class:`Codec`, :func:`codecs`: block codecs on 2-D float32 arrays;
 - :func:`quantize_matrix` → :class:`QuantizedTensor`: one matrix through the pipeline, with
   ``dequantize()``, ``matvec(x)`` on the CPU kernels, exact bits per weight and bytes;
-- :func:`load_model` → :class:`Model`; :func:`quantize`, :func:`evaluate`, :func:`generate`:
-  what ``llvq quantize``, ``llvq eval`` and ``llvq run`` do, returning dicts;
+  :func:`compare_matrix`: several codecs on one matrix (rate–distortion points);
+- :func:`load_model` → :class:`Model`; :func:`quantize`, :func:`evaluate`, :func:`generate`,
+  :func:`compare`, :func:`inspect`, :func:`convert`: what ``llvq quantize``, ``llvq eval``,
+  ``llvq run``, ``llvq compare``, ``llvq inspect`` and ``llvq convert`` do, returning dicts;
 - :mod:`llvq.torch` (with PyTorch installed): ``QuantizedLinear`` modules.
 
 See docs/python.md.
@@ -19,8 +21,8 @@ from . import lattice
 from ._core import InputError, __version__
 from ._core import active_isa as _active_isa
 from .codecs import Codec, catalog as codecs
-from .models import Model, evaluate, generate, load_model, quantize
-from .tensor import QuantizedTensor, quantize_matrix
+from .models import Model, compare, convert, evaluate, generate, inspect, load_model, quantize
+from .tensor import QuantizedTensor, compare_matrix, quantize_matrix
 
 
 def active_isa():
@@ -29,5 +31,6 @@ def active_isa():
     return _active_isa()
 
 
-__all__ = ["Codec", "InputError", "Model", "QuantizedTensor", "__version__", "active_isa", "codecs", "evaluate",
-           "generate", "lattice", "load_model", "quantize", "quantize_matrix"]
+__all__ = ["Codec", "InputError", "Model", "QuantizedTensor", "__version__", "active_isa", "codecs", "compare",
+           "compare_matrix", "convert", "evaluate", "generate", "inspect", "lattice", "load_model", "quantize",
+           "quantize_matrix"]

@@ -1,11 +1,13 @@
 """Whole models: load any supported file (llama2.c, GGUF, safetensors directory), quantize
 it, save compressed GGUF, evaluate perplexity and KL divergence, generate text.
 
-The functions :func:`quantize`, :func:`evaluate` and :func:`generate` do what the CLI's
-``llvq quantize``, ``llvq eval`` and ``llvq run`` do, through the same library calls, and
-return the numbers those commands print with ``--json`` as dicts. :class:`Model` gives the
+The functions :func:`quantize`, :func:`evaluate`, :func:`generate`, :func:`compare`,
+:func:`inspect` and :func:`convert` do what the CLI's ``llvq quantize``, ``llvq eval``,
+``llvq run``, ``llvq compare``, ``llvq inspect`` and ``llvq convert`` do, through the same
+library calls, and return what those commands print with ``--json`` as dicts. :class:`Model` gives the
 steps one by one.
 """
+import json
 import os
 import warnings
 
@@ -84,11 +86,7 @@ class Model:
     def calibration_tokens(self, text_path, limit=16384):
         """What ``llvq quantize --calib`` calibrates on: the first ``limit`` tokens of the
         text, at most its first half (``llvq compare`` holds the second half out)."""
-        t = self.tokenize(_read_bytes(text_path))
-        n = min(int(limit), len(t) // 2)
-        if n < 2:
-            raise ValueError(f"{text_path}: calibration text is too short")
-        return t[:n]
+        return self._m.calibration_tokens(os.fspath(text_path), int(limit))
 
     # --- forward, evaluation, generation --------------------------------------------------
     def logits(self, tokens):
@@ -151,38 +149,19 @@ class Model:
         provenance records rounding=rtn). ``embedding_codec`` compresses the token embedding
         too. The provenance keys ``llvq.*`` are recorded as the CLI records them.
         """
-        canonical = codec if codec == "keep" else _core.canonical_codec_spec(codec)  # a bad spec fails first
+        recipe = _recipe(codec, rules, rounding, hadamard, tail, damp, seed, calib_ctx, embedding_codec,
+                         calibrated=calib is not None)
+        _core.check_recipe(recipe)  # a bad spec, rule or option fails before the text is read
         if calib is None:
             tokens, calib_name = np.zeros(0, np.int32), "none"
         elif isinstance(calib, (str, os.PathLike)):
             tokens, calib_name = self.calibration_tokens(calib, calib_tokens), os.path.basename(os.fspath(calib))
         else:
             tokens, calib_name = np.asarray(calib), "tokens"
-        rules = list(rules)
-        rule_codecs = [_rule_codec(r) for r in rules]
-        rounding = _effective_rounding(codec, rule_codecs, rounding, calibrated=calib is not None)
-        emb = _core.canonical_codec_spec(embedding_codec) if embedding_codec else ""
+        _warn_without_calibration(recipe)
         with Reporting(progress) as cb:
-            core, report = self._m.quantize(tokens, codec, rules, rounding, hadamard, tail, float(damp), int(seed),
-                                            int(calib_ctx), emb, False, cb)
-        q = Model(core, report)
-        provenance = {
-            "llvq.codec": canonical,
-            "llvq.rounding": "glvq" if _core.is_glvq_spec(codec) else rounding,
-            "llvq.hadamard": hadamard,
-            "llvq.tail": tail,
-            "llvq.seed": str(int(seed)),
-            "llvq.damp": f"{damp:g}",
-            "llvq.calib": calib_name,
-            "llvq.calib_tokens": str(report["calib_tokens"]),
-        }
-        if rules:
-            provenance["llvq.rules"] = " ".join(f"{r.split('=', 1)[0]}={c}" for r, c in zip(rules, rule_codecs))
-        if emb:
-            provenance["llvq.embedding_codec"] = emb
-        for k, v in provenance.items():
-            core.set_metadata(k, v)
-        return q
+            core, report = self._m.quantize(tokens, recipe, calib_name, False, cb)
+        return Model(core, report)
 
     def save(self, path, *, dense_type="source", force=False):
         """Writes the model as GGUF v3 (compressed layers as their codes), through a
@@ -197,27 +176,21 @@ class Model:
                 + (f", bpw={self.report['bpw']:.4f})" if self.report else ")"))
 
 
-def _rule_codec(rule):
-    """The canonical codec of a rule "PATTERN=SPEC" ("keep" stays "keep")."""
-    _, eq, spec = rule.partition("=")
-    if not eq:
-        raise ValueError(f"rule '{rule}' is not PATTERN=CODEC (e.g. 'ffn_down=llvq-sg' or '*=keep')")
-    return spec if spec == "keep" else _core.canonical_codec_spec(spec)
+def _recipe(codec, rules, rounding, hadamard, tail, damp, seed, calib_ctx, embedding_codec, calibrated):
+    """The library's QuantRecipe: the options of ``llvq quantize``, resolved and checked in C++."""
+    r = _core.QuantRecipe()
+    r.codec, r.rules, r.rounding, r.hadamard, r.tail = codec, list(rules), rounding, hadamard, tail
+    r.damp, r.seed, r.calib_ctx = float(damp), int(seed), int(calib_ctx)
+    r.embedding_codec, r.calibrated = embedding_codec or "", calibrated
+    return r
 
 
-def _effective_rounding(codec, rule_codecs, rounding, calibrated):
-    """As ``llvq quantize`` decides: GPTQ without calibration text is RTN for the per-row
-    codecs (GLVQ learns without it), said once per codec."""
-    if calibrated or rounding == "rtn":
-        return rounding
-    codecs = list(dict.fromkeys([codec] + rule_codecs))
-    per_row = [c for c in codecs if c != "keep" and not _core.is_glvq_spec(c)]
-    for c in per_row:
-        warnings.warn(f"{rounding} rounding needs calibration text (calib=); without it {c} is rounded with RTN, "
-                      "and the output records rounding=rtn", stacklevel=3)
-    if per_row and not any(_core.is_glvq_spec(c) for c in codecs):
-        return "rtn"
-    return rounding
+def _warn_without_calibration(recipe):
+    """As ``llvq quantize`` says it: GPTQ without calibration text is RTN for the per-row
+    codecs (GLVQ learns without it), once per codec."""
+    for c in _core.codecs_rounded_without_calibration(recipe):
+        warnings.warn(f"{recipe.rounding} rounding needs calibration text (calib=); without it {c} is rounded with "
+                      "RTN, and the output records rounding=rtn", stacklevel=3)
 
 
 def load_model(path, *, tokenizer=None):
@@ -287,3 +260,66 @@ def generate(model, prompt, *, max_new_tokens=128, temperature=0.8, seed=42, cha
     """``llvq run``: generates from ``prompt`` and returns the dict of ``llvq run --json``."""
     return _as_model(model, tokenizer).generate(prompt, max_new_tokens=max_new_tokens, temperature=temperature,
                                                 seed=seed, chat=chat, system=system, on_text=on_text)
+
+
+#: The codecs ``llvq compare`` runs without ``--codecs``.
+DEFAULT_COMPARE_CODECS = ("llvq-sg", "llvq-ss", "e8p", "scalar:bpw=2,kind=lloyd,group=32")
+
+
+def _names(value, sep):
+    """A list given as a list or as one string with separators (the CLI's form)."""
+    return [v for v in value.split(sep) if v] if isinstance(value, str) else [str(v) for v in value]
+
+
+def compare(model, codecs=None, *, calib=None, calib_tokens=16384, calib_ctx=512, eval_texts=(), eval_tokens=0,
+            ctx=512, rounding="gptq", recipes=(), hadamard="in", tail="auto", damp=0.01, seed=0, tokenizer=None,
+            progress=True):
+    """``llvq compare``: quantizes ``model`` (a path or a :class:`Model`, left unchanged)
+    with each codec of ``codecs`` (a list, or specs separated by ';'; default
+    :data:`DEFAULT_COMPARE_CODECS`, or none when ``recipes`` are given) and each rounding of
+    ``rounding`` (a list, or names separated by ','; GLVQ specs run once), then with each
+    recipe of ``recipes`` (rows of rules "PATTERN=SPEC ..." separated by spaces; tensors no
+    rule matches stay dense), and scores every run and the fp32 model on the evaluation texts:
+    the second half of ``calib`` (a text file, whose first half calibrates) and each file of
+    ``eval_texts``, each capped at ``eval_tokens`` tokens (0: all).
+
+    Returns the dict of ``llvq compare --json``: ctx, calib_tokens, eval_sets
+    [{name, tokens}] and rows [{codec, rounding, bpw, seconds, kl, top1, ppl_windows,
+    ppl_llamacpp, delta_ppl_windows, delta_ppl_llamacpp}], the fp32 row first (per-text lists
+    in the order of eval_sets; KL and top-1 agreement on the first text).
+    """
+    o = _core.CompareOptions()
+    o.shared = _recipe("", (), "", hadamard, tail, damp, seed, calib_ctx, None, calibrated=calib is not None)
+    o.codecs = _names(codecs, ";") if codecs is not None else ([] if recipes else list(DEFAULT_COMPARE_CODECS))
+    o.roundings = _names(rounding, ",")
+    o.recipes = list(recipes)
+    o.ctx = int(ctx)
+    for run in _core.compare_runs(o):  # checks every configuration before any work
+        _warn_without_calibration(run)
+    m = _as_model(model, tokenizer)
+    with Reporting(progress) as cb:
+        out = m._m.compare(o, os.fspath(calib or ""), int(calib_tokens), [os.fspath(t) for t in eval_texts],
+                           int(eval_tokens), cb)
+    return json.loads(out)
+
+
+def inspect(path, *, all=False):
+    """``llvq inspect --json``: what a model file holds, as a dict. A GGUF file (dense or
+    compressed): version, alignment, data_offset, metadata [{key, type, value}] (arrays as
+    {element_type, length, items}, their first 8 items unless ``all``) and tensors [{name,
+    type, ne, offset, bytes}]; a ``.safetensors`` file: metadata and tensors [{name, dtype,
+    shape, data_offsets}]; other models (llama2.c, safetensors directories): format,
+    parameters, config, tokenizer."""
+    return json.loads(_core.inspect(os.fspath(path), 2**64 - 1 if all else 8))
+
+
+def convert(input, output, *, type="f32", tokenizer=None, format="auto", force=False):
+    """``llvq convert``: writes the model ``input`` (llama2.c, GGUF, safetensors; ``format``
+    "auto" detects it) as the GGUF file ``output`` (its name ends in .gguf) with its 2-D
+    weights stored as ``type`` ("f32", "f16", "bf16", "q8_0", "source"); compressed layers are
+    decompressed. ``tokenizer``: a llama2.c tokenizer.bin to store instead of the model's own.
+    Refuses to replace an existing file unless ``force``, and never replaces an input. Returns
+    the dict of ``llvq convert --json``."""
+    o = _core.ConvertOptions()
+    o.type, o.tokenizer, o.format, o.force = type, os.fspath(tokenizer or ""), format, bool(force)
+    return json.loads(_core.convert(os.fspath(input), os.fspath(output), o))

@@ -2,6 +2,8 @@
 processing (randomized Hadamard), the layout of rows that are not whole blocks, and
 Hessian-aware rounding (RTN, GPTQ/LDLQ, Spherical GPTQ) with any codec.
 """
+import numpy as np
+
 from . import _core
 
 
@@ -122,3 +124,24 @@ def quantize_matrix(w, codec="llvq-sg", *, hessian=None, activations=None, round
     """
     return QuantizedTensor(_core.quantize_tensor(w, codec, hessian, activations, rounding, hadamard, tail,
                                                  int(seed), float(damp)))
+
+
+def compare_matrix(w, codecs, *, hessian=None, activations=None, rounding="rtn", hadamard="in", tail="auto", seed=0,
+                   damp=0.01):
+    """Every codec of ``codecs`` (a list, or specs separated by ';') on one weight matrix
+    through :func:`quantize_matrix` with the same options: a list of dicts, one per codec in
+    order, with ``codec`` (canonical spec), ``rounding``, ``bpw`` (exact), ``rel_error``
+    (‖Ŵ − W‖² / ‖W‖²), ``weighted_error`` (on the Hessian used), ``layout`` and ``seconds`` —
+    the points of a rate–distortion plot (examples/compare_codecs.py draws one)."""
+    specs = [c for c in codecs.split(";") if c] if isinstance(codecs, str) else list(codecs)
+    w64 = np.asarray(w, dtype=np.float64)
+    norm = float((w64 ** 2).sum())
+    rows = []
+    for spec in specs:
+        q = quantize_matrix(w, spec, hessian=hessian, activations=activations, rounding=rounding, hadamard=hadamard,
+                            tail=tail, seed=seed, damp=damp)
+        err = float(((q.dequantize() - w64) ** 2).sum())
+        rows.append({"codec": q.codec, "rounding": rounding, "bpw": q.bits_per_weight,
+                     "rel_error": err / norm if norm > 0 else 0.0, "weighted_error": q.weighted_error,
+                     "layout": q.layout, "seconds": q.seconds})
+    return rows

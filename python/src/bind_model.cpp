@@ -1,6 +1,7 @@
 // llvq._core: whole models — load any supported file, tokenize, run the forward pass,
 // quantize, save compressed GGUF, evaluate perplexity / KL, generate. The same library calls
-// as the CLI's `eval`, `run`, `tokenize` and `quantize` commands.
+// as the CLI's `eval`, `run`, `tokenize`, `quantize`, `compare`, `inspect` and `convert`
+// commands.
 #include <nanobind/stl/map.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
@@ -11,11 +12,14 @@
 #include "common.hpp"
 #include "llvq/calibration.hpp"
 #include "llvq/chat.hpp"
+#include "llvq/compare.hpp"
 #include "llvq/error.hpp"
 #include "llvq/eval.hpp"
 #include "llvq/llama.hpp"
 #include "llvq/model_io.hpp"
+#include "llvq/model_tools.hpp"
 #include "llvq/output_file.hpp"
+#include "llvq/quantize_run.hpp"
 #include "llvq/tokenizer.hpp"
 
 namespace llvq::py {
@@ -165,29 +169,13 @@ nb::dict quant_report(const ModelQuantReport& r) {
   return d;
 }
 
-// Quantizes a copy of the model (the loaded one stays as it is). The options are the CLI's
-// `quantize` options, already resolved by the Python layer.
-nb::tuple quantize(const PyModel& p, const AnyArray& calib, const std::string& codec,
-                   const std::vector<std::string>& rules, const std::string& rounding, const std::string& hadamard,
-                   const std::string& tail, double damp, uint64_t seed, int calib_ctx,
-                   const std::string& embedding_codec, bool verbose, const nb::object& progress) {
+// Quantizes a copy of the model (the loaded one stays as it is) as `llvq quantize` does: the
+// options resolved by the library (the RTN fallback without calibration included), the
+// provenance keys recorded. `calib_name`: what the output records as llvq.calib.
+nb::tuple quantize(const PyModel& p, const AnyArray& calib, const QuantRecipe& recipe, const std::string& calib_name,
+                   bool verbose, const nb::object& progress) {
   const View<int32_t> tokens = token_view(p, calib);
-  ModelQuantOptions o;
-  o.tensor.codec = codec;
-  o.tensor.rounding = parse_rounding(rounding);
-  o.tensor.hadamard = parse_hadamard(hadamard);
-  o.tensor.tail = parse_tail(tail);
-  if (!std::isfinite(damp) || damp < 0) throw InputError("damp must be finite and >= 0");
-  o.tensor.damp = damp;
-  o.seed = seed;
-  if (calib_ctx < 2) throw InputError("calib_ctx must be at least 2");
-  o.calib_ctx = calib_ctx;
-  for (const std::string& r : rules) o.rules.push_back(TensorRule::parse(r));
-  check_options(o);
-  if (!embedding_codec.empty()) {
-    o.embedding_codec = canonical_codec_spec(embedding_codec);
-    if (is_glvq_spec(o.embedding_codec)) throw InputError("embedding_codec: GLVQ is not available for the embedding");
-  }
+  ModelQuantOptions o = resolve_options(recipe);
   o.progress = verbose;
   o.on_progress = progress_callback(progress);
   PyModel out{std::make_shared<LlamaModel>(*p.model), p.tokenizer, p.path};
@@ -196,7 +184,34 @@ nb::tuple quantize(const PyModel& p, const AnyArray& calib, const std::string& c
     nb::gil_scoped_release release;
     r = quantize_model(*out.model, std::vector<int32_t>(tokens.data, tokens.data + tokens.size()), o);
   }
+  record_provenance(*out.model, o, calib_name, r.calib_tokens);
   return nb::make_tuple(nb::cast(std::move(out)), quant_report(r));
+}
+
+nb::ndarray<nb::numpy, int32_t> calib_tokens(const PyModel& p, const std::string& path, int limit) {
+  std::vector<int32_t> t;
+  {
+    nb::gil_scoped_release release;
+    t = calibration_tokens(p.tok(), path, limit);
+  }
+  const size_t n = t.size();
+  return to_numpy(std::move(t), {n});
+}
+
+// `llvq compare` on this model: the JSON text of `llvq compare --json`.
+std::string compare(const PyModel& p, const CompareOptions& options, const std::string& calib_path, int calib_limit,
+                    const std::vector<std::string>& eval_texts, int eval_tokens, const nb::object& progress) {
+  if (options.ctx < 2) throw InputError("ctx must be at least 2");
+  if (eval_tokens < 0) throw InputError("eval_tokens must be >= 0");
+  compare_runs(options);  // a bad configuration fails before any work
+  CompareOptions o = options;
+  o.on_progress = progress_callback(progress);
+  nb::gil_scoped_release release;
+  const Tokenizer& tok = p.tok();
+  const std::vector<int32_t> calib = calib_path.empty() ? std::vector<int32_t>{} : calibration_tokens(tok, calib_path, calib_limit);
+  const std::vector<EvalText> texts = compare_eval_texts(tok, calib_path, eval_texts, eval_tokens);
+  const int32_t bos = tok.adds_bos() ? tok.bos_id() : -1;
+  return compare_json(compare_configurations(*p.model, calib, texts, bos, o));
 }
 
 void set_metadata(PyModel& p, const std::string& key, const std::string& value) { p.model->metadata[key] = value; }
@@ -289,6 +304,39 @@ std::string chat_text(const PyModel& p, const std::vector<std::pair<std::string,
   return render_chat(p.tok().data().chat_template, m, true);
 }
 
+// The option structs of quantize, compare and convert, filled field by field by the Python
+// layer (python/llvq/models.py), and the checks on them.
+void bind_recipe(nb::module_& m) {
+  nb::class_<QuantRecipe>(m, "QuantRecipe")
+      .def(nb::init<>())
+      .def_rw("codec", &QuantRecipe::codec)
+      .def_rw("rules", &QuantRecipe::rules)
+      .def_rw("rounding", &QuantRecipe::rounding)
+      .def_rw("hadamard", &QuantRecipe::hadamard)
+      .def_rw("tail", &QuantRecipe::tail)
+      .def_rw("damp", &QuantRecipe::damp)
+      .def_rw("seed", &QuantRecipe::seed)
+      .def_rw("calib_ctx", &QuantRecipe::calib_ctx)
+      .def_rw("embedding_codec", &QuantRecipe::embedding_codec)
+      .def_rw("calibrated", &QuantRecipe::calibrated);
+  m.def("check_recipe", [](const QuantRecipe& r) { resolve_options(r); }, nb::arg("recipe"));
+  m.def("codecs_rounded_without_calibration", &codecs_rounded_without_calibration, nb::arg("recipe"));
+  nb::class_<CompareOptions>(m, "CompareOptions")
+      .def(nb::init<>())
+      .def_rw("shared", &CompareOptions::shared)
+      .def_rw("codecs", &CompareOptions::codecs)
+      .def_rw("roundings", &CompareOptions::roundings)
+      .def_rw("recipes", &CompareOptions::recipes)
+      .def_rw("ctx", &CompareOptions::ctx);
+  m.def("compare_runs", &compare_runs, nb::arg("options"));
+  nb::class_<ConvertOptions>(m, "ConvertOptions")
+      .def(nb::init<>())
+      .def_rw("type", &ConvertOptions::type)
+      .def_rw("tokenizer", &ConvertOptions::tokenizer)
+      .def_rw("format", &ConvertOptions::format)
+      .def_rw("force", &ConvertOptions::force);
+}
+
 }  // namespace
 
 void bind_model(nb::module_& m) {
@@ -306,9 +354,11 @@ void bind_model(nb::module_& m) {
       .def("tokenize", &tokenize, nb::arg("text"), nb::arg("bos"), nb::arg("parse_special"))
       .def("detokenize", &detokenize, nb::arg("tokens"))
       .def("logits", &logits, nb::arg("tokens"))
-      .def("quantize", &quantize, nb::arg("calib"), nb::arg("codec"), nb::arg("rules"), nb::arg("rounding"),
-           nb::arg("hadamard"), nb::arg("tail"), nb::arg("damp"), nb::arg("seed"), nb::arg("calib_ctx"),
-           nb::arg("embedding_codec"), nb::arg("verbose"), nb::arg("progress").none())
+      .def("quantize", &quantize, nb::arg("calib"), nb::arg("recipe"), nb::arg("calib_name"), nb::arg("verbose"),
+           nb::arg("progress").none())
+      .def("calibration_tokens", &calib_tokens, nb::arg("path"), nb::arg("limit"))
+      .def("compare", &compare, nb::arg("options"), nb::arg("calib"), nb::arg("calib_tokens"), nb::arg("eval_texts"),
+           nb::arg("eval_tokens"), nb::arg("progress").none())
       .def("save", &save, nb::arg("path"), nb::arg("dense_type"), nb::arg("force"), nb::arg("inputs"))
       .def("perplexity", &perplexity, nb::arg("tokens"), nb::arg("ctx"), nb::arg("protocol"), nb::arg("kl_base"),
            nb::arg("kl"), nb::arg("force"), nb::arg("verbose"), nb::arg("progress").none())
@@ -316,6 +366,21 @@ void bind_model(nb::module_& m) {
            nb::arg("seed"), nb::arg("on_token").none())
       .def("chat_text", &chat_text, nb::arg("messages"));
   m.def("load_model", &load, nb::arg("path"), nb::arg("tokenizer"));
+  bind_recipe(m);
+  m.def(
+      "inspect",
+      [](const std::string& path, size_t max_items) {
+        nb::gil_scoped_release release;
+        return inspect_json(path, max_items).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      },
+      nb::arg("path"), nb::arg("max_items"));
+  m.def(
+      "convert",
+      [](const std::string& input, const std::string& output, const ConvertOptions& options) {
+        nb::gil_scoped_release release;
+        return convert_model(input, output, options).dump();
+      },
+      nb::arg("input"), nb::arg("output"), nb::arg("options"));
   m.def(
       "check_output",
       [](const std::string& path, bool force, const std::vector<std::string>& inputs) {

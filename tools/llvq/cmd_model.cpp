@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
@@ -12,15 +11,14 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
-#include "llvq/calibration.hpp"
 #include "llvq/output_file.hpp"
 #include "llvq/error.hpp"
 #include "llvq/gguf.hpp"
 #include "llvq/llama.hpp"
 #include "llvq/model_io.hpp"
+#include "llvq/model_tools.hpp"
 #include "llvq/report.hpp"
 #include "llvq/safetensors.hpp"
-#include "llvq/tokenizer.hpp"
 
 namespace llvq::cli {
 namespace {
@@ -37,136 +35,37 @@ std::string shape_string(const std::vector<uint64_t>& dims) {
   return s + "]";
 }
 
-uint64_t model_parameters(const LlamaModel& m) {
-  uint64_t n = m.tok_embeddings.size() + m.final_norm.size();
-  auto lin = [](const std::shared_ptr<Linear>& l) { return static_cast<uint64_t>(l->in_features() * l->out_features()); };
-  for (const auto& l : m.layers)
-    n += l.attn_norm.size() + l.ffn_norm.size() + lin(l.wq) + lin(l.wk) + lin(l.wv) + lin(l.wo) + lin(l.w1) +
-         lin(l.w2) + lin(l.w3);
-  if (!m.config.tied_embeddings) n += lin(m.output);
-  return n;
-}
-
-json config_json(const LlamaConfig& c) {
-  return {{"dim", c.dim},           {"hidden_dim", c.hidden_dim}, {"n_layers", c.n_layers},
-          {"n_heads", c.n_heads},   {"n_kv_heads", c.n_kv_heads}, {"vocab_size", c.vocab_size},
-          {"seq_len", c.seq_len},   {"norm_eps", c.norm_eps},     {"rope_theta", c.rope_theta},
-          {"tied_embeddings", c.tied_embeddings}};
-}
-
-ModelFormat parse_format(const std::string& s) {
-  for (ModelFormat f : {ModelFormat::Auto, ModelFormat::Llama2c, ModelFormat::Gguf, ModelFormat::Safetensors})
-    if (to_string(f) == s) return f;
-  throw InputError("--format " + s + ": expected auto, llama2c, gguf or safetensors");
-}
-
 // ------------------------------------------------------------------------- convert
 
 struct ConvertArgs {
-  std::string input, output, type = "f32", tokenizer, format = "auto";
-  bool force = false, json = false;
+  std::string input, output;
+  ConvertOptions options;
+  bool json = false;
 };
 
-// A compressed model is converted for real: every compressed layer becomes its dequantized
-// fp32 weights (stored as --type), and the file records where they came from next to the
-// quantization's own provenance keys. Returns the number of layers decompressed.
-int decompress_layers(LlamaModel& model, const std::string& input) {
-  int count = 0;
-  const auto densify = [&](std::shared_ptr<Linear>& l) {
-    if (!l || dynamic_cast<const DenseLinear*>(l.get())) return;
-    l = std::make_shared<DenseLinear>(l->out_features(), l->in_features(), l->dense_weight());
-    ++count;
-  };
-  if (model.compressed_embedding) {  // tok_embeddings already holds its decoded values
-    if (model.output == model.compressed_embedding)
-      model.output = std::make_shared<DenseLinear>(model.config.vocab_size, model.config.dim, model.tok_embeddings);
-    model.compressed_embedding.reset();
-    ++count;
-  }
-  for (const LinearSlot& s : linear_slots(model)) densify(*s.slot);
-  densify(model.output);
-  if (count) model.metadata["llvq.decompressed_from"] = fs::path(input).filename().string();
-  return count;
-}
-
 void run_convert(const ConvertArgs& a) {
-  if (!a.output.ends_with(".gguf")) throw InputError(a.output + ": the output file name must end in .gguf");
-  check_output(a.output, {.force = a.force, .inputs = {a.input, a.tokenizer}});  // before loading
-  const auto t0 = std::chrono::steady_clock::now();
-  LlamaModel model = load_model(a.input, {.format = parse_format(a.format)});
-  if (!a.tokenizer.empty()) {
-    TokenizerData tok = load_llama2c_tokenizer(a.tokenizer);
-    if (static_cast<int>(tok.tokens.size()) != model.config.vocab_size)
-      throw InputError(a.tokenizer + ": " + std::to_string(tok.tokens.size()) + " tokens, but the model's vocabulary is " +
-                       std::to_string(model.config.vocab_size));
-    model.tokenizer = std::move(tok);
-  }
-  const int decompressed = decompress_layers(model, a.input);
-  const double load_s = seconds_since(t0);
-  const auto t1 = std::chrono::steady_clock::now();
-  GgufSaveOptions options;
-  options.weight_type = parse_weight_type(a.type);
-  options.overwrite = a.force;
-  save_gguf(model, a.output, options);
-  const double save_s = seconds_since(t1);
-  const uint64_t bytes = fs::file_size(a.output);
-  const json summary = {{"input", a.input},
-                        {"input_format", model.metadata["format"]},
-                        {"output", a.output},
-                        {"type", a.type},
-                        {"parameters", model_parameters(model)},
-                        {"tokenizer", model.tokenizer.has_value()},
-                        {"decompressed_layers", decompressed},
-                        {"output_bytes", bytes},
-                        {"load_seconds", load_s},
-                        {"save_seconds", save_s},
-                        {"config", config_json(model.config)}};
+  const json summary = convert_model(a.input, a.output, a.options);
   if (a.json) {
     print_json(summary);
     return;
   }
+  const std::string type = summary["type"], format = summary["input_format"];
+  const int decompressed = summary["decompressed_layers"];
   std::cout << strfmt("%s (%s) -> %s: %s, %llu parameters, %s, %llu bytes (load %.3f s, save %.3f s)\n",
-                      a.input.c_str(), model.metadata["format"].c_str(), a.output.c_str(), a.type.c_str(),
-                      static_cast<unsigned long long>(model_parameters(model)),
-                      model.tokenizer ? "with tokenizer" : "no tokenizer", static_cast<unsigned long long>(bytes), load_s,
-                      save_s);
+                      a.input.c_str(), format.c_str(), a.output.c_str(), type.c_str(),
+                      static_cast<unsigned long long>(summary["parameters"]),
+                      summary["tokenizer"] ? "with tokenizer" : "no tokenizer",
+                      static_cast<unsigned long long>(summary["output_bytes"]), double(summary["load_seconds"]),
+                      double(summary["save_seconds"]));
   if (decompressed)
     std::cout << strfmt("decompressed %d compressed layers to %s (provenance kept in llvq.* keys)\n", decompressed,
-                        a.type.c_str());
+                        type.c_str());
 }
 
 // ------------------------------------------------------------------------- inspect
 
-json value_json(const gguf::Value& v, size_t max_items) {
-  return std::visit(
-      [&](const auto& x) -> json {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, gguf::Array>) {
-          json arr = json::array();
-          for (size_t i = 0; i < x.items.size() && i < max_items; ++i) arr.push_back(value_json(x.items[i], max_items));
-          return {{"element_type", gguf::to_string(x.element_type)}, {"length", x.items.size()}, {"items", arr}};
-        } else if constexpr (std::is_floating_point_v<T>) {
-          return std::isfinite(x) ? json(x) : json(std::to_string(x));  // JSON has no inf/nan
-        } else {
-          return json(x);
-        }
-      },
-      v.storage());
-}
-
-void inspect_gguf(const std::string& path, bool as_json, size_t max_items) {
+void inspect_gguf(const std::string& path, size_t max_items) {
   const gguf::File f = gguf::File::read(path);
-  if (as_json) {
-    json meta = json::array(), tensors = json::array();
-    for (const auto& kv : f.metadata())
-      meta.push_back({{"key", kv.key}, {"type", gguf::to_string(kv.value.type())}, {"value", value_json(kv.value, max_items)}});
-    for (const auto& t : f.tensors())
-      tensors.push_back({{"name", t.name}, {"type", gguf::to_string(t.type)}, {"ne", t.ne}, {"offset", t.offset},
-                         {"bytes", t.n_bytes()}});
-    print_json({{"file", path}, {"format", "gguf"}, {"version", f.version()}, {"alignment", f.alignment()},
-                {"data_offset", f.data_offset()}, {"metadata", meta}, {"tensors", tensors}});
-    return;
-  }
   std::cout << strfmt("%s: GGUF v%u, alignment %llu, data at byte %llu, %zu keys, %zu tensors\n", path.c_str(),
                       f.version(), static_cast<unsigned long long>(f.alignment()),
                       static_cast<unsigned long long>(f.data_offset()), f.metadata().size(), f.tensors().size());
@@ -179,16 +78,8 @@ void inspect_gguf(const std::string& path, bool as_json, size_t max_items) {
   std::cout << tt.to_string();
 }
 
-void inspect_safetensors_file(const std::string& path, bool as_json) {
+void inspect_safetensors_file(const std::string& path) {
   const safetensors::File f = safetensors::File::read(path);
-  if (as_json) {
-    json tensors = json::array();
-    for (const auto& t : f.tensors())
-      tensors.push_back({{"name", t.name}, {"dtype", safetensors::to_string(t.dtype)}, {"shape", t.shape},
-                         {"data_offsets", {t.begin, t.end}}});
-    print_json({{"file", path}, {"format", "safetensors"}, {"metadata", f.metadata()}, {"tensors", tensors}});
-    return;
-  }
   std::cout << strfmt("%s: safetensors, %zu tensors\n", path.c_str(), f.tensors().size());
   for (const auto& [k, v] : f.metadata()) std::cout << "  " << k << " = " << v << "\n";
   Table tt({"tensor", "dtype", "shape", "begin", "end"});
@@ -199,13 +90,8 @@ void inspect_safetensors_file(const std::string& path, bool as_json) {
 
 // Formats without a file-level structure worth listing (llama2.c, safetensors directories)
 // are shown as the loaded model.
-void inspect_model(const std::string& path, bool as_json) {
+void inspect_model(const std::string& path) {
   const LlamaModel m = load_model(path);
-  if (as_json) {
-    print_json({{"file", path}, {"format", m.metadata.at("format")}, {"parameters", model_parameters(m)},
-                {"config", config_json(m.config)}, {"tokenizer", m.tokenizer.has_value()}});
-    return;
-  }
   const LlamaConfig& c = m.config;
   std::cout << strfmt("%s: %s, %llu parameters\n", path.c_str(), m.metadata.at("format").c_str(),
                       static_cast<unsigned long long>(model_parameters(m)));
@@ -239,11 +125,15 @@ void verify_model(const std::string& path, bool as_json) {
 
 void run_inspect(const std::string& path, bool as_json, bool all) {
   const size_t max_items = all ? SIZE_MAX : 8;
-  const ModelFormat f = detect_model_format(path);
-  if (f == ModelFormat::Gguf) inspect_gguf(path, as_json, max_items);
-  else if (f == ModelFormat::Safetensors && !fs::is_directory(path) && path.ends_with(".safetensors"))
-    inspect_safetensors_file(path, as_json);
-  else inspect_model(path, as_json);
+  if (as_json) {
+    print_json(inspect_json(path, max_items));
+    return;
+  }
+  switch (inspect_view(path)) {
+    case InspectView::Gguf: inspect_gguf(path, max_items); break;
+    case InspectView::SafetensorsFile: inspect_safetensors_file(path); break;
+    case InspectView::Model: inspect_model(path); break;
+  }
 }
 
 // ------------------------------------------------------------------------- bench
@@ -343,12 +233,12 @@ void register_model_commands(CLI::App& app, CLI::App& bench) {
   c->add_option("input", conv->input, "Input model: llama2.c .bin, .gguf, .safetensors file, index.json, or HF directory")
       ->required();
   c->add_option("output", conv->output, "Output GGUF file (must end in .gguf)")->required();
-  c->add_option("--type", conv->type,
+  c->add_option("--type", conv->options.type,
                 "Storage type of the 2-D weights (norms stay f32); source: each weight's GGUF source type")
       ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "source"}));
-  c->add_option("--tokenizer", conv->tokenizer, "llama2.c tokenizer.bin to store in tokenizer.ggml.* keys");
-  c->add_option("--format", conv->format, "Input format: auto, llama2c, gguf, safetensors");
-  c->add_flag("--force", conv->force, "Replace an existing output file (never the input)");
+  c->add_option("--tokenizer", conv->options.tokenizer, "llama2.c tokenizer.bin to store in tokenizer.ggml.* keys");
+  c->add_option("--format", conv->options.format, "Input format: auto, llama2c, gguf, safetensors");
+  c->add_flag("--force", conv->options.force, "Replace an existing output file (never the input)");
   c->add_flag("--json", conv->json, "Print the summary as JSON");
   c->callback([conv] { run_convert(*conv); });
 

@@ -1,9 +1,6 @@
 // `llvq quantize` and `llvq compare`: the quantization pipeline on real models.
-#include <omp.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -12,11 +9,11 @@
 
 #include "commands.hpp"
 #include "llvq/output_file.hpp"
-#include "llvq/codec_container.hpp"
+#include "llvq/compare.hpp"
 #include "llvq/error.hpp"
-#include "llvq/eval.hpp"
 #include "llvq/model_io.hpp"
 #include "llvq/quantized_model.hpp"
+#include "llvq/quantize_run.hpp"
 #include "llvq/report.hpp"
 #include "llvq/tokenizer.hpp"
 
@@ -47,11 +44,6 @@ void add_pipeline_options(CLI::App* sub, PipelineArgs& a) {
   sub->add_option("--threads", a.threads, "Worker threads (0: all cores)")->check(threads_validator())->capture_default_str();
 }
 
-std::string read_text(const std::string& path) {
-  const auto bytes = read_file_bytes(path);
-  return {bytes.begin(), bytes.end()};
-}
-
 struct Loaded {
   LlamaModel model;
   std::optional<Tokenizer> tokenizer;  // absent only when nothing needs to tokenize text
@@ -74,86 +66,38 @@ Loaded load_with_tokenizer(const PipelineArgs& a) {
   return {std::move(m), std::move(tok)};
 }
 
-// Calibration tokens: the first `limit` tokens of the text, at most its first half (the
-// second half is held out for evaluation by `compare`).
-std::vector<int32_t> calibration_tokens(const std::optional<Tokenizer>& tok, const std::string& path, int limit) {
-  if (path.empty()) return {};
-  std::vector<int32_t> t = tok->encode(read_text(path), tok->adds_bos(), false);
-  const size_t n = std::min(static_cast<size_t>(limit), t.size() / 2);
-  if (n < 2) throw InputError(path + ": calibration text is too short");
-  t.resize(n);
-  return t;
+// --calib-tokens of --calib (none without it; load_with_tokenizer then has a tokenizer).
+std::vector<int32_t> calib_tokens_of(const Loaded& l, const PipelineArgs& a) {
+  return a.calib.empty() ? std::vector<int32_t>{} : calibration_tokens(*l.tokenizer, a.calib, a.calib_tokens);
 }
 
-// GPTQ without calibration activations is RTN (GLVQ learns without them).
-bool rounds_without_calibration(const PipelineArgs& a, const std::string& codec, Rounding r) {
-  return a.calib.empty() && r != Rounding::Rtn && !is_glvq_spec(codec) && codec != kKeepCodec;
-}
-
-// The distinct codecs a configuration uses: `codec` for the tensors no rule matches, then
-// each rule's.
-std::vector<std::string> codecs_of(const std::string& codec, const std::vector<TensorRule>& rules) {
-  std::vector<std::string> codecs{codec};
-  for (const TensorRule& r : rules)
-    if (std::find(codecs.begin(), codecs.end(), r.codec) == codecs.end()) codecs.push_back(r.codec);
-  return codecs;
+// The pipeline options of a configuration; `codec` is the codec of the tensors no rule
+// matches (kKeepCodec: they stay dense).
+QuantRecipe recipe_of(const PipelineArgs& a, const std::string& codec, const std::string& rounding,
+                      const std::vector<std::string>& rules) {
+  QuantRecipe r;
+  r.codec = codec;
+  r.rules = rules;
+  r.rounding = rounding;
+  r.hadamard = a.hadamard;
+  r.tail = a.tail;
+  r.damp = a.damp;
+  r.seed = a.seed;
+  r.calib_ctx = a.calib_ctx;
+  r.calibrated = !a.calib.empty();
+  return r;
 }
 
 // Said once per codec of a configuration, where the command validates its configurations.
-void warn_without_calibration(const PipelineArgs& a, const std::string& codec, const std::vector<TensorRule>& rules,
-                              const std::string& rounding) {
-  for (const std::string& c : codecs_of(codec, rules))
-    if (rounds_without_calibration(a, c, parse_rounding(rounding)))
-      std::fprintf(stderr,
-                   "llvq: warning: %s rounding needs calibration text (--calib); without it %s is rounded with "
-                   "RTN, and the output records rounding=rtn\n",
-                   rounding.c_str(), c.c_str());
+void warn_without_calibration(const QuantRecipe& r) {
+  for (const std::string& c : codecs_rounded_without_calibration(r))
+    std::fprintf(stderr,
+                 "llvq: warning: %s rounding needs calibration text (--calib); without it %s is rounded with "
+                 "RTN, and the output records rounding=rtn\n",
+                 r.rounding.c_str(), c.c_str());
 }
 
-// `codec` is the codec of the tensors no rule matches (kKeepCodec: they stay dense).
-ModelQuantOptions quant_options(const PipelineArgs& a, const std::string& codec, const std::string& rounding,
-                                const std::vector<std::string>& rules) {
-  ModelQuantOptions o;
-  o.tensor.codec = codec;
-  o.tensor.rounding = parse_rounding(rounding);
-  o.tensor.hadamard = parse_hadamard(a.hadamard);
-  o.tensor.tail = parse_tail(a.tail);
-  o.tensor.damp = a.damp;
-  o.seed = a.seed;
-  o.calib_ctx = a.calib_ctx;
-  for (const auto& r : rules) o.rules.push_back(TensorRule::parse(r));
-  const std::vector<std::string> codecs = codecs_of(codec, o.rules);
-  // What is done: without calibration text the per-row codecs are rounded with RTN (GLVQ,
-  // which learns without it, keeps its own step).
-  if (std::any_of(codecs.begin(), codecs.end(),
-                  [&](const std::string& c) { return rounds_without_calibration(a, c, o.tensor.rounding); }) &&
-      std::none_of(codecs.begin(), codecs.end(), is_glvq_spec))
-    o.tensor.rounding = Rounding::Rtn;
-  check_options(o);  // a bad spec or an option a codec does not take fails before any work
-  return o;
-}
-
-// GLVQ's Hessian-aware step is its own learning, not one of the pipeline's roundings.
-std::string rounding_label(const std::string& codec, Rounding r) { return is_glvq_spec(codec) ? "glvq" : to_string(r); }
-
-std::string rules_label(const std::vector<TensorRule>& rules) {
-  std::string s;
-  for (const auto& r : rules) s += (s.empty() ? "" : " ") + r.pattern + "=" + r.codec;
-  return s;
-}
-
-void record_provenance(LlamaModel& m, const ModelQuantOptions& o, const PipelineArgs& a, const ModelQuantReport& r) {
-  m.metadata["llvq.codec"] = o.tensor.codec == kKeepCodec ? kKeepCodec : canonical_codec_spec(o.tensor.codec);
-  if (!o.rules.empty()) m.metadata["llvq.rules"] = rules_label(o.rules);
-  if (!o.embedding_codec.empty()) m.metadata["llvq.embedding_codec"] = o.embedding_codec;
-  m.metadata["llvq.rounding"] = rounding_label(o.tensor.codec, o.tensor.rounding);
-  m.metadata["llvq.hadamard"] = to_string(o.tensor.hadamard);
-  m.metadata["llvq.tail"] = to_string(o.tensor.tail);
-  m.metadata["llvq.seed"] = std::to_string(o.seed);
-  m.metadata["llvq.damp"] = strfmt("%g", o.tensor.damp);
-  m.metadata["llvq.calib"] = a.calib.empty() ? "none" : fs::path(a.calib).filename().string();
-  m.metadata["llvq.calib_tokens"] = std::to_string(r.calib_tokens);
-}
+std::string calib_name(const PipelineArgs& a) { return a.calib.empty() ? "none" : fs::path(a.calib).filename().string(); }
 
 // Every file the pipeline commands read, which no output may replace.
 std::vector<std::string> pipeline_inputs(const PipelineArgs& a) { return {a.model, a.tokenizer, a.calib}; }
@@ -180,19 +124,17 @@ void run_quantize(const PipelineArgs& a, const QuantizeArgs& q) {
   const std::string& out = q.out;
   const bool force = q.force, json = q.json;
   check_output(out, {.force = force, .inputs = pipeline_inputs(a)});
-  ModelQuantOptions o = quant_options(a, q.codec, a.rounding, a.rules);
-  if (!q.embedding_codec.empty()) {
-    o.embedding_codec = canonical_codec_spec(q.embedding_codec);
-    if (is_glvq_spec(o.embedding_codec)) throw InputError("--embedding-codec: GLVQ is not available for the embedding");
-  }
+  QuantRecipe recipe = recipe_of(a, q.codec, a.rounding, a.rules);
+  recipe.embedding_codec = q.embedding_codec;
+  const ModelQuantOptions o = resolve_options(recipe);
   const WeightType dense_type = parse_weight_type(q.dense_type);
-  warn_without_calibration(a, q.codec, o.rules, a.rounding);
+  warn_without_calibration(recipe);
   Loaded l = load_with_tokenizer(a);
-  const auto calib = calibration_tokens(l.tokenizer, a.calib, a.calib_tokens);
+  const auto calib = calib_tokens_of(l, a);
   ModelQuantOptions run = o;
   run.progress = true;
   const ModelQuantReport r = quantize_model(l.model, calib, run);
-  record_provenance(l.model, o, a, r);
+  record_provenance(l.model, o, calib_name(a), r.calib_tokens);
   GgufSaveOptions so;
   so.overwrite = force;
   so.weight_type = dense_type;
@@ -237,11 +179,6 @@ void run_quantize(const PipelineArgs& a, const QuantizeArgs& q) {
 
 // ---- llvq compare ----
 
-struct EvalSet {
-  std::string name;
-  std::vector<int32_t> tokens;  // with a leading BOS when the model takes one
-};
-
 struct CompareArgs {
   std::string codecs = "llvq-sg;llvq-ss;e8p;scalar:bpw=2,kind=lloyd,group=32";
   std::string roundings = "gptq";
@@ -253,85 +190,31 @@ struct CompareArgs {
   bool json = false, force = false;
 };
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    const size_t end = s.find(sep, start);
-    const std::string item = s.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    if (!item.empty()) out.push_back(item);
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return out;
+// --codecs and --rounding split at ';' and ','; without --codecs, recipes run alone.
+CompareOptions compare_options(const PipelineArgs& a, const CompareArgs& c) {
+  CompareOptions o;
+  o.shared = recipe_of(a, "", "", {});
+  const bool only_recipes = !c.recipes.empty() && !c.codecs_given;
+  if (!only_recipes) o.codecs = split_list(c.codecs, ';');
+  o.roundings = split_list(c.roundings, ',');
+  o.recipes = c.recipes;
+  o.ctx = c.ctx;
+  o.progress = true;
+  return o;
 }
-
-std::vector<int32_t> capped(std::vector<int32_t> t, int cap) {
-  if (cap > 0 && t.size() > static_cast<size_t>(cap)) t.resize(static_cast<size_t>(cap));
-  return t;
-}
-
-// The calibration text's second half (held out from calibration), then every other text whole.
-std::vector<EvalSet> eval_sets(const Tokenizer& tok, const PipelineArgs& a, const CompareArgs& c) {
-  std::vector<EvalSet> sets;
-  if (!a.calib.empty()) {
-    const std::vector<int32_t> all = tok.encode(read_text(a.calib), tok.adds_bos(), false);
-    std::vector<int32_t> held;
-    if (tok.adds_bos()) held.push_back(tok.bos_id());
-    held.insert(held.end(), all.begin() + static_cast<ptrdiff_t>(all.size() / 2), all.end());
-    sets.push_back({fs::path(a.calib).filename().string() + " (2nd half)", capped(std::move(held), c.eval_tokens)});
-  }
-  for (const auto& p : c.eval_texts)
-    sets.push_back({fs::path(p).filename().string(), capped(tok.encode(read_text(p), tok.adds_bos(), false), c.eval_tokens)});
-  if (sets.empty()) throw InputError("compare needs --calib or at least one --eval-text");
-  return sets;
-}
-
-struct Scores {
-  std::vector<double> ppl_windows, ppl_llamacpp;  // per eval set
-  double kl = 0, top1 = 1;
-};
-
-Scores score(const LlamaModel& m, const std::vector<EvalSet>& sets, const CompareArgs& c, const std::string& kl_file,
-             bool is_base, int32_t bos) {
-  Scores s;
-  for (size_t i = 0; i < sets.size(); ++i)
-    for (PplProtocol p : {PplProtocol::Windows, PplProtocol::LlamaCpp}) {
-      PerplexityOptions o;
-      o.ctx = std::min(c.ctx, m.config.seq_len);
-      o.protocol = p;
-      o.bos_id = bos;
-      const bool kl_run = i == 0 && p == PplProtocol::Windows;
-      if (kl_run) (is_base ? o.kl_base_out : o.kl_reference) = kl_file;
-      o.kl_base_force = true;  // compare's own temporary file (mkstemp made it)
-      const PerplexityResult r = evaluate_perplexity(m, sets[i].tokens, o);
-      (p == PplProtocol::Windows ? s.ppl_windows : s.ppl_llamacpp).push_back(r.ppl);
-      if (kl_run && r.kl) {
-        s.kl = r.kl->mean_kl;
-        s.top1 = r.kl->top1_agreement;
-      }
-    }
-  return s;
-}
-
-struct CompareRow {
-  std::string codec, rounding;
-  double bpw = 32, seconds = 0;
-  Scores scores;
-};
 
 // The ΔPPL-vs-bpw plot: gnuplot draws into the output's temporary file (write_output's
 // policy), its data goes through a private temporary file.
-void write_plot(const std::string& png, const OutputPolicy& policy, const std::vector<CompareRow>& rows,
-                const Scores& base, const std::string& set) {
+void write_plot(const std::string& png, const OutputPolicy& policy, const CompareResult& result) {
   char dat[] = "/tmp/llvq-plot-XXXXXX";
   const int fd = mkstemp(dat);
   if (fd < 0) throw InputError(png + ": cannot create a temporary data file for gnuplot");
   close(fd);
   {
     std::ofstream f(dat);
-    for (const auto& r : rows)
-      f << r.bpw << ' ' << r.scores.ppl_windows[0] - base.ppl_windows[0] << " \"" << r.codec << ' ' << r.rounding << "\"\n";
+    for (const auto& r : result.rows)
+      f << r.bpw << ' ' << r.scores.ppl_windows[0] - result.base.scores.ppl_windows[0] << " \"" << r.codec << ' '
+        << r.rounding << "\"\n";
   }
   int rc = 0;
   try {
@@ -340,7 +223,7 @@ void write_plot(const std::string& png, const OutputPolicy& policy, const std::v
           "set terminal pngcairo size 1000,650 noenhanced; set output '%s'; set title 'LLVQ compare: PPL increase on %s (windows protocol)';"
           "set xlabel 'bits per weight (exact)'; set ylabel 'delta PPL vs fp32'; set logscale y; set grid;"
           "plot '%s' using 1:2 with points pt 7 ps 1.5 notitle, '' using 1:2:3 with labels offset 0,1 font ',8' notitle",
-          tmp.c_str(), set.c_str(), dat);
+          tmp.c_str(), result.eval_texts[0].first.c_str(), dat);
       rc = std::system(("gnuplot -e \"" + script + "\"").c_str());
       if (rc != 0) throw InputError("gnuplot failed to draw " + png + " (is gnuplot installed?)");
     });
@@ -351,66 +234,21 @@ void write_plot(const std::string& png, const OutputPolicy& policy, const std::v
   std::remove(dat);
 }
 
-void run_compare(const PipelineArgs& a, const CompareArgs& c) {
-  use_threads(a.threads);
-  struct Config {
-    std::string spec, rounding;
-    std::vector<std::string> rules;  // a recipe row: spec is kKeepCodec, the rules choose
-  };
-  std::vector<Config> configs;
-  const bool only_recipes = !c.recipes.empty() && !c.codecs_given;
-  for (const auto& spec : only_recipes ? std::vector<std::string>{} : split(c.codecs, ';')) {
-    // GLVQ takes no rounding (its learning is its Hessian-aware step): one run per spec.
-    const auto roundings = is_glvq_spec(spec) ? std::vector<std::string>{"gptq"} : split(c.roundings, ',');
-    for (const auto& r : roundings) configs.push_back({spec, r, {}});
-  }
-  for (const auto& recipe : c.recipes)
-    for (const auto& r : split(c.roundings, ',')) configs.push_back({kKeepCodec, r, split(recipe, ' ')});
-  for (const Config& k : configs) {
-    const ModelQuantOptions o = quant_options(a, k.spec, k.rounding, k.rules);  // validate before the long run
-    warn_without_calibration(a, k.spec, o.rules, k.rounding);
-  }
-  if (configs.empty()) throw InputError("compare: no codec given");
-  OutputPolicy outputs{.force = c.force, .inputs = pipeline_inputs(a)};
-  outputs.inputs.insert(outputs.inputs.end(), c.eval_texts.begin(), c.eval_texts.end());
-  for (const std::string* out : {&c.markdown, &c.plot})
-    if (!out->empty()) check_output(*out, outputs);  // before the long run
-  Loaded l = load_with_tokenizer(a);
-  const auto calib = calibration_tokens(l.tokenizer, a.calib, a.calib_tokens);
-  if (!l.tokenizer) throw InputError(a.model + ": compare needs a tokenizer to read the texts (pass --tokenizer PATH)");
-  const auto sets = eval_sets(*l.tokenizer, a, c);
-  char kl_path[] = "/tmp/llvq-kl-XXXXXX";
-  const int fd = mkstemp(kl_path);
-  if (fd < 0) throw InputError("compare: cannot create a temporary file for the KL reference");
-  close(fd);
-  const int32_t bos = l.tokenizer->adds_bos() ? l.tokenizer->bos_id() : -1;
-  const Scores base = score(l.model, sets, c, kl_path, true, bos);
-  std::vector<CompareRow> rows;
-  for (size_t i = 0; i < configs.size(); ++i) {
-    const Config& k = configs[i];
-    ModelQuantOptions o = quant_options(a, k.spec, k.rounding, k.rules);
-    const std::string label = o.rules.empty() ? canonical_codec_spec(k.spec) : rules_label(o.rules);
-    std::fprintf(stderr, "[%zu/%zu] %s, %s\n", i + 1, configs.size(), label.c_str(), k.rounding.c_str());
-    LlamaModel m = l.model;  // the quantizer replaces this copy's layers, not the base model's
-    o.progress = false;
-    const ModelQuantReport r = quantize_model(m, calib, o);
-    rows.push_back({label, rounding_label(k.spec, o.tensor.rounding), r.bpw, r.seconds,
-                    score(m, sets, c, kl_path, false, bos)});
-  }
-  std::remove(kl_path);
-
+Table compare_table(const CompareResult& result) {
   std::vector<std::string> header{"codec", "rounding", "bpw"};
-  for (const auto& s : sets) {
-    header.push_back("PPL " + s.name + " windows");
+  for (const auto& [name, tokens] : result.eval_texts) {
+    header.push_back("PPL " + name + " windows");
     header.push_back("ΔPPL");
     header.push_back("PPL llamacpp");
     header.push_back("ΔPPL");
   }
   for (const std::string h : {"KL vs fp32", "top-1", "quant s"}) header.push_back(h);
   Table t(header);
-  auto add = [&](const std::string& codec, const std::string& rounding, double bpw, const Scores& s, double secs) {
-    std::vector<std::string> row{codec, rounding, strfmt("%.4f", bpw)};
-    for (size_t k = 0; k < sets.size(); ++k) {
+  const CompareScores& base = result.base.scores;
+  auto add = [&](const CompareRow& r) {
+    const CompareScores& s = r.scores;
+    std::vector<std::string> row{r.codec, r.rounding, strfmt("%.4f", r.bpw)};
+    for (size_t k = 0; k < result.eval_texts.size(); ++k) {
       row.push_back(strfmt("%.4f", s.ppl_windows[k]));
       row.push_back(strfmt("%+.4f", s.ppl_windows[k] - base.ppl_windows[k]));
       row.push_back(strfmt("%.4f", s.ppl_llamacpp[k]));
@@ -418,39 +256,35 @@ void run_compare(const PipelineArgs& a, const CompareArgs& c) {
     }
     row.push_back(strfmt("%.5f", s.kl));
     row.push_back(strfmt("%.4f", s.top1));
-    row.push_back(secs > 0 ? strfmt("%.2f", secs) : "-");
+    row.push_back(r.seconds > 0 ? strfmt("%.2f", r.seconds) : "-");
     t.add_row(row);
   };
-  add("fp32", "-", 32.0, base, 0);
-  for (const auto& r : rows) add(r.codec, r.rounding, r.bpw, r.scores, r.seconds);
+  add(result.base);
+  for (const auto& r : result.rows) add(r);
+  return t;
+}
+
+void run_compare(const PipelineArgs& a, const CompareArgs& c) {
+  use_threads(a.threads);
+  const CompareOptions options = compare_options(a, c);
+  for (const QuantRecipe& run : compare_runs(options)) warn_without_calibration(run);  // validated before the long run
+  OutputPolicy outputs{.force = c.force, .inputs = pipeline_inputs(a)};
+  outputs.inputs.insert(outputs.inputs.end(), c.eval_texts.begin(), c.eval_texts.end());
+  for (const std::string* out : {&c.markdown, &c.plot})
+    if (!out->empty()) check_output(*out, outputs);  // before the long run
+  Loaded l = load_with_tokenizer(a);
+  const auto calib = calib_tokens_of(l, a);
+  if (!l.tokenizer) throw InputError(a.model + ": compare needs a tokenizer to read the texts (pass --tokenizer PATH)");
+  const auto texts = compare_eval_texts(*l.tokenizer, a.calib, c.eval_texts, c.eval_tokens);
+  const int32_t bos = l.tokenizer->adds_bos() ? l.tokenizer->bos_id() : -1;
+  const CompareResult result = compare_configurations(l.model, calib, texts, bos, options);
+  const Table t = compare_table(result);
   if (!c.markdown.empty()) write_output(c.markdown, outputs, [&](std::ostream& f) { f << t.to_markdown(); });
-  if (!c.plot.empty()) write_plot(c.plot, outputs, rows, base, sets[0].name);
-  if (c.json) {
-    nlohmann::json j;
-    j["ctx"] = c.ctx;
-    j["calib_tokens"] = calib.size();
-    j["eval_sets"] = nlohmann::json::array();
-    for (const auto& s : sets) j["eval_sets"].push_back({{"name", s.name}, {"tokens", s.tokens.size()}});
-    auto to_json = [&](const std::string& codec, const std::string& rounding, double bpw, const Scores& s, double secs) {
-      nlohmann::json r{{"codec", codec}, {"rounding", rounding}, {"bpw", bpw}, {"seconds", secs}, {"kl", s.kl}, {"top1", s.top1}};
-      r["ppl_windows"] = s.ppl_windows;
-      r["ppl_llamacpp"] = s.ppl_llamacpp;
-      std::vector<double> dw, dl;
-      for (size_t k = 0; k < sets.size(); ++k) {
-        dw.push_back(s.ppl_windows[k] - base.ppl_windows[k]);
-        dl.push_back(s.ppl_llamacpp[k] - base.ppl_llamacpp[k]);
-      }
-      r["delta_ppl_windows"] = dw;
-      r["delta_ppl_llamacpp"] = dl;
-      return r;
-    };
-    j["rows"] = nlohmann::json::array();
-    j["rows"].push_back(to_json("fp32", "-", 32.0, base, 0));
-    for (const auto& r : rows) j["rows"].push_back(to_json(r.codec, r.rounding, r.bpw, r.scores, r.seconds));
-    std::printf("%s\n", j.dump(2).c_str());
-  } else {
+  if (!c.plot.empty()) write_plot(c.plot, outputs, result);
+  if (c.json)
+    std::printf("%s\n", compare_json(result).c_str());
+  else
     std::printf("%s", t.to_string().c_str());
-  }
 }
 
 }  // namespace

@@ -7,7 +7,8 @@
 namespace llvq::cli {
 
 void register_lattice_commands(CLI::App& app, CLI::App& bench);  // lattice ..., bench lattice
-void register_codec_commands(CLI::App& app, CLI::App& bench);    // codec ..., rd
+void register_codec_commands(CLI::App& app, CLI::App& bench);    // codec ..., bench codec
+void register_rd_commands(CLI::App& app, CLI::App& bench);       // rd
 void register_model_commands(CLI::App& app, CLI::App& bench);    // convert (model files)
 void register_eval_commands(CLI::App& app, CLI::App& bench);     // eval, run, bench forward
 void register_quant_commands(CLI::App& app, CLI::App& bench);    // quantize, compare

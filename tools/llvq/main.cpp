@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
   bench->require_subcommand(1);
   llvq::cli::register_lattice_commands(app, *bench);
   llvq::cli::register_codec_commands(app, *bench);
+  llvq::cli::register_rd_commands(app, *bench);
   llvq::cli::register_model_commands(app, *bench);
   llvq::cli::register_eval_commands(app, *bench);
   llvq::cli::register_quant_commands(app, *bench);
