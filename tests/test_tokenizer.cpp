@@ -1,12 +1,16 @@
 // Tokenizer tests: llama2.c tokenizers against the independent Python reimplementation of
 // llama2.c's encode, hand-derived sequences on tiny vocabularies, a brute-force GPT-2 BPE,
-// and decode(encode(x)) round trips.
+// Llama 3's pre-tokenizer against its regex run by Python's `regex` module, and
+// decode(encode(x)) round trips.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "eval_test_util.hpp"
+#include "model_test_util.hpp"
 #include "llvq/error.hpp"
 #include "llvq/tokenizer.hpp"
 #include "model/tokenizer_utf8.hpp"
@@ -135,6 +139,74 @@ TEST(Tokenizer, Gpt2PreTokenizerSplitsLikeTheRegex) {
   const auto words = detail::gpt2_pretokenize("Hello world's 123  test\n\nfoo!!");
   const std::vector<std::string_view> expected = {"Hello", " world", "'s", " 123", " ", " test", "\n", "\n", "foo", "!!"};
   EXPECT_EQ(words, expected);
+}
+
+// Expected pieces from Llama 3's regex (tests/pretokenize_crosscheck.py's pattern) by hand:
+// case-insensitive contractions, one leading symbol or space on a word, digits in threes,
+// symbols with their trailing newlines, whitespace through its last newline.
+TEST(Tokenizer, Llama3PreTokenizerSplitsLikeTheRegex) {
+  using Pieces = std::vector<std::string_view>;
+  EXPECT_EQ(detail::llama3_pretokenize("Hello world's 123  test\n\nfoo!!"),
+            (Pieces{"Hello", " world", "'s", " ", "123", " ", " test", "\n\n", "foo", "!!"}));
+  EXPECT_EQ(detail::llama3_pretokenize("I'M (here) 12345;\r\n  x"),
+            (Pieces{"I", "'M", " (", "here", ")", " ", "123", "45", ";\r\n", " ", " x"}));
+  EXPECT_EQ(detail::llama3_pretokenize(" \n \n  a\tb  "), (Pieces{" \n \n", " ", " a", "\tb", "  "}));
+  EXPECT_EQ(detail::pre_tokenizer_of("llama-bpe"), PreTokenizer::Llama3);
+  EXPECT_EQ(detail::pre_tokenizer_of("smollm"), PreTokenizer::Gpt2SplitDigits);
+  EXPECT_EQ(detail::pre_tokenizer_of("some-new-name"), PreTokenizer::Gpt2);
+}
+
+// The same against the regex itself, run by Python's `regex` module, on random texts of
+// letters (Latin, CJK, Cyrillic), digits (also Arabic-Indic and superscripts), spaces of several
+// kinds, newlines, symbols, combining marks, emoji and contractions in every case.
+TEST(Tokenizer, Llama3PreTokenizerMatchesTheRegexOnRandomText) {
+  const std::vector<std::string> alphabet = {"a", "b", "X", "Z", "\u00e9", "\u00df", "\u4e2d", "\u0436", "0", "1", "7",
+                                             "\u0663", "\u00b2", " ", " ", "  ", "\t", "\n", "\r", "\u00a0", "\u3000",
+                                             "'", "!", ".", ",", "-", "(", "'s", "'S", "'RE", "'ll", "'Ve", "\u2019",
+                                             "\U0001F600", "\u0301"};
+  std::mt19937 rng(11);
+  nlohmann::json texts = nlohmann::json::array();
+  for (int i = 0; i < 5000; ++i) {
+    std::string t;
+    for (int n = 1 + static_cast<int>(rng() % 16); n > 0; --n) t += alphabet[rng() % alphabet.size()];
+    texts.push_back(t);
+  }
+  test::TempDir dir("pretokenize");
+  const std::string input = dir.file("texts.json");
+  std::ofstream(input) << texts.dump();
+  const std::string python = test::gguf_python();
+  const auto r = test::run_command(python + " " + LLVQ_TESTS_DIR + "/pretokenize_crosscheck.py '" + input + "'");
+  if (r.status == 3) GTEST_SKIP() << "the regex package is not installed for " << python;
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto want = nlohmann::json::parse(r.out);
+  ASSERT_EQ(want.size(), texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const std::string text = texts[i].get<std::string>();
+    std::vector<std::string> got;
+    for (const std::string_view w : detail::llama3_pretokenize(text)) got.emplace_back(w);
+    ASSERT_EQ(got, want[i].get<std::vector<std::string>>()) << nlohmann::json(text).dump();
+  }
+}
+
+// A Llama 3 tokenizer takes a pre-token that is a vocabulary entry whole, even where the merges
+// would split it; GPT-2's follows the merges.
+TEST(Tokenizer, Llama3TakesAWholePreTokenFromTheVocabulary) {
+  const auto chars = detail::gpt2_byte_chars();
+  TokenizerData d;
+  d.model = "gpt2";
+  d.bos_id = d.eos_id = d.unk_id = -1;
+  for (int b = 0; b < 256; ++b) d.tokens.push_back(chars[b]);
+  d.merges = {"a b"};
+  d.tokens.push_back("ab");   // 256
+  d.tokens.push_back("abc");  // 257: no merge builds it
+  const Tokenizer gpt2(d);
+  EXPECT_EQ(gpt2.encode("abc", false, false), (std::vector<int32_t>{256, 'c'}));
+  d.pre = "llama-bpe";
+  const Tokenizer llama3(d);
+  EXPECT_EQ(llama3.pre_tokenizer(), PreTokenizer::Llama3);
+  EXPECT_EQ(llama3.encode("abc", false, false), (std::vector<int32_t>{257}));
+  // Not a vocabulary entry as a whole: the merges apply as for GPT-2.
+  EXPECT_EQ(llama3.encode("abcab", false, false), (std::vector<int32_t>{256, 'c', 256}));
 }
 
 // GPT-2's original bpe(): repeatedly merge every occurrence of the lowest-ranked pair.

@@ -22,6 +22,12 @@ namespace llvq {
 enum TokenType : int32_t { kTokenNormal = 1, kTokenUnknown = 2, kTokenControl = 3, kTokenUserDefined = 4,
                            kTokenUnused = 5, kTokenByte = 6 };
 
+// How a gpt2-type tokenizer cuts text before BPE, from GGUF's tokenizer.ggml.pre (llama.cpp's
+// names): GPT-2's regex (the default, also for unknown names); the same after cutting out every
+// digit ("smollm", "starcoder", ...); Llama 3's regex ("llama-bpe", "llama3", "falcon3", ...),
+// whose tokenizers also take a pre-token that is a vocabulary entry whole.
+enum class PreTokenizer { Gpt2, Gpt2SplitDigits, Llama3 };
+
 class Tokenizer {
  public:
   // Validates the data (ids in range, merges only for gpt2, ...); throws InputError.
@@ -44,6 +50,7 @@ class Tokenizer {
   bool adds_bos() const { return data_.add_bos && data_.bos_id >= 0; }
   int32_t eos_id() const { return data_.eos_id; }
   const TokenizerData& data() const { return data_; }
+  PreTokenizer pre_tokenizer() const { return pre_tokenizer_; }
 
  private:
   struct StringHash {
@@ -66,7 +73,7 @@ class Tokenizer {
 
   TokenizerData data_;
   bool gpt2_ = false;
-  bool split_digits_ = false;          // gpt2: the pre-tokenizer cuts out every digit first
+  PreTokenizer pre_tokenizer_ = PreTokenizer::Gpt2;
   PieceMap piece_ids_;                 // text pieces (normal / user-defined) only
   std::vector<int32_t> specials_;      // control / user-defined / unknown tokens, longest text first
   PieceMap merge_ranks_;               // gpt2: "left right" -> rank

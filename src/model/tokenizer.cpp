@@ -47,7 +47,7 @@ std::string replace_all(std::string_view s, std::string_view from, std::string_v
 Tokenizer::Tokenizer(TokenizerData data) : data_(std::move(data)) {
   check_data();
   gpt2_ = data_.model == "gpt2";
-  split_digits_ = gpt2_ && detail::pre_tokenizer_splits_digits(data_.pre);
+  pre_tokenizer_ = detail::pre_tokenizer_of(data_.pre);
   byte_ids_.fill(-1);
   const bool typed = !data_.token_types.empty();
   for (int32_t id = 0; id < vocab_size(); ++id) {

@@ -80,17 +80,22 @@ CharClass classify(uint32_t cp) {
   }
 }
 
-// Length of the contraction ('s 't 're 've 'm 'll 'd) at s[i], or 0.
-size_t contraction_length(std::string_view s, size_t i) {
+// Length of the contraction ('s 't 're 've 'm 'll 'd) at s[i], or 0; `any_case`: also their
+// upper- and mixed-case forms (Llama 3's "(?i:...)").
+size_t contraction_length(std::string_view s, size_t i, bool any_case = false) {
   if (s[i] != '\'' || i + 1 >= s.size()) return 0;
-  const char c = s[i + 1];
+  auto lower = [&](size_t k) { return any_case && s[k] >= 'A' && s[k] <= 'Z' ? static_cast<char>(s[k] - 'A' + 'a') : s[k]; };
+  const char c = lower(i + 1);
   if (c == 's' || c == 't' || c == 'm' || c == 'd') return 2;
   if (i + 2 < s.size()) {
-    const std::string_view two = s.substr(i + 1, 2);
-    if (two == "re" || two == "ve" || two == "ll") return 3;
+    const char two[2] = {c, lower(i + 2)};
+    const std::string_view t(two, 2);
+    if (t == "re" || t == "ve" || t == "ll") return 3;
   }
   return 0;
 }
+
+bool is_newline(uint32_t cp) { return cp == '\r' || cp == '\n'; }
 
 }  // namespace
 
@@ -140,17 +145,78 @@ std::vector<std::string_view> gpt2_pretokenize(std::string_view text, bool split
   return words;
 }
 
-bool pre_tokenizer_splits_digits(const std::string& pre) {
+// Llama 3's pre-tokenizer regex, alternative by alternative in its order (the first that
+// matches at a position wins, each greedy):
+//   (?i:'s|'t|'re|'ve|'m|'ll|'d) | [^\r\n\p{L}\p{N}]?\p{L}+ | \p{N}{1,3} |
+//    ?[^\s\p{L}\p{N}]+[\r\n]* | \s*[\r\n]+ | \s+(?!\S) | \s+
+std::vector<std::string_view> llama3_pretokenize(std::string_view text) {
+  std::vector<std::string_view> words;
+  auto cp_at = [&](size_t i) { return decode_utf8(text, i); };
+  auto class_at = [&](size_t i) { return classify(cp_at(i).first); };
+  auto run_end = [&](size_t i, CharClass c) {
+    while (i < text.size() && class_at(i) == c) i += cp_at(i).second;
+    return i;
+  };
+  for (size_t i = 0; i < text.size();) {
+    const auto [cp, len] = cp_at(i);
+    const CharClass c = classify(cp);
+    const size_t next = i + len;
+    size_t end = 0;
+    if (const size_t k = contraction_length(text, i, true); k > 0) {
+      end = i + k;
+    } else if (c == CharClass::Letter) {
+      end = run_end(i, CharClass::Letter);
+    } else if (c != CharClass::Digit && !is_newline(cp) && next < text.size() && class_at(next) == CharClass::Letter) {
+      end = run_end(next, CharClass::Letter);  // one leading non-letter, non-digit character
+    } else if (c == CharClass::Digit) {
+      end = i;
+      for (int n = 0; n < 3 && end < text.size() && class_at(end) == CharClass::Digit; ++n) end += cp_at(end).second;
+    } else if (c == CharClass::Other || (cp == ' ' && next < text.size() && class_at(next) == CharClass::Other)) {
+      end = run_end(c == CharClass::Other ? i : next, CharClass::Other);
+      while (end < text.size() && is_newline(static_cast<uint8_t>(text[end]))) ++end;
+    } else {  // whitespace
+      const size_t space_end = run_end(i, CharClass::Space);
+      size_t last_newline_end = 0, last = i;
+      for (size_t k = i; k < space_end; k += cp_at(k).second) {
+        last = k;
+        if (is_newline(cp_at(k).first)) last_newline_end = k + 1;
+      }
+      if (last_newline_end > 0) {
+        end = last_newline_end;  // \s*[\r\n]+ : through the run's last newline
+      } else if (space_end == text.size() || last == i) {
+        end = space_end;  // \s+(?!\S) at the end of the text, or \s+ for a single character
+      } else {
+        end = last;  // \s+(?!\S): the last whitespace character goes with what follows
+      }
+    }
+    words.push_back(text.substr(i, end - i));
+    i = end;
+  }
+  return words;
+}
+
+PreTokenizer pre_tokenizer_of(const std::string& pre) {
   for (const char* name : {"smollm", "starcoder", "refact", "command-r", "codeshell", "exaone", "minerva-7b", "mellum2"})
-    if (pre == name) return true;
-  return false;
+    if (pre == name) return PreTokenizer::Gpt2SplitDigits;
+  // llama.cpp's LLAMA_VOCAB_PRE_TYPE_LLAMA3 group.
+  for (const char* name : {"llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2"})
+    if (pre == name) return PreTokenizer::Llama3;
+  return PreTokenizer::Gpt2;
+}
+
+std::vector<std::string_view> pretokenize(std::string_view text, PreTokenizer pre) {
+  switch (pre) {
+    case PreTokenizer::Llama3: return llama3_pretokenize(text);
+    case PreTokenizer::Gpt2SplitDigits: return gpt2_pretokenize(text, true);
+    default: return gpt2_pretokenize(text, false);
+  }
 }
 
 }  // namespace detail
 
 std::vector<int32_t> Tokenizer::encode_gpt2(std::string_view text) const {
   std::vector<int32_t> ids;
-  for (const std::string_view word : detail::gpt2_pretokenize(text, split_digits_)) encode_gpt2_word(word, ids);
+  for (const std::string_view word : detail::pretokenize(text, pre_tokenizer_)) encode_gpt2_word(word, ids);
   return ids;
 }
 
@@ -165,6 +231,10 @@ void Tokenizer::encode_gpt2_word(std::string_view word, std::vector<int32_t>& ou
     mapped += c;
   }
   const std::string_view view(mapped);
+  // Llama 3's tokenizers take a pre-token that is itself a vocabulary entry whole, whatever
+  // the merges would make of it (llama.cpp's ignore_merges).
+  if (pre_tokenizer_ == PreTokenizer::Llama3)
+    if (const int32_t id = find_piece(view); id >= 0) return out.push_back(id);
   std::string key;
   const auto merged = detail::bpe_merge(symbols, [&](const detail::BpeSymbol& l, const detail::BpeSymbol& r) {
     key.assign(view.substr(l.start, l.len)).append(" ").append(view.substr(r.start, r.len));

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "llvq/tokenizer.hpp"
+
 namespace llvq::detail {
 
 // Bytes of the code point starting at s[i] as llama2.c groups them: the lead byte plus the
@@ -29,7 +31,14 @@ std::array<std::string, 256> gpt2_byte_chars();
 // "smollm", "starcoder", "refact", ...: the regex "\p{N}" applied before GPT-2's).
 std::vector<std::string_view> gpt2_pretokenize(std::string_view text, bool split_digits = false);
 
-// Whether GGUF's tokenizer.ggml.pre names a pre-tokenizer that splits digits that way.
-bool pre_tokenizer_splits_digits(const std::string& pre);
+// Llama 3's pre-tokenization (llama.cpp's LLAMA3 pre-tokenizer type): case-insensitive
+// contractions, letter runs with at most one leading non-letter, non-digit character, digit
+// runs of at most three, symbol runs with an optional leading space and their trailing
+// newlines, whitespace through its last newline, and whitespace runs as in GPT-2's.
+std::vector<std::string_view> llama3_pretokenize(std::string_view text);
+
+// The pre-tokenizer GGUF's tokenizer.ggml.pre names ("" and unknown names: GPT-2's).
+PreTokenizer pre_tokenizer_of(const std::string& pre);
+std::vector<std::string_view> pretokenize(std::string_view text, PreTokenizer pre);
 
 }  // namespace llvq::detail
