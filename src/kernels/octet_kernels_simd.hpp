@@ -164,6 +164,9 @@ void gemv_rows_body(const View& m, const float* x, int64_t r0, int64_t r1, float
     __m256 total = _mm256_setzero_ps();
     for (int64_t g = 0, j = 0; g < m.groups; ++g) {
       __m256 acc = _mm256_setzero_ps();
+      // Unrolled four times: llvq-ss 12% faster (2.63 → 2.35 ms per 4096 × 4104 product, AVX2),
+      // llvq-sg unchanged; 2 and 8 measured the same as 4.
+#pragma GCC unroll 4
       for (const int64_t end = j + m.blocks_per_group; j < end; ++j) {
         const uint64_t w = words[j];
         const float* xb = xt + kDim * j;
