@@ -12,6 +12,7 @@
 #include "llvq/glvq.hpp"
 #include "llvq/leech.hpp"
 #include "llvq/report.hpp"
+#include "glvq_test_util.hpp"
 #include "quant/glvq_detail.hpp"
 #include "random.hpp"
 
@@ -79,6 +80,21 @@ TEST(GlvqConfig, ParsesAndPrintsCanonicalSpec) {
   GlvqConfig odd;
   odd.penalty = 0.1 + 0.2;  // not a short decimal: must still survive the text round trip
   EXPECT_EQ(GlvqConfig::parse(odd.spec()).penalty, odd.penalty);
+}
+
+// row_scale and feedback are printed only when on, so the canonical spec of every
+// configuration that existed before them (stored in older files) is unchanged.
+TEST(GlvqConfig, ExtensionsAppearInTheSpecOnlyWhenOn) {
+  EXPECT_EQ(GlvqConfig{}.spec().find("row_scale"), std::string::npos);
+  EXPECT_EQ(GlvqConfig{}.spec().find("feedback"), std::string::npos);
+  const GlvqConfig cfg = GlvqConfig::parse("glvq:dim=32,bits=2,row_scale=1,feedback=1");
+  EXPECT_TRUE(cfg.row_scale);
+  EXPECT_TRUE(cfg.feedback);
+  EXPECT_EQ(GlvqConfig::parse(cfg.spec()), cfg);
+  EXPECT_NE(cfg.spec().find(",row_scale=1,feedback=1"), std::string::npos) << cfg.spec();
+  EXPECT_EQ(GlvqConfig::parse("glvq:row_scale=0,feedback=0"), GlvqConfig{});
+  EXPECT_THROW(GlvqConfig::parse("glvq:row_scale=2"), InputError);
+  EXPECT_THROW(GlvqConfig::parse("glvq:feedback=yes"), InputError);
 }
 
 TEST(GlvqConfig, RejectsBadParameters) {
@@ -409,6 +425,108 @@ TEST(GlvqQuantize, RejectsBadInput) {
   cfg = GlvqConfig{};
   cfg.group = 12;  // D = 8 does not divide it
   EXPECT_THROW(llvq::glvq_quantize(w, Eigen::MatrixXd::Identity(16, 16), cfg), InputError);
+}
+
+// Rows whose norms span two decades: one shared codebook per group fits the large rows and
+// rounds the small ones to almost nothing; a per-row scale first evens them out.
+RowMatrixD uneven_rows(Eigen::Index r, Eigen::Index c, uint64_t seed) {
+  RowMatrixD w = correlated_weights(r, c, seed);
+  for (Eigen::Index i = 0; i < r; ++i) w.row(i) *= std::pow(10.0, 2.0 * static_cast<double>(i % 8) / 7.0 - 1.0);
+  return w;
+}
+
+TEST(GlvqRowScale, LowersTheErrorOnRowsOfUnequalNormAndCostsSixteenBitsPerRow) {
+  const RowMatrixD w = uneven_rows(64, 64, 201);
+  const Eigen::MatrixXd h = correlated_hessian(64, 202);
+  llvq::GlvqReport plain, scaled;
+  const GlvqTensor a = llvq::glvq_quantize(w, h, GlvqConfig::parse("glvq:dim=8,group=32,bits=2"), &plain);
+  const GlvqTensor b = llvq::glvq_quantize(w, h, GlvqConfig::parse("glvq:dim=8,group=32,bits=2,row_scale=1"), &scaled);
+  EXPECT_LT(scaled.weighted_error_final, 0.8 * plain.weighted_error_final)
+      << scaled.weighted_error_final << " vs " << plain.weighted_error_final;
+  ASSERT_EQ(b.row_scale_fp16.size(), 64u);
+  EXPECT_EQ(b.payload_bits(), a.payload_bits() + 16u * 64u);
+  EXPECT_EQ(b.payload_bits(), llvq::test::glvq_payload_bits(64, 64, 8, 32, 2, true) + 16u * 64u);
+  // The report's error is the error of what dequantize() returns (row scales included).
+  EXPECT_DOUBLE_EQ(llvq::relative_weighted_error(w, to_matrix(b.dequantize(), 64, 64), h), scaled.weighted_error_final);
+}
+
+TEST(GlvqRowScale, RoundTripsBitExactlyAndRejectsBadScales) {
+  const RowMatrixD w = uneven_rows(16, 40, 211);  // 40 columns: padded to 48 at D = 8
+  const GlvqTensor t = llvq::glvq_quantize(w, correlated_hessian(40, 212),
+                                           GlvqConfig::parse("glvq:dim=8,group=16,bits=3,iterations=30,row_scale=1"));
+  const std::string spec = t.config.spec();
+  const GlvqTensor back = GlvqTensor::from_blobs(spec, t.rows, t.cols, t.to_blobs());
+  EXPECT_EQ(back.row_scale_fp16, t.row_scale_fp16);
+  EXPECT_EQ(back.dequantize(), t.dequantize());
+  EXPECT_EQ(back.payload_bits(), t.payload_bits());
+  using Blobs = std::vector<std::pair<std::string, std::vector<uint8_t>>>;
+  auto with_first_scale = [&](uint16_t v) {
+    Blobs b = t.to_blobs();
+    for (auto& [name, bytes] : b)
+      if (name == "row_scale") bytes[0] = static_cast<uint8_t>(v & 0xff), bytes[1] = static_cast<uint8_t>(v >> 8);
+    return b;
+  };
+  for (uint16_t bad : {uint16_t{0x0000}, uint16_t{0xBC00} /* −1 */, uint16_t{0x7C00} /* inf */, uint16_t{0x7E00}}) {
+    try {
+      GlvqTensor::from_blobs(spec, t.rows, t.cols, with_first_scale(bad));
+      ADD_FAILURE() << "row scale " << bad << " was accepted";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("row 0"), std::string::npos) << e.what();
+    }
+  }
+  Blobs missing = t.to_blobs();
+  missing.pop_back();  // row_scale is the last blob
+  EXPECT_THROW(GlvqTensor::from_blobs(spec, t.rows, t.cols, missing), InputError);
+  // A tensor without row scales does not accept a row_scale blob, and vice versa.
+  const std::string plain = GlvqConfig::parse("glvq:dim=8,group=16,bits=3,iterations=30").spec();
+  EXPECT_THROW(GlvqTensor::from_blobs(plain, t.rows, t.cols, t.to_blobs()), InputError);
+}
+
+// ---- error feedback ----------------------------------------------------------------------------
+
+// Feedback over frozen parameters: the same G, μ, s and rate, new codes; the error must drop.
+// D = 8 gains most (many D-blocks per row to push errors across, measured 10–25 % here); at
+// D = 32 a 64-wide row has only two blocks, so the wider layer below is used for it.
+void check_feedback_gain(Eigen::Index rows, Eigen::Index cols, const std::string& spec, double max_ratio) {
+  const RowMatrixD w = correlated_weights(rows, cols, 221);
+  const Eigen::MatrixXd h = correlated_hessian(cols, 222);
+  GlvqConfig cfg = GlvqConfig::parse(spec);
+  llvq::GlvqReport plain, fed;
+  const GlvqTensor a = llvq::glvq_quantize(w, h, cfg, &plain);
+  cfg.feedback = true;
+  const GlvqTensor b = llvq::glvq_quantize(w, h, cfg, &fed);
+  EXPECT_EQ(b.g_fp16, a.g_fp16) << spec;  // learning does not see the feedback
+  EXPECT_EQ(b.payload_bits(), a.payload_bits()) << spec;
+  EXPECT_LT(fed.weighted_error_final, max_ratio * plain.weighted_error_final)
+      << spec << ": " << fed.weighted_error_final << " vs " << plain.weighted_error_final;
+  EXPECT_DOUBLE_EQ(llvq::relative_weighted_error(w, to_matrix(b.dequantize(), rows, cols), h), fed.weighted_error_final);
+  const GlvqTensor back = GlvqTensor::from_blobs(b.config.spec(), b.rows, b.cols, b.to_blobs());
+  EXPECT_EQ(back.dequantize(), b.dequantize());
+}
+
+TEST(GlvqFeedback, LowersTheHessianWeightedErrorOverFrozenParameters) {
+  check_feedback_gain(96, 64, "glvq:dim=8,group=32,bits=2", 0.9);
+  check_feedback_gain(96, 64, "glvq:dim=8,group=32,bits=2,learn=0", 0.9);
+  check_feedback_gain(96, 256, "glvq:dim=32,group=64,bits=2", 1.0);
+}
+
+TEST(GlvqFeedback, PadsZeroBitGroupsRowScalesAndIsDeterministic) {
+  RowMatrixD w = uneven_rows(24, 44, 231);  // 44 columns: padded to 48
+  w.leftCols(8) *= 30;                      // salience: some groups get 0 bits at bits = 1
+  const Eigen::MatrixXd h = correlated_hessian(44, 232);
+  const GlvqConfig cfg = GlvqConfig::parse("glvq:dim=8,group=8,bits=1,iterations=20,row_scale=1,feedback=1");
+  llvq::GlvqReport report;
+  const GlvqTensor a = llvq::glvq_quantize(w, h, cfg, &report), b = llvq::glvq_quantize(w, h, cfg);
+  EXPECT_EQ(a.to_blobs(), b.to_blobs());
+  EXPECT_NE(std::find(a.group_bits.begin(), a.group_bits.end(), 0), a.group_bits.end());
+  const RowMatrixD q = to_matrix(a.dequantize(), 24, 44);
+  EXPECT_TRUE(q.allFinite());
+  for (Eigen::Index g = 0; g < 5; ++g)  // the five groups without padding columns
+    if (a.group_bits[static_cast<size_t>(g)] == 0) {
+      EXPECT_EQ(q.middleCols(8 * g, 8).norm(), 0.0);
+    }
+  EXPECT_DOUBLE_EQ(llvq::relative_weighted_error(w, q, h), report.weighted_error_final);
+  EXPECT_LT(report.weighted_error_final, 1.0);
 }
 
 // ---- serialisation ------------------------------------------------------------------------------

@@ -211,6 +211,40 @@ TEST(GlvqPipeline, GgufLayerRoundTripAndCorruption) {
   EXPECT_THROW(QuantizedLinear::read_gguf(stray, kName, 24, 172), InputError);
 }
 
+// row_scale=1 adds the blob N.llvq_glvq_row_scale (fp16 per row): read back bit for bit and
+// counted in the rate; a zero, negative or non-finite scale in the file is an InputError
+// naming the tensor; a file written without row scales (the older format) still loads.
+TEST(GlvqPipeline, GgufRowScaleBlobRoundTripAndCorruption) {
+  const Layer l = random_layer(24, 172, 17);
+  const QuantizedLinear q(quantize(l, "glvq:dim=8,group=64,bits=2,iterations=20,row_scale=1,feedback=1").tensor);
+  const gguf::File f = write_layer(q);
+  ASSERT_NE(f.find_tensor(kName + ".llvq_glvq_row_scale"), nullptr);
+  const auto back = QuantizedLinear::read_gguf(f, kName, 24, 172);
+  EXPECT_TRUE(test::bits_equal(back->dense_weight(), q.dense_weight()));
+  EXPECT_EQ(back->tensor().glvq->row_scale_fp16, q.tensor().glvq->row_scale_fp16);
+  EXPECT_EQ(q.tensor().payload_bits(), test::glvq_payload_bits(24, 172, 8, 64, 2, true) + 16u * 24u);
+  EXPECT_EQ(back->bits_per_weight(), q.bits_per_weight());
+
+  for (uint16_t bad : {uint16_t{0x0000}, float_to_fp16(-2.0f), uint16_t{0x7C00}, uint16_t{0x7E00}}) {
+    gguf::Writer w;
+    q.write_gguf(w, kName);
+    std::vector<uint8_t> bytes = w.serialize();
+    const gguf::File clean = gguf::File::parse(bytes, "clean");
+    const size_t at = clean.data_offset() + clean.tensor(kName + ".llvq_glvq_row_scale").offset + 2 * 5;  // row 5
+    std::memcpy(bytes.data() + at, &bad, 2);
+    try {
+      QuantizedLinear::read_gguf(gguf::File::parse(bytes, "corrupt.gguf"), kName, 24, 172);
+      ADD_FAILURE() << "row scale " << bad << " was accepted";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(kName), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("row 5"), std::string::npos) << e.what();
+    }
+  }
+  const gguf::File old_format = write_layer(QuantizedLinear(quantize(l, "glvq:dim=8,group=64,bits=2,iterations=20").tensor));
+  EXPECT_EQ(old_format.find_tensor(kName + ".llvq_glvq_row_scale"), nullptr);
+  EXPECT_NO_THROW(QuantizedLinear::read_gguf(old_format, kName, 24, 172));
+}
+
 std::vector<int32_t> story_tokens(size_t n) {
   std::ifstream f(test::data_file("text/tinystories_val.txt"));
   std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());

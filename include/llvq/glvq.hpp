@@ -27,11 +27,17 @@ struct GlvqConfig {
   bool companding = true;
   std::string decoder = "babai";  // or "leech" (D = 24 only): exact nearest point of G·Λ24
   uint64_t seed = 0;
+  // Extensions beyond the paper (docs/glvq.md), off by default so the faithful form stays:
+  bool row_scale = false;  // one fp16 scale per row (output channel) in front of the groups
+  bool feedback = false;   // GPTQ error feedback over the learned, then frozen, group parameters
 
   // "glvq:dim=8,group=128,bits=2[,learn=0,...]" (keys: dim group bits learn iterations
-  // penalty lr salience companding decoder seed); InputError on unknown keys or bad values.
+  // penalty lr salience companding decoder seed row_scale feedback); InputError on unknown
+  // keys or bad values.
   static GlvqConfig parse(const std::string& spec);
-  // The canonical spec: every key, doubles in shortest round-trip form; parse(spec()) == *this.
+  // The canonical spec: every key of the paper's form, doubles in shortest round-trip form,
+  // then row_scale and feedback only when on (so specs stored before they existed are still
+  // canonical); parse(spec()) == *this.
   std::string spec() const;
   // InputError unless every field is in range (parse calls it; glvq_quantize too).
   void validate() const;
@@ -46,16 +52,17 @@ struct GlvqTensor {  // everything needed to dequantize; serialisable bit-exactl
   std::vector<uint16_t> scale_fp16;  // per group learned input scale s of F (empty without companding)
   std::vector<uint8_t> group_bits;   // per group (B−1, B, B+1)
   std::vector<uint8_t> codes;        // packed code integers, LSB first, group by group
+  std::vector<uint16_t> row_scale_fp16;  // per row, > 0 (empty without row_scale)
 
-  // Exact: code bits plus side information (G, μ, scale in fp16, 8 bits per group width);
-  // padding columns cost code bits, they carry no weights.
+  // Exact: code bits plus side information (G, μ, scale in fp16, 8 bits per group width,
+  // 16 bits per row with row_scale); padding columns cost code bits, they carry no weights.
   uint64_t payload_bits() const;
   double bits_per_weight() const;  // payload_bits() / (rows·cols)
   std::vector<float> dequantize() const;  // [rows, cols] row-major
   // Named byte blobs (the pipeline stores each as a GGUF I8 tensor) + config.spec().
   std::vector<std::pair<std::string, std::vector<uint8_t>>> to_blobs() const;
-  // Validates everything (spec, shapes, sizes, μ bounds, finite values, bit widths, padding
-  // bits); InputError on corrupt data.
+  // Validates everything (spec, shapes, sizes, μ bounds, finite values, positive row scales,
+  // bit widths, padding bits); InputError on corrupt data.
   static GlvqTensor from_blobs(const std::string& spec, int64_t rows, int64_t cols,
                                const std::vector<std::pair<std::string, std::vector<uint8_t>>>& blobs);
 };

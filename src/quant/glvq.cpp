@@ -199,6 +199,8 @@ GlvqConfig GlvqConfig::parse(const std::string& spec) {
     else if (key == "companding") cfg.companding = parse_flag(key, value);
     else if (key == "decoder") cfg.decoder = value;
     else if (key == "seed") cfg.seed = parse_number<uint64_t>(key, value);
+    else if (key == "row_scale") cfg.row_scale = parse_flag(key, value);
+    else if (key == "feedback") cfg.feedback = parse_flag(key, value);
     else throw InputError("glvq: unknown key '" + key + "'");
     pos = end + 1;
   }
@@ -211,7 +213,7 @@ std::string GlvqConfig::spec() const {
          ",learn=" + (learn ? "1" : "0") + ",iterations=" + std::to_string(iterations) +
          ",penalty=" + double_text(penalty) + ",lr=" + double_text(learning_rate) +
          ",salience=" + (salience ? "1" : "0") + ",companding=" + (companding ? "1" : "0") + ",decoder=" + decoder +
-         ",seed=" + std::to_string(seed);
+         ",seed=" + std::to_string(seed) + (row_scale ? ",row_scale=1" : "") + (feedback ? ",feedback=1" : "");
 }
 
 // ---- GlvqTensor ----------------------------------------------------------------------------
@@ -219,7 +221,8 @@ std::string GlvqConfig::spec() const {
 uint64_t GlvqTensor::payload_bits() const {
   const auto layout = glvq_detail::Layout::make(config, rows, cols);
   const int64_t side_per_group = 16 * int64_t{config.dim} * config.dim + 8 + (config.companding ? 32 : 0);
-  return static_cast<uint64_t>(code_bits(layout, group_bits) + side_per_group * layout.groups);
+  const int64_t side_per_row = config.row_scale ? 16 : 0;
+  return static_cast<uint64_t>(code_bits(layout, group_bits) + side_per_group * layout.groups + side_per_row * rows);
 }
 
 double GlvqTensor::bits_per_weight() const {
@@ -248,8 +251,11 @@ std::vector<float> GlvqTensor::dequantize() const {
     const RowMatrixD block = decode_group(z, rows, width, p, group_bits[g], coder);
     const int64_t c0 = layout.col0(g);
     const int64_t real = std::min<int64_t>(width, cols - c0);
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t j = 0; j < real; ++j) out[static_cast<size_t>(r * cols + c0 + j)] = static_cast<float>(block(r, j));
+    for (int64_t r = 0; r < rows; ++r) {
+      const double row_scale = config.row_scale ? from_fp16(row_scale_fp16[static_cast<size_t>(r)]) : 1.0;
+      for (int64_t j = 0; j < real; ++j)
+        out[static_cast<size_t>(r * cols + c0 + j)] = static_cast<float>(row_scale * block(r, j));
+    }
   }
   return out;
 }
@@ -268,6 +274,11 @@ std::vector<std::pair<std::string, std::vector<uint8_t>>> GlvqTensor::to_blobs()
   }
   blobs.emplace_back("bits", group_bits);
   blobs.emplace_back("codes", codes);
+  if (config.row_scale) {
+    std::vector<uint8_t> row_scale;
+    for (uint16_t v : row_scale_fp16) put_u16(row_scale, v);
+    blobs.emplace_back("row_scale", std::move(row_scale));
+  }
   return blobs;
 }
 
@@ -281,7 +292,7 @@ GlvqTensor GlvqTensor::from_blobs(const std::string& spec, int64_t rows, int64_t
   const auto layout = Layout::make(t.config, rows, cols);
   const size_t groups = static_cast<size_t>(layout.groups);
   const size_t d2 = static_cast<size_t>(t.config.dim) * t.config.dim;
-  const size_t known = t.config.companding ? 5 : 3;
+  const size_t known = (t.config.companding ? 5 : 3) + (t.config.row_scale ? 1 : 0);
   if (blobs.size() != known) throw InputError("glvq: expected " + std::to_string(known) + " blobs, got " + std::to_string(blobs.size()));
 
   t.g_fp16 = get_u16s(find_blob(blobs, "g", groups * d2 * 2));
@@ -310,6 +321,14 @@ GlvqTensor GlvqTensor::from_blobs(const std::string& spec, int64_t rows, int64_t
     excess += int64_t{b - t.config.bits} * layout.width(static_cast<int>(g));
   }
   if (excess != 0) throw InputError("glvq: group bit widths do not average to bits=" + std::to_string(t.config.bits));
+  if (t.config.row_scale) {
+    t.row_scale_fp16 = get_u16s(find_blob(blobs, "row_scale", static_cast<size_t>(rows) * 2));
+    for (size_t r = 0; r < t.row_scale_fp16.size(); ++r) {
+      const double s = from_fp16(t.row_scale_fp16[r]);
+      if (!(std::isfinite(s) && s > 0))
+        throw InputError("glvq: row " + std::to_string(r) + " has scale " + double_text(s) + ", must be finite and > 0");
+    }
+  }
   const int64_t nbits = code_bits(layout, t.group_bits);
   t.codes = find_blob(blobs, "codes", static_cast<size_t>((nbits + 7) / 8));
   if (nbits % 8 != 0 && (t.codes.back() >> (nbits % 8)) != 0)

@@ -266,7 +266,7 @@ GroupResult quantize_group(const RowMatrixD& w, const Eigen::MatrixXd& h, const 
     GroupParams learned = rounded_to_fp16(start);
     if (loss_at(obj, learned) < loss_at(obj, r.init)) r.final = learned;
   }
-  r.codes_final = encode_group(full.w, r.final, bits, coder);
+  if (!cfg.feedback) r.codes_final = encode_group(full.w, r.final, bits, coder);  // else feedback_codes
   if (want_init_codes) r.codes_init = encode_group(full.w, r.init, bits, coder);
   return r;
 }
@@ -306,6 +306,73 @@ GlvqTensor assemble(const GlvqConfig& cfg, const RowMatrixD& w, const std::vecto
   }
   t.codes = writer.take();
   return t;
+}
+
+// Per-row scales (fp16): each row's RMS over its real columns. G, μ and s are shared by all
+// rows of a group, so rows of very different norms cannot all be served by one codebook;
+// dividing by the RMS gives every row unit energy first. A zero row keeps scale 1.
+std::vector<uint16_t> row_scales(const RowMatrixD& w) {
+  std::vector<uint16_t> scales(static_cast<size_t>(w.rows()));
+  for (Eigen::Index r = 0; r < w.rows(); ++r) {
+    const double rms = std::sqrt(w.row(r).squaredNorm() / static_cast<double>(w.cols()));
+    scales[static_cast<size_t>(r)] = to_fp16(rms > 0 ? std::clamp(rms, kScaleMin, kScaleMax) : 1.0);
+  }
+  return scales;
+}
+
+RowMatrixD divide_rows(const RowMatrixD& w, const std::vector<uint16_t>& scales) {
+  RowMatrixD out = w;
+  for (Eigen::Index r = 0; r < w.rows(); ++r) out.row(r) /= from_fp16(scales[static_cast<size_t>(r)]);
+  return out;
+}
+
+// One D-vector through a group's frozen parameters: its codes go to z, its decoded values to
+// out. The same arithmetic as encode_group followed by decode_group.
+void code_vector(const double* w, const GroupParams& p, const Eigen::MatrixXd& ginv, int bits, const Coder& coder,
+                 uint32_t* z, float* out) {
+  const int d = coder.dim;
+  if (bits == 0) {
+    std::fill(z, z + d, 0u);
+    std::fill(out, out + d, 0.0f);
+    return;
+  }
+  Eigen::VectorXd u(d), q(d), v(d);
+  std::vector<uint8_t> pass(static_cast<size_t>(d));
+  for (int i = 0; i < d; ++i) u(i) = compand(w[i], p.mu, p.scale);
+  const Eigen::VectorXd a = ginv * u;
+  coder.encode(a.data(), bits, z, q.data(), pass.data());
+  v.noalias() = p.g * q;
+  for (int i = 0; i < d; ++i) out[i] = static_cast<float>(expand(v(i), p.mu, p.scale));
+}
+
+// GPTQ over the learned, then frozen, group parameters (feedback=1): the padded row is coded
+// one D-vector at a time, left to right, and each vector's error is pushed onto the columns
+// not yet coded (gptq_quantize, block = D), so later vectors — across group boundaries too —
+// compensate in the Hessian metric. Learning alone cannot do this: it shapes one codebook
+// per group but rounds every vector on its own. Replaces every group's final codes.
+void feedback_codes(const RowMatrixD& w, const Eigen::MatrixXd& h, const Layout& l, const std::vector<uint8_t>& bits,
+                    const Coder& coder, std::vector<GroupResult>& results) {
+  RowMatrixD wp = RowMatrixD::Zero(l.rows, l.padded_cols);
+  wp.leftCols(l.cols) = w;
+  Eigen::MatrixXd hp = Eigen::MatrixXd::Zero(l.padded_cols, l.padded_cols);  // padding: dead columns
+  hp.topLeftCorner(l.cols, l.cols) = h;
+  std::vector<Eigen::MatrixXd> ginv;
+  for (const GroupResult& r : results) ginv.push_back(r.final.g.inverse());
+  std::vector<uint32_t> z(static_cast<size_t>(l.rows * l.padded_cols));  // [row][padded column]
+  GptqOptions options;
+  options.block = static_cast<size_t>(l.dim);
+  gptq_quantize(wp, hp, options, [&](size_t row, size_t col0, size_t, const double* current, float* out) {
+    const auto g = static_cast<size_t>(col0 / static_cast<size_t>(l.group_width));
+    code_vector(current + col0, results[g].final, ginv[g], bits[g], coder,
+                &z[row * static_cast<size_t>(l.padded_cols) + col0], out);
+  });
+  for (int g = 0; g < l.groups; ++g) {
+    const int width = l.width(g);
+    std::vector<uint32_t>& codes = results[static_cast<size_t>(g)].codes_final;
+    codes.resize(static_cast<size_t>(l.rows * width));
+    for (int64_t r = 0; r < l.rows; ++r)
+      std::copy_n(&z[static_cast<size_t>(r * l.padded_cols + l.col0(g))], width, &codes[static_cast<size_t>(r * width)]);
+  }
 }
 
 double tensor_error(const GlvqTensor& t, const RowMatrixD& w, const Eigen::MatrixXd& h) {
@@ -388,25 +455,36 @@ GlvqTensor glvq_quantize(const RowMatrixD& w, const Eigen::MatrixXd& h, const Gl
   const Coder coder = Coder::make(cfg);
   const std::vector<uint8_t> bits = allocate_bits(w, h, layout, cfg);
   const bool want_init = report != nullptr && cfg.learn;
+  const std::vector<uint16_t> scales = cfg.row_scale ? row_scales(w) : std::vector<uint16_t>{};
+  const RowMatrixD scaled = cfg.row_scale ? divide_rows(w, scales) : RowMatrixD{};
+  const RowMatrixD& coded = cfg.row_scale ? scaled : w;  // what the groups quantize
 
   std::vector<GroupResult> results(static_cast<size_t>(layout.groups));
   std::exception_ptr failure;
 #pragma omp parallel for schedule(dynamic)
   for (int g = 0; g < layout.groups; ++g) {
     try {
-      results[static_cast<size_t>(g)] = quantize_group(w, h, layout, g, bits[static_cast<size_t>(g)], coder, cfg, want_init);
+      results[static_cast<size_t>(g)] =
+          quantize_group(coded, h, layout, g, bits[static_cast<size_t>(g)], coder, cfg, want_init);
     } catch (...) {
 #pragma omp critical(glvq_failure)
       if (!failure) failure = std::current_exception();
     }
   }
   if (failure) std::rethrow_exception(failure);
+  if (cfg.feedback) feedback_codes(coded, h, layout, bits, coder, results);
 
   GlvqTensor t = assemble(cfg, w, bits, results, true);
+  t.row_scale_fp16 = scales;
   if (report) {
     report->weighted_error_final = tensor_error(t, w, h);
-    report->weighted_error_init =
-        want_init ? tensor_error(assemble(cfg, w, bits, results, false), w, h) : report->weighted_error_final;
+    if (want_init) {
+      GlvqTensor init = assemble(cfg, w, bits, results, false);
+      init.row_scale_fp16 = scales;
+      report->weighted_error_init = tensor_error(init, w, h);
+    } else {
+      report->weighted_error_init = report->weighted_error_final;
+    }
     report->iterations = 0;
     for (const auto& r : results) report->iterations += r.steps;
     report->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
