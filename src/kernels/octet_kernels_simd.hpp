@@ -62,6 +62,8 @@ struct Fields {
     return m.gain_bits == G && m.entry_bits == kBits0 && m.j_shift[0] == kShift0 && m.j_shift[1] == kShift1 &&
            m.j_shift[2] == kShift2 && m.j_mask[1] == (1u << kBits1) - 1 && m.j_mask[2] == (1u << kBits2) - 1;
   }
+  // The block's glue index (t | Golay message << 1), into View::glue and View::glue_lanes.
+  static uint32_t glue_index(uint64_t word) { return static_cast<uint32_t>(word >> G) & ((1u << kGlueBits) - 1); }
   template <int K>
   static uint32_t entry(uint64_t word, uint64_t glue) {
     constexpr int kShift = K == 0 ? kShift0 : K == 1 ? kShift1 : kShift2;
@@ -82,7 +84,7 @@ inline __m256i block_bytes(const View& m, uint64_t word, uint32_t* norm) {
     *norm = e.norm;
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(&e));
   }
-  const uint64_t glue = m.glue[(word >> G) & ((1u << kGlueBits) - 1)];
+  const uint64_t glue = m.glue[F::glue_index(word)];
   const uint32_t e0 = F::template entry<0>(word, glue), e1 = F::template entry<1>(word, glue),
                  e2 = F::template entry<2>(word, glue);
   if (kNorm) *norm = 8u * (uint32_t{m.norm8[e0]} + m.norm8[e1] + m.norm8[e2]);
@@ -174,7 +176,7 @@ void gemv_rows_body(const View& m, const float* x, int64_t r0, int64_t r1, float
         // 14% faster; prefetching the patterns as well (the glue is needed for their address) cost
         // more instructions than it saved.
         const uint64_t ahead = words[j + kWordsAhead];  // the padding covers the last row
-        _mm_prefetch(reinterpret_cast<const char*>(lanes + ((ahead >> G) & ((1u << kGlueBits) - 1))), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(lanes + F::glue_index(ahead)), _MM_HINT_T0);
         const uint32_t j0 = static_cast<uint32_t>(w >> F::kShift0) & F::kMark;
         if (__builtin_expect(j0 == F::kMark, 0)) {
           const Escape& e = m.escapes[w >> F::kShift1];
@@ -183,7 +185,7 @@ void gemv_rows_body(const View& m, const float* x, int64_t r0, int64_t r1, float
           acc = _mm256_fmadd_ps(_mm256_set1_ps(kShapeGain ? block_gemv_factor<G, true>(m, w, e.norm, 1.0f) : 1.0f), d, acc);
           continue;
         }
-        const GlueLanes& glue = lanes[(w >> G) & ((1u << kGlueBits) - 1)];
+        const GlueLanes& glue = lanes[F::glue_index(w)];
         const uint32_t e0 = glue.entry_base[0] + j0;
         const uint32_t e1 = glue.entry_base[1] + (static_cast<uint32_t>(w >> F::kShift1) & ((1u << F::kBits1) - 1));
         const uint32_t e2 = glue.entry_base[2] + static_cast<uint32_t>(w >> F::kShift2);
