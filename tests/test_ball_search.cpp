@@ -245,6 +245,28 @@ TEST(BallSearch, SlowIsaLevelsMatchScalar) {
   }
 }
 
+// Scaling x by a power of two scales every inner product exactly, so the angular result and
+// the Euclidean one at the inverse scale cannot change. Σ|x| of the tiny and huge inputs lies
+// outside the range where the scans' float filter is trusted (every codeword is then
+// evaluated exactly); the moderate ones go through the filter: both paths must agree.
+TEST(BallSearch, PowerOfTwoScalingKeepsTheResult) {
+  const LeechBall& ball = LeechBall::get(13);
+  const Inputs in = gaussian_inputs(300, 17);
+  for (int e : {-100, -60, -20, 20, 60, 100}) {
+    size_t bad = 0;
+    for (size_t j = 0; j < in.x.size(); ++j) {
+      std::array<float, kDim> y{};
+      for (int i = 0; i < kDim; ++i) y[i] = std::ldexp(in.x[j][i], e);
+      const bool same =
+          ball.search_angular(y.data()).index == ball.search_angular(in.x[j].data()).index &&
+          ball.search_euclidean(y.data(), std::ldexp(in.scale[j], -e)).index ==
+              ball.search_euclidean(in.x[j].data(), in.scale[j]).index;
+      if (!same && ++bad <= 3) ADD_FAILURE() << "2^" << e << " input " << j;
+    }
+    EXPECT_EQ(bad, 0u) << "2^" << e;
+  }
+}
+
 TEST(BallSearch, IsaOverrideRejectsUnsupportedLevels) {
   for (auto isa : {lattice::SearchIsa::Scalar, lattice::SearchIsa::Avx2, lattice::SearchIsa::Avx512}) {
     if (lattice::cpu_supports(isa)) {

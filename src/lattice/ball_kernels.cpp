@@ -9,8 +9,9 @@ namespace {
 
 // One lane; the same operations as the SIMD traits (std::fma, never a contracted a·b + c).
 struct ScalarTraits {
-  static constexpr int kWidth = 1;
+  static constexpr int kWidth = 1, kFloats = 1;
   using D = double;
+  using F = float;
   using I = uint64_t;
   template <int N>
   struct Table {
@@ -20,18 +21,20 @@ struct ScalarTraits {
   };
   static D load(const double* p) { return *p; }
   static void store(double* p, D v) { *p = v; }
+  static void store_rounded(float* p, D v) { *p = static_cast<float>(v); }
   static I loadi(const uint64_t* p) { return *p; }
   static void storei(uint64_t* p, I v) { *p = v; }
   static D zero() { return 0.0; }
-  static D set1(double v) { return v; }
   static D add(D a, D b) { return a + b; }
-  static D sub(D a, D b) { return a - b; }
-  static D mul(D a, D b) { return a * b; }
-  static D fma(D a, D b, D c) { return std::fma(a, b, c); }
-  static D abs(D a) { return std::abs(a); }
-  static unsigned ge(D a, D b) { return a >= b; }
-  static unsigned le(D a, D b) { return a <= b; }
-  static unsigned gt(D a, D b) { return a > b; }
+  static F loadf(const float* p) { return *p; }
+  static F loadf_reversed(const float* p) { return *p; }
+  static F set1f(float v) { return v; }
+  static F subf(F a, F b) { return a - b; }
+  static F mulf(F a, F b) { return a * b; }
+  static F fmaf(F a, F b, F c) { return std::fma(a, b, c); }
+  static F absf(F a) { return std::abs(a); }
+  static unsigned gef(F a, F b) { return a >= b; }
+  static unsigned lef(F a, F b) { return a <= b; }
   static int lowest(I m) { return std::countr_zero(m); }
   static int highest(I m) { return 63 - std::countl_zero(m); }
   static I clear_lowest(I m) { return m & (m - 1); }

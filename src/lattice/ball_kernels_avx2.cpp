@@ -1,4 +1,4 @@
-// AVX2 search kernels: four lanes of doubles. Zen 1 runs AVX2 gathers and pdep/pext slowly,
+// AVX2 search kernels: four lanes of doubles for the walks, eight floats for the scans. Zen 1 runs AVX2 gathers and pdep/pext slowly,
 // so bit indices come from an exact integer → double conversion (masks stay below 2^52) and
 // table lookups from four scalar loads.
 #include <immintrin.h>
@@ -9,8 +9,9 @@ namespace llvq::lattice {
 namespace {
 
 struct Avx2Traits {
-  static constexpr int kWidth = 4;
+  static constexpr int kWidth = 4, kFloats = 8;
   using D = __m256d;
+  using F = __m256;
   using I = __m256i;
   template <int N>
   struct Table {
@@ -24,18 +25,22 @@ struct Avx2Traits {
   };
   static D load(const double* p) { return _mm256_loadu_pd(p); }
   static void store(double* p, D v) { _mm256_storeu_pd(p, v); }
+  static void store_rounded(float* p, D v) { _mm_storeu_ps(p, _mm256_cvtpd_ps(v)); }
   static I loadi(const uint64_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static void storei(uint64_t* p, I v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
   static D zero() { return _mm256_setzero_pd(); }
-  static D set1(double v) { return _mm256_set1_pd(v); }
   static D add(D a, D b) { return _mm256_add_pd(a, b); }
-  static D sub(D a, D b) { return _mm256_sub_pd(a, b); }
-  static D mul(D a, D b) { return _mm256_mul_pd(a, b); }
-  static D fma(D a, D b, D c) { return _mm256_fmadd_pd(a, b, c); }
-  static D abs(D a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
-  static unsigned ge(D a, D b) { return static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd(a, b, _CMP_GE_OQ))); }
-  static unsigned le(D a, D b) { return static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd(a, b, _CMP_LE_OQ))); }
-  static unsigned gt(D a, D b) { return static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd(a, b, _CMP_GT_OQ))); }
+  static F loadf(const float* p) { return _mm256_loadu_ps(p); }
+  static F loadf_reversed(const float* p) {
+    return _mm256_permutevar8x32_ps(_mm256_loadu_ps(p), _mm256_set_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static F set1f(float v) { return _mm256_set1_ps(v); }
+  static F subf(F a, F b) { return _mm256_sub_ps(a, b); }
+  static F mulf(F a, F b) { return _mm256_mul_ps(a, b); }
+  static F fmaf(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }
+  static F absf(F a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+  static unsigned gef(F a, F b) { return static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(a, b, _CMP_GE_OQ))); }
+  static unsigned lef(F a, F b) { return static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(a, b, _CMP_LE_OQ))); }
   // floor(log2 m) for 0 < m < 2^52: OR-ing m into the mantissa of 2^52 and subtracting 2^52
   // converts exactly, and the exponent field is then 1023 + floor(log2 m).
   static I log2(I m) {

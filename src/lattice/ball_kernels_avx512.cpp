@@ -1,4 +1,5 @@
-// AVX-512 search kernels: eight lanes of doubles; bit indices from an exact integer → double
+// AVX-512 search kernels: eight lanes of doubles for the walks, sixteen floats for the scans;
+// bit indices from an exact integer → double
 // conversion (AVX-512DQ; masks stay below 2^53), table lookups by register permutes (faster
 // than gathers for a 64-entry table).
 #include <immintrin.h>
@@ -9,8 +10,9 @@ namespace llvq::lattice {
 namespace {
 
 struct Avx512Traits {
-  static constexpr int kWidth = 8;
+  static constexpr int kWidth = 8, kFloats = 16;
   using D = __m512d;
+  using F = __m512;
   using I = __m512i;
   template <int N>
   struct Table {
@@ -37,18 +39,22 @@ struct Avx512Traits {
   };
   static D load(const double* p) { return _mm512_loadu_pd(p); }
   static void store(double* p, D v) { _mm512_storeu_pd(p, v); }
+  static void store_rounded(float* p, D v) { _mm256_storeu_ps(p, _mm512_cvtpd_ps(v)); }
   static I loadi(const uint64_t* p) { return _mm512_loadu_si512(p); }
   static void storei(uint64_t* p, I v) { _mm512_storeu_si512(p, v); }
   static D zero() { return _mm512_setzero_pd(); }
-  static D set1(double v) { return _mm512_set1_pd(v); }
   static D add(D a, D b) { return _mm512_add_pd(a, b); }
-  static D sub(D a, D b) { return _mm512_sub_pd(a, b); }
-  static D mul(D a, D b) { return _mm512_mul_pd(a, b); }
-  static D fma(D a, D b, D c) { return _mm512_fmadd_pd(a, b, c); }
-  static D abs(D a) { return _mm512_abs_pd(a); }
-  static unsigned ge(D a, D b) { return _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ); }
-  static unsigned le(D a, D b) { return _mm512_cmp_pd_mask(a, b, _CMP_LE_OQ); }
-  static unsigned gt(D a, D b) { return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ); }
+  static F loadf(const float* p) { return _mm512_loadu_ps(p); }
+  static F loadf_reversed(const float* p) {
+    return _mm512_permutexvar_ps(_mm512_set_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_loadu_ps(p));
+  }
+  static F set1f(float v) { return _mm512_set1_ps(v); }
+  static F subf(F a, F b) { return _mm512_sub_ps(a, b); }
+  static F mulf(F a, F b) { return _mm512_mul_ps(a, b); }
+  static F fmaf(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
+  static F absf(F a) { return _mm512_abs_ps(a); }
+  static unsigned gef(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
+  static unsigned lef(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
   // floor(log2 m) from the exponent field of the exactly converted m.
   static I highest(I m) {
     const __m512i bits = _mm512_castpd_si512(_mm512_cvtepu64_pd(m));

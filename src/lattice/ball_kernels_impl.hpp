@@ -1,12 +1,16 @@
 // Loop bodies of the search kernels, written once over a traits type T (ball_kernels.hpp):
-//   T::kWidth lanes; T::D (doubles), T::I (64-bit integers), T::Table<N> (N doubles of a
-//   kTableSize-entry table);
-//   load/store/set1/add/fma, mask compares returning a lane bit mask, lowest/highest set bit
-//   indices, clear_lowest/clear_bit, Table::lookup(index).
+//   T::kWidth lanes of T::D (doubles) and T::I (64-bit integers) for the row walks, with
+//   T::Table<N> (N doubles of a kTableSize-entry table), load/store/add, store_rounded
+//   (kWidth doubles to floats), lowest/highest set bit indices, clear_lowest/clear_bit,
+//   Table::lookup(index);
+//   T::kFloats lanes of T::F (floats) for the scans: loadf, loadf_reversed (lanes in reverse
+//   order), set1f/subf/mulf/fmaf/absf and compares returning a lane bit mask.
 // Include only from the per-ISA kernel files, whose traits types live in anonymous namespaces:
 // the instantiations then have internal linkage and never mix code between ISA levels.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "lattice/ball_kernels.hpp"
@@ -18,7 +22,7 @@ void walk_rows(const RowWalk& job) {
   const typename T::template Table<N> table(job.values);
   for (size_t j = 0; j < job.count; j += T::kWidth) {
     auto m = T::loadi(job.masks_in + j);
-    auto acc = job.done == 0 ? T::zero() : T::load(job.rows + (job.done - 1) * job.stride + j);
+    auto acc = job.done == 0 ? T::zero() : T::load(job.carry + j);
     for (int t = job.done; t < job.depth; ++t) {
       if (job.from_top) {
         acc = T::add(acc, table.lookup(T::lowest(m)));
@@ -28,49 +32,64 @@ void walk_rows(const RowWalk& job) {
         acc = T::add(acc, table.lookup(r));
         m = T::clear_bit(m, r);
       }
-      T::store(job.rows + t * job.stride + j, acc);
+      T::store_rounded(job.rows + t * job.stride + j, acc);
     }
     T::storei(job.masks_out + j, m);
+    T::store(job.carry + j, acc);
   }
 }
 
-// The value of the items of one step; `live` lanes only matter.
+// The float value of the items of one step; `live` lanes only matter.
 template <class T>
-typename T::D scan_value(const Scan& job, size_t j, typename T::D s) {
-  typename T::D ip;
+typename T::F scan_value(const Scan& job, size_t j, typename T::F s) {
+  using F = typename T::F;
+  F ip;
   if (job.even) {
-    const auto off = T::mul(T::set1(job.off_last), T::sub(T::set1(job.total), s));
-    ip = T::fma(T::set1(job.on_last), s, off);
+    const F off = T::mulf(T::set1f(static_cast<float>(job.off_last)), T::subf(T::set1f(static_cast<float>(job.total)), s));
+    ip = T::fmaf(T::set1f(static_cast<float>(job.on_last)), s, off);
   } else {
-    ip = T::mul(T::set1(job.sum_coef), s);
+    ip = T::mulf(T::set1f(static_cast<float>(job.sum_coef)), s);
   }
-  for (int k = 0; k < job.nrows; ++k) ip = T::fma(T::set1(job.coef[k]), T::load(job.rows[k] + j), ip);
+  for (int k = 0; k < job.nrows; ++k) {
+    const F row = (job.reversed >> k) & 1 ? T::loadf_reversed(job.rows[k] + (job.count - T::kFloats - j))
+                                          : T::loadf(job.rows[k] + j);
+    ip = T::fmaf(T::set1f(static_cast<float>(job.coef[k])), row, ip);
+  }
   if (job.even) {
-    // parity ∈ {0, 1}: the penalty factor |parity − want| is exact, and a zero factor
-    // leaves ip unchanged.
-    const auto wrong = T::abs(T::sub(T::load(job.parity + j), T::set1(job.want_parity)));
-    ip = T::fma(T::mul(T::set1(-job.penalty), wrong), T::load(job.smallest + j), ip);
+    // parity ∈ {0, 1}: the penalty factor |parity − want| is exact.
+    const F wrong = T::absf(T::subf(T::loadf(job.parity + j), T::set1f(static_cast<float>(job.want_parity))));
+    ip = T::fmaf(T::mulf(T::set1f(static_cast<float>(-job.penalty)), wrong), T::loadf(job.smallest + j), ip);
   }
   return ip;
+}
+
+// The float level an item must reach to be evaluated exactly: max(best, floor) − margin,
+// rounded down.
+inline float filter_level(const Scan& job, double best) {
+  const double level = std::max(best, job.floor) - job.margin;
+  const float f = static_cast<float>(level);
+  return static_cast<double>(f) <= level ? f : std::nextafter(f, -std::numeric_limits<float>::infinity());
 }
 
 template <class T>
 ScanBest scan(const Scan& job) {
   ScanBest best{-std::numeric_limits<double>::infinity(), 0};
-  const auto lo = T::set1(job.lo), hi = T::set1(job.hi);
-  for (size_t j = 0; j < job.count; j += T::kWidth) {
-    const auto s = T::load(job.stat + j);
-    const unsigned live = T::ge(s, lo) & T::le(s, hi);
+  // Rounding is monotone: s ≥ lo implies fl(s) ≥ fl(lo), so the float test keeps every item
+  // the exact one keeps.
+  const auto lo = T::set1f(static_cast<float>(job.lo)), hi = T::set1f(static_cast<float>(job.hi));
+  auto level = T::set1f(filter_level(job, best.value));
+  for (size_t j = 0; j < job.count; j += T::kFloats) {
+    const auto s = T::loadf(job.stat + j);
+    const unsigned live = T::gef(s, lo) & T::lef(s, hi);
     if (!live) continue;
-    const auto ip = scan_value<T>(job, j, s);
-    unsigned better = live & T::gt(ip, T::set1(best.value));
-    if (!better) continue;
     // Lanes in increasing index order with a strict comparison: the smallest index wins ties.
-    double lanes[T::kWidth];
-    T::store(lanes, ip);
-    for (; better; better &= better - 1) {
-      const int l = __builtin_ctz(better);
-      if (lanes[l] > best.value) best = {lanes[l], static_cast<uint32_t>(j + l)};
+    for (unsigned reach = live & T::gef(scan_value<T>(job, j, s), level); reach; reach &= reach - 1) {
+      const uint32_t item = static_cast<uint32_t>(j + __builtin_ctz(reach));
+      const double value = job.exact(job.exact_ctx, item);
+      if (value > best.value) {
+        best = {value, item};
+        level = T::set1f(filter_level(job, best.value));
+      }
     }
   }
   return best;

@@ -63,6 +63,103 @@ void check_finite(const float* x) {
     if (!std::isfinite(x[i])) throw InputError("input coordinate " + std::to_string(i) + " is NaN or infinite");
 }
 
+// Exact double values of single codewords for the scans' float filter (lattice::Scan): the
+// same sums in the same order as full-precision rows would hold (cumulative sums along the
+// bit walk of the codeword's mask), and the same fused multiply-adds in cut order.
+
+// Sum of the t lowest (from_top) or highest set bits' values of `mask`, t = 1..depth, into
+// out[t − 1].
+void walk_sums(uint64_t mask, bool from_top, int depth, const double* values, double* out) {
+  double acc = 0;
+  for (int t = 0; t < depth; ++t) {
+    const int r = from_top ? std::countr_zero(mask) : 63 - std::countl_zero(mask);
+    acc += values[r];
+    mask &= ~(uint64_t{1} << r);
+    out[t] = acc;
+  }
+}
+
+// One class's cuts as rows of walk sums: cut k reads walk `side[k]` at depth `depth[k]`.
+struct ExactRows {
+  int n = 0;
+  std::array<uint8_t, 2 * kDim> side{}, depth{};
+  std::array<double, 2 * kDim> coef{};
+  std::array<int, 2> max_depth{};
+  void add(int walk, int d, double c) {
+    side[n] = static_cast<uint8_t>(walk);
+    depth[n] = static_cast<uint8_t>(d);
+    coef[n++] = c;
+    max_depth[walk] = std::max(max_depth[walk], d);
+  }
+  // ip after the cuts' fused multiply-adds, walks[w][t − 1] holding walk w's sums.
+  double apply(double ip, const std::array<std::array<double, kDim>, 2>& walks) const {
+    for (int k = 0; k < n; ++k) ip = std::fma(coef[k], walks[side[k]][depth[k] - 1], ip);
+    return ip;
+  }
+};
+
+// Odd classes: walk 0 = the largest y of the codeword's pick mask, walk 1 = the smallest.
+struct OddExact {
+  const double* sum_y;
+  const uint64_t* pick;
+  const double* z;
+  double lo, hi, sum_coef;
+  ExactRows rows;
+};
+
+double odd_exact(const void* p, uint32_t j) {
+  const auto& e = *static_cast<const OddExact*>(p);
+  const double s = e.sum_y[j];
+  if (!(s >= e.lo && s <= e.hi)) return -std::numeric_limits<double>::infinity();
+  std::array<std::array<double, kDim>, 2> walks;
+  walk_sums(e.pick[j], true, e.rows.max_depth[0], e.z, walks[0].data());
+  walk_sums(e.pick[j], false, e.rows.max_depth[1], e.z, walks[1].data());
+  return e.rows.apply(e.sum_coef * s, walks);
+}
+
+// Even classes of weight 8, 12, 16: walk 0 = the largest |x| on the codeword, walk 1 = off it.
+struct EvenExact {
+  const double* on_abs;
+  const uint32_t* on_mask;
+  const uint32_t* words;
+  const double* sorted_abs;  // zero-padded to lattice::kTableSize
+  uint32_t neg;
+  double lo, hi, on_last, off_last, total, penalty, want_parity;
+  ExactRows rows;
+};
+
+double even_exact(const void* p, uint32_t j) {
+  const auto& e = *static_cast<const EvenExact*>(p);
+  const double s = e.on_abs[j];
+  if (!(s >= e.lo && s <= e.hi)) return -std::numeric_limits<double>::infinity();
+  const uint32_t on = e.on_mask[j];
+  std::array<std::array<double, kDim>, 2> walks;
+  walk_sums(on, true, e.rows.max_depth[0], e.sorted_abs, walks[0].data());
+  walk_sums(~on & kAll, true, e.rows.max_depth[1], e.sorted_abs, walks[1].data());
+  const double off = e.off_last * (e.total - s);
+  double ip = e.rows.apply(std::fma(e.on_last, s, off), walks);
+  const double wrong = std::abs(static_cast<double>(std::popcount(e.neg & e.words[j]) & 1) - e.want_parity);
+  const double smallest = e.sorted_abs[31 - std::countl_zero(on)];
+  return std::fma(-e.penalty * wrong, smallest, ip);
+}
+
+// Bound on |float filter value − exact value| of a scan whose coefficients sum to `coef_sum`
+// in magnitude, every term bounded by `sum_abs` (Σ|x|): each stored float and each of the
+// nrows + 3 roundings of the float evaluation errs by at most 2^−24 of coef_sum·sum_abs; the
+// factor 4 covers the double side and the rest. Outside a range where float keeps that
+// relative accuracy (underflow, overflow) every item is evaluated exactly (margin ∞).
+double filter_margin(int nrows, double coef_sum, double sum_abs) {
+  if (!(sum_abs >= 1e-15 && sum_abs <= 1e15)) return std::numeric_limits<double>::infinity();
+  return (nrows + 8) * 0x1p-22 * coef_sum * sum_abs;
+}
+
+// The scans may skip items whose exact value lies below floor − slack: such an item cannot
+// beat the best point (the slack covers the rounding of floor_of's conversion).
+double scan_floor(double floor, double scale) {
+  if (floor == -std::numeric_limits<double>::infinity()) return floor;
+  return floor - 1e-12 * (std::abs(floor) + scale);
+}
+
 }  // namespace
 
 // A concave piecewise-linear upper bound g(s) on a class's <x,v> over the codewords whose
@@ -187,27 +284,37 @@ double LeechBall::best_even(const Class& c, Context& ctx, double floor, uint32_t
     ctx.extend_weight(c.weight, 0, c.on_cuts.n ? c.on_cuts.cut[c.on_cuts.n - 1] : 0);
     ctx.extend_weight(c.weight, 1, c.off_cuts.n ? c.off_cuts.cut[c.off_cuts.n - 1] : 0);
     const size_t padded = Context::padded_count(words.size());
-    std::array<const double*, 2 * kDim> rows{};
+    std::array<const float*, 2 * kDim> rows{};
     std::array<double, 2 * kDim> coef{};
+    EvenExact exact{ctx.on_abs[slot].data(), ctx.on_rank_mask[slot].data(), words.data(), ctx.abs_table.data(), ctx.neg,
+                    lo, hi, c.on_cuts.last, c.off_cuts.last, ctx.sum_abs, 2 * c.min_on, double(c.minus_parity), {}};
     int nrows = 0;
-    for (const auto& [cuts, top] : {std::pair{&c.on_cuts, ctx.side_top[slot][0]}, {&c.off_cuts, ctx.side_top[slot][1]}}) {
-      for (int k = 0; k < cuts->n; ++k) {
-        rows[nrows] = top + (cuts->cut[k] - 1) * padded;
-        coef[nrows++] = cuts->step[k];
+    double coef_sum = std::abs(c.on_cuts.last) + std::abs(c.off_cuts.last) + 2 * c.min_on;
+    for (int side = 0; side < 2; ++side) {
+      const Cuts& cuts = side == 0 ? c.on_cuts : c.off_cuts;
+      for (int k = 0; k < cuts.n; ++k) {
+        rows[nrows] = ctx.side_top[slot][side] + (cuts.cut[k] - 1) * padded;
+        coef[nrows++] = cuts.step[k];
+        exact.rows.add(side, cuts.cut[k], cuts.step[k]);
+        coef_sum += std::abs(cuts.step[k]);
       }
     }
     lattice::Scan job{};
-    job.stat = ctx.on_abs[slot].data();
+    job.stat = ctx.on_abs_float[slot].data();
     job.rows = rows.data();
     job.coef = coef.data();
     job.nrows = nrows;
     job.count = padded;
     job.lo = lo, job.hi = hi;
     job.even = true;
-    job.on_last = c.on_cuts.last, job.off_last = c.off_cuts.last, job.total = ctx.sum_abs;
-    job.penalty = 2 * c.min_on, job.want_parity = c.minus_parity;
+    job.on_last = exact.on_last, job.off_last = exact.off_last, job.total = exact.total;
+    job.penalty = exact.penalty, job.want_parity = exact.want_parity;
     job.smallest = ctx.smallest_on[slot].data();
     job.parity = ctx.neg_parity[slot].data();
+    job.floor = scan_floor(floor, coef_sum * ctx.sum_abs);
+    job.margin = filter_margin(nrows, coef_sum, ctx.sum_abs);
+    job.exact = &even_exact;
+    job.exact_ctx = &exact;
     const lattice::ScanBest best = ctx.kernels.scan(job);
     codeword = words[best.index];
     return best.value;
@@ -231,9 +338,8 @@ double LeechBall::best_odd(const Class& c, Context& ctx, double floor, uint32_t&
   const auto [lo, hi] = codeword_bound(c, ctx).above(floor);
   if (lo > hi) return -std::numeric_limits<double>::infinity();
   // The class's cuts as rows: T_t directly for t ≤ kTopRows, else Σy − (its 24 − t smallest).
-  std::array<const double*, kDim> rows{};
-  std::array<double, kDim> coef{};
-  double sum_coef = c.on_cuts.last;
+  std::array<const float*, kDim> rows{};
+  OddExact exact{ctx.sum_y.data(), ctx.pick.data(), ctx.z.data(), lo, hi, c.on_cuts.last, {}};
   int top_depth = 0, bottom_depth = 0;
   for (int k = 0; k < c.on_cuts.n; ++k) {
     const int t = c.on_cuts.cut[k];
@@ -243,28 +349,40 @@ double LeechBall::best_odd(const Class& c, Context& ctx, double floor, uint32_t&
       bottom_depth = std::max(bottom_depth, kDim - t);
     }
   }
-  ctx.extend(true, top_depth);
-  ctx.extend(false, bottom_depth);
+  ctx.extend(std::max(top_depth, bottom_depth));
+  // The float filter reads a bottom cut's row backwards with the opposite sign (see Context).
+  std::array<double, kDim> filter_coef{};
+  uint64_t reversed = 0;
   for (int k = 0; k < c.on_cuts.n; ++k) {
     const int t = c.on_cuts.cut[k];
     const double step = c.on_cuts.step[k];
     if (t <= Context::kTopRows) {
       rows[k] = ctx.row(t - 1);
-      coef[k] = step;
+      filter_coef[k] = step;
+      exact.rows.add(0, t, step);
     } else {
-      rows[k] = ctx.row(Context::kTopRows + (kDim - t) - 1);
-      coef[k] = -step;
-      sum_coef += step;
+      rows[k] = ctx.row(kDim - t - 1);
+      filter_coef[k] = step;
+      reversed |= uint64_t{1} << k;
+      exact.rows.add(1, kDim - t, -step);
+      exact.sum_coef += step;
     }
   }
+  double coef_sum = std::abs(exact.sum_coef);
+  for (int k = 0; k < c.on_cuts.n; ++k) coef_sum += std::abs(filter_coef[k]);
   lattice::Scan job{};
-  job.stat = ctx.sum_y.data();
+  job.reversed = reversed;
+  job.stat = ctx.sum_y_float.data();
   job.rows = rows.data();
-  job.coef = coef.data();
+  job.coef = filter_coef.data();
   job.nrows = c.on_cuts.n;
   job.count = words.size();
   job.lo = lo, job.hi = hi;
-  job.sum_coef = sum_coef;
+  job.sum_coef = exact.sum_coef;
+  job.floor = scan_floor(floor, coef_sum * ctx.sum_abs);
+  job.margin = filter_margin(c.on_cuts.n, coef_sum, ctx.sum_abs);
+  job.exact = &odd_exact;
+  job.exact_ctx = &exact;
   const lattice::ScanBest best = ctx.kernels.scan(job);
   codeword = words[best.index];
   return best.value;

@@ -81,6 +81,7 @@ void LeechBall::Context::prepare_odd() {
   for (size_t m = 0; m < words.size(); ++m) {
     const uint32_t w = words[m];
     sum_y[m] = 2 * (x_sum[0][w & 255] + x_sum[1][(w >> 8) & 255] + x_sum[2][w >> 16]) - sum_x;
+    sum_y_float[m] = static_cast<float>(sum_y[m]);
     pick[m] = pick_mask[0][w & 255] | pick_mask[1][(w >> 8) & 255] | pick_mask[2][w >> 16];
     sum_y_max = std::max(sum_y_max, sum_y[m]);
     sum_y_min = std::min(sum_y_min, sum_y[m]);
@@ -88,21 +89,20 @@ void LeechBall::Context::prepare_odd() {
   odd_ready = true;
 }
 
-void LeechBall::Context::extend(bool from_top, int depth) {
+void LeechBall::Context::extend(int depth) {
   prepare_odd();
-  int& done = from_top ? top_rows : bottom_rows;
-  if (depth <= done) return;
+  if (depth <= top_rows) return;
   if (!rows) {
-    thread_local std::vector<double> row_buffer((kDim - 1) * 4096);
-    thread_local std::vector<uint64_t> rest_buffer(2 * 4096);
+    thread_local std::vector<float> row_buffer(kTopRows * 4096);
+    thread_local std::vector<uint64_t> rest_buffer(4096);
+    thread_local std::vector<double> carry_buffer(4096);
     rows = row_buffer.data();
     top_rest = rest_buffer.data();
-    bottom_rest = top_rest + 4096;
+    top_carry = carry_buffer.data();
   }
-  uint64_t* rest = from_top ? top_rest : bottom_rest;
-  double* base = rows + static_cast<size_t>(from_top ? 0 : kTopRows) * 4096;
-  kernels.walk_rows({done == 0 ? pick.data() : rest, rest, base, 4096, 4096, done, depth, from_top, z.data(), false});
-  done = depth;
+  kernels.walk_rows({top_rows == 0 ? pick.data() : top_rest, top_rest, rows, top_carry, 4096, 4096, top_rows, depth,
+                     true, z.data(), false});
+  top_rows = depth;
 }
 
 void LeechBall::Context::prepare_weight(int w) {
@@ -112,20 +112,27 @@ void LeechBall::Context::prepare_weight(int w) {
   const auto words = golay::codewords_of_weight(w);
   const size_t count = words.size(), padded = padded_count(count);
   if (!side_top[slot][0]) {
-    // Per-thread buffers for all three weights: (w − 1) + (23 − w) rows and two masks each.
-    constexpr size_t kRows = kDim - 2, kPadded8 = 760, kPadded12 = kMaxWeightWords;
-    thread_local std::vector<double> row_buffer((2 * kPadded8 + kPadded12) * kRows);
+    // Per-thread buffers for all three weights: (w − 1) + (23 − w) rows, two masks and two
+    // carries each.
+    constexpr size_t kRows = kDim - 2, kPadded8 = 768, kPadded12 = kMaxWeightWords;
+    static_assert(kPadded12 % 16 == 0);
+    thread_local std::vector<float> row_buffer((2 * kPadded8 + kPadded12) * kRows);
     thread_local std::vector<uint64_t> rest_buffer(2 * (2 * kPadded8 + kPadded12));
+    thread_local std::vector<double> carry_buffer(2 * (2 * kPadded8 + kPadded12));
     const size_t start = slot == 0 ? 0 : slot == 1 ? kPadded8 : kPadded8 + kPadded12;
     side_top[slot][0] = row_buffer.data() + start * kRows;
     side_top[slot][1] = side_top[slot][0] + (w - 1) * padded;
     side_rest[slot][0] = rest_buffer.data() + 2 * start;
     side_rest[slot][1] = side_rest[slot][0] + padded;
+    side_carry[slot][0] = carry_buffer.data() + 2 * start;
+    side_carry[slot][1] = side_carry[slot][0] + padded;
   }
   double hi = -std::numeric_limits<double>::infinity(), lo = std::numeric_limits<double>::infinity();
   for (size_t j = 0; j < padded; ++j) {
     if (j >= count) {
       on_abs[slot][j] = std::numeric_limits<double>::quiet_NaN();
+      on_abs_float[slot][j] = std::numeric_limits<float>::quiet_NaN();
+      on_rank_mask[slot][j] = 0;
       smallest_on[slot][j] = neg_parity[slot][j] = 0;
       side_rest[slot][0][j] = side_rest[slot][1][j] = 0;
       continue;
@@ -134,8 +141,10 @@ void LeechBall::Context::prepare_weight(int w) {
     const double s = abs_sum[0][c & 255] + abs_sum[1][(c >> 8) & 255] + abs_sum[2][c >> 16];
     const uint32_t on = rank_mask[0][c & 255] | rank_mask[1][(c >> 8) & 255] | rank_mask[2][c >> 16];
     on_abs[slot][j] = s;
-    smallest_on[slot][j] = sorted_abs[31 - std::countl_zero(on)];  // highest rank bit
-    neg_parity[slot][j] = std::popcount(neg & c) & 1;
+    on_abs_float[slot][j] = static_cast<float>(s);
+    on_rank_mask[slot][j] = on;
+    smallest_on[slot][j] = static_cast<float>(sorted_abs[31 - std::countl_zero(on)]);  // highest rank bit
+    neg_parity[slot][j] = static_cast<float>(std::popcount(neg & c) & 1);
     side_rest[slot][0][j] = on;
     side_rest[slot][1][j] = ~on & 0xFFFFFFu;
     hi = std::max(hi, s);
@@ -153,7 +162,8 @@ void LeechBall::Context::extend_weight(int w, int side, int depth) {
   if (depth <= done) return;
   const size_t padded = padded_count(golay::codewords_of_weight(w).size());
   uint64_t* rest = side_rest[slot][side];
-  kernels.walk_rows({rest, rest, side_top[slot][side], padded, padded, done, depth, true, abs_table.data(), true});
+  kernels.walk_rows({rest, rest, side_top[slot][side], side_carry[slot][side], padded, padded, done, depth, true,
+                     abs_table.data(), true});
   done = depth;
 }
 
