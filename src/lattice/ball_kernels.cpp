@@ -1,4 +1,5 @@
 // Scalar reference of the search kernels and the run-time choice among the ISA levels.
+#include <algorithm>
 #include <bit>
 #include <cmath>
 
@@ -9,36 +10,53 @@ namespace {
 
 // One lane; the same operations as the SIMD traits (std::fma, never a contracted a·b + c).
 struct ScalarTraits {
-  static constexpr int kWidth = 1, kFloats = 1;
-  using D = double;
+  static constexpr int kFloats = 1, kGroupBits = 8;
   using F = float;
-  using I = uint64_t;
+  using U = uint32_t;
+  using M = bool;
   template <int N>
   struct Table {
-    const double* v;
-    explicit Table(const double* values) : v(values) {}
-    double lookup(int r) const { return v[r & (N - 1)]; }
+    const float* v;
+    explicit Table(const float* values) : v(values) {}
+    float lookup(uint32_t r) const { return v[r & (N - 1)]; }
   };
-  static D load(const double* p) { return *p; }
-  static void store(double* p, D v) { *p = v; }
-  static void store_rounded(float* p, D v) { *p = static_cast<float>(v); }
-  static I loadi(const uint64_t* p) { return *p; }
-  static void storei(uint64_t* p, I v) { *p = v; }
-  static D zero() { return 0.0; }
-  static D add(D a, D b) { return a + b; }
+  // 256 entries of 32 bits; the codeword statistics keep them alive while they are used.
+  struct Group {
+    const void* t = nullptr;
+    Group() = default;
+    explicit Group(const void* entries) : t(entries) {}
+    F lookup_sum(U p) const { return static_cast<const float*>(t)[p]; }
+    U lookup_mask(U p) const { return static_cast<const uint32_t*>(t)[p]; }
+  };
   static F loadf(const float* p) { return *p; }
   static F loadf_reversed(const float* p) { return *p; }
+  static void storef(float* p, F v) { *p = v; }
+  static F zerof() { return 0.0f; }
   static F set1f(float v) { return v; }
+  static F addf(F a, F b) { return a + b; }
   static F subf(F a, F b) { return a - b; }
   static F mulf(F a, F b) { return a * b; }
   static F fmaf(F a, F b, F c) { return std::fma(a, b, c); }
   static F absf(F a) { return std::abs(a); }
+  static F minf(F a, F b) { return std::min(a, b); }
+  static F maxf(F a, F b) { return std::max(a, b); }
+  static float reduce_min(F a) { return a; }
+  static float reduce_max(F a) { return a; }
   static unsigned gef(F a, F b) { return a >= b; }
   static unsigned lef(F a, F b) { return a <= b; }
-  static int lowest(I m) { return std::countr_zero(m); }
-  static int highest(I m) { return 63 - std::countl_zero(m); }
-  static I clear_lowest(I m) { return m & (m - 1); }
-  static I clear_bit(I m, int r) { return r >= 0 ? m & ~(uint64_t{1} << r) : m; }
+  static U loadu(const uint32_t* p) { return *p; }
+  static void storeu(uint32_t* p, U v) { *p = v; }
+  static U zerou() { return 0; }
+  static U set1u(uint32_t v) { return v; }
+  static U andu(U a, U b) { return a & b; }
+  static U oru(U a, U b) { return a | b; }
+  static U xoru(U a, U b) { return a ^ b; }
+  static U negu(U a) { return 0u - a; }
+  static U addu(U a, U b) { return a + b; }
+  static U srlu(U a, int n) { return a >> n; }
+  static M nonzero(U a) { return a != 0; }
+  static U select(M m, U a, U b) { return m ? a : b; }
+  static U bit_index(U bit) { return bit ? static_cast<U>(std::countr_zero(bit)) : 0u; }
 };
 
 }  // namespace

@@ -1,8 +1,9 @@
 // The inner loops of the exact Λ24(M) search (ball_search.cpp), one set per ISA level:
 // ball_kernels.cpp (scalar reference), ball_kernels_avx2.cpp, ball_kernels_avx512.cpp. All
-// three run the loop bodies of ball_kernels_impl.hpp over a per-ISA traits type, with the
-// same floating-point operations in the same order (explicit fused multiply-adds), so every
-// level returns bit-identical values and therefore identical search results.
+// three run the loop bodies of ball_kernels_impl.hpp over a per-ISA traits type. Their float
+// sums may round differently per level (codeword statistics add positions in groups of the
+// level's lookup width), but floats only choose which codewords the scans evaluate exactly,
+// in double, by code shared by all levels, so every level returns identical search results.
 #pragma once
 
 #include <cstddef>
@@ -12,30 +13,51 @@
 
 namespace llvq::lattice {
 
-// Lookup tables for the row walks hold this many entries (zero-padded); indices are taken
-// modulo the table length, so a lane whose mask ran empty (only padding items' masks do)
-// still reads inside the table. Walks over rank masks of
-// 24 bits use only the first kShortTable entries, which the AVX-512 lookup exploits.
+// Bit masks over the ranks of a search's sorted values are kept in 32-bit lanes of 24 bits: the
+// 24 ranks of |x| (even classes), or the 48 ranks of ±x_i as two halves, ranks 0..23 (the
+// positive entries) and 24..47 (the negative ones). Lookup tables hold kTableSize floats
+// (zero-padded): entry r for bit r of the low half, 24 + r for bit r of the high half.
 constexpr int kTableSize = 64;
-constexpr int kShortTable = 32;
+constexpr int kHalfBits = 24;
 
-// Cumulative sums along bit walks: for every item j < count, starting from masks_in[j], rows
-// done..depth−1 get row[t][j] = row[t−1][j] + values[r_t], r_t the lowest set bit (from_top)
-// or the highest (otherwise) of what is left; masks_out[j] keeps the rest. The sums are exact
-// doubles; the rows store them rounded to float (the scan's filter reads half the bytes) and
-// carry[j] keeps the double at depth `done` (read when done > 0, written at the end) so that a
-// later walk extends the exact sum. Row t lives at rows + t·stride. count is padded to a
-// multiple of 16 by the caller (padding masks are 0).
+// Cumulative sums along bit walks, in float (the rows only feed the scans' filter, whose
+// margin covers their rounding): for every item j < count, starting from the masks lo_in[j]
+// (and hi_in[j] when two_halves), rows done..depth−1 get row[t][j] = row[t−1][j] + values[r_t],
+// r_t the lowest rank left (low half first); lo_out / hi_out keep the rest. Row t lives at
+// rows + t·stride; row done−1 must hold the previous sums when done > 0. count is a multiple
+// of 16 (padding masks are 0).
 struct RowWalk {
-  const uint64_t* masks_in;
-  uint64_t* masks_out;
+  const uint32_t* lo_in;
+  const uint32_t* hi_in;
+  uint32_t* lo_out;
+  uint32_t* hi_out;
   float* rows;
-  double* carry;
   size_t stride, count;
   int done, depth;
-  bool from_top;
-  const double* values;  // kTableSize entries
-  bool short_table;      // masks use bits < kShortTable only
+  bool two_halves;
+  const float* values;  // kTableSize entries
+};
+
+// Per-codeword statistics of `count` 24-bit codewords (count a multiple of 16, padding words
+// 0): sum[j] = scale·Σ_{i ∈ word} value[i] + offset in float, and the masks
+// lo[j] = lo_base ^ OR_{i ∈ word} lo_bits[i], hi[j] likewise (hi optional). The float sums
+// differ from exact ones by at most kSumSlack·(|scale|·Σ|value| + |offset|) (a few roundings
+// of at most 26 terms). Returns the minimum and maximum of the sums.
+constexpr double kSumSlack = 0x1p-18;
+struct CodewordStats {
+  const uint32_t* words;
+  size_t count;
+  const float* value;  // 24 entries
+  float scale, offset;
+  const uint32_t* lo_bits;  // 24 entries
+  const uint32_t* hi_bits;  // 24 entries, or null
+  uint32_t lo_base, hi_base;
+  float* sum;
+  uint32_t* lo;
+  uint32_t* hi;  // null when hi_bits is
+};
+struct MinMax {
+  float min, max;
 };
 
 // Best of `count` items with statistic s[j] in [lo, hi] (others are skipped) of the exact
@@ -48,15 +70,16 @@ struct RowWalk {
 // and Σ|x|); an item is evaluated exactly only when its float value reaches
 // max(best so far, floor) − margin, so items below `floor` (the caller's pruning level, which
 // it has already lowered by its own slack) may be skipped. The float statistic test is a
-// superset of the exact one (rounding is monotone). Every item whose exact value beats the
-// best so far is evaluated exactly, in index order, so the result equals that of an exact
-// scan of all items.
+// superset of the exact one (rounding is monotone, and the interval is widened by
+// stat_slack). Every item whose exact value beats the best so far is evaluated exactly, in
+// index order, so the result equals that of an exact scan of all items.
 //
 // A row whose bit in `reversed` is set is read backwards: item j takes rows[k][count − 1 − j]
 // (the odd classes' sums of the smallest entries of codeword m are the negated sums of the
 // largest of its complement, message 4095 − m).
 struct Scan {
   const float* stat;
+  double stat_slack;  // bound on |stat[j] − exact statistic| (0: stat[j] is the exact one rounded)
   const float* const* rows;
   const double* coef;
   int nrows;
@@ -83,6 +106,7 @@ struct ScanBest {
 
 struct BallKernels {
   void (*walk_rows)(const RowWalk& job);
+  MinMax (*codeword_stats)(const CodewordStats& job);
   ScanBest (*scan)(const Scan& job);
 };
 

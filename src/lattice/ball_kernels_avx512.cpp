@@ -1,7 +1,6 @@
-// AVX-512 search kernels: eight lanes of doubles for the walks, sixteen floats for the scans;
-// bit indices from an exact integer → double
-// conversion (AVX-512DQ; masks stay below 2^53), table lookups by register permutes (faster
-// than gathers for a 64-entry table).
+// AVX-512 search kernels: sixteen lanes of floats and 32-bit masks; bit indices from the
+// exponent of the exactly converted bit, table lookups by register permutes (faster than
+// gathers for tables of at most 64 entries).
 #include <immintrin.h>
 
 #include "lattice/ball_kernels_impl.hpp"
@@ -10,59 +9,80 @@ namespace llvq::lattice {
 namespace {
 
 struct Avx512Traits {
-  static constexpr int kWidth = 8, kFloats = 16;
-  using D = __m512d;
+  static constexpr int kFloats = 16, kGroupBits = 4;
   using F = __m512;
-  using I = __m512i;
+  using U = __m512i;
+  using M = __mmask16;
   template <int N>
   struct Table {
-    static_assert(N == 32 || N == 64);
-    __m512d t[N / 8];
-    explicit Table(const double* values) {
-      for (int i = 0; i < N / 8; ++i) t[i] = _mm512_loadu_pd(values + 8 * i);
+    static_assert(N == 32 || N == kTableSize);
+    __m512 t[N / 16];
+    explicit Table(const float* values) {
+      for (int i = 0; i < N / 16; ++i) t[i] = _mm512_loadu_ps(values + 16 * i);
     }
-    // permutex2var picks among 16 entries by the low four index bits; bits 4 and 5 choose
-    // the pair of registers.
-    D lookup(I r) const {
-      const __mmask8 bit4 = _mm512_test_epi64_mask(r, _mm512_set1_epi64(16));
-      const __m512d low = _mm512_mask_blend_pd(bit4, _mm512_permutex2var_pd(t[0], r, t[1]),
-                                               _mm512_permutex2var_pd(t[2], r, t[3]));
+    // permutex2var picks among 32 entries by the low five index bits; bit 5 chooses the pair.
+    F lookup(U r) const {
+      const __m512 low = _mm512_permutex2var_ps(t[0], r, t[1]);
       if constexpr (N == 32) {
         return low;
       } else {
-        const __mmask8 bit5 = _mm512_test_epi64_mask(r, _mm512_set1_epi64(32));
-        const __m512d high = _mm512_mask_blend_pd(bit4, _mm512_permutex2var_pd(t[4], r, t[5]),
-                                                  _mm512_permutex2var_pd(t[6], r, t[7]));
-        return _mm512_mask_blend_pd(bit5, low, high);
+        const __mmask16 bit5 = _mm512_test_epi32_mask(r, _mm512_set1_epi32(32));
+        return _mm512_mask_blend_ps(bit5, low, _mm512_permutex2var_ps(t[2], r, t[3]));
       }
     }
   };
-  static D load(const double* p) { return _mm512_loadu_pd(p); }
-  static void store(double* p, D v) { _mm512_storeu_pd(p, v); }
-  static void store_rounded(float* p, D v) { _mm256_storeu_ps(p, _mm512_cvtpd_ps(v)); }
-  static I loadi(const uint64_t* p) { return _mm512_loadu_si512(p); }
-  static void storei(uint64_t* p, I v) { _mm512_storeu_si512(p, v); }
-  static D zero() { return _mm512_setzero_pd(); }
-  static D add(D a, D b) { return _mm512_add_pd(a, b); }
+  // 16 entries of 32 bits, looked up by one permute.
+  struct Group {
+    __m512i t = _mm512_setzero_si512();
+    Group() = default;
+    explicit Group(const void* entries) : t(_mm512_loadu_si512(entries)) {}
+    F lookup_sum(U p) const { return _mm512_castsi512_ps(_mm512_permutexvar_epi32(p, t)); }
+    U lookup_mask(U p) const { return _mm512_permutexvar_epi32(p, t); }
+  };
   static F loadf(const float* p) { return _mm512_loadu_ps(p); }
   static F loadf_reversed(const float* p) {
     return _mm512_permutexvar_ps(_mm512_set_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_loadu_ps(p));
   }
+  static void storef(float* p, F v) { _mm512_storeu_ps(p, v); }
+  static F zerof() { return _mm512_setzero_ps(); }
   static F set1f(float v) { return _mm512_set1_ps(v); }
+  static F addf(F a, F b) { return _mm512_add_ps(a, b); }
   static F subf(F a, F b) { return _mm512_sub_ps(a, b); }
   static F mulf(F a, F b) { return _mm512_mul_ps(a, b); }
   static F fmaf(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
   static F absf(F a) { return _mm512_abs_ps(a); }
+  static F minf(F a, F b) { return _mm512_min_ps(a, b); }
+  static F maxf(F a, F b) { return _mm512_max_ps(a, b); }
+  // (GCC 12's _mm512_reduce_min_ps warns about an uninitialized temporary.)
+  static float reduce_min(F a) {
+    alignas(64) float v[16];
+    _mm512_store_ps(v, a);
+    return *std::min_element(v, v + 16);
+  }
+  static float reduce_max(F a) {
+    alignas(64) float v[16];
+    _mm512_store_ps(v, a);
+    return *std::max_element(v, v + 16);
+  }
   static unsigned gef(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
   static unsigned lef(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
-  // floor(log2 m) from the exponent field of the exactly converted m.
-  static I highest(I m) {
-    const __m512i bits = _mm512_castpd_si512(_mm512_cvtepu64_pd(m));
-    return _mm512_sub_epi64(_mm512_srli_epi64(bits, 52), _mm512_set1_epi64(1023));
+  static U loadu(const uint32_t* p) { return _mm512_loadu_si512(p); }
+  static void storeu(uint32_t* p, U v) { _mm512_storeu_si512(p, v); }
+  static U zerou() { return _mm512_setzero_si512(); }
+  static U set1u(uint32_t v) { return _mm512_set1_epi32(static_cast<int>(v)); }
+  static U andu(U a, U b) { return _mm512_and_si512(a, b); }
+  static U oru(U a, U b) { return _mm512_or_si512(a, b); }
+  static U xoru(U a, U b) { return _mm512_xor_si512(a, b); }
+  static U negu(U a) { return _mm512_sub_epi32(_mm512_setzero_si512(), a); }
+  static U addu(U a, U b) { return _mm512_add_epi32(a, b); }
+  static U srlu(U a, int n) { return _mm512_srli_epi32(a, static_cast<unsigned>(n)); }
+  static M nonzero(U a) { return _mm512_test_epi32_mask(a, a); }
+  static U select(M m, U a, U b) { return _mm512_mask_blend_epi32(m, b, a); }
+  // A power of two below 2^24 converts exactly; its exponent field is 127 + the bit index.
+  static U bit_index(U bit) {
+    const __m512i bits = _mm512_castps_si512(_mm512_cvtepi32_ps(bit));
+    return _mm512_sub_epi32(_mm512_srli_epi32(bits, 23), _mm512_set1_epi32(127));
   }
-  static I lowest(I m) { return highest(_mm512_and_si512(m, _mm512_sub_epi64(_mm512_setzero_si512(), m))); }
-  static I clear_lowest(I m) { return _mm512_and_si512(m, _mm512_sub_epi64(m, _mm512_set1_epi64(1))); }
-  static I clear_bit(I m, I r) { return _mm512_andnot_si512(_mm512_sllv_epi64(_mm512_set1_epi64(1), r), m); }
 };
 
 }  // namespace

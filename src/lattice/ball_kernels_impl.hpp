@@ -1,15 +1,18 @@
 // Loop bodies of the search kernels, written once over a traits type T (ball_kernels.hpp):
-//   T::kWidth lanes of T::D (doubles) and T::I (64-bit integers) for the row walks, with
-//   T::Table<N> (N doubles of a kTableSize-entry table), load/store/add, store_rounded
-//   (kWidth doubles to floats), lowest/highest set bit indices, clear_lowest/clear_bit,
-//   Table::lookup(index);
-//   T::kFloats lanes of T::F (floats) for the scans: loadf, loadf_reversed (lanes in reverse
-//   order), set1f/subf/mulf/fmaf/absf and compares returning a lane bit mask.
+//   T::kFloats lanes of T::F (floats) and T::U (32-bit unsigned integers), T::M a lane
+//   condition; loadf/storef/set1f/zerof/addf/subf/mulf/fmaf/absf, loadf_reversed (lanes in
+//   reverse order), float compares returning a lane bit mask; loadu/storeu/set1u/zerou/andu/
+//   oru/xoru/negu/addu, nonzero (→ M), select(M, a, b) (a where M holds), bit_index(a power of
+//   two or 0: its exponent; any value for 0);
+//   T::Table<N>::lookup(U) (N floats of a kTableSize-entry table, index taken modulo N);
+//   T::kGroupBits: codeword statistics look up that many positions at once
+//   (T::Group::lookup_sum / lookup_mask over 2^kGroupBits entries).
 // Include only from the per-ISA kernel files, whose traits types live in anonymous namespaces:
 // the instantiations then have internal linkage and never mix code between ISA levels.
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -17,26 +20,90 @@
 
 namespace llvq::lattice::impl {
 
-template <class T, int N>
+template <class T, bool kTwoHalves>
 void walk_rows(const RowWalk& job) {
-  const typename T::template Table<N> table(job.values);
-  for (size_t j = 0; j < job.count; j += T::kWidth) {
-    auto m = T::loadi(job.masks_in + j);
-    auto acc = job.done == 0 ? T::zero() : T::load(job.carry + j);
+  const typename T::template Table<kTwoHalves ? kTableSize : 32> table(job.values);
+  const auto high_offset = T::set1u(kHalfBits);
+  for (size_t j = 0; j < job.count; j += T::kFloats) {
+    auto lo = T::loadu(job.lo_in + j);
+    auto hi = kTwoHalves ? T::loadu(job.hi_in + j) : T::zerou();
+    auto acc = job.done == 0 ? T::zerof() : T::loadf(job.rows + (job.done - 1) * job.stride + j);
     for (int t = job.done; t < job.depth; ++t) {
-      if (job.from_top) {
-        acc = T::add(acc, table.lookup(T::lowest(m)));
-        m = T::clear_lowest(m);
+      if constexpr (kTwoHalves) {
+        const auto in_lo = T::nonzero(lo);
+        const auto cur = T::select(in_lo, lo, hi);
+        const auto bit = T::andu(cur, T::negu(cur));
+        const auto r = T::select(in_lo, T::bit_index(bit), T::addu(T::bit_index(bit), high_offset));
+        acc = T::addf(acc, table.lookup(r));
+        lo = T::select(in_lo, T::xoru(lo, bit), lo);
+        hi = T::select(in_lo, hi, T::xoru(hi, bit));
       } else {
-        const auto r = T::highest(m);
-        acc = T::add(acc, table.lookup(r));
-        m = T::clear_bit(m, r);
+        const auto bit = T::andu(lo, T::negu(lo));
+        acc = T::addf(acc, table.lookup(T::bit_index(bit)));
+        lo = T::xoru(lo, bit);
       }
-      T::store_rounded(job.rows + t * job.stride + j, acc);
+      T::storef(job.rows + t * job.stride + j, acc);
     }
-    T::storei(job.masks_out + j, m);
-    T::store(job.carry + j, acc);
+    T::storeu(job.lo_out + j, lo);
+    if constexpr (kTwoHalves) T::storeu(job.hi_out + j, hi);
   }
+}
+
+template <class T>
+void walk_rows(const RowWalk& job) {
+  if (job.two_halves) {
+    walk_rows<T, true>(job);
+  } else {
+    walk_rows<T, false>(job);
+  }
+}
+
+// Σ value and OR of bits over the positions of each codeword, kGroupBits positions per lookup.
+template <class T>
+MinMax codeword_stats(const CodewordStats& job) {
+  constexpr int kBits = T::kGroupBits, kGroups = kHalfBits / kBits, kPatterns = 1 << kBits;
+  static_assert(kHalfBits % kBits == 0);
+  // Per group, the sum and masks of every pattern of its positions (subset sums, each pattern
+  // from the one without its lowest bit).
+  std::array<std::array<float, kPatterns>, kGroups> sum{};
+  std::array<std::array<uint32_t, kPatterns>, kGroups> lo{}, hi{};
+  for (int g = 0; g < kGroups; ++g) {
+    for (int p = 1; p < kPatterns; ++p) {
+      const int pos = g * kBits + __builtin_ctz(static_cast<unsigned>(p));
+      sum[g][p] = sum[g][p & (p - 1)] + job.value[pos];
+      lo[g][p] = lo[g][p & (p - 1)] | job.lo_bits[pos];
+      if (job.hi_bits) hi[g][p] = hi[g][p & (p - 1)] | job.hi_bits[pos];
+    }
+  }
+  std::array<typename T::Group, kGroups> sum_table, lo_table, hi_table;
+  for (int g = 0; g < kGroups; ++g) {
+    sum_table[g] = typename T::Group(sum[g].data());
+    lo_table[g] = typename T::Group(lo[g].data());
+    hi_table[g] = typename T::Group(hi[g].data());
+  }
+  const auto pattern = T::set1u(kPatterns - 1);
+  const auto scale = T::set1f(job.scale), offset = T::set1f(job.offset);
+  auto lo_base = T::set1u(job.lo_base), hi_base = T::set1u(job.hi_base);
+  auto vmin = T::set1f(std::numeric_limits<float>::infinity());
+  auto vmax = T::set1f(-std::numeric_limits<float>::infinity());
+  for (size_t j = 0; j < job.count; j += T::kFloats) {
+    const auto w = T::loadu(job.words + j);
+    auto s = T::zerof();
+    auto l = T::zerou(), h = T::zerou();
+    for (int g = 0; g < kGroups; ++g) {
+      const auto p = T::andu(T::srlu(w, g * kBits), pattern);
+      s = T::addf(s, sum_table[g].lookup_sum(p));
+      l = T::oru(l, lo_table[g].lookup_mask(p));
+      if (job.hi_bits) h = T::oru(h, hi_table[g].lookup_mask(p));
+    }
+    s = T::fmaf(scale, s, offset);
+    T::storef(job.sum + j, s);
+    T::storeu(job.lo + j, T::xoru(l, lo_base));
+    if (job.hi_bits) T::storeu(job.hi + j, T::xoru(h, hi_base));
+    vmin = T::minf(vmin, s);
+    vmax = T::maxf(vmax, s);
+  }
+  return {T::reduce_min(vmin), T::reduce_max(vmax)};
 }
 
 // The float value of the items of one step; `live` lanes only matter.
@@ -74,9 +141,10 @@ inline float filter_level(const Scan& job, double best) {
 template <class T>
 ScanBest scan(const Scan& job) {
   ScanBest best{-std::numeric_limits<double>::infinity(), 0};
-  // Rounding is monotone: s ≥ lo implies fl(s) ≥ fl(lo), so the float test keeps every item
-  // the exact one keeps.
-  const auto lo = T::set1f(static_cast<float>(job.lo)), hi = T::set1f(static_cast<float>(job.hi));
+  // Rounding is monotone: s ≥ lo − slack implies fl(s) ≥ fl(lo − slack), so the float test
+  // keeps every item the exact one keeps.
+  const auto lo = T::set1f(static_cast<float>(job.lo - job.stat_slack));
+  const auto hi = T::set1f(static_cast<float>(job.hi + job.stat_slack));
   auto level = T::set1f(filter_level(job, best.value));
   for (size_t j = 0; j < job.count; j += T::kFloats) {
     const auto s = T::loadf(job.stat + j);
@@ -96,17 +164,8 @@ ScanBest scan(const Scan& job) {
 }
 
 template <class T>
-void walk_rows(const RowWalk& job) {
-  if (job.short_table) {
-    walk_rows<T, kShortTable>(job);
-  } else {
-    walk_rows<T, kTableSize>(job);
-  }
-}
-
-template <class T>
 BallKernels kernels() {
-  return {&walk_rows<T>, &scan<T>};
+  return {&walk_rows<T>, &codeword_stats<T>, &scan<T>};
 }
 
 }  // namespace llvq::lattice::impl

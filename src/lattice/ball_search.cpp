@@ -98,30 +98,46 @@ struct ExactRows {
   }
 };
 
+// Σ of values over the positions of a 24-bit codeword, in the order of the byte tables the
+// search used before (sums inside each byte from its highest position down, then
+// (byte 0 + byte 1) + byte 2), so that exact values keep their last bits.
+double codeword_sum(uint32_t word, const double* values) {
+  std::array<double, 3> part{};
+  for (int k = 0; k < 3; ++k) {
+    for (uint32_t b = (word >> (8 * k)) & 255; b; b &= ~(1u << (31 - std::countl_zero(b))))
+      part[k] += values[8 * k + 31 - std::countl_zero(b)];
+  }
+  return part[0] + part[1] + part[2];
+}
+
 // Odd classes: walk 0 = the largest y of the codeword's pick mask, walk 1 = the smallest.
 struct OddExact {
-  const double* sum_y;
-  const uint64_t* pick;
+  const uint32_t* words;
+  const double* x;
+  const uint8_t* z_rank;  // rank of +x_i at 2i, of −x_i at 2i + 1
   const double* z;
-  double lo, hi, sum_coef;
+  double sum_x, lo, hi, sum_coef;
   ExactRows rows;
 };
 
 double odd_exact(const void* p, uint32_t j) {
   const auto& e = *static_cast<const OddExact*>(p);
-  const double s = e.sum_y[j];
+  const uint32_t word = e.words[j];
+  const double s = 2 * codeword_sum(word, e.x) - e.sum_x;
   if (!(s >= e.lo && s <= e.hi)) return -std::numeric_limits<double>::infinity();
+  uint64_t pick = 0;
+  for (int i = 0; i < kDim; ++i) pick |= uint64_t{1} << e.z_rank[2 * i + (((word >> i) & 1) ? 0 : 1)];
   std::array<std::array<double, kDim>, 2> walks;
-  walk_sums(e.pick[j], true, e.rows.max_depth[0], e.z, walks[0].data());
-  walk_sums(e.pick[j], false, e.rows.max_depth[1], e.z, walks[1].data());
+  walk_sums(pick, true, e.rows.max_depth[0], e.z, walks[0].data());
+  walk_sums(pick, false, e.rows.max_depth[1], e.z, walks[1].data());
   return e.rows.apply(e.sum_coef * s, walks);
 }
 
 // Even classes of weight 8, 12, 16: walk 0 = the largest |x| on the codeword, walk 1 = off it.
 struct EvenExact {
-  const double* on_abs;
-  const uint32_t* on_mask;
   const uint32_t* words;
+  const uint32_t* on_mask;
+  const double* abs_x;
   const double* sorted_abs;  // zero-padded to lattice::kTableSize
   uint32_t neg;
   double lo, hi, on_last, off_last, total, penalty, want_parity;
@@ -130,7 +146,7 @@ struct EvenExact {
 
 double even_exact(const void* p, uint32_t j) {
   const auto& e = *static_cast<const EvenExact*>(p);
-  const double s = e.on_abs[j];
+  const double s = codeword_sum(e.words[j], e.abs_x);
   if (!(s >= e.lo && s <= e.hi)) return -std::numeric_limits<double>::infinity();
   const uint32_t on = e.on_mask[j];
   std::array<std::array<double, kDim>, 2> walks;
@@ -144,13 +160,14 @@ double even_exact(const void* p, uint32_t j) {
 }
 
 // Bound on |float filter value − exact value| of a scan whose coefficients sum to `coef_sum`
-// in magnitude, every term bounded by `sum_abs` (Σ|x|): each stored float and each of the
-// nrows + 3 roundings of the float evaluation errs by at most 2^−24 of coef_sum·sum_abs; the
-// factor 4 covers the double side and the rest. Outside a range where float keeps that
+// in magnitude, every term bounded by `sum_abs` (Σ|x|): a float row (a sum of at most 23
+// terms), a float statistic (at most 26 terms), and each of the nrows + 3 roundings of the
+// float evaluation err by at most (their term count)·2^−24 of coef_sum·sum_abs; the factor 4
+// covers the double side and the rest. Outside a range where float keeps that
 // relative accuracy (underflow, overflow) every item is evaluated exactly (margin ∞).
 double filter_margin(int nrows, double coef_sum, double sum_abs) {
   if (!(sum_abs >= 1e-15 && sum_abs <= 1e15)) return std::numeric_limits<double>::infinity();
-  return (nrows + 8) * 0x1p-22 * coef_sum * sum_abs;
+  return (nrows + 8 + 2 * kDim) * 0x1p-22 * coef_sum * sum_abs;
 }
 
 // The scans may skip items whose exact value lies below floor − slack: such an item cannot
@@ -276,7 +293,6 @@ LeechBall::ConcaveBound LeechBall::codeword_bound(const Class& c, Context& ctx) 
 }
 
 double LeechBall::best_even(const Class& c, Context& ctx, double floor, uint32_t& codeword) const {
-  ctx.prepare_even();
   const auto words = golay::codewords_of_weight(c.weight);
   const auto [lo, hi] = codeword_bound(c, ctx).above(floor);
   if (c.weight > 0 && c.weight < 24) {
@@ -286,7 +302,7 @@ double LeechBall::best_even(const Class& c, Context& ctx, double floor, uint32_t
     const size_t padded = Context::padded_count(words.size());
     std::array<const float*, 2 * kDim> rows{};
     std::array<double, 2 * kDim> coef{};
-    EvenExact exact{ctx.on_abs[slot].data(), ctx.on_rank_mask[slot].data(), words.data(), ctx.abs_table.data(), ctx.neg,
+    EvenExact exact{words.data(), ctx.on_rank_mask[slot].data(), ctx.abs_x.data(), ctx.abs_table.data(), ctx.neg,
                     lo, hi, c.on_cuts.last, c.off_cuts.last, ctx.sum_abs, 2 * c.min_on, double(c.minus_parity), {}};
     int nrows = 0;
     double coef_sum = std::abs(c.on_cuts.last) + std::abs(c.off_cuts.last) + 2 * c.min_on;
@@ -301,6 +317,7 @@ double LeechBall::best_even(const Class& c, Context& ctx, double floor, uint32_t
     }
     lattice::Scan job{};
     job.stat = ctx.on_abs_float[slot].data();
+    job.stat_slack = ctx.on_abs_slack;
     job.rows = rows.data();
     job.coef = coef.data();
     job.nrows = nrows;
@@ -339,7 +356,7 @@ double LeechBall::best_odd(const Class& c, Context& ctx, double floor, uint32_t&
   if (lo > hi) return -std::numeric_limits<double>::infinity();
   // The class's cuts as rows: T_t directly for t ≤ kTopRows, else Σy − (its 24 − t smallest).
   std::array<const float*, kDim> rows{};
-  OddExact exact{ctx.sum_y.data(), ctx.pick.data(), ctx.z.data(), lo, hi, c.on_cuts.last, {}};
+  OddExact exact{words.data(), ctx.x.data(), ctx.z_rank.data(), ctx.z.data(), ctx.sum_x, lo, hi, c.on_cuts.last, {}};
   int top_depth = 0, bottom_depth = 0;
   for (int k = 0; k < c.on_cuts.n; ++k) {
     const int t = c.on_cuts.cut[k];
@@ -373,6 +390,7 @@ double LeechBall::best_odd(const Class& c, Context& ctx, double floor, uint32_t&
   lattice::Scan job{};
   job.reversed = reversed;
   job.stat = ctx.sum_y_float.data();
+  job.stat_slack = ctx.sum_y_slack;
   job.rows = rows.data();
   job.coef = filter_coef.data();
   job.nrows = c.on_cuts.n;
