@@ -106,30 +106,6 @@ MinMax codeword_stats(const CodewordStats& job) {
   return {T::reduce_min(vmin), T::reduce_max(vmax)};
 }
 
-// The float value of the items of one step; `live` lanes only matter.
-template <class T>
-typename T::F scan_value(const Scan& job, size_t j, typename T::F s) {
-  using F = typename T::F;
-  F ip;
-  if (job.even) {
-    const F off = T::mulf(T::set1f(static_cast<float>(job.off_last)), T::subf(T::set1f(static_cast<float>(job.total)), s));
-    ip = T::fmaf(T::set1f(static_cast<float>(job.on_last)), s, off);
-  } else {
-    ip = T::mulf(T::set1f(static_cast<float>(job.sum_coef)), s);
-  }
-  for (int k = 0; k < job.nrows; ++k) {
-    const F row = (job.reversed >> k) & 1 ? T::loadf_reversed(job.rows[k] + (job.count - T::kFloats - j))
-                                          : T::loadf(job.rows[k] + j);
-    ip = T::fmaf(T::set1f(static_cast<float>(job.coef[k])), row, ip);
-  }
-  if (job.even) {
-    // parity ∈ {0, 1}: the penalty factor |parity − want| is exact.
-    const F wrong = T::absf(T::subf(T::loadf(job.parity + j), T::set1f(static_cast<float>(job.want_parity))));
-    ip = T::fmaf(T::mulf(T::set1f(static_cast<float>(-job.penalty)), wrong), T::loadf(job.smallest + j), ip);
-  }
-  return ip;
-}
-
 // The float level an item must reach to be evaluated exactly: max(best, floor) − margin,
 // rounded down.
 inline float filter_level(const Scan& job, double best) {
@@ -138,20 +114,67 @@ inline float filter_level(const Scan& job, double best) {
   return static_cast<double>(f) <= level ? f : std::nextafter(f, -std::numeric_limits<float>::infinity());
 }
 
+// A scan's loop constants, converted and split once (the exact evaluation behind a function
+// pointer would otherwise make the compiler reload and convert them on every step): forward
+// rows, then rows read backwards (their end pointers), each with its float coefficient.
 template <class T>
+struct ScanPlan {
+  using F = typename T::F;
+  int forward = 0, backward = 0;
+  std::array<const float*, 2 * kHalfBits> row{};
+  F coef[2 * kHalfBits];  // (std::array would drop the vector type's alignment attributes)
+  F on_last, off_last, total, sum_coef, want_parity, penalty;
+  explicit ScanPlan(const Scan& job)
+      : on_last(T::set1f(static_cast<float>(job.on_last))),
+        off_last(T::set1f(static_cast<float>(job.off_last))),
+        total(T::set1f(static_cast<float>(job.total))),
+        sum_coef(T::set1f(static_cast<float>(job.sum_coef))),
+        want_parity(T::set1f(static_cast<float>(job.want_parity))),
+        penalty(T::set1f(static_cast<float>(-job.penalty))) {
+    for (int pass = 0; pass < 2; ++pass) {
+      for (int k = 0; k < job.nrows; ++k) {
+        const bool reversed = (job.reversed >> k) & 1;
+        if (reversed != (pass == 1)) continue;
+        const int n = forward + backward;
+        row[n] = reversed ? job.rows[k] + (job.count - T::kFloats) : job.rows[k];
+        coef[n] = T::set1f(static_cast<float>(job.coef[k]));
+        ++(reversed ? backward : forward);
+      }
+    }
+  }
+  // The float value of the items of one step; `live` lanes only matter.
+  template <bool kEven>
+  F value(const Scan& job, size_t j, F s) const {
+    F ip = kEven ? T::fmaf(on_last, s, T::mulf(off_last, T::subf(total, s))) : T::mulf(sum_coef, s);
+    int k = 0;
+    for (; k < forward; ++k) ip = T::fmaf(coef[k], T::loadf(row[k] + j), ip);
+    for (; k < forward + backward; ++k) ip = T::fmaf(coef[k], T::loadf_reversed(row[k] - j), ip);
+    if constexpr (kEven) {
+      // parity ∈ {0, 1}: the penalty factor |parity − want| is exact.
+      const F wrong = T::absf(T::subf(T::loadf(job.parity + j), want_parity));
+      ip = T::fmaf(T::mulf(penalty, wrong), T::loadf(job.smallest + j), ip);
+    }
+    return ip;
+  }
+};
+
+template <class T, bool kEven>
 ScanBest scan(const Scan& job) {
+  const ScanPlan<T> plan(job);
   ScanBest best{-std::numeric_limits<double>::infinity(), 0};
   // Rounding is monotone: s ≥ lo − slack implies fl(s) ≥ fl(lo − slack), so the float test
   // keeps every item the exact one keeps.
   const auto lo = T::set1f(static_cast<float>(job.lo - job.stat_slack));
   const auto hi = T::set1f(static_cast<float>(job.hi + job.stat_slack));
   auto level = T::set1f(filter_level(job, best.value));
-  for (size_t j = 0; j < job.count; j += T::kFloats) {
-    const auto s = T::loadf(job.stat + j);
+  const float* stat = job.stat;
+  const size_t count = job.count;
+  for (size_t j = 0; j < count; j += T::kFloats) {
+    const auto s = T::loadf(stat + j);
     const unsigned live = T::gef(s, lo) & T::lef(s, hi);
     if (!live) continue;
     // Lanes in increasing index order with a strict comparison: the smallest index wins ties.
-    for (unsigned reach = live & T::gef(scan_value<T>(job, j, s), level); reach; reach &= reach - 1) {
+    for (unsigned reach = live & T::gef(plan.template value<kEven>(job, j, s), level); reach; reach &= reach - 1) {
       const uint32_t item = static_cast<uint32_t>(j + __builtin_ctz(reach));
       const double value = job.exact(job.exact_ctx, item);
       if (value > best.value) {
@@ -161,6 +184,11 @@ ScanBest scan(const Scan& job) {
     }
   }
   return best;
+}
+
+template <class T>
+ScanBest scan(const Scan& job) {
+  return job.even ? scan<T, true>(job) : scan<T, false>(job);
 }
 
 template <class T>
