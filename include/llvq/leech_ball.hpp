@@ -123,6 +123,12 @@ class LeechBall {
   std::vector<uint64_t> shell_start_; // index of shell m's first point, m = 0..M+1
   std::vector<uint32_t> shell_first_class_;  // m = 0..M+1
   std::vector<std::pair<uint64_t, uint32_t>> even_keys_, odd_keys_;  // sorted (key, class)
+  // Every search bounds every class: the classes' runs (end, value) packed contiguously,
+  // class c's at [bound_first_[c], bound_first_[c + 1]), and their (|v|², 1/|v|), instead of
+  // read from the ~2 KB Class.
+  std::vector<uint32_t> bound_first_;
+  std::vector<std::pair<uint8_t, double>> bound_runs_;
+  std::vector<std::pair<double, double>> bound_norm_;
 };
 
 }  // namespace llvq

@@ -106,6 +106,12 @@ LeechBall::LeechBall(int max_shell) : max_shell_(max_shell) {
   if (shells::u128{size_} != shells::ball_count(max_shell, true))
     throw std::logic_error("LeechBall: class sizes do not add up to the theta series");
   bits_ = shells::ceil_log2(size_);
+  for (const Class& c : classes_) {
+    bound_first_.push_back(static_cast<uint32_t>(bound_runs_.size()));
+    for (int r = 0; r < c.runs; ++r) bound_runs_.emplace_back(c.run_end[r], c.run_value[r]);
+    bound_norm_.emplace_back(c.norm2, c.inv_norm);
+  }
+  bound_first_.push_back(static_cast<uint32_t>(bound_runs_.size()));
   std::sort(even_keys_.begin(), even_keys_.end());
   std::sort(odd_keys_.begin(), odd_keys_.end());
 }

@@ -20,33 +20,56 @@
 
 namespace llvq::lattice::impl {
 
+// One walk step of `kLanes` vectors of items: the lowest rank left (low half first) of each.
+template <class T, bool kTwoHalves, class Table, class U, class F>
+inline void walk_step(const Table& table, U& lo, U& hi, F& acc) {
+  if constexpr (kTwoHalves) {
+    const auto in_lo = T::nonzero(lo);
+    const auto cur = T::select(in_lo, lo, hi);
+    const auto bit = T::andu(cur, T::negu(cur));
+    const auto index = T::bit_index(bit);
+    const auto r = T::select(in_lo, index, T::addu(index, T::set1u(kHalfBits)));
+    acc = T::addf(acc, table.lookup(r));
+    lo = T::select(in_lo, T::xoru(lo, bit), lo);
+    hi = T::select(in_lo, hi, T::xoru(hi, bit));
+  } else {
+    const auto bit = T::andu(lo, T::negu(lo));
+    acc = T::addf(acc, table.lookup(T::bit_index(bit)));
+    lo = T::xoru(lo, bit);
+  }
+}
+
+// Walks `kLanes` vectors of items from j at once: their dependency chains (bit → index →
+// lookup → sum) are independent, so the core overlaps them.
+template <class T, bool kTwoHalves, int kLanes, class Table>
+inline void walk_items(const RowWalk& job, const Table& table, size_t j) {
+  typename T::U lo[kLanes], hi[kLanes];
+  typename T::F acc[kLanes];
+  for (int v = 0; v < kLanes; ++v) {
+    const size_t at = j + v * T::kFloats;
+    lo[v] = T::loadu(job.lo_in + at);
+    hi[v] = kTwoHalves ? T::loadu(job.hi_in + at) : T::zerou();
+    acc[v] = job.done == 0 ? T::zerof() : T::loadf(job.rows + (job.done - 1) * job.stride + at);
+  }
+  for (int t = job.done; t < job.depth; ++t) {
+    for (int v = 0; v < kLanes; ++v) {
+      walk_step<T, kTwoHalves>(table, lo[v], hi[v], acc[v]);
+      T::storef(job.rows + t * job.stride + j + v * T::kFloats, acc[v]);
+    }
+  }
+  for (int v = 0; v < kLanes; ++v) {
+    T::storeu(job.lo_out + j + v * T::kFloats, lo[v]);
+    if constexpr (kTwoHalves) T::storeu(job.hi_out + j + v * T::kFloats, hi[v]);
+  }
+}
+
 template <class T, bool kTwoHalves>
 void walk_rows(const RowWalk& job) {
   const typename T::template Table<kTwoHalves ? kTableSize : 32> table(job.values);
-  const auto high_offset = T::set1u(kHalfBits);
-  for (size_t j = 0; j < job.count; j += T::kFloats) {
-    auto lo = T::loadu(job.lo_in + j);
-    auto hi = kTwoHalves ? T::loadu(job.hi_in + j) : T::zerou();
-    auto acc = job.done == 0 ? T::zerof() : T::loadf(job.rows + (job.done - 1) * job.stride + j);
-    for (int t = job.done; t < job.depth; ++t) {
-      if constexpr (kTwoHalves) {
-        const auto in_lo = T::nonzero(lo);
-        const auto cur = T::select(in_lo, lo, hi);
-        const auto bit = T::andu(cur, T::negu(cur));
-        const auto r = T::select(in_lo, T::bit_index(bit), T::addu(T::bit_index(bit), high_offset));
-        acc = T::addf(acc, table.lookup(r));
-        lo = T::select(in_lo, T::xoru(lo, bit), lo);
-        hi = T::select(in_lo, hi, T::xoru(hi, bit));
-      } else {
-        const auto bit = T::andu(lo, T::negu(lo));
-        acc = T::addf(acc, table.lookup(T::bit_index(bit)));
-        lo = T::xoru(lo, bit);
-      }
-      T::storef(job.rows + t * job.stride + j, acc);
-    }
-    T::storeu(job.lo_out + j, lo);
-    if constexpr (kTwoHalves) T::storeu(job.hi_out + j, hi);
-  }
+  constexpr size_t kStep = 2 * T::kFloats;
+  size_t j = 0;
+  for (; j + kStep <= job.count; j += kStep) walk_items<T, kTwoHalves, 2>(job, table, j);
+  for (; j < job.count; j += T::kFloats) walk_items<T, kTwoHalves, 1>(job, table, j);
 }
 
 template <class T>

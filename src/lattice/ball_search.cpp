@@ -459,14 +459,15 @@ LeechBall::Result LeechBall::search(const float* x, bool angular, double scale, 
   const uint32_t first = shell_first_class_[std::max(lo, 2)], last = shell_first_class_[hi + 1];
   heap.reserve(last - first);
   for (uint32_t ci = first; ci < last; ++ci) {
-    const Class& c = classes_[ci];
     double bound = 0;
     int start = 0;
-    for (int r = 0; r < c.runs; ++r) {
-      bound += c.run_value[r] * (ctx.prefix[c.run_end[r]] - ctx.prefix[start]);
-      start = c.run_end[r];
+    for (uint32_t r = bound_first_[ci]; r < bound_first_[ci + 1]; ++r) {
+      const auto [end, value] = bound_runs_[r];
+      bound += value * (ctx.prefix[end] - ctx.prefix[start]);
+      start = end;
     }
-    heap.push_back({objective(c, bound), ci});
+    const auto [norm2, inv_norm] = bound_norm_[ci];
+    heap.push_back({angular ? bound * inv_norm : 2 * scale * bound - norm2, ci});
   }
   auto less = [](const Candidate& a, const Candidate& b) {
     return a.objective != b.objective ? a.objective < b.objective : a.cls > b.cls;
