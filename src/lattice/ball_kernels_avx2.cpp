@@ -1,6 +1,6 @@
 // AVX2 search kernels: eight lanes of floats and 32-bit masks. Zen 1 runs AVX2 gathers and
-// pdep/pext slowly, so bit indices come from the exponent of the exactly converted bit, walk
-// lookups from eight scalar loads, and codeword statistics from 8-entry register permutes.
+// pdep/pext slowly, so bit indices come from the exponent of the exactly converted bit and
+// table lookups from 8-entry register permutes and blends.
 #include <immintrin.h>
 
 #include "lattice/ball_kernels_impl.hpp"
@@ -13,14 +13,28 @@ struct Avx2Traits {
   using F = __m256;
   using U = __m256i;
   using M = __m256i;  // all-ones lanes where the condition holds
+  // N/8 registers of 8 entries; a permute picks by the low three index bits in each, and
+  // blends on bits 3, 4 (and 5) choose among them (a blend reads its condition's sign bit).
   template <int N>
   struct Table {
-    const float* v;
-    explicit Table(const float* values) : v(values) {}
+    static_assert(N == 32 || N == kTableSize);
+    __m256 t[N / 8];
+    explicit Table(const float* values) {
+      for (int i = 0; i < N / 8; ++i) t[i] = _mm256_loadu_ps(values + 8 * i);
+    }
+    static __m256 on_bit(U r, int bit) { return _mm256_castsi256_ps(_mm256_slli_epi32(r, 31 - bit)); }
     F lookup(U r) const {
-      alignas(32) int32_t idx[8];
-      _mm256_store_si256(reinterpret_cast<__m256i*>(idx), _mm256_and_si256(r, _mm256_set1_epi32(N - 1)));
-      return _mm256_set_ps(v[idx[7]], v[idx[6]], v[idx[5]], v[idx[4]], v[idx[3]], v[idx[2]], v[idx[1]], v[idx[0]]);
+      F e[N / 8];
+      for (int i = 0; i < N / 8; ++i) e[i] = _mm256_permutevar8x32_ps(t[i], r);
+      const __m256 b3 = on_bit(r, 3), b4 = on_bit(r, 4);
+      F q[N / 16];
+      for (int i = 0; i < N / 16; ++i) q[i] = _mm256_blendv_ps(e[2 * i], e[2 * i + 1], b3);
+      const F low = _mm256_blendv_ps(q[0], q[1], b4);
+      if constexpr (N == 32) {
+        return low;
+      } else {
+        return _mm256_blendv_ps(low, _mm256_blendv_ps(q[2], q[3], b4), on_bit(r, 5));
+      }
     }
   };
   // 8 entries of 32 bits, looked up by one permute.
