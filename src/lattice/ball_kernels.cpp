@@ -56,6 +56,8 @@ struct ScalarTraits {
   static U srlu(U a, int n) { return a >> n; }
   static M nonzero(U a) { return a != 0; }
   static U select(M m, U a, U b) { return m ? a : b; }
+  static U highest_index(U m) { return m ? static_cast<U>(31 - std::countl_zero(m)) : 0u; }
+  static F to_float(U a) { return static_cast<float>(a); }
   static U bit_index(U bit) { return bit ? static_cast<U>(std::countr_zero(bit)) : 0u; }
 };
 

@@ -43,6 +43,9 @@ struct RowWalk {
 // lo[j] = lo_base ^ OR_{i ∈ word} lo_bits[i], hi[j] likewise (hi optional). The float sums
 // differ from exact ones by at most kSumSlack·(|scale|·Σ|value| + |offset|) (a few roundings
 // of at most 26 terms). Returns the minimum and maximum of the sums.
+// With `rank_value` (even classes, lo = a rank mask): also lo_complement[j] = the 24 bits
+// not in lo[j], last[j] = rank_value[highest rank in lo[j]] and parity[j] = (number of
+// positions i ∈ word with odd_bits bit i set) mod 2, as 0.0f or 1.0f.
 constexpr double kSumSlack = 0x1p-18;
 struct CodewordStats {
   const uint32_t* words;
@@ -55,6 +58,11 @@ struct CodewordStats {
   float* sum;
   uint32_t* lo;
   uint32_t* hi;  // null when hi_bits is
+  const float* rank_value = nullptr;  // 32 entries, or null
+  uint32_t odd_bits = 0;
+  uint32_t* lo_complement = nullptr;
+  float* last = nullptr;
+  float* parity = nullptr;
 };
 struct MinMax {
   float min, max;

@@ -83,11 +83,14 @@ struct Avx2Traits {
   static U srlu(U a, int n) { return _mm256_srli_epi32(a, n); }
   static M nonzero(U a) { return _mm256_xor_si256(_mm256_cmpeq_epi32(a, _mm256_setzero_si256()), _mm256_set1_epi32(-1)); }
   static U select(M m, U a, U b) { return _mm256_blendv_epi8(b, a, m); }
+  static F to_float(U a) { return _mm256_cvtepi32_ps(a); }
   // A power of two below 2^24 converts exactly; its exponent field is 127 + the bit index.
   static U bit_index(U bit) {
     const __m256i bits = _mm256_castps_si256(_mm256_cvtepi32_ps(bit));
     return _mm256_sub_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(127));
   }
+  // Any mask below 2^24 converts exactly too: the exponent is that of its highest bit.
+  static U highest_index(U m) { return bit_index(m); }
 };
 
 }  // namespace

@@ -78,11 +78,14 @@ struct Avx512Traits {
   static U srlu(U a, int n) { return _mm512_srli_epi32(a, static_cast<unsigned>(n)); }
   static M nonzero(U a) { return _mm512_test_epi32_mask(a, a); }
   static U select(M m, U a, U b) { return _mm512_mask_blend_epi32(m, b, a); }
+  static F to_float(U a) { return _mm512_cvtepi32_ps(a); }
   // A power of two below 2^24 converts exactly; its exponent field is 127 + the bit index.
   static U bit_index(U bit) {
     const __m512i bits = _mm512_castps_si512(_mm512_cvtepi32_ps(bit));
     return _mm512_sub_epi32(_mm512_srli_epi32(bits, 23), _mm512_set1_epi32(127));
   }
+  // Any mask below 2^24 converts exactly too: the exponent is that of its highest bit.
+  static U highest_index(U m) { return bit_index(m); }
 };
 
 }  // namespace

@@ -3,7 +3,8 @@
 //   condition; loadf/storef/set1f/zerof/addf/subf/mulf/fmaf/absf, loadf_reversed (lanes in
 //   reverse order), float compares returning a lane bit mask; loadu/storeu/set1u/zerou/andu/
 //   oru/xoru/negu/addu, nonzero (→ M), select(M, a, b) (a where M holds), bit_index(a power of
-//   two or 0: its exponent; any value for 0);
+//   two or 0: its exponent; any value for 0), highest_index (of a nonzero mask below 2^24; any
+//   value for 0), to_float (exact for small integers);
 //   T::Table<N>::lookup(U) (N floats of a kTableSize-entry table, index taken modulo N);
 //   T::kGroupBits: codeword statistics look up that many positions at once
 //   (T::Group::lookup_sum / lookup_mask over 2^kGroupBits entries).
@@ -89,21 +90,25 @@ MinMax codeword_stats(const CodewordStats& job) {
   // Per group, the sum and masks of every pattern of its positions (subset sums, each pattern
   // from the one without its lowest bit).
   std::array<std::array<float, kPatterns>, kGroups> sum{};
-  std::array<std::array<uint32_t, kPatterns>, kGroups> lo{}, hi{};
+  std::array<std::array<uint32_t, kPatterns>, kGroups> lo{}, hi{}, parity{};
   for (int g = 0; g < kGroups; ++g) {
     for (int p = 1; p < kPatterns; ++p) {
       const int pos = g * kBits + __builtin_ctz(static_cast<unsigned>(p));
       sum[g][p] = sum[g][p & (p - 1)] + job.value[pos];
       lo[g][p] = lo[g][p & (p - 1)] | job.lo_bits[pos];
       if (job.hi_bits) hi[g][p] = hi[g][p & (p - 1)] | job.hi_bits[pos];
+      parity[g][p] = parity[g][p & (p - 1)] ^ ((job.odd_bits >> pos) & 1);
     }
   }
-  std::array<typename T::Group, kGroups> sum_table, lo_table, hi_table;
+  std::array<typename T::Group, kGroups> sum_table, lo_table, hi_table, parity_table;
   for (int g = 0; g < kGroups; ++g) {
     sum_table[g] = typename T::Group(sum[g].data());
     lo_table[g] = typename T::Group(lo[g].data());
     hi_table[g] = typename T::Group(hi[g].data());
+    parity_table[g] = typename T::Group(parity[g].data());
   }
+  const bool even = job.rank_value != nullptr;
+  const typename T::template Table<32> rank_value(even ? job.rank_value : job.value);
   const auto pattern = T::set1u(kPatterns - 1);
   const auto scale = T::set1f(job.scale), offset = T::set1f(job.offset);
   auto lo_base = T::set1u(job.lo_base), hi_base = T::set1u(job.hi_base);
@@ -112,17 +117,24 @@ MinMax codeword_stats(const CodewordStats& job) {
   for (size_t j = 0; j < job.count; j += T::kFloats) {
     const auto w = T::loadu(job.words + j);
     auto s = T::zerof();
-    auto l = T::zerou(), h = T::zerou();
+    auto l = T::zerou(), h = T::zerou(), odd = T::zerou();
     for (int g = 0; g < kGroups; ++g) {
       const auto p = T::andu(T::srlu(w, g * kBits), pattern);
       s = T::addf(s, sum_table[g].lookup_sum(p));
       l = T::oru(l, lo_table[g].lookup_mask(p));
       if (job.hi_bits) h = T::oru(h, hi_table[g].lookup_mask(p));
+      if (even) odd = T::xoru(odd, parity_table[g].lookup_mask(p));
     }
     s = T::fmaf(scale, s, offset);
+    l = T::xoru(l, lo_base);
     T::storef(job.sum + j, s);
-    T::storeu(job.lo + j, T::xoru(l, lo_base));
+    T::storeu(job.lo + j, l);
     if (job.hi_bits) T::storeu(job.hi + j, T::xoru(h, hi_base));
+    if (even) {
+      T::storeu(job.lo_complement + j, T::xoru(l, T::set1u((1u << kHalfBits) - 1)));
+      T::storef(job.last + j, rank_value.lookup(T::highest_index(l)));
+      T::storef(job.parity + j, T::to_float(odd));
+    }
     vmin = T::minf(vmin, s);
     vmax = T::maxf(vmax, s);
   }

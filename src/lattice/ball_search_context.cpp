@@ -123,23 +123,21 @@ void LeechBall::Context::prepare_weight(int w) {
     abs_float[i] = static_cast<float>(abs_x[i]);
     rank_bit[i] = uint32_t{1} << rank_of[i];
   }
-  const lattice::MinMax range =
-      kernels.codeword_stats({padded_words[slot].data(), padded, abs_float.data(), 1.0f, 0.0f, rank_bit.data(), nullptr,
-                              0, 0, on_abs_float[slot].data(), on_rank_mask[slot].data(), nullptr});
+  lattice::CodewordStats job{padded_words[slot].data(), padded, abs_float.data(), 1.0f, 0.0f, rank_bit.data(), nullptr,
+                            0, 0, on_abs_float[slot].data(), on_rank_mask[slot].data(), nullptr};
+  job.rank_value = abs_table_float.data();
+  job.odd_bits = neg;
+  job.lo_complement = off_rank_mask[slot].data();
+  job.last = smallest_on[slot].data();
+  job.parity = neg_parity[slot].data();
+  const lattice::MinMax range = kernels.codeword_stats(job);
   on_abs_slack = lattice::kSumSlack * sum_abs;
   on_abs_min[slot] = range.min - on_abs_slack;  // the padding's 0 may lower it: still a bound
   on_abs_max[slot] = range.max + on_abs_slack;
-  for (size_t j = 0; j < padded; ++j) {
-    const uint32_t on = on_rank_mask[slot][j];
-    if (j >= count) {
-      on_abs_float[slot][j] = std::numeric_limits<float>::quiet_NaN();
-      off_rank_mask[slot][j] = 0;
-      smallest_on[slot][j] = neg_parity[slot][j] = 0;
-      continue;
-    }
-    off_rank_mask[slot][j] = ~on & 0xFFFFFFu;
-    smallest_on[slot][j] = abs_table_float[31 - std::countl_zero(on)];  // highest rank bit
-    neg_parity[slot][j] = static_cast<float>(std::popcount(neg & words[j]) & 1);
+  // Padding words: NaN statistics, which no interval test accepts, and empty masks.
+  for (size_t j = count; j < padded; ++j) {
+    on_abs_float[slot][j] = std::numeric_limits<float>::quiet_NaN();
+    off_rank_mask[slot][j] = 0;
   }
   weight_ready[slot] = true;
 }
