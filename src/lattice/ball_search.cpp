@@ -454,10 +454,10 @@ LeechBall::Result LeechBall::search(const float* x, bool angular, double scale, 
   auto objective = [&](const Class& c, double ip) {
     return angular ? ip * c.inv_norm : 2 * scale * ip - c.norm2;
   };
-  // Candidates as a max-heap on the bound of the objective.
-  std::vector<Candidate> heap;
+  // Every class's bound on the objective (per-thread buffer: no allocation per search).
+  thread_local std::vector<Candidate> candidates;
   const uint32_t first = shell_first_class_[std::max(lo, 2)], last = shell_first_class_[hi + 1];
-  heap.reserve(last - first);
+  candidates.clear();
   for (uint32_t ci = first; ci < last; ++ci) {
     double bound = 0;
     int start = 0;
@@ -467,12 +467,13 @@ LeechBall::Result LeechBall::search(const float* x, bool angular, double scale, 
       start = end;
     }
     const auto [norm2, inv_norm] = bound_norm_[ci];
-    heap.push_back({angular ? bound * inv_norm : 2 * scale * bound - norm2, ci});
+    candidates.push_back({angular ? bound * inv_norm : 2 * scale * bound - norm2, ci});
   }
-  auto less = [](const Candidate& a, const Candidate& b) {
-    return a.objective != b.objective ? a.objective < b.objective : a.cls > b.cls;
+  // Classes are evaluated in decreasing order of bound (ties: smaller class first) until a
+  // bound cannot beat the best value.
+  auto before = [](const Candidate& a, const Candidate& b) {
+    return a.objective != b.objective ? a.objective > b.objective : a.cls < b.cls;
   };
-  std::make_heap(heap.begin(), heap.end(), less);
   // The origin (objective 0 in the Euclidean form 2s<x,v> − |v|²) competes when lo = 0.
   const bool origin = !angular && lo == 0;
   double best = origin ? 0.0 : -std::numeric_limits<double>::infinity();
@@ -483,10 +484,7 @@ LeechBall::Result LeechBall::search(const float* x, bool angular, double scale, 
     if (best == -std::numeric_limits<double>::infinity()) return best;
     return angular ? best / c.inv_norm : (best + c.norm2) / (2 * scale);
   };
-  while (!heap.empty() && heap.front().objective > best) {
-    std::pop_heap(heap.begin(), heap.end(), less);
-    const Candidate cand = heap.back();
-    heap.pop_back();
+  auto evaluate = [&](const Candidate& cand) {
     const Class& c = classes_[cand.cls];
     uint32_t word = 0;
     const double ip = c.odd ? best_odd(c, ctx, floor_of(c), word) : best_even(c, ctx, floor_of(c), word);
@@ -496,6 +494,18 @@ LeechBall::Result LeechBall::search(const float* x, bool angular, double scale, 
       best_cls = cand.cls;
       best_word = word;
     }
+  };
+  // The top class sets a first best value; only the classes whose bound beats it (a few
+  // dozen of 383) are sorted, which replaces a heap over all of them.
+  const auto top = std::min_element(candidates.begin(), candidates.end(), before);
+  if (top->objective > best) {
+    const Candidate head = *top;
+    evaluate(head);
+    const auto rest = std::partition(candidates.begin(), candidates.end(), [&](const Candidate& cand) {
+      return cand.cls != head.cls && cand.objective > best;
+    });
+    std::sort(candidates.begin(), rest, before);
+    for (auto it = candidates.begin(); it != rest && it->objective > best; ++it) evaluate(*it);
   }
   Result res{0, leech::Vec{}, 0};
   if (best_cls >= 0) {
