@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -246,9 +247,8 @@ TEST(BallSearch, SlowIsaLevelsMatchScalar) {
 }
 
 // Scaling x by a power of two scales every inner product exactly, so the angular result and
-// the Euclidean one at the inverse scale cannot change. Σ|x| of the tiny and huge inputs lies
-// outside the range where the scans' float filter is trusted (every codeword is then
-// evaluated exactly); the moderate ones go through the filter: both paths must agree.
+// the Euclidean one at the inverse scale cannot change. The search normalises Σ|x| by a power
+// of two before its float filters; this checks that the normalisation keeps results and ties.
 TEST(BallSearch, PowerOfTwoScalingKeepsTheResult) {
   const LeechBall& ball = LeechBall::get(13);
   const Inputs in = gaussian_inputs(300, 17);
@@ -264,6 +264,53 @@ TEST(BallSearch, PowerOfTwoScalingKeepsTheResult) {
       if (!same && ++bad <= 3) ADD_FAILURE() << "2^" << e << " input " << j;
     }
     EXPECT_EQ(bad, 0u) << "2^" << e;
+  }
+}
+
+// Inputs at the edges of float's range (near its maximum, tiny normals, denormals, mixtures
+// of 1e20 and 1e-20, a single non-zero coordinate) against brute force over the 196,560
+// points of shell 2 in double, both metrics, every ISA level the CPU has.
+TEST(BallSearch, ExtremeMagnitudesMatchBruteForceOnShell2) {
+  const LeechBall& ball = LeechBall::get(2);
+  std::vector<Vec> points;
+  for (uint64_t k = ball.shell_offset(2); k < ball.shell_offset(3); ++k) points.push_back(ball.unrank(k));
+  std::mt19937_64 rng(23);
+  std::normal_distribution<double> g;
+  std::vector<std::array<float, kDim>> inputs;
+  for (double magnitude : {3e38, 1e30, 1e-30, 1e-42}) {
+    for (int n = 0; n < 3; ++n) {
+      std::array<float, kDim> x{};
+      for (float& v : x) v = static_cast<float>(std::clamp(g(rng), -1.1, 1.1) * magnitude);
+      inputs.push_back(x);
+    }
+  }
+  for (int n = 0; n < 3; ++n) {
+    std::array<float, kDim> x{};
+    for (int i = 0; i < kDim; ++i) x[i] = static_cast<float>(g(rng) * (i % 3 == 0 ? 1e20 : i % 3 == 1 ? 1e-20 : 0.0));
+    inputs.push_back(x);
+  }
+  std::array<float, kDim> single{};
+  single[7] = -2.0f;
+  inputs.push_back(single);
+  for (auto isa : {lattice::SearchIsa::Scalar, lattice::SearchIsa::Avx2, lattice::SearchIsa::Avx512}) {
+    if (!lattice::cpu_supports(isa)) continue;
+    const lattice::SearchIsaScope scope(isa);
+    for (size_t j = 0; j < inputs.size(); ++j) {
+      const float* x = inputs[j].data();
+      double max_abs = 0;
+      for (int i = 0; i < kDim; ++i) max_abs = std::max(max_abs, std::abs(double(x[i])));
+      const double scale = 4.0 / max_abs;  // s·x of shell-2 size
+      double want_a = -INFINITY, want_e = INFINITY;
+      for (const Vec& v : points) {
+        want_a = std::max(want_a, angular(x, v));
+        want_e = std::min(want_e, euclid(x, scale, v));
+      }
+      const auto a = ball.search_angular(x, 2, 2);
+      const auto e = ball.search_euclidean(x, scale, 2, 2);
+      EXPECT_NEAR(a.score, want_a, 1e-12 * std::abs(want_a)) << lattice::to_string(isa) << " input " << j;
+      EXPECT_NEAR(e.score, want_e, 1e-12 * want_e) << lattice::to_string(isa) << " input " << j;
+      EXPECT_NEAR(angular(x, a.point), want_a, 1e-12 * std::abs(want_a)) << lattice::to_string(isa) << " input " << j;
+    }
   }
 }
 

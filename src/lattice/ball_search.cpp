@@ -163,8 +163,9 @@ double even_exact(const void* p, uint32_t j) {
 // in magnitude, every term bounded by `sum_abs` (Σ|x|): a float row (a sum of at most 23
 // terms), a float statistic (at most 26 terms), and each of the nrows + 3 roundings of the
 // float evaluation err by at most (their term count)·2^−24 of coef_sum·sum_abs; the factor 4
-// covers the double side and the rest. Outside a range where float keeps that
-// relative accuracy (underflow, overflow) every item is evaluated exactly (margin ∞).
+// covers the double side and the rest. search() normalises Σ|x| to [1, 2); a zero input
+// (or one outside a range where float keeps that relative accuracy) has every item evaluated
+// exactly (margin ∞).
 double filter_margin(int nrows, double coef_sum, double sum_abs) {
   if (!(sum_abs >= 1e-15 && sum_abs <= 1e15)) return std::numeric_limits<double>::infinity();
   return (nrows + 8 + 2 * kDim) * 0x1p-22 * coef_sum * sum_abs;
@@ -450,9 +451,17 @@ LeechBall::Result LeechBall::search(const float* x, bool angular, double scale, 
                      std::to_string(max_shell_) + " (upper end at least 2)");
   if (!angular && !(std::isfinite(scale) && scale > 0))
     throw InputError("scale must be finite and positive");
-  Context ctx(x);
+  // Power-of-two normalisation to Σ|x| in [1, 2): the float filters then neither overflow
+  // nor underflow, and every double of the search is the unnormalised one times an exact
+  // power of two, so the optimum and its ties do not change (the Euclidean scale takes the
+  // inverse power: scale·x is unchanged).
+  double sum_abs = 0;
+  for (int i = 0; i < kDim; ++i) sum_abs += std::abs(static_cast<double>(x[i]));
+  const int exponent = sum_abs > 0 ? -std::ilogb(sum_abs) : 0;
+  Context ctx(x, exponent);
+  const double x_scale = std::ldexp(scale, -exponent);
   auto objective = [&](const Class& c, double ip) {
-    return angular ? ip * c.inv_norm : 2 * scale * ip - c.norm2;
+    return angular ? ip * c.inv_norm : 2 * x_scale * ip - c.norm2;
   };
   // Every class's bound on the objective (per-thread buffer: no allocation per search).
   thread_local std::vector<Candidate> candidates;
@@ -467,7 +476,7 @@ LeechBall::Result LeechBall::search(const float* x, bool angular, double scale, 
       start = end;
     }
     const auto [norm2, inv_norm] = bound_norm_[ci];
-    candidates.push_back({angular ? bound * inv_norm : 2 * scale * bound - norm2, ci});
+    candidates.push_back({angular ? bound * inv_norm : 2 * x_scale * bound - norm2, ci});
   }
   // Classes are evaluated in decreasing order of bound (ties: smaller class first) until a
   // bound cannot beat the best value.
@@ -482,7 +491,7 @@ LeechBall::Result LeechBall::search(const float* x, bool angular, double scale, 
   // In inner-product units of class c, the value an exact result must beat.
   auto floor_of = [&](const Class& c) {
     if (best == -std::numeric_limits<double>::infinity()) return best;
-    return angular ? best / c.inv_norm : (best + c.norm2) / (2 * scale);
+    return angular ? best / c.inv_norm : (best + c.norm2) / (2 * x_scale);
   };
   auto evaluate = [&](const Candidate& cand) {
     const Class& c = classes_[cand.cls];
@@ -515,10 +524,10 @@ LeechBall::Result LeechBall::search(const float* x, bool angular, double scale, 
   double dot = 0, dist2 = 0;
   for (int i = 0; i < kDim; ++i) {
     dot += ctx.x[i] * res.point[i];
-    const double d = scale * ctx.x[i] - res.point[i];
+    const double d = x_scale * ctx.x[i] - res.point[i];
     dist2 += d * d;
   }
-  res.score = angular ? dot / std::sqrt(static_cast<double>(leech::norm2(res.point))) : dist2;
+  res.score = angular ? std::ldexp(dot, -exponent) / std::sqrt(static_cast<double>(leech::norm2(res.point))) : dist2;
   return res;
 }
 

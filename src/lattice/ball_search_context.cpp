@@ -12,9 +12,9 @@
 
 namespace llvq {
 
-LeechBall::Context::Context(const float* in) : kernels(lattice::ball_kernels()) {
+LeechBall::Context::Context(const float* in, int exponent) : kernels(lattice::ball_kernels()) {
   for (int i = 0; i < kDim; ++i) {
-    x[i] = in[i];
+    x[i] = std::ldexp(static_cast<double>(in[i]), exponent);
     abs_x[i] = std::abs(x[i]);
     sum_x += x[i];
     sum_abs += abs_x[i];

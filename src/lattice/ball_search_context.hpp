@@ -76,7 +76,8 @@ struct LeechBall::Context {
   std::array<std::array<float*, 2>, kWeights> side_top{};
   std::array<std::array<uint32_t*, 2>, kWeights> side_rest{};
 
-  explicit Context(const float* in);
+  // x = in · 2^exponent (exact in double).
+  Context(const float* in, int exponent);
   void prepare_odd();
   // Extends the odd rows to `depth`, walking the lowest ranks (largest y) of every pick mask.
   void extend(int depth);
