@@ -1,5 +1,5 @@
-// The measurements behind `llvq rd` and `llvq bench codec` (rd_measure.hpp).
-#include "rd_measure.hpp"
+// The measurements behind `llvq rd`, `llvq bench codec` and llvq.rd (llvq/rd.hpp).
+#include "llvq/rd.hpp"
 
 #include <omp.h>
 
@@ -14,9 +14,10 @@
 #include "llvq/error.hpp"
 #include "llvq/glvq.hpp"
 #include "llvq/model_io.hpp"
+#include "llvq/quantize.hpp"
 #include "llvq/report.hpp"
 
-namespace llvq::cli {
+namespace llvq {
 
 namespace {
 
@@ -43,9 +44,8 @@ void set_distortion(RdResult& r, const std::vector<float>& w, const std::vector<
   r.threads = omp_get_max_threads();
 }
 
-}  // namespace
-
-Source Source::from_model(const std::string& text) {
+// "model:PATH[:TENSOR]" (RdSource::parse).
+RdSource model_source(const std::string& text) {
   const std::string rest = text.substr(6);
   // PATH[:TENSOR]: the tensor name is whatever follows the last ':' when PATH alone is not a
   // file but the part before that ':' is.
@@ -57,8 +57,8 @@ Source Source::from_model(const std::string& text) {
     tensor = rest.substr(colon + 1);
   }
   LlamaModel m = load_model(path);
-  Source s;
-  s.kind = kModel;
+  RdSource s;
+  s.kind = RdSource::kModel;
   s.label = text;
   s.weights = std::make_shared<std::vector<float>>();
   for (const LinearSlot& slot : linear_slots(m)) {
@@ -78,8 +78,17 @@ Source Source::from_model(const std::string& text) {
   return s;
 }
 
-Source Source::parse(const std::string& text) {
-  Source s;
+// The checks of the CLI's option ranges, for every caller.
+void check_size(size_t blocks, size_t row_wanted) {
+  if (blocks < 1 || blocks > (size_t{1} << 30)) throw InputError("blocks must be in 1..2^30, got " + std::to_string(blocks));
+  if (row_wanted < 1 || row_wanted > (size_t{1} << 20))
+    throw InputError("row must be in 1..2^20, got " + std::to_string(row_wanted));
+}
+
+}  // namespace
+
+RdSource RdSource::parse(const std::string& text) {
+  RdSource s;
   s.label = text;
   if (text == "gaussian") return s;
   if (text == "laplace") {
@@ -97,11 +106,11 @@ Source Source::parse(const std::string& text) {
     }
     return s;
   }
-  if (text.rfind("model:", 0) == 0) return from_model(text);
+  if (text.rfind("model:", 0) == 0) return model_source(text);
   throw InputError("unknown source '" + text + "' (gaussian, laplace, student:nu=V, model:PATH[:TENSOR])");
 }
 
-void Source::fill_row(uint64_t seed, size_t row, float* out, size_t n) const {
+void RdSource::fill_row(uint64_t seed, size_t row, float* out, size_t n) const {
   if (kind == kModel) {
     const std::vector<float>& v = *weights;
     for (size_t i = 0; i < n; ++i) out[i] = v[(row * n + i) % v.size()];
@@ -124,8 +133,8 @@ void Source::fill_row(uint64_t seed, size_t row, float* out, size_t n) const {
   }
 }
 
-RdResult measure(const Codec& codec, const Source& source, size_t blocks, uint64_t seed, size_t row_wanted) {
-  if (blocks == 0) throw InputError("--blocks must be positive");
+RdResult measure_rd(const Codec& codec, const RdSource& source, size_t blocks, uint64_t seed, size_t row_wanted) {
+  check_size(blocks, row_wanted);
   const size_t n = smallest_row_length(codec, row_wanted, 64 * row_wanted + 64 * codec.block_dim());
   const size_t rows = (blocks * codec.block_dim() + n - 1) / n;
   std::vector<float> w(rows * n), back(rows * n);
@@ -157,8 +166,9 @@ RdResult measure(const Codec& codec, const Source& source, size_t blocks, uint64
 // GLVQ is a tensor-level quantizer: the run is one [rows, row] matrix (row rounded up to a
 // multiple of D) quantized with H = I, so its objective is the plain MSE, and with learning
 // off whatever the spec says: an i.i.d. source gives G nothing to learn. bpw includes G, μ, s.
-RdResult measure_glvq(const std::string& spec, const Source& source, size_t blocks, uint64_t seed, size_t row_wanted) {
-  if (blocks == 0) throw InputError("--blocks must be positive");
+RdResult measure_rd(const std::string& spec, const RdSource& source, size_t blocks, uint64_t seed, size_t row_wanted) {
+  if (!is_glvq_spec(spec)) return measure_rd(*make_codec(spec), source, blocks, seed, row_wanted);
+  check_size(blocks, row_wanted);
   GlvqConfig cfg = GlvqConfig::parse(spec);
   cfg.learn = false;
   const size_t d = static_cast<size_t>(cfg.dim);
@@ -192,4 +202,62 @@ RdResult measure_glvq(const std::string& spec, const Source& source, size_t bloc
   return r;
 }
 
-}  // namespace llvq::cli
+nlohmann::json RdResult::json() const {
+  return {{"codec", codec},
+          {"bpw", bpw},
+          {"mse", mse},
+          {"sqnr_bits", sqnr_bits},
+          {"retention", retention},
+          {"shannon_mse", shannon_mse},
+          {"encode_blocks_per_s", encode_blocks_per_s},
+          {"decode_blocks_per_s", decode_blocks_per_s},
+          {"encode_blocks_per_s_per_core", encode_blocks_per_s / threads},
+          {"decode_blocks_per_s_per_core", decode_blocks_per_s / threads},
+          {"threads", threads},
+          {"blocks", blocks},
+          {"row", row}};
+}
+
+nlohmann::json RdTableRow::json() const {
+  nlohmann::json j = {{"method", method}, {"paper_mse", std::isnan(paper_mse) ? nlohmann::json() : nlohmann::json(paper_mse)}};
+  if (result)
+    j.update(result->json());
+  else
+    j["error"] = error;
+  return j;
+}
+
+std::vector<RdTableRow> measure_rd_table(const RdSource& source, size_t blocks, uint64_t seed, size_t row_wanted) {
+  check_size(blocks, row_wanted);  // a bad size fails the call, not every row
+  // The paper's Gaussian 2-bpw table and the codec spec that measures each row.
+  const struct {
+    const char* method;
+    const char* spec;
+    double paper_mse;
+  } paper[] = {
+      {"uniform scalar", "scalar:bpw=2,kind=uniform", 0.15},
+      {"Lloyd-Max scalar", "scalar:bpw=2,kind=lloyd", 0.1175},
+      {"QuIP# E8P", "e8p", 0.0907},
+      {"LLVQ spherical shaping L24(13)", "llvq-ss:bpw=2", 0.084},
+      {"LLVQ shape-gain L24(13) + 0 gain bits", "llvq-sg:bpw=2,gain_bits=0", 0.085},
+      {"LLVQ shape-gain L24(12) + 1 gain bit", "llvq-sg:bpw=2,gain_bits=1", 0.078},
+      {"LLVQ shape-gain L24(11) + 2 gain bits", "llvq-sg:bpw=2,gain_bits=2", 0.080},
+      {"LLVQ shape-gain L24(10) + 4 gain bits", "llvq-sg:bpw=2,gain_bits=4", 0.085},
+      {"PVQ (ours, no paper figure)", "pvq:bpw=2", NAN},
+  };
+  std::vector<RdTableRow> rows;
+  for (const auto& p : paper) {
+    RdTableRow& row = rows.emplace_back();
+    row.method = p.method;
+    row.spec = p.spec;
+    row.paper_mse = p.paper_mse;
+    try {
+      row.result = measure_rd(*make_codec(p.spec), source, blocks, seed, row_wanted);
+    } catch (const InputError& e) {  // a codec not available in this build: say so, keep going
+      row.error = e.what();
+    }
+  }
+  return rows;
+}
+
+}  // namespace llvq
