@@ -27,12 +27,27 @@ using Clock = std::chrono::steady_clock;
 // whose rate and block count are already in `r`.
 void set_distortion(RdResult& r, const std::vector<float>& w, const std::vector<float>& back, double t_encode,
                     double t_decode, size_t decodes) {
+  // Sums over fixed chunks, added in chunk order: the same bits on any number of threads (an
+  // OpenMP reduction adds the threads' partial sums in the order they finish).
+  constexpr size_t kChunk = 4096;
+  const size_t chunks = (w.size() + kChunk - 1) / kChunk;
+  std::vector<double> chunk_err(chunks), chunk_power(chunks);
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < static_cast<int64_t>(chunks); ++c) {
+    const size_t begin = static_cast<size_t>(c) * kChunk, end = std::min(w.size(), begin + kChunk);
+    double e2 = 0, p2 = 0;
+    for (size_t i = begin; i < end; ++i) {
+      const double e = static_cast<double>(w[i]) - back[i];
+      e2 += e * e;
+      p2 += static_cast<double>(w[i]) * w[i];
+    }
+    chunk_err[c] = e2;
+    chunk_power[c] = p2;
+  }
   double err = 0, power = 0;
-#pragma omp parallel for reduction(+ : err, power)
-  for (int64_t i = 0; i < static_cast<int64_t>(w.size()); ++i) {
-    const double e = static_cast<double>(w[i]) - back[i];
-    err += e * e;
-    power += static_cast<double>(w[i]) * w[i];
+  for (size_t c = 0; c < chunks; ++c) {
+    err += chunk_err[c];
+    power += chunk_power[c];
   }
   r.mse = err / static_cast<double>(w.size());
   power /= static_cast<double>(w.size());
