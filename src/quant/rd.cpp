@@ -23,6 +23,20 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Decoding is much faster than encoding: runs `decode` until the timing is meaningful, and
+// returns the seconds of all `decodes` runs.
+template <class Decode>
+double time_decodes(const Decode& decode, size_t& decodes) {
+  const auto t0 = Clock::now();
+  double seconds = 0;
+  do {
+    decode();
+    ++decodes;
+    seconds = seconds_since(t0);
+  } while (seconds < 0.25);
+  return seconds;
+}
+
 // MSE, SQNR, retention, the Shannon MSE at the measured rate and the throughputs of a run
 // whose rate and block count are already in `r`.
 void set_distortion(RdResult& r, const std::vector<float>& w, const std::vector<float>& back, double t_encode,
@@ -159,15 +173,8 @@ RdResult measure_rd(const Codec& codec, const RdSource& source, size_t blocks, u
   auto t0 = Clock::now();
   const auto packed = codec.encode_rows(w.data(), rows, n);
   const double t_encode = seconds_since(t0);
-  // Decoding is much faster than encoding: repeat it until the timing is meaningful.
-  t0 = Clock::now();
   size_t decodes = 0;
-  double t_decode = 0;
-  do {
-    codec.decode_rows(packed.data(), packed.size(), rows, n, back.data());
-    ++decodes;
-    t_decode = seconds_since(t0);
-  } while (t_decode < 0.25);
+  const double t_decode = time_decodes([&] { codec.decode_rows(packed.data(), packed.size(), rows, n, back.data()); }, decodes);
 
   RdResult r;
   r.codec = codec.spec();
@@ -199,14 +206,8 @@ RdResult measure_rd(const std::string& spec, const RdSource& source, size_t bloc
   auto t0 = Clock::now();
   const GlvqTensor t = glvq_quantize(wm, Eigen::MatrixXd::Identity(wm.cols(), wm.cols()), cfg);
   const double t_encode = seconds_since(t0);
-  t0 = Clock::now();
   size_t decodes = 0;
-  double t_decode = 0;
-  do {
-    back = t.dequantize();
-    ++decodes;
-    t_decode = seconds_since(t0);
-  } while (t_decode < 0.25);
+  const double t_decode = time_decodes([&] { back = t.dequantize(); }, decodes);
 
   RdResult r;
   r.codec = cfg.spec();
