@@ -28,8 +28,6 @@ struct RdSource {
 
   // "gaussian", "laplace", "student[:nu=V]" or "model:PATH[:TENSOR]"; InputError otherwise.
   static RdSource parse(const std::string& text);
-  // The n values of row `row` of the run seeded by `seed`.
-  void fill_row(uint64_t seed, size_t row, float* out, size_t n) const;
 };
 
 struct RdResult {

@@ -107,6 +107,31 @@ RdSource model_source(const std::string& text) {
   return s;
 }
 
+// The n values of row `row` of the run of `source` seeded by `seed`.
+void fill_row(const RdSource& source, uint64_t seed, size_t row, float* out, size_t n) {
+  if (source.kind == RdSource::kModel) {
+    const std::vector<float>& v = *source.weights;
+    for (size_t i = 0; i < n; ++i) out[i] = v[(row * n + i) % v.size()];
+    return;
+  }
+  std::seed_seq seq{seed, static_cast<uint64_t>(row), uint64_t{0x6c6c7671}};
+  std::mt19937_64 rng(seq);
+  std::normal_distribution<double> normal;
+  std::exponential_distribution<double> expo(1.0);
+  const double nu = source.nu;
+  std::chi_squared_distribution<double> chi2(nu);
+  for (size_t i = 0; i < n; ++i) {
+    double v = 0;
+    switch (source.kind) {
+      case RdSource::kGaussian: v = normal(rng); break;
+      case RdSource::kLaplace: v = (rng() & 1 ? 1 : -1) * expo(rng) / std::sqrt(2.0); break;
+      case RdSource::kStudent: v = normal(rng) / std::sqrt(chi2(rng) / nu) * std::sqrt((nu - 2) / nu); break;
+      case RdSource::kModel: break;
+    }
+    out[i] = static_cast<float>(v);
+  }
+}
+
 // The checks of the CLI's option ranges, for every caller.
 void check_size(size_t blocks, size_t row_wanted) {
   if (blocks < 1 || blocks > (size_t{1} << 30)) throw InputError("blocks must be in 1..2^30, got " + std::to_string(blocks));
@@ -139,36 +164,13 @@ RdSource RdSource::parse(const std::string& text) {
   throw InputError("unknown source '" + text + "' (gaussian, laplace, student:nu=V, model:PATH[:TENSOR])");
 }
 
-void RdSource::fill_row(uint64_t seed, size_t row, float* out, size_t n) const {
-  if (kind == kModel) {
-    const std::vector<float>& v = *weights;
-    for (size_t i = 0; i < n; ++i) out[i] = v[(row * n + i) % v.size()];
-    return;
-  }
-  std::seed_seq seq{seed, static_cast<uint64_t>(row), uint64_t{0x6c6c7671}};
-  std::mt19937_64 rng(seq);
-  std::normal_distribution<double> normal;
-  std::exponential_distribution<double> expo(1.0);
-  std::chi_squared_distribution<double> chi2(nu);
-  for (size_t i = 0; i < n; ++i) {
-    double v = 0;
-    switch (kind) {
-      case kGaussian: v = normal(rng); break;
-      case kLaplace: v = (rng() & 1 ? 1 : -1) * expo(rng) / std::sqrt(2.0); break;
-      case kStudent: v = normal(rng) / std::sqrt(chi2(rng) / nu) * std::sqrt((nu - 2) / nu); break;
-      case kModel: break;
-    }
-    out[i] = static_cast<float>(v);
-  }
-}
-
 RdResult measure_rd(const Codec& codec, const RdSource& source, size_t blocks, uint64_t seed, size_t row_wanted) {
   check_size(blocks, row_wanted);
   const size_t n = smallest_row_length(codec, row_wanted, 64 * row_wanted + 64 * codec.block_dim());
   const size_t rows = (blocks * codec.block_dim() + n - 1) / n;
   std::vector<float> w(rows * n), back(rows * n);
 #pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < static_cast<int64_t>(rows); ++r) source.fill_row(seed, static_cast<size_t>(r), &w[r * n], n);
+  for (int64_t r = 0; r < static_cast<int64_t>(rows); ++r) fill_row(source, seed, static_cast<size_t>(r), &w[r * n], n);
 
   auto t0 = Clock::now();
   const auto packed = codec.encode_rows(w.data(), rows, n);
@@ -198,7 +200,7 @@ RdResult measure_rd(const std::string& spec, const RdSource& source, size_t bloc
   const size_t rows = (blocks * d + n - 1) / n;
   std::vector<float> w(rows * n), back;
 #pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < static_cast<int64_t>(rows); ++r) source.fill_row(seed, static_cast<size_t>(r), &w[r * n], n);
+  for (int64_t r = 0; r < static_cast<int64_t>(rows); ++r) fill_row(source, seed, static_cast<size_t>(r), &w[r * n], n);
   const RowMatrixD wm = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
                             w.data(), static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(n))
                             .cast<double>();
