@@ -13,7 +13,7 @@ set(HEADERS_lattice golay leech leech_ball leech_shells voronoi_code)
 set(HEADERS_codec codec codec_container l24sq kernel_layout)
 set(HEADERS_kernels kernels cuda_kernels kernel_bench)
 set(HEADERS_model model model_io gguf safetensors tokenizer llama chat)
-set(HEADERS_quant quantize quantized_model quantize_run model_tools calibration gptq hadamard glvq)
+set(HEADERS_quant quantize quantized_model quantize_run model_tools calibration gptq hadamard glvq rd)
 set(HEADERS_eval eval compare)
 set(HEADERS_tools)
 

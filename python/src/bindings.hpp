@@ -10,5 +10,6 @@ void bind_lattice(nanobind::module_& m);  // LeechBall: search, rank, unrank
 void bind_codec(nanobind::module_& m);    // Codec: encode, decode, rates, catalog
 void bind_quant(nanobind::module_& m);    // quantize_tensor, QuantizedTensor (kernels, bytes)
 void bind_model(nanobind::module_& m);    // models: load, quantize, save, eval, generate
+void bind_rd(nanobind::module_& m);       // rd, rd_table: rate–distortion on synthetic sources
 
 }  // namespace llvq::py

@@ -17,4 +17,5 @@ NB_MODULE(_core, m) {
   llvq::py::bind_codec(m);
   llvq::py::bind_quant(m);
   llvq::py::bind_model(m);
+  llvq::py::bind_rd(m);
 }

@@ -13,8 +13,8 @@
 #include "llvq/codec_container.hpp"
 #include "llvq/error.hpp"
 #include "llvq/output_file.hpp"
+#include "llvq/rd.hpp"
 #include "llvq/report.hpp"
-#include "rd_measure.hpp"
 
 namespace llvq::cli {
 
@@ -117,7 +117,7 @@ void register_bench(CLI::App& bench) {
   b->add_option("--blocks", blocks, "Blocks per measurement")->capture_default_str();
   b->add_flag("--json", json, "Print JSON");
   b->callback([] {
-    const Source gaussian = Source::parse("gaussian");
+    const RdSource gaussian = RdSource::parse("gaussian");
     nlohmann::json out = nlohmann::json::array();
     Table t({"codec", "threads", "enc blocks/s", "enc blocks/s/core", "dec blocks/s", "dec blocks/s/core"});
     const int all = omp_get_max_threads();
@@ -131,7 +131,7 @@ void register_bench(CLI::App& bench) {
       }
       for (int threads : {1, all}) {
         omp_set_num_threads(threads);
-        const RdResult r = measure(*codec, gaussian, blocks, 1, 4096);
+        const RdResult r = measure_rd(*codec, gaussian, blocks, 1, 4096);
         out.push_back(r.json());
         t.add_row({r.codec, std::to_string(threads), strfmt("%.0f", r.encode_blocks_per_s),
                    strfmt("%.0f", r.encode_blocks_per_s / threads), strfmt("%.0f", r.decode_blocks_per_s),

@@ -16,35 +16,12 @@
 #include "llvq/codec.hpp"
 #include "llvq/error.hpp"
 #include "llvq/output_file.hpp"
-#include "llvq/quantize.hpp"
+#include "llvq/rd.hpp"
 #include "llvq/report.hpp"
-#include "rd_measure.hpp"
 
 namespace llvq::cli {
 
 namespace {
-
-// The paper's Gaussian 2-bpw table (docs/background.md §1) and the codec spec that measures each row.
-struct PaperRow {
-  const char* method;
-  const char* spec;
-  double paper_mse;  // NaN: no published figure
-};
-
-const std::vector<PaperRow>& paper_rows() {
-  static const std::vector<PaperRow> rows = {
-      {"uniform scalar", "scalar:bpw=2,kind=uniform", 0.15},
-      {"Lloyd-Max scalar", "scalar:bpw=2,kind=lloyd", 0.1175},
-      {"QuIP# E8P", "e8p", 0.0907},
-      {"LLVQ spherical shaping L24(13)", "llvq-ss:bpw=2", 0.084},
-      {"LLVQ shape-gain L24(13) + 0 gain bits", "llvq-sg:bpw=2,gain_bits=0", 0.085},
-      {"LLVQ shape-gain L24(12) + 1 gain bit", "llvq-sg:bpw=2,gain_bits=1", 0.078},
-      {"LLVQ shape-gain L24(11) + 2 gain bits", "llvq-sg:bpw=2,gain_bits=2", 0.080},
-      {"LLVQ shape-gain L24(10) + 4 gain bits", "llvq-sg:bpw=2,gain_bits=4", 0.085},
-      {"PVQ (ours, no paper figure)", "pvq:bpw=2", NAN},
-  };
-  return rows;
-}
 
 void print_results(const std::vector<RdResult>& results, bool json) {
   if (json) {
@@ -61,23 +38,17 @@ void print_results(const std::vector<RdResult>& results, bool json) {
   std::cout << t.to_string();
 }
 
-void run_table(const Source& source, size_t blocks, uint64_t seed, size_t row, bool json) {
+void run_table(const RdSource& source, size_t blocks, uint64_t seed, size_t row, bool json) {
   nlohmann::json out = nlohmann::json::array();
   Table t({"method", "codec", "paper mse", "measured mse", "bpw", "sqnr_bits", "retention", "enc blocks/s"});
-  for (const PaperRow& p : paper_rows()) {
-    nlohmann::json j = {{"method", p.method}, {"paper_mse", std::isnan(p.paper_mse) ? nlohmann::json() : nlohmann::json(p.paper_mse)}};
+  for (const RdTableRow& p : measure_rd_table(source, blocks, seed, row)) {
     const std::string paper = std::isnan(p.paper_mse) ? "-" : strfmt("%.4f", p.paper_mse);
-    try {
-      const auto codec = make_codec(p.spec);
-      const RdResult r = measure(*codec, source, blocks, seed, row);
-      j.update(r.json());
-      t.add_row({p.method, r.codec, paper, strfmt("%.5f", r.mse), strfmt("%.4f", r.bpw), strfmt("%.4f", r.sqnr_bits),
-                 strfmt("%.4f", r.retention), strfmt("%.0f", r.encode_blocks_per_s)});
-    } catch (const InputError& e) {  // a codec not available in this build: say so, keep going
-      j["error"] = e.what();
-      t.add_row({p.method, p.spec, paper, "n/a", "-", "-", "-", e.what()});
-    }
-    out.push_back(j);
+    if (const auto& r = p.result)
+      t.add_row({p.method, r->codec, paper, strfmt("%.5f", r->mse), strfmt("%.4f", r->bpw), strfmt("%.4f", r->sqnr_bits),
+                 strfmt("%.4f", r->retention), strfmt("%.0f", r->encode_blocks_per_s)});
+    else
+      t.add_row({p.method, p.spec, paper, "n/a", "-", "-", "-", p.error});
+    out.push_back(p.json());
   }
   if (json)
     std::cout << out.dump(2) << "\n";
@@ -102,7 +73,7 @@ std::vector<std::string> plot_specs() {
   return specs;
 }
 
-void run_plot(const std::string& png, const OutputPolicy& policy, const Source& source, size_t blocks, uint64_t seed,
+void run_plot(const std::string& png, const OutputPolicy& policy, const RdSource& source, size_t blocks, uint64_t seed,
               size_t row, bool json) {
   check_output(png, policy);  // before the measurements
   std::map<std::string, std::vector<RdResult>> series;  // by codec name
@@ -115,7 +86,7 @@ void run_plot(const std::string& png, const OutputPolicy& policy, const Source& 
       std::fprintf(stderr, "llvq rd: skipping %s: %s\n", spec.c_str(), e.what());
       continue;
     }
-    const RdResult r = measure(*codec, source, blocks, seed, row);
+    const RdResult r = measure_rd(*codec, source, blocks, seed, row);
     const std::string key = codec->name() + (spec.find("uniform") != std::string::npos ? " uniform"
                                              : spec.rfind("scalar", 0) == 0          ? " lloyd"
                                                                                      : "");
@@ -176,15 +147,13 @@ void register_rd_commands(CLI::App& app, CLI::App& /*bench*/) {
   static bool force = false;
   rd->add_flag("--force", force, "Let --plot replace an existing file");
   rd->callback([] {
-    const Source src = Source::parse(source);
+    const RdSource src = RdSource::parse(source);
     if (table) return run_table(src, blocks, seed, row, json);
     if (!plot.empty()) {
       const std::string model = source.rfind("model:", 0) == 0 ? source.substr(6) : std::string();
       return run_plot(plot, {.force = force, .inputs = {model}}, src, blocks, seed, row, json);
     }
-    if (is_glvq_spec(spec)) return print_results({measure_glvq(spec, src, blocks, seed, row)}, json);
-    const auto codec = make_codec(spec);
-    print_results({measure(*codec, src, blocks, seed, row)}, json);
+    print_results({measure_rd(spec, src, blocks, seed, row)}, json);
   });
 }
 
