@@ -21,7 +21,7 @@
 
 namespace llvq::lattice::impl {
 
-// One walk step of `kLanes` vectors of items: the lowest rank left (low half first) of each.
+// One walk step of one vector of items: the lowest rank left (low half first) of each item.
 template <class T, bool kTwoHalves, class Table, class U, class F>
 inline void walk_step(const Table& table, U& lo, U& hi, F& acc) {
   if constexpr (kTwoHalves) {
