@@ -108,7 +108,8 @@ MinMax codeword_stats(const CodewordStats& job) {
     parity_table[g] = typename T::Group(parity[g].data());
   }
   const bool even = job.rank_value != nullptr;
-  const typename T::template Table<32> rank_value(even ? job.rank_value : job.value);
+  static constexpr std::array<float, 32> kUnused{};  // the table a register-held Table loads when odd
+  const typename T::template Table<32> rank_value(even ? job.rank_value : kUnused.data());
   const auto pattern = T::set1u(kPatterns - 1);
   const auto scale = T::set1f(job.scale), offset = T::set1f(job.offset);
   auto lo_base = T::set1u(job.lo_base), hi_base = T::set1u(job.hi_base);
