@@ -40,8 +40,6 @@ struct ScalarTraits {
   static F absf(F a) { return std::abs(a); }
   static F minf(F a, F b) { return std::min(a, b); }
   static F maxf(F a, F b) { return std::max(a, b); }
-  static float reduce_min(F a) { return a; }
-  static float reduce_max(F a) { return a; }
   static unsigned gef(F a, F b) { return a >= b; }
   static unsigned lef(F a, F b) { return a <= b; }
   static U loadu(const uint32_t* p) { return *p; }

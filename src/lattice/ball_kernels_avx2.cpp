@@ -59,16 +59,6 @@ struct Avx2Traits {
   static F absf(F a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
   static F minf(F a, F b) { return _mm256_min_ps(a, b); }
   static F maxf(F a, F b) { return _mm256_max_ps(a, b); }
-  static float reduce_min(F a) {
-    alignas(32) float v[8];
-    _mm256_store_ps(v, a);
-    return *std::min_element(v, v + 8);
-  }
-  static float reduce_max(F a) {
-    alignas(32) float v[8];
-    _mm256_store_ps(v, a);
-    return *std::max_element(v, v + 8);
-  }
   static unsigned gef(F a, F b) { return static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(a, b, _CMP_GE_OQ))); }
   static unsigned lef(F a, F b) { return static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(a, b, _CMP_LE_OQ))); }
   static U loadu(const uint32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }

@@ -53,17 +53,6 @@ struct Avx512Traits {
   static F absf(F a) { return _mm512_abs_ps(a); }
   static F minf(F a, F b) { return _mm512_min_ps(a, b); }
   static F maxf(F a, F b) { return _mm512_max_ps(a, b); }
-  // (GCC 12's _mm512_reduce_min_ps warns about an uninitialized temporary.)
-  static float reduce_min(F a) {
-    alignas(64) float v[16];
-    _mm512_store_ps(v, a);
-    return *std::min_element(v, v + 16);
-  }
-  static float reduce_max(F a) {
-    alignas(64) float v[16];
-    _mm512_store_ps(v, a);
-    return *std::max_element(v, v + 16);
-  }
   static unsigned gef(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
   static unsigned lef(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
   static U loadu(const uint32_t* p) { return _mm512_loadu_si512(p); }

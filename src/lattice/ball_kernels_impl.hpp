@@ -139,7 +139,10 @@ MinMax codeword_stats(const CodewordStats& job) {
     vmin = T::minf(vmin, s);
     vmax = T::maxf(vmax, s);
   }
-  return {T::reduce_min(vmin), T::reduce_max(vmax)};
+  float lane_min[T::kFloats], lane_max[T::kFloats];
+  T::storef(lane_min, vmin);
+  T::storef(lane_max, vmax);
+  return {*std::min_element(lane_min, lane_min + T::kFloats), *std::max_element(lane_max, lane_max + T::kFloats)};
 }
 
 // The float level an item must reach to be evaluated exactly: max(best, floor) − margin,

@@ -371,9 +371,11 @@ double LeechBall::best_odd(const Class& c, Context& ctx, double floor, uint32_t&
   // The float filter reads a bottom cut's row backwards with the opposite sign (see Context).
   std::array<double, kDim> filter_coef{};
   uint64_t reversed = 0;
+  double coef_sum = 0;
   for (int k = 0; k < c.on_cuts.n; ++k) {
     const int t = c.on_cuts.cut[k];
     const double step = c.on_cuts.step[k];
+    coef_sum += std::abs(step);
     if (t <= Context::kTopRows) {
       rows[k] = ctx.row(t - 1);
       filter_coef[k] = step;
@@ -386,8 +388,7 @@ double LeechBall::best_odd(const Class& c, Context& ctx, double floor, uint32_t&
       exact.sum_coef += step;
     }
   }
-  double coef_sum = std::abs(exact.sum_coef);
-  for (int k = 0; k < c.on_cuts.n; ++k) coef_sum += std::abs(filter_coef[k]);
+  coef_sum += std::abs(exact.sum_coef);
   lattice::Scan job{};
   job.reversed = reversed;
   job.stat = ctx.sum_y_float.data();
@@ -451,17 +452,14 @@ LeechBall::Result LeechBall::search(const float* x, bool angular, double scale, 
                      std::to_string(max_shell_) + " (upper end at least 2)");
   if (!angular && !(std::isfinite(scale) && scale > 0))
     throw InputError("scale must be finite and positive");
-  // Power-of-two normalisation to Σ|x| in [1, 2): the float filters then neither overflow
-  // nor underflow, and every double of the search is the unnormalised one times an exact
-  // power of two, so the optimum and its ties do not change (the Euclidean scale takes the
-  // inverse power: scale·x is unchanged).
-  double sum_abs = 0;
-  for (int i = 0; i < kDim; ++i) sum_abs += std::abs(static_cast<double>(x[i]));
-  const int exponent = sum_abs > 0 ? -std::ilogb(sum_abs) : 0;
-  Context ctx(x, exponent);
-  const double x_scale = std::ldexp(scale, -exponent);
-  auto objective = [&](const Class& c, double ip) {
-    return angular ? ip * c.inv_norm : 2 * x_scale * ip - c.norm2;
+  // The context holds x·2^exponent (see Context); the Euclidean scale takes the inverse power,
+  // so scale·x, the optimum and its ties do not change.
+  Context ctx(x);
+  const double x_scale = std::ldexp(scale, -ctx.exponent);
+  // The objective of class ci when its inner product with x is ip (ip = its bound for the order).
+  auto objective = [&](uint32_t ci, double ip) {
+    const auto [norm2, inv_norm] = bound_norm_[ci];
+    return angular ? ip * inv_norm : 2 * x_scale * ip - norm2;
   };
   // Every class's bound on the objective (per-thread buffer: no allocation per search).
   thread_local std::vector<Candidate> candidates;
@@ -475,8 +473,7 @@ LeechBall::Result LeechBall::search(const float* x, bool angular, double scale, 
       bound += value * (ctx.prefix[end] - ctx.prefix[start]);
       start = end;
     }
-    const auto [norm2, inv_norm] = bound_norm_[ci];
-    candidates.push_back({angular ? bound * inv_norm : 2 * x_scale * bound - norm2, ci});
+    candidates.push_back({objective(ci, bound), ci});
   }
   // Classes are evaluated in decreasing order of bound (ties: smaller class first) until a
   // bound cannot beat the best value.
@@ -497,7 +494,7 @@ LeechBall::Result LeechBall::search(const float* x, bool angular, double scale, 
     const Class& c = classes_[cand.cls];
     uint32_t word = 0;
     const double ip = c.odd ? best_odd(c, ctx, floor_of(c), word) : best_even(c, ctx, floor_of(c), word);
-    const double obj = objective(c, ip);
+    const double obj = objective(cand.cls, ip);
     if (obj > best) {
       best = obj;
       best_cls = cand.cls;
@@ -527,7 +524,7 @@ LeechBall::Result LeechBall::search(const float* x, bool angular, double scale, 
     const double d = x_scale * ctx.x[i] - res.point[i];
     dist2 += d * d;
   }
-  res.score = angular ? std::ldexp(dot, -exponent) / std::sqrt(static_cast<double>(leech::norm2(res.point))) : dist2;
+  res.score = angular ? std::ldexp(dot, -ctx.exponent) / std::sqrt(static_cast<double>(leech::norm2(res.point))) : dist2;
   return res;
 }
 

@@ -12,7 +12,10 @@
 
 namespace llvq {
 
-LeechBall::Context::Context(const float* in, int exponent) : kernels(lattice::ball_kernels()) {
+LeechBall::Context::Context(const float* in) : kernels(lattice::ball_kernels()) {
+  double in_abs = 0;
+  for (int i = 0; i < kDim; ++i) in_abs += std::abs(static_cast<double>(in[i]));
+  exponent = in_abs > 0 ? -std::ilogb(in_abs) : 0;
   for (int i = 0; i < kDim; ++i) {
     x[i] = std::ldexp(static_cast<double>(in[i]), exponent);
     abs_x[i] = std::abs(x[i]);

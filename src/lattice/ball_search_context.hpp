@@ -18,6 +18,10 @@ struct LeechBall::Context {
   static constexpr size_t kMaxWeightWords = 2576;  // codewords of weight 12 (8 and 16: 759)
 
   const lattice::BallKernels& kernels;
+  // x = in·2^exponent with Σ|x| in [1, 2) (exponent 0 for a zero input): exact in double, so
+  // every double of the search is the unnormalised one times a power of two, and the float
+  // filters neither overflow nor underflow.
+  int exponent = 0;
   std::array<double, kDim> x{};
   std::array<double, kDim> abs_x{};
   std::array<double, kDim> sorted_abs{};  // |x| in decreasing order
@@ -76,8 +80,7 @@ struct LeechBall::Context {
   std::array<std::array<float*, 2>, kWeights> side_top{};
   std::array<std::array<uint32_t*, 2>, kWeights> side_rest{};
 
-  // x = in · 2^exponent (exact in double).
-  Context(const float* in, int exponent);
+  explicit Context(const float* in);
   void prepare_odd();
   // Extends the odd rows to `depth`, walking the lowest ranks (largest y) of every pick mask.
   void extend(int depth);
