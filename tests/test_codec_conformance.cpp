@@ -185,9 +185,9 @@ TEST_P(CodecConformance, StoredTensorGgufRoundTrip) {
   options.hadamard = llvq::HadamardMode::None;
   const auto rows = static_cast<int64_t>(kRows), cols = static_cast<int64_t>(n_);
   const llvq::QuantizedLinear layer(llvq::quantize_tensor(weights_.data(), rows, cols, {}, options).tensor);
-  const llvq::QuantizedTensor& stored = layer.tensor();
-  ASSERT_EQ(stored.codec, codec_->spec());
-  ASSERT_TRUE(stored.tail_codec.empty()) << "a row length the codec accepts needs no tail";
+  const llvq::QuantizedTensor& stored = *layer.tensor();
+  ASSERT_EQ(stored.header().codec, codec_->spec());
+  ASSERT_TRUE(stored.header().tail_codec.empty()) << "a row length the codec accepts needs no tail";
   EXPECT_EQ(stored.payload_bits(), kRows * codec_->row_bits(n_));
 
   const llvq::test::TempDir dir("conformance");
@@ -199,14 +199,17 @@ TEST_P(CodecConformance, StoredTensorGgufRoundTrip) {
   ASSERT_TRUE(llvq::QuantizedLinear::present_in(file, name));
   const auto back = llvq::QuantizedLinear::read_gguf(file, name, rows, cols);
 
-  EXPECT_EQ(back->tensor().codec, stored.codec);
-  EXPECT_EQ(back->tensor().body_codes, stored.body_codes);
-  EXPECT_EQ(back->tensor().body_cols, stored.body_cols);
+  EXPECT_EQ(back->tensor()->header().codec, stored.header().codec);
+  EXPECT_EQ(back->tensor()->header().body_cols, stored.header().body_cols);
+  const llvq::CodeBlobs blobs = stored.code_blobs();
+  EXPECT_EQ(back->tensor()->code_blobs(), blobs);
   EXPECT_EQ(back->bits_per_weight(), codec_->bits_per_weight(n_));
   const std::vector<float> weights = back->dense_weight();
   EXPECT_TRUE(llvq::test::bits_equal(weights, layer.dense_weight()));
+  ASSERT_EQ(blobs.front().first, "body");
+  const std::vector<uint8_t>& body = blobs.front().second;
   std::vector<float> decoded(kRows * n_);
-  codec_->decode_rows(stored.body_codes.data(), stored.body_codes.size(), kRows, n_, decoded.data());
+  codec_->decode_rows(body.data(), body.size(), kRows, n_, decoded.data());
   EXPECT_TRUE(llvq::test::bits_equal(weights, decoded));
 }
 

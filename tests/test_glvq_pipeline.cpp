@@ -1,5 +1,5 @@
-// GLVQ inside the quantization pipeline: quantize_tensor with a "glvq:" spec, the
-// QuantizedTensor GLVQ form, its GGUF storage and a whole-model round trip (the CLI:
+// GLVQ inside the quantization pipeline: quantize_tensor with a "glvq:" spec, GLVQ's kind of
+// QuantizedTensor, its GGUF storage and a whole-model round trip (the CLI:
 // cli/test_glvq_cli.cpp).
 #include <gtest/gtest.h>
 
@@ -12,6 +12,7 @@
 
 #include "llvq/error.hpp"
 #include "llvq/gguf.hpp"
+#include "llvq/glvq.hpp"
 #include "llvq/half.hpp"
 #include "llvq/llama.hpp"
 #include "llvq/model_io.hpp"
@@ -59,6 +60,11 @@ RowMatrixD to_matrix(const std::vector<float>& v, int64_t rows, int64_t cols) {
   return m;
 }
 
+// GLVQ's own form of a stored GLVQ tensor, from its code blobs.
+GlvqTensor glvq_form(const QuantizedTensor& t) {
+  return GlvqTensor::from_blobs(t.header().codec, t.header().rows, t.header().cols, t.code_blobs());
+}
+
 TensorQuantResult quantize(const Layer& l, const std::string& spec, HadamardMode hadamard = HadamardMode::In) {
   TensorQuantOptions o;
   o.codec = spec;
@@ -82,13 +88,14 @@ TEST(GlvqPipeline, QuantizesStoriesWidthsThroughTheRotation) {
     const std::string spec =
         "glvq:dim=" + std::to_string(c.dim) + ",group=" + std::to_string(c.group) + ",bits=2,iterations=25";
     const TensorQuantResult res = quantize(l, spec);
-    const QuantizedTensor& t = res.tensor;
-    ASSERT_TRUE(t.is_glvq());
-    EXPECT_EQ(t.codec, GlvqConfig::parse(spec).spec());
-    EXPECT_EQ(t.body_cols, (c.cols + c.dim - 1) / c.dim * c.dim);
-    EXPECT_EQ(t.padding(), t.body_cols - c.cols);
-    EXPECT_EQ(res.layout, t.padding() ? "pad" : "exact");
-    EXPECT_TRUE(t.body_codes.empty());
+    const QuantizedTensor& t = *res.tensor;
+    const TensorHeader& h = t.header();
+    EXPECT_EQ(h.codec, GlvqConfig::parse(spec).spec());
+    EXPECT_EQ(h.body_cols, (c.cols + c.dim - 1) / c.dim * c.dim);
+    EXPECT_EQ(h.padding(), h.body_cols - c.cols);
+    EXPECT_EQ(res.layout, h.padding() ? "pad" : "exact");
+    EXPECT_TRUE(h.tail_codec.empty());
+    EXPECT_EQ(t.code_blobs(), glvq_form(t).to_blobs());
     EXPECT_NO_THROW(t.validate("t"));
     EXPECT_EQ(t.payload_bits(), test::glvq_payload_bits(20, c.cols, c.dim, c.group, 2, true));
     EXPECT_DOUBLE_EQ(t.bits_per_weight(), static_cast<double>(t.payload_bits()) / (20.0 * static_cast<double>(c.cols)));
@@ -105,11 +112,11 @@ TEST(GlvqPipeline, QuantizesStoriesWidthsThroughTheRotation) {
 TEST(GlvqPipeline, DequantizeUndoesTheHadamardRotation) {
   const Layer l = random_layer(16, 64, 5);
   const TensorQuantResult plain = quantize(l, "glvq:dim=8,bits=3,learn=0", HadamardMode::None);
-  EXPECT_EQ(plain.tensor.dequantize(), plain.tensor.glvq->dequantize());
+  EXPECT_EQ(plain.tensor->dequantize(), glvq_form(*plain.tensor).dequantize());
   for (HadamardMode m : {HadamardMode::In, HadamardMode::InOut}) {
     const TensorQuantResult rot = quantize(l, "glvq:dim=8,bits=3,learn=0", m);
-    EXPECT_NE(rot.tensor.dequantize(), rot.tensor.glvq->dequantize());
-    const double err = relative_weighted_error(l.w, to_matrix(rot.tensor.dequantize(), 16, 64), l.h);
+    EXPECT_NE(rot.tensor->dequantize(), glvq_form(*rot.tensor).dequantize());
+    const double err = relative_weighted_error(l.w, to_matrix(rot.tensor->dequantize(), 16, 64), l.h);
     EXPECT_NEAR(rot.weighted_error, err, 1e-4 * err);
   }
 }
@@ -133,32 +140,47 @@ TEST(GlvqPipeline, RejectsOptionsThatDoNotApply) {
     o.codec = bad;
     EXPECT_THROW(check_options(o), InputError) << bad;
   }
-  EXPECT_TRUE(is_glvq_spec("glvq"));
-  EXPECT_FALSE(is_glvq_spec("glvqx"));
+  EXPECT_FALSE(takes_rounding("glvq"));
+  EXPECT_FALSE(takes_rounding("glvq:dim=24"));
+  EXPECT_TRUE(takes_rounding("e8p"));
+  EXPECT_THROW(canonical_codec_spec("glvqx"), InputError);
   EXPECT_EQ(canonical_codec_spec("glvq"), GlvqConfig{}.spec());
   EXPECT_EQ(canonical_codec_spec("e8p"), "e8p:factor=0.965");
 }
 
-TEST(GlvqPipeline, ValidateCatchesInconsistentFields) {
+// A stored GLVQ tensor is made from its header and code blobs only when they agree.
+TEST(GlvqPipeline, InconsistentStoredFormIsRejected) {
   const Layer l = random_layer(12, 40, 9);
-  const QuantizedTensor good = quantize(l, "glvq:dim=8,group=16,bits=2,learn=0").tensor;
-  ASSERT_NO_THROW(good.validate("t"));
-  std::vector<std::pair<std::string, std::function<void(QuantizedTensor&)>>> corruptions = {
-      {"body width", [](QuantizedTensor& t) { t.body_cols += 8; }},
-      {"other spec", [](QuantizedTensor& t) { t.codec = GlvqConfig::parse("glvq:dim=8,group=16,bits=3").spec(); }},
-      {"row codec", [](QuantizedTensor& t) { t.codec = "e8p"; }},
-      {"row codes", [](QuantizedTensor& t) { t.body_codes.push_back(0); }},
-      {"shape", [](QuantizedTensor& t) { t.glvq->rows += 1; }},
-      {"mu", [](QuantizedTensor& t) { t.glvq->mu_fp16[0] = float_to_fp16(300.0f); }},
-      {"G", [](QuantizedTensor& t) { t.glvq->g_fp16[3] = 0x7E00; }},  // NaN
-      {"codes", [](QuantizedTensor& t) { t.glvq->codes.pop_back(); }},
-      {"bits", [](QuantizedTensor& t) { t.glvq->group_bits[0] += 1; }},
-      {"no glvq", [](QuantizedTensor& t) { t.glvq.reset(); }},
+  const auto good = quantize(l, "glvq:dim=8,group=16,bits=2,learn=0").tensor;
+  ASSERT_NO_THROW(make_quantized_tensor(good->header(), good->code_blobs(), "t"));
+  using Corruption = std::function<void(TensorHeader&, CodeBlobs&)>;
+  // A change to GLVQ's own form, serialised again.
+  const auto in_form = [](const std::function<void(GlvqTensor&)>& change) -> Corruption {
+    return [change](TensorHeader& h, CodeBlobs& blobs) {
+      GlvqTensor g = GlvqTensor::from_blobs(h.codec, h.rows, h.cols, blobs);
+      change(g);
+      blobs = g.to_blobs();
+    };
   };
-  for (auto& [what, corrupt] : corruptions) {
-    QuantizedTensor t = good;
-    corrupt(t);
-    EXPECT_THROW(t.validate("t"), InputError) << what;
+  const std::vector<std::pair<std::string, Corruption>> corruptions = {
+      {"body width", [](TensorHeader& h, CodeBlobs&) { h.body_cols += 8; }},
+      {"tail", [](TensorHeader& h, CodeBlobs&) { h.tail_codec = "e8p"; }},
+      {"other spec",
+       [](TensorHeader& h, CodeBlobs&) { h.codec = GlvqConfig::parse("glvq:dim=8,group=16,bits=3").spec(); }},
+      {"row codec", [](TensorHeader& h, CodeBlobs&) { h.codec = "e8p"; }},
+      {"row codes", [](TensorHeader&, CodeBlobs& b) { b.emplace_back("body", std::vector<uint8_t>{0}); }},
+      {"shape", [](TensorHeader& h, CodeBlobs&) { h.rows += 1; }},
+      {"mu", in_form([](GlvqTensor& g) { g.mu_fp16[0] = float_to_fp16(300.0f); })},
+      {"G", in_form([](GlvqTensor& g) { g.g_fp16[3] = 0x7E00; })},  // NaN
+      {"codes", in_form([](GlvqTensor& g) { g.codes.pop_back(); })},
+      {"bits", in_form([](GlvqTensor& g) { g.group_bits[0] += 1; })},
+      {"no codes", [](TensorHeader&, CodeBlobs& b) { b.clear(); }},
+  };
+  for (const auto& [what, corrupt] : corruptions) {
+    TensorHeader h = good->header();
+    CodeBlobs blobs = good->code_blobs();
+    corrupt(h, blobs);
+    EXPECT_THROW(make_quantized_tensor(h, blobs, "t"), InputError) << what;
   }
 }
 
@@ -179,11 +201,11 @@ TEST(GlvqPipeline, GgufLayerRoundTripAndCorruption) {
   const gguf::File f = write_layer(q);
   ASSERT_TRUE(QuantizedLinear::present_in(f, kName));
   EXPECT_EQ(f.find_tensor(kName + ".llvq_body"), nullptr);
-  EXPECT_EQ(f.get("llvq.t." + kName + ".codec").as_string("codec"), q.tensor().codec);
+  EXPECT_EQ(f.get("llvq.t." + kName + ".codec").as_string("codec"), q.tensor()->header().codec);
   const auto back = QuantizedLinear::read_gguf(f, kName, 24, 172);
   EXPECT_TRUE(test::bits_equal(back->dense_weight(), q.dense_weight()));
   EXPECT_EQ(back->bits_per_weight(), q.bits_per_weight());
-  EXPECT_EQ(back->tensor().glvq->to_blobs(), q.tensor().glvq->to_blobs());
+  EXPECT_EQ(back->tensor()->code_blobs(), q.tensor()->code_blobs());
   EXPECT_THROW(QuantizedLinear::read_gguf(f, kName, 24, 64), InputError);
 
   // Overwrite the first two bytes of a blob inside the serialised file.
@@ -221,8 +243,8 @@ TEST(GlvqPipeline, GgufRowScaleBlobRoundTripAndCorruption) {
   ASSERT_NE(f.find_tensor(kName + ".llvq_glvq_row_scale"), nullptr);
   const auto back = QuantizedLinear::read_gguf(f, kName, 24, 172);
   EXPECT_TRUE(test::bits_equal(back->dense_weight(), q.dense_weight()));
-  EXPECT_EQ(back->tensor().glvq->row_scale_fp16, q.tensor().glvq->row_scale_fp16);
-  EXPECT_EQ(q.tensor().payload_bits(), test::glvq_payload_bits(24, 172, 8, 64, 2, true) + 16u * 24u);
+  EXPECT_EQ(glvq_form(*back->tensor()).row_scale_fp16, glvq_form(*q.tensor()).row_scale_fp16);
+  EXPECT_EQ(q.tensor()->payload_bits(), test::glvq_payload_bits(24, 172, 8, 64, 2, true) + 16u * 24u);
   EXPECT_EQ(back->bits_per_weight(), q.bits_per_weight());
 
   for (uint16_t bad : {uint16_t{0x0000}, float_to_fp16(-2.0f), uint16_t{0x7C00}, uint16_t{0x7E00}}) {

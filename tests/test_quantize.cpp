@@ -59,20 +59,20 @@ TEST_P(PipelineCases, StoredFormReproducesTheReportedError) {
   o.rounding = c.rounding;
   o.hadamard_seed = 77;
   const auto res = quantize_tensor(w.data(), rows, c.cols, h, o);
-  res.tensor.validate("test");
-  const auto q = res.tensor.dequantize();
+  res.tensor->validate("test");
+  const auto q = res.tensor->dequantize();
   ASSERT_EQ(q.size(), w.size());
   EXPECT_NEAR(weighted_error(w, q, rows, c.cols, h), res.weighted_error, 1e-6 * (1 + res.weighted_error));
   EXPECT_LT(res.weighted_error, 0.5);
   // The exact rate: every row's codes and side information plus the stored scales.
-  const auto body = make_codec(res.tensor.codec);
-  double bits = double(rows) * body->row_bits(size_t(res.tensor.body_cols));
-  if (!res.tensor.tail_codec.empty()) bits += double(rows) * make_codec(res.tensor.tail_codec)->row_bits(size_t(res.tensor.tail_cols));
-  EXPECT_DOUBLE_EQ(res.tensor.bits_per_weight(), bits / double(rows * c.cols));
+  const TensorHeader& stored = res.tensor->header();
+  const auto body = make_codec(stored.codec);
+  double bits = double(rows) * body->row_bits(size_t(stored.body_cols));
+  if (!stored.tail_codec.empty()) bits += double(rows) * make_codec(stored.tail_codec)->row_bits(size_t(stored.tail_cols));
+  EXPECT_DOUBLE_EQ(res.tensor->bits_per_weight(), bits / double(rows * c.cols));
   // Deterministic: the same inputs give the same bytes.
   const auto again = quantize_tensor(w.data(), rows, c.cols, h, o);
-  EXPECT_EQ(again.tensor.body_codes, res.tensor.body_codes);
-  EXPECT_EQ(again.tensor.tail_codes, res.tensor.tail_codes);
+  EXPECT_EQ(again.tensor->code_blobs(), res.tensor->code_blobs());
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -118,8 +118,7 @@ TEST(Pipeline, RoundingWithoutAHessianEqualsGptqWithTheIdentity) {
       o.rounding = Rounding::Gptq;
       const TensorQuantResult slow = quantize_tensor(w.data(), rows, cols, Eigen::MatrixXd::Identity(cols, cols), o);
       const std::string what = codec + " hadamard=" + to_string(had);
-      EXPECT_EQ(fast.tensor.body_codes, slow.tensor.body_codes) << what;
-      EXPECT_EQ(fast.tensor.tail_codes, slow.tensor.tail_codes) << what;
+      EXPECT_EQ(fast.tensor->code_blobs(), slow.tensor->code_blobs()) << what;
       EXPECT_EQ(fast.layout, slow.layout) << what;
       // The explicit identity goes through the float Hadamard transform (Q·I·Qᵀ is the
       // identity only up to float rounding), so its metric agrees to float precision.
@@ -142,10 +141,10 @@ TEST(Pipeline, TailLayoutsAreBothMeasuredAndTheBetterOneKept) {
   const auto best = quantize_tensor(w.data(), rows, cols, {}, o);
   EXPECT_EQ(pad.layout, "pad");
   EXPECT_EQ(tail.layout.rfind("tail:", 0), 0u);
-  auto merit = [](const TensorQuantResult& r) { return r.weighted_error * std::pow(4.0, r.tensor.bits_per_weight()); };
+  auto merit = [](const TensorQuantResult& r) { return r.weighted_error * std::pow(4.0, r.tensor->bits_per_weight()); };
   EXPECT_EQ(best.layout, merit(pad) <= merit(tail) ? pad.layout : tail.layout);
-  EXPECT_GT(pad.tensor.padding(), 0);
-  EXPECT_EQ(tail.tensor.padding(), 0);
+  EXPECT_GT(pad.tensor->header().padding(), 0);
+  EXPECT_EQ(tail.tensor->header().padding(), 0);
 }
 
 TEST(Pipeline, BadInputIsRejected) {
@@ -166,15 +165,18 @@ TEST(Pipeline, CorruptStoredTensorIsRejected) {
   const auto w = llvq::test::gaussian(8 * 64, 12);
   TensorQuantOptions o;
   o.codec = "e8p";
-  auto t = quantize_tensor(w.data(), 8, 64, {}, o).tensor;
-  auto bad = t;
-  bad.body_codes.pop_back();
-  EXPECT_THROW(bad.validate("t"), InputError);
-  bad = t;
+  const auto t = quantize_tensor(w.data(), 8, 64, {}, o).tensor;
+  ASSERT_NO_THROW(make_quantized_tensor(t->header(), t->code_blobs(), "t"));
+  CodeBlobs short_body = t->code_blobs();
+  ASSERT_EQ(short_body[0].first, "body");
+  short_body[0].second.pop_back();
+  EXPECT_THROW(make_quantized_tensor(t->header(), short_body, "t"), InputError);
+  TensorHeader bad = t->header();
   bad.body_cols = 200;
-  EXPECT_THROW(bad.validate("t"), InputError);
-  bad = t;
+  EXPECT_THROW(make_quantized_tensor(bad, t->code_blobs(), "t"), InputError);
+  bad = t->header();
   bad.tail_codec = "e8p";
-  EXPECT_THROW(bad.validate("t"), InputError);
+  EXPECT_THROW(make_quantized_tensor(bad, t->code_blobs(), "t"), InputError);
+  EXPECT_THROW(make_quantized_tensor(t->header(), {{"glvq", {}}}, "t"), InputError);
 }
 }  // namespace

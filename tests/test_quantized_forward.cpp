@@ -21,9 +21,10 @@ double max_abs(const std::vector<float>& v) {
 }
 
 // Both execution paths on the same inputs; the difference is float summation order only.
-void expect_same_outputs(const QuantizedTensor& t, int64_t n_tokens, uint64_t seed) {
-  const QuantizedLinear fused(t, QuantizedLinear::Execution::Kernels);
-  const QuantizedLinear dense(t, QuantizedLinear::Execution::Dense);
+void expect_same_outputs(const std::shared_ptr<const QuantizedTensor>& tensor, int64_t n_tokens, uint64_t seed) {
+  const TensorHeader& t = tensor->header();
+  const QuantizedLinear fused(tensor, QuantizedLinear::Execution::Kernels);
+  const QuantizedLinear dense(tensor, QuantizedLinear::Execution::Dense);
   ASSERT_TRUE(fused.uses_kernels()) << t.codec << " / " << t.tail_codec;
   ASSERT_FALSE(dense.uses_kernels());
   const auto x = llvq::test::gaussian(static_cast<size_t>(n_tokens * t.cols), seed);
@@ -53,7 +54,7 @@ TEST_P(QuantizedForward, KernelsMatchDequantizedWeights) {
   o.tail = c.tail;
   o.hadamard = c.hadamard;
   o.hadamard_seed = 11;
-  const QuantizedTensor t = quantize_tensor(w.data(), rows, cols, {}, o).tensor;
+  const auto t = quantize_tensor(w.data(), rows, cols, {}, o).tensor;
   for (int64_t n : {1, 3, 9}) expect_same_outputs(t, n, 100 + static_cast<uint64_t>(n));
 }
 
@@ -88,13 +89,13 @@ TEST(QuantizedForwardFallback, GlvqUsesDenseWeights) {
   TensorQuantOptions o;
   o.codec = "glvq:dim=8,group=48,bits=2,learn=0";
   o.hadamard = HadamardMode::None;
-  const QuantizedTensor t = quantize_tensor(w.data(), 8, 48, {}, o).tensor;
+  const auto t = quantize_tensor(w.data(), 8, 48, {}, o).tensor;
   const QuantizedLinear q(t);
   EXPECT_FALSE(q.uses_kernels());
   const auto x = llvq::test::gaussian(48, 5);
   std::vector<float> y(8);
   q.forward(x.data(), y.data(), 1);
-  const auto dense = t.dequantize();
+  const auto dense = t->dequantize();
   for (int r = 0; r < 8; ++r) {
     double ref = 0;
     for (int c = 0; c < 48; ++c) ref += static_cast<double>(dense[static_cast<size_t>(r * 48 + c)]) * x[static_cast<size_t>(c)];

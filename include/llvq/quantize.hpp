@@ -8,15 +8,19 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include <optional>
-
-#include "llvq/glvq.hpp"
 #include "llvq/gptq.hpp"
+#include "llvq/kernels.hpp"
 
 namespace llvq {
+
+namespace gguf {
+class Writer;
+}
 
 enum class Rounding { Rtn, Gptq, SphericalGptq };
 enum class HadamardMode { None, In, InOut };
@@ -32,11 +36,14 @@ Rounding parse_rounding(const std::string& s);        // rtn | gptq | spherical-
 HadamardMode parse_hadamard(const std::string& s);    // none | in | inout
 TailMode parse_tail(const std::string& s);            // auto | pad | codec
 
-// Whether `spec` names the tensor-level GLVQ quantizer ("glvq" or "glvq:key=value,...").
-bool is_glvq_spec(const std::string& spec);
 // The canonical spec of any codec the pipeline accepts (per-row codecs and GLVQ); InputError
 // on a bad spec.
 std::string canonical_codec_spec(const std::string& spec);
+// Whether the quantizer `spec` names takes TensorQuantOptions::rounding. The row codecs do;
+// GLVQ does not: its learning in the Hessian metric is its rounding, so it runs once per spec
+// with the option at its default, and needs no calibration to stay what it is. The spec is
+// not validated (canonical_codec_spec does that).
+bool takes_rounding(const std::string& spec);
 
 struct TensorQuantOptions {
   std::string codec = "llvq-sg";  // a per-row codec spec, or a GLVQ spec
@@ -51,40 +58,74 @@ struct TensorQuantOptions {
   double scale_damp = 1e-3;    // ridge λ of Spherical GPTQ's scale solve
 };
 
-// A quantized matrix in its stored form.
-struct QuantizedTensor {
+// What every stored tensor records besides its codes: the keys llvq.t.N.* of a file.
+struct TensorHeader {
   int64_t rows = 0, cols = 0;  // the original shape [out, in]
-  std::string codec;           // canonical spec of the codec of the row body
-  int64_t body_cols = 0;       // columns coded by `codec`, zero padding included
-  std::string tail_codec;      // canonical spec of the tail codec; empty when there is no tail
+  std::string codec;           // canonical spec of the body's codec (GLVQ: of the whole tensor)
+  // The coded basis: `body_cols` columns coded by `codec`, zero padding included, then
+  // `tail_cols` columns coded by `tail_codec` (empty when there is no tail). GLVQ pads to a
+  // multiple of its dimension D and has no tail.
+  int64_t body_cols = 0;
+  std::string tail_codec;
   int64_t tail_cols = 0;
-  std::vector<uint8_t> body_codes;  // rows back to back, rows · row_bits(body_cols) bits
-  std::vector<uint8_t> tail_codes;
   HadamardMode hadamard = HadamardMode::None;
   uint64_t hadamard_seed = 0;
-  // GLVQ (codec "glvq:..."): the whole tensor in GLVQ's stored form, in the rotated basis.
-  // Then body_cols is the width padded to a multiple of D, there is no tail and body_codes
-  // is empty.
-  std::optional<GlvqTensor> glvq;
 
-  bool is_glvq() const { return glvq.has_value(); }
   int64_t padding() const { return body_cols + tail_cols - cols; }
-  // Exact payload bits: every row's codes and side information (scales) of both codecs.
-  uint64_t payload_bits() const;
+};
+
+// A tensor's codes as named byte blobs, the form a file stores them in: a row codec's "body"
+// and "tail" (rows back to back, Codec::encode_rows), GLVQ's "g", "mu", ... (GlvqTensor).
+using CodeBlobs = std::vector<std::pair<std::string, std::vector<uint8_t>>>;
+
+// A quantized matrix in its stored form. Two kinds implement it, chosen by the codec spec
+// where a tensor is produced (quantize_tensor) or read (make_quantized_tensor, the GGUF
+// reader): row-codec tensors (a row codec over the body, another over the tail) and GLVQ's
+// tensor-level form (src/quant/row_tensor.cpp, glvq_tensor.cpp). Immutable, so layers share it.
+class QuantizedTensor {
+ public:
+  virtual ~QuantizedTensor() = default;
+  QuantizedTensor(const QuantizedTensor&) = delete;
+  QuantizedTensor& operator=(const QuantizedTensor&) = delete;
+
+  const TensorHeader& header() const { return header_; }
+  // Exact payload bits: every code and all side information (scales, GLVQ's G, μ, ...).
+  virtual uint64_t payload_bits() const = 0;
   double bits_per_weight() const;
   // Blocks the codecs coded (each codec's own block: 24 weights for the Leech codecs, D for
   // GLVQ), padding included: the unit of the encoders' throughput.
-  uint64_t blocks() const;
-  // Checks every field for consistency (codec specs, sizes of the code buffers; for GLVQ
-  // everything GlvqTensor::from_blobs checks);
-  // throws InputError naming `what` — used after reading a file.
-  void validate(const std::string& what) const;
+  virtual uint64_t blocks() const = 0;
+  // Checks the header against the codes (codec specs, column layout, sizes, everything the
+  // kind's deserialiser checks); throws InputError naming `what`. Used after reading a file.
+  virtual void validate(const std::string& what) const = 0;
   // The weights [rows, cols] in the original basis.
   std::vector<float> dequantize() const;
+  // The codes, by name: with the header, everything that decodes the tensor (a file's
+  // checksum covers both).
+  virtual CodeBlobs code_blobs() const = 0;
+  // Adds the codes to a GGUF file as the I8 tensors of layer `name` (quantized_model.hpp).
+  virtual void write_codes(gguf::Writer& w, const std::string& name) const = 0;
+  // The codes in the kernels' layout: one packed matrix per part of the coded basis (body,
+  // then tail), or none when some part's codec has no kernels.
+  virtual std::vector<std::unique_ptr<kernels::PackedMatrix>> pack_for_kernels() const = 0;
+
+ protected:
+  explicit QuantizedTensor(TensorHeader header) : header_(std::move(header)) {}
+
+ private:
+  // The weights [rows, cols] in the coded basis, padding removed.
+  virtual RowMatrixD decode() const = 0;
+
+  TensorHeader header_;
 };
 
+// The tensor `header` describes, of the kind its codec names, from its codes (code_blobs());
+// InputError naming `what` unless it passes validate().
+std::shared_ptr<const QuantizedTensor> make_quantized_tensor(TensorHeader header, CodeBlobs blobs,
+                                                             const std::string& what);
+
 struct TensorQuantResult {
-  QuantizedTensor tensor;
+  std::shared_ptr<const QuantizedTensor> tensor;
   double weighted_error = 0;  // tr(ΔW·H·ΔWᵀ) / tr(W·H·Wᵀ) on the calibration Hessian
   // GLVQ only: the same error with GLVQ's initial G, μ (before learning); NaN otherwise.
   double weighted_error_init = std::numeric_limits<double>::quiet_NaN();

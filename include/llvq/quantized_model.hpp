@@ -24,9 +24,6 @@
 
 namespace llvq {
 
-namespace kernels {
-class PackedMatrix;
-}
 class RandomizedHadamard;
 
 namespace gguf {
@@ -37,20 +34,20 @@ class Writer;
 // A linear layer stored in quantized form. When the codecs have kernels (llvq/kernels.hpp),
 // the weights stay compressed in memory: batch-1 forward runs the fused decode + GEMV kernels,
 // longer batches (prefill windows) decode the matrix into a scratch buffer and run a GEMM.
-// Other codecs (and Execution::Dense) dequantize once at construction.
+// Other tensors (and Execution::Dense) dequantize once at construction.
 class QuantizedLinear final : public Linear {
  public:
   enum class Execution { Kernels, Dense };
-  explicit QuantizedLinear(QuantizedTensor tensor, Execution execution = Execution::Kernels);
+  explicit QuantizedLinear(std::shared_ptr<const QuantizedTensor> tensor, Execution execution = Execution::Kernels);
   ~QuantizedLinear() override;
-  int64_t in_features() const override { return tensor_.cols; }
-  int64_t out_features() const override { return tensor_.rows; }
+  int64_t in_features() const override { return tensor_->header().cols; }
+  int64_t out_features() const override { return tensor_->header().rows; }
   void forward(const float* x, float* y, int64_t n_tokens) const override;
-  std::vector<float> dense_weight() const override { return tensor_.dequantize(); }
-  double bits_per_weight() const override { return tensor_.bits_per_weight(); }
-  const QuantizedTensor& tensor() const { return tensor_; }
+  std::vector<float> dense_weight() const override { return tensor_->dequantize(); }
+  double bits_per_weight() const override { return tensor_->bits_per_weight(); }
+  const std::shared_ptr<const QuantizedTensor>& tensor() const { return tensor_; }
   // Whether forward() runs on the compressed codes (false: dequantized fp32 weights).
-  bool uses_kernels() const { return body_ != nullptr; }
+  bool uses_kernels() const { return !parts_.empty(); }
   // Bytes the weights occupy in memory for forward(): the kernels' packed layouts, or the
   // dequantized fp32 matrix.
   uint64_t resident_bytes() const;
@@ -69,8 +66,10 @@ class QuantizedLinear final : public Linear {
   void forward_fused(const float* xc, float* y, int64_t n_tokens) const;
   void forward_decoded(const float* xc, float* y, int64_t n_tokens) const;
 
-  QuantizedTensor tensor_;
-  std::unique_ptr<kernels::PackedMatrix> body_, tail_;
+  std::shared_ptr<const QuantizedTensor> tensor_;
+  // The coded basis in the kernels' layout, left to right (QuantizedTensor::pack_for_kernels);
+  // empty when the layer runs on dense_.
+  std::vector<std::unique_ptr<kernels::PackedMatrix>> parts_;
   std::unique_ptr<RandomizedHadamard> in_rotation_, out_rotation_;
   std::unique_ptr<DenseLinear> dense_;  // codecs without kernels
 };

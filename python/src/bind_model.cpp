@@ -388,7 +388,6 @@ void bind_model(nb::module_& m) {
       },
       nb::arg("path"), nb::arg("force"), nb::arg("inputs"));
   m.def("canonical_codec_spec", &canonical_codec_spec, nb::arg("spec"));
-  m.def("is_glvq_spec", &is_glvq_spec, nb::arg("spec"));
 }
 
 }  // namespace llvq::py

@@ -11,6 +11,7 @@
 
 #include "bindings.hpp"
 #include "common.hpp"
+#include "llvq/codec.hpp"
 #include "llvq/error.hpp"
 #include "llvq/gguf.hpp"
 #include "llvq/gptq.hpp"
@@ -116,7 +117,7 @@ nb::ndarray<nb::numpy, float> dequantize(const PyQuantized& q) {
   std::vector<float> w;
   {
     nb::gil_scoped_release release;
-    w = q.linear->tensor().dequantize();
+    w = q.linear->tensor()->dequantize();
   }
   return to_numpy(std::move(w), {static_cast<size_t>(q.linear->out_features()), static_cast<size_t>(q.linear->in_features())});
 }
@@ -145,36 +146,41 @@ PyQuantized from_bytes(const nb::bytes& data) {
 PyQuantized from_codes(const std::string& spec, const AnyArray& codes, int64_t rows, int64_t cols) {
   const View<uint8_t> v = view<uint8_t>(codes, "codes", 1);
   if (rows <= 0 || cols <= 0) throw InputError("rows and cols must be positive");
-  QuantizedTensor t;
-  t.rows = rows;
-  t.cols = cols;
-  t.codec = canonical_codec_spec(spec);
-  if (is_glvq_spec(t.codec)) throw InputError("GLVQ tensors have no row codes (use from_bytes)");
-  t.body_cols = cols;
-  t.body_codes.assign(v.data, v.data + v.size());
-  t.validate("codes");
+  TensorHeader h;
+  h.rows = rows;
+  h.cols = cols;
+  h.codec = shared_codec(spec)->spec();  // a row codec: a GLVQ spec has no such codes
+  h.body_cols = cols;
+  auto t = make_quantized_tensor(std::move(h), {{"body", std::vector<uint8_t>(v.data, v.data + v.size())}}, "codes");
   nb::gil_scoped_release release;
   return {std::make_shared<QuantizedLinear>(std::move(t)), "exact", std::numeric_limits<double>::quiet_NaN(), 0};
 }
 
-const QuantizedTensor& t(const PyQuantized& q) { return q.linear->tensor(); }
+const TensorHeader& header(const PyQuantized& q) { return q.linear->tensor()->header(); }
+
+// The blob `name` of the tensor's codes; empty when its kind has none of that name.
+nb::ndarray<nb::numpy, uint8_t> blob(const PyQuantized& q, const std::string& name) {
+  for (const auto& [blob_name, bytes] : q.linear->tensor()->code_blobs())
+    if (blob_name == name) return bytes_to_numpy(bytes);
+  return bytes_to_numpy({});
+}
 
 }  // namespace
 
 void bind_quant(nb::module_& m) {
   nb::class_<PyQuantized>(m, "QuantizedTensor")
-      .def_prop_ro("rows", [](const PyQuantized& q) { return t(q).rows; })
-      .def_prop_ro("cols", [](const PyQuantized& q) { return t(q).cols; })
-      .def_prop_ro("codec", [](const PyQuantized& q) { return t(q).codec; })
-      .def_prop_ro("tail_codec", [](const PyQuantized& q) { return t(q).tail_codec; })
-      .def_prop_ro("body_cols", [](const PyQuantized& q) { return t(q).body_cols; })
-      .def_prop_ro("tail_cols", [](const PyQuantized& q) { return t(q).tail_cols; })
-      .def_prop_ro("hadamard", [](const PyQuantized& q) { return to_string(t(q).hadamard); })
-      .def_prop_ro("hadamard_seed", [](const PyQuantized& q) { return t(q).hadamard_seed; })
-      .def_prop_ro("payload_bits", [](const PyQuantized& q) { return t(q).payload_bits(); })
-      .def_prop_ro("bits_per_weight", [](const PyQuantized& q) { return t(q).bits_per_weight(); })
-      .def_prop_ro("body_codes", [](const PyQuantized& q) { return bytes_to_numpy(t(q).body_codes); }, nb::rv_policy::move)
-      .def_prop_ro("tail_codes", [](const PyQuantized& q) { return bytes_to_numpy(t(q).tail_codes); }, nb::rv_policy::move)
+      .def_prop_ro("rows", [](const PyQuantized& q) { return header(q).rows; })
+      .def_prop_ro("cols", [](const PyQuantized& q) { return header(q).cols; })
+      .def_prop_ro("codec", [](const PyQuantized& q) { return header(q).codec; })
+      .def_prop_ro("tail_codec", [](const PyQuantized& q) { return header(q).tail_codec; })
+      .def_prop_ro("body_cols", [](const PyQuantized& q) { return header(q).body_cols; })
+      .def_prop_ro("tail_cols", [](const PyQuantized& q) { return header(q).tail_cols; })
+      .def_prop_ro("hadamard", [](const PyQuantized& q) { return to_string(header(q).hadamard); })
+      .def_prop_ro("hadamard_seed", [](const PyQuantized& q) { return header(q).hadamard_seed; })
+      .def_prop_ro("payload_bits", [](const PyQuantized& q) { return q.linear->tensor()->payload_bits(); })
+      .def_prop_ro("bits_per_weight", [](const PyQuantized& q) { return q.linear->tensor()->bits_per_weight(); })
+      .def_prop_ro("body_codes", [](const PyQuantized& q) { return blob(q, "body"); }, nb::rv_policy::move)
+      .def_prop_ro("tail_codes", [](const PyQuantized& q) { return blob(q, "tail"); }, nb::rv_policy::move)
       .def_prop_ro("uses_kernels", [](const PyQuantized& q) { return q.linear->uses_kernels(); })
       .def_prop_ro("resident_bytes", [](const PyQuantized& q) { return q.linear->resident_bytes(); })
       .def_ro("layout", &PyQuantized::layout)

@@ -99,8 +99,10 @@ std::vector<QuantRecipe> compare_runs(const CompareOptions& options) {
     runs.push_back(std::move(r));
   };
   for (const std::string& spec : options.codecs) {
-    // GLVQ takes no rounding (its learning is its Hessian-aware step): one run per spec.
-    const auto roundings = is_glvq_spec(spec) ? std::vector<std::string>{"gptq"} : options.roundings;
+    // A quantizer that takes no rounding (GLVQ: its learning is its Hessian-aware step) runs
+    // once per spec, with the option at its default.
+    const auto roundings =
+        takes_rounding(spec) ? options.roundings : std::vector<std::string>{to_string(TensorQuantOptions{}.rounding)};
     for (const std::string& r : roundings) add(spec, r, {});
   }
   for (const std::string& recipe : options.recipes)

@@ -1,9 +1,7 @@
-// quantize_tensor: the weights and Hessian rotated, GPTQ (or RTN) over each candidate row
-// layout with the codec's own block rounding, the best layout per true bit kept; GLVQ runs
-// its own tensor-level learning instead.
+// The row codecs' quantizer: GPTQ (or RTN) over each candidate row layout with the codec's own
+// block rounding, the best layout per true bit kept.
 #include <Eigen/Dense>
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -11,15 +9,12 @@
 #include "llvq/bitstream.hpp"
 #include "llvq/codec.hpp"
 #include "llvq/error.hpp"
-#include "llvq/glvq.hpp"
 #include "llvq/quantize.hpp"
 #include "llvq/report.hpp"
 #include "quant/pipeline_detail.hpp"
 
-namespace llvq {
+namespace llvq::quant_detail {
 namespace {
-
-using namespace quant_detail;
 
 // Per-row coding state while GPTQ walks the columns: the side information fitted when the
 // row's body (or tail) starts, and the row's bit stream.
@@ -107,8 +102,7 @@ bool fold_solved_scales(std::vector<RowCoder>& coders, const RowLayout& l, const
 }
 
 struct LayoutRun {
-  QuantizedTensor tensor;
-  RowMatrixD dequantized;  // in the rotated, padded basis
+  std::shared_ptr<const QuantizedTensor> tensor;
   double weighted_error = 0;
 };
 
@@ -148,8 +142,9 @@ double relative_error(const RowMatrixD& w, const RowMatrixD& q, const RowLayout&
 }
 
 // `h_rot` empty: no Hessian, the identity metric.
-LayoutRun run_layout(const RowMatrixD& w_rot, const Eigen::MatrixXd& h_rot, int64_t cols, const RowLayout& l,
+LayoutRun run_layout(const RowMatrixD& w_rot, const Eigen::MatrixXd& h_rot, const RowLayout& l,
                      const TensorQuantOptions& o) {
+  const int64_t cols = w_rot.cols();
   const RowMatrixD w = pad_weight(w_rot, l, cols);
   const bool identity = h_rot.size() == 0;
   const Eigen::MatrixXd h = identity ? Eigen::MatrixXd() : pad_hessian(h_rot, l, cols);
@@ -195,93 +190,44 @@ LayoutRun run_layout(const RowMatrixD& w_rot, const Eigen::MatrixXd& h_rot, int6
     gptq_quantize(w, h, go, rounder);
   }
 
-  LayoutRun run;
-  QuantizedTensor& t = run.tensor;
-  t.rows = rows;
-  t.cols = cols;
-  t.codec = l.body->spec();
-  t.body_cols = l.body_cols;
-  t.tail_codec = l.tail ? l.tail->spec() : "";
-  t.tail_cols = l.tail_cols;
-  t.hadamard = o.hadamard;
-  t.hadamard_seed = o.hadamard_seed;
+  TensorHeader header;
+  header.rows = rows;
+  header.cols = cols;
+  header.codec = l.body->spec();
+  header.body_cols = l.body_cols;
+  header.tail_codec = l.tail ? l.tail->spec() : "";
+  header.tail_cols = l.tail_cols;
+  header.hadamard = o.hadamard;
+  header.hadamard_seed = o.hadamard_seed;
+  std::vector<uint8_t> body_codes, tail_codes;
+  RowMatrixD dequantized;  // in the rotated, padded basis
   auto store_codes = [&] {
-    t.body_codes = concat_rows(coders, false);
-    if (l.tail) t.tail_codes = concat_rows(coders, true);
-    run.dequantized = decode_codes(t, *l.body, l.tail.get());
+    body_codes = concat_rows(coders, false);
+    if (l.tail) tail_codes = concat_rows(coders, true);
+    dequantized = decode_codes(header, body_codes, tail_codes, *l.body, l.tail.get());
   };
   store_codes();
   if (spherical &&
-      fold_solved_scales(coders, l, w, run.dequantized, identity ? Eigen::MatrixXd::Identity(w.cols(), w.cols()) : h,
+      fold_solved_scales(coders, l, w, dequantized, identity ? Eigen::MatrixXd::Identity(w.cols(), w.cols()) : h,
                          o.scale_damp))
     store_codes();
-  require_finite_result(w, run.dequantized, t.codec);
-  run.weighted_error =
-      identity ? relative_error(w, run.dequantized, l, cols) : relative_weighted_error(w, run.dequantized, h);
+  require_finite_result(w, dequantized, header.codec);
+  LayoutRun run;
+  run.weighted_error = identity ? relative_error(w, dequantized, l, cols) : relative_weighted_error(w, dequantized, h);
+  run.tensor = make_row_tensor(std::move(header), std::move(body_codes), std::move(tail_codes));
   return run;
-}
-
-// GLVQ on the rotated tensor and Hessian. The report's errors use the full Hessian, as the
-// per-row codecs' weighted_error does.
-TensorQuantResult quantize_glvq(const RowMatrixD& w_rot, const Eigen::MatrixXd& h_rot, const TensorQuantOptions& o) {
-  const GlvqConfig cfg = GlvqConfig::parse(o.codec);
-  GlvqReport report;
-  GlvqTensor g = glvq_quantize(w_rot, h_rot, cfg, &report);
-  TensorQuantResult res;
-  QuantizedTensor& t = res.tensor;
-  t.rows = w_rot.rows();
-  t.cols = w_rot.cols();
-  t.codec = cfg.spec();
-  t.body_cols = (t.cols + cfg.dim - 1) / cfg.dim * cfg.dim;
-  t.hadamard = o.hadamard;
-  t.hadamard_seed = o.hadamard_seed;
-  t.glvq = std::move(g);
-  res.weighted_error = report.weighted_error_final;
-  res.weighted_error_init = report.weighted_error_init;
-  res.layout = t.body_cols == t.cols ? "exact" : "pad";
-  return res;
-}
-
-void check_finite(const float* w, size_t n) {
-  for (size_t i = 0; i < n; ++i)
-    if (!std::isfinite(w[i])) throw InputError("weight " + std::to_string(i) + " is NaN or Inf");
 }
 
 }  // namespace
 
-TensorQuantResult quantize_tensor(const float* w_in, int64_t rows, int64_t cols, const Eigen::MatrixXd& h_in,
-                                  const TensorQuantOptions& o) {
-  const auto t0 = std::chrono::steady_clock::now();
-  if (rows <= 0 || cols <= 0) throw InputError("tensor shape must be positive");
-  check_finite(w_in, static_cast<size_t>(rows * cols));
-  if (h_in.size() && (h_in.rows() != cols || h_in.cols() != cols))
-    throw InputError("Hessian is " + std::to_string(h_in.rows()) + "x" + std::to_string(h_in.cols()) + ", layer has " +
-                     std::to_string(cols) + " inputs");
-  check_options(o);
-  const bool glvq = is_glvq_spec(o.codec);
-  // Without a Hessian the metric is the identity. The row codecs keep it implicit (an empty
-  // matrix: no n×n rotation, padding or factorisation); GLVQ learns in an explicit one.
-  Eigen::MatrixXd h = h_in.size() || !glvq ? h_in : Eigen::MatrixXd::Identity(cols, cols);
-  const std::shared_ptr<const Codec> codec = glvq ? nullptr : shared_codec(o.codec);
-
-  RowMatrixD w(rows, cols);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) w(r, c) = w_in[r * cols + c];
-  rotate_weight(w, o.hadamard, o.hadamard_seed, false);
-  if (h.size() && o.hadamard != HadamardMode::None) h = rotate_hessian(h, o.hadamard_seed);
-
+TensorQuantResult quantize_rows(const RowMatrixD& w, const Eigen::MatrixXd& h, const TensorQuantOptions& o) {
   TensorQuantResult best;
-  if (glvq) {
-    best = quantize_glvq(w, h, o);
-    best.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return best;
-  }
   double best_merit = INFINITY;
-  for (const RowLayout& l : candidate_layouts(codec, cols, o.tail)) {
-    LayoutRun run = run_layout(w, h, cols, l, o);
+  for (const RowLayout& l : candidate_layouts(shared_codec(o.codec), w.cols(), o.tail)) {
+    LayoutRun run = run_layout(w, h, l, o);
     // Quality per true bit: under D(R) ∝ 2^(−2R) one extra bit per weight is worth a factor 4
     // in error, so layouts of different rates compare through error · 4^bpw.
-    const double merit = run.weighted_error * std::pow(4.0, run.tensor.bits_per_weight());
+    const double merit = run.weighted_error * std::pow(4.0, run.tensor->bits_per_weight());
     if (merit < best_merit) {
       best_merit = merit;
       best.tensor = std::move(run.tensor);
@@ -289,8 +235,7 @@ TensorQuantResult quantize_tensor(const float* w_in, int64_t rows, int64_t cols,
       best.layout = l.name;
     }
   }
-  best.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return best;
 }
 
-}  // namespace llvq
+}  // namespace llvq::quant_detail

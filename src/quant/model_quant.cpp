@@ -66,8 +66,8 @@ TensorReport quantize_embedding(LlamaModel& model, const ModelQuantOptions& o) {
   } catch (const InputError& e) {
     throw InputError(std::string("token_embd.weight: ") + e.what());
   }
-  const TensorReport r{"token_embd.weight", c.vocab_size, c.dim, res.layout, res.tensor.bits_per_weight(),
-                       res.weighted_error, res.seconds, res.tensor.blocks()};
+  const TensorReport r{"token_embd.weight", c.vocab_size, c.dim, res.layout, res.tensor->bits_per_weight(),
+                       res.weighted_error, res.seconds, res.tensor->blocks()};
   auto q = std::make_shared<QuantizedLinear>(std::move(res.tensor));
   model.tok_embeddings = q->dense_weight();
   model.compressed_embedding = q;
@@ -154,12 +154,12 @@ ModelQuantReport quantize_model(LlamaModel& model, const std::vector<int32_t>& c
     } catch (const InputError& e) {
       throw InputError(s.name + ": " + e.what());
     }
-    TensorReport r{s.name, lin.out_features(), lin.in_features(), res.layout, res.tensor.bits_per_weight(),
-                   res.weighted_error, res.seconds, res.tensor.blocks()};
-    rep.payload_bits += res.tensor.payload_bits();
+    TensorReport r{s.name, lin.out_features(), lin.in_features(), res.layout, res.tensor->bits_per_weight(),
+                   res.weighted_error, res.seconds, res.tensor->blocks()};
+    rep.payload_bits += res.tensor->payload_bits();
     rep.blocks += r.blocks;
     rep.quantized_weights += static_cast<uint64_t>(r.rows * r.cols);
-    const std::string codec = res.tensor.codec;
+    const std::string codec = res.tensor->header().codec;
     const double err_init = res.weighted_error_init;
     *s.slot = std::make_shared<QuantizedLinear>(std::move(res.tensor));
     if (o.progress) {

@@ -1,15 +1,17 @@
 // Internals of the per-tensor pipeline (quantize_tensor and QuantizedTensor), shared by its
-// files: the row layout (body codec, padding, tail codec), the Hadamard rotations, decoding of
-// stored codes, and GLVQ's tensor-level form.
+// files: the row layout (body codec, padding, tail codec), the Hadamard rotations, and the row
+// codecs' quantizer and stored form.
 //   tensor_options.cpp   option names and checks
+//   quantize_tensor.cpp  quantize_tensor: checks, rotation, the kind's quantizer
 //   tensor_layout.cpp    layouts and padding
 //   rotation.cpp         the randomized Hadamard transforms of W and H
-//   gptq_driver.cpp      quantize_tensor: GPTQ over each candidate layout, GLVQ
-//   stored_tensor.cpp    QuantizedTensor: rate, validation, dequantization
+//   gptq_driver.cpp      the row codecs' quantizer: GPTQ over each candidate layout
+//   stored_tensor.cpp    QuantizedTensor's shared part; the choice of a kind (tensor_kind.hpp)
+//   row_tensor.cpp       the row codecs' stored tensors
+//   glvq_tensor.cpp      GLVQ's stored tensors
 #pragma once
 
 #include <Eigen/Core>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,12 +44,15 @@ void rotate_weight(RowMatrixD& w, HadamardMode mode, uint64_t seed, bool inverse
 // H ← Q·H·Qᵀ for the input transform Q (the Hessian of the rotated inputs Q·x).
 Eigen::MatrixXd rotate_hessian(const Eigen::MatrixXd& h, uint64_t seed);
 
-// The stored codes decoded into the padded, rotated basis, as Codec::decode_rows gives them.
-RowMatrixD decode_codes(const QuantizedTensor& t, const Codec& body, const Codec* tail);
-
-// GLVQ's form: the options it accepts, and its stored form's checks (`fail` throws).
-void check_glvq_options(const TensorQuantOptions& o);
-using ValidationFailure = std::function<void(const std::string& message)>;
-void validate_glvq(const QuantizedTensor& t, const ValidationFailure& fail);
+// The row codecs' quantizer: `w` and `h` in the rotated basis (h empty: the identity metric);
+// every field of the result but `seconds`.
+TensorQuantResult quantize_rows(const RowMatrixD& w, const Eigen::MatrixXd& h, const TensorQuantOptions& o);
+// A row-codec stored tensor (not validated).
+std::shared_ptr<const QuantizedTensor> make_row_tensor(TensorHeader header, std::vector<uint8_t> body_codes,
+                                                       std::vector<uint8_t> tail_codes);
+// The body and tail codes of `h`'s layout decoded into the padded, rotated basis, as
+// Codec::decode_rows gives them.
+RowMatrixD decode_codes(const TensorHeader& h, const std::vector<uint8_t>& body_codes,
+                        const std::vector<uint8_t>& tail_codes, const Codec& body, const Codec* tail);
 
 }  // namespace llvq::quant_detail

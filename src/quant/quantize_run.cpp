@@ -7,6 +7,7 @@
 #include "llvq/codec_container.hpp"
 #include "llvq/error.hpp"
 #include "llvq/report.hpp"
+#include "quant/tensor_kind.hpp"
 
 namespace llvq {
 namespace {
@@ -26,10 +27,13 @@ std::vector<std::string> codecs_of(const std::string& codec, const std::vector<T
   return codecs;
 }
 
-// GPTQ without calibration activations is RTN (GLVQ learns without them).
+// GPTQ without calibration activations is RTN (a quantizer that takes no rounding, GLVQ,
+// learns without them).
 bool rounds_without_calibration(const QuantRecipe& recipe, const std::string& codec, Rounding r) {
-  return !recipe.calibrated && r != Rounding::Rtn && !is_glvq_spec(codec) && codec != kKeepCodec;
+  return !recipe.calibrated && r != Rounding::Rtn && codec != kKeepCodec && takes_rounding(codec);
 }
+
+bool has_own_rounding(const std::string& codec) { return codec != kKeepCodec && !takes_rounding(codec); }
 
 std::vector<std::string> uncalibrated(const QuantRecipe& recipe, const std::vector<std::string>& codecs, Rounding r) {
   std::vector<std::string> out;
@@ -60,13 +64,16 @@ ModelQuantOptions resolve_options(const QuantRecipe& recipe) {
   const std::vector<std::string> codecs = codecs_of(recipe.codec, o.rules);
   // What is done: without calibration text the per-row codecs are rounded with RTN (GLVQ,
   // which learns without it, keeps its own step).
-  if (!uncalibrated(recipe, codecs, o.tensor.rounding).empty() && std::none_of(codecs.begin(), codecs.end(), is_glvq_spec))
+  if (!uncalibrated(recipe, codecs, o.tensor.rounding).empty() &&
+      std::none_of(codecs.begin(), codecs.end(), has_own_rounding))
     o.tensor.rounding = Rounding::Rtn;
   check_options(o);  // a bad spec or an option a codec does not take fails before any work
   if (!recipe.embedding_codec.empty()) {
     o.embedding_codec = canonical_codec_spec(recipe.embedding_codec);
-    if (is_glvq_spec(o.embedding_codec))
-      throw InputError("embedding codec " + recipe.embedding_codec + ": GLVQ is not available for the embedding");
+    // The embedding is rounded to nearest, which a quantizer with its own rounding refuses.
+    if (const quant_detail::TensorKind& kind = quant_detail::tensor_kind(o.embedding_codec); !kind.takes_rounding())
+      throw InputError("embedding codec " + recipe.embedding_codec + ": " + kind.name() +
+                       " is not available for the embedding");
   }
   return o;
 }
@@ -87,7 +94,7 @@ std::string rules_label(const std::vector<TensorRule>& rules) {
 }
 
 std::string rounding_label(const std::string& codec, Rounding rounding) {
-  return is_glvq_spec(codec) ? "glvq" : to_string(rounding);
+  return quant_detail::tensor_kind(codec).rounding_label(rounding);
 }
 
 void record_provenance(LlamaModel& m, const ModelQuantOptions& o, const std::string& calib_name, int64_t calib_tokens) {

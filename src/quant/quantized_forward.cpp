@@ -8,7 +8,6 @@
 #include <Eigen/Core>
 #include <algorithm>
 
-#include "llvq/codec.hpp"
 #include "llvq/hadamard.hpp"
 #include "llvq/kernels.hpp"
 #include "llvq/quantized_model.hpp"
@@ -20,28 +19,14 @@ namespace {
 // decode the matrix once and multiply: decoding costs about as much as a few GEMVs.
 constexpr int64_t kMaxFusedTokens = 4;
 
-// The part's packed matrix, or nullptr when its codec has no kernels.
-std::unique_ptr<kernels::PackedMatrix> pack_part(const std::string& spec, const std::vector<uint8_t>& codes,
-                                                 int64_t rows, int64_t cols) {
-  const auto codec = shared_codec(spec);
-  if (!kernels::has_kernels(*codec)) return nullptr;
-  return kernels::pack(*codec, codes.data(), codes.size(), rows, cols);
-}
-
 }  // namespace
 
-QuantizedLinear::QuantizedLinear(QuantizedTensor tensor, Execution execution) : tensor_(std::move(tensor)) {
-  const QuantizedTensor& t = tensor_;
-  // GLVQ tensors are decoded by their own tensor-level code (no row codec, no kernels).
-  if (execution == Execution::Kernels && !t.is_glvq() && t.body_cols > 0) {
-    body_ = pack_part(t.codec, t.body_codes, t.rows, t.body_cols);
-    if (body_ && !t.tail_codec.empty()) {
-      tail_ = pack_part(t.tail_codec, t.tail_codes, t.rows, t.tail_cols);
-      if (!tail_) body_.reset();  // both parts run on kernels or neither does
-    }
-  }
-  if (!body_) {
-    dense_ = std::make_unique<DenseLinear>(t.rows, t.cols, t.dequantize());
+QuantizedLinear::QuantizedLinear(std::shared_ptr<const QuantizedTensor> tensor, Execution execution)
+    : tensor_(std::move(tensor)) {
+  const TensorHeader& t = tensor_->header();
+  if (execution == Execution::Kernels) parts_ = tensor_->pack_for_kernels();
+  if (parts_.empty()) {
+    dense_ = std::make_unique<DenseLinear>(t.rows, t.cols, tensor_->dequantize());
     return;
   }
   if (t.hadamard != HadamardMode::None)
@@ -53,8 +38,10 @@ QuantizedLinear::QuantizedLinear(QuantizedTensor tensor, Execution execution) : 
 QuantizedLinear::~QuantizedLinear() = default;
 
 uint64_t QuantizedLinear::resident_bytes() const {
-  if (dense_) return static_cast<uint64_t>(tensor_.rows * tensor_.cols) * sizeof(float);
-  return body_->bytes() + (tail_ ? tail_->bytes() : 0);
+  if (dense_) return static_cast<uint64_t>(in_features() * out_features()) * sizeof(float);
+  uint64_t bytes = 0;
+  for (const auto& part : parts_) bytes += part->bytes();
+  return bytes;
 }
 
 void QuantizedLinear::forward(const float* x, float* y, int64_t n_tokens) const {
@@ -66,11 +53,11 @@ void QuantizedLinear::forward(const float* x, float* y, int64_t n_tokens) const 
     forward_decoded(xc.data(), y, n_tokens);
   }
   if (out_rotation_)
-    for (int64_t t = 0; t < n_tokens; ++t) out_rotation_->apply_transpose(y + t * tensor_.rows);
+    for (int64_t t = 0; t < n_tokens; ++t) out_rotation_->apply_transpose(y + t * out_features());
 }
 
 std::vector<float> QuantizedLinear::coded_inputs(const float* x, int64_t n_tokens) const {
-  const QuantizedTensor& t = tensor_;
+  const TensorHeader& t = tensor_->header();
   const int64_t width = t.body_cols + t.tail_cols, body_real = t.cols - t.tail_cols;
   std::vector<float> xc(static_cast<size_t>(n_tokens * width), 0.0f);
   // The rotation costs about a tenth of a GEMV per token: a prefill window spreads it over
@@ -91,21 +78,26 @@ std::vector<float> QuantizedLinear::coded_inputs(const float* x, int64_t n_token
 }
 
 void QuantizedLinear::forward_fused(const float* xc, float* y, int64_t n_tokens) const {
-  const QuantizedTensor& t = tensor_;
+  const TensorHeader& t = tensor_->header();
   const int64_t width = t.body_cols + t.tail_cols;
-  std::vector<float> tail_out(tail_ ? static_cast<size_t>(t.rows) : 0);
+  std::vector<float> part_out(parts_.size() > 1 ? static_cast<size_t>(t.rows) : 0);
   for (int64_t k = 0; k < n_tokens; ++k) {
+    const float* xk = xc + k * width;
     float* yk = y + k * t.rows;
-    kernels::gemv(*body_, xc + k * width, yk);
-    if (!tail_) continue;
-    kernels::gemv(*tail_, xc + k * width + t.body_cols, tail_out.data());
-    for (int64_t r = 0; r < t.rows; ++r) yk[r] += tail_out[static_cast<size_t>(r)];
+    // The first part (the body) writes y; the next (the tail) adds to it.
+    kernels::gemv(*parts_.front(), xk, yk);
+    int64_t col = parts_.front()->cols();
+    for (size_t p = 1; p < parts_.size(); ++p) {
+      kernels::gemv(*parts_[p], xk + col, part_out.data());
+      for (int64_t r = 0; r < t.rows; ++r) yk[r] += part_out[static_cast<size_t>(r)];
+      col += parts_[p]->cols();
+    }
   }
 }
 
 void QuantizedLinear::forward_decoded(const float* xc, float* y, int64_t n_tokens) const {
   using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const QuantizedTensor& t = tensor_;
+  const TensorHeader& t = tensor_->header();
   const int64_t width = t.body_cols + t.tail_cols;
   Eigen::Map<RowMat> Y(y, n_tokens, t.rows);
   const Eigen::Map<const RowMat, 0, Eigen::OuterStride<>> X(xc, n_tokens, width, Eigen::OuterStride<>(width));
@@ -123,13 +115,17 @@ void QuantizedLinear::forward_decoded(const float* xc, float* y, int64_t n_token
 #pragma omp for schedule(dynamic)
     for (int64_t r0 = 0; r0 < t.rows; r0 += band) {
       const int64_t n = std::min(band, t.rows - r0);
-      w.resize(n, t.body_cols);
-      body_->decode_rows(r0, r0 + n, w.data(), isa);
-      Y.middleCols(r0, n).noalias() = X.leftCols(t.body_cols) * w.transpose();
-      if (tail_) {
-        w.resize(n, t.tail_cols);
-        tail_->decode_rows(r0, r0 + n, w.data(), isa);
-        Y.middleCols(r0, n).noalias() += X.rightCols(t.tail_cols) * w.transpose();
+      int64_t col = 0;
+      for (const auto& part : parts_) {
+        w.resize(n, part->cols());
+        part->decode_rows(r0, r0 + n, w.data(), isa);
+        const auto x_part = X.middleCols(col, part->cols());
+        if (col == 0) {
+          Y.middleCols(r0, n).noalias() = x_part * w.transpose();
+        } else {
+          Y.middleCols(r0, n).noalias() += x_part * w.transpose();
+        }
+        col += part->cols();
       }
     }
   }

@@ -12,33 +12,15 @@
 
 #include "llvq/calibration.hpp"
 #include "llvq/error.hpp"
-#include "llvq/glvq.hpp"
 #include "llvq/model_io.hpp"
-#include "llvq/quantize.hpp"
 #include "llvq/report.hpp"
+#include "quant/rd_detail.hpp"
+#include "quant/tensor_kind.hpp"
 
 namespace llvq {
 
-namespace {
+namespace quant_detail {
 
-using Clock = std::chrono::steady_clock;
-
-// Decoding is much faster than encoding: runs `decode` until the timing is meaningful, and
-// returns the seconds of all `decodes` runs.
-template <class Decode>
-double time_decodes(const Decode& decode, size_t& decodes) {
-  const auto t0 = Clock::now();
-  double seconds = 0;
-  do {
-    decode();
-    ++decodes;
-    seconds = seconds_since(t0);
-  } while (seconds < 0.25);
-  return seconds;
-}
-
-// MSE, SQNR, retention, the Shannon MSE at the measured rate and the throughputs of a run
-// whose rate and block count are already in `r`.
 void set_distortion(RdResult& r, const std::vector<float>& w, const std::vector<float>& back, double t_encode,
                     double t_decode, size_t decodes) {
   // Sums over fixed chunks, added in chunk order: the same bits on any number of threads (an
@@ -73,6 +55,43 @@ void set_distortion(RdResult& r, const std::vector<float>& w, const std::vector<
   r.threads = omp_get_max_threads();
 }
 
+void fill_row(const RdSource& source, uint64_t seed, size_t row, float* out, size_t n) {
+  if (source.kind == RdSource::kModel) {
+    const std::vector<float>& v = *source.weights;
+    for (size_t i = 0; i < n; ++i) out[i] = v[(row * n + i) % v.size()];
+    return;
+  }
+  std::seed_seq seq{seed, static_cast<uint64_t>(row), uint64_t{0x6c6c7671}};
+  std::mt19937_64 rng(seq);
+  std::normal_distribution<double> normal;
+  std::exponential_distribution<double> expo(1.0);
+  const double nu = source.nu;
+  std::chi_squared_distribution<double> chi2(nu);
+  for (size_t i = 0; i < n; ++i) {
+    double v = 0;
+    switch (source.kind) {
+      case RdSource::kGaussian: v = normal(rng); break;
+      case RdSource::kLaplace: v = (rng() & 1 ? 1 : -1) * expo(rng) / std::sqrt(2.0); break;
+      case RdSource::kStudent: v = normal(rng) / std::sqrt(chi2(rng) / nu) * std::sqrt((nu - 2) / nu); break;
+      case RdSource::kModel: break;
+    }
+    out[i] = static_cast<float>(v);
+  }
+}
+
+void check_size(size_t blocks, size_t row_wanted) {
+  if (blocks < 1 || blocks > (size_t{1} << 30)) throw InputError("blocks must be in 1..2^30, got " + std::to_string(blocks));
+  if (row_wanted < 1 || row_wanted > (size_t{1} << 20))
+    throw InputError("row must be in 1..2^20, got " + std::to_string(row_wanted));
+}
+
+}  // namespace quant_detail
+
+namespace {
+
+using namespace quant_detail;
+using Clock = std::chrono::steady_clock;
+
 // "model:PATH[:TENSOR]" (RdSource::parse).
 RdSource model_source(const std::string& text) {
   const std::string rest = text.substr(6);
@@ -105,38 +124,6 @@ RdSource model_source(const std::string& text) {
   if (s.weights->empty())
     throw InputError("source '" + text + "': no linear layer" + (tensor.empty() ? "" : " named " + tensor) + " in " + path);
   return s;
-}
-
-// The n values of row `row` of the run of `source` seeded by `seed`.
-void fill_row(const RdSource& source, uint64_t seed, size_t row, float* out, size_t n) {
-  if (source.kind == RdSource::kModel) {
-    const std::vector<float>& v = *source.weights;
-    for (size_t i = 0; i < n; ++i) out[i] = v[(row * n + i) % v.size()];
-    return;
-  }
-  std::seed_seq seq{seed, static_cast<uint64_t>(row), uint64_t{0x6c6c7671}};
-  std::mt19937_64 rng(seq);
-  std::normal_distribution<double> normal;
-  std::exponential_distribution<double> expo(1.0);
-  const double nu = source.nu;
-  std::chi_squared_distribution<double> chi2(nu);
-  for (size_t i = 0; i < n; ++i) {
-    double v = 0;
-    switch (source.kind) {
-      case RdSource::kGaussian: v = normal(rng); break;
-      case RdSource::kLaplace: v = (rng() & 1 ? 1 : -1) * expo(rng) / std::sqrt(2.0); break;
-      case RdSource::kStudent: v = normal(rng) / std::sqrt(chi2(rng) / nu) * std::sqrt((nu - 2) / nu); break;
-      case RdSource::kModel: break;
-    }
-    out[i] = static_cast<float>(v);
-  }
-}
-
-// The checks of the CLI's option ranges, for every caller.
-void check_size(size_t blocks, size_t row_wanted) {
-  if (blocks < 1 || blocks > (size_t{1} << 30)) throw InputError("blocks must be in 1..2^30, got " + std::to_string(blocks));
-  if (row_wanted < 1 || row_wanted > (size_t{1} << 20))
-    throw InputError("row must be in 1..2^20, got " + std::to_string(row_wanted));
 }
 
 }  // namespace
@@ -187,37 +174,8 @@ RdResult measure_rd(const Codec& codec, const RdSource& source, size_t blocks, u
   return r;
 }
 
-// GLVQ is a tensor-level quantizer: the run is one [rows, row] matrix (row rounded up to a
-// multiple of D) quantized with H = I, so its objective is the plain MSE, and with learning
-// off whatever the spec says: an i.i.d. source gives G nothing to learn. bpw includes G, μ, s.
 RdResult measure_rd(const std::string& spec, const RdSource& source, size_t blocks, uint64_t seed, size_t row_wanted) {
-  if (!is_glvq_spec(spec)) return measure_rd(*make_codec(spec), source, blocks, seed, row_wanted);
-  check_size(blocks, row_wanted);
-  GlvqConfig cfg = GlvqConfig::parse(spec);
-  cfg.learn = false;
-  const size_t d = static_cast<size_t>(cfg.dim);
-  const size_t n = (std::max(row_wanted, d) + d - 1) / d * d;
-  const size_t rows = (blocks * d + n - 1) / n;
-  std::vector<float> w(rows * n), back;
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < static_cast<int64_t>(rows); ++r) fill_row(source, seed, static_cast<size_t>(r), &w[r * n], n);
-  const RowMatrixD wm = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-                            w.data(), static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(n))
-                            .cast<double>();
-
-  auto t0 = Clock::now();
-  const GlvqTensor t = glvq_quantize(wm, Eigen::MatrixXd::Identity(wm.cols(), wm.cols()), cfg);
-  const double t_encode = seconds_since(t0);
-  size_t decodes = 0;
-  const double t_decode = time_decodes([&] { back = t.dequantize(); }, decodes);
-
-  RdResult r;
-  r.codec = cfg.spec();
-  r.row = n;
-  r.blocks = rows * n / d;
-  r.bpw = t.bits_per_weight();
-  set_distortion(r, w, back, t_encode, t_decode, decodes);
-  return r;
+  return tensor_kind(spec).measure_rd(spec, source, blocks, seed, row_wanted);
 }
 
 nlohmann::json RdResult::json() const {

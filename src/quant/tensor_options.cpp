@@ -1,8 +1,7 @@
 // Names of the pipeline's options and the checks every entry point runs before any work.
 #include "llvq/error.hpp"
-#include "llvq/glvq.hpp"
 #include "llvq/quantize.hpp"
-#include "quant/pipeline_detail.hpp"
+#include "quant/tensor_kind.hpp"
 
 namespace llvq {
 
@@ -47,30 +46,16 @@ TailMode parse_tail(const std::string& s) {
   throw InputError("unknown tail mode '" + s + "' (auto, pad, codec)");
 }
 
-namespace quant_detail {
-
-// GLVQ's learning is its Hessian-aware step and it pads rows itself: options that would ask
-// for something else are refused rather than silently ignored.
-void check_glvq_options(const TensorQuantOptions& o) {
-  if (o.rounding != Rounding::Gptq)
-    throw InputError("glvq: rounding '" + to_string(o.rounding) +
-                     "' does not apply (GLVQ learns its generation matrices in the Hessian metric instead of "
-                     "GPTQ; leave the rounding at its default, gptq)");
-  if (o.tail == TailMode::Codec)
-    throw InputError("glvq: tail mode 'codec' does not apply (GLVQ pads rows to a multiple of dim)");
-}
-
-}  // namespace quant_detail
-
-bool is_glvq_spec(const std::string& spec) { return spec == "glvq" || spec.rfind("glvq:", 0) == 0; }
-
 std::string canonical_codec_spec(const std::string& spec) {
-  return is_glvq_spec(spec) ? GlvqConfig::parse(spec).spec() : shared_codec(spec)->spec();
+  return quant_detail::tensor_kind(spec).canonical_spec(spec);
 }
+
+bool takes_rounding(const std::string& spec) { return quant_detail::tensor_kind(spec).takes_rounding(); }
 
 void check_options(const TensorQuantOptions& o) {
-  canonical_codec_spec(o.codec);
-  if (is_glvq_spec(o.codec)) quant_detail::check_glvq_options(o);
+  const quant_detail::TensorKind& kind = quant_detail::tensor_kind(o.codec);
+  kind.canonical_spec(o.codec);  // InputError on a bad spec
+  kind.check_options(o);
 }
 
 }  // namespace llvq

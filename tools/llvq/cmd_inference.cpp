@@ -40,15 +40,16 @@ LlamaConfig run_config(const RunBenchArgs& a) {
 // Gaussian rows is encoded (the lattice search is slow) and its codes are tiled over all rows.
 // Rows are zero-padded to the codec's block; the input Hadamard transform is on, as in
 // `llvq quantize`, so its cost is part of every forward.
-QuantizedTensor synthetic_tensor(const Codec& codec, int64_t rows, int64_t cols, int pool_rows, uint64_t seed) {
-  QuantizedTensor t;
-  t.rows = rows;
-  t.cols = cols;
-  t.codec = codec.spec();
-  t.body_cols = static_cast<int64_t>(smallest_row_length(codec, static_cast<size_t>(cols), static_cast<size_t>(cols) + 4096));
-  t.hadamard = HadamardMode::In;
-  t.hadamard_seed = seed;
-  const auto width = static_cast<size_t>(t.body_cols);
+std::shared_ptr<const QuantizedTensor> synthetic_tensor(const Codec& codec, int64_t rows, int64_t cols, int pool_rows,
+                                                        uint64_t seed) {
+  TensorHeader h;
+  h.rows = rows;
+  h.cols = cols;
+  h.codec = codec.spec();
+  h.body_cols = static_cast<int64_t>(smallest_row_length(codec, static_cast<size_t>(cols), static_cast<size_t>(cols) + 4096));
+  h.hadamard = HadamardMode::In;
+  h.hadamard_seed = seed;
+  const auto width = static_cast<size_t>(h.body_cols);
   const int64_t pool = std::min<int64_t>(pool_rows, rows);
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> normal(0.0f, 0.02f);
@@ -67,22 +68,21 @@ QuantizedTensor synthetic_tensor(const Codec& codec, int64_t rows, int64_t cols,
       left -= static_cast<size_t>(take);
     }
   }
-  t.body_codes = out.bytes();
-  t.validate("bench run: synthetic " + codec.spec() + " tensor");
-  return t;
+  return make_quantized_tensor(std::move(h), {{"body", out.bytes()}},
+                               "bench run: synthetic " + codec.spec() + " tensor");
 }
 
 // The fp32 model with every linear layer replaced by its own compressed copy.
 LlamaModel compressed_copy(const LlamaModel& fp32, const Codec& codec, const RunBenchArgs& a) {
   LlamaModel m = fp32;
-  std::map<std::pair<int64_t, int64_t>, QuantizedTensor> by_shape;
+  std::map<std::pair<int64_t, int64_t>, std::shared_ptr<const QuantizedTensor>> by_shape;
   for (const LinearSlot& s : linear_slots(m)) {
     const Linear& l = **s.slot;
     const auto shape = std::make_pair(l.out_features(), l.in_features());
     auto it = by_shape.find(shape);
     if (it == by_shape.end())
       it = by_shape.emplace(shape, synthetic_tensor(codec, shape.first, shape.second, a.pool_rows, a.seed)).first;
-    *s.slot = std::make_shared<QuantizedLinear>(it->second);  // packs its own copy of the codes
+    *s.slot = std::make_shared<QuantizedLinear>(it->second);  // packs the shared codes for itself
     if (!static_cast<const QuantizedLinear&>(**s.slot).uses_kernels())
       throw InputError("bench run: codec " + codec.spec() + " has no kernels");
   }
