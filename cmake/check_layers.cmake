@@ -2,6 +2,8 @@
 # eval → CLI. A file of a layer may include the public headers and the private headers of its
 # own layer and the public headers of the layers below it — never a higher layer's header
 # and never another layer's private one (src/<layer>/...).
+# The benchmarks' measurements (bench/, the target llvq_bench) are no part of the library: their
+# files may include what a kernels file may, and their headers (llvq_bench/...) only the CLI.
 #   cmake -DSOURCE_DIR=<repo> -P cmake/check_layers.cmake
 # Exits with an error listing every violation; a public header missing from the table below is
 # one too, so a new header has to be placed in a layer.
@@ -11,7 +13,7 @@ set(LAYERS util lattice codec kernels model quant eval tools)
 set(HEADERS_util error report output_file half bitstream cpu)
 set(HEADERS_lattice golay leech leech_ball leech_shells voronoi_code)
 set(HEADERS_codec codec codec_container l24sq kernel_layout)
-set(HEADERS_kernels kernels cuda_kernels kernel_bench)
+set(HEADERS_kernels kernels cuda_kernels)
 set(HEADERS_model model model_io gguf safetensors tokenizer llama chat)
 set(HEADERS_quant quantize quantized_model quantize_run model_tools calibration gptq hadamard glvq rd)
 set(HEADERS_eval eval compare)
@@ -32,11 +34,14 @@ foreach(h IN LISTS public_headers)
   endif()
 endforeach()
 
-# The layer of a file: src/<layer>/..., tools/... (the CLI), or the layer its public header
-# is assigned to.
+# The layer of a file: src/<layer>/..., tools/... (the CLI), bench/... (builds on the kernels
+# layer), or the layer its public header is assigned to.
+set(BENCH_LAYER kernels)
 function(layer_of path out_rank out_layer)
   if(path MATCHES "^src/([a-z]+)/")
     set(layer ${CMAKE_MATCH_1})
+  elseif(path MATCHES "^bench/")
+    set(layer ${BENCH_LAYER})
   elseif(path MATCHES "^tools/")
     set(layer tools)
   elseif(path MATCHES "^include/(llvq/.*)$")
@@ -55,7 +60,8 @@ endfunction()
 
 file(GLOB_RECURSE files RELATIVE ${SOURCE_DIR}
   ${SOURCE_DIR}/src/*.cpp ${SOURCE_DIR}/src/*.hpp ${SOURCE_DIR}/src/*.cu ${SOURCE_DIR}/src/*.cuh
-  ${SOURCE_DIR}/include/llvq/*.hpp ${SOURCE_DIR}/tools/*.cpp ${SOURCE_DIR}/tools/*.hpp)
+  ${SOURCE_DIR}/include/llvq/*.hpp ${SOURCE_DIR}/tools/*.cpp ${SOURCE_DIR}/tools/*.hpp
+  ${SOURCE_DIR}/bench/*.cpp ${SOURCE_DIR}/bench/*.hpp ${SOURCE_DIR}/bench/*.cu)
 foreach(f IN LISTS files)
   layer_of(${f} rank layer)
   if(rank LESS 0)
@@ -65,7 +71,11 @@ foreach(f IN LISTS files)
   file(STRINGS ${SOURCE_DIR}/${f} includes REGEX "^[ \t]*#[ \t]*include[ \t]*\"")
   foreach(line IN LISTS includes)
     string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*\"([^\"]+)\".*$" "\\1" inc "${line}")
-    if(inc MATCHES "^llvq/")
+    if(inc MATCHES "^llvq_bench/")
+      if(NOT f MATCHES "^(bench|tools)/")
+        string(APPEND violations "  ${f} (${layer}): includes ${inc}, a header of the benchmarks, which only the CLI includes\n")
+      endif()
+    elseif(inc MATCHES "^llvq/")
       if(NOT DEFINED RANK_OF_${inc})
         string(APPEND violations "  ${f}: includes ${inc}, which is no public header\n")
       elseif(RANK_OF_${inc} GREATER rank)

@@ -32,27 +32,30 @@ else()
   message(STATUS "LLVQ: CUDA kernels off (LLVQ_CUDA=OFF)")
 endif()
 
-if(LLVQ_HAVE_CUDA)
-  # The options added with add_compile_options() above (-Wall, -O3, -march=native, ...) are
-  # host-compiler options: nvcc rejects most of them. Restrict them to C++ sources and give
-  # the .cu files the warnings through -Xcompiler (host side only; the device side never sees
-  # -march=native).
-  get_target_property(llvq_options llvq COMPILE_OPTIONS)
-  set(llvq_cxx_only)
-  foreach(opt IN LISTS llvq_options)
-    list(APPEND llvq_cxx_only "$<$<COMPILE_LANGUAGE:CXX>:${opt}>")
+# Readies `target` for .cu sources. The options added with add_compile_options() above (-Wall,
+# -O3, -march=native, ...) are host-compiler options: nvcc rejects most of them. Restrict them
+# to C++ sources and give the .cu files the warnings through -Xcompiler (host side only; the
+# device side never sees -march=native).
+function(llvq_cuda_target target)
+  get_target_property(options ${target} COMPILE_OPTIONS)
+  set(cxx_only)
+  foreach(opt IN LISTS options)
+    list(APPEND cxx_only "$<$<COMPILE_LANGUAGE:CXX>:${opt}>")
   endforeach()
-  set_target_properties(llvq PROPERTIES COMPILE_OPTIONS "${llvq_cxx_only}")
-  # `llvq` exists already, so the CMAKE_CUDA_* defaults did not reach it: set them on the target.
-  # C++17 for the .cu files: CMake 3.25 has no C++20 flags for nvcc, and the headers they
-  # include need nothing newer.
-  set_target_properties(llvq PROPERTIES
+  set_target_properties(${target} PROPERTIES COMPILE_OPTIONS "${cxx_only}")
+  # The target may exist before the language was enabled, so that the CMAKE_CUDA_* defaults did
+  # not reach it: set them on the target. C++17 for the .cu files: CMake 3.25 has no C++20 flags
+  # for nvcc, and the headers they include need nothing newer.
+  set_target_properties(${target} PROPERTIES
     CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}"
     CUDA_STANDARD 17
     CUDA_STANDARD_REQUIRED ON
     CUDA_EXTENSIONS OFF)
-  target_compile_options(llvq PRIVATE "$<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra>")
+  target_compile_options(${target} PRIVATE "$<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra>")
+endfunction()
 
+if(LLVQ_HAVE_CUDA)
+  llvq_cuda_target(llvq)
   file(GLOB LLVQ_CUDA_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/kernels/cuda/*.cu)
   target_sources(llvq PRIVATE ${LLVQ_CUDA_SOURCES})
   target_link_libraries(llvq PUBLIC CUDA::cudart CUDA::cublas)

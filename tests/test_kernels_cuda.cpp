@@ -15,6 +15,7 @@
 #include "llvq/error.hpp"
 #include "llvq/half.hpp"
 #include "llvq/kernels.hpp"
+#include "llvq_bench/kernel_bench.hpp"
 
 namespace {
 

@@ -56,10 +56,4 @@ class DeviceMatrix {
   std::unique_ptr<Impl> impl_;
 };
 
-// `llvq bench gemv --device cuda`: cuBLAS fp32 and fp16 GEMV, then decode to half and fused
-// GEMV (fp32 x) of each codec, on one random Gaussian matrix of config.rows × config.cols.
-// speedup_vs_fp32 / speedup_vs_fp16 compare with the cuBLAS rows. InputError when
-// !device_available() or a codec has no CUDA kernels.
-std::vector<kernels::GemvBenchRow> bench_gemv(const kernels::GemvBenchConfig& config);
-
 }  // namespace llvq::cuda

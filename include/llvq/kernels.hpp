@@ -84,26 +84,5 @@ void gemv(const PackedMatrix& m, const float* x, float* y, int threads = 0);
 void gemv_f32(const float* w, int64_t rows, int64_t cols, const float* x, float* y, int threads = 0);
 void gemv_f16(const uint16_t* w, int64_t rows, int64_t cols, const float* x, float* y, int threads = 0);
 
-// One row of `llvq bench gemv` (JSON keys: codec, bpw, seconds, speedup_vs_fp32, gbytes_per_s;
-// more keys may follow).
-struct GemvBenchRow {
-  std::string codec;    // "fp32", "fp16" or a codec spec
-  std::string kernel;   // "gemv", "fused-gemv", "decode", ...
-  std::string isa;      // ISA level or device
-  double bpw = 0;       // bits per weight read by the kernel
-  double seconds = 0;   // per call (median of repeats)
-  double speedup_vs_fp32 = 0;
-  double speedup_vs_fp16 = 0;  // vs the fp16 baseline (CUDA rows: cuBLAS fp16 GEMV); 0 = not measured
-  double gbytes_per_s = 0;   // weight bytes read per second
-  double weights_per_s = 0;
-};
-struct GemvBenchConfig {
-  int64_t rows = 4096, cols = 4104;
-  std::vector<std::string> codecs;  // specs; empty = the default set
-  int threads = 1;
-  uint64_t seed = 1;
-  double min_seconds = 0.3;  // per measurement
-};
-
 }  // namespace kernels
 }  // namespace llvq

@@ -16,7 +16,6 @@ namespace {
 bool built() { return false; }
 bool device_available() { return false; }
 std::string device_name() { return ""; }
-std::vector<kernels::GemvBenchRow> bench_gemv(const kernels::GemvBenchConfig&) { no_cuda(); }
 
 struct DeviceMatrix::Impl {};
 DeviceMatrix::DeviceMatrix(const Codec&, const uint8_t*, size_t, int64_t, int64_t) { no_cuda(); }

@@ -1,6 +1,5 @@
 // `llvq bench gemv`: dense fp32 / fp16 GEMV against decode and fused decode + GEMV of
-// quantized layouts, in one run (measurement in src/kernels/bench_gemv.cpp, CUDA in
-// llvq/cuda_kernels.hpp).
+// quantized layouts, in one run (measurement in bench/gemv.cpp, CUDA in bench/cuda_gemv.cu).
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -8,10 +7,10 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "llvq/cuda_kernels.hpp"
 #include "llvq/error.hpp"
-#include "llvq/kernel_bench.hpp"
+#include "llvq/kernels.hpp"
 #include "llvq/report.hpp"
+#include "llvq_bench/kernel_bench.hpp"
 
 namespace llvq::cli {
 

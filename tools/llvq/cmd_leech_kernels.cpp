@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
-#include "llvq/kernel_bench.hpp"
 #include "llvq/report.hpp"
+#include "llvq_bench/kernel_bench.hpp"
 
 namespace llvq::cli {
 namespace {

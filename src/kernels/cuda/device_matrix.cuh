@@ -1,5 +1,5 @@
 // DeviceMatrix's implementation, shared by the public methods (device_matrix.cu) and the
-// benchmark (bench.cu), which calls the kernels on device pointers without host copies.
+// benchmark (bench/cuda_gemv.cu), which calls the kernels on device pointers without host copies.
 #pragma once
 
 #include <cuda_fp16.h>

@@ -1,4 +1,4 @@
-// `llvq bench leech-decode` (llvq/kernel_bench.hpp): the split word's per-stage decode
+// `llvq bench leech-decode` (llvq_bench/kernel_bench.hpp): the split word's per-stage decode
 // profile, the decode paths' throughput, and a packed matrix's kernels against fp32.
 #include <algorithm>
 #include <chrono>
@@ -9,8 +9,9 @@
 #include "llvq/bitstream.hpp"
 #include "llvq/codec.hpp"
 #include "llvq/error.hpp"
-#include "llvq/kernel_bench.hpp"
+#include "llvq/kernels.hpp"
 #include "llvq/leech_ball.hpp"
+#include "llvq_bench/kernel_bench.hpp"
 
 namespace llvq::kernels {
 namespace {

@@ -1,18 +1,42 @@
-// `llvq bench gemv` on the CPU: dense fp32 and fp16 GEMV, then decode and fused decode + GEMV
-// of each codec, all in one run at the active ISA level (llvq/kernels.hpp).
+// The measurements behind `llvq bench gemv` and `llvq bench leech-decode`: dense fp32 and fp16
+// GEMV against decode and fused decode + GEMV of each codec's kernels (llvq/kernels.hpp,
+// llvq/cuda_kernels.hpp), and the Leech decode's per-stage profile. Not library API: the
+// component llvq_bench, which the CLI links (docs/architecture.md). Its entry points live in
+// the namespaces of what they measure.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
-
-#include "llvq/kernels.hpp"
 
 namespace llvq {
 
 class Codec;
 
 namespace kernels {
+
+// One row of `llvq bench gemv` (JSON keys: codec, bpw, seconds, speedup_vs_fp32, gbytes_per_s;
+// more keys may follow).
+struct GemvBenchRow {
+  std::string codec;    // "fp32", "fp16" or a codec spec
+  std::string kernel;   // "gemv", "fused-gemv", "decode", ...
+  std::string isa;      // ISA level or device
+  double bpw = 0;       // bits per weight read by the kernel
+  double seconds = 0;   // per call (median of repeats)
+  double speedup_vs_fp32 = 0;
+  double speedup_vs_fp16 = 0;  // vs the fp16 baseline (CUDA rows: cuBLAS fp16 GEMV); 0 = not measured
+  double gbytes_per_s = 0;   // weight bytes read per second
+  double weights_per_s = 0;
+};
+struct GemvBenchConfig {
+  int64_t rows = 4096, cols = 4104;
+  std::vector<std::string> codecs;  // specs; empty = the default set
+  int threads = 1;
+  uint64_t seed = 1;
+  double min_seconds = 0.3;  // per measurement
+};
 
 struct GemvBenchReport {
   std::vector<GemvBenchRow> rows;
@@ -31,9 +55,11 @@ std::vector<std::string> default_gemv_bench_codecs();
 std::vector<uint8_t> synthetic_codes(const Codec& codec, int64_t rows, int64_t cols, uint64_t seed,
                                      int64_t pool_rows = 64);
 
-// Each kernel is called repeatedly (x refilled and y cleared before every call, outside the
-// timing) until `min_seconds` have been spent and at least 3 calls were made; the row holds
-// the median call time. speedup_vs_fp32 = fp32 GEMV time / this row's time.
+// `llvq bench gemv` on the CPU: dense fp32 and fp16 GEMV, then decode and fused decode + GEMV
+// of each codec, all in one run at the active ISA level. Each kernel is called repeatedly (x
+// refilled and y cleared before every call, outside the timing) until `min_seconds` have been
+// spent and at least 3 calls were made; the row holds the median call time.
+// speedup_vs_fp32 = fp32 GEMV time / this row's time.
 GemvBenchReport bench_gemv(const GemvBenchConfig& config);
 
 // `llvq bench leech-decode`, one thread: the per-stage decode profile of the split word
@@ -69,4 +95,14 @@ struct LeechDecodeBench {
 LeechDecodeBench bench_leech_decode(const LeechDecodeBenchConfig& config);
 
 }  // namespace kernels
+
+namespace cuda {
+
+// `llvq bench gemv --device cuda`: cuBLAS fp32 and fp16 GEMV, then decode to half and fused
+// GEMV (fp32 x) of each codec, on one random Gaussian matrix of config.rows × config.cols.
+// speedup_vs_fp32 / speedup_vs_fp16 compare with the cuBLAS rows. InputError when
+// !device_available() or a codec has no CUDA kernels.
+std::vector<kernels::GemvBenchRow> bench_gemv(const kernels::GemvBenchConfig& config);
+
+}  // namespace cuda
 }  // namespace llvq

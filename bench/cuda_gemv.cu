@@ -10,7 +10,7 @@
 #include "llvq/codec.hpp"
 #include "llvq/error.hpp"
 #include "llvq/half.hpp"
-#include "llvq/kernel_bench.hpp"
+#include "llvq_bench/kernel_bench.hpp"
 
 namespace llvq::cuda {
 

@@ -1,4 +1,4 @@
-// Measurement logic of `llvq bench gemv` (llvq/kernel_bench.hpp).
+// Measurement logic of `llvq bench gemv` on the CPU (llvq_bench/kernel_bench.hpp).
 #include <algorithm>
 #include <chrono>
 #include <random>
@@ -7,7 +7,8 @@
 #include "llvq/codec.hpp"
 #include "llvq/error.hpp"
 #include "llvq/half.hpp"
-#include "llvq/kernel_bench.hpp"
+#include "llvq/kernels.hpp"
+#include "llvq_bench/kernel_bench.hpp"
 
 namespace llvq::kernels {
 
