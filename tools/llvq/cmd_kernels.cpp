@@ -30,19 +30,19 @@ nlohmann::json to_json(const kernels::GemvBenchRow& r) {
           {"gbytes_per_s", r.gbytes_per_s}, {"weights_per_s", r.weights_per_s}};
 }
 
-void print_report(const GemvOptions& o, const kernels::GemvBenchReport& report) {
-  const auto& c = o.config;
-  if (o.json) {
+void print_report(const GemvOptions& options, const kernels::GemvBenchReport& report) {
+  const auto& config = options.config;
+  if (options.json) {
     nlohmann::json rows = nlohmann::json::array(), skipped = nlohmann::json::array();
     for (const auto& r : report.rows) rows.push_back(to_json(r));
     for (const auto& [codec, why] : report.skipped) skipped.push_back({{"codec", codec}, {"reason", why}});
-    const nlohmann::json out = {{"rows", c.rows},  {"cols", c.cols},        {"threads", c.threads},
-                                {"device", o.device}, {"results", rows}, {"skipped", skipped}};
+    const nlohmann::json out = {{"rows", config.rows},  {"cols", config.cols},        {"threads", config.threads},
+                                {"device", options.device}, {"results", rows}, {"skipped", skipped}};
     std::cout << out.dump(2) << "\n";
     return;
   }
-  std::cout << strfmt("GEMV %lld x %lld, %d thread(s), %s\n", static_cast<long long>(c.rows),
-                      static_cast<long long>(c.cols), c.threads, o.device.c_str());
+  std::cout << strfmt("GEMV %lld x %lld, %d thread(s), %s\n", static_cast<long long>(config.rows),
+                      static_cast<long long>(config.cols), config.threads, options.device.c_str());
   Table t({"codec", "kernel", "isa", "bpw", "ms", "Gweights/s", "GB/s", "speedup vs fp32"});
   for (const auto& r : report.rows)
     t.add_row({r.codec, r.kernel, r.isa, strfmt("%.3f", r.bpw), strfmt("%.3f", r.seconds * 1e3),
@@ -51,37 +51,37 @@ void print_report(const GemvOptions& o, const kernels::GemvBenchReport& report) 
   for (const auto& [codec, why] : report.skipped) std::cout << codec << ": " << why << " (skipped)\n";
 }
 
-void run_gemv(GemvOptions& o) {
-  if (o.device == "cuda") {
-    if (!o.isa.empty()) throw InputError("--isa applies to --device cpu only");
+void run_gemv(GemvOptions& options) {
+  if (options.device == "cuda") {
+    if (!options.isa.empty()) throw InputError("--isa applies to --device cpu only");
     // No --codec: the CUDA bench's own default list (the codecs that have CUDA kernels).
     kernels::GemvBenchReport report;
-    report.rows = cuda::bench_gemv(o.config);
-    print_report(o, report);
+    report.rows = cuda::bench_gemv(options.config);
+    print_report(options, report);
     return;
   }
-  if (!o.isa.empty()) kernels::set_isa(kernels::parse_isa(o.isa));
-  print_report(o, kernels::bench_gemv(o.config));
+  if (!options.isa.empty()) kernels::set_isa(kernels::parse_isa(options.isa));
+  print_report(options, kernels::bench_gemv(options.config));
 }
 
 }  // namespace
 
 void register_kernel_commands(CLI::App&, CLI::App& bench) {
-  auto o = std::make_shared<GemvOptions>();
+  auto options = std::make_shared<GemvOptions>();
   CLI::App* g = bench.add_subcommand("gemv", "Dense fp32/fp16 GEMV vs decode and fused decode+GEMV of quantized layouts");
-  g->add_option("--rows", o->config.rows, "Matrix rows (output features)")->check(CLI::PositiveNumber);
-  g->add_option("--cols", o->config.cols, "Matrix columns (input features; a multiple of each codec's block)")
+  g->add_option("--rows", options->config.rows, "Matrix rows (output features)")->check(CLI::PositiveNumber);
+  g->add_option("--cols", options->config.cols, "Matrix columns (input features; a multiple of each codec's block)")
       ->check(CLI::PositiveNumber);
-  g->add_option("--codec", o->config.codecs,
+  g->add_option("--codec", options->config.codecs,
                 "Codec spec, repeatable (default: llvq-sg, llvq-ss:bpw=2, e8p, scalar:bpw=2)");
-  g->add_option("--threads", o->config.threads, "OpenMP threads (0 = all cores)")->check(threads_validator());
-  g->add_option("--seed", o->config.seed, "Seed of the synthetic weights and inputs");
-  g->add_option("--min-seconds", o->config.min_seconds, "Time spent per measurement (median of the calls)")
+  g->add_option("--threads", options->config.threads, "OpenMP threads (0 = all cores)")->check(threads_validator());
+  g->add_option("--seed", options->config.seed, "Seed of the synthetic weights and inputs");
+  g->add_option("--min-seconds", options->config.min_seconds, "Time spent per measurement (median of the calls)")
       ->check(CLI::PositiveNumber);
-  g->add_flag("--json", o->json, "Print JSON");
-  g->add_option("--isa", o->isa, "Force the ISA level: scalar, avx2 or avx512 (default: best, or LLVQ_ISA)");
-  g->add_option("--device", o->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
-  g->callback([o] { run_gemv(*o); });
+  g->add_flag("--json", options->json, "Print JSON");
+  g->add_option("--isa", options->isa, "Force the ISA level: scalar, avx2 or avx512 (default: best, or LLVQ_ISA)");
+  g->add_option("--device", options->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  g->callback([options] { run_gemv(*options); });
 }
 
 }  // namespace llvq::cli

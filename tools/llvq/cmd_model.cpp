@@ -43,16 +43,16 @@ struct ConvertArgs {
   bool json = false;
 };
 
-void run_convert(const ConvertArgs& a) {
-  const json summary = convert_model(a.input, a.output, a.options);
-  if (a.json) {
+void run_convert(const ConvertArgs& args) {
+  const json summary = convert_model(args.input, args.output, args.options);
+  if (args.json) {
     print_json(summary);
     return;
   }
   const std::string type = summary["type"], format = summary["input_format"];
   const int decompressed = summary["decompressed_layers"];
   std::cout << strfmt("%s (%s) -> %s: %s, %llu parameters, %s, %llu bytes (load %.3f s, save %.3f s)\n",
-                      a.input.c_str(), format.c_str(), a.output.c_str(), type.c_str(),
+                      args.input.c_str(), format.c_str(), args.output.c_str(), type.c_str(),
                       static_cast<unsigned long long>(summary["parameters"]),
                       summary["tokenizer"] ? "with tokenizer" : "no tokenizer",
                       static_cast<unsigned long long>(summary["output_bytes"]), double(summary["load_seconds"]),
@@ -180,11 +180,11 @@ Timing median_timing(int repeat, Fn fn) {
   return {wall[wall.size() / 2], cpu[cpu.size() / 2]};
 }
 
-void run_bench(const BenchArgs& a) {
-  if (a.repeat < 1) throw InputError("--repeat must be at least 1");
-  const bool synthetic = a.synthetic || a.model.empty();
-  const LlamaModel model = synthetic ? random_llama(synthetic_config(), 1) : load_model(a.model);
-  const std::string label = synthetic ? "synthetic 768x2048x6, vocab 32000" : a.model;
+void run_bench(const BenchArgs& args) {
+  if (args.repeat < 1) throw InputError("--repeat must be at least 1");
+  const bool synthetic = args.synthetic || args.model.empty();
+  const LlamaModel model = synthetic ? random_llama(synthetic_config(), 1) : load_model(args.model);
+  const std::string label = synthetic ? "synthetic 768x2048x6, vocab 32000" : args.model;
   const fs::path dir = fs::temp_directory_path() / ("llvq_bench_model_io_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   struct Row {
@@ -195,52 +195,55 @@ void run_bench(const BenchArgs& a) {
   std::vector<Row> rows;
   try {
     if (!synthetic)
-      rows.push_back({"load " + model.metadata.at("format"), fs::file_size(a.model),
-                      median_timing(a.repeat, [&] { load_model(a.model); })});
+      rows.push_back({"load " + model.metadata.at("format"), fs::file_size(args.model),
+                      median_timing(args.repeat, [&] { load_model(args.model); })});
     for (const auto& [name, type] : {std::pair{"f32", WeightType::F32}, std::pair{"f16", WeightType::F16}}) {
       const std::string out = (dir / (std::string(name) + ".gguf")).string();
-      const Timing save = median_timing(a.repeat, [&] {
+      const Timing save = median_timing(args.repeat, [&] {
         save_gguf(model, out, {.weight_type = type, .overwrite = true});
       });
       rows.push_back({std::string("save gguf ") + name, fs::file_size(out), save});
-      rows.push_back({std::string("load gguf ") + name, fs::file_size(out), median_timing(a.repeat, [&] { load_model(out); })});
+      rows.push_back(
+          {std::string("load gguf ") + name, fs::file_size(out), median_timing(args.repeat, [&] { load_model(out); })});
     }
   } catch (...) {
     fs::remove_all(dir);
     throw;
   }
   fs::remove_all(dir);
-  if (a.json) {
+  if (args.json) {
     json out = json::array();
     for (const auto& r : rows)
       out.push_back({{"step", r.step}, {"bytes", r.bytes}, {"wall_seconds", r.t.wall}, {"cpu_seconds", r.t.cpu},
                      {"mb_per_s", r.bytes / r.t.wall / 1e6}});
-    print_json({{"model", label}, {"repeat", a.repeat}, {"results", out}});
+    print_json({{"model", label}, {"repeat", args.repeat}, {"results", out}});
     return;
   }
   Table t({"step", "file MB", "wall ms", "cpu ms", "MB/s (wall)"});
   for (const auto& r : rows)
     t.add_row({r.step, strfmt("%.3f", r.bytes / 1e6), strfmt("%.3f", r.t.wall * 1e3), strfmt("%.3f", r.t.cpu * 1e3),
                strfmt("%.0f", r.bytes / r.t.wall / 1e6)});
-  std::cout << "model " << label << ", median of " << a.repeat << " runs\n" << t.to_string();
+  std::cout << "model " << label << ", median of " << args.repeat << " runs\n" << t.to_string();
 }
 
 }  // namespace
 
 void register_model_commands(CLI::App& app, CLI::App& bench) {
-  auto conv = std::make_shared<ConvertArgs>();
+  auto convert_args = std::make_shared<ConvertArgs>();
   CLI::App* c = app.add_subcommand("convert", "Convert a model (llama2.c .bin, GGUF, safetensors) to an F32/F16 GGUF file");
-  c->add_option("input", conv->input, "Input model: llama2.c .bin, .gguf, .safetensors file, index.json, or HF directory")
+  c->add_option("input", convert_args->input,
+                "Input model: llama2.c .bin, .gguf, .safetensors file, index.json, or HF directory")
       ->required();
-  c->add_option("output", conv->output, "Output GGUF file (must end in .gguf)")->required();
-  c->add_option("--type", conv->options.type,
+  c->add_option("output", convert_args->output, "Output GGUF file (must end in .gguf)")->required();
+  c->add_option("--type", convert_args->options.type,
                 "Storage type of the 2-D weights (norms stay f32); source: each weight's GGUF source type")
       ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "source"}));
-  c->add_option("--tokenizer", conv->options.tokenizer, "llama2.c tokenizer.bin to store in tokenizer.ggml.* keys");
-  c->add_option("--format", conv->options.format, "Input format: auto, llama2c, gguf, safetensors");
-  c->add_flag("--force", conv->options.force, "Replace an existing output file (never the input)");
-  c->add_flag("--json", conv->json, "Print the summary as JSON");
-  c->callback([conv] { run_convert(*conv); });
+  c->add_option("--tokenizer", convert_args->options.tokenizer,
+                "llama2.c tokenizer.bin to store in tokenizer.ggml.* keys");
+  c->add_option("--format", convert_args->options.format, "Input format: auto, llama2c, gguf, safetensors");
+  c->add_flag("--force", convert_args->options.force, "Replace an existing output file (never the input)");
+  c->add_flag("--json", convert_args->json, "Print the summary as JSON");
+  c->callback([convert_args] { run_convert(*convert_args); });
 
   auto path = std::make_shared<std::string>();
   auto as_json = std::make_shared<bool>(false);
@@ -254,13 +257,13 @@ void register_model_commands(CLI::App& app, CLI::App& bench) {
               "Load the whole model instead: check every compressed tensor's checksum and every weight for NaN/Inf");
   i->callback([path, as_json, all, verify] { *verify ? verify_model(*path, *as_json) : run_inspect(*path, *as_json, *all); });
 
-  auto b = std::make_shared<BenchArgs>();
+  auto args = std::make_shared<BenchArgs>();
   CLI::App* bm = bench.add_subcommand("model-io", "Load and save throughput of model files (GGUF F32/F16)");
-  bm->add_option("--model", b->model, "Model to load and re-save (default: the --synthetic model)");
-  bm->add_option("--repeat", b->repeat, "Runs per step; the median is reported");
-  bm->add_flag("--synthetic", b->synthetic, "Use a random 67 M-parameter Llama instead of --model");
-  bm->add_flag("--json", b->json, "Print as JSON");
-  bm->callback([b] { run_bench(*b); });
+  bm->add_option("--model", args->model, "Model to load and re-save (default: the --synthetic model)");
+  bm->add_option("--repeat", args->repeat, "Runs per step; the median is reported");
+  bm->add_flag("--synthetic", args->synthetic, "Use a random 67 M-parameter Llama instead of --model");
+  bm->add_flag("--json", args->json, "Print as JSON");
+  bm->callback([args] { run_bench(*args); });
 }
 
 }  // namespace llvq::cli

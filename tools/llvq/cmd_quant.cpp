@@ -31,17 +31,20 @@ struct PipelineArgs {
   std::vector<std::string> rules;  // quantize's per-tensor recipe (--rule)
 };
 
-void add_pipeline_options(CLI::App* sub, PipelineArgs& a) {
-  sub->add_option("--model", a.model, "Input model (llama2.c .bin, GGUF, safetensors directory)")->required();
-  sub->add_option("--tokenizer", a.tokenizer, "Tokenizer (llama2.c tokenizer.bin) when the model has none");
-  sub->add_option("--calib", a.calib, "Calibration text (its first half when --calib-tokens exceeds it)");
-  sub->add_option("--calib-tokens", a.calib_tokens, "Calibration tokens")->check(CLI::Range(1, 1 << 28));
-  sub->add_option("--calib-ctx", a.calib_ctx, "Tokens per calibration window")->check(CLI::Range(2, 1 << 20));
-  sub->add_option("--hadamard", a.hadamard, "Incoherence processing: none, in, inout");
-  sub->add_option("--tail", a.tail, "Rows not a multiple of the block: auto, pad, codec");
-  sub->add_option("--damp", a.damp, "GPTQ damping (fraction of the mean Hessian diagonal)")->check(CLI::Range(0.0, 10.0));
-  sub->add_option("--seed", a.seed, "Seed of the randomized Hadamard transforms");
-  sub->add_option("--threads", a.threads, "Worker threads (0: all cores)")->check(threads_validator())->capture_default_str();
+void add_pipeline_options(CLI::App* sub, PipelineArgs& pipeline) {
+  sub->add_option("--model", pipeline.model, "Input model (llama2.c .bin, GGUF, safetensors directory)")->required();
+  sub->add_option("--tokenizer", pipeline.tokenizer, "Tokenizer (llama2.c tokenizer.bin) when the model has none");
+  sub->add_option("--calib", pipeline.calib, "Calibration text (its first half when --calib-tokens exceeds it)");
+  sub->add_option("--calib-tokens", pipeline.calib_tokens, "Calibration tokens")->check(CLI::Range(1, 1 << 28));
+  sub->add_option("--calib-ctx", pipeline.calib_ctx, "Tokens per calibration window")->check(CLI::Range(2, 1 << 20));
+  sub->add_option("--hadamard", pipeline.hadamard, "Incoherence processing: none, in, inout");
+  sub->add_option("--tail", pipeline.tail, "Rows not a multiple of the block: auto, pad, codec");
+  sub->add_option("--damp", pipeline.damp, "GPTQ damping (fraction of the mean Hessian diagonal)")
+      ->check(CLI::Range(0.0, 10.0));
+  sub->add_option("--seed", pipeline.seed, "Seed of the randomized Hadamard transforms");
+  sub->add_option("--threads", pipeline.threads, "Worker threads (0: all cores)")
+      ->check(threads_validator())
+      ->capture_default_str();
 }
 
 struct Loaded {
@@ -49,42 +52,43 @@ struct Loaded {
   std::optional<Tokenizer> tokenizer;  // absent only when nothing needs to tokenize text
 };
 
-Loaded load_with_tokenizer(const PipelineArgs& a) {
-  LlamaModel m = load_model(a.model);
+Loaded load_with_tokenizer(const PipelineArgs& pipeline) {
+  LlamaModel m = load_model(pipeline.model);
   // Without calibration text the tokenizer is optional: the output then carries none.
-  if (a.calib.empty() && a.tokenizer.empty() && !m.tokenizer) {
+  if (pipeline.calib.empty() && pipeline.tokenizer.empty() && !m.tokenizer) {
     try {
-      Tokenizer tok = tokenizer_for_model(m, a.model, a.tokenizer);
+      Tokenizer tok = tokenizer_for_model(m, pipeline.model, pipeline.tokenizer);
       m.tokenizer = tok.data();
       return {std::move(m), std::move(tok)};
     } catch (const InputError&) {
       return {std::move(m), std::nullopt};
     }
   }
-  Tokenizer tok = tokenizer_for_model(m, a.model, a.tokenizer);
+  Tokenizer tok = tokenizer_for_model(m, pipeline.model, pipeline.tokenizer);
   if (!m.tokenizer) m.tokenizer = tok.data();  // the compressed file carries its tokenizer
   return {std::move(m), std::move(tok)};
 }
 
 // --calib-tokens of --calib (none without it; load_with_tokenizer then has a tokenizer).
-std::vector<int32_t> calib_tokens_of(const Loaded& l, const PipelineArgs& a) {
-  return a.calib.empty() ? std::vector<int32_t>{} : calibration_tokens(*l.tokenizer, a.calib, a.calib_tokens);
+std::vector<int32_t> calib_tokens_of(const Loaded& loaded, const PipelineArgs& pipeline) {
+  return pipeline.calib.empty() ? std::vector<int32_t>{}
+                                : calibration_tokens(*loaded.tokenizer, pipeline.calib, pipeline.calib_tokens);
 }
 
 // The pipeline options of a configuration; `codec` is the codec of the tensors no rule
 // matches (kKeepCodec: they stay dense).
-QuantRecipe recipe_of(const PipelineArgs& a, const std::string& codec, const std::string& rounding,
+QuantRecipe recipe_of(const PipelineArgs& pipeline, const std::string& codec, const std::string& rounding,
                       const std::vector<std::string>& rules) {
   QuantRecipe r;
   r.codec = codec;
   r.rules = rules;
   r.rounding = rounding;
-  r.hadamard = a.hadamard;
-  r.tail = a.tail;
-  r.damp = a.damp;
-  r.seed = a.seed;
-  r.calib_ctx = a.calib_ctx;
-  r.calibrated = !a.calib.empty();
+  r.hadamard = pipeline.hadamard;
+  r.tail = pipeline.tail;
+  r.damp = pipeline.damp;
+  r.seed = pipeline.seed;
+  r.calib_ctx = pipeline.calib_ctx;
+  r.calibrated = !pipeline.calib.empty();
   return r;
 }
 
@@ -97,10 +101,14 @@ void warn_without_calibration(const QuantRecipe& r) {
                  r.rounding.c_str(), c.c_str());
 }
 
-std::string calib_name(const PipelineArgs& a) { return a.calib.empty() ? "none" : fs::path(a.calib).filename().string(); }
+std::string calib_name(const PipelineArgs& pipeline) {
+  return pipeline.calib.empty() ? "none" : fs::path(pipeline.calib).filename().string();
+}
 
 // Every file the pipeline commands read, which no output may replace.
-std::vector<std::string> pipeline_inputs(const PipelineArgs& a) { return {a.model, a.tokenizer, a.calib}; }
+std::vector<std::string> pipeline_inputs(const PipelineArgs& pipeline) {
+  return {pipeline.model, pipeline.tokenizer, pipeline.calib};
+}
 
 uint64_t file_size_or_zero(const std::string& path) {
   std::error_code ec;
@@ -119,27 +127,27 @@ struct QuantizeArgs {
   bool force = false, json = false;
 };
 
-void run_quantize(const PipelineArgs& a, const QuantizeArgs& q) {
-  use_threads(a.threads);
-  const std::string& out = q.out;
-  const bool force = q.force, json = q.json;
-  check_output(out, {.force = force, .inputs = pipeline_inputs(a)});
-  QuantRecipe recipe = recipe_of(a, q.codec, a.rounding, a.rules);
-  recipe.embedding_codec = q.embedding_codec;
-  const ModelQuantOptions o = resolve_options(recipe);
-  const WeightType dense_type = parse_weight_type(q.dense_type);
+void run_quantize(const PipelineArgs& pipeline, const QuantizeArgs& quantize_args) {
+  use_threads(pipeline.threads);
+  const std::string& out = quantize_args.out;
+  const bool force = quantize_args.force, json = quantize_args.json;
+  check_output(out, {.force = force, .inputs = pipeline_inputs(pipeline)});
+  QuantRecipe recipe = recipe_of(pipeline, quantize_args.codec, pipeline.rounding, pipeline.rules);
+  recipe.embedding_codec = quantize_args.embedding_codec;
+  const ModelQuantOptions options = resolve_options(recipe);
+  const WeightType dense_type = parse_weight_type(quantize_args.dense_type);
   warn_without_calibration(recipe);
-  Loaded l = load_with_tokenizer(a);
-  const auto calib = calib_tokens_of(l, a);
-  ModelQuantOptions run = o;
+  Loaded loaded = load_with_tokenizer(pipeline);
+  const auto calib = calib_tokens_of(loaded, pipeline);
+  ModelQuantOptions run = options;
   run.progress = true;
-  const ModelQuantReport r = quantize_model(l.model, calib, run);
-  record_provenance(l.model, o, calib_name(a), r.calib_tokens);
+  const ModelQuantReport r = quantize_model(loaded.model, calib, run);
+  record_provenance(loaded.model, options, calib_name(pipeline), r.calib_tokens);
   GgufSaveOptions so;
   so.overwrite = force;
   so.weight_type = dense_type;
-  save_gguf(l.model, out, so);
-  const uint64_t before = file_size_or_zero(a.model), after = file_size_or_zero(out);
+  save_gguf(loaded.model, out, so);
+  const uint64_t before = file_size_or_zero(pipeline.model), after = file_size_or_zero(out);
   if (json) {
     nlohmann::json j;
     j["bpw"] = r.bpw;
@@ -151,13 +159,14 @@ void run_quantize(const PipelineArgs& a, const QuantizeArgs& q) {
     j["blocks_per_s"] = r.quant_seconds > 0 ? static_cast<double>(r.blocks) / r.quant_seconds : 0.0;
     j["size_bytes"] = after;
     j["input_size_bytes"] = before;
-    j["codec"] = l.model.metadata["llvq.codec"];
-    j["rules"] = rules_label(o.rules);
+    j["codec"] = loaded.model.metadata["llvq.codec"];
+    j["rules"] = rules_label(options.rules);
     j["kept"] = r.kept;
     j["dense_type"] = to_string(dense_type);
-    if (r.embedding) j["embedding"] = {{"codec", o.embedding_codec}, {"bpw", r.embedding->bpw}, {"layout", r.embedding->layout}};
-    j["rounding"] = a.rounding;
-    j["hadamard"] = a.hadamard;
+    if (r.embedding)
+      j["embedding"] = {{"codec", options.embedding_codec}, {"bpw", r.embedding->bpw}, {"layout", r.embedding->layout}};
+    j["rounding"] = pipeline.rounding;
+    j["hadamard"] = pipeline.hadamard;
     j["seconds_per_weight"] = r.quantized_weights ? r.seconds / static_cast<double>(r.quantized_weights) : 0.0;
     nlohmann::json ts = nlohmann::json::array();
     for (const auto& t : r.tensors)
@@ -191,16 +200,16 @@ struct CompareArgs {
 };
 
 // --codecs and --rounding split at ';' and ','; without --codecs, recipes run alone.
-CompareOptions compare_options(const PipelineArgs& a, const CompareArgs& c) {
-  CompareOptions o;
-  o.shared = recipe_of(a, "", "", {});
-  const bool only_recipes = !c.recipes.empty() && !c.codecs_given;
-  if (!only_recipes) o.codecs = split_list(c.codecs, ';');
-  o.roundings = split_list(c.roundings, ',');
-  o.recipes = c.recipes;
-  o.ctx = c.ctx;
-  o.progress = true;
-  return o;
+CompareOptions compare_options(const PipelineArgs& pipeline, const CompareArgs& compare_args) {
+  CompareOptions options;
+  options.shared = recipe_of(pipeline, "", "", {});
+  const bool only_recipes = !compare_args.recipes.empty() && !compare_args.codecs_given;
+  if (!only_recipes) options.codecs = split_list(compare_args.codecs, ';');
+  options.roundings = split_list(compare_args.roundings, ',');
+  options.recipes = compare_args.recipes;
+  options.ctx = compare_args.ctx;
+  options.progress = true;
+  return options;
 }
 
 // The ΔPPL-vs-bpw plot: gnuplot draws into the output's temporary file (write_output's
@@ -264,24 +273,27 @@ Table compare_table(const CompareResult& result) {
   return t;
 }
 
-void run_compare(const PipelineArgs& a, const CompareArgs& c) {
-  use_threads(a.threads);
-  const CompareOptions options = compare_options(a, c);
+void run_compare(const PipelineArgs& pipeline, const CompareArgs& compare_args) {
+  use_threads(pipeline.threads);
+  const CompareOptions options = compare_options(pipeline, compare_args);
   for (const QuantRecipe& run : compare_runs(options)) warn_without_calibration(run);  // validated before the long run
-  OutputPolicy outputs{.force = c.force, .inputs = pipeline_inputs(a)};
-  outputs.inputs.insert(outputs.inputs.end(), c.eval_texts.begin(), c.eval_texts.end());
-  for (const std::string* out : {&c.markdown, &c.plot})
+  OutputPolicy outputs{.force = compare_args.force, .inputs = pipeline_inputs(pipeline)};
+  outputs.inputs.insert(outputs.inputs.end(), compare_args.eval_texts.begin(), compare_args.eval_texts.end());
+  for (const std::string* out : {&compare_args.markdown, &compare_args.plot})
     if (!out->empty()) check_output(*out, outputs);  // before the long run
-  Loaded l = load_with_tokenizer(a);
-  const auto calib = calib_tokens_of(l, a);
-  if (!l.tokenizer) throw InputError(a.model + ": compare needs a tokenizer to read the texts (pass --tokenizer PATH)");
-  const auto texts = compare_eval_texts(*l.tokenizer, a.calib, c.eval_texts, c.eval_tokens);
-  const int32_t bos = l.tokenizer->adds_bos() ? l.tokenizer->bos_id() : -1;
-  const CompareResult result = compare_configurations(l.model, calib, texts, bos, options);
+  Loaded loaded = load_with_tokenizer(pipeline);
+  const auto calib = calib_tokens_of(loaded, pipeline);
+  if (!loaded.tokenizer)
+    throw InputError(pipeline.model + ": compare needs a tokenizer to read the texts (pass --tokenizer PATH)");
+  const auto texts =
+      compare_eval_texts(*loaded.tokenizer, pipeline.calib, compare_args.eval_texts, compare_args.eval_tokens);
+  const int32_t bos = loaded.tokenizer->adds_bos() ? loaded.tokenizer->bos_id() : -1;
+  const CompareResult result = compare_configurations(loaded.model, calib, texts, bos, options);
   const Table t = compare_table(result);
-  if (!c.markdown.empty()) write_output(c.markdown, outputs, [&](std::ostream& f) { f << t.to_markdown(); });
-  if (!c.plot.empty()) write_plot(c.plot, outputs, result);
-  if (c.json)
+  if (!compare_args.markdown.empty())
+    write_output(compare_args.markdown, outputs, [&](std::ostream& f) { f << t.to_markdown(); });
+  if (!compare_args.plot.empty()) write_plot(compare_args.plot, outputs, result);
+  if (compare_args.json)
     std::printf("%s\n", compare_json(result).c_str());
   else
     std::printf("%s", t.to_string().c_str());
@@ -292,50 +304,54 @@ void run_compare(const PipelineArgs& a, const CompareArgs& c) {
 void register_quant_commands(CLI::App& app, CLI::App& /*bench*/) {
   auto* q = app.add_subcommand("quantize", "Quantize a model's linear layers into a compressed GGUF file");
   q->option_defaults()->always_capture_default();  // --help shows every default
-  auto a = std::make_shared<PipelineArgs>();
-  auto qa = std::make_shared<QuantizeArgs>();
-  add_pipeline_options(q, *a);
-  q->add_option("--out", qa->out, "Output GGUF file (written under a temporary name, renamed at the end)")->required();
-  q->add_option("--codec", qa->codec,
+  auto quantize_pipeline = std::make_shared<PipelineArgs>();
+  auto quantize_args = std::make_shared<QuantizeArgs>();
+  add_pipeline_options(q, *quantize_pipeline);
+  q->add_option("--out", quantize_args->out, "Output GGUF file (written under a temporary name, renamed at the end)")
+      ->required();
+  q->add_option("--codec", quantize_args->codec,
                 "Codec spec, e.g. llvq-sg, llvq-ss:bpw=3, e8p, scalar:bpw=2,group=32, glvq:dim=8,group=128,bits=2; "
                 "'keep' leaves the layers no --rule matches dense");
-  q->add_option("--rule", a->rules,
+  q->add_option("--rule", quantize_pipeline->rules,
                 "Per-tensor recipe PATTERN=CODEC|keep, repeatable; the first match wins, else --codec "
                 "(e.g. --rule ffn_down=llvq-sg --rule 'attn_v=llvq-ss:bpw=3' --rule '*=keep')");
-  q->add_option("--dense-type", qa->dense_type,
+  q->add_option("--dense-type", quantize_args->dense_type,
                 "Storage of the 2-D weights left dense (embedding, kept layers): source (their source GGUF type "
                 "when unchanged, else f32), f32, f16, bf16, q8_0")
       ->check(CLI::IsMember({"source", "f32", "f16", "bf16", "q8_0"}));
-  q->add_option("--embedding-codec", qa->embedding_codec,
+  q->add_option("--embedding-codec", quantize_args->embedding_codec,
                 "Compress the token embedding too with this codec (RTN, no rotation); a tied classifier then "
                 "runs from its codes. Default: it stays dense (--dense-type)");
-  q->add_option("--rounding", a->rounding, "rtn, gptq or spherical-gptq (glvq: gptq only, standing for its own learning)");
-  q->add_flag("--force", qa->force, "Replace OUT if it exists");
-  q->add_flag("--json", qa->json, "Print the summary as JSON");
-  q->callback([=] { run_quantize(*a, *qa); });
+  q->add_option("--rounding", quantize_pipeline->rounding,
+                "rtn, gptq or spherical-gptq (glvq: gptq only, standing for its own learning)");
+  q->add_flag("--force", quantize_args->force, "Replace OUT if it exists");
+  q->add_flag("--json", quantize_args->json, "Print the summary as JSON");
+  q->callback([=] { run_quantize(*quantize_pipeline, *quantize_args); });
 
   auto* cmp = app.add_subcommand("compare", "Quantize with several codecs through one pipeline and tabulate PPL, KL and time");
   cmp->option_defaults()->always_capture_default();  // --help shows every default
-  auto ca = std::make_shared<PipelineArgs>();
-  auto cc = std::make_shared<CompareArgs>();
-  add_pipeline_options(cmp, *ca);
-  cmp->add_option("--codecs", cc->codecs, "Codec specs separated by ';' (glvq:... specs included)");
-  cmp->add_option("--rounding", cc->roundings,
+  auto compare_pipeline = std::make_shared<PipelineArgs>();
+  auto compare_args = std::make_shared<CompareArgs>();
+  add_pipeline_options(cmp, *compare_pipeline);
+  cmp->add_option("--codecs", compare_args->codecs, "Codec specs separated by ';' (glvq:... specs included)");
+  cmp->add_option("--rounding", compare_args->roundings,
                   "Roundings separated by ',' (rtn, gptq, spherical-gptq); glvq specs run once with their own learning");
-  cmp->add_option("--recipe", cc->recipes,
+  cmp->add_option("--recipe", compare_args->recipes,
                   "A row of per-tensor rules separated by spaces, repeatable (e.g. 'ffn_down=llvq-sg *=keep'); "
                   "tensors no rule matches stay dense; bpw counts the quantized tensors; without --codecs only "
                   "the recipes run");
-  cmp->add_option("--eval-text", cc->eval_texts, "Further evaluation texts (the calibration text's 2nd half is always used)");
-  cmp->add_option("--ctx", cc->ctx, "Evaluation window")->check(CLI::Range(2, 1 << 20));
-  cmp->add_option("--eval-tokens", cc->eval_tokens, "Cap on tokens per evaluation text (0: all)")->check(CLI::Range(0, 1 << 30));
-  cmp->add_option("--markdown", cc->markdown, "Also write the table as markdown to this file");
-  cmp->add_option("--plot", cc->plot, "Also draw ΔPPL against bits per weight (PNG, gnuplot)");
-  cmp->add_flag("--json", cc->json, "Print JSON instead of the table");
-  cmp->add_flag("--force", cc->force, "Let --markdown / --plot replace existing files (never an input)");
+  cmp->add_option("--eval-text", compare_args->eval_texts,
+                  "Further evaluation texts (the calibration text's 2nd half is always used)");
+  cmp->add_option("--ctx", compare_args->ctx, "Evaluation window")->check(CLI::Range(2, 1 << 20));
+  cmp->add_option("--eval-tokens", compare_args->eval_tokens, "Cap on tokens per evaluation text (0: all)")
+      ->check(CLI::Range(0, 1 << 30));
+  cmp->add_option("--markdown", compare_args->markdown, "Also write the table as markdown to this file");
+  cmp->add_option("--plot", compare_args->plot, "Also draw ΔPPL against bits per weight (PNG, gnuplot)");
+  cmp->add_flag("--json", compare_args->json, "Print JSON instead of the table");
+  cmp->add_flag("--force", compare_args->force, "Let --markdown / --plot replace existing files (never an input)");
   cmp->callback([=] {
-    cc->codecs_given = cmp->count("--codecs") > 0;
-    run_compare(*ca, *cc);
+    compare_args->codecs_given = cmp->count("--codecs") > 0;
+    run_compare(*compare_pipeline, *compare_args);
   });
 }
 
