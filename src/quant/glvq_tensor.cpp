@@ -100,7 +100,8 @@ class GlvqKind final : public TensorKind {
   TensorQuantResult quantize(const RowMatrixD& w, const Eigen::MatrixXd& h, const TensorQuantOptions& o) const override {
     const GlvqConfig cfg = GlvqConfig::parse(o.codec);
     GlvqReport report;
-    GlvqTensor g = glvq_quantize(w, h.size() ? h : identity_metric(w.cols(), o), cfg, &report);
+    const Eigen::MatrixXd uncalibrated = h.size() ? Eigen::MatrixXd() : identity_metric(w.cols(), o);
+    GlvqTensor g = glvq_quantize(w, h.size() ? h : uncalibrated, cfg, &report);
     TensorHeader header;
     header.rows = w.rows();
     header.cols = w.cols();
@@ -175,7 +176,8 @@ class GlvqKind final : public TensorKind {
 
  private:
   // Without calibration GLVQ learns in the identity metric, rotated as a calibration Hessian
-  // is: Q·I·Qᵀ keeps the transform's rounding, which the stored results have always had.
+  // is: Q·I·Qᵀ is the identity up to the transform's float rounding, which GLVQ's results have
+  // always included.
   static Eigen::MatrixXd identity_metric(Eigen::Index cols, const TensorQuantOptions& o) {
     const Eigen::MatrixXd identity = Eigen::MatrixXd::Identity(cols, cols);
     return o.hadamard == HadamardMode::None ? identity : rotate_hessian(identity, o.hadamard_seed);

@@ -87,9 +87,10 @@ void check_size(size_t blocks, size_t row_wanted) {
 
 }  // namespace quant_detail
 
+using namespace quant_detail;
+
 namespace {
 
-using namespace quant_detail;
 using Clock = std::chrono::steady_clock;
 
 // "model:PATH[:TENSOR]" (RdSource::parse).

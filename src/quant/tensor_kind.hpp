@@ -19,6 +19,7 @@
 
 namespace llvq::quant_detail {
 
+// One kind of stored tensor: its quantizer, and how its tensors are made, found and read.
 class TensorKind {
  public:
   virtual ~TensorKind() = default;
@@ -47,7 +48,7 @@ class TensorKind {
   // a tensor at all; the consistency of the whole is validate()'s to check.
   virtual std::shared_ptr<const QuantizedTensor> from_blobs(TensorHeader header, CodeBlobs blobs) const = 0;
   // GGUF: whether the file stores layer `name` in this kind's form, and the tensor read from it
-  // (its header read already; not yet validated). InputError messages name `what`.
+  // (its header read already; not yet validated). `what` names the tensor in messages.
   virtual bool present_in(const gguf::File& f, const std::string& name) const = 0;
   virtual std::shared_ptr<const QuantizedTensor> read_gguf(const gguf::File& f, const std::string& name,
                                                            TensorHeader header, const std::string& what) const = 0;
