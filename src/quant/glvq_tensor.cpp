@@ -4,8 +4,8 @@
 #include <algorithm>
 
 #include "llvq/error.hpp"
-#include "llvq/glvq.hpp"
 #include "llvq/gguf.hpp"
+#include "llvq/glvq.hpp"
 #include "quant/pipeline_detail.hpp"
 #include "quant/rd_detail.hpp"
 #include "quant/tensor_kind.hpp"
@@ -40,7 +40,8 @@ class GlvqStoredTensor final : public QuantizedTensor {
     } catch (const InputError& e) {
       fail(e.what());
     }
-    if (spec != glvq_.config.spec()) fail("codec '" + h.codec + "' differs from the GLVQ tensor's " + glvq_.config.spec());
+    if (spec != glvq_.config.spec())
+      fail("codec '" + h.codec + "' differs from the GLVQ tensor's " + glvq_.config.spec());
     if (glvq_.rows != h.rows || glvq_.cols != h.cols) fail("GLVQ tensor shape differs from the layer's");
     if (h.body_cols != padded_width(h.cols, glvq_.config.dim) || h.tail_cols != 0 || !h.tail_codec.empty())
       fail("column layout (body " + std::to_string(h.body_cols) + ", tail " + std::to_string(h.tail_cols) +
@@ -97,7 +98,8 @@ class GlvqKind final : public TensorKind {
   }
 
   // The report's errors use the full Hessian, as the row codecs' weighted_error does.
-  TensorQuantResult quantize(const RowMatrixD& w, const Eigen::MatrixXd& h, const TensorQuantOptions& o) const override {
+  TensorQuantResult quantize(const RowMatrixD& w, const Eigen::MatrixXd& h,
+                             const TensorQuantOptions& o) const override {
     const GlvqConfig cfg = GlvqConfig::parse(o.codec);
     GlvqReport report;
     const Eigen::MatrixXd uncalibrated = h.size() ? Eigen::MatrixXd() : identity_metric(w.cols(), o);
@@ -154,7 +156,8 @@ class GlvqKind final : public TensorKind {
     const size_t rows = (blocks * d + n - 1) / n;
     std::vector<float> w(rows * n), back;
 #pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < static_cast<int64_t>(rows); ++r) fill_row(source, seed, static_cast<size_t>(r), &w[r * n], n);
+    for (int64_t r = 0; r < static_cast<int64_t>(rows); ++r)
+      fill_row(source, seed, static_cast<size_t>(r), &w[r * n], n);
     const RowMatrixD wm = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
                               w.data(), static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(n))
                               .cast<double>();

@@ -52,7 +52,8 @@ class RowCodecTensor final : public QuantizedTensor {
   uint64_t blocks() const override {
     const TensorHeader& h = header();
     uint64_t n = static_cast<uint64_t>(h.rows * h.body_cols) / shared_codec(h.codec)->block_dim();
-    if (!h.tail_codec.empty()) n += static_cast<uint64_t>(h.rows * h.tail_cols) / shared_codec(h.tail_codec)->block_dim();
+    if (!h.tail_codec.empty())
+      n += static_cast<uint64_t>(h.rows * h.tail_cols) / shared_codec(h.tail_codec)->block_dim();
     return n;
   }
 
@@ -68,14 +69,16 @@ class RowCodecTensor final : public QuantizedTensor {
       fail("column layout (body " + std::to_string(h.body_cols) + ", tail " + std::to_string(h.tail_cols) +
            ") does not fit " + std::to_string(h.cols) + " columns");
     body->check_row_length(static_cast<size_t>(h.body_cols));
-    const uint64_t body_bytes = (static_cast<uint64_t>(h.rows) * body->row_bits(static_cast<size_t>(h.body_cols)) + 7) / 8;
+    const uint64_t body_bytes =
+        (static_cast<uint64_t>(h.rows) * body->row_bits(static_cast<size_t>(h.body_cols)) + 7) / 8;
     if (body_codes_.size() != body_bytes)
       fail("body codes have " + std::to_string(body_codes_.size()) + " bytes, expected " + std::to_string(body_bytes));
     if (h.tail_codec.empty() != (h.tail_cols == 0)) fail("tail codec and tail width disagree");
     if (!h.tail_codec.empty()) {
       const auto tail = shared_codec(h.tail_codec);
       tail->check_row_length(static_cast<size_t>(h.tail_cols));
-      const uint64_t tail_bytes = (static_cast<uint64_t>(h.rows) * tail->row_bits(static_cast<size_t>(h.tail_cols)) + 7) / 8;
+      const uint64_t tail_bytes =
+          (static_cast<uint64_t>(h.rows) * tail->row_bits(static_cast<size_t>(h.tail_cols)) + 7) / 8;
       if (tail_codes_.size() != tail_bytes) fail("tail codes have the wrong size");
     } else if (!tail_codes_.empty()) {
       fail("tail codes without a tail codec");
@@ -86,7 +89,8 @@ class RowCodecTensor final : public QuantizedTensor {
 
   void write_codes(gguf::Writer& w, const std::string& name) const override {
     w.add_tensor(name + ".llvq_body", {body_codes_.size()}, gguf::TensorType::I8, body_codes_);
-    if (!tail_codes_.empty()) w.add_tensor(name + ".llvq_tail", {tail_codes_.size()}, gguf::TensorType::I8, tail_codes_);
+    if (!tail_codes_.empty())
+      w.add_tensor(name + ".llvq_tail", {tail_codes_.size()}, gguf::TensorType::I8, tail_codes_);
   }
 
   std::vector<std::unique_ptr<kernels::PackedMatrix>> pack_for_kernels() const override {
@@ -130,7 +134,8 @@ class RowCodecKind final : public TensorKind {
   std::string rounding_label(Rounding rounding) const override { return to_string(rounding); }
   void check_options(const TensorQuantOptions&) const override {}
 
-  TensorQuantResult quantize(const RowMatrixD& w, const Eigen::MatrixXd& h, const TensorQuantOptions& options) const override {
+  TensorQuantResult quantize(const RowMatrixD& w, const Eigen::MatrixXd& h,
+                             const TensorQuantOptions& options) const override {
     return quantize_rows(w, h, options);
   }
 
