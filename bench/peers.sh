@@ -101,12 +101,13 @@ llama_row() {  # table name type [extra llama-quantize args...]
   log "$table $name done"
 }
 
-# One LLVQ file: quantize with GPTQ on the same calibration text, score and record a row.
-llvq_row() {  # table name [llvq quantize args...]
-  local table=$1 name=$2
-  shift 2
-  local file=$OUT/$table-$name.gguf
-  "$LLVQ" quantize --model "$BASE" --out "$file" --rounding gptq --hadamard in --calib "$CALIB" \
+# One LLVQ file: quantize with GPTQ or Spherical GPTQ on the same calibration text, score and
+# record a row.
+llvq_row() {  # table name rounding [llvq quantize args...]
+  local table=$1 name=$2 rounding=$3
+  shift 3
+  local file=$OUT/$table-${name//[ ,]/_}.gguf
+  "$LLVQ" quantize --model "$BASE" --out "$file" --rounding "$rounding" --hadamard in --calib "$CALIB" \
     --calib-tokens $((CALIB_CHUNKS * 512)) --force --json "$@" >"$file.quant.json" 2>"$file.quant.log"
   "$LLVQ" eval --model "$file" --text "$EVAL" --ctx 512 --protocol llamacpp --max-tokens "$EVAL_TOKENS" \
     --kl "$OUR_KL" --json >"$file.eval.json"
@@ -116,19 +117,29 @@ llvq_row() {  # table name [llvq quantize args...]
 
 if [ "${PEERS_QUICK:-0}" = 1 ]; then
   LLAMA_A=(IQ2_XXS Q4_K_M)
-  LLVQ_A=(e8p)
+  LLVQ_A=("e8p gptq")
   LLAMA_B=(iq2_xxs)
   LLVQ_B=(e8p)
 else
   LLAMA_A=(IQ2_XXS Q2_K IQ3_XXS IQ4_XS IQ4_NL Q4_0 Q4_K_M)
-  LLVQ_A=(llvq-sg llvq-ss e8p llvq-ss:bpw=3 llvq-ss:bpw=4)
+  # "codec rounding": every codec at 2, 3 and 4 bpw, both Hessian-aware roundings for the Leech
+  # codes (Spherical GPTQ is the seed paper's), GPTQ for the baselines.
+  LLVQ_A=("llvq-sg gptq" "llvq-sg spherical-gptq" "llvq-ss gptq" "llvq-ss spherical-gptq" "e8p gptq"
+          "pvq gptq" "scalar:bpw=2 gptq" "llvq-ss:bpw=3 gptq" "llvq-ss:bpw=3 spherical-gptq" "pvq:bpw=3 gptq"
+          "scalar:bpw=3 gptq" "llvq-ss:bpw=4 gptq" "llvq-ss:bpw=4 spherical-gptq" "pvq:bpw=4 gptq"
+          "scalar:bpw=4 gptq")
   LLAMA_B=(iq2_xxs iq2_xs q2_K iq3_xxs iq4_xs)
   LLVQ_B=(llvq-sg llvq-ss e8p llvq-ss:bpw=3 llvq-ss:bpw=4)
 fi
 for t in "${LLAMA_A[@]}"; do llama_row a "$t" "$t"; done
-for c in "${LLVQ_A[@]}"; do llvq_row a "$c" --codec "$c" --dense-type q8_0; done
+for cr in "${LLVQ_A[@]}"; do
+  read -r c r <<<"$cr"
+  name=$c
+  [ "$r" = gptq ] || name="$c, $r"
+  llvq_row a "$name" "$r" --codec "$c" --dense-type q8_0
+done
 for t in "${LLAMA_B[@]}"; do llama_row b "ffn_down=$t" Q8_0 --tensor-type "ffn_down=$t"; done
-for c in "${LLVQ_B[@]}"; do llvq_row b "ffn_down=$c" --codec keep --rule "ffn_down=$c" --dense-type q8_0; done
+for c in "${LLVQ_B[@]}"; do llvq_row b "ffn_down=$c" gptq --codec keep --rule "ffn_down=$c" --dense-type q8_0; done
 
 python3 bench/peers_report.py "$ROWS" "$OUT" "$(basename "$EVAL")" "$EVAL_CHUNKS" "$CALIB_CHUNKS"
 log "tables in $OUT/peers.md"

@@ -31,7 +31,7 @@ for t in info["tensors"]:
     n = 1
     for d in t["ne"]:
         n *= d
-    base = re.sub(r"\.llvq_(body|tail)$", "", t["name"])
+    base = re.sub(r"\.llvq_(body|tail|glvq_\w+)$", "", t["name"])
     if base != t["name"]:
         if target(base):
             bits += 8 * t["bytes"]

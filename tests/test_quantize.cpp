@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>
+#include <algorithm>
 #include <cmath>
 
 #include "llvq/codec.hpp"
@@ -159,6 +160,66 @@ TEST(Pipeline, BadInputIsRejected) {
   EXPECT_THROW(quantize_tensor(w.data(), 2, 24, {}, o), InputError);
   EXPECT_THROW(parse_rounding("gptq2"), InputError);
   EXPECT_THROW(parse_hadamard("both"), InputError);
+}
+
+// Weights whose scale no code can store (|w| near float's maximum) are an InputError from
+// every rounding, on many rows at once: the codec throws inside the pipeline's parallel loops,
+// and the error must reach the caller instead of ending the process.
+TEST(Pipeline, UnstorableScaleIsAnErrorInEveryRounding) {
+  const int64_t rows = 32, cols = 48;
+  std::vector<float> w = llvq::test::gaussian(static_cast<size_t>(rows * cols), 14);
+  for (float& v : w) v *= 3e38f;
+  for (float& v : w) v = std::clamp(v, -3.4e38f, 3.4e38f);
+  const Eigen::MatrixXd h = correlated_hessian(cols, 15);
+  for (const Rounding r : {Rounding::Rtn, Rounding::Gptq, Rounding::SphericalGptq})
+    for (const std::string codec : {"llvq-sg", "e8p", "scalar:bpw=2,group=24"}) {
+      TensorQuantOptions o;
+      o.codec = codec;
+      o.rounding = r;
+      o.hadamard = HadamardMode::None;
+      EXPECT_THROW(quantize_tensor(w.data(), rows, cols, h, o), InputError) << codec << " " << to_string(r);
+    }
+}
+
+// Spherical GPTQ re-solves each row's scale in the Hessian metric; where that metric is nearly
+// rank one (one huge input channel, as in SmolLM2's blk.11.ffn_down) and a row has no weight
+// on that channel, the least-squares factor of some rows is ≤ 0, which no scale can store
+// (it was an error, thrown from inside a parallel loop): those rows keep the codec's own
+// scale, and the tensor still beats zero in that metric.
+TEST(Pipeline, SphericalGptqKeepsTheCodecScaleWhereTheSolvedOneIsNoScale) {
+  const int64_t rows = 64, cols = 48;
+  // H = 10⁶·e₀e₀ᵀ + A·Aᵀ with A of rank 4.
+  const auto a_values = llvq::test::gaussian(static_cast<size_t>(cols * 4), 16);
+  Eigen::MatrixXd a(cols, 4);
+  for (int64_t i = 0; i < cols * 4; ++i) a.data()[i] = a_values[static_cast<size_t>(i)];
+  a.row(0).setZero();
+  Eigen::MatrixXd h = a * a.transpose();
+  h(0, 0) = 1e6;
+  const Eigen::MatrixXd null_projector =
+      Eigen::MatrixXd::Identity(cols, cols) - a * (a.transpose() * a).inverse() * a.transpose();
+  const auto z = llvq::test::gaussian(static_cast<size_t>(rows * cols), 17);
+  std::vector<float> w(static_cast<size_t>(rows * cols));
+  for (int64_t r = 0; r < rows; ++r) {
+    Eigen::VectorXd row(cols);
+    for (int64_t c = 0; c < cols; ++c) row[c] = z[static_cast<size_t>(r * cols + c)];
+    if (r % 4 == 0) {  // a quarter of the rows: nothing on channel 0, almost nothing in A's range
+      Eigen::VectorXd in_null = null_projector * row;
+      in_null[0] = 0;
+      row = in_null + 1e-3 * row;
+      row[0] = 0;
+    }
+    for (int64_t c = 0; c < cols; ++c) w[static_cast<size_t>(r * cols + c)] = static_cast<float>(row[c]);
+  }
+  TensorQuantOptions o;
+  o.codec = "llvq-sg";
+  o.rounding = Rounding::SphericalGptq;
+  o.hadamard = HadamardMode::None;
+  TensorQuantResult res;
+  ASSERT_NO_THROW(res = quantize_tensor(w.data(), rows, cols, h, o));
+  const std::vector<float> q = res.tensor->dequantize();
+  for (const float v : q) ASSERT_TRUE(std::isfinite(v));
+  EXPECT_LT(res.weighted_error, 1.0);
+  EXPECT_NEAR(weighted_error(w, q, rows, cols, h), res.weighted_error, 1e-6 * (1 + res.weighted_error));
 }
 
 TEST(Pipeline, CorruptStoredTensorIsRejected) {

@@ -38,10 +38,15 @@ struct LinearSlot {
 // Every linear layer of the model in file order (q, k, v, o, gate, down, up per layer).
 std::vector<LinearSlot> linear_slots(LlamaModel& model);
 
+// The input name of the classifier (`output`) in a HessianCapture: the final norm's output.
+inline constexpr const char* kClassifierInput = "output_in";
+
 // Wraps every linear layer with a CapturingLinear while alive; restores them on destruction.
+// With `classifier`, the classifier too (its input is seen only for the tokens whose logits
+// the forward computes).
 class HessianCapture {
  public:
-  explicit HessianCapture(LlamaModel& model);
+  explicit HessianCapture(LlamaModel& model, bool classifier = false);
   ~HessianCapture();
   HessianCapture(const HessianCapture&) = delete;
   HessianCapture& operator=(const HessianCapture&) = delete;

@@ -147,7 +147,8 @@ class Model:
         chooses; ``calib``: a calibration text file (see :meth:`calibration_tokens`) or token
         ids; without it, the per-row codecs are rounded with RTN (a warning says so, and the
         provenance records rounding=rtn). ``embedding_codec`` compresses the token embedding
-        too. The provenance keys ``llvq.*`` are recorded as the CLI records them.
+        too (a tied one, which is also the classifier, with this rounding on the classifier's
+        input Hessian; an untied one with RTN). The provenance keys ``llvq.*`` are recorded as the CLI records them.
         """
         recipe = _recipe(codec, rules, rounding, hadamard, tail, damp, seed, calib_ctx, embedding_codec,
                          calibrated=calib is not None)

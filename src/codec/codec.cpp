@@ -2,14 +2,11 @@
 // scale side information.
 #include "llvq/codec.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <bit>
 #include <cctype>
 #include <charconv>
 #include <cstring>
-#include <exception>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -18,6 +15,7 @@
 
 #include "codec/codec_impl.hpp"
 #include "llvq/error.hpp"
+#include "llvq/parallel.hpp"
 
 namespace llvq {
 
@@ -37,26 +35,6 @@ bool valid_value(const std::string& s) {
   for (char c : s)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' || c == '_')) return false;
   return true;
-}
-
-// Runs body(i) for i in [0, count) on all cores, `grain` consecutive iterations per task;
-// the first exception thrown by any iteration is rethrown on the calling thread (an
-// exception must not leave an OpenMP region).
-template <class Body>
-void parallel_for(size_t count, size_t grain, Body body) {
-  std::exception_ptr error;
-  const int chunk = static_cast<int>(std::max<size_t>(1, grain));
-  // A single task's worth of work is not worth waking the other threads for.
-#pragma omp parallel for schedule(dynamic, chunk) if (count > static_cast<size_t>(chunk))
-  for (int64_t i = 0; i < static_cast<int64_t>(count); ++i) {
-    try {
-      body(static_cast<size_t>(i));
-    } catch (...) {
-#pragma omp critical(llvq_codec_error)
-      if (!error) error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace

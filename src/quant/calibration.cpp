@@ -33,8 +33,10 @@ std::vector<LinearSlot> linear_slots(LlamaModel& model) {
   return out;
 }
 
-HessianCapture::HessianCapture(LlamaModel& model) : model_(model) {
-  for (LinearSlot& s : linear_slots(model_)) {
+HessianCapture::HessianCapture(LlamaModel& model, bool classifier) : model_(model) {
+  std::vector<LinearSlot> slots = linear_slots(model_);
+  if (classifier) slots.push_back({"output.weight", &model_.output, kClassifierInput});
+  for (LinearSlot& s : slots) {
     if (!*s.slot) throw InputError("calibration: layer " + s.name + " is missing");
     // Layers that read the same input (q/k/v, gate/up) see the same activations: only the
     // first of them records it.

@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <exception>
 #include <numeric>
 #include <random>
 
 #include "llvq/error.hpp"
+#include "llvq/parallel.hpp"
 #include "quant/glvq_detail.hpp"
 
 namespace llvq {
@@ -460,18 +460,9 @@ GlvqTensor glvq_quantize(const RowMatrixD& w, const Eigen::MatrixXd& h, const Gl
   const RowMatrixD& coded = cfg.row_scale ? scaled : w;  // what the groups quantize
 
   std::vector<GroupResult> results(static_cast<size_t>(layout.groups));
-  std::exception_ptr failure;
-#pragma omp parallel for schedule(dynamic)
-  for (int g = 0; g < layout.groups; ++g) {
-    try {
-      results[static_cast<size_t>(g)] =
-          quantize_group(coded, h, layout, g, bits[static_cast<size_t>(g)], coder, cfg, want_init);
-    } catch (...) {
-#pragma omp critical(glvq_failure)
-      if (!failure) failure = std::current_exception();
-    }
-  }
-  if (failure) std::rethrow_exception(failure);
+  parallel_for(results.size(), 1, [&](size_t g) {
+    results[g] = quantize_group(coded, h, layout, static_cast<int>(g), bits[g], coder, cfg, want_init);
+  });
   if (cfg.feedback) feedback_codes(coded, h, layout, bits, coder, results);
 
   GlvqTensor t = assemble(cfg, w, bits, results, true);

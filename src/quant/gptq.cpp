@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "llvq/error.hpp"
+#include "llvq/parallel.hpp"
 
 namespace llvq {
 namespace {
@@ -98,8 +99,9 @@ GptqResult gptq_quantize(const RowMatrixD& w_in, const Eigen::MatrixXd& h, const
   for (size_t k = 0; k + 1 < starts.size(); ++k) widest = std::max(widest, size_t(starts[k + 1] - starts[k]));
   for (const auto& [first, last] : lazy_batches(starts, o.lazy)) {
     const Eigen::Index b0 = starts[first], b1 = starts[last];
-#pragma omp parallel for schedule(dynamic, 4)
-    for (Eigen::Index r = 0; r < rows; ++r) {
+    // The rounder runs a codec, which throws on weights it cannot code.
+    parallel_for(static_cast<size_t>(rows), 4, [&](size_t row) {
+      const auto r = static_cast<Eigen::Index>(row);
       std::vector<float> q(widest);
       for (size_t k = first; k < last; ++k) {
         const Eigen::Index j0 = starts[k], j1 = starts[k + 1], width = j1 - j0;
@@ -115,7 +117,7 @@ GptqResult gptq_quantize(const RowMatrixD& w_in, const Eigen::MatrixXd& h, const
         err.block(r, j0, 1, width) = e;
         if (j1 < b1) w.block(r, j1, 1, b1 - j1).noalias() -= e * u.block(j0, j1, width, b1 - j1);
       }
-    }
+    });
     if (b1 < cols) w.rightCols(cols - b1).noalias() -= err.middleCols(b0, b1 - b0) * u.block(b0, b1, b1 - b0, cols - b1);
   }
   return result;

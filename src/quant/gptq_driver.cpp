@@ -9,6 +9,7 @@
 #include "llvq/bitstream.hpp"
 #include "llvq/codec.hpp"
 #include "llvq/error.hpp"
+#include "llvq/parallel.hpp"
 #include "llvq/quantize.hpp"
 #include "llvq/report.hpp"
 #include "quant/pipeline_detail.hpp"
@@ -66,6 +67,16 @@ RowSide representable(const Codec& codec, size_t n, const RowSide& side) {
   return codec.read_side(in, n);
 }
 
+// A codec group's scale times its solved factor, where that is a scale (finite and
+// positive); else the codec's own. The least-squares factor comes out ≤ 0 for rows whose codes
+// anticorrelate with their weights in the Hessian's metric: seen on SmolLM2's blk.11.ffn_down,
+// whose input Hessian is nearly rank one (one massive activation channel), so a row with
+// almost no weight on that channel is measured by the Hessian's tiny remainder alone.
+float solved_scale(float scale, double factor) {
+  const auto solved = static_cast<float>(scale * factor);
+  return std::isfinite(solved) && solved > 0 ? solved : scale;
+}
+
 // Spherical GPTQ's final step without extra bits: per row, the scale of every codec group
 // (body and tail) is re-solved in the Hessian metric and folded into the codec's own
 // stored scales. Returns false (nothing changed) when a codec keeps no scales.
@@ -82,22 +93,22 @@ bool fold_solved_scales(std::vector<RowCoder>& coders, const RowLayout& l, const
   }
   bounds.push_back(l.body_cols + l.tail_cols);
   const RowMatrixD s = solve_partition_scales(w, q, h, bounds, lambda);
-#pragma omp parallel for schedule(dynamic, 8)
-  for (size_t r = 0; r < coders.size(); ++r) {
+  parallel_for(coders.size(), 8, [&](size_t r) {
     RowCoder& rc = coders[r];
     const auto ri = static_cast<Eigen::Index>(r);
     RowSide body = rc.body_side;
-    for (size_t g = 0; g < body.scales.size(); ++g) body.scales[g] *= static_cast<float>(s(ri, static_cast<Eigen::Index>(g)));
+    for (size_t g = 0; g < body.scales.size(); ++g)
+      body.scales[g] = solved_scale(body.scales[g], s(ri, static_cast<Eigen::Index>(g)));
     rc.body_side = representable(*l.body, static_cast<size_t>(l.body_cols), body);
     rewrite_side(*l.body, static_cast<size_t>(l.body_cols), rc.body_side, rc.body_bits);
     if (l.tail) {
       RowSide tail = rc.tail_side;
       for (size_t g = 0; g < tail.scales.size(); ++g)
-        tail.scales[g] *= static_cast<float>(s(ri, static_cast<Eigen::Index>(n_body + g)));
+        tail.scales[g] = solved_scale(tail.scales[g], s(ri, static_cast<Eigen::Index>(n_body + g)));
       rc.tail_side = representable(*l.tail, static_cast<size_t>(l.tail_cols), tail);
       rewrite_side(*l.tail, static_cast<size_t>(l.tail_cols), rc.tail_side, rc.tail_bits);
     }
-  }
+  });
   return true;
 }
 
@@ -120,15 +131,14 @@ void require_finite_result(const RowMatrixD& w, const RowMatrixD& dequantized, c
 // n×n factorisation, which costs seconds on 4096-wide layers.
 void round_in_order(const RowMatrixD& w, const std::vector<size_t>& blocks, const BlockRounder& rounder) {
   const size_t widest = *std::max_element(blocks.begin(), blocks.end());
-#pragma omp parallel for schedule(dynamic, 4)
-  for (Eigen::Index r = 0; r < w.rows(); ++r) {
+  parallel_for(static_cast<size_t>(w.rows()), 4, [&](size_t r) {
     std::vector<float> out(widest);
     size_t col0 = 0;
     for (const size_t width : blocks) {
-      rounder(static_cast<size_t>(r), col0, width, w.row(r).data(), out.data());
+      rounder(r, col0, width, w.row(static_cast<Eigen::Index>(r)).data(), out.data());
       col0 += width;
     }
-  }
+  });
 }
 
 // ‖ΔW‖²_F / ‖W‖²_F over the real columns: relative_weighted_error for the identity metric of

@@ -16,27 +16,38 @@
 namespace llvq {
 namespace {
 
-// H for every distinct layer input, from the fp32 model run over the calibration windows.
+// Whether the embedding is rounded on a Hessian: when it is also the classifier (tied), its
+// error reaches the logits through the classifier's input, whose Hessian the calibration
+// gives. An untied embedding is only a lookup table, whose rows' errors have no input metric:
+// RTN is its rounding.
+bool embedding_uses_hessian(const LlamaModel& model, const ModelQuantOptions& o) {
+  return !o.embedding_codec.empty() && model.config.tied_embeddings && o.tensor.rounding != Rounding::Rtn;
+}
+
+// H for every distinct layer input, from the fp32 model run over the calibration windows;
+// with `classifier`, the classifier's too (under kClassifierInput).
 std::map<std::string, Eigen::MatrixXd> calibrate(LlamaModel& model, const std::vector<int32_t>& tokens, int ctx_option,
-                                                 bool progress, const ProgressCallback& on_progress) {
+                                                 bool classifier, bool progress, const ProgressCallback& on_progress) {
   std::map<std::string, Eigen::MatrixXd> out;
   if (tokens.empty()) return out;
   const int ctx = std::max(1, std::min(ctx_option, model.config.seq_len));
   const size_t windows = std::max<size_t>(1, tokens.size() / static_cast<size_t>(ctx));
-  HessianCapture capture(model);
+  HessianCapture capture(model, classifier);
   LlamaRunner runner(model, ctx);
   Progress bar("calibration", windows, progress, on_progress);
   for (size_t w = 0; w < windows; ++w) {
     const size_t begin = w * static_cast<size_t>(ctx);
     const size_t len = std::min(static_cast<size_t>(ctx), tokens.size() - begin);
-    // Only the layers' inputs matter: the classifier runs for the last token alone.
+    // Only the layers' inputs matter: the classifier runs for the last token alone, unless
+    // its own input is wanted (every token's; the logits are discarded).
     runner.reset();
-    runner.append(std::span<const int32_t>(tokens.data() + begin, len), false);
+    runner.append(std::span<const int32_t>(tokens.data() + begin, len), classifier);
     bar.update(w + 1);
   }
   bar.finish();
   for (const LinearSlot& s : linear_slots(model))
     if (!out.count(s.input)) out[s.input] = capture.input(s.input).hessian();
+  if (classifier) out[kClassifierInput] = capture.input(kClassifierInput).hessian();
   return out;
 }
 
@@ -52,17 +63,22 @@ void print_tensor_line(size_t i, size_t n, const TensorReport& r, const std::str
                tty ? strfmt("  ETA %.0fs", eta).c_str() : "");
 }
 
-// The embedding through `options.embedding_codec`: RTN, no rotation, the layout the pipeline
-// picks for its width.
-TensorReport quantize_embedding(LlamaModel& model, const ModelQuantOptions& o) {
+// The embedding through `options.embedding_codec`, the layout the pipeline picks for its
+// width: with the classifier's input Hessian `h` (a tied embedding), the run's rounding and
+// rotation, as a linear layer; without it (empty), RTN and no rotation.
+TensorReport quantize_embedding(LlamaModel& model, const ModelQuantOptions& o, const Eigen::MatrixXd& h) {
   const LlamaConfig& c = model.config;
   TensorQuantOptions to = o.tensor;
   to.codec = o.embedding_codec;
-  to.rounding = Rounding::Rtn;
-  to.hadamard = HadamardMode::None;
+  if (h.size() == 0) {
+    to.rounding = Rounding::Rtn;
+    to.hadamard = HadamardMode::None;
+  } else {
+    to.hadamard_seed = hadamard_seed_for(o.seed, kClassifierInput);
+  }
   TensorQuantResult res;
   try {
-    res = quantize_tensor(model.tok_embeddings.data(), c.vocab_size, c.dim, Eigen::MatrixXd(), to);
+    res = quantize_tensor(model.tok_embeddings.data(), c.vocab_size, c.dim, h, to);
   } catch (const InputError& e) {
     throw InputError(std::string("token_embd.weight: ") + e.what());
   }
@@ -126,10 +142,11 @@ ModelQuantReport quantize_model(LlamaModel& model, const std::vector<int32_t>& c
   const auto slots = linear_slots(model);
   const bool quantizes_any = std::any_of(slots.begin(), slots.end(),
                                          [&](const LinearSlot& s) { return codec_for_tensor(o, s.name) != kKeepCodec; });
+  const bool embedding_h = embedding_uses_hessian(model, o);
   // Round-to-nearest ignores the Hessian, so it needs no calibration pass.
-  const auto hessians = o.tensor.rounding == Rounding::Rtn || !quantizes_any
+  const auto hessians = o.tensor.rounding == Rounding::Rtn || !(quantizes_any || embedding_h)
                             ? std::map<std::string, Eigen::MatrixXd>{}
-                            : calibrate(model, calib_tokens, o.calib_ctx, o.progress, o.on_progress);
+                            : calibrate(model, calib_tokens, o.calib_ctx, embedding_h, o.progress, o.on_progress);
   rep.calib_seconds = seconds_since(t0);
 
   const auto tq = std::chrono::steady_clock::now();
@@ -170,7 +187,10 @@ ModelQuantReport quantize_model(LlamaModel& model, const std::vector<int32_t>& c
     if (o.on_progress) o.on_progress("quantize", i + 1, slots.size(), s.name);
   }
   rep.quant_seconds = seconds_since(tq);
-  if (!o.embedding_codec.empty()) rep.embedding = quantize_embedding(model, o);
+  if (!o.embedding_codec.empty()) {
+    const auto h = hessians.find(kClassifierInput);
+    rep.embedding = quantize_embedding(model, o, h == hessians.end() ? Eigen::MatrixXd() : h->second);
+  }
   rep.bpw = rep.quantized_weights ? static_cast<double>(rep.payload_bits) / static_cast<double>(rep.quantized_weights) : 0;
   rep.seconds = seconds_since(t0);
   return rep;

@@ -70,7 +70,8 @@ ModelQuantOptions resolve_options(const QuantRecipe& recipe) {
   check_options(o);  // a bad spec or an option a codec does not take fails before any work
   if (!recipe.embedding_codec.empty()) {
     o.embedding_codec = canonical_codec_spec(recipe.embedding_codec);
-    // The embedding is rounded to nearest, which a quantizer with its own rounding refuses.
+    // The embedding may be rounded to nearest (untied, or without calibration), which a
+    // quantizer with its own rounding refuses.
     if (const quant_detail::TensorKind& kind = quant_detail::tensor_kind(o.embedding_codec); !kind.takes_rounding())
       throw InputError("embedding codec " + recipe.embedding_codec + ": " + kind.name() +
                        " is not available for the embedding");

@@ -320,8 +320,9 @@ void register_quant_commands(CLI::App& app, CLI::App& /*bench*/) {
                 "when unchanged, else f32), f32, f16, bf16, q8_0")
       ->check(CLI::IsMember({"source", "f32", "f16", "bf16", "q8_0"}));
   q->add_option("--embedding-codec", quantize_args->embedding_codec,
-                "Compress the token embedding too with this codec (RTN, no rotation); a tied classifier then "
-                "runs from its codes. Default: it stays dense (--dense-type)");
+                "Compress the token embedding too with this codec; a tied classifier then runs from its codes, "
+                "and the embedding is rounded like a linear layer on the classifier's input Hessian (--rounding, "
+                "--hadamard); an untied one is RTN, no rotation. Default: it stays dense (--dense-type)");
   q->add_option("--rounding", quantize_pipeline->rounding,
                 "rtn, gptq or spherical-gptq (glvq: gptq only, standing for its own learning)");
   q->add_flag("--force", quantize_args->force, "Replace OUT if it exists");
