@@ -323,8 +323,8 @@ void register_quant_commands(CLI::App& app, CLI::App& /*bench*/) {
                 "Compress the token embedding too with this codec; a tied classifier then runs from its codes, "
                 "and the embedding is rounded like a linear layer on the classifier's input Hessian (--rounding, "
                 "--hadamard); an untied one is RTN, no rotation. Default: it stays dense (--dense-type)");
-  q->add_option("--rounding", quantize_pipeline->rounding,
-                "rtn, gptq or spherical-gptq (glvq: gptq only, standing for its own learning)");
+  q->add_option("--rounding", quantize_pipeline->rounding, "rtn, gptq or spherical-gptq (glvq: gptq only, "
+                "standing for its own learning)");
   q->add_flag("--force", quantize_args->force, "Replace OUT if it exists");
   q->add_flag("--json", quantize_args->json, "Print the summary as JSON");
   q->callback([=] { run_quantize(*quantize_pipeline, *quantize_args); });
