@@ -9,6 +9,7 @@
 #include "llvq/kernels.hpp"
 #include "llvq/llama.hpp"
 #include "llvq/quantized_model.hpp"
+#include "model_test_util.hpp"
 #include "random.hpp"
 
 namespace {
@@ -106,14 +107,9 @@ TEST(QuantizedForwardFallback, GlvqUsesDenseWeights) {
 // Whole model: generation (one token at a time → fused GEMV) and a prefill window (→ decode
 // + GEMM) give the logits of the same model run on dequantized weights.
 TEST(QuantizedForwardModel, LogitsThroughKernelsEqualLogitsThroughDequantizedWeights) {
-  LlamaConfig cfg;
-  cfg.dim = 48;
-  cfg.hidden_dim = 100;
-  cfg.n_layers = 2;
-  cfg.n_heads = 4;
-  cfg.n_kv_heads = 2;
+  LlamaConfig cfg = test::small_llama_config();
+  cfg.hidden_dim = 100;  // not a multiple of 24: the down projection has a tail
   cfg.vocab_size = 64;
-  cfg.seq_len = 32;
   LlamaModel fused = random_llama(cfg, 5);
   ModelQuantOptions o;
   o.tensor.codec = "llvq-sg";

@@ -27,6 +27,14 @@ void check_isa(Isa isa) {
   if (!cpu_supports(isa)) throw InputError("this CPU does not support " + to_string(isa));
 }
 
+// The kernel for `isa` among a table codec's three (scalar reference, AVX2, AVX-512), after
+// checking that the CPU has it.
+template <class Kernel>
+Kernel for_isa(Isa isa, Kernel ref, Kernel avx2, Kernel avx512) {
+  check_isa(isa);
+  return isa == Isa::Avx512 ? avx512 : isa == Isa::Avx2 ? avx2 : ref;
+}
+
 // 4× the unit codeword of every E8P code (table_simd.hpp), from the codec's own decoder.
 // Every E8P codec has the same codebook (only scales differ), so one table serves all.
 const int8_t* e8p_codeword_table() {
@@ -62,18 +70,10 @@ class E8pMatrix final : public PackedMatrix {
   uint64_t bytes() const override { return 2 * (codes_.size() + scales_.size()); }
 
   void decode_rows(int64_t r0, int64_t r1, float* out, Isa isa) const override {
-    check_isa(isa);
-    const E8pView v = view();
-    if (isa == Isa::Avx512) e8p_decode_avx512(v, r0, r1, out);
-    else if (isa == Isa::Avx2) e8p_decode_avx2(v, r0, r1, out);
-    else e8p_decode_ref(v, r0, r1, out);
+    for_isa(isa, e8p_decode_ref, e8p_decode_avx2, e8p_decode_avx512)(view(), r0, r1, out);
   }
   void gemv_rows(const float* x, int64_t r0, int64_t r1, float* y, Isa isa) const override {
-    check_isa(isa);
-    const E8pView v = view();
-    if (isa == Isa::Avx512) e8p_gemv_avx512(v, x, r0, r1, y);
-    else if (isa == Isa::Avx2) e8p_gemv_avx2(v, x, r0, r1, y);
-    else e8p_gemv_ref(v, x, r0, r1, y);
+    for_isa(isa, e8p_gemv_ref, e8p_gemv_avx2, e8p_gemv_avx512)(view(), x, r0, r1, y);
   }
   std::vector<uint8_t> to_codes() const override {
     BitWriter out;
@@ -148,18 +148,10 @@ class ScalarMatrix final : public PackedMatrix {
   uint64_t bytes() const override { return codes_.size() + 2 * scales_.size(); }
 
   void decode_rows(int64_t r0, int64_t r1, float* out, Isa isa) const override {
-    check_isa(isa);
-    const ScalarView v = view();
-    if (isa == Isa::Avx512) sq_decode_avx512(v, r0, r1, out);
-    else if (isa == Isa::Avx2) sq_decode_avx2(v, r0, r1, out);
-    else sq_decode_ref(v, r0, r1, out);
+    for_isa(isa, sq_decode_ref, sq_decode_avx2, sq_decode_avx512)(view(), r0, r1, out);
   }
   void gemv_rows(const float* x, int64_t r0, int64_t r1, float* y, Isa isa) const override {
-    check_isa(isa);
-    const ScalarView v = view();
-    if (isa == Isa::Avx512) sq_gemv_avx512(v, x, r0, r1, y);
-    else if (isa == Isa::Avx2) sq_gemv_avx2(v, x, r0, r1, y);
-    else sq_gemv_ref(v, x, r0, r1, y);
+    for_isa(isa, sq_gemv_ref, sq_gemv_avx2, sq_gemv_avx512)(view(), x, r0, r1, y);
   }
   std::vector<uint8_t> to_codes() const override {
     BitWriter out;

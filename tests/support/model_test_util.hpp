@@ -21,8 +21,9 @@
 
 namespace llvq::test {
 
-// A small random Llama (2 layers, width 48, 72 tokens): model tests that need no data.
-inline LlamaModel small_random_llama() {
+// The shape of a small random Llama (2 layers, width 48, 72 tokens), for model tests that
+// need no data; a test may change a field.
+inline LlamaConfig small_llama_config() {
   LlamaConfig c;
   c.dim = 48;
   c.hidden_dim = 96;
@@ -31,8 +32,10 @@ inline LlamaModel small_random_llama() {
   c.n_kv_heads = 2;
   c.vocab_size = 72;
   c.seq_len = 32;
-  return random_llama(c, 11);
+  return c;
 }
+
+inline LlamaModel small_random_llama() { return random_llama(small_llama_config(), 11); }
 
 // Compresses only the token embedding of `m` with `codec` (the linear layers are kept).
 inline ModelQuantReport quantize_embedding_only(LlamaModel& m, const std::string& codec) {
