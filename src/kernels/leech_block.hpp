@@ -16,7 +16,7 @@
 
 #include <stdint.h>
 
-#include "kernels/hd.hpp"
+#include "kernels/host_device.hpp"
 #include "llvq/leech.hpp"
 
 // The functions below live in an inline namespace named per instruction set: a TU compiled

@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-#include "kernels/hd.hpp"
+#include "kernels/host_device.hpp"
 
 namespace llvq::cuda::detail {
 
