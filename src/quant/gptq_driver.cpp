@@ -73,7 +73,7 @@ RowSide representable(const Codec& codec, size_t n, const RowSide& side) {
 // whose input Hessian is nearly rank one (one massive activation channel), so a row with
 // almost no weight on that channel is measured by the Hessian's tiny remainder alone.
 float solved_scale(float scale, double factor) {
-  const auto solved = static_cast<float>(scale * factor);
+  const float solved = scale * static_cast<float>(factor);  // float product, as before the check
   return std::isfinite(solved) && solved > 0 ? solved : scale;
 }
 
