@@ -154,10 +154,8 @@ class GlvqKind final : public TensorKind {
     const size_t d = static_cast<size_t>(cfg.dim);
     const size_t n = (std::max(row_wanted, d) + d - 1) / d * d;
     const size_t rows = (blocks * d + n - 1) / n;
-    std::vector<float> w(rows * n), back;
-#pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < static_cast<int64_t>(rows); ++r)
-      fill_row(source, seed, static_cast<size_t>(r), &w[r * n], n);
+    const std::vector<float> w = source_rows(source, seed, rows, n);
+    std::vector<float> back;
     const RowMatrixD wm = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
                               w.data(), static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(n))
                               .cast<double>();

@@ -55,6 +55,9 @@ void set_distortion(RdResult& r, const std::vector<float>& w, const std::vector<
   r.threads = omp_get_max_threads();
 }
 
+namespace {
+
+// The n values of row `row` of the run.
 void fill_row(const RdSource& source, uint64_t seed, size_t row, float* out, size_t n) {
   if (source.kind == RdSource::kModel) {
     const std::vector<float>& v = *source.weights;
@@ -77,6 +80,15 @@ void fill_row(const RdSource& source, uint64_t seed, size_t row, float* out, siz
     }
     out[i] = static_cast<float>(v);
   }
+}
+
+}  // namespace
+
+std::vector<float> source_rows(const RdSource& source, uint64_t seed, size_t rows, size_t n) {
+  std::vector<float> w(rows * n);
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < static_cast<int64_t>(rows); ++r) fill_row(source, seed, static_cast<size_t>(r), &w[r * n], n);
+  return w;
 }
 
 void check_size(size_t blocks, size_t row_wanted) {
@@ -156,9 +168,8 @@ RdResult measure_rd(const Codec& codec, const RdSource& source, size_t blocks, u
   check_size(blocks, row_wanted);
   const size_t n = smallest_row_length(codec, row_wanted, 64 * row_wanted + 64 * codec.block_dim());
   const size_t rows = (blocks * codec.block_dim() + n - 1) / n;
-  std::vector<float> w(rows * n), back(rows * n);
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < static_cast<int64_t>(rows); ++r) fill_row(source, seed, static_cast<size_t>(r), &w[r * n], n);
+  const std::vector<float> w = source_rows(source, seed, rows, n);
+  std::vector<float> back(rows * n);
 
   auto t0 = Clock::now();
   const auto packed = codec.encode_rows(w.data(), rows, n);

@@ -15,8 +15,9 @@ namespace llvq::quant_detail {
 // InputError unless 1 <= blocks <= 2^30 and 1 <= row_wanted <= 2^20 (the CLI's ranges).
 void check_size(size_t blocks, size_t row_wanted);
 
-// The n values of row `row` of the run of `source` seeded by `seed`.
-void fill_row(const RdSource& source, uint64_t seed, size_t row, float* out, size_t n);
+// The run's samples of `source` seeded by `seed`: `rows` rows of n values, row-major (each row
+// from its own stream, so the values do not depend on the thread count).
+std::vector<float> source_rows(const RdSource& source, uint64_t seed, size_t rows, size_t n);
 
 // Decoding is much faster than encoding: runs `decode` until the timing is meaningful, and
 // returns the seconds of all `decodes` runs.
