@@ -87,10 +87,11 @@ kernels::GemvBenchRow make_row(const std::string& codec, const std::string& kern
 }  // namespace
 
 std::vector<kernels::GemvBenchRow> bench_gemv(const kernels::GemvBenchConfig& config) {
-  if (!device_available())
-    throw InputError(built() ? "bench gemv --device cuda: no usable CUDA device (none present, no driver, or an "
-                               "unsupported GPU)"
-                             : "bench gemv --device cuda: this llvq was built without CUDA");
+  try {
+    require_device();
+  } catch (const InputError& e) {
+    throw InputError(std::string("bench gemv --device cuda: ") + e.what());
+  }
   const int64_t rows = config.rows, cols = config.cols;
   if (rows <= 0 || cols <= 0 || rows * cols > (int64_t{1} << 31))
     throw InputError("bench gemv: shape [" + std::to_string(rows) + ", " + std::to_string(cols) +

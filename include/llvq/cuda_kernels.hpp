@@ -20,6 +20,9 @@ namespace llvq::cuda {
 bool built();               // compiled with CUDA support
 bool device_available();    // built() and a usable GPU is present (never throws)
 std::string device_name();  // "" when none
+// InputError saying why there is no usable GPU (no CUDA in this build, or no device) unless
+// device_available().
+void require_device();
 
 // Whether the CUDA kernels handle this codec (host-side check; works in every build).
 bool has_kernels(const Codec& codec);

@@ -14,6 +14,7 @@ namespace {
 }  // namespace
 
 bool built() { return false; }
+void require_device() { no_cuda(); }
 bool device_available() { return false; }
 std::string device_name() { return ""; }
 

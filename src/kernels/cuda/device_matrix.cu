@@ -56,13 +56,12 @@ void launch_decode(const DeviceMatrix::Impl& m, __half* out, cudaStream_t stream
   check_launch("decode-to-half kernel");
 }
 
-void require_device() {
-  if (!device_available())
-    throw InputError(built() ? "no usable CUDA device (none present, no driver, or an unsupported GPU)"
-                             : "this llvq was built without CUDA");
-}
-
 }  // namespace
+
+// This file is compiled only in CUDA builds, so what can be missing is the device.
+void require_device() {
+  if (!device_available()) throw InputError("no usable CUDA device (none present, no driver, or an unsupported GPU)");
+}
 
 bool built() { return true; }
 
