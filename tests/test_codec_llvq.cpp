@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <set>
+#include <tuple>
 
 #include "codec_test_util.hpp"
 #include "llvq/error.hpp"
@@ -65,9 +66,46 @@ TEST(LlvqSg, CorruptCodesAndUnsupportedRatesAreErrors) {
     llvq::BitReader r(bytes.data(), bytes.size());
     EXPECT_THROW(c->decode_block(side, 0, r, out), llvq::InputError) << bad;
   }
-  EXPECT_THROW(llvq::make_codec("llvq-sg:bpw=3"), llvq::InputError);
+  EXPECT_THROW(llvq::make_codec("llvq-sg:bpw=5"), llvq::InputError);
   EXPECT_THROW(llvq::make_codec("llvq-sg:gain_bits=3"), llvq::InputError);
   EXPECT_THROW(llvq::make_codec("llvq-sg:shells=1"), llvq::InputError);
+}
+
+TEST(LlvqSg, ThreeAndFourBitsAreVoronoiShapeGain) {
+  const std::tuple<const char*, size_t, const char*> cases[] = {
+      {"llvq-sg:bpw=3", 72, "llvq-sg:modulus=7,gain_levels=24"},
+      {"llvq-sg:bpw=4", 96, "llvq-sg:modulus=14,gain_levels=24"},
+      {"llvq-sg:modulus=5,gain_levels=3", 58, "llvq-sg:modulus=5,gain_levels=3"},  // 3·5^24 < 2^58, one word
+      {"llvq-sg:bpw=4,group=96", 96, "llvq-sg:modulus=14,gain_levels=24,group=96"}};
+  for (auto [spec, bits, canonical] : cases) {
+    const auto c = llvq::make_codec(spec);
+    EXPECT_EQ(c->block_bits(), bits) << spec;
+    EXPECT_EQ(c->spec(), canonical);
+    EXPECT_EQ(llvq::make_codec(c->spec())->spec(), c->spec());
+    EXPECT_LT(codec_test::check_round_trip(*c, 2, 96, 4), 0.2) << spec;
+  }
+  for (const char* bad : {"llvq-sg:bpw=3,shells=13", "llvq-sg:bpw=3,modulus=7", "llvq-sg:modulus=3",
+                          "llvq-sg:modulus=17", "llvq-sg:modulus=7,gain_bits=1", "llvq-sg:bpw=4,gain_levels=0"})
+    EXPECT_THROW(llvq::make_codec(bad), llvq::InputError) << bad;
+}
+
+// Codes the encoder never writes: beyond gain_levels · 7^24 (< 2^72), or a direction index
+// of 0 (the origin) under any gain level.
+TEST(LlvqSg, VoronoiShapeGainRejectsCorruptCodes) {
+  const auto c = llvq::make_codec("llvq-sg:bpw=3");
+  const llvq::RowSide side{24, {1.0f}};
+  using U128 = unsigned __int128;
+  U128 a24 = 1;
+  for (int k = 0; k < 24; ++k) a24 *= 7;
+  float out[24];
+  for (U128 bad : {U128{0}, 5 * a24, 24 * a24, (U128{1} << 72) - 1}) {
+    llvq::BitWriter w;
+    w.put(static_cast<uint64_t>(bad), 64);
+    w.put(static_cast<uint64_t>(bad >> 64), 8);
+    const auto bytes = w.bytes();
+    llvq::BitReader r(bytes.data(), bytes.size());
+    EXPECT_THROW(c->decode_block(side, 0, r, out), llvq::InputError);
+  }
 }
 
 TEST(LlvqSs, RatesAndRoundTrips) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <random>
 #include <utility>
 #include <vector>
@@ -21,7 +22,7 @@ using Index = VoronoiCode::Index;
 
 Index random_index(std::mt19937_64& rng, const VoronoiCode& code) {
   const Index raw = (static_cast<Index>(rng()) << 64) | rng();
-  return raw & (code.size() - 1);
+  return raw % code.size();
 }
 
 bool is_zero(const Vec& v) {
@@ -33,11 +34,60 @@ bool is_zero(const Vec& v) {
 TEST(VoronoiCode, SizesAndBadParameters) {
   const VoronoiCode c72(72), c96(96);
   EXPECT_EQ(c72.bits(), 72);
-  EXPECT_EQ(c72.order_bits(), 3);
+  EXPECT_EQ(c72.modulus(), 8);
   EXPECT_TRUE(c72.size() == static_cast<Index>(1) << 72);
-  EXPECT_EQ(c96.order_bits(), 4);
+  EXPECT_EQ(c96.modulus(), 16);
   EXPECT_TRUE(c96.size() == static_cast<Index>(1) << 96);
   for (int bad : {0, 24, 48, 71, 73, 120, -72}) EXPECT_THROW(VoronoiCode{bad}, llvq::InputError);
+  for (int bad : {-1, 0, 1, 17}) EXPECT_THROW(VoronoiCode::with_modulus(bad), llvq::InputError);
+  const VoronoiCode c7 = VoronoiCode::with_modulus(7), c14 = VoronoiCode::with_modulus(14);
+  Index p7 = 1, p14 = 1;
+  for (int k = 0; k < 24; ++k) p7 *= 7, p14 *= 14;
+  EXPECT_TRUE(c7.size() == p7);
+  EXPECT_EQ(c7.bits(), 68);  // 7^24 ≈ 2^67.4
+  EXPECT_TRUE(c14.size() == p14);
+  EXPECT_EQ(c14.bits(), 92);  // 14^24 ≈ 2^91.4
+  EXPECT_THROW(c7.default_gaussian_scale(), llvq::InputError);
+}
+
+// For a = 2^r the mixed-radix index is the packing of the basis coordinates mod 2^r into r
+// bits each, which is how llvq-ss's 72- and 96-bit codes have always been written.
+TEST(VoronoiCode, PowerOfTwoModulusIndexIsTheBitPacking) {
+  for (int r : {3, 4}) {
+    const VoronoiCode code = VoronoiCode::with_modulus(1 << r);
+    EXPECT_EQ(code.bits(), 24 * r);
+    std::mt19937_64 rng(r);
+    for (int n = 0; n < 200; ++n) {
+      const Vec p = code.unrank(random_index(rng, code));
+      llvq::leech::Coords z;
+      llvq::leech::basis_coordinates(p, z);
+      Index packed = 0;
+      for (int k = 0; k < 24; ++k) packed |= static_cast<Index>(z[k] & ((1 << r) - 1)) << (r * k);
+      EXPECT_TRUE(code.rank(p) == packed);
+      EXPECT_TRUE(VoronoiCode(24 * r).rank(p) == packed);
+    }
+  }
+}
+
+// J/2J: its 2^24 coset representatives are the origin, pairs ±v of shells 2 and 3 and
+// 48-point frames of shell 4 (Conway & Sloane, ch. 4 §11), so every codebook point has
+// |v|² ∈ {0, 32, 48, 64}, and each shell appears in the proportion of its coset count.
+TEST(VoronoiCode, ModulusTwoCodebookIsShellsZeroToFour) {
+  const VoronoiCode code = VoronoiCode::with_modulus(2);
+  std::mt19937_64 rng(2);
+  std::array<int, 5> count{};
+  const int samples = 4000;
+  for (int n = 0; n < samples; ++n) {
+    const Index i = random_index(rng, code);
+    const Vec p = code.unrank(i);
+    const int64_t n2 = llvq::leech::norm2(p);
+    ASSERT_TRUE(n2 == 0 || n2 == 32 || n2 == 48 || n2 == 64) << n2;
+    ++count[static_cast<size_t>(n2 / 16)];
+    ASSERT_TRUE(code.rank(p) == i);
+  }
+  // 8,386,560 of 2^24 cosets (50.0%) lie on shell 3, 8,292,375 (49.4%) on shell 4.
+  EXPECT_NEAR(count[3] / double(samples), 8386560.0 / 16777216.0, 0.03);
+  EXPECT_NEAR(count[4] / double(samples), 8292375.0 / 16777216.0, 0.03);
 }
 
 TEST(VoronoiCode, FirstAndLastIndex) {
@@ -79,36 +129,49 @@ TEST(VoronoiCode, RejectsOutOfRangeAndNonCodebookPoints) {
 
 // unrank → rank is the identity on random indices; every point is in J and is its own
 // coset representative (rank throws otherwise).
-void round_trip(int bits, int count, uint64_t seed) {
-  const VoronoiCode code(bits);
+void round_trip(const VoronoiCode& code, int count, uint64_t seed) {
   std::mt19937_64 rng(seed);
   for (int n = 0; n < count; ++n) {
     const Index i = random_index(rng, code);
     const Vec p = code.unrank(i);
     ASSERT_TRUE(llvq::leech::is_member(p));
-    ASSERT_TRUE(code.rank(p) == i) << "bits " << bits << " n " << n;
+    ASSERT_TRUE(code.rank(p) == i) << "modulus " << code.modulus() << " n " << n;
   }
 }
 
 TEST(VoronoiCode, RoundTripSmall) {
-  round_trip(72, 2000, 1);
-  round_trip(96, 2000, 2);
+  round_trip(VoronoiCode(72), 2000, 1);
+  round_trip(VoronoiCode(96), 2000, 2);
+  for (int a : {3, 5, 7, 14}) round_trip(VoronoiCode::with_modulus(a), 2000, 10 + a);
 }
 
 TEST(VoronoiCode, SlowRoundTripHalfMillionEach) {
-  round_trip(72, 500000, 3);
-  round_trip(96, 500000, 4);
+  round_trip(VoronoiCode(72), 500000, 3);
+  round_trip(VoronoiCode(96), 500000, 4);
+  round_trip(VoronoiCode::with_modulus(7), 500000, 5);
+  round_trip(VoronoiCode::with_modulus(14), 500000, 6);
+}
+
+// The first and last index of the non-power-of-two codes used by llvq-sg.
+TEST(VoronoiCode, FirstAndLastIndexOfOddModuli) {
+  for (int a : {7, 14}) {
+    const VoronoiCode code = VoronoiCode::with_modulus(a);
+    EXPECT_TRUE(is_zero(code.unrank(0)));
+    const Vec last = code.unrank(code.size() - 1);
+    EXPECT_TRUE(code.contains(last));
+    EXPECT_TRUE(code.rank(last) == code.size() - 1);
+    EXPECT_THROW(code.unrank(code.size()), llvq::InputError);
+  }
 }
 
 // Independent check of "in the Voronoi region": the brute-force exact nearest point of
 // 2^r·J to an unranked point is the origin.
 TEST(VoronoiCode, UnrankedPointsAreInTheVoronoiRegionByBruteForce) {
-  for (int bits : {72, 96}) {
-    const VoronoiCode code(bits);
-    std::mt19937_64 rng(bits);
+  for (const VoronoiCode& code : {VoronoiCode(72), VoronoiCode(96), VoronoiCode::with_modulus(7)}) {
+    std::mt19937_64 rng(static_cast<uint64_t>(code.modulus()));
     for (int n = 0; n < 60; ++n) {
       const Vec p = code.unrank(random_index(rng, code));
-      EXPECT_TRUE(is_zero(leech_oracle::brute_force_exact(p, 1 << code.order_bits())));
+      EXPECT_TRUE(is_zero(leech_oracle::brute_force_exact(p, code.modulus())));
     }
   }
 }
@@ -146,10 +209,9 @@ Vec random_minimal_vector(std::mt19937_64& rng, int type) {
 // one of them is in the codebook, every translate of the coset maps to the same point, and
 // it round-trips.
 TEST(VoronoiCode, BoundaryTiesResolveToExactlyOneRepresentative) {
-  for (int bits : {72, 96}) {
-    const VoronoiCode code(bits);
-    const int period = 1 << code.order_bits();
-    std::mt19937_64 rng(bits + 1);
+  for (const VoronoiCode& code : {VoronoiCode(72), VoronoiCode(96), VoronoiCode::with_modulus(14)}) {
+    const int period = code.modulus();
+    std::mt19937_64 rng(static_cast<uint64_t>(period) + 1);
     int ties = 0;
     for (int n = 0; n < 300; ++n) {
       const Vec s = random_minimal_vector(rng, n % 3);
@@ -173,13 +235,37 @@ TEST(VoronoiCode, BoundaryTiesResolveToExactlyOneRepresentative) {
   }
 }
 
+// An odd modulus has no half lattice vectors, but ties all the same: v = (16, 12, 4, 0²¹) ∈ J
+// is as far from 0 as from 7·s, s = (4, 4, 0²²). Every translate of its coset by 7·J maps to
+// the same representative, which the rounding of v/7 in the fast decoder must not split.
+TEST(VoronoiCode, OddModulusTieHasOneRepresentative) {
+  const VoronoiCode code = VoronoiCode::with_modulus(7);
+  Vec v{}, v_minus_7s{};
+  v[0] = 16, v[1] = 12, v[2] = 4;
+  ASSERT_TRUE(llvq::leech::is_member(v));
+  v_minus_7s = v;
+  v_minus_7s[0] -= 28, v_minus_7s[1] -= 28;
+  ASSERT_EQ(llvq::leech::norm2(v), llvq::leech::norm2(v_minus_7s));
+  const Vec rep = code.representative(v);
+  EXPECT_TRUE(code.contains(rep));
+  EXPECT_NE(code.contains(v), code.contains(v_minus_7s));
+  EXPECT_EQ(code.representative(v_minus_7s), rep);
+  std::mt19937_64 rng(77);
+  for (int n = 0; n < 200; ++n) {
+    const Vec u = leech_oracle::random_lattice_point(rng, 3);
+    Vec shifted;
+    for (int i = 0; i < 24; ++i) shifted[i] = v[i] + 7 * u[i];
+    ASSERT_EQ(code.representative(shifted), rep);
+  }
+}
+
 // A vertex of the Voronoi region: 2^r·(4, 0²³) is 2^r times a deep hole of J, at the same
 // distance from 2^r·u for u = 0, 8e_0 and 4e_0 ± 4e_j. All those translates are one coset
 // with one representative, and at most one of them is in the codebook.
 TEST(VoronoiCode, DeepHoleVertexHasOneRepresentative) {
   for (int bits : {72, 96}) {
     const VoronoiCode code(bits);
-    const int period = 1 << code.order_bits();
+    const int period = code.modulus();
     Vec w{};
     w[0] = 4 * period;
     std::vector<Vec> neighbours(1, Vec{});
@@ -438,6 +524,35 @@ double shape_gain_mse(const std::vector<float>& train, const std::vector<float>&
     err += norm2 - 2 * g * ptest[b] + g * g;  // |x − g·û|²
   }
   return err / static_cast<double>(test.size());
+}
+
+// The direction search returns a non-zero codebook point with its index and its cosine,
+// deterministically; zero input gets a fixed direction, bad input an error.
+TEST(VoronoiCode, DirectionSearchReturnsACodebookPointWithItsCosine) {
+  for (int a : {7, 14}) {
+    const VoronoiCode code = VoronoiCode::with_modulus(a);
+    const std::vector<float> x = gaussian_blocks(200, 40 + a);
+    for (size_t b = 0; b < 200; ++b) {
+      const VoronoiCode::Direction d = code.search_direction(&x[24 * b]);
+      ASSERT_TRUE(code.contains(d.point));
+      ASSERT_FALSE(is_zero(d.point));
+      ASSERT_TRUE(code.rank(d.point) == d.index);
+      double dot = 0, xx = 0;
+      for (int i = 0; i < 24; ++i) dot += x[24 * b + i] * double(d.point[i]), xx += double(x[24 * b + i]) * x[24 * b + i];
+      EXPECT_NEAR(d.cosine, dot / std::sqrt(xx * double(llvq::leech::norm2(d.point))), 1e-12);
+      EXPECT_TRUE(code.search_direction(&x[24 * b]).index == d.index);
+    }
+    const float zero[24] = {};
+    const VoronoiCode::Direction z = code.search_direction(zero);
+    EXPECT_EQ(z.cosine, 0.0);
+    EXPECT_TRUE(code.contains(z.point));
+    EXPECT_FALSE(is_zero(z.point));
+    float bad[24] = {};
+    bad[3] = std::numeric_limits<float>::infinity();
+    EXPECT_THROW(code.search_direction(bad), llvq::InputError);
+  }
+  const float one[24] = {1.0f};
+  EXPECT_THROW(VoronoiCode::with_modulus(3).search_direction(one), llvq::InputError);
 }
 
 // For comparison (docs/voronoi.md): shape–gain with the same bits, direction from the

@@ -132,8 +132,8 @@ double chi_upper(int dof) { return std::sqrt(static_cast<double>(dof)) + 14; }
 
 namespace llvq::codec_detail {
 
-ScalarQuantizer shape_gain_levels(int dof, int bits, double mean_cosine) {
-  ScalarQuantizer q = lloyd_max(chi_pdf(dof), 0.0, chi_upper(dof), 1 << bits);
+ScalarQuantizer shape_gain_levels(int dof, int levels, double mean_cosine) {
+  ScalarQuantizer q = lloyd_max(chi_pdf(dof), 0.0, chi_upper(dof), levels);
   for (double& v : q.levels) v *= mean_cosine;
   for (double& v : q.thresholds) v *= mean_cosine;
   return q;

@@ -36,7 +36,7 @@ namespace llvq::codec_detail {
 // ĝ·σ·q̂ and the error |x|² − ⟨x,q̂⟩² + σ²(ĝ − ⟨x,q̂⟩/σ)², so the quantity to quantize is
 // t = ⟨x,q̂⟩/σ ≈ |x|/σ · cos θ: the Lloyd–Max levels of the chi distribution with `dof`
 // degrees of freedom, shrunk by the codec's mean cosine between blocks and directions.
-ScalarQuantizer shape_gain_levels(int dof, int bits, double mean_cosine);
+ScalarQuantizer shape_gain_levels(int dof, int levels, double mean_cosine);
 
 // Mean of ⟨x,q̂⟩/|x| over `samples` seeded unit-Gaussian blocks of dimension `dim`, where
 // `cosine(x)` returns that cosine for the codec's direction search.

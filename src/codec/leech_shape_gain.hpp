@@ -24,7 +24,7 @@ class LeechShapeGain : public ScaledCodec {
         max_shell_(max_shell),
         gain_bits_(gain_bits),
         ball_(LeechBall::get(max_shell)) {
-    gain_ = shape_gain_levels(24, gain_bits, design_cosine());
+    gain_ = shape_gain_levels(24, 1 << gain_bits, design_cosine());
   }
 
   size_t block_dim() const override { return 24; }

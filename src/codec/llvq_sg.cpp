@@ -1,9 +1,12 @@
-// llvq-sg: LLVQ shape–gain. The direction is the angular nearest point of the union of
-// shells 2..M, the gain takes 0, 1, 2 or 4 bits; M is the largest ball whose index fits the
-// bits left by the gain: at 2 bits per weight (48 bits per block) M = 13, 12, 11, 10 for 0,
-// 1, 2, 4 gain bits (docs/background.md §1).
+// llvq-sg: LLVQ shape–gain. At 2 bits per weight the direction is the angular nearest point
+// of the union of shells 2..M, the gain takes 0, 1, 2 or 4 bits; M is the largest ball whose
+// index fits the bits left by the gain: at 48 bits per block M = 13, 12, 11, 10 for 0, 1, 2,
+// 4 gain bits (docs/background.md §1). At 3 and 4 bits per weight the direction comes from
+// the Voronoi code J/aJ (a = 7 and 14) and the gain has 24 levels: 24·7^24 < 2^72 and
+// 24·14^24 < 2^96 (docs/voronoi.md, "shape–gain codes").
 #include "codec/leech_shape_gain.hpp"
 #include "llvq/leech_shells.hpp"
+#include "llvq/voronoi_code.hpp"
 
 namespace llvq::codec_detail {
 
@@ -21,22 +24,109 @@ class LlvqShapeGain final : public LeechShapeGain {
   }
 };
 
+// Block code = gain index · a^24 + direction index, in ⌈log₂(levels · a^24)⌉ bits. The row
+// scale σ is its RMS; a block u = x/σ takes the direction v of VoronoiCode::search_direction
+// and the gain level nearest to ⟨u,v̂⟩, and decodes to σ·level·v̂, as in LeechShapeGain.
+class VoronoiShapeGain final : public ScaledCodec {
+ public:
+  using Index = VoronoiCode::Index;
+  VoronoiShapeGain(int modulus, int gain_levels, size_t group)
+      : ScaledCodec(group, 1.0), code_(VoronoiCode::with_modulus(modulus)) {
+    check_group();
+    gain_ = shape_gain_levels(24, gain_levels, design_cosine());
+    bits_ = static_cast<size_t>(shells::ceil_log2(code_.size() * static_cast<Index>(gain_levels)));
+  }
+  std::string name() const override { return "llvq-sg"; }
+  std::string spec() const override {
+    return "llvq-sg:modulus=" + std::to_string(code_.modulus()) + ",gain_levels=" +
+           std::to_string(gain_.levels.size()) + group_param();
+  }
+  size_t block_dim() const override { return 24; }
+  size_t block_bits() const override { return bits_; }
+
+  void quantize_block(const RowSide& side, size_t j, const float* x, float* xhat, BitWriter& code) const override {
+    const Index index = quantize(side.scale_of_block(j, 24), x, xhat);
+    code.put(static_cast<uint64_t>(index), low_bits());
+    if (bits_ > 64) code.put(static_cast<uint64_t>(index >> 64), static_cast<int>(bits_ - 64));
+  }
+  void quantize_dequantize_block(const RowSide& side, size_t j, const float* x, float* xhat) const override {
+    quantize(side.scale_of_block(j, 24), x, xhat);
+  }
+  void decode_block(const RowSide& side, size_t j, BitReader& code, float* xhat) const override {
+    Index index = code.get(low_bits());
+    if (bits_ > 64) index |= static_cast<Index>(code.get(static_cast<int>(bits_ - 64))) << 64;
+    const Index levels = gain_.levels.size();
+    if (index >= levels * code_.size()) throw InputError("llvq-sg: corrupt code (beyond the codebook)");
+    const Index direction = index % code_.size();
+    if (direction == 0) throw InputError("llvq-sg: corrupt code (not a direction)");
+    reconstruct(side.scale_of_block(j, 24), static_cast<int>(index / code_.size()), code_.unrank(direction), xhat);
+  }
+
+ private:
+  int low_bits() const { return static_cast<int>(std::min<size_t>(bits_, 64)); }
+  // Mean cosine of this direction search, for the gain design (as in LeechShapeGain).
+  double design_cosine() const {
+    static std::mutex mutex;
+    static std::map<int, double> cache;
+    const std::lock_guard<std::mutex> lock(mutex);
+    if (const auto it = cache.find(code_.modulus()); it != cache.end()) return it->second;
+    return cache[code_.modulus()] =
+               mean_cosine(24, 256, [this](const float* x) { return code_.search_direction(x).cosine; });
+  }
+
+  Index quantize(double scale, const float* x, float* xhat) const {
+    float u[24];
+    double uu = 0;
+    for (int i = 0; i < 24; ++i) {
+      u[i] = scale > 0 ? static_cast<float>(x[i] / scale) : 0.0f;
+      uu += static_cast<double>(u[i]) * u[i];
+    }
+    const VoronoiCode::Direction d = code_.search_direction(u);
+    const int g = gain_.index(d.cosine * std::sqrt(uu));  // ⟨u, v̂⟩
+    reconstruct(scale, g, d.point, xhat);
+    return static_cast<Index>(g) * code_.size() + d.index;
+  }
+  void reconstruct(double scale, int g, const leech::Vec& v, float* xhat) const {
+    const double f = scale * gain_.levels[static_cast<size_t>(g)] / std::sqrt(static_cast<double>(leech::norm2(v)));
+    for (int i = 0; i < 24; ++i) xhat[i] = static_cast<float>(f * v[i]);
+  }
+
+  VoronoiCode code_;
+  ScalarQuantizer gain_;
+  size_t bits_ = 0;
+};
+
+// bpw=3 and 4: the direction codebook and gain levels of the measured best split
+// (docs/voronoi.md); the largest level count that fits the block's bits.
+constexpr int kVoronoiGainLevels = 24;
+int voronoi_modulus(int bpw) { return bpw == 3 ? 7 : 14; }
+
+std::unique_ptr<Codec> make_voronoi_shape_gain(const CodecSpec& spec, size_t group) {
+  if (spec.has("shells") || spec.has("gain_bits"))
+    throw InputError("llvq-sg: shells and gain_bits belong to the 2-bit code; 3 and 4 bits per weight take modulus "
+                     "and gain_levels");
+  if (spec.has("modulus") && spec.has("bpw")) throw InputError("llvq-sg: give either bpw or modulus, not both");
+  const int modulus = spec.has("modulus") ? spec.get_int("modulus", 7, 4, 16) : voronoi_modulus(spec.get_int("bpw", 3, 3, 4));
+  const int levels = spec.get_int("gain_levels", kVoronoiGainLevels, 1, 1 << 16);
+  return std::make_unique<VoronoiShapeGain>(modulus, levels, group);
+}
+
 }  // namespace
 
 std::unique_ptr<Codec> make_llvq_sg(const CodecSpec& spec) {
+  const int group = spec.get_int("group", 0, 0, 1 << 24);
+  if (spec.has("modulus") || spec.has("gain_levels") ||
+      (spec.has("bpw") && spec.get_int("bpw", 2, 1, 4) >= 3))
+    return make_voronoi_shape_gain(spec, static_cast<size_t>(group));
   const int gain_bits = spec.get_int("gain_bits", 1, 0, 4);
   if (gain_bits == 3) throw InputError("llvq-sg: gain_bits must be 0, 1, 2 or 4");
-  const int group = spec.get_int("group", 0, 0, 1 << 24);
   int M = spec.get_int("shells", 0, 0, LeechBall::kMaxShell);
   if (M != 0 && spec.has("bpw")) throw InputError("llvq-sg: give either bpw or shells, not both");
   if (M == 0) {
-    const int bpw = spec.get_int("bpw", 2, 1, 4);
+    const int bpw = spec.get_int("bpw", 2, 1, 2);
     const int budget = 24 * bpw - gain_bits;
     for (int m = LeechBall::kMinShell; m <= LeechBall::kMaxShell && ball_bits(m) <= budget; ++m) M = m;
-    if (M == 0 || (M == LeechBall::kMaxShell && ball_bits(M) < budget))
-      throw InputError("llvq-sg: bpw=" + std::to_string(bpw) + " needs a ball beyond shell " +
-                       std::to_string(LeechBall::kMaxShell) + " (" + std::to_string(ball_bits(LeechBall::kMaxShell)) +
-                       " bits), which the lattice search does not support; use llvq-ss for 3 and 4 bits per weight");
+    if (M == 0) throw InputError("llvq-sg: no ball of directions fits bpw=" + std::to_string(bpw));
   } else if (M < LeechBall::kMinShell) {
     throw InputError("llvq-sg: shells must be between 2 and " + std::to_string(LeechBall::kMaxShell));
   }

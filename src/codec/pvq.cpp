@@ -175,7 +175,7 @@ class PvqCodec final : public ScaledCodec {
       for (int i = 0; i < L_; ++i) xy += x[i] * y[i], xx += x[i] * x[i], yy += y[i] * y[i];
       return xy / std::sqrt(xx * yy);
     });
-    gain_ = shape_gain_levels(L, gain_bits, cosine);
+    gain_ = shape_gain_levels(L, 1 << gain_bits, cosine);
   }
 
   std::string name() const override { return "pvq"; }

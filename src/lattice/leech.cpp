@@ -420,21 +420,25 @@ Vec nearest_point_scaled(const Vec& v, int scale) {
   for (int i = 0; i < kDim; ++i)
     if (std::abs(static_cast<int64_t>(v[i])) >= static_cast<int64_t>(kMaxAbsCoordinate))
       throw InputError("leech::nearest_point_scaled: |v_i| must be < 2^28");
-  // The double decoder on v / scale sees dyadic rationals with few bits, so its coset
-  // costs are exact multiples of 1/scale²: it finds every coset that attains the minimum,
-  // and only those are rebuilt with the exact tie-breaking costs.
+  // The double decoder on v / scale finds the cosets whose cost is within rounding of the
+  // minimum; only those are rebuilt with the exact tie-breaking costs. For a power-of-two
+  // scale v / scale is a dyadic rational with few bits and the costs are exact; for other
+  // scales rounding may split an exact tie, so every coset within `slack` of the minimum is
+  // rebuilt (an extra candidate costs time, never correctness: the exact cost decides).
   std::array<double, kDim> x;
-  for (int i = 0; i < kDim; ++i) x[i] = static_cast<double>(v[i]) / scale;
+  double x2 = 0;
+  for (int i = 0; i < kDim; ++i) x[i] = static_cast<double>(v[i]) / scale, x2 += x[i] * x[i];
   const Decoder<DoubleMetric> fast(DoubleMetric{x.data()});
   const Decoder<ExactMetric> exact(ExactMetric{v, scale});
   const std::array<std::array<double, 512>, 2> costs = {fast.coset_costs(0), fast.coset_costs(1)};
   const double minimum = std::min(costs[0][first_minimum(costs[0])], costs[1][first_minimum(costs[1])]);
+  const double slack = 1e-9 * (1.0 + x2);
   Vec best_point{};
   __int128 best = 0;
   bool have = false;
   for (int h = 0; h < 2; ++h)
     for (int t = 0; t < 512; ++t) {
-      if (costs[h][t] != minimum) continue;
+      if (costs[h][t] > minimum + slack) continue;
       Vec p;
       const __int128 c = exact.rebuild(h, trio().codeword[t], p);
       if (!have || c < best) have = true, best = c, best_point = p;

@@ -6,13 +6,14 @@
 #include <string>
 
 #include "llvq/error.hpp"
+#include "llvq/leech_shells.hpp"
 
 namespace llvq {
 namespace {
 
 using leech::Vec;
 
-// Codebook points lie in 2^r·Vor(J), whose coordinates are bounded by 2^r times the
+// Codebook points lie in a·Vor(J), whose coordinates are bounded by a times the
 // covering radius 4 of J; anything much larger cannot be a codebook point.
 constexpr int32_t kMaxCodebookCoordinate = 1 << 20;
 
@@ -26,6 +27,13 @@ constexpr int kShrinkSteps = 12;
 constexpr int kFacetSteps = 8;
 constexpr double kFacetMargin = 0.3;
 constexpr double kInwardStep = 0.98;
+
+// Direction search: radii 0.5 apart (J's packing radius is 2.8, so neighbouring radii often
+// give different points), stopping at the 9th codebook point met. Measured on 5,000
+// Gaussian blocks (docs/voronoi.md): a = 7 reaches 99.99% of the shape error of scanning
+// every radius down to a at a sixth of the decodes, a = 14 99.7%.
+constexpr double kRadiusStep = 0.5;
+constexpr int kDirectionHits = 9;
 
 double distance2(const std::array<double, leech::kDim>& y, const Vec& p) {
   double d = 0;
@@ -41,24 +49,38 @@ Vec subtract(const Vec& a, const Vec& b) {
 
 }  // namespace
 
-VoronoiCode::VoronoiCode(int bits) : bits_(bits), r_(bits / leech::kDim) {
+VoronoiCode::VoronoiCode(int modulus, int bits) : modulus_(modulus), bits_(bits) {
+  size_ = 1;
+  for (int k = 0; k < leech::kDim; ++k) size_ *= static_cast<Index>(modulus);
+}
+
+VoronoiCode::VoronoiCode(int bits) : VoronoiCode(bits == 72 ? 8 : 16, bits) {
   if (bits != 72 && bits != 96)
     throw InputError("VoronoiCode: bits must be 72 or 96, got " + std::to_string(bits));
 }
 
+VoronoiCode VoronoiCode::with_modulus(int modulus) {
+  if (modulus < 2 || modulus > 16)
+    throw InputError("VoronoiCode: modulus must be between 2 and 16, got " + std::to_string(modulus));
+  VoronoiCode code(modulus, 0);
+  code.bits_ = shells::ceil_log2(code.size_);
+  return code;
+}
+
 Vec VoronoiCode::representative(const Vec& v) const {
   if (!leech::is_member(v)) throw InputError("VoronoiCode::representative: point is not in the Leech lattice");
-  return subtract(v, leech::nearest_point_scaled(v, 1 << r_));
+  return subtract(v, leech::nearest_point_scaled(v, modulus_));
+}
+
+bool VoronoiCode::is_own_representative(const Vec& v) const {
+  const Vec q = leech::nearest_point_scaled(v, modulus_);
+  return std::all_of(q.begin(), q.end(), [](int32_t e) { return e == 0; });
 }
 
 bool VoronoiCode::contains(const Vec& v) const {
   for (int32_t e : v)
     if (std::abs(static_cast<int64_t>(e)) > kMaxCodebookCoordinate) return false;
-  if (!leech::is_member(v)) return false;
-  const Vec q = leech::nearest_point_scaled(v, 1 << r_);
-  for (int32_t e : q)
-    if (e != 0) return false;
-  return true;
+  return leech::is_member(v) && is_own_representative(v);
 }
 
 VoronoiCode::Index VoronoiCode::rank(const Vec& v) const {
@@ -69,17 +91,22 @@ VoronoiCode::Index VoronoiCode::rank(const Vec& v) const {
 VoronoiCode::Index VoronoiCode::index_of(const Vec& v) const {
   leech::Coords z;
   leech::basis_coordinates(v, z);
-  const int64_t mask = (int64_t{1} << r_) - 1;
   Index index = 0;
-  for (int k = 0; k < leech::kDim; ++k) index |= static_cast<Index>(z[k] & mask) << (r_ * k);  // & = mod 2^r
+  for (int k = leech::kDim - 1; k >= 0; --k) {
+    const int64_t digit = ((z[k] % modulus_) + modulus_) % modulus_;
+    index = index * static_cast<Index>(modulus_) + static_cast<Index>(digit);
+  }
   return index;
 }
 
 Vec VoronoiCode::unrank(Index index) const {
-  if (index >= size()) throw InputError("VoronoiCode::unrank: index out of range for " + std::to_string(bits_) + " bits");
-  const Index mask = (Index{1} << r_) - 1;
+  if (index >= size())
+    throw InputError("VoronoiCode::unrank: index out of range for J/" + std::to_string(modulus_) + "J");
   leech::Coords z;
-  for (int k = 0; k < leech::kDim; ++k) z[k] = static_cast<int64_t>((index >> (r_ * k)) & mask);
+  for (int k = 0; k < leech::kDim; ++k) {
+    z[k] = static_cast<int64_t>(index % static_cast<Index>(modulus_));
+    index /= static_cast<Index>(modulus_);
+  }
   return representative(leech::from_basis_coordinates(z));
 }
 
@@ -111,11 +138,11 @@ Vec VoronoiCode::overload_point(const Target& y) const {
 
 // Bisection on the factor α ∈ [0, 1] for the boundary where nearest_point(α·y) leaves the
 // codebook; returns the nearest point of the largest α found inside. The bracket starts at
-// the α where |α·y| + 4 (J's covering radius) reaches the inradius 2^r·2√2 of the region:
+// the α where |α·y| + 4 (J's covering radius) reaches the inradius a·2√2 of the region:
 // below it the nearest point lies inside the region's inscribed ball, so (barring a tie on
 // that ball) it is in the codebook.
 Vec VoronoiCode::shrink_point(const Target& y) const {
-  const double inradius = (1 << r_) * 2.0 * std::sqrt(2.0);
+  const double inradius = modulus_ * 2.0 * std::sqrt(2.0);
   double norm = 0;
   for (double v : y) norm += v * v;
   norm = std::sqrt(norm);
@@ -138,12 +165,12 @@ Vec VoronoiCode::shrink_point(const Target& y) const {
   return best;
 }
 
-// The cell of 2^r·J that contains z is that of 2^r·s with s = nearest_point(z / 2^r); the
-// facet between it and the origin's cell is {⟨z, s⟩ = 2^(r-1)·|s|²}. Move z onto that facet
+// The cell of a·J that contains z is that of a·s with s = nearest_point(z / a); the facet
+// between it and the origin's cell is {⟨z, s⟩ = (a/2)·|s|²}. Move z onto that facet
 // and kFacetMargin further in, and repeat (a corner needs several facets) until the nearest
 // lattice point is in the codebook. False when that fails within kFacetSteps.
 bool VoronoiCode::facet_point(const Target& y, Vec& out) const {
-  const double period = static_cast<double>(1 << r_);
+  const double period = static_cast<double>(modulus_);
   Target z = y, w;
   for (int step = 0; step < kFacetSteps; ++step) {
     for (int i = 0; i < leech::kDim; ++i) w[i] = z[i] / period;
@@ -165,6 +192,48 @@ bool VoronoiCode::facet_point(const Target& y, Vec& out) const {
 // Measured: golden-section search (tolerance 0.01) over 10^5 N(0,1) blocks, the test
 // VoronoiCode.DISABLED_MeasureGaussianDistortion; MSE 0.022527 at 72 bits and 0.006216 at
 // 96 bits (docs/voronoi.md). A start-up search would cost minutes.
-double VoronoiCode::default_gaussian_scale() const { return r_ == 3 ? 5.178 : 9.704; }
+double VoronoiCode::default_gaussian_scale() const {
+  if (modulus_ == 8) return 5.178;
+  if (modulus_ == 16) return 9.704;
+  throw InputError("VoronoiCode: no measured Gaussian scale for J/" + std::to_string(modulus_) + "J");
+}
+
+// Finer angles need points far from the origin, but the nearest point of a target beyond
+// the region's inradius may fall outside the codebook: scan radii downwards from the
+// covering radius 4a (no codebook point lies farther out) and keep the best angle among the
+// first kDirectionHits codebook points met. A radius ρ with 4 < ρ < 2√2·a − 4 has a non-zero
+// nearest point strictly inside the region (J's covering radius is 4); for a ≥ 4 the grid
+// has one, so at least one codebook point is always met.
+VoronoiCode::Direction VoronoiCode::search_direction(const float* x) const {
+  if (modulus_ < 4) throw InputError("VoronoiCode::search_direction: needs a modulus of at least 4");
+  double norm = 0;
+  for (int i = 0; i < leech::kDim; ++i) {
+    if (!std::isfinite(x[i])) throw InputError("VoronoiCode::search_direction: input is not finite");
+    norm += static_cast<double>(x[i]) * x[i];
+  }
+  if (norm == 0) {
+    float axis[leech::kDim] = {1.0f};
+    Direction d = search_direction(axis);
+    d.cosine = 0;
+    return d;
+  }
+  norm = std::sqrt(norm);
+  Direction best{0, Vec{}, -2.0};
+  int hits = 0;
+  for (double rho = 4.0 * modulus_; rho > 0 && hits < kDirectionHits; rho -= kRadiusStep) {
+    Target y;
+    for (int i = 0; i < leech::kDim; ++i) y[i] = rho * x[i] / norm;
+    const Vec p = leech::nearest_point(y.data());
+    const int64_t p2 = leech::norm2(p);
+    if (p2 == 0 || !is_own_representative(p)) continue;
+    ++hits;
+    double dot = 0;
+    for (int i = 0; i < leech::kDim; ++i) dot += static_cast<double>(x[i]) * p[i];
+    const double cosine = dot / (norm * std::sqrt(static_cast<double>(p2)));
+    if (cosine > best.cosine) best = Direction{0, p, cosine};
+  }
+  best.index = index_of(best.point);
+  return best;
+}
 
 }  // namespace llvq
