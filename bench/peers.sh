@@ -127,9 +127,9 @@ else
   LLVQ_A=("llvq-sg gptq" "llvq-sg spherical-gptq" "llvq-ss gptq" "llvq-ss spherical-gptq" "e8p gptq"
           "pvq gptq" "scalar:bpw=2 gptq" "llvq-ss:bpw=3 gptq" "llvq-ss:bpw=3 spherical-gptq" "pvq:bpw=3 gptq"
           "scalar:bpw=3 gptq" "llvq-ss:bpw=4 gptq" "llvq-ss:bpw=4 spherical-gptq" "pvq:bpw=4 gptq"
-          "scalar:bpw=4 gptq")
+          "scalar:bpw=4 gptq" "llvq-sg:bpw=3 gptq" "llvq-sg:bpw=4 gptq")
   LLAMA_B=(iq2_xxs iq2_xs q2_K iq3_xxs iq4_xs)
-  LLVQ_B=(llvq-sg llvq-ss e8p llvq-ss:bpw=3 llvq-ss:bpw=4)
+  LLVQ_B=(llvq-sg llvq-ss e8p llvq-ss:bpw=3 llvq-ss:bpw=4 llvq-sg:bpw=3 llvq-sg:bpw=4)
 fi
 for t in "${LLAMA_A[@]}"; do llama_row a "$t" "$t"; done
 for cr in "${LLVQ_A[@]}"; do

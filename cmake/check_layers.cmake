@@ -11,7 +11,7 @@ cmake_minimum_required(VERSION 3.25)
 
 set(LAYERS util lattice codec kernels model quant eval tools)
 set(HEADERS_util error report output_file half bitstream cpu parallel)
-set(HEADERS_lattice golay leech leech_ball leech_shells voronoi_code)
+set(HEADERS_lattice golay leech leech_ball leech_ball_index leech_shells voronoi_code)
 set(HEADERS_codec codec codec_container l24sq kernel_layout)
 set(HEADERS_kernels kernels cuda_kernels)
 set(HEADERS_model model model_io gguf safetensors tokenizer llama chat)

@@ -31,12 +31,12 @@ namespace {
 using llvq::kernels::Isa;
 
 // Per registered codec name, specs beyond the defaults: other rates, grouped scales, other
-// block sizes, the Voronoi form of llvq-ss. Codecs missing here still run with their defaults.
+// block sizes, the Voronoi form of llvq-ss, the 3- and 4-bit llvq-sg. Codecs missing here still run with their defaults.
 const std::map<std::string, std::vector<std::string>> kVariants = {
     {"scalar", {"scalar:bpw=3,kind=uniform", "scalar:bpw=4,group=32"}},
     {"e8p", {"e8p:group=32"}},
     {"pvq", {"pvq:bpw=3,dim=16", "pvq:k=4,group=48"}},
-    {"llvq-sg", {"llvq-sg:shells=5,gain_bits=0", "llvq-sg:bpw=2,group=48"}},
+    {"llvq-sg", {"llvq-sg:shells=5,gain_bits=0", "llvq-sg:bpw=2,group=48", "llvq-sg:bpw=3", "llvq-sg:bpw=4"}},
     {"llvq-ss", {"llvq-ss:shells=5", "llvq-ss:bpw=3"}},
     {"l24sq", {"l24sq:gain_bits=2,group=48"}},
 };

@@ -28,6 +28,14 @@ int shell_of(const Vec& x);
 Vec nearest_point(const double* x);
 Vec nearest_point(const float* x);
 
+// A direction found by the search of a codebook too large for an exact angular search
+// (VoronoiCode, LeechBallIndex): its index, the point v and cos∠(x, v).
+struct Direction {
+  unsigned __int128 index;
+  Vec point;
+  double cosine;
+};
+
 // The closest point of the scaled lattice scale·J to the integer point v, in exact integer
 // arithmetic. Among equidistant points it returns the p whose difference v − p is
 // lexicographically smallest, an order that does not change when v moves by a lattice

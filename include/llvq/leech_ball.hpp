@@ -100,9 +100,6 @@ class LeechBall {
   void add_class(const shells::LeechClass& lc, uint64_t offset);
   leech::Vec unrank_even(const Class& c, uint64_t in_class) const;
   leech::Vec unrank_odd(const Class& c, uint64_t in_class) const;
-  uint64_t rank_arrangement(const Arrangement& a, uint32_t slots,
-                            const std::array<uint32_t, 17>& value_mask) const;
-  void unrank_arrangement(const Arrangement& a, uint32_t slots, uint64_t r, leech::Vec& abs) const;
   size_t find_class(bool odd, uint64_t key) const;
 
   Result search(const float* x, bool angular, double scale, int lo, int hi) const;

@@ -22,8 +22,9 @@ using u128 = unsigned __int128;
 using leech::kDim;
 // Largest m for which theta_count() is available (M = 214 already fills 96 bits).
 inline constexpr int kMaxThetaShell = 256;
-// Largest m for which classes_of_shell() is available (class sizes stay below 2^64).
-inline constexpr int kMaxClassShell = 24;
+// Largest m for which classes_of_shell() is available: enough for the 72-bit ball Λ24(53);
+// every |x_i| stays ≤ 32 and every arrangement count below 2^64.
+inline constexpr int kMaxClassShell = 64;
 
 // N(m): the number of lattice points with |x|² = 16·m (N(0) = 1, N(1) = 0).
 // InputError when m < 0 or m > kMaxThetaShell.
@@ -45,7 +46,7 @@ struct LeechClass {
   // Even classes: number of values ≡ 2 mod 4 = weight of the Golay codeword that carries
   // them (0, 8, 12, 16 or 24). Odd classes: 24.
   int weight = 0;
-  uint64_t size = 0;
+  u128 size = 0;
 };
 
 // Closed-form size of the class (leader, parity); 0 when no lattice point has this leader.
@@ -53,7 +54,7 @@ struct LeechClass {
 //        over w positions · multinomial of the ≡0 values (zeros included) over 24−w positions;
 //        w must be a Golay weight, and w = 0 needs Σ|x| ≡ 0 mod 8.
 //  odd:  4096 · multinomial of all 24 values; needs an odd number of values ≡ ±1 mod 8.
-uint64_t class_size(const std::array<uint8_t, kDim>& leader, bool odd);
+u128 class_size(const std::array<uint8_t, kDim>& leader, bool odd);
 
 // The non-empty classes of shell m (2 ≤ m ≤ kMaxClassShell), in the fixed order used by
 // indexing: even classes first, then odd ones, each in decreasing lexicographic leader order.

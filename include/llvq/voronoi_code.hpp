@@ -60,11 +60,7 @@ class VoronoiCode {
   // the covering radius 4a of a·J (docs/voronoi.md). Approximate: not always the best angle
   // of the codebook. Deterministic; cosine = ⟨x,v⟩/(|x|·|v|) (0 for x = 0, which gets a
   // fixed direction). InputError for non-finite input or a modulus below 4.
-  struct Direction {
-    Index index;
-    leech::Vec point;
-    double cosine;
-  };
+  using Direction = leech::Direction;
   Direction search_direction(const float* x) const;
 
  private:

@@ -2,9 +2,10 @@
 // of the union of shells 2..M, the gain takes 0, 1, 2 or 4 bits; M is the largest ball whose
 // index fits the bits left by the gain: at 48 bits per block M = 13, 12, 11, 10 for 0, 1, 2,
 // 4 gain bits (docs/background.md §1). At 3 and 4 bits per weight the direction comes from
-// the Voronoi code J/aJ (a = 7 and 14) and the gain has 24 levels: 24·7^24 < 2^72 and
-// 24·14^24 < 2^96 (docs/voronoi.md, "shape–gain codes").
+// a codebook too large for the exact search, found by a radius scan: the ball Λ24(45) with 7
+// gain levels, and the Voronoi code J/14J with 24 (docs/voronoi.md, "shape–gain codes").
 #include "codec/leech_shape_gain.hpp"
+#include "llvq/leech_ball_index.hpp"
 #include "llvq/leech_shells.hpp"
 #include "llvq/voronoi_code.hpp"
 
@@ -24,22 +25,42 @@ class LlvqShapeGain final : public LeechShapeGain {
   }
 };
 
-// Block code = gain index · a^24 + direction index, in ⌈log₂(levels · a^24)⌉ bits. The row
-// scale σ is its RMS; a block u = x/σ takes the direction v of VoronoiCode::search_direction
-// and the gain level nearest to ⟨u,v̂⟩, and decodes to σ·level·v̂, as in LeechShapeGain.
-class VoronoiShapeGain final : public ScaledCodec {
+// The direction codebooks of the 3- and 4-bit codes, behind one face: size (index 0, the
+// origin, is no direction), the radius-scan search, unrank, and their spec parameter.
+struct VoronoiDirections {
+  VoronoiCode code;
+  explicit VoronoiDirections(int modulus) : code(VoronoiCode::with_modulus(modulus)) {}
+  VoronoiCode::Index size() const { return code.size(); }
+  leech::Direction search(const float* x) const { return code.search_direction(x); }
+  leech::Vec unrank(VoronoiCode::Index i) const { return code.unrank(i); }
+  std::string param() const { return "modulus=" + std::to_string(code.modulus()); }
+};
+
+struct BallDirections {
+  const LeechBallIndex& ball;
+  explicit BallDirections(int max_shell) : ball(LeechBallIndex::get(max_shell)) {}
+  LeechBallIndex::Index size() const { return ball.size(); }
+  leech::Direction search(const float* x) const { return ball.search_direction(x); }
+  leech::Vec unrank(LeechBallIndex::Index i) const { return ball.unrank(i); }
+  std::string param() const { return "shells=" + std::to_string(ball.max_shell()); }
+};
+
+// Block code = gain index · N + direction index, in ⌈log₂(levels · N)⌉ bits, N the size of
+// the direction codebook. The row scale σ is its RMS; a block u = x/σ takes the direction v
+// of the codebook's search and the gain level nearest to ⟨u,v̂⟩, and decodes to
+// σ·level·v̂, as in LeechShapeGain.
+template <class Directions>
+class ScanShapeGain final : public ScaledCodec {
  public:
-  using Index = VoronoiCode::Index;
-  VoronoiShapeGain(int modulus, int gain_levels, size_t group)
-      : ScaledCodec(group, 1.0), code_(VoronoiCode::with_modulus(modulus)) {
+  using Index = unsigned __int128;
+  ScanShapeGain(int codebook, int gain_levels, size_t group) : ScaledCodec(group, 1.0), book_(codebook) {
     check_group();
     gain_ = shape_gain_levels(24, gain_levels, design_cosine());
-    bits_ = static_cast<size_t>(shells::ceil_log2(code_.size() * static_cast<Index>(gain_levels)));
+    bits_ = static_cast<size_t>(shells::ceil_log2(book_.size() * static_cast<Index>(gain_levels)));
   }
   std::string name() const override { return "llvq-sg"; }
   std::string spec() const override {
-    return "llvq-sg:modulus=" + std::to_string(code_.modulus()) + ",gain_levels=" +
-           std::to_string(gain_.levels.size()) + group_param();
+    return "llvq-sg:" + book_.param() + ",gain_levels=" + std::to_string(gain_.levels.size()) + group_param();
   }
   size_t block_dim() const override { return 24; }
   size_t block_bits() const override { return bits_; }
@@ -55,11 +76,10 @@ class VoronoiShapeGain final : public ScaledCodec {
   void decode_block(const RowSide& side, size_t j, BitReader& code, float* xhat) const override {
     Index index = code.get(low_bits());
     if (bits_ > 64) index |= static_cast<Index>(code.get(static_cast<int>(bits_ - 64))) << 64;
-    const Index levels = gain_.levels.size();
-    if (index >= levels * code_.size()) throw InputError("llvq-sg: corrupt code (beyond the codebook)");
-    const Index direction = index % code_.size();
-    if (direction == 0) throw InputError("llvq-sg: corrupt code (not a direction)");
-    reconstruct(side.scale_of_block(j, 24), static_cast<int>(index / code_.size()), code_.unrank(direction), xhat);
+    const Index levels = gain_.levels.size(), n = book_.size();
+    if (index >= levels * n) throw InputError("llvq-sg: corrupt code (beyond the codebook)");
+    if (index % n == 0) throw InputError("llvq-sg: corrupt code (not a direction)");
+    reconstruct(side.scale_of_block(j, 24), static_cast<int>(index / n), book_.unrank(index % n), xhat);
   }
 
  private:
@@ -67,11 +87,10 @@ class VoronoiShapeGain final : public ScaledCodec {
   // Mean cosine of this direction search, for the gain design (as in LeechShapeGain).
   double design_cosine() const {
     static std::mutex mutex;
-    static std::map<int, double> cache;
+    static std::map<std::string, double> cache;
     const std::lock_guard<std::mutex> lock(mutex);
-    if (const auto it = cache.find(code_.modulus()); it != cache.end()) return it->second;
-    return cache[code_.modulus()] =
-               mean_cosine(24, 256, [this](const float* x) { return code_.search_direction(x).cosine; });
+    if (const auto it = cache.find(book_.param()); it != cache.end()) return it->second;
+    return cache[book_.param()] = mean_cosine(24, 256, [this](const float* x) { return book_.search(x).cosine; });
   }
 
   Index quantize(double scale, const float* x, float* xhat) const {
@@ -81,43 +100,54 @@ class VoronoiShapeGain final : public ScaledCodec {
       u[i] = scale > 0 ? static_cast<float>(x[i] / scale) : 0.0f;
       uu += static_cast<double>(u[i]) * u[i];
     }
-    const VoronoiCode::Direction d = code_.search_direction(u);
+    const leech::Direction d = book_.search(u);
     const int g = gain_.index(d.cosine * std::sqrt(uu));  // ⟨u, v̂⟩
     reconstruct(scale, g, d.point, xhat);
-    return static_cast<Index>(g) * code_.size() + d.index;
+    return static_cast<Index>(g) * book_.size() + d.index;
   }
   void reconstruct(double scale, int g, const leech::Vec& v, float* xhat) const {
     const double f = scale * gain_.levels[static_cast<size_t>(g)] / std::sqrt(static_cast<double>(leech::norm2(v)));
     for (int i = 0; i < 24; ++i) xhat[i] = static_cast<float>(f * v[i]);
   }
 
-  VoronoiCode code_;
+  Directions book_;
   ScalarQuantizer gain_;
   size_t bits_ = 0;
 };
 
-// bpw=3 and 4: the direction codebook and gain levels of the measured best split
-// (docs/voronoi.md); the largest level count that fits the block's bits.
-constexpr int kVoronoiGainLevels = 24;
-int voronoi_modulus(int bpw) { return bpw == 3 ? 7 : 14; }
+// bpw=3: directions from the ball Λ24(45) with 7 gain levels (7·|Λ24(45)| < 2^72); bpw=4:
+// from J/14J with 24 levels (24·14^24 < 2^96). The measured best splits (docs/voronoi.md).
+struct ScanPreset {
+  bool ball;
+  int codebook, gain_levels;
+};
+ScanPreset scan_preset(int bpw) { return bpw == 3 ? ScanPreset{true, 45, 7} : ScanPreset{false, 14, 24}; }
 
-std::unique_ptr<Codec> make_voronoi_shape_gain(const CodecSpec& spec, size_t group) {
-  if (spec.has("shells") || spec.has("gain_bits"))
-    throw InputError("llvq-sg: shells and gain_bits belong to the 2-bit code; 3 and 4 bits per weight take modulus "
-                     "and gain_levels");
-  if (spec.has("modulus") && spec.has("bpw")) throw InputError("llvq-sg: give either bpw or modulus, not both");
-  const int modulus = spec.has("modulus") ? spec.get_int("modulus", 7, 4, 16) : voronoi_modulus(spec.get_int("bpw", 3, 3, 4));
-  const int levels = spec.get_int("gain_levels", kVoronoiGainLevels, 1, 1 << 16);
-  return std::make_unique<VoronoiShapeGain>(modulus, levels, group);
+std::unique_ptr<Codec> make_scan_shape_gain(const CodecSpec& spec, size_t group) {
+  if (spec.has("gain_bits"))
+    throw InputError("llvq-sg: gain_bits belongs to the 2-bit code; 3 and 4 bits per weight take gain_levels");
+  const int given = spec.has("modulus") + spec.has("shells") + spec.has("bpw");
+  if (given != 1) throw InputError("llvq-sg: give exactly one of bpw, shells and modulus");
+  ScanPreset p{};
+  if (spec.has("bpw")) {
+    p = scan_preset(spec.get_int("bpw", 3, 3, 4));
+  } else if (spec.has("shells")) {
+    p = {true, spec.get_int("shells", 44, 5, LeechBallIndex::kMaxShell), 0};
+  } else {
+    p = {false, spec.get_int("modulus", 14, 4, 16), 0};
+  }
+  p.gain_levels = spec.get_int("gain_levels", p.gain_levels, 1, 1 << 16);
+  if (p.gain_levels == 0) throw InputError("llvq-sg: gain_levels is needed with shells or modulus");
+  if (p.ball) return std::make_unique<ScanShapeGain<BallDirections>>(p.codebook, p.gain_levels, group);
+  return std::make_unique<ScanShapeGain<VoronoiDirections>>(p.codebook, p.gain_levels, group);
 }
 
 }  // namespace
 
 std::unique_ptr<Codec> make_llvq_sg(const CodecSpec& spec) {
   const int group = spec.get_int("group", 0, 0, 1 << 24);
-  if (spec.has("modulus") || spec.has("gain_levels") ||
-      (spec.has("bpw") && spec.get_int("bpw", 2, 1, 4) >= 3))
-    return make_voronoi_shape_gain(spec, static_cast<size_t>(group));
+  if (spec.has("modulus") || spec.has("gain_levels") || (spec.has("bpw") && spec.get_int("bpw", 2, 1, 4) >= 3))
+    return make_scan_shape_gain(spec, static_cast<size_t>(group));
   const int gain_bits = spec.get_int("gain_bits", 1, 0, 4);
   if (gain_bits == 3) throw InputError("llvq-sg: gain_bits must be 0, 1, 2 or 4");
   int M = spec.get_int("shells", 0, 0, LeechBall::kMaxShell);

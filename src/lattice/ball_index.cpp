@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "lattice/ball_arrangement.hpp"
 #include "lattice/ball_detail.hpp"
 #include "llvq/error.hpp"
 #include "llvq/golay.hpp"
@@ -16,22 +17,8 @@ namespace llvq {
 namespace {
 
 using leech::kDim;
-constexpr uint32_t kAll = 0xFFFFFF;
+using namespace ball_detail;
 constexpr int kMaxValue = 16;  // |x_i| ≤ √(16·16) on shells ≤ kMaxShell
-
-struct Binomials {
-  std::array<std::array<uint64_t, kDim + 1>, kDim + 1> c{};
-  Binomials() {
-    for (int n = 0; n <= kDim; ++n) {
-      c[n][0] = 1;
-      for (int k = 1; k <= n; ++k) c[n][k] = c[n - 1][k - 1] + (k <= n - 1 ? c[n - 1][k] : 0);
-    }
-  }
-};
-const Binomials& binomials() {
-  static const Binomials b;
-  return b;
-}
 
 // Class lookup key: a base-25 number whose digits are the counts of each absolute value,
 // the most common value of each parity (0 for even, 1 for odd) left implicit.
@@ -49,30 +36,6 @@ struct KeyWeights {
 const KeyWeights& key_weights() {
   static const KeyWeights k;
   return k;
-}
-
-// Position of each codeword in golay::codewords_of_weight(its weight), by message.
-const std::array<uint16_t, 4096>& index_in_weight() {
-  static const std::array<uint16_t, 4096> table = [] {
-    std::array<uint16_t, 4096> t{};
-    for (int w : {0, 8, 12, 16, 24}) {
-      const auto list = golay::codewords_of_weight(w);
-      for (size_t i = 0; i < list.size(); ++i) t[*golay::decode(list[i])] = static_cast<uint16_t>(i);
-    }
-    return t;
-  }();
-  return table;
-}
-
-uint32_t message_of(uint32_t word) { return (word >> 11) & 0xFFF; }  // systematic encoding
-
-uint32_t highest_bit(uint32_t m) { return 1u << (31 - std::countl_zero(m)); }
-
-// Positions whose sign is a free index bit in an even class: the codeword minus its last
-// position (whose sign the parity fixes) and every non-zero position off the codeword.
-uint32_t free_sign_mask(uint32_t word, uint32_t zero_mask) {
-  const uint32_t on = word ? word & ~highest_bit(word) : 0;
-  return on | (~word & kAll & ~zero_mask);
 }
 
 std::string shell_range_text(int m) { return "2.." + std::to_string(m); }
@@ -96,7 +59,7 @@ LeechBall::LeechBall(int max_shell) : max_shell_(max_shell) {
     shell_first_class_[m] = static_cast<uint32_t>(classes_.size());
     for (const shells::LeechClass& lc : shells::classes_of_shell(m)) {
       add_class(lc, next);
-      next += lc.size;
+      next += static_cast<uint64_t>(lc.size);
       class_end_.push_back(next);
     }
   }
@@ -126,30 +89,6 @@ const LeechBall& LeechBall::get(int max_shell) {
 }
 
 namespace {
-
-// `values` in non-increasing order.
-template <class Arr>
-Arr make_arrangement(const std::vector<int>& values) {
-  Arr a;
-  std::map<int, int, std::greater<>> counts;
-  for (int v : values) ++counts[v];
-  if (counts.empty()) return a;
-  // The most frequent value fills the remaining slots: fewer combination levels to walk.
-  const auto fill = std::max_element(counts.begin(), counts.end(),
-                                     [](const auto& x, const auto& y) { return x.second < y.second; });
-  a.fill = static_cast<uint8_t>(fill->first);
-  int free = static_cast<int>(values.size());
-  for (const auto& [v, n] : counts) {
-    if (v == fill->first) continue;
-    a.value[a.levels] = static_cast<uint8_t>(v);
-    a.count[a.levels] = static_cast<uint8_t>(n);
-    a.radix[a.levels] = binomials().c[free][n];
-    a.total *= a.radix[a.levels];
-    free -= n;
-    ++a.levels;
-  }
-  return a;
-}
 
 // Mid value = the most frequent one; the others become deviations at the top or bottom.
 template <class Prof>
@@ -191,7 +130,7 @@ void LeechBall::add_class(const shells::LeechClass& lc, uint64_t offset) {
   c.weight = lc.weight;
   c.leader = lc.leader;
   c.offset = offset;
-  c.size = lc.size;
+  c.size = static_cast<uint64_t>(lc.size);  // < 2^52 for M ≤ kMaxShell
   c.norm2 = 16.0 * lc.shell;
   c.inv_norm = 1.0 / std::sqrt(c.norm2);
   for (int i = 0; i < kDim; ++i) {
@@ -206,7 +145,7 @@ void LeechBall::add_class(const shells::LeechClass& lc, uint64_t offset) {
   for (int v : lc.leader) key += key_weights().w[v];
   uint64_t expected = 0;
   if (c.odd) {
-    c.on = make_arrangement<Arrangement>(std::vector<int>(lc.leader.begin(), lc.leader.end()));
+    c.on = make_arrangement(std::vector<int>(lc.leader.begin(), lc.leader.end()));
     c.codewords = 4096;
     // Signed values: +a for a ≡ 3 mod 4, −a for a ≡ 1 mod 4 (see ball_search.cpp).
     std::vector<double> signed_values;
@@ -217,22 +156,14 @@ void LeechBall::add_class(const shells::LeechClass& lc, uint64_t offset) {
     expected = 4096 * c.on.total;
     odd_keys_.emplace_back(key, static_cast<uint32_t>(classes_.size()));
   } else {
-    std::vector<int> on, off;
-    int sum = 0, nonzero_off = 0;
-    for (int v : lc.leader) {
-      sum += v;
-      if (v % 4 == 2) {
-        on.push_back(v);
-      } else {
-        off.push_back(v);
-        nonzero_off += v != 0;
-      }
-    }
-    c.on = make_arrangement<Arrangement>(on);
-    c.off = make_arrangement<Arrangement>(off);
+    const EvenSplit split = split_even(lc.leader);
+    const std::vector<int>& on = split.on;
+    const std::vector<int>& off = split.off;
+    c.on = make_arrangement(on);
+    c.off = make_arrangement(off);
     c.codewords = golay::codewords_of_weight(c.weight).size();
-    c.sign_bits = (c.weight > 0 ? c.weight - 1 : 0) + nonzero_off;
-    c.minus_parity = (sum % 8) / 4;
+    c.sign_bits = split.sign_bits;
+    c.minus_parity = split.minus_parity;
     c.on_profile = make_profile<Profile>(std::vector<double>(on.begin(), on.end()));
     c.off_profile = make_profile<Profile>(std::vector<double>(off.begin(), off.end()));
     c.min_on = on.empty() ? 0 : on.back();
@@ -278,54 +209,6 @@ size_t LeechBall::find_class(bool odd, uint64_t key) const {
   return it->second;
 }
 
-uint64_t LeechBall::rank_arrangement(const Arrangement& a, uint32_t slots,
-                                     const std::array<uint32_t, 17>& value_mask) const {
-  const auto& C = binomials().c;
-  uint64_t r = 0, mult = 1;
-  uint32_t free = slots;
-  for (int l = 0; l < a.levels; ++l) {
-    const uint32_t chosen = free & value_mask[a.value[l]];
-    uint64_t rl = 0;
-    int j = 1;
-    for (uint32_t m = chosen; m; m &= m - 1, ++j) {
-      const uint32_t below = free & ((m & -m) - 1);
-      rl += C[std::popcount(below)][j];
-    }
-    r += rl * mult;
-    mult *= a.radix[l];
-    free &= ~chosen;
-  }
-  return r;
-}
-
-void LeechBall::unrank_arrangement(const Arrangement& a, uint32_t slots, uint64_t r, leech::Vec& abs) const {
-  const auto& C = binomials().c;
-  uint32_t free = slots;
-  int nfree = std::popcount(slots);
-  for (int l = 0; l < a.levels; ++l) {
-    uint64_t rl = r % a.radix[l];
-    r /= a.radix[l];
-    // Colex unrank: walk the free slots from the top, take slot e when C(e, j) ≤ rest.
-    int j = a.count[l];
-    int e = nfree - 1;
-    uint32_t walk = free, chosen = 0;
-    while (j > 0) {
-      const uint32_t bit = highest_bit(walk);
-      walk ^= bit;
-      if (C[e][j] <= rl) {
-        rl -= C[e][j];
-        chosen |= bit;
-        --j;
-      }
-      --e;
-    }
-    for (uint32_t m = chosen; m; m &= m - 1) abs[std::countr_zero(m)] = a.value[l];
-    free &= ~chosen;
-    nfree -= a.count[l];
-  }
-  for (uint32_t m = free; m; m &= m - 1) abs[std::countr_zero(m)] = a.fill;
-}
-
 leech::Vec LeechBall::unrank_even(const Class& c, uint64_t in_class) const {
   const uint64_t signs = in_class & ((uint64_t{1} << c.sign_bits) - 1);
   uint64_t rest = in_class >> c.sign_bits;
@@ -337,14 +220,7 @@ leech::Vec LeechBall::unrank_even(const Class& c, uint64_t in_class) const {
   leech::Vec v{};
   unrank_arrangement(c.on, word, perm_on, v);
   unrank_arrangement(c.off, ~word & kAll, perm_off, v);
-  uint32_t zero = 0;
-  for (int i = 0; i < kDim; ++i) zero |= uint32_t{v[i] == 0} << i;
-  uint32_t neg = 0;
-  uint64_t s = signs;
-  for (uint32_t m = free_sign_mask(word, zero); m; m &= m - 1, s >>= 1)
-    if (s & 1) neg |= m & -m;
-  if (word && (std::popcount(neg & word) & 1) != c.minus_parity) neg |= highest_bit(word);
-  for (uint32_t m = neg; m; m &= m - 1) v[std::countr_zero(m)] = -v[std::countr_zero(m)];
+  apply_even_signs(word, signs, c.minus_parity, v);
   return v;
 }
 
@@ -352,11 +228,7 @@ leech::Vec LeechBall::unrank_odd(const Class& c, uint64_t in_class) const {
   const uint32_t word = golay::codewords()[in_class & 4095];
   leech::Vec v{};
   unrank_arrangement(c.on, kAll, in_class >> 12, v);
-  // Position i holds ≡ 3 mod 4 exactly when i is in the codeword.
-  for (int i = 0; i < kDim; ++i) {
-    const int32_t b = (v[i] & 3) == 3 ? v[i] : -v[i];
-    v[i] = (word >> i) & 1 ? b : -b;
-  }
+  apply_odd_signs(word, v);
   return v;
 }
 
@@ -402,14 +274,11 @@ uint64_t LeechBall::rank(const leech::Vec& x) const {
     throw InputError("point lies on shell " + std::to_string(leech::norm2(x) / 16) + ", outside Λ24(" +
                      std::to_string(max_shell_) + ") = shells " + shell_range_text(max_shell_));
   const Class& c = classes_[ci];
-  if (odd) return c.offset + msg + 4096 * rank_arrangement(c.on, kAll, value_mask);
+  if (odd) return c.offset + msg + 4096 * rank_arrangement(c.on, kAll, value_mask.data());
   const uint64_t cw = index_in_weight()[msg];
-  const uint64_t perm_on = rank_arrangement(c.on, mark, value_mask);
-  const uint64_t perm_off = rank_arrangement(c.off, ~mark & kAll, value_mask);
-  uint64_t signs = 0;
-  int b = 0;
-  for (uint32_t m = free_sign_mask(mark, value_mask[0]); m; m &= m - 1, ++b)
-    signs |= uint64_t{(neg & m & -m) != 0} << b;
+  const uint64_t perm_on = rank_arrangement(c.on, mark, value_mask.data());
+  const uint64_t perm_off = rank_arrangement(c.off, ~mark & kAll, value_mask.data());
+  const uint64_t signs = even_sign_bits(mark, value_mask[0], neg);
   return c.offset + signs + ((perm_off + c.off.total * (perm_on + c.on.total * cw)) << c.sign_bits);
 }
 

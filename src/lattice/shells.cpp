@@ -90,12 +90,7 @@ u128 multinomial(std::vector<int> values) {
 
 bool is_golay_weight(int w) { return !golay::codewords_of_weight(w).empty(); }
 
-uint64_t checked_u64(u128 v) {
-  if (v >> 64) throw std::logic_error("class size exceeds 64 bits");
-  return static_cast<uint64_t>(v);
-}
-
-uint64_t even_class_size(const std::array<uint8_t, kDim>& leader) {
+u128 even_class_size(const std::array<uint8_t, kDim>& leader) {
   std::vector<int> on_codeword, off_codeword;
   int nonzero_off = 0;
   int sum = 0;
@@ -113,15 +108,14 @@ uint64_t even_class_size(const std::array<uint8_t, kDim>& leader) {
   if (w == 0 && sum % 8 != 0) return 0;
   const u128 codewords = golay::codewords_of_weight(w).size();
   const int sign_bits = (w > 0 ? w - 1 : 0) + nonzero_off;
-  return checked_u64(codewords * (u128{1} << sign_bits) * multinomial(on_codeword) *
-                     multinomial(off_codeword));
+  return codewords * (u128{1} << sign_bits) * multinomial(on_codeword) * multinomial(off_codeword);
 }
 
-uint64_t odd_class_size(const std::array<uint8_t, kDim>& leader) {
+u128 odd_class_size(const std::array<uint8_t, kDim>& leader) {
   int plus_minus_one = 0;
   for (int v : leader) plus_minus_one += (v % 8 == 1 || v % 8 == 7);
   if (plus_minus_one % 2 == 0) return 0;
-  return checked_u64(u128{4096} * multinomial(std::vector<int>(leader.begin(), leader.end())));
+  return u128{4096} * multinomial(std::vector<int>(leader.begin(), leader.end()));
 }
 
 // All non-increasing sequences of 24 values of one parity whose squares sum to 16·m.
@@ -186,7 +180,7 @@ int ceil_log2(u128 n) {
   return bits;
 }
 
-uint64_t class_size(const std::array<uint8_t, kDim>& leader, bool odd) {
+u128 class_size(const std::array<uint8_t, kDim>& leader, bool odd) {
   return odd ? odd_class_size(leader) : even_class_size(leader);
 }
 
@@ -197,7 +191,7 @@ std::vector<LeechClass> classes_of_shell(int m) {
   std::vector<LeechClass> out;
   for (bool odd : {false, true}) {
     for (const auto& leader : leaders(m, odd)) {
-      const uint64_t size = class_size(leader, odd);
+      const u128 size = class_size(leader, odd);
       if (size == 0) continue;
       LeechClass c;
       c.shell = m;

@@ -150,7 +150,8 @@ TEST(LatticeCli, BenchJson) {
     EXPECT_GT(row["blocks_per_s"].get<double>(), 0.0);
     EXPECT_TRUE(row.contains("max_shell") && row.contains("bits"));
   }
-  EXPECT_EQ(ops, (std::set<std::string>{"search_angular", "search_euclidean", "rank", "unrank", "nearest_point"}));
+  EXPECT_EQ(ops, (std::set<std::string>{"search_angular", "search_euclidean", "rank", "unrank", "search_direction",
+                                        "nearest_point"}));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "llvq/error.hpp"
 #include "llvq/leech.hpp"
 #include "llvq/leech_ball.hpp"
+#include "llvq/leech_ball_index.hpp"
 #include "llvq/leech_shells.hpp"
 #include "llvq/report.hpp"
 #include "llvq/voronoi_code.hpp"
@@ -227,6 +228,26 @@ void run_bench(bool json, double seconds, size_t blocks) {
                       g_sink = static_cast<uint64_t>(code.rank(vpts[i]));
                     })});
   }
+  // The direction codebooks of llvq-sg at 3 and 4 bpw: the ball Λ24(45) (128-bit index,
+  // radius-scan search) and the Voronoi code J/14J.
+  const LeechBallIndex& ball45 = LeechBallIndex::get(45);
+  rows.push_back({"search_direction", 45, ball45.bits(), blocks_per_second(blocks, seconds, [&](size_t i) {
+                    g_sink = static_cast<uint64_t>(ball45.search_direction(x[i].data()).index);
+                  })});
+  std::vector<LeechBallIndex::Index> bidx(blocks);
+  for (auto& i : bidx) i = (LeechBallIndex::Index{rng()} << 64 | rng()) % ball45.size();
+  std::vector<leech::Vec> bpts(blocks);
+  for (size_t i = 0; i < blocks; ++i) bpts[i] = ball45.unrank(bidx[i]);
+  rows.push_back({"unrank", 45, ball45.bits(), blocks_per_second(blocks, seconds, [&](size_t i) {
+                    g_sink = static_cast<uint64_t>(ball45.unrank(bidx[i])[0]);
+                  })});
+  rows.push_back({"rank", 45, ball45.bits(), blocks_per_second(blocks, seconds, [&](size_t i) {
+                    g_sink = static_cast<uint64_t>(ball45.rank(bpts[i]));
+                  })});
+  const VoronoiCode j14 = VoronoiCode::with_modulus(14);
+  rows.push_back({"search_direction", std::nullopt, j14.bits(), blocks_per_second(blocks, seconds, [&](size_t i) {
+                    g_sink = static_cast<uint64_t>(j14.search_direction(x[i].data()).index);
+                  })});
   // Gaussian blocks scaled by 4 so the decoder works at a typical 3-bit resolution.
   std::vector<std::array<float, kDim>> scaled = x;
   for (auto& b : scaled)
@@ -262,7 +283,8 @@ void register_lattice_commands(CLI::App& app, CLI::App& bench) {
   auto* info = lattice->add_subcommand("info", "Shell sizes, class counts, points and index bits of Λ24(M)");
   auto info_shell = std::make_shared<int>(13);
   auto info_json = std::make_shared<bool>(false);
-  info->add_option("--max-shell", *info_shell, "Largest shell M (2..24)")->required();
+  info->add_option("--max-shell", *info_shell, "Largest shell M (2.." + std::to_string(shells::kMaxClassShell) + ")")
+      ->required();
   info->add_flag("--json", *info_json, "Print JSON instead of a table");
   info->callback([=] { run_info(*info_shell, *info_json); });
 
@@ -288,7 +310,7 @@ void register_lattice_commands(CLI::App& app, CLI::App& bench) {
   rank->add_option("--max-shell", *rank_shell, "Largest shell M (2..16)")->required();
   rank->callback([=] { run_rank(*rank_shell); });
 
-  auto* b = bench.add_subcommand("lattice", "Blocks per second per core (thread CPU time): search, rank/unrank at 48/72/96 bits, decoder");
+  auto* b = bench.add_subcommand("lattice", "Blocks per second per core (thread CPU time): search, rank/unrank at 48/72/96 bits, the 3/4-bit direction searches, decoder");
   auto bench_json = std::make_shared<bool>(false);
   auto bench_seconds = std::make_shared<double>(1.0);
   auto bench_blocks = std::make_shared<size_t>(2048);

@@ -1,0 +1,211 @@
+// LeechBallIndex: the Λ24(M) index in 128-bit arithmetic (include/llvq/leech_ball_index.hpp).
+#include "llvq/leech_ball_index.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "lattice/ball_arrangement.hpp"
+#include "lattice/direction_scan.hpp"
+#include "llvq/error.hpp"
+#include "llvq/golay.hpp"
+
+namespace llvq {
+namespace {
+
+using namespace ball_detail;
+using Index = LeechBallIndex::Index;
+constexpr int kMaxValue = 32;  // |x_i| ≤ √(16·64) on shells ≤ kMaxShell
+
+// Direction search: the scan starts kScanMargin beyond the ball's radius √(16·M) (a target
+// there can still have its nearest point inside) and stops at the kScanHits-th point of the
+// ball. Measured on Gaussian blocks for M = 44 (docs/voronoi.md).
+constexpr double kScanMargin = 0.0;
+constexpr int kScanHits = 9;
+
+void check_max_shell(int max_shell) {
+  if (max_shell < LeechBallIndex::kMinShell || max_shell > LeechBallIndex::kMaxShell)
+    throw InputError("unsupported max shell " + std::to_string(max_shell) + " for the ball index (supported: " +
+                     std::to_string(LeechBallIndex::kMinShell) + ".." + std::to_string(LeechBallIndex::kMaxShell) +
+                     ")");
+}
+
+// The index structure of a class, rebuilt from its leader exactly as LeechBall builds it.
+struct Layout {
+  Arrangement on, off;
+  int sign_bits = 0;
+  int minus_parity = 0;
+};
+
+Layout layout_of(const std::array<uint8_t, kDim>& leader, bool odd) {
+  Layout l;
+  if (odd) {
+    l.on = make_arrangement(std::vector<int>(leader.begin(), leader.end()));
+    return l;
+  }
+  const EvenSplit split = split_even(leader);
+  l.on = make_arrangement(split.on);
+  l.off = make_arrangement(split.off);
+  l.sign_bits = split.sign_bits;
+  l.minus_parity = split.minus_parity;
+  return l;
+}
+
+Index class_count(const Layout& l, int weight, bool odd) {
+  if (odd) return Index{4096} * l.on.total;
+  return static_cast<Index>(golay::codewords_of_weight(weight).size()) * (Index{1} << l.sign_bits) * l.on.total *
+         l.off.total;
+}
+
+}  // namespace
+
+LeechBallIndex::LeechBallIndex(int max_shell) : max_shell_(max_shell) {
+  check_max_shell(max_shell);
+  shell_start_.assign(static_cast<size_t>(max_shell) + 2, 1);
+  shell_start_[0] = 0;
+  Index next = 1;  // index 0 is the origin
+  for (int m = 2; m <= max_shell; ++m) {
+    shell_start_[static_cast<size_t>(m)] = next;
+    for (const shells::LeechClass& lc : shells::classes_of_shell(m)) {
+      Class c;
+      c.leader = lc.leader;
+      c.shell = static_cast<uint8_t>(m);
+      c.weight = static_cast<uint8_t>(lc.weight);
+      c.odd = lc.odd;
+      c.offset = next;
+      if (class_count(layout_of(c.leader, c.odd), c.weight, c.odd) != lc.size)
+        throw std::logic_error("LeechBallIndex: index radices disagree with the class size");
+      classes_.push_back(c);
+      next += lc.size;
+    }
+  }
+  shell_start_[static_cast<size_t>(max_shell) + 1] = next;
+  size_ = next;
+  if (size_ != shells::ball_count(max_shell, true))
+    throw std::logic_error("LeechBallIndex: class sizes do not add up to the theta series");
+  bits_ = shells::ceil_log2(size_);
+  by_leader_.resize(classes_.size());
+  for (size_t c = 0; c < classes_.size(); ++c) by_leader_[c] = static_cast<uint32_t>(c);
+  std::sort(by_leader_.begin(), by_leader_.end(), [this](uint32_t a, uint32_t b) {
+    return std::tie(classes_[a].odd, classes_[a].leader) < std::tie(classes_[b].odd, classes_[b].leader);
+  });
+}
+
+const LeechBallIndex& LeechBallIndex::get(int max_shell) {
+  check_max_shell(max_shell);
+  static std::mutex mutex;
+  static std::array<std::unique_ptr<LeechBallIndex>, kMaxShell + 1> balls;
+  const std::lock_guard<std::mutex> lock(mutex);
+  auto& ball = balls[static_cast<size_t>(max_shell)];
+  if (!ball) ball = std::make_unique<LeechBallIndex>(max_shell);
+  return *ball;
+}
+
+Index LeechBallIndex::shell_offset(int m) const {
+  if (m < 0 || m == 1 || m > max_shell_ + 1) throw InputError("shell " + std::to_string(m) + " out of range");
+  return shell_start_[static_cast<size_t>(m)];
+}
+
+Index LeechBallIndex::class_offset(size_t c) const {
+  if (c > classes_.size()) throw InputError("class " + std::to_string(c) + " out of range");
+  return c == classes_.size() ? size_ : classes_[c].offset;
+}
+
+size_t LeechBallIndex::find_class(bool odd, const std::array<uint8_t, kDim>& leader) const {
+  const auto it = std::lower_bound(by_leader_.begin(), by_leader_.end(), std::tie(odd, leader),
+                                   [this](uint32_t c, const auto& key) {
+                                     return std::tie(classes_[c].odd, classes_[c].leader) < key;
+                                   });
+  if (it == by_leader_.end() || classes_[*it].odd != odd || classes_[*it].leader != leader) return classes_.size();
+  return *it;
+}
+
+leech::Vec LeechBallIndex::unrank(Index index) const {
+  if (index >= size_)
+    throw InputError("index out of range (Λ24(" + std::to_string(max_shell_) + ") has " + shells::to_decimal(size_) +
+                     " points)");
+  if (index == 0) return leech::Vec{};
+  const auto after = std::upper_bound(classes_.begin(), classes_.end(), index,
+                                      [](Index i, const Class& c) { return i < c.offset; });
+  const Class& c = *(after - 1);
+  const Layout l = layout_of(c.leader, c.odd);
+  const Index in_class = index - c.offset;
+  leech::Vec v{};
+  if (c.odd) {
+    unrank_arrangement(l.on, kAll, static_cast<uint64_t>(in_class >> 12), v);
+    apply_odd_signs(golay::codewords()[static_cast<size_t>(in_class & 4095)], v);
+    return v;
+  }
+  const uint64_t signs = static_cast<uint64_t>(in_class & ((Index{1} << l.sign_bits) - 1));
+  Index rest = in_class >> l.sign_bits;
+  const uint64_t perm_off = static_cast<uint64_t>(rest % l.off.total);
+  rest /= l.off.total;
+  const uint64_t perm_on = static_cast<uint64_t>(rest % l.on.total);
+  const uint32_t word = golay::codewords_of_weight(c.weight)[static_cast<size_t>(rest / l.on.total)];
+  unrank_arrangement(l.on, word, perm_on, v);
+  unrank_arrangement(l.off, ~word & kAll, perm_off, v);
+  apply_even_signs(word, signs, l.minus_parity, v);
+  return v;
+}
+
+Index LeechBallIndex::rank(const leech::Vec& x) const {
+  const bool odd = (x[0] & 1) != 0;
+  const int32_t marked = odd ? 3 : 2;
+  std::array<uint32_t, kMaxValue + 1> value_mask{};
+  std::array<uint8_t, kDim> leader{};
+  uint32_t mark = 0, neg = 0;
+  int64_t sum = 0;
+  for (int i = 0; i < kDim; ++i) {
+    const int64_t xi = x[i];
+    if (((xi & 1) != 0) != odd) throw InputError("point is not in the Leech lattice (mixed parities)");
+    const int64_t a = xi < 0 ? -xi : xi;
+    if (a > kMaxValue)
+      throw InputError("point is not in Λ24(" + std::to_string(max_shell_) + ") (a coordinate exceeds " +
+                       std::to_string(kMaxValue) + ")");
+    value_mask[static_cast<size_t>(a)] |= 1u << i;
+    leader[static_cast<size_t>(i)] = static_cast<uint8_t>(a);
+    mark |= uint32_t{(xi & 3) == marked} << i;
+    neg |= uint32_t{xi < 0} << i;
+    sum += xi;
+  }
+  if (!odd && value_mask[0] == kAll) return 0;
+  const uint32_t msg = message_of(mark);
+  if (golay::codewords()[msg] != mark || ((sum % 8) + 8) % 8 != (odd ? 4 : 0))
+    throw InputError("point is not in the Leech lattice");
+  std::sort(leader.begin(), leader.end(), std::greater<>());
+  const size_t ci = find_class(odd, leader);
+  if (ci == classes_.size())
+    throw InputError("point lies on shell " + std::to_string(leech::norm2(x) / 16) + ", outside Λ24(" +
+                     std::to_string(max_shell_) + ") = shells 2.." + std::to_string(max_shell_));
+  const Class& c = classes_[ci];
+  const Layout l = layout_of(c.leader, c.odd);
+  if (odd) return c.offset + msg + Index{4096} * rank_arrangement(l.on, kAll, value_mask.data());
+  const Index cw = index_in_weight()[msg];
+  const Index perm_on = rank_arrangement(l.on, mark, value_mask.data());
+  const Index perm_off = rank_arrangement(l.off, ~mark & kAll, value_mask.data());
+  const Index signs = even_sign_bits(mark, value_mask[0], neg);
+  return c.offset + signs + ((perm_off + l.off.total * (perm_on + l.on.total * cw)) << l.sign_bits);
+}
+
+// Inside the ball every target of norm < √(16·M) − 4 has its nearest point (at most J's
+// covering radius 4 away) in the ball, and for M ≥ 5 the scan passes such a target beyond
+// norm 4, whose nearest point is not the origin: the scan always finds a point.
+leech::Direction LeechBallIndex::search_direction(const float* x) const {
+  if (max_shell_ < 5) throw InputError("LeechBallIndex::search_direction: needs a ball of at least 5 shells");
+  if (!lattice_detail::has_direction(x, "LeechBallIndex::search_direction")) {
+    const float axis[kDim] = {1.0f};
+    leech::Direction d = search_direction(axis);
+    d.cosine = 0;
+    return d;
+  }
+  const int64_t limit = 16 * int64_t{max_shell_};
+  const lattice_detail::ScanResult r =
+      lattice_detail::scan_directions(x, std::sqrt(static_cast<double>(limit)) + kScanMargin, kScanHits,
+                                      [limit](const leech::Vec& p) { return leech::norm2(p) <= limit; });
+  return leech::Direction{rank(r.point), r.point, r.cosine};
+}
+
+}  // namespace llvq
+
