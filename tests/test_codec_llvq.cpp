@@ -113,7 +113,8 @@ TEST(LlvqSg, ThreeAndFourBitsAreScanShapeGain) {
   for (const char* bad : {"llvq-sg:bpw=3,shells=13", "llvq-sg:bpw=3,modulus=7", "llvq-sg:modulus=3",
                           "llvq-sg:modulus=17", "llvq-sg:modulus=7,gain_bits=1", "llvq-sg:bpw=4,gain_levels=0",
                           "llvq-sg:modulus=7", "llvq-sg:shells=44", "llvq-sg:shells=4,gain_levels=2",
-                          "llvq-sg:shells=65,gain_levels=2", "llvq-sg:shells=44,modulus=7,gain_levels=2"})
+                          "llvq-sg:shells=65,gain_levels=2", "llvq-sg:shells=44,modulus=7,gain_levels=2",
+                          "llvq-sg:bpw=3,gain_levels=24", "llvq-sg:shells=44,gain_levels=257", "llvq-sg:shells=17"})
     EXPECT_THROW(llvq::make_codec(bad), llvq::InputError) << bad;
 }
 

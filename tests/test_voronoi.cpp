@@ -10,6 +10,7 @@
 
 #include "leech_oracle.hpp"
 #include "llvq/error.hpp"
+#include "llvq/golay.hpp"
 #include "llvq/leech.hpp"
 #include "llvq/leech_shells.hpp"
 #include "llvq/voronoi_code.hpp"
@@ -235,18 +236,33 @@ TEST(VoronoiCode, BoundaryTiesResolveToExactlyOneRepresentative) {
   }
 }
 
-// An odd modulus has no half lattice vectors, but ties all the same: v = (16, 12, 4, 0²¹) ∈ J
-// is as far from 0 as from 7·s, s = (4, 4, 0²²). Every translate of its coset by 7·J maps to
-// the same representative, which the rounding of v/7 in the fast decoder must not split.
-TEST(VoronoiCode, OddModulusTieHasOneRepresentative) {
+// An odd modulus has no half lattice vectors, but ties all the same, and across the fast
+// decoder's cosets: on an octad O, v = 8 on seven of its positions (0 on the eighth and off O)
+// is as far from 0 as from 7·s, s = 2 on O (|v|² = |v − 7s|² = 448), and v − 7s is ≡ 2 mod 4
+// on O where v is ≡ 0, so the two candidates lie in different cosets, whose double costs v/7
+// rounds. Every translate of v's coset by 7·J maps to one representative, the one the
+// brute-force oracle picks under the same tie order.
+TEST(VoronoiCode, OddModulusTieAcrossCosetsHasOneRepresentative) {
   const VoronoiCode code = VoronoiCode::with_modulus(7);
-  Vec v{}, v_minus_7s{};
-  v[0] = 16, v[1] = 12, v[2] = 4;
+  const uint32_t octad = llvq::golay::codewords_of_weight(8).front();
+  Vec v{}, s{};
+  int placed = 0;
+  for (int i = 0; i < 24; ++i)
+    if (octad >> i & 1) {
+      s[i] = 2;
+      if (++placed < 8) v[i] = 8;
+    }
+  Vec v_minus_7s;
+  for (int i = 0; i < 24; ++i) v_minus_7s[i] = v[i] - 7 * s[i];
   ASSERT_TRUE(llvq::leech::is_member(v));
-  v_minus_7s = v;
-  v_minus_7s[0] -= 28, v_minus_7s[1] -= 28;
-  ASSERT_EQ(llvq::leech::norm2(v), llvq::leech::norm2(v_minus_7s));
+  ASSERT_TRUE(llvq::leech::is_member(s));
+  ASSERT_EQ(llvq::leech::norm2(v), 448);
+  ASSERT_EQ(llvq::leech::norm2(v_minus_7s), 448);
   const Vec rep = code.representative(v);
+  Vec oracle;
+  const Vec q = leech_oracle::brute_force_exact(v, 7);
+  for (int i = 0; i < 24; ++i) oracle[i] = v[i] - q[i];
+  EXPECT_EQ(rep, oracle);
   EXPECT_TRUE(code.contains(rep));
   EXPECT_NE(code.contains(v), code.contains(v_minus_7s));
   EXPECT_EQ(code.representative(v_minus_7s), rep);
@@ -255,8 +271,24 @@ TEST(VoronoiCode, OddModulusTieHasOneRepresentative) {
     const Vec u = leech_oracle::random_lattice_point(rng, 3);
     Vec shifted;
     for (int i = 0; i < 24; ++i) shifted[i] = v[i] + 7 * u[i];
-    ASSERT_EQ(code.representative(shifted), rep);
+    ASSERT_EQ(code.representative(shifted), rep) << n;
   }
+}
+
+// A tie that the double costs of v/7 did split, before nearest_point_scaled rebuilt every
+// coset within rounding of the minimum (found by the random round trips): its representative
+// was not its own representative. Now it is, and it is the brute-force oracle's.
+TEST(VoronoiCode, OddModulusRepresentativeOfASplitTie) {
+  const VoronoiCode code = VoronoiCode::with_modulus(7);
+  const Vec v = {9, 1, -3, -3, -5, 9, -3, -3, -7, -9, -5, -1, 1, -7, -3, 5, 5, -5, -7, -3, -5, -1, 1, 11};
+  ASSERT_TRUE(llvq::leech::is_member(v));
+  const Vec rep = code.representative(v);
+  const Vec q = leech_oracle::brute_force_exact(v, 7);
+  Vec oracle;
+  for (int i = 0; i < 24; ++i) oracle[i] = v[i] - q[i];
+  EXPECT_EQ(rep, oracle);
+  EXPECT_EQ(code.representative(rep), rep);
+  EXPECT_TRUE(code.contains(rep));
 }
 
 // A vertex of the Voronoi region: 2^r·(4, 0²³) is 2^r times a deep hole of J, at the same

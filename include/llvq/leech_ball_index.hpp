@@ -3,7 +3,7 @@
 // LeechBall (origin, then shells 2..M, classes in shells::classes_of_shell() order, the same
 // mixed-radix number inside a class), so both give the same index wherever both exist.
 // No exact search: search_direction is the radius scan of the shape–gain codes. Per class it
-// keeps the leader and offset (48 bytes) and rebuilds the arrangements on each call.
+// keeps the leader, weight and offset (48 bytes) and rebuilds the arrangements on each call.
 // All const methods are thread-safe.
 #pragma once
 
@@ -39,15 +39,15 @@ class LeechBallIndex {
   leech::Vec unrank(Index index) const;    // InputError if index ≥ size()
 
   // A non-zero point v of the ball with a large ⟨x,v⟩/|v|: the best angle among the nearest
-  // lattice points of ρ·x/|x| that lie in the ball, ρ stepping down from just beyond the
-  // ball's radius (docs/voronoi.md). Approximate, deterministic; zero input gets a fixed
+  // lattice points of ρ·x/|x| that lie in the ball, ρ stepping down from the ball's radius
+  // (docs/voronoi.md). Approximate, deterministic; zero input gets a fixed
   // direction and cosine 0; InputError for non-finite input or M < 5.
   leech::Direction search_direction(const float* x) const;
 
  private:
   struct Class {
     std::array<uint8_t, leech::kDim> leader{};
-    uint8_t shell = 0, weight = 0;
+    uint8_t weight = 0;
     bool odd = false;
     Index offset = 0;
   };

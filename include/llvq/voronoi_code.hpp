@@ -3,7 +3,7 @@
 // region of a·J, so the codebook is a near-spherical set of a^24 lattice points.
 // VoronoiCode(bits) is the power-of-two code of llvq-ss: a = 2^r, bits = 24·r, 72 (r = 3,
 // 3 bits per weight) or 96 (r = 4). with_modulus(a) takes any a in 2..16; llvq-sg uses
-// a = 7 and 14 as direction codebooks at 3 and 4 bits per weight.
+// J/14J as its direction codebook at 4 bits per weight.
 //
 // The index of a codebook point is the mixed-radix number of its 24 basis coordinates
 // (leech::basis()) modulo a, Σ_k (z_k mod a)·a^k; for a = 2^r that is coordinate k in bits

@@ -209,7 +209,9 @@ const std::vector<Entry>& registry() {
        codec_detail::make_scalar},
       {"e8p", "QuIP#-style E8P: 8 weights in 16 bits, exact nearest search (group)", codec_detail::make_e8p},
       {"pvq", "pyramid VQ S(L,K) with Fischer enumeration + gain (bpw, dim, gain_bits)", codec_detail::make_pvq},
-      {"llvq-sg", "Leech shape-gain: angular search over shells 2..M + chi gain (bpw, gain_bits); bpw=3,4: J/aJ directions + 24 gain levels (modulus, gain_levels)",
+      {"llvq-sg",
+       "Leech shape-gain: exact angular search over shells 2..M + chi gain (bpw, gain_bits); bpw=3: Λ24(45) + 7 gain "
+       "levels, bpw=4: J/14J + 24 (radius-scan search; shells or modulus, gain_levels)",
        codec_detail::make_llvq_sg},
       {"llvq-ss", "Leech spherical shaping: Euclidean search in a ball or Voronoi code (bpw, group)",
        codec_detail::make_llvq_ss},

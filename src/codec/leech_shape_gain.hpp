@@ -8,6 +8,7 @@
 #include <cmath>
 #include <map>
 #include <mutex>
+#include <string>
 
 #include "codec/codec_impl.hpp"
 #include "codec/gain.hpp"
@@ -15,6 +16,23 @@
 #include "llvq/leech_ball.hpp"
 
 namespace llvq::codec_detail {
+
+// The decoded block of a shape–gain code: σ·level·v/|v|, given σ·level.
+inline void shape_gain_block(double scaled_level, const leech::Vec& v, float* xhat) {
+  const double f = scaled_level / std::sqrt(static_cast<double>(leech::norm2(v)));
+  for (int i = 0; i < 24; ++i) xhat[i] = static_cast<float>(f * v[i]);
+}
+
+// The design of the gain levels needs the mean cosine of the codec's direction search; a few
+// hundred seeded blocks pin it to ~1e-3, which moves the MSE by far less than that. It
+// depends only on the direction codebook, named by `key`, so it is computed once per key.
+inline double cached_design_cosine(const std::string& key, const std::function<double(const float*)>& cosine) {
+  static std::mutex mutex;
+  static std::map<std::string, double> cache;
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (const auto it = cache.find(key); it != cache.end()) return it->second;
+  return cache[key] = mean_cosine(24, 256, cosine);
+}
 
 class LeechShapeGain : public ScaledCodec {
  public:
@@ -60,20 +78,13 @@ class LeechShapeGain : public ScaledCodec {
   }
 
  private:
-  // The design of the gain levels needs the mean cosine of this direction search; a few
-  // hundred seeded blocks pin it to ~1e-3, which moves the MSE by far less than that. It
-  // depends only on the shells, so it is computed once per (min, max) shell pair.
   double design_cosine() const {
-    static std::mutex mutex;
-    static std::map<std::pair<int, int>, double> cache;
-    const std::lock_guard<std::mutex> lock(mutex);
-    const auto key = std::make_pair(min_shell_, max_shell_);
-    if (const auto it = cache.find(key); it != cache.end()) return it->second;
-    return cache[key] = mean_cosine(24, 256, [this](const float* x) {
-             double xx = 0;
-             for (int i = 0; i < 24; ++i) xx += x[i] * x[i];
-             return ball_.search_angular(x, min_shell_, max_shell_).score / std::sqrt(xx);
-           });
+    return cached_design_cosine("shells " + std::to_string(min_shell_) + ".." + std::to_string(max_shell_),
+                                [this](const float* x) {
+                                  double xx = 0;
+                                  for (int i = 0; i < 24; ++i) xx += x[i] * x[i];
+                                  return ball_.search_angular(x, min_shell_, max_shell_).score / std::sqrt(xx);
+                                });
   }
 
   int quantize(double scale, const float* x, float* xhat, uint64_t* index) const {
@@ -86,8 +97,7 @@ class LeechShapeGain : public ScaledCodec {
     return g;
   }
   void reconstruct(double scale, int g, const leech::Vec& v, float* xhat) const {
-    const double f = scale * gain_.levels[static_cast<size_t>(g)] / std::sqrt(static_cast<double>(leech::norm2(v)));
-    for (int i = 0; i < 24; ++i) xhat[i] = static_cast<float>(f * v[i]);
+    shape_gain_block(scale * gain_.levels[static_cast<size_t>(g)], v, xhat);
   }
 
   int min_shell_, max_shell_, gain_bits_;

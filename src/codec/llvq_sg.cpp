@@ -84,13 +84,8 @@ class ScanShapeGain final : public ScaledCodec {
 
  private:
   int low_bits() const { return static_cast<int>(std::min<size_t>(bits_, 64)); }
-  // Mean cosine of this direction search, for the gain design (as in LeechShapeGain).
   double design_cosine() const {
-    static std::mutex mutex;
-    static std::map<std::string, double> cache;
-    const std::lock_guard<std::mutex> lock(mutex);
-    if (const auto it = cache.find(book_.param()); it != cache.end()) return it->second;
-    return cache[book_.param()] = mean_cosine(24, 256, [this](const float* x) { return book_.search(x).cosine; });
+    return cached_design_cosine(book_.param(), [this](const float* x) { return book_.search(x).cosine; });
   }
 
   Index quantize(double scale, const float* x, float* xhat) const {
@@ -106,8 +101,7 @@ class ScanShapeGain final : public ScaledCodec {
     return static_cast<Index>(g) * book_.size() + d.index;
   }
   void reconstruct(double scale, int g, const leech::Vec& v, float* xhat) const {
-    const double f = scale * gain_.levels[static_cast<size_t>(g)] / std::sqrt(static_cast<double>(leech::norm2(v)));
-    for (int i = 0; i < 24; ++i) xhat[i] = static_cast<float>(f * v[i]);
+    shape_gain_block(scale * gain_.levels[static_cast<size_t>(g)], v, xhat);
   }
 
   Directions book_;
@@ -123,30 +117,39 @@ struct ScanPreset {
 };
 ScanPreset scan_preset(int bpw) { return bpw == 3 ? ScanPreset{true, 45, 7} : ScanPreset{false, 14, 24}; }
 
+// More levels than this buy nothing measurable (24 is the most either preset fits) and make
+// the Lloyd–Max design slow.
+constexpr int kMaxGainLevels = 256;
+
 std::unique_ptr<Codec> make_scan_shape_gain(const CodecSpec& spec, size_t group) {
   if (spec.has("gain_bits"))
     throw InputError("llvq-sg: gain_bits belongs to the 2-bit code; 3 and 4 bits per weight take gain_levels");
   const int given = spec.has("modulus") + spec.has("shells") + spec.has("bpw");
   if (given != 1) throw InputError("llvq-sg: give exactly one of bpw, shells and modulus");
-  ScanPreset p{};
   if (spec.has("bpw")) {
-    p = scan_preset(spec.get_int("bpw", 3, 3, 4));
-  } else if (spec.has("shells")) {
-    p = {true, spec.get_int("shells", 44, 5, LeechBallIndex::kMaxShell), 0};
-  } else {
-    p = {false, spec.get_int("modulus", 14, 4, 16), 0};
+    if (spec.has("gain_levels"))
+      throw InputError("llvq-sg: bpw=3 and bpw=4 fix the gain levels; give shells or modulus with gain_levels");
+    const ScanPreset p = scan_preset(spec.get_int("bpw", 3, 3, 4));
+    if (p.ball) return std::make_unique<ScanShapeGain<BallDirections>>(p.codebook, p.gain_levels, group);
+    return std::make_unique<ScanShapeGain<VoronoiDirections>>(p.codebook, p.gain_levels, group);
   }
-  p.gain_levels = spec.get_int("gain_levels", p.gain_levels, 1, 1 << 16);
-  if (p.gain_levels == 0) throw InputError("llvq-sg: gain_levels is needed with shells or modulus");
-  if (p.ball) return std::make_unique<ScanShapeGain<BallDirections>>(p.codebook, p.gain_levels, group);
-  return std::make_unique<ScanShapeGain<VoronoiDirections>>(p.codebook, p.gain_levels, group);
+  if (!spec.has("gain_levels"))
+    throw InputError("llvq-sg: shells above " + std::to_string(LeechBall::kMaxShell) +
+                     " or modulus need gain_levels (the 2-bit code's exact search covers shells ≤ " +
+                     std::to_string(LeechBall::kMaxShell) + ")");
+  const int levels = spec.get_int("gain_levels", 0, 1, kMaxGainLevels);
+  if (spec.has("shells"))
+    return std::make_unique<ScanShapeGain<BallDirections>>(spec.get_int("shells", 0, 5, LeechBallIndex::kMaxShell),
+                                                           levels, group);
+  return std::make_unique<ScanShapeGain<VoronoiDirections>>(spec.get_int("modulus", 0, 4, 16), levels, group);
 }
 
 }  // namespace
 
 std::unique_ptr<Codec> make_llvq_sg(const CodecSpec& spec) {
   const int group = spec.get_int("group", 0, 0, 1 << 24);
-  if (spec.has("modulus") || spec.has("gain_levels") || (spec.has("bpw") && spec.get_int("bpw", 2, 1, 4) >= 3))
+  const bool large_ball = spec.has("shells") && spec.get_int("shells", 0, 0, LeechBallIndex::kMaxShell) > LeechBall::kMaxShell;
+  if (spec.has("modulus") || spec.has("gain_levels") || large_ball || (spec.has("bpw") && spec.get_int("bpw", 2, 1, 4) >= 3))
     return make_scan_shape_gain(spec, static_cast<size_t>(group));
   const int gain_bits = spec.get_int("gain_bits", 1, 0, 4);
   if (gain_bits == 3) throw InputError("llvq-sg: gain_bits must be 0, 1, 2 or 4");

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "llvq/error.hpp"
 #include "llvq/golay.hpp"
 #include "llvq/leech.hpp"
 #include "llvq/leech_ball.hpp"
@@ -186,5 +187,43 @@ inline void apply_odd_signs(uint32_t word, leech::Vec& v) {
     v[i] = (word >> i) & 1 ? b : -b;
   }
 }
+
+// What rank needs from a point's coordinates: the positions of each absolute value up to
+// MaxValue (larger ones only set too_large), the marked positions (≡ 2 mod 4 for an even
+// point, ≡ 3 mod 4 for an odd one: a Golay codeword for a lattice point), the negative ones
+// and the coordinate sum. InputError on mixed parities.
+template <int MaxValue>
+struct PointMasks {
+  bool odd = false, too_large = false;
+  std::array<uint32_t, MaxValue + 1> value_mask{};
+  uint32_t mark = 0, neg = 0;
+  int64_t sum = 0;
+
+  explicit PointMasks(const leech::Vec& x) : odd((x[0] & 1) != 0) {
+    const int32_t marked = odd ? 3 : 2;
+    for (int i = 0; i < kDim; ++i) {
+      const int64_t xi = x[i];
+      if (((xi & 1) != 0) != odd) throw InputError("point is not in the Leech lattice (mixed parities)");
+      const int64_t a = xi < 0 ? -xi : xi;
+      if (a > MaxValue) {
+        too_large = true;
+        continue;
+      }
+      value_mask[static_cast<size_t>(a)] |= 1u << i;
+      mark |= uint32_t{(xi & 3) == marked} << i;
+      neg |= uint32_t{xi < 0} << i;
+      sum += xi;
+    }
+  }
+  bool is_origin() const { return !odd && value_mask[0] == kAll; }
+  // With the parities checked, the point is in J exactly when the marks are a codeword and
+  // Σx ≡ 0 (even) or 4 (odd) mod 8; returns the codeword's message, InputError otherwise.
+  uint32_t lattice_message() const {
+    const uint32_t msg = message_of(mark);
+    if (golay::codewords()[msg] != mark || ((sum % 8) + 8) % 8 != (odd ? 4 : 0))
+      throw InputError("point is not in the Leech lattice");
+    return msg;
+  }
+};
 
 }  // namespace llvq::ball_detail

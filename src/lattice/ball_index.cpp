@@ -243,32 +243,16 @@ leech::Vec LeechBall::unrank(uint64_t index) const {
 }
 
 uint64_t LeechBall::rank(const leech::Vec& x) const {
-  const bool odd = (x[0] & 1) != 0;
-  const int32_t marked = odd ? 3 : 2;
-  std::array<uint32_t, 17> value_mask{};
+  const PointMasks<kMaxValue> p(x);
+  if (p.too_large)
+    throw InputError("point is not in Λ24(" + std::to_string(max_shell_) + ") (a coordinate exceeds 16)");
+  if (p.is_origin()) return 0;
+  const uint32_t msg = p.lattice_message();
+  const bool odd = p.odd;
+  const uint32_t mark = p.mark;
+  const auto& value_mask = p.value_mask;
   uint64_t key = 0;
-  uint32_t mark = 0, neg = 0;
-  int64_t sum = 0;
-  bool too_large = false;
-  for (int i = 0; i < kDim; ++i) {
-    const int64_t xi = x[i];
-    if (((xi & 1) != 0) != odd) throw InputError("point is not in the Leech lattice (mixed parities)");
-    const int64_t a = xi < 0 ? -xi : xi;
-    if (a > kMaxValue) {
-      too_large = true;
-      continue;
-    }
-    value_mask[a] |= 1u << i;
-    key += key_weights().w[a];
-    mark |= uint32_t{(xi & 3) == marked} << i;
-    neg |= uint32_t{xi < 0} << i;
-    sum += xi;
-  }
-  if (too_large) throw InputError("point is not in Λ24(" + std::to_string(max_shell_) + ") (a coordinate exceeds 16)");
-  if (!odd && value_mask[0] == kAll) return 0;
-  const uint32_t msg = message_of(mark);
-  if (golay::codewords()[msg] != mark || ((sum % 8) + 8) % 8 != (odd ? 4 : 0))
-    throw InputError("point is not in the Leech lattice");
+  for (int a = 0; a <= kMaxValue; ++a) key += std::popcount(value_mask[a]) * key_weights().w[a];
   const size_t ci = find_class(odd, key);
   if (ci == classes_.size())
     throw InputError("point lies on shell " + std::to_string(leech::norm2(x) / 16) + ", outside Λ24(" +
@@ -278,7 +262,7 @@ uint64_t LeechBall::rank(const leech::Vec& x) const {
   const uint64_t cw = index_in_weight()[msg];
   const uint64_t perm_on = rank_arrangement(c.on, mark, value_mask.data());
   const uint64_t perm_off = rank_arrangement(c.off, ~mark & kAll, value_mask.data());
-  const uint64_t signs = even_sign_bits(mark, value_mask[0], neg);
+  const uint64_t signs = even_sign_bits(mark, value_mask[0], p.neg);
   return c.offset + signs + ((perm_off + c.off.total * (perm_on + c.on.total * cw)) << c.sign_bits);
 }
 

@@ -2,6 +2,7 @@
 #include "llvq/leech_ball_index.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <memory>
 #include <mutex>
@@ -19,10 +20,9 @@ using namespace ball_detail;
 using Index = LeechBallIndex::Index;
 constexpr int kMaxValue = 32;  // |x_i| ≤ √(16·64) on shells ≤ kMaxShell
 
-// Direction search: the scan starts kScanMargin beyond the ball's radius √(16·M) (a target
-// there can still have its nearest point inside) and stops at the kScanHits-th point of the
-// ball. Measured on Gaussian blocks for M = 44 (docs/voronoi.md).
-constexpr double kScanMargin = 0.0;
+// Direction search: the scan starts at the ball's radius √(16·M) and stops at the
+// kScanHits-th point of the ball. Measured on 5,000 Gaussian blocks for M = 44
+// (docs/voronoi.md): starting 2 beyond the radius gives the same shape error, slower.
 constexpr int kScanHits = 9;
 
 void check_max_shell(int max_shell) {
@@ -71,7 +71,6 @@ LeechBallIndex::LeechBallIndex(int max_shell) : max_shell_(max_shell) {
     for (const shells::LeechClass& lc : shells::classes_of_shell(m)) {
       Class c;
       c.leader = lc.leader;
-      c.shell = static_cast<uint8_t>(m);
       c.weight = static_cast<uint8_t>(lc.weight);
       c.odd = lc.odd;
       c.offset = next;
@@ -151,30 +150,19 @@ leech::Vec LeechBallIndex::unrank(Index index) const {
 }
 
 Index LeechBallIndex::rank(const leech::Vec& x) const {
-  const bool odd = (x[0] & 1) != 0;
-  const int32_t marked = odd ? 3 : 2;
-  std::array<uint32_t, kMaxValue + 1> value_mask{};
-  std::array<uint8_t, kDim> leader{};
-  uint32_t mark = 0, neg = 0;
-  int64_t sum = 0;
-  for (int i = 0; i < kDim; ++i) {
-    const int64_t xi = x[i];
-    if (((xi & 1) != 0) != odd) throw InputError("point is not in the Leech lattice (mixed parities)");
-    const int64_t a = xi < 0 ? -xi : xi;
-    if (a > kMaxValue)
-      throw InputError("point is not in Λ24(" + std::to_string(max_shell_) + ") (a coordinate exceeds " +
-                       std::to_string(kMaxValue) + ")");
-    value_mask[static_cast<size_t>(a)] |= 1u << i;
-    leader[static_cast<size_t>(i)] = static_cast<uint8_t>(a);
-    mark |= uint32_t{(xi & 3) == marked} << i;
-    neg |= uint32_t{xi < 0} << i;
-    sum += xi;
-  }
-  if (!odd && value_mask[0] == kAll) return 0;
-  const uint32_t msg = message_of(mark);
-  if (golay::codewords()[msg] != mark || ((sum % 8) + 8) % 8 != (odd ? 4 : 0))
-    throw InputError("point is not in the Leech lattice");
-  std::sort(leader.begin(), leader.end(), std::greater<>());
+  const PointMasks<kMaxValue> p(x);
+  if (p.too_large)
+    throw InputError("point is not in Λ24(" + std::to_string(max_shell_) + ") (a coordinate exceeds " +
+                     std::to_string(kMaxValue) + ")");
+  if (p.is_origin()) return 0;
+  const uint32_t msg = p.lattice_message();
+  const bool odd = p.odd;
+  const uint32_t mark = p.mark;
+  const auto& value_mask = p.value_mask;
+  std::array<uint8_t, kDim> leader{};  // the absolute values, non-increasing
+  size_t filled = 0;
+  for (int a = kMaxValue; a >= 0; --a)
+    for (int n = std::popcount(value_mask[static_cast<size_t>(a)]); n > 0; --n) leader[filled++] = static_cast<uint8_t>(a);
   const size_t ci = find_class(odd, leader);
   if (ci == classes_.size())
     throw InputError("point lies on shell " + std::to_string(leech::norm2(x) / 16) + ", outside Λ24(" +
@@ -185,7 +173,7 @@ Index LeechBallIndex::rank(const leech::Vec& x) const {
   const Index cw = index_in_weight()[msg];
   const Index perm_on = rank_arrangement(l.on, mark, value_mask.data());
   const Index perm_off = rank_arrangement(l.off, ~mark & kAll, value_mask.data());
-  const Index signs = even_sign_bits(mark, value_mask[0], neg);
+  const Index signs = even_sign_bits(mark, value_mask[0], p.neg);
   return c.offset + signs + ((perm_off + l.off.total * (perm_on + l.on.total * cw)) << l.sign_bits);
 }
 
@@ -194,18 +182,11 @@ Index LeechBallIndex::rank(const leech::Vec& x) const {
 // norm 4, whose nearest point is not the origin: the scan always finds a point.
 leech::Direction LeechBallIndex::search_direction(const float* x) const {
   if (max_shell_ < 5) throw InputError("LeechBallIndex::search_direction: needs a ball of at least 5 shells");
-  if (!lattice_detail::has_direction(x, "LeechBallIndex::search_direction")) {
-    const float axis[kDim] = {1.0f};
-    leech::Direction d = search_direction(axis);
-    d.cosine = 0;
-    return d;
-  }
   const int64_t limit = 16 * int64_t{max_shell_};
-  const lattice_detail::ScanResult r =
-      lattice_detail::scan_directions(x, std::sqrt(static_cast<double>(limit)) + kScanMargin, kScanHits,
-                                      [limit](const leech::Vec& p) { return leech::norm2(p) <= limit; });
+  const lattice_detail::ScanResult r = lattice_detail::search_direction(
+      x, std::sqrt(static_cast<double>(limit)), kScanHits,
+      [limit](const leech::Vec& p) { return leech::norm2(p) <= limit; }, "LeechBallIndex::search_direction");
   return leech::Direction{rank(r.point), r.point, r.cosine};
 }
 
 }  // namespace llvq
-

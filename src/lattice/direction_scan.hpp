@@ -7,7 +7,7 @@
 #pragma once
 
 #include <cmath>
-#include <limits>
+#include <string>
 
 #include "llvq/error.hpp"
 #include "llvq/leech.hpp"
@@ -46,15 +46,20 @@ ScanResult scan_directions(const float* x, double top, int hits, InCodebook in_c
   return best;
 }
 
-// Checks the input of a direction search: finite (InputError naming `who` otherwise);
-// returns false for the zero vector, which has no direction.
-inline bool has_direction(const float* x, const char* who) {
+// The direction search of a codebook: InputError (naming `who`) for non-finite input; the
+// zero vector, which has no direction, gets the first axis's direction with cosine 0.
+template <class InCodebook>
+ScanResult search_direction(const float* x, double top, int hits, InCodebook in_codebook, const char* who) {
   bool nonzero = false;
   for (int i = 0; i < leech::kDim; ++i) {
     if (!std::isfinite(x[i])) throw InputError(std::string(who) + ": input is not finite");
     nonzero |= x[i] != 0;
   }
-  return nonzero;
+  if (nonzero) return scan_directions(x, top, hits, in_codebook);
+  const float axis[leech::kDim] = {1.0f};
+  ScanResult r = scan_directions(axis, top, hits, in_codebook);
+  r.cosine = 0;
+  return r;
 }
 
 }  // namespace llvq::lattice_detail

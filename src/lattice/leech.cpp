@@ -422,9 +422,9 @@ Vec nearest_point_scaled(const Vec& v, int scale) {
       throw InputError("leech::nearest_point_scaled: |v_i| must be < 2^28");
   // The double decoder on v / scale finds the cosets whose cost is within rounding of the
   // minimum; only those are rebuilt with the exact tie-breaking costs. For a power-of-two
-  // scale v / scale is a dyadic rational with few bits and the costs are exact; for other
-  // scales rounding may split an exact tie, so every coset within `slack` of the minimum is
-  // rebuilt (an extra candidate costs time, never correctness: the exact cost decides).
+  // scale v / scale is a dyadic rational with few bits and the costs are exact (slack 0); for
+  // other scales rounding may split an exact tie, so every coset within `slack` of the minimum
+  // is rebuilt (an extra candidate costs time, never correctness: the exact cost decides).
   std::array<double, kDim> x;
   double x2 = 0;
   for (int i = 0; i < kDim; ++i) x[i] = static_cast<double>(v[i]) / scale, x2 += x[i] * x[i];
@@ -432,7 +432,8 @@ Vec nearest_point_scaled(const Vec& v, int scale) {
   const Decoder<ExactMetric> exact(ExactMetric{v, scale});
   const std::array<std::array<double, 512>, 2> costs = {fast.coset_costs(0), fast.coset_costs(1)};
   const double minimum = std::min(costs[0][first_minimum(costs[0])], costs[1][first_minimum(costs[1])]);
-  const double slack = 1e-9 * (1.0 + x2);
+  const bool dyadic = (scale & (scale - 1)) == 0;
+  const double slack = dyadic ? 0.0 : 1e-9 * (1.0 + x2);
   Vec best_point{};
   __int128 best = 0;
   bool have = false;

@@ -202,14 +202,9 @@ double VoronoiCode::default_gaussian_scale() const {
 // (J's covering radius is 4); for a ≥ 4 the scan passes one, so it always finds a point.
 VoronoiCode::Direction VoronoiCode::search_direction(const float* x) const {
   if (modulus_ < 4) throw InputError("VoronoiCode::search_direction: needs a modulus of at least 4");
-  if (!lattice_detail::has_direction(x, "VoronoiCode::search_direction")) {
-    const float axis[leech::kDim] = {1.0f};
-    Direction d = search_direction(axis);
-    d.cosine = 0;
-    return d;
-  }
-  const lattice_detail::ScanResult r = lattice_detail::scan_directions(
-      x, 4.0 * modulus_, kDirectionHits, [this](const Vec& p) { return is_own_representative(p); });
+  const lattice_detail::ScanResult r = lattice_detail::search_direction(
+      x, 4.0 * modulus_, kDirectionHits, [this](const Vec& p) { return is_own_representative(p); },
+      "VoronoiCode::search_direction");
   return Direction{index_of(r.point), r.point, r.cosine};
 }
 
