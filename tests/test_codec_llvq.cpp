@@ -65,7 +65,8 @@ TEST(LlvqSg, ThreeAndFourBitGaussianTargetsSlow) {
     const char* spec;
     double max_bpw, max_mse, shannon;  // D(R) = 2^(−2R): no code beats it
   };
-  for (const Target& t : {Target{"llvq-sg:bpw=3", 3.01, 0.0205, 0.015625}, Target{"llvq-sg:bpw=4", 4.01, 0.0053, 0.00390625}}) {
+  for (const Target& t :
+       {Target{"llvq-sg:bpw=3", 3.01, 0.0205, 0.015625}, Target{"llvq-sg:bpw=4", 4.01, 0.0053, 0.00390625}}) {
     const auto c = llvq::make_codec(t.spec);
     EXPECT_LE(c->bits_per_weight(4104), t.max_bpw);
     const auto w = llvq::test::gaussian(4104 * 40, 9);  // 40 rows of 4,104 weights

@@ -148,8 +148,10 @@ std::unique_ptr<Codec> make_scan_shape_gain(const CodecSpec& spec, size_t group)
 
 std::unique_ptr<Codec> make_llvq_sg(const CodecSpec& spec) {
   const int group = spec.get_int("group", 0, 0, 1 << 24);
-  const bool large_ball = spec.has("shells") && spec.get_int("shells", 0, 0, LeechBallIndex::kMaxShell) > LeechBall::kMaxShell;
-  if (spec.has("modulus") || spec.has("gain_levels") || large_ball || (spec.has("bpw") && spec.get_int("bpw", 2, 1, 4) >= 3))
+  const bool large_ball =
+      spec.has("shells") && spec.get_int("shells", 0, 0, LeechBallIndex::kMaxShell) > LeechBall::kMaxShell;
+  const bool high_rate = spec.has("bpw") && spec.get_int("bpw", 2, 1, 4) >= 3;
+  if (spec.has("modulus") || spec.has("gain_levels") || large_ball || high_rate)
     return make_scan_shape_gain(spec, static_cast<size_t>(group));
   const int gain_bits = spec.get_int("gain_bits", 1, 0, 4);
   if (gain_bits == 3) throw InputError("llvq-sg: gain_bits must be 0, 1, 2 or 4");

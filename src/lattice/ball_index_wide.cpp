@@ -162,7 +162,8 @@ Index LeechBallIndex::rank(const leech::Vec& x) const {
   std::array<uint8_t, kDim> leader{};  // the absolute values, non-increasing
   size_t filled = 0;
   for (int a = kMaxValue; a >= 0; --a)
-    for (int n = std::popcount(value_mask[static_cast<size_t>(a)]); n > 0; --n) leader[filled++] = static_cast<uint8_t>(a);
+    for (int n = std::popcount(value_mask[static_cast<size_t>(a)]); n > 0; --n)
+      leader[filled++] = static_cast<uint8_t>(a);
   const size_t ci = find_class(odd, leader);
   if (ci == classes_.size())
     throw InputError("point lies on shell " + std::to_string(leech::norm2(x) / 16) + ", outside Λ24(" +
