@@ -191,15 +191,17 @@ inline void apply_odd_signs(uint32_t word, leech::Vec& v) {
 // What rank needs from a point's coordinates: the positions of each absolute value up to
 // MaxValue (larger ones only set too_large), the marked positions (≡ 2 mod 4 for an even
 // point, ≡ 3 mod 4 for an odd one: a Golay codeword for a lattice point), the negative ones
-// and the coordinate sum. InputError on mixed parities.
+// and the coordinate sum; with `key_weight`, also Σ key_weight[|x_i|] (LeechBall's class key).
+// InputError on mixed parities.
 template <int MaxValue>
 struct PointMasks {
   bool odd = false, too_large = false;
   std::array<uint32_t, MaxValue + 1> value_mask{};
   uint32_t mark = 0, neg = 0;
   int64_t sum = 0;
+  uint64_t key = 0;
 
-  explicit PointMasks(const leech::Vec& x) : odd((x[0] & 1) != 0) {
+  explicit PointMasks(const leech::Vec& x, const uint64_t* key_weight = nullptr) : odd((x[0] & 1) != 0) {
     const int32_t marked = odd ? 3 : 2;
     for (int i = 0; i < kDim; ++i) {
       const int64_t xi = x[i];
@@ -210,6 +212,7 @@ struct PointMasks {
         continue;
       }
       value_mask[static_cast<size_t>(a)] |= 1u << i;
+      if (key_weight) key += key_weight[a];
       mark |= uint32_t{(xi & 3) == marked} << i;
       neg |= uint32_t{xi < 0} << i;
       sum += xi;

@@ -243,7 +243,7 @@ leech::Vec LeechBall::unrank(uint64_t index) const {
 }
 
 uint64_t LeechBall::rank(const leech::Vec& x) const {
-  const PointMasks<kMaxValue> p(x);
+  const PointMasks<kMaxValue> p(x, key_weights().w.data());
   if (p.too_large)
     throw InputError("point is not in Λ24(" + std::to_string(max_shell_) + ") (a coordinate exceeds 16)");
   if (p.is_origin()) return 0;
@@ -251,8 +251,7 @@ uint64_t LeechBall::rank(const leech::Vec& x) const {
   const bool odd = p.odd;
   const uint32_t mark = p.mark;
   const auto& value_mask = p.value_mask;
-  uint64_t key = 0;
-  for (int a = 0; a <= kMaxValue; ++a) key += std::popcount(value_mask[a]) * key_weights().w[a];
+  const uint64_t key = p.key;
   const size_t ci = find_class(odd, key);
   if (ci == classes_.size())
     throw InputError("point lies on shell " + std::to_string(leech::norm2(x) / 16) + ", outside Λ24(" +
