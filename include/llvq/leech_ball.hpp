@@ -98,8 +98,6 @@ class LeechBall {
   struct Candidate;
 
   void add_class(const shells::LeechClass& lc, uint64_t offset);
-  leech::Vec unrank_even(const Class& c, uint64_t in_class) const;
-  leech::Vec unrank_odd(const Class& c, uint64_t in_class) const;
   size_t find_class(bool odd, uint64_t key) const;
 
   Result search(const float* x, bool angular, double scale, int lo, int hi) const;

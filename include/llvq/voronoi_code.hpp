@@ -64,7 +64,10 @@ class VoronoiCode {
   Direction search_direction(const float* x) const;
 
  private:
-  VoronoiCode(int modulus, int bits);
+  struct Modulus {
+    int a;
+  };
+  explicit VoronoiCode(Modulus m);  // a not checked; bits and size derived from it
   // Mixed-radix basis coordinates mod a of a codebook point (not checked).
   Index index_of(const leech::Vec& v) const;
   bool is_own_representative(const leech::Vec& v) const;

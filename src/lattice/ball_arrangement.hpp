@@ -229,4 +229,74 @@ struct PointMasks {
   }
 };
 
+// A class's in-class index (docs/lattice.md): for an odd class `message + 4096·(arrangement
+// of all values over the 24 positions)`; for an even one `signs + 2^sign_bits·(arrangement_off
+// + P_off·(arrangement_on + P_on·codeword))`, codeword = position in the weight's list.
+struct ClassIndexing {
+  bool odd = false;
+  int weight = 0;  // codeword weight (even); 24 (odd)
+  // Even: `on` = values ≡ 2 mod 4 over the codeword, `off` = the others over its complement.
+  // Odd: `on` = all values over all 24 positions.
+  Arrangement on, off;
+  int sign_bits = 0;
+  int minus_parity = 0;  // even: required parity of minus signs on the codeword
+};
+
+inline ClassIndexing class_indexing(const std::array<uint8_t, kDim>& leader, bool odd, int weight) {
+  ClassIndexing c;
+  c.odd = odd;
+  c.weight = weight;
+  if (odd) {
+    c.on = make_arrangement(std::vector<int>(leader.begin(), leader.end()));
+    return c;
+  }
+  const EvenSplit split = split_even(leader);
+  c.on = make_arrangement(split.on);
+  c.off = make_arrangement(split.off);
+  c.sign_bits = split.sign_bits;
+  c.minus_parity = split.minus_parity;
+  return c;
+}
+
+// The number of points the layout numbers: the class size.
+inline unsigned __int128 class_count(const ClassIndexing& c) {
+  using U = unsigned __int128;
+  if (c.odd) return U{4096} * c.on.total;
+  return static_cast<U>(golay::codewords_of_weight(c.weight).size()) * (U{1} << c.sign_bits) * c.on.total *
+         c.off.total;
+}
+
+// The point at in-class index `i`, for either index width.
+template <class Index>
+leech::Vec unrank_in_class(const ClassIndexing& c, Index i) {
+  leech::Vec v{};
+  if (c.odd) {
+    unrank_arrangement(c.on, kAll, static_cast<uint64_t>(i >> 12), v);
+    apply_odd_signs(golay::codewords()[static_cast<size_t>(i & 4095)], v);
+    return v;
+  }
+  const uint64_t signs = static_cast<uint64_t>(i & ((Index{1} << c.sign_bits) - 1));
+  Index rest = i >> c.sign_bits;
+  const uint64_t perm_off = static_cast<uint64_t>(rest % c.off.total);
+  rest /= c.off.total;
+  const uint64_t perm_on = static_cast<uint64_t>(rest % c.on.total);
+  const uint32_t word = golay::codewords_of_weight(c.weight)[static_cast<size_t>(rest / c.on.total)];
+  unrank_arrangement(c.on, word, perm_on, v);
+  unrank_arrangement(c.off, ~word & kAll, perm_off, v);
+  apply_even_signs(word, signs, c.minus_parity, v);
+  return v;
+}
+
+// The in-class index of the point behind `p` (a lattice point of the class; `msg` the
+// message of its marks), for either index width.
+template <class Index, int MaxValue>
+Index rank_in_class(const ClassIndexing& c, const PointMasks<MaxValue>& p, uint32_t msg) {
+  if (c.odd) return msg + Index{4096} * rank_arrangement(c.on, kAll, p.value_mask.data());
+  const Index cw = index_in_weight()[msg];
+  const Index perm_on = rank_arrangement(c.on, p.mark, p.value_mask.data());
+  const Index perm_off = rank_arrangement(c.off, ~p.mark & kAll, p.value_mask.data());
+  const Index signs = even_sign_bits(p.mark, p.value_mask[0], p.neg);
+  return signs + ((perm_off + c.off.total * (perm_on + c.on.total * cw)) << c.sign_bits);
+}
+
 }  // namespace llvq::ball_detail

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 
+#include "lattice/ball_arrangement.hpp"
 #include "llvq/leech_ball.hpp"
 
 namespace llvq {
@@ -26,18 +27,11 @@ struct LeechBall::Cuts {
   double last = 0;
 };
 
-struct LeechBall::Class {
+// Indexing: odd, weight, on, off, sign_bits, minus_parity (ball_arrangement.hpp).
+struct LeechBall::Class : ball_detail::ClassIndexing {
   int shell = 0;
-  bool odd = false;
-  int weight = 0;  // codeword weight (even); 24 (odd)
   std::array<uint8_t, leech::kDim> leader{};
   uint64_t offset = 0, size = 0;
-  // Indexing. Even: `on` = values ≡ 2 mod 4 over the codeword, `off` = the others over
-  // its complement. Odd: `on` = all values over all 24 positions.
-  Arrangement on, off;
-  int sign_bits = 0;
-  int minus_parity = 0;  // even: required parity of minus signs on the codeword
-  uint64_t codewords = 1;
   // Search.
   double norm2 = 0, inv_norm = 0;
   int runs = 0;

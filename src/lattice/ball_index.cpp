@@ -125,12 +125,12 @@ C make_cuts(const std::vector<double>& desc) {
 
 void LeechBall::add_class(const shells::LeechClass& lc, uint64_t offset) {
   Class c;
+  static_cast<ClassIndexing&>(c) = class_indexing(lc.leader, lc.odd, lc.weight);
   c.shell = lc.shell;
-  c.odd = lc.odd;
-  c.weight = lc.weight;
   c.leader = lc.leader;
   c.offset = offset;
   c.size = static_cast<uint64_t>(lc.size);  // < 2^52 for M ≤ kMaxShell
+  if (class_count(c) != lc.size) throw std::logic_error("LeechBall: index radices disagree with the class size");
   c.norm2 = 16.0 * lc.shell;
   c.inv_norm = 1.0 / std::sqrt(c.norm2);
   for (int i = 0; i < kDim; ++i) {
@@ -143,36 +143,24 @@ void LeechBall::add_class(const shells::LeechClass& lc, uint64_t offset) {
   }
   uint64_t key = 0;
   for (int v : lc.leader) key += key_weights().w[v];
-  uint64_t expected = 0;
   if (c.odd) {
-    c.on = make_arrangement(std::vector<int>(lc.leader.begin(), lc.leader.end()));
-    c.codewords = 4096;
     // Signed values: +a for a ≡ 3 mod 4, −a for a ≡ 1 mod 4 (see ball_search.cpp).
     std::vector<double> signed_values;
     for (int v : lc.leader) signed_values.push_back(v % 4 == 3 ? v : -v);
     std::sort(signed_values.begin(), signed_values.end(), std::greater<>());
     c.on_profile = make_profile<Profile>(signed_values);
     c.on_cuts = make_cuts<Cuts>(signed_values);
-    expected = 4096 * c.on.total;
     odd_keys_.emplace_back(key, static_cast<uint32_t>(classes_.size()));
   } else {
     const EvenSplit split = split_even(lc.leader);
-    const std::vector<int>& on = split.on;
-    const std::vector<int>& off = split.off;
-    c.on = make_arrangement(on);
-    c.off = make_arrangement(off);
-    c.codewords = golay::codewords_of_weight(c.weight).size();
-    c.sign_bits = split.sign_bits;
-    c.minus_parity = split.minus_parity;
-    c.on_profile = make_profile<Profile>(std::vector<double>(on.begin(), on.end()));
-    c.off_profile = make_profile<Profile>(std::vector<double>(off.begin(), off.end()));
+    const std::vector<double> on(split.on.begin(), split.on.end()), off(split.off.begin(), split.off.end());
+    c.on_profile = make_profile<Profile>(on);
+    c.off_profile = make_profile<Profile>(off);
     c.min_on = on.empty() ? 0 : on.back();
-    c.on_cuts = make_cuts<Cuts>(std::vector<double>(on.begin(), on.end()));
-    c.off_cuts = make_cuts<Cuts>(std::vector<double>(off.begin(), off.end()));
-    expected = c.codewords * (uint64_t{1} << c.sign_bits) * c.on.total * c.off.total;
+    c.on_cuts = make_cuts<Cuts>(on);
+    c.off_cuts = make_cuts<Cuts>(off);
     even_keys_.emplace_back(key, static_cast<uint32_t>(classes_.size()));
   }
-  if (expected != c.size) throw std::logic_error("LeechBall: index radices disagree with the class size");
   classes_.push_back(c);
 }
 
@@ -191,7 +179,7 @@ LeechBall::IndexInfo LeechBall::index_info(size_t c) const {
   info.weight = k.weight;
   info.sign_bits = k.sign_bits;
   info.minus_parity = k.minus_parity;
-  info.codewords = k.codewords;
+  info.codewords = k.odd ? 4096 : golay::codewords_of_weight(k.weight).size();
   info.on = k.on;
   info.off = k.off;
   return info;
@@ -209,29 +197,6 @@ size_t LeechBall::find_class(bool odd, uint64_t key) const {
   return it->second;
 }
 
-leech::Vec LeechBall::unrank_even(const Class& c, uint64_t in_class) const {
-  const uint64_t signs = in_class & ((uint64_t{1} << c.sign_bits) - 1);
-  uint64_t rest = in_class >> c.sign_bits;
-  const uint64_t perm_off = rest % c.off.total;
-  rest /= c.off.total;
-  const uint64_t perm_on = rest % c.on.total;
-  const uint64_t cw = rest / c.on.total;
-  const uint32_t word = golay::codewords_of_weight(c.weight)[cw];
-  leech::Vec v{};
-  unrank_arrangement(c.on, word, perm_on, v);
-  unrank_arrangement(c.off, ~word & kAll, perm_off, v);
-  apply_even_signs(word, signs, c.minus_parity, v);
-  return v;
-}
-
-leech::Vec LeechBall::unrank_odd(const Class& c, uint64_t in_class) const {
-  const uint32_t word = golay::codewords()[in_class & 4095];
-  leech::Vec v{};
-  unrank_arrangement(c.on, kAll, in_class >> 12, v);
-  apply_odd_signs(word, v);
-  return v;
-}
-
 leech::Vec LeechBall::unrank(uint64_t index) const {
   if (index >= size_)
     throw InputError("index " + std::to_string(index) + " out of range (Λ24(" + std::to_string(max_shell_) +
@@ -239,7 +204,7 @@ leech::Vec LeechBall::unrank(uint64_t index) const {
   if (index == 0) return leech::Vec{};
   const size_t ci = std::upper_bound(class_end_.begin(), class_end_.end(), index) - class_end_.begin();
   const Class& c = classes_[ci];
-  return c.odd ? unrank_odd(c, index - c.offset) : unrank_even(c, index - c.offset);
+  return unrank_in_class(c, index - c.offset);
 }
 
 uint64_t LeechBall::rank(const leech::Vec& x) const {
@@ -248,21 +213,12 @@ uint64_t LeechBall::rank(const leech::Vec& x) const {
     throw InputError("point is not in Λ24(" + std::to_string(max_shell_) + ") (a coordinate exceeds 16)");
   if (p.is_origin()) return 0;
   const uint32_t msg = p.lattice_message();
-  const bool odd = p.odd;
-  const uint32_t mark = p.mark;
-  const auto& value_mask = p.value_mask;
-  const uint64_t key = p.key;
-  const size_t ci = find_class(odd, key);
+  const size_t ci = find_class(p.odd, p.key);
   if (ci == classes_.size())
     throw InputError("point lies on shell " + std::to_string(leech::norm2(x) / 16) + ", outside Λ24(" +
                      std::to_string(max_shell_) + ") = shells " + shell_range_text(max_shell_));
   const Class& c = classes_[ci];
-  if (odd) return c.offset + msg + 4096 * rank_arrangement(c.on, kAll, value_mask.data());
-  const uint64_t cw = index_in_weight()[msg];
-  const uint64_t perm_on = rank_arrangement(c.on, mark, value_mask.data());
-  const uint64_t perm_off = rank_arrangement(c.off, ~mark & kAll, value_mask.data());
-  const uint64_t signs = even_sign_bits(mark, value_mask[0], p.neg);
-  return c.offset + signs + ((perm_off + c.off.total * (perm_on + c.on.total * cw)) << c.sign_bits);
+  return c.offset + rank_in_class<uint64_t>(c, p, msg);
 }
 
 }  // namespace llvq

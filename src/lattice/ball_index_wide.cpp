@@ -32,33 +32,6 @@ void check_max_shell(int max_shell) {
                      ")");
 }
 
-// The index structure of a class, rebuilt from its leader exactly as LeechBall builds it.
-struct Layout {
-  Arrangement on, off;
-  int sign_bits = 0;
-  int minus_parity = 0;
-};
-
-Layout layout_of(const std::array<uint8_t, kDim>& leader, bool odd) {
-  Layout l;
-  if (odd) {
-    l.on = make_arrangement(std::vector<int>(leader.begin(), leader.end()));
-    return l;
-  }
-  const EvenSplit split = split_even(leader);
-  l.on = make_arrangement(split.on);
-  l.off = make_arrangement(split.off);
-  l.sign_bits = split.sign_bits;
-  l.minus_parity = split.minus_parity;
-  return l;
-}
-
-Index class_count(const Layout& l, int weight, bool odd) {
-  if (odd) return Index{4096} * l.on.total;
-  return static_cast<Index>(golay::codewords_of_weight(weight).size()) * (Index{1} << l.sign_bits) * l.on.total *
-         l.off.total;
-}
-
 }  // namespace
 
 LeechBallIndex::LeechBallIndex(int max_shell) : max_shell_(max_shell) {
@@ -74,7 +47,7 @@ LeechBallIndex::LeechBallIndex(int max_shell) : max_shell_(max_shell) {
       c.weight = static_cast<uint8_t>(lc.weight);
       c.odd = lc.odd;
       c.offset = next;
-      if (class_count(layout_of(c.leader, c.odd), c.weight, c.odd) != lc.size)
+      if (class_count(class_indexing(c.leader, c.odd, c.weight)) != lc.size)
         throw std::logic_error("LeechBallIndex: index radices disagree with the class size");
       classes_.push_back(c);
       next += lc.size;
@@ -129,24 +102,7 @@ leech::Vec LeechBallIndex::unrank(Index index) const {
   const auto after = std::upper_bound(classes_.begin(), classes_.end(), index,
                                       [](Index i, const Class& c) { return i < c.offset; });
   const Class& c = *(after - 1);
-  const Layout l = layout_of(c.leader, c.odd);
-  const Index in_class = index - c.offset;
-  leech::Vec v{};
-  if (c.odd) {
-    unrank_arrangement(l.on, kAll, static_cast<uint64_t>(in_class >> 12), v);
-    apply_odd_signs(golay::codewords()[static_cast<size_t>(in_class & 4095)], v);
-    return v;
-  }
-  const uint64_t signs = static_cast<uint64_t>(in_class & ((Index{1} << l.sign_bits) - 1));
-  Index rest = in_class >> l.sign_bits;
-  const uint64_t perm_off = static_cast<uint64_t>(rest % l.off.total);
-  rest /= l.off.total;
-  const uint64_t perm_on = static_cast<uint64_t>(rest % l.on.total);
-  const uint32_t word = golay::codewords_of_weight(c.weight)[static_cast<size_t>(rest / l.on.total)];
-  unrank_arrangement(l.on, word, perm_on, v);
-  unrank_arrangement(l.off, ~word & kAll, perm_off, v);
-  apply_even_signs(word, signs, l.minus_parity, v);
-  return v;
+  return unrank_in_class(class_indexing(c.leader, c.odd, c.weight), index - c.offset);
 }
 
 Index LeechBallIndex::rank(const leech::Vec& x) const {
@@ -156,26 +112,17 @@ Index LeechBallIndex::rank(const leech::Vec& x) const {
                      std::to_string(kMaxValue) + ")");
   if (p.is_origin()) return 0;
   const uint32_t msg = p.lattice_message();
-  const bool odd = p.odd;
-  const uint32_t mark = p.mark;
-  const auto& value_mask = p.value_mask;
   std::array<uint8_t, kDim> leader{};  // the absolute values, non-increasing
   size_t filled = 0;
   for (int a = kMaxValue; a >= 0; --a)
-    for (int n = std::popcount(value_mask[static_cast<size_t>(a)]); n > 0; --n)
+    for (int n = std::popcount(p.value_mask[static_cast<size_t>(a)]); n > 0; --n)
       leader[filled++] = static_cast<uint8_t>(a);
-  const size_t ci = find_class(odd, leader);
+  const size_t ci = find_class(p.odd, leader);
   if (ci == classes_.size())
     throw InputError("point lies on shell " + std::to_string(leech::norm2(x) / 16) + ", outside Λ24(" +
                      std::to_string(max_shell_) + ") = shells 2.." + std::to_string(max_shell_));
   const Class& c = classes_[ci];
-  const Layout l = layout_of(c.leader, c.odd);
-  if (odd) return c.offset + msg + Index{4096} * rank_arrangement(l.on, kAll, value_mask.data());
-  const Index cw = index_in_weight()[msg];
-  const Index perm_on = rank_arrangement(l.on, mark, value_mask.data());
-  const Index perm_off = rank_arrangement(l.off, ~mark & kAll, value_mask.data());
-  const Index signs = even_sign_bits(mark, value_mask[0], p.neg);
-  return c.offset + signs + ((perm_off + l.off.total * (perm_on + l.on.total * cw)) << l.sign_bits);
+  return c.offset + rank_in_class<Index>(class_indexing(c.leader, c.odd, c.weight), p, msg);
 }
 
 // Inside the ball every target of norm < √(16·M) − 4 has its nearest point (at most J's

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "lattice/ball_arrangement.hpp"
 #include "llvq/error.hpp"
 #include "llvq/golay.hpp"
 
@@ -91,24 +92,13 @@ u128 multinomial(std::vector<int> values) {
 bool is_golay_weight(int w) { return !golay::codewords_of_weight(w).empty(); }
 
 u128 even_class_size(const std::array<uint8_t, kDim>& leader) {
-  std::vector<int> on_codeword, off_codeword;
-  int nonzero_off = 0;
-  int sum = 0;
-  for (int v : leader) {
-    sum += v;
-    if (v % 4 == 2) {
-      on_codeword.push_back(v);
-    } else {
-      off_codeword.push_back(v);
-      nonzero_off += v != 0;
-    }
-  }
-  const int w = static_cast<int>(on_codeword.size());
+  const ball_detail::EvenSplit split = ball_detail::split_even(leader);
+  const int w = static_cast<int>(split.on.size());
   if (!is_golay_weight(w)) return 0;
-  if (w == 0 && sum % 8 != 0) return 0;
+  // Σ|x| ≡ 4 mod 8 asks for an odd number of minus signs on the codeword, and w = 0 has none.
+  if (w == 0 && split.minus_parity != 0) return 0;
   const u128 codewords = golay::codewords_of_weight(w).size();
-  const int sign_bits = (w > 0 ? w - 1 : 0) + nonzero_off;
-  return codewords * (u128{1} << sign_bits) * multinomial(on_codeword) * multinomial(off_codeword);
+  return codewords * (u128{1} << split.sign_bits) * multinomial(split.on) * multinomial(split.off);
 }
 
 u128 odd_class_size(const std::array<uint8_t, kDim>& leader) {

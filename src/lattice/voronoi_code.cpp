@@ -48,12 +48,13 @@ Vec subtract(const Vec& a, const Vec& b) {
 
 }  // namespace
 
-VoronoiCode::VoronoiCode(int modulus, int bits) : modulus_(modulus), bits_(bits) {
+VoronoiCode::VoronoiCode(Modulus m) : modulus_(m.a) {
   size_ = 1;
-  for (int k = 0; k < leech::kDim; ++k) size_ *= static_cast<Index>(modulus);
+  for (int k = 0; k < leech::kDim; ++k) size_ *= static_cast<Index>(modulus_);
+  bits_ = shells::ceil_log2(size_);
 }
 
-VoronoiCode::VoronoiCode(int bits) : VoronoiCode(bits == 72 ? 8 : 16, bits) {
+VoronoiCode::VoronoiCode(int bits) : VoronoiCode(Modulus{bits == 72 ? 8 : 16}) {
   if (bits != 72 && bits != 96)
     throw InputError("VoronoiCode: bits must be 72 or 96, got " + std::to_string(bits));
 }
@@ -61,9 +62,7 @@ VoronoiCode::VoronoiCode(int bits) : VoronoiCode(bits == 72 ? 8 : 16, bits) {
 VoronoiCode VoronoiCode::with_modulus(int modulus) {
   if (modulus < 2 || modulus > 16)
     throw InputError("VoronoiCode: modulus must be between 2 and 16, got " + std::to_string(modulus));
-  VoronoiCode code(modulus, 0);
-  code.bits_ = shells::ceil_log2(code.size_);
-  return code;
+  return VoronoiCode(Modulus{modulus});
 }
 
 Vec VoronoiCode::representative(const Vec& v) const {
