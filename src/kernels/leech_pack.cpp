@@ -17,22 +17,20 @@ namespace octet {
 
 void decode_rows_scalar(const View& m, int64_t r0, int64_t r1, float* out) {
   for (int64_t r = r0; r < r1; ++r) {
-    const uint64_t* words = m.words + r * m.blocks;
-    const float* scales = m.scales + r * m.groups;
+    const uint16_t* scales = m.scales + r * m.groups;
     for (int64_t g = 0, j = 0; g < m.groups; ++g)  // groups outside: no division per block
       for (const int64_t end = j + m.blocks_per_group; j < end; ++j, out += kDim)
-        decode_block(m, words[j], scales[g], out);
+        decode_block(m, word_at(m, r * m.blocks + j), scale_of(scales[g]), out);
   }
 }
 
 void gemv_rows_scalar(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
   for (int64_t r = r0; r < r1; ++r) {
-    const uint64_t* words = m.words + r * m.blocks;
-    const float* scales = m.scales + r * m.groups;
+    const uint16_t* scales = m.scales + r * m.groups;
     float acc = 0;
     for (int64_t g = 0, j = 0; g < m.groups; ++g)
       for (const int64_t end = j + m.blocks_per_group; j < end; ++j)
-        acc += dot_block(m, words[j], scales[g], x + kDim * j);
+        acc += dot_block(m, word_at(m, r * m.blocks + j), scale_of(scales[g]), x + kDim * j);
     y[r - r0] = acc;
   }
 }
@@ -56,16 +54,17 @@ class LeechPacked final : public PackedMatrix {
     const int64_t group = params.group ? static_cast<int64_t>(params.group) : cols;
     groups_ = cols / group;
     blocks_per_group_ = group / octet::kDim;
-    words_.resize(static_cast<size_t>(rows * blocks_ + octet::kWordsAhead));
+    word_bytes_ = tables_.word_bytes();
+    // The padding words after the last also cover the AVX-512 GEMV's 64-byte loads.
+    words_.resize(static_cast<size_t>(octet::kWordsBefore + (rows * blocks_ + octet::kWordsAhead + 8) * word_bytes_));
     scales_.resize(static_cast<size_t>(rows * groups_));
-    raw_scales_.resize(scales_.size());
     BitReader in(codes, size);
     for (int64_t r = 0; r < rows; ++r) read_row(in, r);
   }
 
   std::string codec_spec() const override { return spec_; }
   uint64_t bytes() const override {
-    return 8 * words_.size() + 4 * scales_.size() + sizeof(octet::Escape) * escapes_.size();
+    return words_.size() + 2 * scales_.size() + sizeof(octet::Escape) * escapes_.size();
   }
 
   void decode_rows(int64_t r0, int64_t r1, float* out, Isa isa) const override {
@@ -89,9 +88,9 @@ class LeechPacked final : public PackedMatrix {
     BitWriter out;
     const octet::View m = view();
     for (int64_t r = 0; r < rows(); ++r) {
-      for (int64_t g = 0; g < groups_; ++g) out.put(raw_scales_[static_cast<size_t>(r * groups_ + g)], kScaleBits);
+      for (int64_t g = 0; g < groups_; ++g) out.put(scales_[static_cast<size_t>(r * groups_ + g)], kScaleBits);
       for (int64_t j = 0; j < blocks_; ++j) {
-        const uint64_t word = words_[static_cast<size_t>(r * blocks_ + j)];
+        const uint64_t word = octet::word_at(m, r * blocks_ + j);
         out.put(octet::gain_of(m, word), gain_bits_);
         out.put(ball_.rank(tables_.point_of(word, escapes_.data())), ball_.bits());
       }
@@ -102,7 +101,7 @@ class LeechPacked final : public PackedMatrix {
  private:
   octet::View view() const {
     octet::View m = tables_.view();
-    m.words = words_.data();
+    m.words = words_.data() + octet::kWordsBefore;
     m.scales = scales_.data();
     m.escapes = escapes_.data();
     m.blocks = blocks_;
@@ -123,8 +122,7 @@ class LeechPacked final : public PackedMatrix {
       const auto raw = static_cast<uint16_t>(in.get(kScaleBits));
       const float s = bf16_to_scale(raw);
       if (!std::isfinite(s) || s < 0) throw InputError(spec_ + ": row " + std::to_string(r) + ": corrupt scale");
-      raw_scales_[static_cast<size_t>(r * groups_ + g)] = raw;
-      scales_[static_cast<size_t>(r * groups_ + g)] = s;
+      scales_[static_cast<size_t>(r * groups_ + g)] = raw;
     }
     for (int64_t j = 0; j < blocks_; ++j) {
       const auto gain = static_cast<uint32_t>(in.get(gain_bits_));
@@ -132,8 +130,14 @@ class LeechPacked final : public PackedMatrix {
       if (index >= ball_.size() || index < min_index_)
         throw InputError(spec_ + ": row " + std::to_string(r) + ", block " + std::to_string(j) + ": ball index " +
                          std::to_string(index) + (index < min_index_ ? " is not a direction" : " is out of range"));
-      words_[static_cast<size_t>(r * blocks_ + j)] = tables_.word_of(ball_.unrank(index), gain, escapes_);
+      store_word(r * blocks_ + j, tables_.word_of(ball_.unrank(index), gain, escapes_));
     }
+  }
+
+  // Word i's word_bytes low bytes (little-endian), back to back.
+  void store_word(int64_t i, uint64_t word) {
+    uint8_t* at = words_.data() + octet::kWordsBefore + i * word_bytes_;
+    for (int b = 0; b < word_bytes_; ++b) at[b] = static_cast<uint8_t>(word >> (8 * b));
   }
 
   std::string spec_;
@@ -142,9 +146,9 @@ class LeechPacked final : public PackedMatrix {
   int gain_bits_;
   uint64_t min_index_;
   int64_t blocks_ = 0, groups_ = 0, blocks_per_group_ = 0;
-  std::vector<uint64_t> words_;
-  std::vector<float> scales_;
-  std::vector<uint16_t> raw_scales_;
+  int word_bytes_ = 8;
+  std::vector<uint8_t> words_;    // kWordsBefore bytes of padding, then the words, then padding
+  std::vector<uint16_t> scales_;  // bfloat16, as in the file
   std::vector<octet::Escape> escapes_;
 };
 

@@ -68,32 +68,61 @@ class Chunks {
  public:
   using F = Fields<G>;
   struct Chunk {
-    __m512i w, glue, pattern[3], perm[3];
+    __m512i w, layout, glue, pattern[3], perm[3];
     bool escape;
   };
 
   explicit Chunks(const View& m)
       : m_(m),
+        stride_(m.word_bytes),
         second_octet_(_mm512_set_epi64(kSecondOctet, 0, kSecondOctet, 0, kSecondOctet, 0, kSecondOctet, 0)),
         squares_(_mm512_loadu_si512(kSquares)),
+        lead_(_mm_cvtsi32_si128(word_lead(m))),
         glue_(reinterpret_cast<const long long*>(m.glue)),
         patterns_(reinterpret_cast<const long long*>(m.patterns)),
         perms_(reinterpret_cast<const long long*>(m.perms)) {
     if (!F::matches(m)) throw std::logic_error("octet kernels: field layout mismatch");
+    // Eight words of s bytes, loaded as 64 bytes from the 8 bytes that end at the first word's
+    // last byte: word b's 8 bytes start at byte s·b. A 16-bit permutation brings the bytes of
+    // words 2L and 2L + 1 (from byte 2Ls, even) into 128-bit lane L, a byte shuffle within the
+    // lane puts each into its 64-bit lane (both the identity for s = 8).
+    alignas(64) uint16_t spread[32];
+    alignas(64) uint8_t within[64];
+    for (int lane = 0; lane < 4; ++lane)
+      for (int i = 0; i < 8; ++i) {
+        spread[8 * lane + i] = static_cast<uint16_t>(lane * stride_ + i);
+        within[16 * lane + i] = static_cast<uint8_t>(i);
+        within[16 * lane + 8 + i] = static_cast<uint8_t>(stride_ + i);
+      }
+    spread_ = _mm512_load_si512(spread);
+    within_ = _mm512_load_si512(within);
+    // The layouts' masks and shifts, one 64-bit lane per layout, for a per-lane permutation.
+    alignas(64) int64_t mask0[8], mask1[8], shift1[8], shift2[8];
+    for (int s = 0; s < 8; ++s) {
+      mask0[s] = m.layouts[s].mask[0];
+      mask1[s] = m.layouts[s].mask[1];
+      shift1[s] = m.layouts[s].shift[1];
+      shift2[s] = m.layouts[s].shift[2];
+    }
+    mask0_ = _mm512_load_si512(mask0);
+    mask1_ = _mm512_load_si512(mask1);
+    shift1_ = _mm512_load_si512(shift1);
+    shift2_ = _mm512_load_si512(shift2);
   }
 
   // Runs a scale group's blocks [j, end): whole chunks through on_chunk(chunk, first block),
   // software pipelined (the glue of chunk q + 2 and the patterns of chunk q + 1 are gathered
   // before chunk q's work, so their latencies overlap it); chunks holding an escape and the
   // group's last blocks through on_block(block).
+  // `at` is word_end of the row's first word.
   template <class OnChunk, class OnBlock>
-  void run_group(const uint64_t* words, int64_t j, int64_t end, OnChunk&& on_chunk, OnBlock&& on_block) const {
+  void run_group(const uint8_t* at, int64_t j, int64_t end, OnChunk&& on_chunk, OnBlock&& on_block) const {
     const int64_t chunks = (end - j) / 8;
-    Chunk cur = chunks > 0 ? fetch_glue(words + j) : Chunk{};
-    Chunk next = chunks > 1 ? fetch_glue(words + j + 8) : Chunk{};
+    Chunk cur = chunks > 0 ? fetch_glue(at + stride_ * j) : Chunk{};
+    Chunk next = chunks > 1 ? fetch_glue(at + stride_ * (j + 8)) : Chunk{};
     if (chunks > 0) fetch_patterns(cur);
     for (int64_t q = 0; q < chunks; ++q, j += 8) {
-      const Chunk after = q + 2 < chunks ? fetch_glue(words + j + 16) : Chunk{};
+      const Chunk after = q + 2 < chunks ? fetch_glue(at + stride_ * (j + 16)) : Chunk{};
       if (q + 1 < chunks) fetch_patterns(next);
       if (__builtin_expect(cur.escape, 0)) {
         for (int64_t b = j; b < j + 8; ++b) on_block(b);
@@ -124,12 +153,13 @@ class Chunks {
   }
 
  private:
-  // Stage 1 of a chunk: its words and glue.
-  Chunk fetch_glue(const uint64_t* words) const {
+  // Stage 1 of a chunk: its words (`at`: word_end of the first) and glue.
+  Chunk fetch_glue(const uint8_t* at) const {
     Chunk c{};
-    c.w = _mm512_loadu_si512(words);
-    const __m512i j0 = _mm512_and_si512(_mm512_srli_epi64(c.w, F::kShift0), _mm512_set1_epi64(F::kMark));
-    c.escape = _mm512_cmpeq_epi64_mask(j0, _mm512_set1_epi64(F::kMark)) != 0;
+    const __m512i bytes = _mm512_loadu_si512(at);
+    c.w = _mm512_srl_epi64(_mm512_shuffle_epi8(_mm512_permutexvar_epi16(spread_, bytes), within_), lead_);
+    c.layout = _mm512_and_si512(_mm512_srli_epi64(c.w, F::kLayoutShift), _mm512_set1_epi64((1 << kLayoutBits) - 1));
+    c.escape = _mm512_cmpeq_epi64_mask(c.layout, _mm512_set1_epi64(kEscapeLayout)) != 0;
     if (__builtin_expect(c.escape, 0)) return c;
     c.glue = _mm512_i64gather_epi64(
         _mm512_and_si512(_mm512_srli_epi64(c.w, G), _mm512_set1_epi64((1 << kGlueBits) - 1)), glue_, 8);
@@ -140,15 +170,19 @@ class Chunks {
   void fetch_patterns(Chunk& c) const {
     if (__builtin_expect(c.escape, 0)) return;
     const __m512i type_mask = _mm512_set1_epi64(7);
-    const __m512i entry[3] = {
-        _mm512_or_si512(_mm512_slli_epi64(_mm512_and_si512(_mm512_srli_epi64(c.glue, kTypeShift), type_mask), F::kBits0),
-                        _mm512_and_si512(_mm512_srli_epi64(c.w, F::kShift0), _mm512_set1_epi64(F::kMark))),
-        _mm512_or_si512(
-            _mm512_slli_epi64(_mm512_and_si512(_mm512_srli_epi64(c.glue, kTypeShift + 3), type_mask), F::kBits0),
-            _mm512_and_si512(_mm512_srli_epi64(c.w, F::kShift1), _mm512_set1_epi64((1u << F::kBits1) - 1))),
-        _mm512_or_si512(
-            _mm512_slli_epi64(_mm512_and_si512(_mm512_srli_epi64(c.glue, kTypeShift + 6), type_mask), F::kBits0),
-            _mm512_srli_epi64(c.w, F::kShift2))};
+    const __m512i position[3] = {
+        _mm512_and_si512(_mm512_srli_epi64(c.w, F::kShift0), _mm512_permutexvar_epi64(c.layout, mask0_)),
+        _mm512_and_si512(_mm512_srlv_epi64(c.w, _mm512_permutexvar_epi64(c.layout, shift1_)),
+                         _mm512_permutexvar_epi64(c.layout, mask1_)),
+        _mm512_srlv_epi64(c.w, _mm512_permutexvar_epi64(c.layout, shift2_))};
+    __m512i entry[3];
+    // Table entries are 16 bytes (the pattern, then its negation): twice the entry, scale 8.
+    for (int k = 0; k < 3; ++k)
+      entry[k] = _mm512_slli_epi64(
+          _mm512_or_si512(_mm512_slli_epi64(_mm512_and_si512(_mm512_srli_epi64(c.glue, kTypeShift + 3 * k), type_mask),
+                                            kEntryBits),
+                          position[k]),
+          1);
     for (int k = 0; k < 3; ++k) {
       c.pattern[k] = _mm512_i64gather_epi64(entry[k], patterns_, 8);
       c.perm[k] = _mm512_i64gather_epi64(
@@ -157,7 +191,9 @@ class Chunks {
   }
 
   const View& m_;
-  __m512i second_octet_, squares_;
+  int64_t stride_;
+  __m512i second_octet_, squares_, spread_, within_, mask0_, mask1_, shift1_, shift2_;
+  __m128i lead_;
   const long long *glue_, *patterns_, *perms_;
 };
 
@@ -175,12 +211,12 @@ void gemv_rows_wide(const View& m, const float* x, int64_t r0, int64_t r1, float
     spread[q] = _mm512_set_epi32(2 * q + 1, 2 * q + 1, 2 * q + 1, 2 * q + 1, 2 * q + 1, 2 * q + 1, 2 * q + 1, 2 * q + 1,
                                  2 * q, 2 * q, 2 * q, 2 * q, 2 * q, 2 * q, 2 * q, 2 * q);
   for (int64_t r = r0; r < r1; ++r) {
-    const uint64_t* words = m.words + r * m.blocks;
-    const float* scales = m.scales + r * m.groups;
+    const uint8_t* at = word_end(m, r * m.blocks);
+    const uint16_t* scales = m.scales + r * m.groups;
     __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
     Avx512::Acc rest = Avx512::zero();
     for (int64_t g = 0, j = 0; g < m.groups; ++g, j += m.blocks_per_group) {
-      const float scale = scales[g];
+      const float scale = scale_of(scales[g]);
       const auto on_chunk = [&](const Chunk& c, int64_t first) {
         __m512i v[3], norm;
         chunks.template octets<kShapeGain>(c, v, &norm);
@@ -209,10 +245,11 @@ void gemv_rows_wide(const View& m, const float* x, int64_t r0, int64_t r1, float
       };
       const auto on_block = [&](int64_t b) {
         uint32_t norm = 0;
-        const __m256i v = block_bytes<Avx512, G, kShapeGain>(m, words[b], &norm);
-        Avx512::accumulate(rest, v, block_gemv_factor<G, kShapeGain>(m, words[b], norm, scale), xt + kDim * b);
+        const uint64_t word = word_at(m, r * m.blocks + b);
+        const __m256i v = block_bytes<Avx512, G, kShapeGain>(m, word, &norm);
+        Avx512::accumulate(rest, v, block_gemv_factor<G, kShapeGain>(m, word, norm, scale), xt + kDim * b);
       };
-      chunks.run_group(words, j, j + m.blocks_per_group, on_chunk, on_block);
+      chunks.run_group(at, j, j + m.blocks_per_group, on_chunk, on_block);
     }
     y[r - r0] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]))) +
                 Avx512::sum(rest);

@@ -22,12 +22,6 @@
 namespace llvq::kernels::octet {
 namespace {
 
-inline int64_t load64(const void* p) {
-  int64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
-
 // Sum of the 8 lanes.
 inline float sum8(__m256 v) {
   const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -47,31 +41,54 @@ struct OctetBytes {
 // are offset by 8.
 inline constexpr int64_t kSecondOctet = 0x0808080808080808;
 
-// The word's field layout for G gain bits as compile-time constants (the same widths as
-// OctetTables::build_layout, checked at dispatch), so every shift and mask is an immediate.
-template <int G>
+// The word's fields for G gain bits: the fixed ones at compile-time shifts; the octets'
+// positions through the word's field layout (a row of View::layouts). kLead: the bits below
+// the word in the value read (0: a word from word_at; 64 − 8W: its 8-byte load, word_end).
+template <int G, int kLead = 0>
 struct Fields {
-  static constexpr int kTotal = 64 - G - kGlueBits;
-  static constexpr int kBits0 = (kTotal + 2) / 3;
-  static constexpr int kBits1 = (kTotal - kBits0 + 1) / 2;
-  static constexpr int kBits2 = kTotal - kBits0 - kBits1;
-  static constexpr int kShift0 = G + kGlueBits, kShift1 = kShift0 + kBits0, kShift2 = kShift1 + kBits1;
-  static constexpr uint32_t kMark = (1u << kBits0) - 1;
+  static constexpr int kLayoutShift = kLead + G + kGlueBits;
+  static constexpr int kShift0 = kLayoutShift + kLayoutBits;  // j0, or an escape's index
 
   static bool matches(const View& m) {
-    return m.gain_bits == G && m.entry_bits == kBits0 && m.j_shift[0] == kShift0 && m.j_shift[1] == kShift1 &&
-           m.j_shift[2] == kShift2 && m.j_mask[1] == (1u << kBits1) - 1 && m.j_mask[2] == (1u << kBits2) - 1;
+    if (m.gain_bits != G || m.entry_bits != kEntryBits || (kLead != 0 && kLead != word_lead(m))) return false;
+    for (uint32_t s = 0; s < kLayouts; ++s)
+      if (m.layouts[s].shift[0] != kShift0 - kLead) return false;
+    return true;
   }
+  static uint32_t gain(uint64_t word) { return static_cast<uint32_t>(word >> kLead) & ((1u << G) - 1); }
   // The block's glue index (t | Golay message << 1), into View::glue and View::glue_lanes.
-  static uint32_t glue_index(uint64_t word) { return static_cast<uint32_t>(word >> G) & ((1u << kGlueBits) - 1); }
-  template <int K>
-  static uint32_t entry(uint64_t word, uint64_t glue) {
-    constexpr int kShift = K == 0 ? kShift0 : K == 1 ? kShift1 : kShift2;
-    const uint32_t base = glue_type(glue, K) << kBits0;
-    if (K == 2) return base | static_cast<uint32_t>(word >> kShift);  // the top field
-    constexpr int kBits = K == 0 ? kBits0 : kBits1;
-    return base | (static_cast<uint32_t>(word >> kShift) & ((1u << kBits) - 1));
+  static uint32_t glue_index(uint64_t word) { return static_cast<uint32_t>(word >> (kLead + G)) & ((1u << kGlueBits) - 1); }
+  static uint32_t layout(uint64_t word) { return static_cast<uint32_t>(word >> kLayoutShift) & ((1u << kLayoutBits) - 1); }
+  // The layout's byte offset in View::layouts (16 bytes a row), escapes at kEscapeOffset.
+  static_assert(sizeof(FieldLayout) == 16 && kLayoutShift >= 4);
+  static constexpr uint32_t kEscapeOffset = kEscapeLayout << 4;
+  static uint32_t layout_offset(uint64_t word) {
+    return static_cast<uint32_t>(word >> (kLayoutShift - 4)) & (((1u << kLayoutBits) - 1) << 4);
   }
+  static uint32_t escape_index(uint64_t word) { return static_cast<uint32_t>(word >> kShift0); }
+  // Octet K's position in its table under layout l.
+  template <int K>
+  static uint32_t position(uint64_t word, const FieldLayout& l) {
+    if (K == 0) return static_cast<uint32_t>(word >> kShift0) & l.mask[0];
+    const int shift = kLead ? l.load_shift[K - 1] : l.shift[K];
+    if (K == 1) return static_cast<uint32_t>(word >> shift) & l.mask[1];
+    return static_cast<uint32_t>(word >> shift);  // the top field
+  }
+  template <int K>
+  static uint32_t entry(uint64_t word, const FieldLayout& l, uint64_t glue) {
+    return glue_type(glue, K) << kEntryBits | position<K>(word, l);
+  }
+};
+
+// The stored words, W bytes each (OctetTables::word_bytes), as compile-time constants.
+template <int W>
+struct Words {
+  static constexpr int kLead = 64 - 8 * W;  // the bits below the word in its 8-byte load
+  static bool matches(const View& m) { return m.word_bytes == W; }
+  // Word j of the row whose first word ends at `end` (word_end): as loaded (kLead bits of the
+  // word before it below), or alone.
+  static uint64_t loaded(const uint8_t* end, int64_t j) { return static_cast<uint64_t>(load64(end + W * j)); }
+  static uint64_t at(const uint8_t* end, int64_t j) { return loaded(end, j) >> kLead; }
 };
 
 // The block's coordinates in trio order (bytes 0..23; bytes 24..31 are not used) and, when
@@ -79,17 +96,19 @@ struct Fields {
 template <class T, int G, bool kNorm>
 inline __m256i block_bytes(const View& m, uint64_t word, uint32_t* norm) {
   using F = Fields<G>;
-  if (__builtin_expect((static_cast<uint32_t>(word >> F::kShift0) & F::kMark) == F::kMark, 0)) {
-    const Escape& e = m.escapes[word >> F::kShift1];
+  const uint32_t layout = F::layout(word);
+  if (__builtin_expect(layout == kEscapeLayout, 0)) {
+    const Escape& e = m.escapes[F::escape_index(word)];
     *norm = e.norm;
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(&e));
   }
+  const FieldLayout& l = m.layouts[layout];
   const uint64_t glue = m.glue[F::glue_index(word)];
-  const uint32_t e0 = F::template entry<0>(word, glue), e1 = F::template entry<1>(word, glue),
-                 e2 = F::template entry<2>(word, glue);
+  const uint32_t e0 = F::template entry<0>(word, l, glue), e1 = F::template entry<1>(word, l, glue),
+                 e2 = F::template entry<2>(word, l, glue);
   if (kNorm) *norm = 8u * (uint32_t{m.norm8[e0]} + m.norm8[e1] + m.norm8[e2]);
-  const __m256i pattern = _mm256_setr_epi64x(load64(m.patterns + 8 * uint64_t{e0}), load64(m.patterns + 8 * uint64_t{e1}),
-                                             load64(m.patterns + 8 * uint64_t{e2}), 0);
+  const __m256i pattern = _mm256_setr_epi64x(load64(m.patterns + 16 * uint64_t{e0}), load64(m.patterns + 16 * uint64_t{e1}),
+                                             load64(m.patterns + 16 * uint64_t{e2}), 0);
   const __m256i shuffle =
       _mm256_setr_epi64x(load64(m.perms + 8 * glue_perm(glue, 0)), load64(m.perms + 8 * glue_perm(glue, 1)) | kSecondOctet,
                          load64(m.perms + 8 * glue_perm(glue, 2)), 0);
@@ -126,14 +145,14 @@ inline float block_gemv_factor(const View& m, uint64_t word, uint32_t norm, floa
   return scale * m.gemv_factor[norm >> (4 - G) | (static_cast<uint32_t>(word) & ((1u << G) - 1))];
 }
 
-// Octet k of a block as 8 floats: the pattern's 8 bytes, the permutation (one byte shuffle)
-// and the signs (one vpsignb), both from the block's control row, widened.
-inline __m256 octet_floats(const int8_t* patterns, const int8_t* ctl_rows, uint32_t entry, uint32_t ctl) {
-  const int8_t* row = ctl_rows + ctl;
-  __m128i p = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(patterns + 8 * uint64_t{entry}));
-  p = _mm_shuffle_epi8(p, _mm_loadu_si128(reinterpret_cast<const __m128i*>(row)));
-  p = _mm_sign_epi8(p, _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 8)));
-  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(p));
+// Octet k of a block as 8 floats: one byte shuffle of its 16-byte table entry (the pattern
+// and its negation) by the block's control row applies both an even point's permutation and an
+// odd point's signs (a separate vpsignb, as before, cost one more instruction and load per
+// octet); then widened.
+inline __m256 octet_floats(const Arena* t, uint32_t entry, uint32_t ctl) {
+  const __m128i p = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t->patterns[entry]));
+  const auto* row = reinterpret_cast<const __m128i*>(reinterpret_cast<const char*>(t) + ctl);
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_shuffle_epi8(p, _mm_loadu_si128(row))));
 }
 
 // Σ over the 24 coordinates of v ⊙ x, as 8 partial sums (x in trio order).
@@ -149,20 +168,16 @@ inline __m256 block_products(__m256i v, const float* x) {
 // llvq-sg block, against ~95 when the glue's fields were extracted and the block assembled in
 // one register). The block factor of a shape–gain code (level/|v|) multiplies each block's
 // sum; the scale (and the ball's 1/s) once per scale group.
-template <int G, bool kShapeGain>
+template <int G, bool kShapeGain, int W>
 void gemv_rows_body(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
-  using F = Fields<G>;
-  if (!F::matches(m)) throw std::logic_error("octet kernels: field layout mismatch");
+  using F = Fields<G, Words<W>::kLead>;  // fields read from the loaded bytes: no shift per word
+  if (!F::matches(m) || !Words<W>::matches(m)) throw std::logic_error("octet kernels: field layout mismatch");
   const float* xt = trio_order(m, x);
   const float ball_factor = kShapeGain ? 1.0f : m.gemv_factor[0];
-  // The tables in locals: the compiler cannot keep View's fields in registers across the loop.
-  const int8_t *patterns = m.patterns, *ctl_rows = m.octet_ctl;
-  const uint8_t* norm8 = m.norm8;
-  const GlueLanes* lanes = m.glue_lanes;
-  const float* factors = m.gemv_factor;
+  const Arena* t = m.arena;  // every table from one register
   for (int64_t r = r0; r < r1; ++r) {
-    const uint64_t* words = m.words + r * m.blocks;
-    const float* scales = m.scales + r * m.groups;
+    const uint8_t* row = word_end(m, r * m.blocks);
+    const uint16_t* scales = m.scales + r * m.groups;
     __m256 total = _mm256_setzero_ps();
     for (int64_t g = 0, j = 0; g < m.groups; ++g) {
       __m256 acc = _mm256_setzero_ps();
@@ -170,54 +185,56 @@ void gemv_rows_body(const View& m, const float* x, int64_t r0, int64_t r1, float
       // llvq-sg unchanged; 2 and 8 measured the same as 4.
 #pragma GCC unroll 4
       for (const int64_t end = j + m.blocks_per_group; j < end; ++j) {
-        const uint64_t w = words[j];
+        const uint64_t w = Words<W>::loaded(row, j);
         const float* xb = xt + kDim * j;
         // The glue kWordsAhead blocks ahead, so its (L2) latency is off the block's critical path:
         // 14% faster; prefetching the patterns as well (the glue is needed for their address) cost
         // more instructions than it saved.
-        const uint64_t ahead = words[j + kWordsAhead];  // the padding covers the last row
-        _mm_prefetch(reinterpret_cast<const char*>(lanes + F::glue_index(ahead)), _MM_HINT_T0);
-        const uint32_t j0 = static_cast<uint32_t>(w >> F::kShift0) & F::kMark;
-        if (__builtin_expect(j0 == F::kMark, 0)) {
-          const Escape& e = m.escapes[w >> F::kShift1];
+        const uint64_t ahead = Words<W>::loaded(row, j + kWordsAhead);  // the padding covers the last row
+        _mm_prefetch(reinterpret_cast<const char*>(t->glue_lanes + F::glue_index(ahead)), _MM_HINT_T0);
+        const uint32_t layout = F::layout_offset(w);
+        if (__builtin_expect(layout == F::kEscapeOffset, 0)) {
+          const Escape& e = m.escapes[F::escape_index(w)];
           const __m256 d = block_products(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(&e)), xb);
           // The ball's factor multiplies the whole group below.
-          acc = _mm256_fmadd_ps(_mm256_set1_ps(kShapeGain ? block_gemv_factor<G, true>(m, w, e.norm, 1.0f) : 1.0f), d, acc);
+          acc = _mm256_fmadd_ps(_mm256_set1_ps(kShapeGain ? block_gemv_factor<G, true>(m, w >> Words<W>::kLead, e.norm, 1.0f) : 1.0f), d, acc);
           continue;
         }
-        const GlueLanes& glue = lanes[F::glue_index(w)];
-        const uint32_t e0 = glue.entry_base[0] + j0;
-        const uint32_t e1 = glue.entry_base[1] + (static_cast<uint32_t>(w >> F::kShift1) & ((1u << F::kBits1) - 1));
-        const uint32_t e2 = glue.entry_base[2] + static_cast<uint32_t>(w >> F::kShift2);
-        __m256 d = _mm256_mul_ps(octet_floats(patterns, ctl_rows, e0, glue.ctl[0]), _mm256_loadu_ps(xb));
-        d = _mm256_fmadd_ps(octet_floats(patterns, ctl_rows, e1, glue.ctl[1]), _mm256_loadu_ps(xb + 8), d);
-        d = _mm256_fmadd_ps(octet_floats(patterns, ctl_rows, e2, glue.ctl[2]), _mm256_loadu_ps(xb + 16), d);
+        const FieldLayout& l = *reinterpret_cast<const FieldLayout*>(reinterpret_cast<const char*>(t->layouts) + layout);
+        const GlueLanes& glue = t->glue_lanes[F::glue_index(w)];
+        const uint32_t e0 = glue.entry_base[0] + F::template position<0>(w, l);
+        const uint32_t e1 = glue.entry_base[1] + F::template position<1>(w, l);
+        const uint32_t e2 = glue.entry_base[2] + F::template position<2>(w, l);
+        __m256 d = _mm256_mul_ps(octet_floats(t, e0, glue.ctl[0]), _mm256_loadu_ps(xb));
+        d = _mm256_fmadd_ps(octet_floats(t, e1, glue.ctl[1]), _mm256_loadu_ps(xb + 8), d);
+        d = _mm256_fmadd_ps(octet_floats(t, e2, glue.ctl[2]), _mm256_loadu_ps(xb + 16), d);
         if (kShapeGain) {
-          const uint32_t norm = 8u * (uint32_t{norm8[e0]} + norm8[e1] + norm8[e2]);
-          const uint32_t index = norm >> (4 - G) | (static_cast<uint32_t>(w) & ((1u << G) - 1));
-          acc = _mm256_fmadd_ps(_mm256_broadcast_ss(factors + index), d, acc);
+          const uint32_t norm = 8u * (uint32_t{t->norm8[e0]} + t->norm8[e1] + t->norm8[e2]);
+          const uint32_t index = norm >> (4 - G) | F::gain(w);
+          acc = _mm256_fmadd_ps(_mm256_broadcast_ss(t->gemv_factor + index), d, acc);
         } else {
           acc = _mm256_add_ps(acc, d);
         }
       }
-      total = _mm256_fmadd_ps(_mm256_set1_ps(scales[g] * ball_factor), acc, total);
+      total = _mm256_fmadd_ps(_mm256_set1_ps(scale_of(scales[g]) * ball_factor), acc, total);
     }
     y[r - r0] = sum8(total);
   }
 }
 
-template <class T, int G>
+template <class T, int G, int W>
 void decode_rows_body(const View& m, int64_t r0, int64_t r1, float* out) {
-  if (!Fields<G>::matches(m)) throw std::logic_error("octet kernels: field layout mismatch");
+  if (!Fields<G>::matches(m) || !Words<W>::matches(m)) throw std::logic_error("octet kernels: field layout mismatch");
   const Natural natural(m);
   for (int64_t r = r0; r < r1; ++r) {
-    const uint64_t* words = m.words + r * m.blocks;
-    const float* scales = m.scales + r * m.groups;
+    const uint8_t* row = word_end(m, r * m.blocks);
+    const uint16_t* scales = m.scales + r * m.groups;
     for (int64_t g = 0, j = 0; g < m.groups; ++g)
       for (const int64_t end = j + m.blocks_per_group; j < end; ++j, out += kDim) {
+        const uint64_t word = Words<W>::at(row, j);
         uint32_t norm = 0;
-        const __m256i v = block_bytes<T, G, true>(m, words[j], &norm);
-        T::store(natural(v), block_factor(m, words[j], norm, scales[g]), out);
+        const __m256i v = block_bytes<T, G, true>(m, word, &norm);
+        T::store(natural(v), block_factor(m, word, norm, scale_of(scales[g])), out);
       }
   }
 }
@@ -236,13 +253,22 @@ void with_layout(const View& m, F&& f) {
   }
 }
 
+// with_layout, plus std::integral_constant<int, W>{} for the stored word's bytes (7 or 8).
+template <class F>
+void with_words(const View& m, F&& f) {
+  with_layout(m, [&](auto g, auto sg) {
+    if (m.word_bytes == 7) return f(g, sg, std::integral_constant<int, 7>{});
+    return f(g, sg, std::integral_constant<int, 8>{});
+  });
+}
+
 inline void gemv_rows_dispatch(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
-  with_layout(m, [&](auto g, auto sg) { gemv_rows_body<g(), sg()>(m, x, r0, r1, y); });
+  with_words(m, [&](auto g, auto sg, auto w) { gemv_rows_body<g(), sg(), w()>(m, x, r0, r1, y); });
 }
 
 template <class T>
 void decode_rows_dispatch(const View& m, int64_t r0, int64_t r1, float* out) {
-  with_layout(m, [&](auto g, auto) { decode_rows_body<T, g()>(m, r0, r1, out); });
+  with_words(m, [&](auto g, auto, auto w) { decode_rows_body<T, g(), w()>(m, r0, r1, out); });
 }
 
 }  // namespace

@@ -2,15 +2,18 @@
 #include "kernels/octet_tables.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <map>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 
 #include "llvq/error.hpp"
 #include "llvq/golay.hpp"
+#include "llvq/leech_ball.hpp"
 
 namespace llvq::kernels::octet {
 namespace {
@@ -74,7 +77,7 @@ const OctetTables& OctetTables::get(const LeechLayout& params) {
 }
 
 OctetTables::OctetTables(const LeechLayout& params)
-    : kind_(params.kind == LeechLayout::Kind::Ball ? Kind::Ball : Kind::ShapeGain) {
+    : kind_(params.kind == LeechLayout::Kind::Ball ? Kind::Ball : Kind::ShapeGain), arena_(std::make_unique<Arena>()) {
   if (params.gain_bits < 0 || (1 << params.gain_bits) > kMaxGains)
     throw InputError("Leech kernels: unsupported gain bits " + std::to_string(params.gain_bits));
   if (params.max_shell < 0 || params.max_shell >= kMaxShells)
@@ -86,31 +89,18 @@ OctetTables::OctetTables(const LeechLayout& params)
   for (int m = 0; m < kMaxShells; ++m) {
     sqrt_norm_[static_cast<size_t>(m)] = m == 0 ? 1.0 : std::sqrt(16.0 * m);
     for (int g = 0; g < gains; ++g)
-      gemv_factor_[static_cast<size_t>(m << params.gain_bits | g)] =
+      arena_->gemv_factor[m << params.gain_bits | g] =
           kind_ == Kind::Ball ? static_cast<float>(1.0 / params.lattice_scale)
                               : static_cast<float>(params.gain_levels[static_cast<size_t>(g)] / sqrt_norm_[static_cast<size_t>(m)]);
   }
   for (int g = 0; g < gains && kind_ == Kind::ShapeGain; ++g)
     gain_level_[static_cast<size_t>(g)] = params.gain_levels[static_cast<size_t>(g)];
-  build_layout(params.gain_bits);
+  gain_bits_ = params.gain_bits;
   build_trio();
   build_patterns(16 * params.max_shell);
   build_glue();
   build_octet_ctl();
-}
-
-// Field widths: 51 − G bits for the three octets, the widest first (it also carries the
-// escape mark, so its table may hold 2^b0 − 1 entries).
-void OctetTables::build_layout(int gain_bits) {
-  gain_bits_ = gain_bits;
-  const int total = 64 - gain_bits - kGlueBits;
-  j_bits_[0] = (total + 2) / 3;
-  j_bits_[1] = (total - j_bits_[0] + 1) / 2;
-  j_bits_[2] = total - j_bits_[0] - j_bits_[1];
-  j_shift_[0] = gain_bits + kGlueBits;
-  j_shift_[1] = j_shift_[0] + j_bits_[0];
-  j_shift_[2] = j_shift_[1] + j_bits_[1];
-  entry_bits_ = j_bits_[0];
+  build_layouts(params);
 }
 
 // A trio of disjoint octads: the octad through positions 0..4, the first octad (numeric
@@ -145,11 +135,9 @@ void OctetTables::build_trio() {
 }
 
 // Each type's table: its 8-vectors of norm ≤ max_norm, sorted by (norm, lexicographic),
-// truncated to 2^entry_bits − 1 entries.
+// truncated to 2^kEntryBits − 1 entries.
 void OctetTables::build_patterns(int max_norm) {
-  const size_t slots = size_t{1} << entry_bits_;
-  patterns_.assign(kTypes * slots * 8, 0);
-  norm8_.assign(kTypes * slots, 0);
+  const size_t slots = size_t{1} << kEntryBits;
   for (int type = 0; type < kTypes; ++type) {
     std::vector<Pattern> all;
     Pattern cur{};
@@ -159,11 +147,14 @@ void OctetTables::build_patterns(int max_norm) {
     entries_[static_cast<size_t>(type)] = static_cast<int64_t>(n);
     for (size_t j = 0; j < n; ++j) {
       const size_t e = static_cast<size_t>(type) * slots + j;
-      std::copy(all[j].p, all[j].p + 8, patterns_.begin() + static_cast<std::ptrdiff_t>(8 * e));
+      for (int i = 0; i < 8; ++i) {
+        arena_->patterns[e][i] = all[j].p[i];
+        arena_->patterns[e][8 + i] = static_cast<int8_t>(-all[j].p[i]);
+      }
       // Octet norms are multiples of 8 (odd squares are 1 mod 8; an even octet holds an even
       // number of entries ≡ 2 mod 4), and ≤ 16·16: a byte holds norm/8.
       if (all[j].norm % 8 != 0 || all[j].norm / 8 > 255) throw std::logic_error("octet tables: unexpected octet norm");
-      norm8_[e] = static_cast<uint8_t>(all[j].norm / 8);
+      arena_->norm8[e] = static_cast<uint8_t>(all[j].norm / 8);
     }
   }
 }
@@ -179,7 +170,6 @@ void OctetTables::build_glue() {
         if (static_cast<int>(id >> i & 1) == on) perms_[8 * id + static_cast<uint32_t>(i)] = static_cast<uint8_t>(pos++);
   }
   glue_.assign(size_t{1} << kGlueBits, 0);
-  glue_lanes_.assign(size_t{1} << kGlueBits, GlueLanes{});
   for (uint32_t msg = 0; msg < 4096; ++msg) {
     const uint32_t c = golay::encode(msg);
     for (uint32_t t = 0; t < 2; ++t) {
@@ -191,27 +181,99 @@ void OctetTables::build_glue() {
         g |= uint64_t{t ? ck : 0} << (kSignShift + 8 * k);
         g |= uint64_t{t ? 0 : ck} << (kPermShift + 8 * k);
         g |= type << (kTypeShift + 3 * k);
-        GlueLanes& lanes = glue_lanes_[t | msg << 1];
-        lanes.entry_base[k] = static_cast<uint32_t>(type << entry_bits_);
-        lanes.ctl[k] = static_cast<uint16_t>((t << 8 | ck) * kCtlRowBytes);
+        GlueLanes& lanes = arena_->glue_lanes[t | msg << 1];
+        lanes.entry_base[k] = static_cast<uint32_t>(type << kEntryBits);
+        lanes.ctl[k] = static_cast<uint32_t>(offsetof(Arena, octet_ctl) + (t << 8 | ck) * kCtlRowBytes);
       }
     }
   }
 }
 
-// Rows of octet_ctl_ (octet_word.hpp): row t << 8 | c applies c's permutation (t = 0) or
-// its signs (t = 1).
+// Rows of octet_ctl (octet_word.hpp): row t << 8 | c applies c's permutation (t = 0) or
+// its signs (t = 1: slot i takes −p_i, entry 8 + i, where c has a one).
 void OctetTables::build_octet_ctl() {
-  octet_ctl_.assign(size_t{kCtlRows} * kCtlRowBytes + 8, 0);
   for (uint32_t row = 0; row < kCtlRows; ++row) {
     const uint32_t t = row >> 8, c = row & 0xFF;
-    int8_t* shuffle = octet_ctl_.data() + row * kCtlRowBytes;
-    int8_t* sign = shuffle + 8;
-    for (uint32_t i = 0; i < 8; ++i) {
-      shuffle[i] = static_cast<int8_t>(t ? i : perms_[8 * c + i]);
-      sign[i] = static_cast<int8_t>(t && (c >> i & 1) ? -1 : 1);
+    int8_t* shuffle = arena_->octet_ctl + row * kCtlRowBytes;
+    for (uint32_t i = 0; i < 8; ++i) shuffle[i] = static_cast<int8_t>(t ? i + 8 * (c >> i & 1) : perms_[8 * c + i]);
+  }
+}
+
+// Field layouts (octet_word.hpp): seven width triples (a, b, c) that share the bits left after
+// the gain, glue and layout fields, chosen greedily to cover a sample of the ball's points:
+// 4,096 uniform over the ball (mostly its top shell) and 4,096 spread evenly over its shells
+// (a shape–gain search takes directions from every shell). An octet needs bit_width(j) bits,
+// j its table position. Once the sample is covered, the remaining layouts cover it with one
+// spare bit per field, then two, …, so that data unlike the sample still finds room. With 56-bit
+// words no Gaussian block of llvq-sg or llvq-ss (10^5 measured) needs an escape. Deterministic.
+void OctetTables::build_layouts(const LeechLayout& params) {
+  const LeechBall& ball = LeechBall::get(params.max_shell);
+  word_bytes_ = params.gain_bits + ball.bits() <= 48 ? 7 : 8;
+  const int bits = 8 * word_bytes_ - gain_bits_ - kGlueBits - kLayoutBits;
+  const int first_shell = std::max(params.min_shell, LeechBall::kMinShell);
+  const uint64_t lo = ball.shell_offset(first_shell);
+  constexpr int kSample = 4096;
+  std::map<std::array<int, 3>, int64_t> needs;  // octets' bit widths → sample points
+  std::mt19937_64 rng(0x6f63746574);
+  const auto add = [&](uint64_t index) {
+    const Octets o = octets_of(ball.unrank(index));
+    std::array<int, 3> need{};
+    for (int k = 0; k < 3; ++k) {
+      if (o.j[k] < 0) return;  // past the tables: an escape under any layout
+      need[static_cast<size_t>(k)] = std::bit_width(static_cast<uint64_t>(o.j[k]));
+    }
+    ++needs[need];
+  };
+  for (int i = 0; i < kSample; ++i) add(lo + rng() % (ball.size() - lo));
+  const int shells = params.max_shell - first_shell + 1;
+  for (int i = 0; i < kSample; ++i) {
+    const int m = first_shell + i % shells;
+    const uint64_t end = m == params.max_shell ? ball.size() : ball.shell_offset(m + 1);
+    add(ball.shell_offset(m) + rng() % (end - ball.shell_offset(m)));
+  }
+  std::vector<std::array<int, 3>> candidates;
+  for (int a = 1; a <= kEntryBits; ++a)
+    for (int b = 1; b <= kEntryBits; ++b)
+      if (const int c = bits - a - b; c >= 1 && c <= kEntryBits) candidates.push_back({a, b, c});
+  const auto fits = [](const std::array<int, 3>& need, const std::array<int, 3>& widths, int margin) {
+    return need[0] + margin <= widths[0] && need[1] + margin <= widths[1] && need[2] + margin <= widths[2];
+  };
+  std::vector<std::array<int, 3>> chosen;
+  for (int margin = 0; chosen.size() < kLayouts && margin <= kEntryBits;) {
+    int64_t best_count = 0;
+    const std::array<int, 3>* best = nullptr;
+    for (const auto& widths : candidates) {
+      int64_t count = 0;
+      for (const auto& [need, n] : needs) {
+        bool covered = false;
+        for (const auto& c : chosen) covered = covered || fits(need, c, margin);
+        if (!covered && fits(need, widths, margin)) count += n;
+      }
+      if (count > best_count) {
+        best_count = count;
+        best = &widths;
+      }
+    }
+    if (best)
+      chosen.push_back(*best);
+    else
+      ++margin;  // this margin is covered (or cannot be): ask for one more spare bit
+  }
+  if (chosen.empty()) throw std::logic_error("octet tables: no field layout fits the ball");
+  while (chosen.size() < kLayouts) chosen.push_back(chosen.front());  // never reached by word_of
+  const int first_field = gain_bits_ + kGlueBits + kLayoutBits;
+  for (size_t s = 0; s < kLayouts; ++s) {
+    FieldLayout& l = arena_->layouts[s];
+    int shift = first_field;
+    for (int k = 0; k < 3; ++k) {
+      l.width[k] = static_cast<uint8_t>(chosen[s][static_cast<size_t>(k)]);
+      l.shift[k] = static_cast<uint8_t>(shift);
+      if (k < 2) l.mask[k] = (1u << l.width[k]) - 1;
+      if (k > 0) l.load_shift[k - 1] = static_cast<uint8_t>(shift + 64 - 8 * word_bytes_);
+      shift += l.width[k];
     }
   }
+  arena_->layouts[kEscapeLayout] = FieldLayout{};
 }
 
 uint32_t OctetTables::octet_bits(uint32_t mask, int k) const {
@@ -228,65 +290,73 @@ int64_t OctetTables::find(int type, const int8_t* p) const {
     norm += p[i] * p[i];
   }
   key.norm = static_cast<uint16_t>(norm);
-  const size_t base = static_cast<size_t>(type) << entry_bits_;
+  const size_t base = static_cast<size_t>(type) << kEntryBits;
   int64_t lo = 0, hi = entries_[static_cast<size_t>(type)];
   while (lo < hi) {  // first entry not less than key
     const int64_t mid = (lo + hi) / 2;
     Pattern e{};
-    e.norm = static_cast<uint16_t>(8 * norm8_[base + static_cast<size_t>(mid)]);
-    std::copy_n(patterns_.begin() + static_cast<std::ptrdiff_t>(8 * (base + static_cast<size_t>(mid))), 8, e.p);
+    e.norm = static_cast<uint16_t>(8 * arena_->norm8[base + static_cast<size_t>(mid)]);
+    std::copy_n(arena_->patterns[base + static_cast<size_t>(mid)], 8, e.p);
     if (pattern_less(e, key))
       lo = mid + 1;
     else
       hi = mid;
   }
   if (lo == entries_[static_cast<size_t>(type)]) return -1;
-  const int8_t* hit = patterns_.data() + 8 * (base + static_cast<size_t>(lo));
+  const int8_t* hit = arena_->patterns[base + static_cast<size_t>(lo)];
   return std::equal(hit, hit + 8, p) ? lo : -1;
 }
 
-uint64_t OctetTables::word_of(const leech::Vec& v, uint32_t gain, std::vector<Escape>& escapes) const {
-  const uint32_t t = static_cast<uint32_t>(v[0]) & 1;
+OctetTables::Octets OctetTables::octets_of(const leech::Vec& v) const {
+  Octets o{};
+  o.t = static_cast<uint32_t>(v[0]) & 1;
   uint32_t c = 0;
   for (int i = 0; i < kDim; ++i)
-    if ((static_cast<uint32_t>(v[static_cast<size_t>(i)]) & 3) == (t ? 3u : 2u)) c |= 1u << i;
+    if ((static_cast<uint32_t>(v[static_cast<size_t>(i)]) & 3) == (o.t ? 3u : 2u)) c |= 1u << i;
   const auto msg = golay::decode(c);
   if (!msg) throw InputError("octet word: not a lattice point");
-  int8_t u[kDim];
-  for (int s = 0; s < kDim; ++s) u[s] = static_cast<int8_t>(v[trio_[static_cast<size_t>(s)]]);
-  const uint64_t head = gain | uint64_t{t | *msg << 1} << gain_bits_;
-  uint64_t word = head;
-  bool escape = false;
-  for (int k = 0; k < 3 && !escape; ++k) {
-    const int8_t* octet = u + 8 * k;
+  o.message = *msg;
+  for (int s = 0; s < kDim; ++s) o.u[s] = static_cast<int8_t>(v[trio_[static_cast<size_t>(s)]]);
+  for (int k = 0; k < 3; ++k) {
+    const int8_t* octet = o.u + 8 * k;
     const uint32_t ck = octet_bits(c, k);
     int8_t p[8];
     int type = 0;
-    if (t) {
+    if (o.t) {
       for (int i = 0; i < 8; ++i) p[i] = static_cast<int8_t>((ck >> i & 1) ? -octet[i] : octet[i]);
     } else {
       type = 1 + popcount(ck) / 2;
       for (int i = 0; i < 8; ++i) p[perms_[8 * ck + static_cast<uint32_t>(i)]] = octet[i];
     }
-    const int64_t j = find(type, p);
-    const int64_t limit = (int64_t{1} << j_bits_[k]) - (k == 0 ? 1 : 0);
-    if (j < 0 || j >= limit)
-      escape = true;
-    else
-      word |= static_cast<uint64_t>(j) << j_shift_[k];
+    o.j[k] = find(type, p);
   }
-  if (!escape) return word;
-  if (escapes.size() >> (j_bits_[1] + j_bits_[2]))
+  return o;
+}
+
+uint64_t OctetTables::word_of(const leech::Vec& v, uint32_t gain, std::vector<Escape>& escapes) const {
+  const Octets o = octets_of(v);
+  const uint64_t head = gain | uint64_t{o.t | o.message << 1} << gain_bits_;
+  const int layout_shift = gain_bits_ + kGlueBits;
+  for (uint32_t s = 0; s < kLayouts; ++s) {
+    const FieldLayout& l = arena_->layouts[s];
+    bool fits = true;
+    for (int k = 0; k < 3; ++k) fits = fits && o.j[k] >= 0 && o.j[k] < (int64_t{1} << l.width[k]);
+    if (!fits) continue;
+    uint64_t word = head | uint64_t{s} << layout_shift;
+    for (int k = 0; k < 3; ++k) word |= static_cast<uint64_t>(o.j[k]) << l.shift[k];
+    return word;
+  }
+  const int index_shift = layout_shift + kLayoutBits;
+  if (escapes.size() >> (8 * word_bytes_ - index_shift))
     throw InputError("octet word: too many escaped blocks in one matrix");
   Escape e{};
   int64_t norm = 0;
   for (int s = 0; s < kDim; ++s) {
-    e.v[s] = u[s];
-    norm += u[s] * u[s];
+    e.v[s] = o.u[s];
+    norm += o.u[s] * o.u[s];
   }
   e.norm = static_cast<uint16_t>(norm);
-  const uint64_t mark = (uint64_t{1} << j_bits_[0]) - 1;
-  word = gain | mark << j_shift_[0] | static_cast<uint64_t>(escapes.size()) << j_shift_[1];
+  const uint64_t word = head | uint64_t{kEscapeLayout} << layout_shift | static_cast<uint64_t>(escapes.size()) << index_shift;
   escapes.push_back(e);
   return word;
 }
@@ -303,21 +373,19 @@ View OctetTables::view() const {
   View m{};
   m.kind = kind_;
   m.gain_bits = gain_bits_;
-  m.entry_bits = entry_bits_;
-  for (int k = 0; k < 3; ++k) {
-    m.j_shift[k] = j_shift_[k];
-    m.j_mask[k] = (1u << j_bits_[k]) - 1;
-  }
-  m.escape_mark = m.j_mask[0];
-  m.patterns = patterns_.data();
-  m.norm8 = norm8_.data();
+  m.entry_bits = kEntryBits;
+  m.word_bytes = word_bytes_;
+  m.arena = arena_.get();
+  m.layouts = arena_->layouts;
+  m.patterns = arena_->patterns[0];
+  m.norm8 = arena_->norm8;
   m.glue = glue_.data();
   m.perms = perms_.data();
-  m.glue_lanes = glue_lanes_.data();
-  m.octet_ctl = octet_ctl_.data();
+  m.glue_lanes = arena_->glue_lanes;
+  m.octet_ctl = arena_->octet_ctl;
   m.trio = trio_.data();
   m.natural_ctl = natural_ctl_.data();
-  m.gemv_factor = gemv_factor_.data();
+  m.gemv_factor = arena_->gemv_factor;
   m.gain_level = gain_level_.data();
   m.sqrt_norm = sqrt_norm_.data();
   m.lattice_scale = lattice_scale_;

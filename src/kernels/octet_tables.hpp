@@ -23,23 +23,36 @@ class OctetTables {
   // The table half of a View (the matrix fields left empty).
   View view() const;
 
-  // The word of lattice point v (which must lie in the ball) with gain index g; points the
-  // tables do not reach are appended to `escapes` and the word points at them.
+  // The word of lattice point v (which must lie in the ball) with gain index g: the first
+  // field layout its octets fit; points that fit none are appended to `escapes` and the word
+  // points at them.
   uint64_t word_of(const leech::Vec& v, uint32_t gain, std::vector<Escape>& escapes) const;
   // The lattice point of a word (the inverse of word_of).
   leech::Vec point_of(uint64_t word, const Escape* escapes) const;
 
-  int entry_bits() const { return entry_bits_; }
+  int entry_bits() const { return kEntryBits; }
+  // Bytes per stored word: 7 when the codec's minimal code has at most 48 bits, else 8.
+  int word_bytes() const { return word_bytes_; }
+  const FieldLayout& layout(uint32_t s) const { return arena_->layouts[s]; }
   // Entries per type (the rest of each type's 2^entry_bits slots is unused).
   int64_t entries(int type) const { return entries_[static_cast<size_t>(type)]; }
   const std::array<uint8_t, kDim>& trio() const { return trio_; }
 
  private:
-  void build_layout(int gain_bits);
+  // A point cut into its word's parts: t, the Golay message, its coordinates in trio order and
+  // each octet's position in its type's table (−1: past the table).
+  struct Octets {
+    uint32_t t, message;
+    int8_t u[kDim];
+    int64_t j[3];
+  };
+
   void build_trio();
   void build_patterns(int max_norm);
   void build_glue();
   void build_octet_ctl();
+  void build_layouts(const LeechLayout& params);
+  Octets octets_of(const leech::Vec& v) const;
   // Octet k's slots of a 24-bit mask (bit i = trio slot 8k + i).
   uint32_t octet_bits(uint32_t mask, int k) const;
   // Position of pattern p among the entries of `type`, or −1.
@@ -47,18 +60,13 @@ class OctetTables {
 
   Kind kind_;
   int gain_bits_ = 0;
-  int entry_bits_ = 0;
-  int j_shift_[3] = {}, j_bits_[3] = {};
+  int word_bytes_ = 8;
+  std::unique_ptr<Arena> arena_;
   std::array<uint8_t, kDim> trio_{};
   std::array<uint8_t, 2 * 32> natural_ctl_{};
-  std::vector<int8_t> patterns_;
-  std::vector<uint8_t> norm8_;
   std::array<int64_t, kTypes> entries_{};
   std::vector<uint64_t> glue_;
   std::array<uint8_t, 256 * 8> perms_{};
-  std::vector<GlueLanes> glue_lanes_;
-  std::vector<int8_t> octet_ctl_;
-  std::array<float, kMaxGains * kMaxShells> gemv_factor_{};
   std::array<double, kMaxGains> gain_level_{};
   std::array<double, kMaxShells> sqrt_norm_{};
   double lattice_scale_ = 1.0;

@@ -1,5 +1,5 @@
 // The CPU kernels' layout of the Leech-ball codes (llvq-sg, llvq-ss at 2 bpw, l24sq): the
-// "octet word", 64 bits per 24-weight block, which decodes with three table lookups of
+// "octet word", 56 bits per 24-weight block at 2 bpw, which decodes with three table lookups of
 // 8-weight patterns, the way E8P decodes 8 weights with one. docs/kernels-leech.md explains
 // the construction; this header holds the layout and the scalar reference decode.
 //
@@ -11,13 +11,16 @@
 //   odd (t = 1):   octet = sign(c_k) ⊙ p with every p_i ≡ 1 mod 4 (c_k's slots negated);
 //   even (t = 0):  octet = p permuted, p's first w = |c_k| entries ≡ 2 mod 4, the rest ≡ 0,
 //                  w = 0, 2, 4, 6, 8 (five types); the permutation puts them on c_k's slots.
-// Word fields, LSB first:
+// Word fields, LSB first (56 bits when the codec's minimal code has ≤ 48 bits, else 64):
 //   [0, G)         gain index (G = gain bits, 0 for the ball)
 //   [G, G + 13)    t | Golay message << 1: the "glue" of the block (index into glue[])
-//   j0, j1, j2     each octet's position in its type's table (widths b0 ≥ b1 ≥ b2, 51 − G in
-//                  all); j0 = 2^b0 − 1 marks an escape: the bits from j1 on then index the
-//                  matrix's escape list, which holds the few points whose octets lie past
-//                  the tables (an octet carrying almost all of the block's norm).
+//   [G + 13, +3)   the field layout s of the octets' positions: s < 7 gives the widths
+//                  (a_s, b_s, c_s) of j0, j1, j2, each octet's position in its type's table
+//                  (View::layouts; seven layouts chosen per codec so that blocks with one
+//                  large octet and blocks with three medium ones both fit); s = 7 marks an
+//                  escape: the bits from j0 on then index the matrix's escape list, which
+//                  holds the few points whose octets fit no layout.
+// The words are stored back to back in word_bytes (7 or 8) bytes each; word_at loads one.
 #pragma once
 
 #include <stdint.h>
@@ -34,6 +37,10 @@ namespace llvq::kernels::octet {
 using ::llvq::leech::kDim;
 inline constexpr int kTypes = 6;       // odd, even w = 0, 2, 4, 6, 8
 inline constexpr int kGlueBits = 13;   // t and the 12-bit Golay message
+inline constexpr int kLayoutBits = 3;
+inline constexpr int kLayouts = 7;       // field layouts; layout 7 marks an escape
+inline constexpr uint32_t kEscapeLayout = 7;
+inline constexpr int kEntryBits = 17;    // each type's table has 2^17 slots
 inline constexpr int kMaxGains = 16;
 inline constexpr int kMaxShells = 17;  // shells 0..16
 
@@ -42,6 +49,21 @@ enum class Kind : int32_t { ShapeGain = 0, Ball = 1 };
 // The GEMV reads the word this many blocks ahead (to prefetch its glue), so the words are
 // followed by that much padding: no bound check per block.
 inline constexpr int64_t kWordsAhead = 16;
+// word_at reads the 8 bytes that end at a word's last byte: one byte before the first word
+// of a 7-byte layout, so the words are preceded by this much padding.
+inline constexpr int64_t kWordsBefore = 8;
+
+// Field layout s of a word: j0 = (word >> shift[0]) & mask[0], j1 likewise, j2 = word >>
+// shift[2] (the top field; the word's unused high bits are zero). load_shift[k] = shift[k + 1]
+// + the bits below the word in its 8-byte load (word_end), for kernels that skip the shift
+// that drops them.
+struct FieldLayout {
+  uint32_t mask[2];
+  uint8_t shift[3];
+  uint8_t width[3];
+  uint8_t load_shift[2];
+};
+static_assert(sizeof(FieldLayout) == 16);
 
 // One block that the tables do not reach, in trio order (bytes 24..31 hold the norm).
 struct Escape {
@@ -62,21 +84,33 @@ inline uint32_t glue_type(uint64_t glue, int k) { return static_cast<uint32_t>(g
 
 // The glue of a block unpacked for the one-block SIMD GEMV, so that its index arithmetic is a
 // few additions with memory operands: per octet, the first table entry of its pattern type
-// (type << entry_bits) and the byte offset of its control row in View::octet_ctl.
+// (type << entry_bits) and the byte offset of its control row from the start of the Arena.
 struct GlueLanes {
   uint32_t entry_base[3];
-  uint16_t ctl[3];
-  uint16_t pad[7];
+  uint32_t ctl[3];
+  uint32_t pad[2];
 };
 static_assert(sizeof(GlueLanes) == 32);
 
-// A control row of View::octet_ctl, per (t, c_k): 8 bytes of byte shuffle that apply an even
-// point's in-octet permutation (identity for an odd point), then 8 bytes of vpsignb operand
-// (+1 / −1 per slot) that apply an odd point's signs (all +1 for an even point). The kernels
-// read 16 bytes at either half (only the low 8 bytes of their results are used), so the table
-// ends with 8 bytes of padding; 8 KiB in all, to stay in L1.
-inline constexpr int kCtlRowBytes = 16;
+// A control row of View::octet_ctl, per (t, c_k): the byte shuffle that builds the octet from
+// its 16-byte table entry (the pattern p, then −p): an even point's in-octet permutation
+// (entries 0..7), an odd point's signs (entry i or 8 + i). The kernels read 16 bytes (only the
+// low 8 bytes of the result are used), so the table ends with 8 bytes of padding; 4 KiB in all.
+inline constexpr int kCtlRowBytes = 8;
 inline constexpr int kCtlRows = 512;  // t << 8 | c_k
+
+// The tables the one-block GEMV reads, in one allocation at fixed offsets (OctetTables owns
+// it), so that the loop addresses all of them from one register with constant displacements:
+// with a pointer per table it ran out of registers and reloaded three of them from the stack
+// on every block.
+struct alignas(64) Arena {
+  int8_t patterns[kTypes << kEntryBits][16];  // [type << kEntryBits | j]: p, then −p
+  uint8_t norm8[kTypes << kEntryBits];       // |pattern|²/8
+  GlueLanes glue_lanes[1 << kGlueBits];
+  int8_t octet_ctl[kCtlRows * kCtlRowBytes + 8];
+  FieldLayout layouts[kLayouts + 1];
+  float gemv_factor[kMaxGains * kMaxShells];
+};
 
 // Everything a kernel reads: the shared tables and one packed matrix.
 struct View {
@@ -84,10 +118,10 @@ struct View {
   Kind kind;
   int gain_bits;
   int entry_bits;            // each type's table has 2^entry_bits slots
-  int j_shift[3];
-  uint32_t j_mask[3];
-  uint32_t escape_mark;      // j0 of an escape word
-  const int8_t* patterns;    // [type << entry_bits | j][8]
+  int word_bytes;            // 7 or 8
+  const Arena* arena;        // the tables below that live in it, for the SIMD kernels
+  const FieldLayout* layouts;  // [8]; row kEscapeLayout is all zero
+  const int8_t* patterns;    // [type << entry_bits | j][16]: the pattern, then its negation
   // [type << entry_bits | j]: |pattern|²/8, one byte so that the norms of the entries in use
   // stay in L1 (the GEMV reads three per block).
   const uint8_t* norm8;
@@ -104,13 +138,33 @@ struct View {
   const double* sqrt_norm;   // [kMaxShells]: √(16·shell), 1 for shell 0
   double lattice_scale;
   // The matrix.
-  const uint64_t* words;     // [rows][blocks], then kWordsAhead readable words of padding
-  const float* scales;       // [rows][groups]
+  const uint8_t* words;      // [rows][blocks] words of word_bytes bytes; kWordsBefore readable
+                             // bytes before, kWordsAhead + 8 words of padding after
+  const uint16_t* scales;    // [rows][groups], bfloat16 as in the file
   const Escape* escapes;
   int64_t blocks, groups, blocks_per_group;
 };
 
 inline namespace LLVQ_OCTET_ISA_NS {
+
+inline int64_t load64(const void* p) {
+  int64_t v;
+  memcpy(&v, p, 8);
+  return v;
+}
+// The 8 bytes that end at the last byte of word i, and the shift that drops the bytes below it.
+inline const uint8_t* word_end(const View& m, int64_t i) { return m.words + (i + 1) * m.word_bytes - 8; }
+inline int word_lead(const View& m) { return 64 - 8 * m.word_bytes; }
+// Word i of the matrix (row-major), bit 0 its first bit.
+inline uint64_t word_at(const View& m, int64_t i) {
+  return static_cast<uint64_t>(load64(word_end(m, i))) >> word_lead(m);
+}
+inline float scale_of(uint16_t bf16) {
+  const uint32_t bits = uint32_t{bf16} << 16;
+  float f;
+  memcpy(&f, &bits, 4);
+  return f;
+}
 
 inline uint32_t field(uint64_t word, int shift, uint32_t mask) { return static_cast<uint32_t>(word >> shift) & mask; }
 inline uint32_t gain_of(const View& m, uint64_t word) {
@@ -119,12 +173,24 @@ inline uint32_t gain_of(const View& m, uint64_t word) {
 inline uint64_t glue_of(const View& m, uint64_t word) {
   return m.glue[field(word, m.gain_bits, (1u << kGlueBits) - 1)];
 }
-inline bool is_escape(const View& m, uint64_t word) { return field(word, m.j_shift[0], m.j_mask[0]) == m.escape_mark; }
-inline const Escape& escape_of(const View& m, uint64_t word) { return m.escapes[word >> m.j_shift[1]]; }
+inline uint32_t layout_of(const View& m, uint64_t word) {
+  return field(word, m.gain_bits + kGlueBits, (1u << kLayoutBits) - 1);
+}
+inline bool is_escape(const View& m, uint64_t word) { return layout_of(m, word) == kEscapeLayout; }
+inline const Escape& escape_of(const View& m, uint64_t word) {
+  return m.escapes[word >> (m.gain_bits + kGlueBits + kLayoutBits)];
+}
+
+// Position of octet k in its type's table.
+inline uint32_t position_of(const View& m, uint64_t word, int k) {
+  const FieldLayout& l = m.layouts[layout_of(m, word)];
+  if (k == 2) return static_cast<uint32_t>(word >> l.shift[2]);
+  return field(word, l.shift[k], l.mask[k]);
+}
 
 // Table entry (type << entry_bits | j) of octet k.
 inline uint32_t entry_of(const View& m, uint64_t word, uint64_t glue, int k) {
-  return glue_type(glue, k) << m.entry_bits | field(word, m.j_shift[k], m.j_mask[k]);
+  return glue_type(glue, k) << m.entry_bits | position_of(m, word, k);
 }
 
 // Scalar reference: the point in trio order (u[s] is coordinate trio[s]) and |v|².
@@ -138,7 +204,7 @@ inline uint32_t point_trio(const View& m, uint64_t word, int32_t* u) {
   uint32_t norm = 0;
   for (int k = 0; k < 3; ++k) {
     const uint32_t entry = entry_of(m, word, glue, k);
-    const int8_t* p = m.patterns + 8 * static_cast<uint64_t>(entry);
+    const int8_t* p = m.patterns + 16 * static_cast<uint64_t>(entry);
     const uint8_t* perm = m.perms + 8 * glue_perm(glue, k);
     const uint32_t neg = glue_sign(glue) >> (8 * k) & 0xFF;
     for (int i = 0; i < 8; ++i) u[8 * k + i] = (neg >> i & 1) ? -p[perm[i]] : p[perm[i]];
