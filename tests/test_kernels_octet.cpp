@@ -66,12 +66,14 @@ TEST(OctetWord, PatternTablesHoldTheirTypeInNormOrder) {
     uint32_t last = 0;
     for (int64_t j = 0; j < t.entries(type); ++j) {
       const uint32_t e = static_cast<uint32_t>(type) << t.entry_bits() | static_cast<uint32_t>(j);
-      const int8_t* p = m.patterns + 16 * e;
+      const int8_t* p = m.patterns + 8 * e;
       uint32_t norm = 0;
       for (int i = 0; i < 8; ++i) {
         const int want = type == 0 ? 1 : (i < 2 * (type - 1) ? 2 : 0);
         ASSERT_EQ(((p[i] % 4) + 4) % 4, want) << "entry " << j;
-        ASSERT_EQ(p[8 + i], -p[i]) << "entry " << j;  // the negated copy the kernels shuffle from
+        // The one-block GEMV's copy: the pattern, then its negation.
+        ASSERT_EQ(m.arena->signed_patterns[e][i], p[i]) << "entry " << j;
+        ASSERT_EQ(m.arena->signed_patterns[e][8 + i], -p[i]) << "entry " << j;
         norm += static_cast<uint32_t>(p[i] * p[i]);
       }
       ASSERT_EQ(8u * m.norm8[e], norm);

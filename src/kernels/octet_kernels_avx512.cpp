@@ -176,13 +176,10 @@ class Chunks {
                          _mm512_permutexvar_epi64(c.layout, mask1_)),
         _mm512_srlv_epi64(c.w, _mm512_permutexvar_epi64(c.layout, shift2_))};
     __m512i entry[3];
-    // Table entries are 16 bytes (the pattern, then its negation): twice the entry, scale 8.
     for (int k = 0; k < 3; ++k)
-      entry[k] = _mm512_slli_epi64(
-          _mm512_or_si512(_mm512_slli_epi64(_mm512_and_si512(_mm512_srli_epi64(c.glue, kTypeShift + 3 * k), type_mask),
-                                            kEntryBits),
-                          position[k]),
-          1);
+      entry[k] = _mm512_or_si512(
+          _mm512_slli_epi64(_mm512_and_si512(_mm512_srli_epi64(c.glue, kTypeShift + 3 * k), type_mask), kEntryBits),
+          position[k]);
     for (int k = 0; k < 3; ++k) {
       c.pattern[k] = _mm512_i64gather_epi64(entry[k], patterns_, 8);
       c.perm[k] = _mm512_i64gather_epi64(

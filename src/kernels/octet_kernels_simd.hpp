@@ -107,8 +107,8 @@ inline __m256i block_bytes(const View& m, uint64_t word, uint32_t* norm) {
   const uint32_t e0 = F::template entry<0>(word, l, glue), e1 = F::template entry<1>(word, l, glue),
                  e2 = F::template entry<2>(word, l, glue);
   if (kNorm) *norm = 8u * (uint32_t{m.norm8[e0]} + m.norm8[e1] + m.norm8[e2]);
-  const __m256i pattern = _mm256_setr_epi64x(load64(m.patterns + 16 * uint64_t{e0}), load64(m.patterns + 16 * uint64_t{e1}),
-                                             load64(m.patterns + 16 * uint64_t{e2}), 0);
+  const __m256i pattern = _mm256_setr_epi64x(load64(m.patterns + 8 * uint64_t{e0}), load64(m.patterns + 8 * uint64_t{e1}),
+                                             load64(m.patterns + 8 * uint64_t{e2}), 0);
   const __m256i shuffle =
       _mm256_setr_epi64x(load64(m.perms + 8 * glue_perm(glue, 0)), load64(m.perms + 8 * glue_perm(glue, 1)) | kSecondOctet,
                          load64(m.perms + 8 * glue_perm(glue, 2)), 0);
@@ -150,7 +150,7 @@ inline float block_gemv_factor(const View& m, uint64_t word, uint32_t norm, floa
 // odd point's signs (a separate vpsignb, as before, cost one more instruction and load per
 // octet); then widened.
 inline __m256 octet_floats(const Arena* t, uint32_t entry, uint32_t ctl) {
-  const __m128i p = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t->patterns[entry]));
+  const __m128i p = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t->signed_patterns[entry]));
   const auto* row = reinterpret_cast<const __m128i*>(reinterpret_cast<const char*>(t) + ctl);
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_shuffle_epi8(p, _mm_loadu_si128(row))));
 }

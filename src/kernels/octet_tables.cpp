@@ -148,8 +148,8 @@ void OctetTables::build_patterns(int max_norm) {
     for (size_t j = 0; j < n; ++j) {
       const size_t e = static_cast<size_t>(type) * slots + j;
       for (int i = 0; i < 8; ++i) {
-        arena_->patterns[e][i] = all[j].p[i];
-        arena_->patterns[e][8 + i] = static_cast<int8_t>(-all[j].p[i]);
+        arena_->patterns[e][i] = arena_->signed_patterns[e][i] = all[j].p[i];
+        arena_->signed_patterns[e][8 + i] = static_cast<int8_t>(-all[j].p[i]);
       }
       // Octet norms are multiples of 8 (odd squares are 1 mod 8; an even octet holds an even
       // number of entries ≡ 2 mod 4), and ≤ 16·16: a byte holds norm/8.

@@ -93,7 +93,7 @@ struct GlueLanes {
 static_assert(sizeof(GlueLanes) == 32);
 
 // A control row of View::octet_ctl, per (t, c_k): the byte shuffle that builds the octet from
-// its 16-byte table entry (the pattern p, then −p): an even point's in-octet permutation
+// its 16-byte entry of Arena::signed_patterns (the pattern p, then −p): an even point's in-octet permutation
 // (entries 0..7), an odd point's signs (entry i or 8 + i). The kernels read 16 bytes (only the
 // low 8 bytes of the result are used), so the table ends with 8 bytes of padding; 4 KiB in all.
 inline constexpr int kCtlRowBytes = 8;
@@ -104,7 +104,10 @@ inline constexpr int kCtlRows = 512;  // t << 8 | c_k
 // with a pointer per table it ran out of registers and reloaded three of them from the stack
 // on every block.
 struct alignas(64) Arena {
-  int8_t patterns[kTypes << kEntryBits][16];  // [type << kEntryBits | j]: p, then −p
+  int8_t patterns[kTypes << kEntryBits][8];  // [type << kEntryBits | j]
+  // The same entries as (p, −p), for the one-block GEMV's shuffle: the AVX-512 GEMV gathers
+  // from `patterns`, whose hot entries take half the cache lines (4% faster there).
+  int8_t signed_patterns[kTypes << kEntryBits][16];
   uint8_t norm8[kTypes << kEntryBits];       // |pattern|²/8
   GlueLanes glue_lanes[1 << kGlueBits];
   int8_t octet_ctl[kCtlRows * kCtlRowBytes + 8];
@@ -121,7 +124,7 @@ struct View {
   int word_bytes;            // 7 or 8
   const Arena* arena;        // the tables below that live in it, for the SIMD kernels
   const FieldLayout* layouts;  // [8]; row kEscapeLayout is all zero
-  const int8_t* patterns;    // [type << entry_bits | j][16]: the pattern, then its negation
+  const int8_t* patterns;    // [type << entry_bits | j][8]
   // [type << entry_bits | j]: |pattern|²/8, one byte so that the norms of the entries in use
   // stay in L1 (the GEMV reads three per block).
   const uint8_t* norm8;
@@ -204,7 +207,7 @@ inline uint32_t point_trio(const View& m, uint64_t word, int32_t* u) {
   uint32_t norm = 0;
   for (int k = 0; k < 3; ++k) {
     const uint32_t entry = entry_of(m, word, glue, k);
-    const int8_t* p = m.patterns + 16 * static_cast<uint64_t>(entry);
+    const int8_t* p = m.patterns + 8 * static_cast<uint64_t>(entry);
     const uint8_t* perm = m.perms + 8 * glue_perm(glue, k);
     const uint32_t neg = glue_sign(glue) >> (8 * k) & 0xFF;
     for (int i = 0; i < 8; ++i) u[8 * k + i] = (neg >> i & 1) ? -p[perm[i]] : p[perm[i]];
