@@ -99,8 +99,8 @@ class Chunks {
     // The layouts' masks and shifts, one 64-bit lane per layout, for a per-lane permutation.
     alignas(64) int64_t mask0[8], mask1[8], shift1[8], shift2[8];
     for (int s = 0; s < 8; ++s) {
-      mask0[s] = m.layouts[s].mask[0];
-      mask1[s] = m.layouts[s].mask[1];
+      mask0[s] = (int64_t{1} << m.layouts[s].width[0]) - 1;
+      mask1[s] = (int64_t{1} << m.layouts[s].width[1]) - 1;
       shift1[s] = m.layouts[s].shift[1];
       shift2[s] = m.layouts[s].shift[2];
     }

@@ -66,13 +66,20 @@ struct Fields {
     return static_cast<uint32_t>(word >> (kLayoutShift - 4)) & (((1u << kLayoutBits) - 1) << 4);
   }
   static uint32_t escape_index(uint64_t word) { return static_cast<uint32_t>(word >> kShift0); }
-  // Octet K's position in its table under layout l.
+  // Octet K's position in its table under layout l (a word from word_at).
   template <int K>
   static uint32_t position(uint64_t word, const FieldLayout& l) {
-    if (K == 0) return static_cast<uint32_t>(word >> kShift0) & l.mask[0];
-    const int shift = kLead ? l.load_shift[K - 1] : l.shift[K];
-    if (K == 1) return static_cast<uint32_t>(word >> shift) & l.mask[1];
-    return static_cast<uint32_t>(word >> shift);  // the top field
+    static_assert(kLead == 0);
+    const uint64_t bits = word >> l.shift[K];
+    return static_cast<uint32_t>(K == 2 ? bits : _bzhi_u64(bits, l.width[K]));
+  }
+  // The three positions from the loaded word (kLead = its lead) and the layout's packed row: one
+  // load, then BMI2 bzhi and shrx (single instructions on every CPU that has them, unlike
+  // pdep / pext).
+  static void positions(uint64_t word, uint64_t packed, uint32_t* j) {
+    j[0] = static_cast<uint32_t>(_bzhi_u64(word >> kShift0, static_cast<uint32_t>(packed)));
+    j[1] = static_cast<uint32_t>(_bzhi_u64(word >> (packed >> 8 & 63), static_cast<uint32_t>(packed >> 16)));
+    j[2] = static_cast<uint32_t>(word >> (packed >> 24 & 63));
   }
   template <int K>
   static uint32_t entry(uint64_t word, const FieldLayout& l, uint64_t glue) {
@@ -200,11 +207,10 @@ void gemv_rows_body(const View& m, const float* x, int64_t r0, int64_t r1, float
           acc = _mm256_fmadd_ps(_mm256_set1_ps(kShapeGain ? block_gemv_factor<G, true>(m, w >> Words<W>::kLead, e.norm, 1.0f) : 1.0f), d, acc);
           continue;
         }
-        const FieldLayout& l = *reinterpret_cast<const FieldLayout*>(reinterpret_cast<const char*>(t->layouts) + layout);
+        uint32_t j[3];
+        F::positions(w, reinterpret_cast<const FieldLayout*>(reinterpret_cast<const char*>(t->layouts) + layout)->packed, j);
         const GlueLanes& glue = t->glue_lanes[F::glue_index(w)];
-        const uint32_t e0 = glue.entry_base[0] + F::template position<0>(w, l);
-        const uint32_t e1 = glue.entry_base[1] + F::template position<1>(w, l);
-        const uint32_t e2 = glue.entry_base[2] + F::template position<2>(w, l);
+        const uint32_t e0 = glue.entry_base[0] + j[0], e1 = glue.entry_base[1] + j[1], e2 = glue.entry_base[2] + j[2];
         __m256 d = _mm256_mul_ps(octet_floats(t, e0, glue.ctl[0]), _mm256_loadu_ps(xb));
         d = _mm256_fmadd_ps(octet_floats(t, e1, glue.ctl[1]), _mm256_loadu_ps(xb + 8), d);
         d = _mm256_fmadd_ps(octet_floats(t, e2, glue.ctl[2]), _mm256_loadu_ps(xb + 16), d);

@@ -268,10 +268,11 @@ void OctetTables::build_layouts(const LeechLayout& params) {
     for (int k = 0; k < 3; ++k) {
       l.width[k] = static_cast<uint8_t>(chosen[s][static_cast<size_t>(k)]);
       l.shift[k] = static_cast<uint8_t>(shift);
-      if (k < 2) l.mask[k] = (1u << l.width[k]) - 1;
-      if (k > 0) l.load_shift[k - 1] = static_cast<uint8_t>(shift + 64 - 8 * word_bytes_);
       shift += l.width[k];
     }
+    const int lead = 64 - 8 * word_bytes_;
+    l.packed = uint64_t{l.width[0]} | uint64_t(l.shift[1] + lead) << 8 | uint64_t{l.width[1]} << 16 |
+               uint64_t(l.shift[2] + lead) << 24;
   }
   arena_->layouts[kEscapeLayout] = FieldLayout{};
 }

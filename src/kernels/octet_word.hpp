@@ -53,15 +53,15 @@ inline constexpr int64_t kWordsAhead = 16;
 // of a 7-byte layout, so the words are preceded by this much padding.
 inline constexpr int64_t kWordsBefore = 8;
 
-// Field layout s of a word: j0 = (word >> shift[0]) & mask[0], j1 likewise, j2 = word >>
-// shift[2] (the top field; the word's unused high bits are zero). load_shift[k] = shift[k + 1]
-// + the bits below the word in its 8-byte load (word_end), for kernels that skip the shift
-// that drops them.
+// Field layout s of a word: j_k = the width[k] bits of the word from bit shift[k] (j2, the top
+// field, takes every bit above; the word's unused high bits are zero). `packed` is the same
+// for the one-block GEMV, in one load: width[0] | (shift[1] + lead) << 8 | width[1] << 16 |
+// (shift[2] + lead) << 24, lead = the bits below the word in its 8-byte load (word_end).
 struct FieldLayout {
-  uint32_t mask[2];
+  uint64_t packed;
   uint8_t shift[3];
   uint8_t width[3];
-  uint8_t load_shift[2];
+  uint8_t pad[2];
 };
 static_assert(sizeof(FieldLayout) == 16);
 
@@ -188,7 +188,7 @@ inline const Escape& escape_of(const View& m, uint64_t word) {
 inline uint32_t position_of(const View& m, uint64_t word, int k) {
   const FieldLayout& l = m.layouts[layout_of(m, word)];
   if (k == 2) return static_cast<uint32_t>(word >> l.shift[2]);
-  return field(word, l.shift[k], l.mask[k]);
+  return field(word, l.shift[k], (1u << l.width[k]) - 1);
 }
 
 // Table entry (type << entry_bits | j) of octet k.
