@@ -63,10 +63,10 @@ alignas(64) inline constexpr uint8_t kSquares[64] = {
     144, 169, 196, 225, 0, 1, 4, 9, 16, 25, 36, 49, 64, 81, 100, 121, 144, 169, 196, 225, 0, 1, 4, 9, 16, 25, 36, 49,
     64, 81, 100, 121, 144, 169, 196, 225};
 
-template <int G>
+template <int G, int W>
 class Chunks {
  public:
-  using F = Fields<G>;
+  using F = Fields<G, Words<W>::kLead>;  // fields read from the words as loaded
   struct Chunk {
     __m512i w, layout, glue, pattern[3], perm[3];
     bool escape;
@@ -74,25 +74,23 @@ class Chunks {
 
   explicit Chunks(const View& m)
       : m_(m),
-        stride_(m.word_bytes),
         second_octet_(_mm512_set_epi64(kSecondOctet, 0, kSecondOctet, 0, kSecondOctet, 0, kSecondOctet, 0)),
         squares_(_mm512_loadu_si512(kSquares)),
-        lead_(_mm_cvtsi32_si128(word_lead(m))),
         glue_(reinterpret_cast<const long long*>(m.glue)),
         patterns_(reinterpret_cast<const long long*>(m.patterns)),
         perms_(reinterpret_cast<const long long*>(m.perms)) {
-    if (!F::matches(m)) throw std::logic_error("octet kernels: field layout mismatch");
-    // Eight words of s bytes, loaded as 64 bytes from the 8 bytes that end at the first word's
-    // last byte: word b's 8 bytes start at byte s·b. A 16-bit permutation brings the bytes of
-    // words 2L and 2L + 1 (from byte 2Ls, even) into 128-bit lane L, a byte shuffle within the
-    // lane puts each into its 64-bit lane (both the identity for s = 8).
+    if (!F::matches(m) || !Words<W>::matches(m)) throw std::logic_error("octet kernels: field layout mismatch");
+    // Eight words of W bytes, loaded as 64 bytes from the 8 bytes that end at the first word's
+    // last byte: word b's 8 bytes start at byte W·b. A 16-bit permutation brings the bytes of
+    // words 2L and 2L + 1 (from byte 2LW, even) into 128-bit lane L, a byte shuffle within the
+    // lane puts each into its 64-bit lane (both the identity for W = 8).
     alignas(64) uint16_t spread[32];
     alignas(64) uint8_t within[64];
     for (int lane = 0; lane < 4; ++lane)
       for (int i = 0; i < 8; ++i) {
-        spread[8 * lane + i] = static_cast<uint16_t>(lane * stride_ + i);
+        spread[8 * lane + i] = static_cast<uint16_t>(lane * W + i);
         within[16 * lane + i] = static_cast<uint8_t>(i);
-        within[16 * lane + 8 + i] = static_cast<uint8_t>(stride_ + i);
+        within[16 * lane + 8 + i] = static_cast<uint8_t>(W + i);
       }
     spread_ = _mm512_load_si512(spread);
     within_ = _mm512_load_si512(within);
@@ -101,8 +99,8 @@ class Chunks {
     for (int s = 0; s < 8; ++s) {
       mask0[s] = (int64_t{1} << m.layouts[s].width[0]) - 1;
       mask1[s] = (int64_t{1} << m.layouts[s].width[1]) - 1;
-      shift1[s] = m.layouts[s].shift[1];
-      shift2[s] = m.layouts[s].shift[2];
+      shift1[s] = m.layouts[s].shift[1] + Words<W>::kLead;
+      shift2[s] = m.layouts[s].shift[2] + Words<W>::kLead;
     }
     mask0_ = _mm512_load_si512(mask0);
     mask1_ = _mm512_load_si512(mask1);
@@ -118,11 +116,11 @@ class Chunks {
   template <class OnChunk, class OnBlock>
   void run_group(const uint8_t* at, int64_t j, int64_t end, OnChunk&& on_chunk, OnBlock&& on_block) const {
     const int64_t chunks = (end - j) / 8;
-    Chunk cur = chunks > 0 ? fetch_glue(at + stride_ * j) : Chunk{};
-    Chunk next = chunks > 1 ? fetch_glue(at + stride_ * (j + 8)) : Chunk{};
+    Chunk cur = chunks > 0 ? fetch_glue(at + W * j) : Chunk{};
+    Chunk next = chunks > 1 ? fetch_glue(at + W * (j + 8)) : Chunk{};
     if (chunks > 0) fetch_patterns(cur);
     for (int64_t q = 0; q < chunks; ++q, j += 8) {
-      const Chunk after = q + 2 < chunks ? fetch_glue(at + stride_ * (j + 16)) : Chunk{};
+      const Chunk after = q + 2 < chunks ? fetch_glue(at + W * (j + 16)) : Chunk{};
       if (q + 1 < chunks) fetch_patterns(next);
       if (__builtin_expect(cur.escape, 0)) {
         for (int64_t b = j; b < j + 8; ++b) on_block(b);
@@ -157,12 +155,12 @@ class Chunks {
   Chunk fetch_glue(const uint8_t* at) const {
     Chunk c{};
     const __m512i bytes = _mm512_loadu_si512(at);
-    c.w = _mm512_srl_epi64(_mm512_shuffle_epi8(_mm512_permutexvar_epi16(spread_, bytes), within_), lead_);
+    c.w = _mm512_shuffle_epi8(_mm512_permutexvar_epi16(spread_, bytes), within_);
     c.layout = _mm512_and_si512(_mm512_srli_epi64(c.w, F::kLayoutShift), _mm512_set1_epi64((1 << kLayoutBits) - 1));
     c.escape = _mm512_cmpeq_epi64_mask(c.layout, _mm512_set1_epi64(kEscapeLayout)) != 0;
     if (__builtin_expect(c.escape, 0)) return c;
     c.glue = _mm512_i64gather_epi64(
-        _mm512_and_si512(_mm512_srli_epi64(c.w, G), _mm512_set1_epi64((1 << kGlueBits) - 1)), glue_, 8);
+        _mm512_and_si512(_mm512_srli_epi64(c.w, Words<W>::kLead + G), _mm512_set1_epi64((1 << kGlueBits) - 1)), glue_, 8);
     return c;
   }
 
@@ -188,19 +186,17 @@ class Chunks {
   }
 
   const View& m_;
-  int64_t stride_;
   __m512i second_octet_, squares_, spread_, within_, mask0_, mask1_, shift1_, shift2_;
-  __m128i lead_;
   const long long *glue_, *patterns_, *perms_;
 };
 
 // The GEMV over chunks: per pair of blocks the three octets' products are summed, then one
 // multiply-add by the gathered block factors (which wait on the gathers) into one of four
 // accumulators. Chunks must start at multiples of 8 blocks (chunk_order's layout of x).
-template <int G, bool kShapeGain>
+template <int G, bool kShapeGain, int W>
 void gemv_rows_wide(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
-  using Chunk = typename Chunks<G>::Chunk;
-  const Chunks<G> chunks(m);
+  using Chunk = typename Chunks<G, W>::Chunk;
+  const Chunks<G, W> chunks(m);
   const float* xt = trio_order(m, x);
   const float* xc = chunk_order(m, x);
   __m512i spread[4];  // lanes of block 2q, then of block 2q + 1
@@ -219,7 +215,7 @@ void gemv_rows_wide(const View& m, const float* x, int64_t r0, int64_t r1, float
         chunks.template octets<kShapeGain>(c, v, &norm);
         __m512 fz;
         if (kShapeGain) {
-          const __m512i gain = _mm512_and_si512(c.w, _mm512_set1_epi64((1 << G) - 1));
+          const __m512i gain = _mm512_and_si512(_mm512_srli_epi64(c.w, Words<W>::kLead), _mm512_set1_epi64((1 << G) - 1));
           const __m512i index = _mm512_or_si512(_mm512_srli_epi64(norm, 4 - G), gain);
           fz = _mm512_castps256_ps512(_mm256_mul_ps(_mm512_i64gather_ps(index, m.gemv_factor, 4), _mm256_set1_ps(scale)));
         } else {
@@ -261,7 +257,7 @@ void decode_rows_avx512(const View& m, int64_t r0, int64_t r1, float* out) { dec
 void gemv_rows_avx512(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
   // Chunks of 8 blocks must start at multiples of 8 (chunk_order's layout).
   if (m.groups == 1 || m.blocks_per_group % 8 == 0)
-    with_layout(m, [&](auto g, auto sg) { gemv_rows_wide<g(), sg()>(m, x, r0, r1, y); });
+    with_words(m, [&](auto g, auto sg, auto w) { gemv_rows_wide<g(), sg(), w()>(m, x, r0, r1, y); });
   else
     gemv_rows_dispatch(m, x, r0, r1, y);
 }
