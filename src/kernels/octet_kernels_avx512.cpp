@@ -238,9 +238,10 @@ void gemv_rows_wide(const View& m, const float* x, int64_t r0, int64_t r1, float
       };
       const auto on_block = [&](int64_t b) {
         uint32_t norm = 0;
-        const uint64_t word = word_at(m, r * m.blocks + b);
-        const __m256i v = block_bytes<Avx512, G, kShapeGain>(m, word, &norm);
-        Avx512::accumulate(rest, v, block_gemv_factor<G, kShapeGain>(m, word, norm, scale), xt + kDim * b);
+        const uint64_t loaded = Words<W>::loaded(at, b);
+        const __m256i v = block_bytes<Avx512, G, kShapeGain, W>(m, loaded, &norm);
+        Avx512::accumulate(rest, v, block_gemv_factor<G, kShapeGain>(m, loaded >> Words<W>::kLead, norm, scale),
+                           xt + kDim * b);
       };
       chunks.run_group(at, j, j + m.blocks_per_group, on_chunk, on_block);
     }

@@ -66,13 +66,6 @@ struct Fields {
     return static_cast<uint32_t>(word >> (kLayoutShift - 4)) & (((1u << kLayoutBits) - 1) << 4);
   }
   static uint32_t escape_index(uint64_t word) { return static_cast<uint32_t>(word >> kShift0); }
-  // Octet K's position in its table under layout l (a word from word_at).
-  template <int K>
-  static uint32_t position(uint64_t word, const FieldLayout& l) {
-    static_assert(kLead == 0);
-    const uint64_t bits = word >> l.shift[K];
-    return static_cast<uint32_t>(K == 2 ? bits : _bzhi_u64(bits, l.width[K]));
-  }
   // The three positions from the loaded word (kLead = its lead) and the layout's packed row: one
   // load, then BMI2 bzhi and shrx (single instructions on every CPU that has them, unlike
   // pdep / pext).
@@ -80,10 +73,6 @@ struct Fields {
     j[0] = static_cast<uint32_t>(_bzhi_u64(word >> kShift0, static_cast<uint32_t>(packed)));
     j[1] = static_cast<uint32_t>(_bzhi_u64(word >> (packed >> 8 & 63), static_cast<uint32_t>(packed >> 16)));
     j[2] = static_cast<uint32_t>(word >> (packed >> 24 & 63));
-  }
-  template <int K>
-  static uint32_t entry(uint64_t word, const FieldLayout& l, uint64_t glue) {
-    return glue_type(glue, K) << kEntryBits | position<K>(word, l);
   }
 };
 
@@ -99,20 +88,21 @@ struct Words {
 };
 
 // The block's coordinates in trio order (bytes 0..23; bytes 24..31 are not used) and, when
-// kNorm, |v|² in *norm.
-template <class T, int G, bool kNorm>
-inline __m256i block_bytes(const View& m, uint64_t word, uint32_t* norm) {
-  using F = Fields<G>;
-  const uint32_t layout = F::layout(word);
+// kNorm, |v|² in *norm, from its word as loaded (Words<W>::loaded).
+template <class T, int G, bool kNorm, int W>
+inline __m256i block_bytes(const View& m, uint64_t loaded, uint32_t* norm) {
+  using F = Fields<G, Words<W>::kLead>;
+  const uint32_t layout = F::layout(loaded);
   if (__builtin_expect(layout == kEscapeLayout, 0)) {
-    const Escape& e = m.escapes[F::escape_index(word)];
+    const Escape& e = m.escapes[F::escape_index(loaded)];
     *norm = e.norm;
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(&e));
   }
-  const FieldLayout& l = m.layouts[layout];
-  const uint64_t glue = m.glue[F::glue_index(word)];
-  const uint32_t e0 = F::template entry<0>(word, l, glue), e1 = F::template entry<1>(word, l, glue),
-                 e2 = F::template entry<2>(word, l, glue);
+  uint32_t j[3];
+  F::positions(loaded, m.layouts[layout].packed, j);
+  const uint64_t glue = m.glue[F::glue_index(loaded)];
+  const uint32_t e0 = glue_type(glue, 0) << kEntryBits | j[0], e1 = glue_type(glue, 1) << kEntryBits | j[1],
+                 e2 = glue_type(glue, 2) << kEntryBits | j[2];
   if (kNorm) *norm = 8u * (uint32_t{m.norm8[e0]} + m.norm8[e1] + m.norm8[e2]);
   const __m256i pattern = _mm256_setr_epi64x(load64(m.patterns + 8 * uint64_t{e0}), load64(m.patterns + 8 * uint64_t{e1}),
                                              load64(m.patterns + 8 * uint64_t{e2}), 0);
@@ -237,10 +227,10 @@ void decode_rows_body(const View& m, int64_t r0, int64_t r1, float* out) {
     const uint16_t* scales = m.scales + r * m.groups;
     for (int64_t g = 0, j = 0; g < m.groups; ++g)
       for (const int64_t end = j + m.blocks_per_group; j < end; ++j, out += kDim) {
-        const uint64_t word = Words<W>::at(row, j);
+        const uint64_t loaded = Words<W>::loaded(row, j);
         uint32_t norm = 0;
-        const __m256i v = block_bytes<T, G, true>(m, word, &norm);
-        T::store(natural(v), block_factor(m, word, norm, scale_of(scales[g])), out);
+        const __m256i v = block_bytes<T, G, true, W>(m, loaded, &norm);
+        T::store(natural(v), block_factor(m, loaded >> Words<W>::kLead, norm, scale_of(scales[g])), out);
       }
   }
 }
