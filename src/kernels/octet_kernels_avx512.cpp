@@ -94,16 +94,12 @@ class Chunks {
       }
     spread_ = _mm512_load_si512(spread);
     within_ = _mm512_load_si512(within);
-    // The layouts' masks and shifts, one 64-bit lane per layout, for a per-lane permutation.
-    alignas(64) int64_t mask0[8], mask1[8], shift1[8], shift2[8];
+    // The layouts' shifts of j1 and j2, one 64-bit lane per layout, for a per-lane permutation.
+    alignas(64) int64_t shift1[8], shift2[8];
     for (int s = 0; s < 8; ++s) {
-      mask0[s] = (int64_t{1} << m.layouts[s].width[0]) - 1;
-      mask1[s] = (int64_t{1} << m.layouts[s].width[1]) - 1;
       shift1[s] = m.layouts[s].shift[1] + Words<W>::kLead;
       shift2[s] = m.layouts[s].shift[2] + Words<W>::kLead;
     }
-    mask0_ = _mm512_load_si512(mask0);
-    mask1_ = _mm512_load_si512(mask1);
     shift1_ = _mm512_load_si512(shift1);
     shift2_ = _mm512_load_si512(shift2);
   }
@@ -168,11 +164,16 @@ class Chunks {
   void fetch_patterns(Chunk& c) const {
     if (__builtin_expect(c.escape, 0)) return;
     const __m512i type_mask = _mm512_set1_epi64(7);
+    // Each lane's shifts of j1 and j2 by permutation; the widths of j0 and j1 are their
+    // differences (two permutations fewer on the shuffle port than looking the masks up).
+    const __m512i s1 = _mm512_permutexvar_epi64(c.layout, shift1_), s2 = _mm512_permutexvar_epi64(c.layout, shift2_);
+    const auto low_bits = [](__m512i width) {
+      return _mm512_sub_epi64(_mm512_sllv_epi64(_mm512_set1_epi64(1), width), _mm512_set1_epi64(1));
+    };
     const __m512i position[3] = {
-        _mm512_and_si512(_mm512_srli_epi64(c.w, F::kShift0), _mm512_permutexvar_epi64(c.layout, mask0_)),
-        _mm512_and_si512(_mm512_srlv_epi64(c.w, _mm512_permutexvar_epi64(c.layout, shift1_)),
-                         _mm512_permutexvar_epi64(c.layout, mask1_)),
-        _mm512_srlv_epi64(c.w, _mm512_permutexvar_epi64(c.layout, shift2_))};
+        _mm512_and_si512(_mm512_srli_epi64(c.w, F::kShift0), low_bits(_mm512_sub_epi64(s1, _mm512_set1_epi64(F::kShift0)))),
+        _mm512_and_si512(_mm512_srlv_epi64(c.w, s1), low_bits(_mm512_sub_epi64(s2, s1))),
+        _mm512_srlv_epi64(c.w, s2)};
     __m512i entry[3];
     for (int k = 0; k < 3; ++k)
       entry[k] = _mm512_or_si512(
@@ -186,7 +187,7 @@ class Chunks {
   }
 
   const View& m_;
-  __m512i second_octet_, squares_, spread_, within_, mask0_, mask1_, shift1_, shift2_;
+  __m512i second_octet_, squares_, spread_, within_, shift1_, shift2_;
   const long long *glue_, *patterns_, *perms_;
 };
 
