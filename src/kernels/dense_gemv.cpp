@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "kernels/kernels_impl.hpp"
 #include "kernels/table_simd.hpp"
 #include "llvq/half.hpp"
 #include "llvq/kernels.hpp"
@@ -47,19 +48,13 @@ void over_rows(const T* w, int64_t rows, int64_t cols, const float* x, float* y,
 }  // namespace
 
 void gemv_f32(const float* w, int64_t rows, int64_t cols, const float* x, float* y, int threads) {
-  switch (active_isa()) {
-    case Isa::Avx512: return over_rows(w, rows, cols, x, y, threads, detail::dense_f32_avx512);
-    case Isa::Avx2: return over_rows(w, rows, cols, x, y, threads, detail::dense_f32_avx2);
-    case Isa::Scalar: return over_rows(w, rows, cols, x, y, threads, detail::dense_f32_ref);
-  }
+  over_rows(w, rows, cols, x, y, threads,
+            detail::for_isa(active_isa(), detail::dense_f32_ref, detail::dense_f32_avx2, detail::dense_f32_avx512));
 }
 
 void gemv_f16(const uint16_t* w, int64_t rows, int64_t cols, const float* x, float* y, int threads) {
-  switch (active_isa()) {
-    case Isa::Avx512: return over_rows(w, rows, cols, x, y, threads, detail::dense_f16_avx512);
-    case Isa::Avx2: return over_rows(w, rows, cols, x, y, threads, detail::dense_f16_avx2);
-    case Isa::Scalar: return over_rows(w, rows, cols, x, y, threads, detail::dense_f16_ref);
-  }
+  over_rows(w, rows, cols, x, y, threads,
+            detail::for_isa(active_isa(), detail::dense_f16_ref, detail::dense_f16_avx2, detail::dense_f16_avx512));
 }
 
 }  // namespace llvq::kernels

@@ -4,9 +4,18 @@
 #include <cstdint>
 #include <memory>
 
+#include "llvq/error.hpp"
 #include "llvq/kernels.hpp"
 
 namespace llvq::kernels::detail {
+
+// The kernel for `isa` among a family's three (scalar reference, AVX2, AVX-512), after
+// checking that the CPU has it: the one place a level becomes a function.
+template <class Kernel>
+Kernel for_isa(Isa isa, Kernel ref, Kernel avx2, Kernel avx512) {
+  if (!cpu_supports(isa)) throw InputError("this CPU does not support " + to_string(isa));
+  return isa == Isa::Avx512 ? avx512 : isa == Isa::Avx2 ? avx2 : ref;
+}
 
 // Whether the family has kernels for this codec.
 bool leech_handles(const Codec& codec);

@@ -69,19 +69,12 @@ class LeechPacked final : public PackedMatrix {
 
   void decode_rows(int64_t r0, int64_t r1, float* out, Isa isa) const override {
     check_rows(r0, r1);
-    switch (isa) {
-      case Isa::Scalar: return octet::decode_rows_scalar(view(), r0, r1, out);
-      case Isa::Avx2: return octet::decode_rows_avx2(view(), r0, r1, out);
-      case Isa::Avx512: return octet::decode_rows_avx512(view(), r0, r1, out);
-    }
+    detail::for_isa(isa, octet::decode_rows_scalar, octet::decode_rows_avx2, octet::decode_rows_avx512)(view(), r0, r1,
+                                                                                                        out);
   }
   void gemv_rows(const float* x, int64_t r0, int64_t r1, float* y, Isa isa) const override {
     check_rows(r0, r1);
-    switch (isa) {
-      case Isa::Scalar: return octet::gemv_rows_scalar(view(), x, r0, r1, y);
-      case Isa::Avx2: return octet::gemv_rows_avx2(view(), x, r0, r1, y);
-      case Isa::Avx512: return octet::gemv_rows_avx512(view(), x, r0, r1, y);
-    }
+    detail::for_isa(isa, octet::gemv_rows_scalar, octet::gemv_rows_avx2, octet::gemv_rows_avx512)(view(), x, r0, r1, y);
   }
 
   std::vector<uint8_t> to_codes() const override {

@@ -23,18 +23,6 @@ uint16_t read_scale(BitReader& in, const std::string& spec) {
   return bits;
 }
 
-void check_isa(Isa isa) {
-  if (!cpu_supports(isa)) throw InputError("this CPU does not support " + to_string(isa));
-}
-
-// The kernel for `isa` among a table codec's three (scalar reference, AVX2, AVX-512), after
-// checking that the CPU has it.
-template <class Kernel>
-Kernel for_isa(Isa isa, Kernel ref, Kernel avx2, Kernel avx512) {
-  check_isa(isa);
-  return isa == Isa::Avx512 ? avx512 : isa == Isa::Avx2 ? avx2 : ref;
-}
-
 // 4× the unit codeword of every E8P code (table_simd.hpp), from the codec's own decoder.
 // Every E8P codec has the same codebook (only scales differ), so one table serves all.
 const int8_t* e8p_codeword_table() {
