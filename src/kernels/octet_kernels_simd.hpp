@@ -81,10 +81,9 @@ template <int W>
 struct Words {
   static constexpr int kLead = 64 - 8 * W;  // the bits below the word in its 8-byte load
   static bool matches(const View& m) { return m.word_bytes == W; }
-  // Word j of the row whose first word ends at `end` (word_end): as loaded (kLead bits of the
-  // word before it below), or alone.
+  // Word j of the row whose first word ends at `end` (word_end), as loaded: kLead bits of the
+  // word before it below.
   static uint64_t loaded(const uint8_t* end, int64_t j) { return static_cast<uint64_t>(load64(end + W * j)); }
-  static uint64_t at(const uint8_t* end, int64_t j) { return loaded(end, j) >> kLead; }
 };
 
 // The block's coordinates in trio order (bytes 0..23; bytes 24..31 are not used) and, when
@@ -194,11 +193,13 @@ void gemv_rows_body(const View& m, const float* x, int64_t r0, int64_t r1, float
           const Escape& e = m.escapes[F::escape_index(w)];
           const __m256 d = block_products(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(&e)), xb);
           // The ball's factor multiplies the whole group below.
-          acc = _mm256_fmadd_ps(_mm256_set1_ps(kShapeGain ? block_gemv_factor<G, true>(m, w >> Words<W>::kLead, e.norm, 1.0f) : 1.0f), d, acc);
+          const float f = kShapeGain ? block_gemv_factor<G, true>(m, w >> Words<W>::kLead, e.norm, 1.0f) : 1.0f;
+          acc = _mm256_fmadd_ps(_mm256_set1_ps(f), d, acc);
           continue;
         }
+        const auto* row_layout = reinterpret_cast<const FieldLayout*>(reinterpret_cast<const char*>(t->layouts) + layout);
         uint32_t j[3];
-        F::positions(w, reinterpret_cast<const FieldLayout*>(reinterpret_cast<const char*>(t->layouts) + layout)->packed, j);
+        F::positions(w, row_layout->packed, j);
         const GlueLanes& glue = t->glue_lanes[F::glue_index(w)];
         const uint32_t e0 = glue.entry_base[0] + j[0], e1 = glue.entry_base[1] + j[1], e2 = glue.entry_base[2] + j[2];
         __m256 d = _mm256_mul_ps(octet_floats(t, e0, glue.ctl[0]), _mm256_loadu_ps(xb));

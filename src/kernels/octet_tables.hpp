@@ -33,7 +33,6 @@ class OctetTables {
   int entry_bits() const { return kEntryBits; }
   // Bytes per stored word: 7 when the codec's minimal code has at most 48 bits, else 8.
   int word_bytes() const { return word_bytes_; }
-  const FieldLayout& layout(uint32_t s) const { return arena_->layouts[s]; }
   // Entries per type (the rest of each type's 2^entry_bits slots is unused).
   int64_t entries(int type) const { return entries_[static_cast<size_t>(type)]; }
   const std::array<uint8_t, kDim>& trio() const { return trio_; }

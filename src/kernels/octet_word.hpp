@@ -93,9 +93,10 @@ struct GlueLanes {
 static_assert(sizeof(GlueLanes) == 32);
 
 // A control row of View::octet_ctl, per (t, c_k): the byte shuffle that builds the octet from
-// its 16-byte entry of Arena::signed_patterns (the pattern p, then −p): an even point's in-octet permutation
-// (entries 0..7), an odd point's signs (entry i or 8 + i). The kernels read 16 bytes (only the
-// low 8 bytes of the result are used), so the table ends with 8 bytes of padding; 4 KiB in all.
+// its 16-byte entry of Arena::signed_patterns (the pattern p, then −p): an even point's
+// in-octet permutation (entries 0..7), an odd point's signs (entry i or 8 + i). The kernels read
+// 16 bytes (only the low 8 bytes of the result are used), so the table ends with 8 bytes of
+// padding; 4 KiB in all.
 inline constexpr int kCtlRowBytes = 8;
 inline constexpr int kCtlRows = 512;  // t << 8 | c_k
 
