@@ -206,7 +206,8 @@ TEST(OctetWord, EveryFieldLayoutDecodesOnEveryIsa) {
     std::mt19937_64 rng(3);
     BitWriter out;
     for (int64_t r = 0, b = 0; r < rows; ++r) {
-      for (int64_t g = 0; g < cols / group; ++g) out.put(codec_detail::scale_to_bf16(0.02f * static_cast<float>(g + 1)), 16);
+      for (int64_t g = 0; g < cols / group; ++g)
+        out.put(codec_detail::scale_to_bf16(0.02f * static_cast<float>(g + 1)), 16);
       for (int64_t j = 0; j < cols / 24; ++j, ++b) {
         out.put(rng(), p.gain_bits);
         out.put(pool[static_cast<size_t>(b) % pool.size()], ball.bits());

@@ -156,7 +156,8 @@ class Chunks {
     c.escape = _mm512_cmpeq_epi64_mask(c.layout, _mm512_set1_epi64(kEscapeLayout)) != 0;
     if (__builtin_expect(c.escape, 0)) return c;
     c.glue = _mm512_i64gather_epi64(
-        _mm512_and_si512(_mm512_srli_epi64(c.w, Words<W>::kLead + G), _mm512_set1_epi64((1 << kGlueBits) - 1)), glue_, 8);
+        _mm512_and_si512(_mm512_srli_epi64(c.w, Words<W>::kLead + G), _mm512_set1_epi64((1 << kGlueBits) - 1)), glue_,
+        8);
     return c;
   }
 
@@ -171,7 +172,8 @@ class Chunks {
       return _mm512_sub_epi64(_mm512_sllv_epi64(_mm512_set1_epi64(1), width), _mm512_set1_epi64(1));
     };
     const __m512i position[3] = {
-        _mm512_and_si512(_mm512_srli_epi64(c.w, F::kShift0), low_bits(_mm512_sub_epi64(s1, _mm512_set1_epi64(F::kShift0)))),
+        _mm512_and_si512(_mm512_srli_epi64(c.w, F::kShift0),
+                         low_bits(_mm512_sub_epi64(s1, _mm512_set1_epi64(F::kShift0)))),
         _mm512_and_si512(_mm512_srlv_epi64(c.w, s1), low_bits(_mm512_sub_epi64(s2, s1))),
         _mm512_srlv_epi64(c.w, s2)};
     __m512i entry[3];
@@ -216,7 +218,8 @@ void gemv_rows_wide(const View& m, const float* x, int64_t r0, int64_t r1, float
         chunks.template octets<kShapeGain>(c, v, &norm);
         __m512 fz;
         if (kShapeGain) {
-          const __m512i gain = _mm512_and_si512(_mm512_srli_epi64(c.w, Words<W>::kLead), _mm512_set1_epi64((1 << G) - 1));
+          const __m512i gain =
+              _mm512_and_si512(_mm512_srli_epi64(c.w, Words<W>::kLead), _mm512_set1_epi64((1 << G) - 1));
           const __m512i index = _mm512_or_si512(_mm512_srli_epi64(norm, 4 - G), gain);
           fz = _mm512_castps256_ps512(_mm256_mul_ps(_mm512_i64gather_ps(index, m.gemv_factor, 4), _mm256_set1_ps(scale)));
         } else {

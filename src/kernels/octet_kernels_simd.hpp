@@ -57,8 +57,12 @@ struct Fields {
   }
   static uint32_t gain(uint64_t word) { return static_cast<uint32_t>(word >> kLead) & ((1u << G) - 1); }
   // The block's glue index (t | Golay message << 1), into View::glue and View::glue_lanes.
-  static uint32_t glue_index(uint64_t word) { return static_cast<uint32_t>(word >> (kLead + G)) & ((1u << kGlueBits) - 1); }
-  static uint32_t layout(uint64_t word) { return static_cast<uint32_t>(word >> kLayoutShift) & ((1u << kLayoutBits) - 1); }
+  static uint32_t glue_index(uint64_t word) {
+    return static_cast<uint32_t>(word >> (kLead + G)) & ((1u << kGlueBits) - 1);
+  }
+  static uint32_t layout(uint64_t word) {
+    return static_cast<uint32_t>(word >> kLayoutShift) & ((1u << kLayoutBits) - 1);
+  }
   // The layout's byte offset in View::layouts (16 bytes a row), escapes at kEscapeOffset.
   static_assert(sizeof(FieldLayout) == 16 && kLayoutShift >= 4);
   static constexpr uint32_t kEscapeOffset = kEscapeLayout << 4;
@@ -197,9 +201,10 @@ void gemv_rows_body(const View& m, const float* x, int64_t r0, int64_t r1, float
           acc = _mm256_fmadd_ps(_mm256_set1_ps(f), d, acc);
           continue;
         }
-        const auto* row_layout = reinterpret_cast<const FieldLayout*>(reinterpret_cast<const char*>(t->layouts) + layout);
+        const auto* layout_row =
+            reinterpret_cast<const FieldLayout*>(reinterpret_cast<const char*>(t->layouts) + layout);
         uint32_t j[3];
-        F::positions(w, row_layout->packed, j);
+        F::positions(w, layout_row->packed, j);
         const GlueLanes& glue = t->glue_lanes[F::glue_index(w)];
         const uint32_t e0 = glue.entry_base[0] + j[0], e1 = glue.entry_base[1] + j[1], e2 = glue.entry_base[2] + j[2];
         __m256 d = _mm256_mul_ps(octet_floats(t, e0, glue.ctl[0]), _mm256_loadu_ps(xb));

@@ -240,15 +240,16 @@ void OctetTables::build_layouts(const LeechLayout& params) {
   };
   std::vector<std::array<int, 3>> chosen;
   for (int margin = 0; chosen.size() < kLayouts && margin <= kEntryBits;) {
+    std::vector<std::pair<std::array<int, 3>, int64_t>> open;  // needs no chosen layout covers yet
+    for (const auto& [need, n] : needs)
+      if (std::none_of(chosen.begin(), chosen.end(), [&](const auto& c) { return fits(need, c, margin); }))
+        open.emplace_back(need, n);
     int64_t best_count = 0;
     const std::array<int, 3>* best = nullptr;
     for (const auto& widths : candidates) {
       int64_t count = 0;
-      for (const auto& [need, n] : needs) {
-        bool covered = false;
-        for (const auto& c : chosen) covered = covered || fits(need, c, margin);
-        if (!covered && fits(need, widths, margin)) count += n;
-      }
+      for (const auto& [need, n] : open)
+        if (fits(need, widths, margin)) count += n;
       if (count > best_count) {
         best_count = count;
         best = &widths;
@@ -357,7 +358,8 @@ uint64_t OctetTables::word_of(const leech::Vec& v, uint32_t gain, std::vector<Es
     norm += o.u[s] * o.u[s];
   }
   e.norm = static_cast<uint16_t>(norm);
-  const uint64_t word = head | uint64_t{kEscapeLayout} << layout_shift | static_cast<uint64_t>(escapes.size()) << index_shift;
+  const uint64_t word =
+      head | uint64_t{kEscapeLayout} << layout_shift | static_cast<uint64_t>(escapes.size()) << index_shift;
   escapes.push_back(e);
   return word;
 }
