@@ -2,12 +2,14 @@
 #include <algorithm>
 #include <chrono>
 #include <random>
+#include <string>
 
 #include "llvq/bitstream.hpp"
 #include "llvq/codec.hpp"
 #include "llvq/error.hpp"
 #include "llvq/half.hpp"
 #include "llvq/kernels.hpp"
+#include "llvq/report.hpp"
 #include "llvq_bench/kernel_bench.hpp"
 
 namespace llvq::kernels {
@@ -120,13 +122,16 @@ GemvBenchReport bench_gemv(const GemvBenchConfig& config) {
   }
 
   std::vector<float> decoded;
-  for (const std::string& spec : specs) {
+  Progress progress("bench gemv", specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const std::string& spec = specs[i];
+    progress.update(i, spec + ": encoding " + std::to_string(std::min(rows, config.pool_rows)) + " distinct rows");
     const std::unique_ptr<Codec> codec = make_codec(spec);
     if (!has_kernels(*codec)) {
       report.skipped.emplace_back(codec->spec(), "no kernels");
       continue;
     }
-    const std::vector<uint8_t> codes = synthetic_codes(*codec, rows, cols, config.seed + 2);
+    const std::vector<uint8_t> codes = synthetic_codes(*codec, rows, cols, config.seed + 2, config.pool_rows);
     const std::unique_ptr<PackedMatrix> m = pack(*codec, codes.data(), codes.size(), rows, cols);
     decoded.resize(n);
     const double td = median_seconds(config.min_seconds, [] {}, [&] { decode(*m, decoded.data(), threads); });
@@ -135,6 +140,7 @@ GemvBenchReport bench_gemv(const GemvBenchConfig& config) {
                                      [&] { gemv(*m, v.x.data(), v.y.data(), threads); });
     report.rows.push_back(make_row(codec->spec(), "fused-gemv", m->bits_per_weight(), tg, fp32_seconds, rows, cols));
   }
+  progress.finish();
   return report;
 }
 

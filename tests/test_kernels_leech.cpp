@@ -209,9 +209,16 @@ TEST(LeechKernels, EveryIsaMatchesScalarReference) {
       packed->decode_rows(1, 4 > c.rows ? c.rows : 4, part.data(), isa);
       EXPECT_TRUE(std::equal(part.begin(), part.begin() + (std::min<int64_t>(4, c.rows) - 1) * c.cols,
                              ref.begin() + c.cols));
-      kernels::gemv(*packed, x.data(), y.data(), 2);
-      for (int64_t r = 0; r < c.rows; ++r)
-        EXPECT_NEAR(y[r], oracle[r], 1e-5 * bound[r] + 1e-30) << "row " << r;
+      // AVX-512 has two GEMV kernels (eight blocks with gathers, or one block), chosen per CPU.
+      for (const auto wide : {kernels::octet::WideGemv::On, kernels::octet::WideGemv::Off}) {
+        if (isa != Isa::Avx512 && wide == kernels::octet::WideGemv::Off) continue;
+        kernels::octet::set_wide_gemv(wide);
+        kernels::gemv(*packed, x.data(), y.data(), 2);
+        kernels::octet::set_wide_gemv(kernels::octet::WideGemv::Auto);
+        for (int64_t r = 0; r < c.rows; ++r)
+          EXPECT_NEAR(y[r], oracle[r], 1e-5 * bound[r] + 1e-30)
+              << "row " << r << (wide == kernels::octet::WideGemv::On ? " (eight-block kernel)" : "");
+      }
     }
   }
 }

@@ -16,6 +16,10 @@ Isa parse_isa(const std::string& text);  // "scalar" | "avx2" | "avx512"; InputE
 // BMI2, F16C; AVX-512 = that plus F, BW, VL, DQ.
 bool cpu_supports(Isa isa);
 Isa best_isa();  // the highest level this CPU runs
+// Whether 512-bit gathers pipeline well enough for gather-based kernels: Intel cores; AMD's
+// Zen cores split them into many micro-ops (the eight-block Leech GEMV, which gathers, ran
+// 10–30% slower than the one-block kernel on a Zen 4; docs/kernels-leech.md).
+bool cpu_gathers_fast();
 // LLVQ_ISA when set (InputError for an unknown name or a level this CPU lacks), else best_isa().
 Isa isa_from_environment();
 

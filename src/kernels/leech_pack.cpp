@@ -1,5 +1,6 @@
 // The Leech kernel family: PackedMatrix of octet words (octet_word.hpp), the scalar
 // reference kernels and the dispatch to the SIMD ones.
+#include <atomic>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "kernels/kernels_impl.hpp"
 #include "kernels/octet_tables.hpp"
 #include "llvq/bitstream.hpp"
+#include "llvq/cpu.hpp"
 #include "llvq/error.hpp"
 #include "llvq/leech_ball.hpp"
 
@@ -33,6 +35,18 @@ void gemv_rows_scalar(const View& m, const float* x, int64_t r0, int64_t r1, flo
         acc += dot_block(m, word_at(m, r * m.blocks + j), scale_of(scales[g]), x + kDim * j);
     y[r - r0] = acc;
   }
+}
+
+namespace {
+std::atomic<WideGemv> g_wide_gemv{WideGemv::Auto};
+}  // namespace
+
+void set_wide_gemv(WideGemv mode) { g_wide_gemv.store(mode); }
+
+bool use_wide_gemv() {
+  static const bool fast = cpu_gathers_fast();
+  const WideGemv mode = g_wide_gemv.load(std::memory_order_relaxed);
+  return mode == WideGemv::Auto ? fast : mode == WideGemv::On;
 }
 
 }  // namespace octet

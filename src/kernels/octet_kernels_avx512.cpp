@@ -261,10 +261,10 @@ void gemv_rows_wide(const View& m, const float* x, int64_t r0, int64_t r1, float
 void decode_rows_avx512(const View& m, int64_t r0, int64_t r1, float* out) { decode_rows_dispatch<Avx512>(m, r0, r1, out); }
 void gemv_rows_avx512(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
   // Chunks of 8 blocks must start at multiples of 8 (chunk_order's layout).
-  if (m.groups == 1 || m.blocks_per_group % 8 == 0)
+  if (use_wide_gemv() && (m.groups == 1 || m.blocks_per_group % 8 == 0))
     with_words(m, [&](auto g, auto sg, auto w) { gemv_rows_wide<g(), sg(), w()>(m, x, r0, r1, y); });
-  else
-    gemv_rows_dispatch(m, x, r0, r1, y);
+  else  // the one-block kernel (AVX2 instructions only), built once in the AVX2 file
+    gemv_rows_avx2(m, x, r0, r1, y);
 }
 
 }  // namespace llvq::kernels::octet

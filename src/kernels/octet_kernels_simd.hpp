@@ -7,7 +7,8 @@
 // even point, and a masked negation that applies the signs of an odd one. The traits supply
 // what differs per ISA: the masked negation (one AVX-512BW instruction; AVX2 expands the mask)
 // and the int8 → float work. The one-block GEMV works octet by octet with AVX2 instructions
-// only, the same in both files (AVX-512 runs its own eight-block GEMV where it can).
+// only; the AVX2 file builds it, and the AVX-512 level calls that build wherever its own
+// eight-block GEMV does not run (CPUs whose gathers are slow, groups not a multiple of 8).
 #pragma once
 
 #include <immintrin.h>
@@ -145,14 +146,14 @@ inline float block_gemv_factor(const View& m, uint64_t word, uint32_t norm, floa
   return scale * m.gemv_factor[norm >> (4 - G) | (static_cast<uint32_t>(word) & ((1u << G) - 1))];
 }
 
-// Octet k of a block as 8 floats: one byte shuffle of its 16-byte table entry (the pattern
-// and its negation) by the block's control row applies both an even point's permutation and an
-// odd point's signs (a separate vpsignb, as before, cost one more instruction and load per
-// octet); then widened.
+// Octet k of a block as 8 floats: its 8-byte pattern, permuted (even points) and signed (odd
+// points) by the block's control row, then widened.
 inline __m256 octet_floats(const Arena* t, uint32_t entry, uint32_t ctl) {
-  const __m128i p = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t->signed_patterns[entry]));
-  const auto* row = reinterpret_cast<const __m128i*>(reinterpret_cast<const char*>(t) + ctl);
-  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_shuffle_epi8(p, _mm_loadu_si128(row))));
+  const __m128i p = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(t->patterns[entry]));
+  const char* row = reinterpret_cast<const char*>(t) + ctl;
+  const __m128i shuffled = _mm_shuffle_epi8(p, _mm_loadu_si128(reinterpret_cast<const __m128i*>(row)));
+  const __m128i octet = _mm_sign_epi8(shuffled, _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + kCtlSignOffset)));
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(octet));
 }
 
 // Σ over the 24 coordinates of v ⊙ x, as 8 partial sums (x in trio order).

@@ -148,8 +148,7 @@ void OctetTables::build_patterns(int max_norm) {
     for (size_t j = 0; j < n; ++j) {
       const size_t e = static_cast<size_t>(type) * slots + j;
       for (int i = 0; i < 8; ++i) {
-        arena_->patterns[e][i] = arena_->signed_patterns[e][i] = all[j].p[i];
-        arena_->signed_patterns[e][8 + i] = static_cast<int8_t>(-all[j].p[i]);
+        arena_->patterns[e][i] = all[j].p[i];
       }
       // Octet norms are multiples of 8 (odd squares are 1 mod 8; an even octet holds an even
       // number of entries ≡ 2 mod 4), and ≤ 16·16: a byte holds norm/8.
@@ -190,12 +189,15 @@ void OctetTables::build_glue() {
 }
 
 // Rows of octet_ctl (octet_word.hpp): row t << 8 | c applies c's permutation (t = 0) or
-// its signs (t = 1: slot i takes −p_i, entry 8 + i, where c has a one).
+// its signs (t = 1: slot i takes −p_i where c has a one).
 void OctetTables::build_octet_ctl() {
   for (uint32_t row = 0; row < kCtlRows; ++row) {
     const uint32_t t = row >> 8, c = row & 0xFF;
     int8_t* shuffle = arena_->octet_ctl + row * kCtlRowBytes;
-    for (uint32_t i = 0; i < 8; ++i) shuffle[i] = static_cast<int8_t>(t ? i + 8 * (c >> i & 1) : perms_[8 * c + i]);
+    for (uint32_t i = 0; i < 8; ++i) {
+      shuffle[i] = static_cast<int8_t>(t ? i : perms_[8 * c + i]);
+      shuffle[kCtlSignOffset + i] = static_cast<int8_t>(t && (c >> i & 1) ? -1 : 1);
+    }
   }
 }
 

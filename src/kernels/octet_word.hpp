@@ -92,12 +92,13 @@ struct GlueLanes {
 };
 static_assert(sizeof(GlueLanes) == 32);
 
-// A control row of View::octet_ctl, per (t, c_k): the byte shuffle that builds the octet from
-// its 16-byte entry of Arena::signed_patterns (the pattern p, then −p): an even point's
-// in-octet permutation (entries 0..7), an odd point's signs (entry i or 8 + i). The kernels read
-// 16 bytes (only the low 8 bytes of the result are used), so the table ends with 8 bytes of
-// padding; 4 KiB in all.
-inline constexpr int kCtlRowBytes = 8;
+// A control row of View::octet_ctl, per (t, c_k), 16 bytes: the byte shuffle that permutes the
+// octet's 8-byte pattern (an even point's in-octet permutation; the identity for odd points),
+// then the signs for psignb (+1, or −1 on the slots of c_k for odd points). The kernels read 16
+// bytes from each half (only the low 8 bytes of the results are used), so the table ends with
+// 8 bytes of padding; 8 KiB in all.
+inline constexpr int kCtlRowBytes = 16;
+inline constexpr int kCtlSignOffset = 8;
 inline constexpr int kCtlRows = 512;  // t << 8 | c_k
 
 // The tables the one-block GEMV reads, in one allocation at fixed offsets (OctetTables owns
@@ -105,10 +106,10 @@ inline constexpr int kCtlRows = 512;  // t << 8 | c_k
 // with a pointer per table it ran out of registers and reloaded three of them from the stack
 // on every block.
 struct alignas(64) Arena {
-  int8_t patterns[kTypes << kEntryBits][8];  // [type << kEntryBits | j]
-  // The same entries as (p, −p), for the one-block GEMV's shuffle: the AVX-512 GEMV gathers
-  // from `patterns`, whose hot entries take half the cache lines (4% faster there).
-  int8_t signed_patterns[kTypes << kEntryBits][16];
+  // [type << kEntryBits | j]. Eight bytes an entry and signs applied from the control row: the
+  // entries a weight matrix uses spread over ~10^5 of them, so the table's cache footprint,
+  // not the instruction count, sets the GEMV's speed on real matrices (docs/kernels-leech.md).
+  int8_t patterns[kTypes << kEntryBits][8];
   uint8_t norm8[kTypes << kEntryBits];       // |pattern|²/8
   GlueLanes glue_lanes[1 << kGlueBits];
   int8_t octet_ctl[kCtlRows * kCtlRowBytes + 8];
@@ -254,6 +255,12 @@ inline float dot_block(const View& m, uint64_t word, float scale, const float* x
 }
 
 }  // namespace LLVQ_OCTET_ISA_NS
+
+// The AVX-512 level's GEMV: the eight-block kernel, which gathers, where gathers are fast
+// (cpu_gathers_fast), else the one-block kernel. Tests force each.
+enum class WideGemv { Auto, On, Off };
+void set_wide_gemv(WideGemv mode);
+bool use_wide_gemv();
 
 // Row kernels per instruction set (scalar reference in octet_pack.cpp).
 void decode_rows_scalar(const View& m, int64_t r0, int64_t r1, float* out);

@@ -43,6 +43,11 @@ bool cpu_supports(Isa isa) {
   return false;
 }
 
+bool cpu_gathers_fast() {
+  __builtin_cpu_init();
+  return __builtin_cpu_is("intel");
+}
+
 Isa best_isa() {
   if (cpu_supports(Isa::Avx512)) return Isa::Avx512;
   if (cpu_supports(Isa::Avx2)) return Isa::Avx2;

@@ -76,6 +76,9 @@ void register_kernel_commands(CLI::App&, CLI::App& bench) {
                 "Codec spec, repeatable (default: llvq-sg, llvq-ss:bpw=2, e8p, scalar:bpw=2)");
   g->add_option("--threads", options->config.threads, "OpenMP threads (0 = all cores)")->check(threads_validator());
   g->add_option("--seed", options->config.seed, "Seed of the synthetic weights and inputs");
+  g->add_option("--pool-rows", options->config.pool_rows,
+                "Distinct encoded rows tiled over the matrix (more rows: more of the decode tables in use)")
+      ->check(CLI::PositiveNumber);
   g->add_option("--min-seconds", options->config.min_seconds, "Time spent per measurement (median of the calls)")
       ->check(CLI::PositiveNumber);
   g->add_flag("--json", options->json, "Print JSON");

@@ -36,6 +36,9 @@ struct GemvBenchConfig {
   int threads = 1;
   uint64_t seed = 1;
   double min_seconds = 0.3;  // per measurement
+  // Distinct encoded rows tiled over the matrix (synthetic_codes). All 4096 rows of the default
+  // shape: the Leech kernels' table lookups miss the caches more often on more distinct rows.
+  int64_t pool_rows = 4096;
 };
 
 struct GemvBenchReport {
@@ -48,10 +51,12 @@ struct GemvBenchReport {
 std::vector<std::string> default_gemv_bench_codecs();
 
 // Codes of a synthetic [rows, cols] matrix in Codec::encode_rows layout. Encoding every row
-// would take minutes for the Leech codecs, so the codec encodes a pool of `pool_rows`
-// distinct rows of i.i.d. unit Gaussian weights and the pool is repeated to `rows` rows.
-// Decode and GEMV time does not depend on which valid codes they read, so the tiling does not
-// change the measurement.
+// of a large matrix takes minutes for the Leech codecs, so the codec encodes a pool of
+// `pool_rows` distinct rows of i.i.d. unit Gaussian weights and the pool is repeated to
+// `rows` rows. The table-driven kernels (the Leech octet tables) run faster on a small pool,
+// whose blocks use fewer table entries than a real matrix's: at 4096 × 4104, 64 distinct rows
+// measured ~15% faster than 4096 (docs/kernels-leech.md), so the CPU bench encodes every row
+// by default.
 std::vector<uint8_t> synthetic_codes(const Codec& codec, int64_t rows, int64_t cols, uint64_t seed,
                                      int64_t pool_rows = 64);
 
