@@ -151,8 +151,9 @@ inline float block_gemv_factor(const View& m, uint64_t word, uint32_t norm, floa
 inline __m256 octet_floats(const Arena* t, uint32_t entry, uint32_t ctl) {
   const __m128i p = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(t->patterns[entry]));
   const char* row = reinterpret_cast<const char*>(t) + ctl;
-  const __m128i shuffled = _mm_shuffle_epi8(p, _mm_loadu_si128(reinterpret_cast<const __m128i*>(row)));
-  const __m128i octet = _mm_sign_epi8(shuffled, _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + kCtlSignOffset)));
+  const __m128i shuffle = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row));
+  const __m128i sign = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + kCtlSignOffset));
+  const __m128i octet = _mm_sign_epi8(_mm_shuffle_epi8(p, shuffle), sign);
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(octet));
 }
 

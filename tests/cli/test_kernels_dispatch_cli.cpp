@@ -70,6 +70,17 @@ TEST(KernelsDispatch, CodecsWithoutKernelsAreReportedNotFatal) {
   EXPECT_NE(table.out.find("no kernels"), std::string::npos) << table.out;
 }
 
+// --pool-rows: any positive count (a pool larger than the matrix is its rows), never 0.
+TEST(KernelsDispatch, PoolRowsOption) {
+  for (const char* pool : {"1", "5", "100"}) {
+    const CommandResult r = run_cli(kSmallBench + " --codec e8p --pool-rows " + pool, kSeparate);
+    ASSERT_EQ(r.status, 0) << pool << ": " << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["results"].size(), 4u) << pool;
+  }
+  EXPECT_EQ(run_cli(kSmallBench + " --codec e8p --pool-rows 0", kSeparate).status, 2);
+  EXPECT_EQ(run_cli(kSmallBench + " --codec e8p --pool-rows -3", kSeparate).status, 2);
+}
+
 TEST(KernelsDispatch, CliRejectsBadShapesAndDevices) {
   // 44 columns are not whole E8P blocks
   EXPECT_EQ(run_cli("bench gemv --rows 8 --cols 44 --min-seconds 0.001 --codec e8p", kSeparate).status, 2);
