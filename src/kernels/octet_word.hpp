@@ -106,9 +106,9 @@ inline constexpr int kCtlRows = 512;  // t << 8 | c_k
 // with a pointer per table it ran out of registers and reloaded three of them from the stack
 // on every block.
 struct alignas(64) Arena {
-  // [type << kEntryBits | j]. Eight bytes an entry and signs applied from the control row: the
-  // entries a weight matrix uses spread over ~10^5 of them, so the table's cache footprint,
-  // not the instruction count, sets the GEMV's speed on real matrices (docs/kernels-leech.md).
+  // [type << kEntryBits | j]. Eight bytes an entry, signs applied from the control row: a real
+  // weight matrix reads ~7·10^4 distinct entries, so the table's cache footprint weighs on the
+  // GEMV as much as its instruction count (docs/kernels-leech.md).
   int8_t patterns[kTypes << kEntryBits][8];
   uint8_t norm8[kTypes << kEntryBits];       // |pattern|²/8
   GlueLanes glue_lanes[1 << kGlueBits];

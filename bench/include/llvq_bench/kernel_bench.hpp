@@ -55,8 +55,8 @@ std::vector<std::string> default_gemv_bench_codecs();
 // `pool_rows` distinct rows of i.i.d. unit Gaussian weights and the pool is repeated to
 // `rows` rows. The table-driven kernels (the Leech octet tables) run faster on a small pool,
 // whose blocks use fewer table entries than a real matrix's: at 4096 × 4104, 64 distinct rows
-// measured ~15% faster than 4096 (docs/kernels-leech.md), so the CPU bench encodes every row
-// by default.
+// measured ~10% faster than 4096 (0.84× against 0.75× fp32; docs/kernels-leech.md), so the
+// CPU bench encodes every row by default.
 std::vector<uint8_t> synthetic_codes(const Codec& codec, int64_t rows, int64_t cols, uint64_t seed,
                                      int64_t pool_rows = 64);
 
