@@ -147,9 +147,7 @@ void OctetTables::build_patterns(int max_norm) {
     entries_[static_cast<size_t>(type)] = static_cast<int64_t>(n);
     for (size_t j = 0; j < n; ++j) {
       const size_t e = static_cast<size_t>(type) * slots + j;
-      for (int i = 0; i < 8; ++i) {
-        arena_->patterns[e][i] = all[j].p[i];
-      }
+      std::copy(all[j].p, all[j].p + 8, arena_->patterns[e]);
       // Octet norms are multiples of 8 (odd squares are 1 mod 8; an even octet holds an even
       // number of entries ≡ 2 mod 4), and ≤ 16·16: a byte holds norm/8.
       if (all[j].norm % 8 != 0 || all[j].norm / 8 > 255) throw std::logic_error("octet tables: unexpected octet norm");
