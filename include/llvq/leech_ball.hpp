@@ -17,6 +17,11 @@
 
 namespace llvq {
 
+namespace lattice {  // the search kernels' jobs (src/lattice/ball_kernels.hpp)
+struct Scan;
+struct ScanBest;
+}  // namespace lattice
+
 class LeechBall {
  public:
   static constexpr int kMinShell = 2;
@@ -93,6 +98,7 @@ class LeechBall {
   using Arrangement = ArrangementInfo;
   struct Profile;
   struct Cuts;
+  struct Dual;
   struct Class;
   struct Context;
   struct Candidate;
@@ -101,9 +107,9 @@ class LeechBall {
   size_t find_class(bool odd, uint64_t key) const;
 
   Result search(const float* x, bool angular, double scale, int lo, int hi) const;
-  // Bound on <x,v> over a class's codewords as a function of one codeword statistic.
-  struct ConcaveBound;
-  ConcaveBound codeword_bound(const Class& c, Context& ctx) const;
+  // The class's scan `job` over the cosets whose bound reaches its floor, after walking the
+  // rows it reads to depth[0] (odd; even: on the codeword) and depth[1] (even: off it).
+  lattice::ScanBest scan_cosets(const Class& c, Context& ctx, lattice::Scan& job, std::array<int, 2> depth) const;
   // Exact max <x,v> over the class, considering only codewords that may exceed `floor`
   // (returns -inf when none does).
   double best_even(const Class& c, Context& ctx, double floor, uint32_t& codeword) const;

@@ -27,6 +27,20 @@ struct LeechBall::Cuts {
   double last = 0;
 };
 
+// A class's values on one side (odd: all 24 signed values; even: the ≡2 values on the codeword
+// or the ≡0 values off it) as the pieces of the convex function of the coset pruning's dual
+// bound (ball_search.cpp, dual_function): the distinct values in decreasing order (`slope`),
+// how many slots hold each, and between consecutive pieces the two leader ranks whose inputs,
+// in the rearrangement bound's matching, sit on either side of the breakpoint (each with the
+// sign its value gives it).
+struct LeechBall::Dual {
+  int n = 0;
+  std::array<double, leech::kDim> slope{};
+  std::array<uint8_t, leech::kDim> count{};
+  std::array<uint8_t, leech::kDim> upper_rank{}, lower_rank{};
+  std::array<int8_t, leech::kDim> upper_sign{}, lower_sign{};
+};
+
 // Indexing: odd, weight, on, off, sign_bits, minus_parity (ball_arrangement.hpp).
 struct LeechBall::Class : ball_detail::ClassIndexing {
   int shell = 0;
@@ -42,6 +56,8 @@ struct LeechBall::Class : ball_detail::ClassIndexing {
   // Odd: the signed values over all 24 positions; even: `on_cuts` the ≡2 values over the
   // codeword, `off_cuts` the others over its complement (see Cuts).
   Cuts on_cuts, off_cuts;
+  // Odd: `on_dual` over all positions; even: `on_dual` on the codeword, `off_dual` off it.
+  Dual on_dual, off_dual;
 };
 
 // A class in the search heap.

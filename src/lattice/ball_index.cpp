@@ -121,6 +121,30 @@ C make_cuts(const std::vector<double>& desc) {
   return c;
 }
 
+// The dual pieces (LeechBall::Dual) of the values at leader ranks `ranks` with signs `signs`,
+// listed in the rearrangement bound's matching order: values non-increasing along `ranks`.
+template <class D>
+D make_dual(const std::array<uint8_t, kDim>& leader, const std::vector<int>& ranks, const std::vector<int>& signs) {
+  D d;
+  for (size_t e = 0; e < ranks.size(); ++e) {
+    const double value = signs[e] * static_cast<double>(leader[ranks[e]]);
+    if (d.n > 0 && d.slope[d.n - 1] == value) {
+      ++d.count[d.n - 1];
+      continue;
+    }
+    if (d.n > 0) {
+      if (value > d.slope[d.n - 1]) throw std::logic_error("LeechBall: dual values not decreasing");
+      d.upper_rank[d.n - 1] = static_cast<uint8_t>(ranks[e - 1]);
+      d.upper_sign[d.n - 1] = static_cast<int8_t>(signs[e - 1]);
+      d.lower_rank[d.n - 1] = static_cast<uint8_t>(ranks[e]);
+      d.lower_sign[d.n - 1] = static_cast<int8_t>(signs[e]);
+    }
+    d.slope[d.n] = value;
+    d.count[d.n++] = 1;
+  }
+  return d;
+}
+
 }  // namespace
 
 void LeechBall::add_class(const shells::LeechClass& lc, uint64_t offset) {
@@ -150,6 +174,14 @@ void LeechBall::add_class(const shells::LeechClass& lc, uint64_t offset) {
     std::sort(signed_values.begin(), signed_values.end(), std::greater<>());
     c.on_profile = make_profile<Profile>(signed_values);
     c.on_cuts = make_cuts<Cuts>(signed_values);
+    // The rearrangement bound gives the k-th largest |x| to leader rank k with the value's
+    // sign: positive values (≡ 3) by increasing rank, then negative ones by decreasing rank.
+    std::vector<int> ranks, signs;
+    for (int k = 0; k < kDim; ++k)
+      if (lc.leader[k] % 4 == 3) ranks.push_back(k), signs.push_back(1);
+    for (int k = kDim - 1; k >= 0; --k)
+      if (lc.leader[k] % 4 == 1) ranks.push_back(k), signs.push_back(-1);
+    c.on_dual = make_dual<Dual>(lc.leader, ranks, signs);
     odd_keys_.emplace_back(key, static_cast<uint32_t>(classes_.size()));
   } else {
     const EvenSplit split = split_even(lc.leader);
@@ -159,6 +191,10 @@ void LeechBall::add_class(const shells::LeechClass& lc, uint64_t offset) {
     c.min_on = on.empty() ? 0 : on.back();
     c.on_cuts = make_cuts<Cuts>(on);
     c.off_cuts = make_cuts<Cuts>(off);
+    std::vector<int> on_ranks, off_ranks;
+    for (int k = 0; k < kDim; ++k) (lc.leader[k] % 4 == 2 ? on_ranks : off_ranks).push_back(k);
+    c.on_dual = make_dual<Dual>(lc.leader, on_ranks, std::vector<int>(on_ranks.size(), 1));
+    c.off_dual = make_dual<Dual>(lc.leader, off_ranks, std::vector<int>(off_ranks.size(), 1));
     even_keys_.emplace_back(key, static_cast<uint32_t>(classes_.size()));
   }
   classes_.push_back(c);

@@ -51,6 +51,7 @@ struct ScalarTraits {
   static U xoru(U a, U b) { return a ^ b; }
   static U negu(U a) { return 0u - a; }
   static U addu(U a, U b) { return a + b; }
+  static U bitsf(F a) { return std::bit_cast<uint32_t>(a); }
   static U srlu(U a, int n) { return a >> n; }
   static M nonzero(U a) { return a != 0; }
   static U select(M m, U a, U b) { return m ? a : b; }

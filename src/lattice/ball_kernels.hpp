@@ -68,9 +68,10 @@ struct MinMax {
   float min, max;
 };
 
-// Best of `count` items with statistic s[j] in [lo, hi] (others are skipped) of the exact
-// double value that `exact(exact_ctx, j)` returns (−inf for an item whose exact statistic lies
-// outside [lo, hi]). The kernels filter in float first:
+// Best of the items in the live steps of `count` items (a step is 16 items; bit s of
+// steps[s / 64] marks step s live) with statistic s[j] in [lo, hi] (others are skipped) of the
+// exact double value that `exact(exact_ctx, j)` returns (−inf for an item whose exact statistic
+// lies outside [lo, hi]). The kernels filter in float first:
 //   base(j) + Σ_k coef[k]·rows[k][j] (fused multiply-adds in k order, float rows)
 // Odd: base = sum_coef·s. Even: base = on_last·s + off_last·(total − s), minus
 // penalty·smallest[j] where parity[j] (0 or 1) differs from want_parity.
@@ -79,12 +80,13 @@ struct MinMax {
 // max(best so far, floor) − margin, so items below `floor` (the caller's pruning level, which
 // it has already lowered by its own slack) may be skipped. The float statistic test is a
 // superset of the exact one (rounding is monotone, and the interval is widened by
-// stat_slack). Every item whose exact value beats the best so far is evaluated exactly, in
-// index order, so the result equals that of an exact scan of all items.
+// stat_slack). Every item of a live step whose exact value reaches the best so far is
+// evaluated exactly; ties keep the smallest canonical[j], so the result equals that of an
+// exact scan of the live items in canonical order.
 //
-// A row whose bit in `reversed` is set is read backwards: item j takes rows[k][count − 1 − j]
-// (the odd classes' sums of the smallest entries of codeword m are the negated sums of the
-// largest of its complement, message 4095 − m).
+// A row whose bit in `reversed` is set is read mirrored within its 32-item coset: item j takes
+// rows[k][j ^ 31] (the odd classes' sums of the smallest entries of a codeword are the negated
+// sums of the largest of its complement, item j ^ 31 in the coset order of golay_cosets.hpp).
 struct Scan {
   const float* stat;
   double stat_slack;  // bound on |stat[j] − exact statistic| (0: stat[j] is the exact one rounded)
@@ -103,19 +105,36 @@ struct Scan {
   double floor, margin;
   double (*exact)(const void* exact_ctx, uint32_t j);
   const void* exact_ctx;
+  const uint64_t* steps;       // count / 16 bits
+  const uint16_t* canonical;  // count entries
 };
 
-// Ties keep the smallest index, as a scalar scan with a strict comparison would. An empty
-// result has value −inf.
+// An empty result has value −inf.
 struct ScanBest {
   double value;
   uint32_t index;
+};
+
+// Coset pruning (golay_cosets.hpp): for each of the `count` (128) cosets g, with u_k the entry of
+// column[k] (8 floats per column, stride 16) at tetrad k's canonical pattern in pattern[g],
+//   bound(g) = Σ_k |u_k| − 2·min_k |u_k| when the number of negative u_k and the pattern's
+//   bit 31 differ in parity, else Σ_k |u_k|,
+// and bit g of live[g / 32] is set when bound(g) ≥ level (live has count / 32 words);
+// bound[g] = bound(g) when bound is not null.
+struct CosetBounds {
+  const float* column;
+  const uint32_t* pattern;
+  int count;
+  float level;
+  uint32_t* live;
+  float* bound;
 };
 
 struct BallKernels {
   void (*walk_rows)(const RowWalk& job);
   MinMax (*codeword_stats)(const CodewordStats& job);
   ScanBest (*scan)(const Scan& job);
+  void (*coset_bounds)(const CosetBounds& job);
 };
 
 BallKernels ball_kernels_scalar();

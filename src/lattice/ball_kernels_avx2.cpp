@@ -70,6 +70,7 @@ struct Avx2Traits {
   static U xoru(U a, U b) { return _mm256_xor_si256(a, b); }
   static U negu(U a) { return _mm256_sub_epi32(_mm256_setzero_si256(), a); }
   static U addu(U a, U b) { return _mm256_add_epi32(a, b); }
+  static U bitsf(F a) { return _mm256_castps_si256(a); }
   static U srlu(U a, int n) { return _mm256_srli_epi32(a, n); }
   static M nonzero(U a) { return _mm256_xor_si256(_mm256_cmpeq_epi32(a, _mm256_setzero_si256()), _mm256_set1_epi32(-1)); }
   static U select(M m, U a, U b) { return _mm256_blendv_epi8(b, a, m); }

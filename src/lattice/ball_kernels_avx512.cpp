@@ -64,6 +64,7 @@ struct Avx512Traits {
   static U xoru(U a, U b) { return _mm512_xor_si512(a, b); }
   static U negu(U a) { return _mm512_sub_epi32(_mm512_setzero_si512(), a); }
   static U addu(U a, U b) { return _mm512_add_epi32(a, b); }
+  static U bitsf(F a) { return _mm512_castps_si512(a); }
   static U srlu(U a, int n) { return _mm512_srli_epi32(a, static_cast<unsigned>(n)); }
   static M nonzero(U a) { return _mm512_test_epi32_mask(a, a); }
   static U select(M m, U a, U b) { return _mm512_mask_blend_epi32(m, b, a); }

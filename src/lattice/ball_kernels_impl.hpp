@@ -2,7 +2,7 @@
 //   T::kFloats lanes of T::F (floats) and T::U (32-bit unsigned integers), T::M a lane
 //   condition; loadf/storef/set1f/zerof/addf/subf/mulf/fmaf/absf, loadf_reversed (lanes in
 //   reverse order), float compares returning a lane bit mask; loadu/storeu/set1u/zerou/andu/
-//   oru/xoru/negu/addu, nonzero (→ M), select(M, a, b) (a where M holds), bit_index(a power of
+//   oru/xoru/negu/addu, bitsf (a float's bits), nonzero (→ M), select(M, a, b) (a where M holds), bit_index(a power of
 //   two or 0: its exponent; any value for 0), highest_index (of a nonzero mask below 2^24; any
 //   value for 0), to_float (exact for small integers);
 //   T::Table<N>::lookup(U) (N floats of a kTableSize-entry table, index taken modulo N);
@@ -14,12 +14,16 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <limits>
 
 #include "lattice/ball_kernels.hpp"
 
 namespace llvq::lattice::impl {
+
+// Items per bit of a scan's live-step mask (Scan::steps).
+constexpr size_t kScanStep = 16;
 
 // One walk step of one vector of items: the lowest rank left (low half first) of each item.
 template <class T, bool kTwoHalves, class Table, class U, class F>
@@ -175,12 +179,15 @@ struct ScanPlan {
         const bool reversed = (job.reversed >> k) & 1;
         if (reversed != (pass == 1)) continue;
         const int n = forward + backward;
-        row[n] = reversed ? job.rows[k] + (job.count - T::kFloats) : job.rows[k];
+        row[n] = job.rows[k];
         coef[n] = T::set1f(static_cast<float>(job.coef[k]));
         ++(reversed ? backward : forward);
       }
     }
   }
+  // The first item of the vector that holds, lane for lane in reverse, the items j ^ 31 of the
+  // vector at j (j a multiple of kFloats, which divides 32).
+  static size_t mirrored(size_t j) { return (j & ~size_t{31}) + 32 - T::kFloats - (j & 31); }
   // The float value of the items of one step; `live` lanes only matter.
   template <bool kEven>
   F value(const Scan& job, size_t j, F s) const {
@@ -189,7 +196,7 @@ struct ScanPlan {
     F ip = kEven ? T::fmaf(on_last, s, T::mulf(off_last, T::subf(total, s))) : T::mulf(sum_coef, s);
     F back = T::zerof();
     for (int k = 0; k < forward; ++k) ip = T::fmaf(coef[k], T::loadf(row[k] + j), ip);
-    for (int k = forward; k < forward + backward; ++k) back = T::fmaf(coef[k], T::loadf_reversed(row[k] - j), back);
+    for (int k = forward; k < forward + backward; ++k) back = T::fmaf(coef[k], T::loadf_reversed(row[k] + mirrored(j)), back);
     ip = T::addf(ip, back);
     if constexpr (kEven) {
       // parity ∈ {0, 1}: the penalty factor |parity − want| is exact.
@@ -202,6 +209,7 @@ struct ScanPlan {
 
 template <class T, bool kEven>
 ScanBest scan(const Scan& job) {
+  static_assert(kScanStep % T::kFloats == 0);
   const ScanPlan<T> plan(job);
   ScanBest best{-std::numeric_limits<double>::infinity(), 0};
   // Rounding is monotone: s ≥ lo − slack implies fl(s) ≥ fl(lo − slack), so the float test
@@ -210,24 +218,55 @@ ScanBest scan(const Scan& job) {
   const auto hi = T::set1f(static_cast<float>(job.hi + job.stat_slack));
   auto level = T::set1f(filter_level(job, best.value));
   const float* stat = job.stat;
-  const size_t count = job.count;
-  for (size_t j = 0; j < count; j += T::kFloats) {
-    const auto s = T::loadf(stat + j);
-    const unsigned live = T::gef(s, lo) & T::lef(s, hi);
-    if (!live) continue;
-    // Lanes in increasing index order with a strict comparison: the smallest index wins ties.
-    for (unsigned reach = live & T::gef(plan.template value<kEven>(job, j, s), level); reach; reach &= reach - 1) {
-      const uint32_t item = static_cast<uint32_t>(j + __builtin_ctz(reach));
-      const double value = job.exact(job.exact_ctx, item);
-      if (value > best.value) {
-        best = {value, item};
-        level = T::set1f(filter_level(job, best.value));
+  const size_t steps = job.count / kScanStep;
+  for (size_t word = 0; word * 64 < steps; ++word) {
+    for (uint64_t live_steps = job.steps[word]; live_steps; live_steps &= live_steps - 1) {
+      const size_t first = (word * 64 + std::countr_zero(live_steps)) * kScanStep;
+      for (size_t j = first; j < first + kScanStep; j += T::kFloats) {
+        const auto s = T::loadf(stat + j);
+        const unsigned live = T::gef(s, lo) & T::lef(s, hi);
+        if (!live) continue;
+        for (unsigned reach = live & T::gef(plan.template value<kEven>(job, j, s), level); reach; reach &= reach - 1) {
+          const uint32_t item = static_cast<uint32_t>(j + __builtin_ctz(reach));
+          const double value = job.exact(job.exact_ctx, item);
+          const bool tie = value == best.value && value > -std::numeric_limits<double>::infinity() &&
+                           job.canonical[item] < job.canonical[best.index];
+          if (value > best.value || tie) {
+            best = {value, item};
+            level = T::set1f(filter_level(job, best.value));
+          }
+        }
       }
     }
   }
   return best;
 }
 
+// Coset bounds (CosetBounds), kFloats cosets per step.
+template <class T>
+void coset_bounds(const CosetBounds& job) {
+  constexpr int kColumns = 6;
+  std::array<typename T::Group, kColumns> column;
+  for (int k = 0; k < kColumns; ++k) column[k] = typename T::Group(job.column + 16 * k);
+  const auto level = T::set1f(job.level);
+  for (int w = 0; w < job.count / 32; ++w) job.live[w] = 0;
+  for (int g = 0; g < job.count; g += T::kFloats) {
+    const auto pattern = T::loadu(job.pattern + g);
+    auto sum = T::zerof(), least = T::set1f(std::numeric_limits<float>::infinity());
+    auto sign = pattern;  // bit 31: the parity of negative u_k against the pattern's flag
+    for (int k = 0; k < kColumns; ++k) {
+      const auto u = column[k].lookup_sum(T::andu(T::srlu(pattern, 3 * k), T::set1u(7)));
+      const auto magnitude = T::absf(u);
+      sum = T::addf(sum, magnitude);
+      least = T::minf(least, magnitude);
+      sign = T::xoru(sign, T::bitsf(u));
+    }
+    const auto wrong = T::to_float(T::srlu(sign, 31));
+    const auto bound = T::fmaf(T::mulf(T::set1f(-2.0f), wrong), least, sum);
+    job.live[g / 32] |= T::gef(bound, level) << (g % 32);
+    if (job.bound) T::storef(job.bound + g, bound);
+  }
+}
 template <class T>
 ScanBest scan(const Scan& job) {
   return job.even ? scan<T, true>(job) : scan<T, false>(job);
@@ -235,7 +274,7 @@ ScanBest scan(const Scan& job) {
 
 template <class T>
 BallKernels kernels() {
-  return {&walk_rows<T>, &codeword_stats<T>, &scan<T>};
+  return {&walk_rows<T>, &codeword_stats<T>, &scan<T>, &coset_bounds<T>};
 }
 
 }  // namespace llvq::lattice::impl

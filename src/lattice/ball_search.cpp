@@ -28,6 +28,7 @@
 
 #include "lattice/ball_detail.hpp"
 #include "lattice/ball_search_context.hpp"
+#include "lattice/golay_cosets.hpp"
 #include "llvq/error.hpp"
 #include "llvq/golay.hpp"
 #include "llvq/leech_ball.hpp"
@@ -178,128 +179,172 @@ double scan_floor(double floor, double scale) {
   return floor - 1e-12 * (std::abs(floor) + scale);
 }
 
-}  // namespace
-
-// A concave piecewise-linear upper bound g(s) on a class's <x,v> over the codewords whose
-// codeword statistic is s (odd: Σy; even: Σ_c |x|):
-//   g(s) = slope·s + offset + fill(top, top_a·s + top_b) + fill(bot, bot_a·s + bot_b),
-// fill(e, P) = max Σ e_k z_k over 0 ≤ z_k ≤ (k-th largest |x|), Σ z_k ≤ P (greedy, e is
-// non-increasing). It writes the class's values as slope + deviations: the positive
-// deviations (`top`) can only multiply positive parts of the matched entries (total P),
-// the negative ones (`bot`, magnitudes) negative parts. s ranges over [s_lo, s_hi].
-struct LeechBall::ConcaveBound {
-  double slope = 0, offset = 0;
-  std::array<double, kDim> top{}, bot{};
-  int ntop = 0, nbot = 0;
-  double top_a = 0, top_b = 0, bot_a = 0, bot_b = 0;
-  const double* sorted_abs = nullptr;
-  double s_lo = 0, s_hi = 0;
-
-  double fill(const double* e, int n, double budget) const {
-    double g = 0;
-    for (int k = 0; k < n && budget > 0; ++k) {
-      const double z = std::min(budget, sorted_abs[k]);
-      g += e[k] * z;
-      budget -= z;
-    }
-    return g;
-  }
-  double operator()(double s) const {
-    return slope * s + offset + fill(top.data(), ntop, top_a * s + top_b) + fill(bot.data(), nbot, bot_a * s + bot_b);
-  }
-  // The s-interval outside which g ≤ floor; {+inf, −inf} when g ≤ floor everywhere. g is
-  // linear between its breakpoints (where a fill's budget crosses a prefix sum of sorted
-  // |x|), so evaluating it there gives the exact maximum and, by interpolation, the edges.
-  std::pair<double, double> above(double floor) const {
-    std::array<double, 2 * kDim + 4> pts{};
-    int n = 0;
-    pts[n++] = s_lo;
-    pts[n++] = s_hi;
-    auto add_breakpoints = [&](double a, double b, int count) {
-      if (a == 0) return;
-      double budget = 0;
-      for (int k = 0; k <= count; ++k) {
-        const double s = (budget - b) / a;
-        if (s > s_lo && s < s_hi) pts[n++] = s;
-        if (k < count) budget += sorted_abs[k];
-      }
-    };
-    add_breakpoints(top_a, top_b, ntop);
-    add_breakpoints(bot_a, bot_b, nbot);
-    std::sort(pts.begin(), pts.begin() + n);
-    std::array<double, 2 * kDim + 4> val{};
-    int peak = 0;
-    for (int i = 0; i < n; ++i) {
-      val[i] = (*this)(pts[i]);
-      if (val[i] > val[peak]) peak = i;
-    }
-    constexpr double kInf = std::numeric_limits<double>::infinity();
-    if (!(val[peak] > floor)) return {kInf, -kInf};
-    // Linear interpolation inside the segment where g crosses the floor.
-    auto cross = [&](int in, int out) {
-      return pts[out] + (floor - val[out]) / (val[in] - val[out]) * (pts[in] - pts[out]);
-    };
-    int l = peak;
-    while (l > 0 && val[l - 1] > floor) --l;
-    int r = peak;
-    while (r + 1 < n && val[r + 1] > floor) ++r;
-    const double left = l == 0 ? s_lo : cross(l, l - 1);
-    const double right = r == n - 1 ? s_hi : cross(r, r + 1);
-    // Rounding in g and in the interpolation is far below this relative margin.
-    const double slack = 1e-9 * (1 + std::abs(s_lo) + std::abs(s_hi));
-    return {left - slack, right + slack};
+// Coset pruning (docs/lattice.md "Coset pruning"). For a class with values β_1 ≥ … ≥ β_n on
+// some slots and any numbers w_j, the class's best matching obeys
+//   Σ_j β_j·y_(j) = Σ_j (β_j·y_(j) − w_j) + Σ_j w_j ≤ Σ_i φ(y_i) + Σ_j w_j,
+//   φ(y) = max_j (β_j·y − w_j),
+// whatever the codeword. y_i is ±x_i (odd) or |x_i| on or off the codeword (even), so the
+// right side is linear in the codeword's bits and its maximum over a coset costs a few
+// operations per tetrad (golay_cosets.hpp). The w_j come from the rearrangement bound's
+// matching: φ is the convex function with slope β between the inputs that matching gives the
+// value β, breaking halfway between the inputs of consecutive values.
+struct DualFunction {
+  int n = 0;
+  std::array<double, kDim> slope{}, intercept{};
+  double total = 0;  // Σ_j w_j over the slots
+  // out[i] = φ(y[i]), i < 24 (piece by piece, so that the loop over i vectorises).
+  void evaluate(const double* y, double* out) const {
+    for (int i = 0; i < kDim; ++i) out[i] = slope[0] * y[i] - intercept[0];
+    for (int s = 1; s < n; ++s)
+      for (int i = 0; i < kDim; ++i) out[i] = std::max(out[i], slope[s] * y[i] - intercept[s]);
   }
 };
 
-// Odd: with P = Σ positive y = (A + s)/2 and N = Σ negative |y| = (A − s)/2 (A = Σ|x|,
-// s = Σy), <x,v> = mid·s + Σ deviations ≤ mid·s + fill(top deviations, P) +
-// fill(|bottom deviations|, N). Even: s = Σ_c |x|, <x,v> ≤ (mid_on − mid_off)·s +
-// mid_off·A + (top on- and off-deviations, merged, against the largest |x|); negative
-// deviations and the parity cost only lower it.
-LeechBall::ConcaveBound LeechBall::codeword_bound(const Class& c, Context& ctx) const {
-  ConcaveBound g;
-  const double A = ctx.sum_abs;
-  g.sorted_abs = ctx.sorted_abs.data();
+template <class D>
+DualFunction dual_function(const D& d, const double* sorted_abs) {
+  DualFunction f;
+  f.n = d.n;
+  f.slope = d.slope;
+  for (int s = d.n - 2; s >= 0; --s) {
+    const double t = 0.5 * (d.upper_sign[s] * sorted_abs[d.upper_rank[s]] + d.lower_sign[s] * sorted_abs[d.lower_rank[s]]);
+    f.intercept[s] = f.intercept[s + 1] + (d.slope[s] - d.slope[s + 1]) * t;
+  }
+  for (int s = 0; s < d.n; ++s) f.total += d.count[s] * f.intercept[s];
+  return f;
+}
+
+// An upper bound on a class's <x,v> that is linear in the codeword: base + Σ_{i on it} gain_i.
+struct LinearBound {
+  std::array<double, kDim> gain{};
+  double base = 0;
+};
+
+// The cosets whose maximum of `bound` can reach `floor`, as bits of live[g / 32] (float
+// kernel; the level is lowered by a margin that covers its rounding), and, when `value` is not
+// null, each coset's bound less bound.base and the columns' halves (the float kernel's sum).
+void live_cosets(const LinearBound& bound, double floor, const lattice::BallKernels& kernels,
+                 std::array<uint32_t, 4>& live, float* value) {
+  const auto& cosets = lattice::golay_cosets();
+  alignas(64) std::array<float, 16 * lattice::GolayCosets::kColumns> column{};
+  double halves = 0, scale = std::abs(bound.base) + std::abs(floor);
+  for (double g : bound.gain) scale += std::abs(g);
+  for (int k = 0; k < lattice::GolayCosets::kColumns; ++k) {
+    const auto& q = cosets.tetrad[k];
+    const double half = 0.5 * (bound.gain[q[0]] + bound.gain[q[1]] + bound.gain[q[2]] + bound.gain[q[3]]);
+    halves += half;
+    for (int p = 0; p < 8; ++p) {
+      double sum = 0;
+      for (int b = 0; b < 3; ++b)
+        if ((p >> b) & 1) sum += bound.gain[q[b + 1]];
+      column[16 * k + p] = static_cast<float>(sum - half);
+    }
+  }
+  // Each |u| rounds once to float, their sum five times and the fix-up once, each within
+  // 2^−24 of the total: 2^−16 of it is far above their sum.
+  const double level = floor - bound.base - halves - 0x1p-16 * (scale + std::abs(halves));
+  float level_float = static_cast<float>(level);
+  if (static_cast<double>(level_float) > level)
+    level_float = std::nextafter(level_float, -std::numeric_limits<float>::infinity());
+  kernels.coset_bounds(
+      {column.data(), cosets.pattern.data(), lattice::GolayCosets::kCosets, level_float, live.data(), value});
+}
+
+}  // namespace
+
+lattice::ScanBest LeechBall::scan_cosets(const Class& c, Context& ctx, lattice::Scan& job,
+                                         std::array<int, 2> depth) const {
+  constexpr double kNone = -std::numeric_limits<double>::infinity();
+  const auto& cosets = lattice::golay_cosets();
+  const int slot = c.odd ? 0 : Context::weight_slot(c.weight);
+  job.canonical = c.odd ? cosets.message.data() : cosets.weight_position[slot].data();
+  LinearBound bound;
+  const double* sorted_abs = ctx.sorted_abs.data();
   if (c.odd) {
-    ctx.prepare_odd();
-    g.s_lo = ctx.sum_y_min, g.s_hi = ctx.sum_y_max;
-    ConcaveBound& v = g;
-    v.slope = c.on_profile.mid;
-    v.ntop = c.on_profile.ntop;
-    std::copy_n(c.on_profile.top.begin(), v.ntop, v.top.begin());
-    v.nbot = c.on_profile.nbottom;
-    for (int k = 0; k < v.nbot; ++k) v.bot[k] = -c.on_profile.bottom[k];
-    v.top_a = 0.5, v.top_b = 0.5 * A;
-    v.bot_a = -0.5, v.bot_b = 0.5 * A;
-    return g;
-  }
-  ConcaveBound& v = g;
-  v.slope = c.on_profile.mid - c.off_profile.mid;
-  v.offset = c.off_profile.mid * A;
-  // The on- and off-codeword deviations pair with distinct positions: one merged fill
-  // against the largest |x| (budget A never binds) instead of two that could both claim
-  // the same large entries.
-  std::merge(c.on_profile.top.begin(), c.on_profile.top.begin() + c.on_profile.ntop, c.off_profile.top.begin(),
-             c.off_profile.top.begin() + c.off_profile.ntop, v.top.begin(), std::greater<>());
-  v.ntop = c.on_profile.ntop + c.off_profile.ntop;
-  v.top_a = 0, v.top_b = A;
-  if (c.weight == 0 || c.weight == 24) {
-    g.s_lo = g.s_hi = c.weight == 0 ? 0.0 : A;
+    const DualFunction phi = dual_function(c.on_dual, sorted_abs);
+    std::array<double, kDim> on, off, minus_x;
+    for (int i = 0; i < kDim; ++i) minus_x[i] = -ctx.x[i];
+    phi.evaluate(ctx.x.data(), on.data());
+    phi.evaluate(minus_x.data(), off.data());
+    bound.base = phi.total;
+    for (int i = 0; i < kDim; ++i) {
+      bound.gain[i] = on[i] - off[i];
+      bound.base += off[i];
+    }
   } else {
-    ctx.prepare_weight(c.weight);
-    const int slot = Context::weight_slot(c.weight);
-    g.s_lo = ctx.on_abs_min[slot], g.s_hi = ctx.on_abs_max[slot];
+    const DualFunction on = dual_function(c.on_dual, sorted_abs), off = dual_function(c.off_dual, sorted_abs);
+    std::array<double, kDim> on_value, off_value;
+    on.evaluate(ctx.abs_x.data(), on_value.data());
+    off.evaluate(ctx.abs_x.data(), off_value.data());
+    bound.base = on.total + off.total;
+    for (int i = 0; i < kDim; ++i) {
+      bound.gain[i] = on_value[i] - off_value[i];
+      bound.base += off_value[i];
+    }
+    // Every codeword of the class has weight w, so Σ_{i on it} gain_i = λ·w + Σ_{i on it}
+    // (gain_i − λ) for any λ; λ halfway between the w-th and (w+1)-th largest gain makes the
+    // cosets' maxima pick about w positions, as the class's codewords do. (Counting instead of
+    // sorting: branch-free.)
+    double above = std::numeric_limits<double>::infinity(), below = -above;
+    for (int i = 0; i < kDim; ++i) {
+      int greater = 0;
+      for (int j = 0; j < kDim; ++j) greater += bound.gain[j] > bound.gain[i];
+      if (greater < c.weight) {
+        above = std::min(above, bound.gain[i]);
+      } else {
+        below = std::max(below, bound.gain[i]);
+      }
+    }
+    const double lambda = 0.5 * (above + below);
+    for (double& g : bound.gain) g -= lambda;
+    bound.base += lambda * c.weight;
   }
-  return g;
+  // Coset g's items: 32 per coset (odd), or its run of the weight's list (even).
+  auto first_item = [&](int g) { return c.odd ? 32 * g : cosets.weight_start[slot][g]; };
+  std::array<uint64_t, 4> steps{};
+  job.steps = steps.data();
+  auto mark = [&](int g) {
+    const size_t first = first_item(g), end = first_item(g + 1);
+    for (size_t s = first / 16; first < end && s <= (end - 1) / 16; ++s) steps[s / 64] |= uint64_t{1} << (s % 64);
+  };
+  // The rows of the steps a scan visits, walked before it.
+  auto scan = [&](const lattice::Scan& j) {
+    if (c.odd) {
+      ctx.extend(depth[0], j.steps);
+    } else {
+      for (int side = 0; side < 2; ++side) ctx.extend_weight(c.weight, side, depth[side], j.steps);
+    }
+    return ctx.kernels.scan(j);
+  };
+  std::array<uint32_t, 4> live{};
+  if (job.floor == kNone) {
+    // No floor yet (the first class of a search): the scan of the coset with the largest bound
+    // gives one.
+    std::array<float, lattice::GolayCosets::kCosets> value{};
+    live_cosets(bound, kNone, ctx.kernels, live, value.data());
+    int top = -1;
+    for (int g = 0; g < lattice::GolayCosets::kCosets; ++g)
+      if (first_item(g + 1) > first_item(g) && (top < 0 || value[g] > value[top])) top = g;
+    mark(top);
+    const lattice::ScanBest seed = scan(job);
+    if (seed.value == kNone) {
+      steps.fill(~uint64_t{0});
+      return scan(job);
+    }
+    job.floor = seed.value;
+    steps = {};
+  }
+  live_cosets(bound, job.floor, ctx.kernels, live, nullptr);
+  for (int word = 0; word < 4; ++word)
+    for (uint32_t bits = live[word]; bits; bits &= bits - 1) mark(32 * word + std::countr_zero(bits));
+  return scan(job);
 }
 
 double LeechBall::best_even(const Class& c, Context& ctx, double floor, uint32_t& codeword) const {
-  const auto words = golay::codewords_of_weight(c.weight);
-  const auto [lo, hi] = codeword_bound(c, ctx).above(floor);
   if (c.weight > 0 && c.weight < 24) {
     const int slot = Context::weight_slot(c.weight);
-    ctx.extend_weight(c.weight, 0, c.on_cuts.n ? c.on_cuts.cut[c.on_cuts.n - 1] : 0);
-    ctx.extend_weight(c.weight, 1, c.off_cuts.n ? c.off_cuts.cut[c.off_cuts.n - 1] : 0);
+    const auto& words = lattice::golay_cosets().weight_words[slot];
+    ctx.prepare_weight(c.weight);
+    const double lo = ctx.on_abs_min[slot], hi = ctx.on_abs_max[slot];
     const size_t padded = Context::padded_count(words.size());
     std::array<const float*, 2 * kDim> rows{};
     std::array<double, 2 * kDim> coef{};
@@ -333,14 +378,14 @@ double LeechBall::best_even(const Class& c, Context& ctx, double floor, uint32_t
     job.margin = filter_margin(nrows, coef_sum, ctx.sum_abs);
     job.exact = &even_exact;
     job.exact_ctx = &exact;
-    const lattice::ScanBest best = ctx.kernels.scan(job);
+    const lattice::ScanBest best =
+        scan_cosets(c, ctx, job, {c.on_cuts.n ? c.on_cuts.cut[c.on_cuts.n - 1] : 0, c.off_cuts.n ? c.off_cuts.cut[c.off_cuts.n - 1] : 0});
     codeword = words[best.index];
     return best.value;
   }
   // Weight 0 or 24: the single codeword holds no position or every position (rank mask).
-  const uint32_t word = words[0];
+  const uint32_t word = golay::codewords_of_weight(c.weight)[0];
   const double on_sum = word ? ctx.sum_abs : 0.0;
-  if (on_sum < lo || on_sum > hi) return -std::numeric_limits<double>::infinity();
   const uint32_t on = word ? kAll : 0;
   double ip = (c.on_profile.mid - c.off_profile.mid) * on_sum + c.off_profile.mid * ctx.sum_abs;
   ip += deviations(c.on_profile, on, ctx.sorted_abs);
@@ -352,9 +397,8 @@ double LeechBall::best_even(const Class& c, Context& ctx, double floor, uint32_t
 
 double LeechBall::best_odd(const Class& c, Context& ctx, double floor, uint32_t& codeword) const {
   ctx.prepare_odd();
-  const auto& words = golay::codewords();
-  const auto [lo, hi] = codeword_bound(c, ctx).above(floor);
-  if (lo > hi) return -std::numeric_limits<double>::infinity();
+  const auto& words = lattice::golay_cosets().words;
+  const double lo = ctx.sum_y_min, hi = ctx.sum_y_max;
   // The class's cuts as rows: T_t directly for t ≤ kTopRows, else Σy − (its 24 − t smallest).
   std::array<const float*, kDim> rows{};
   OddExact exact{words.data(), ctx.x.data(), ctx.z_rank.data(), ctx.z.data(), ctx.sum_x, lo, hi, c.on_cuts.last, {}};
@@ -367,7 +411,6 @@ double LeechBall::best_odd(const Class& c, Context& ctx, double floor, uint32_t&
       bottom_depth = std::max(bottom_depth, kDim - t);
     }
   }
-  ctx.extend(std::max(top_depth, bottom_depth));
   // The float filter reads a bottom cut's row backwards with the opposite sign (see Context).
   std::array<double, kDim> filter_coef{};
   uint64_t reversed = 0;
@@ -403,7 +446,7 @@ double LeechBall::best_odd(const Class& c, Context& ctx, double floor, uint32_t&
   job.margin = filter_margin(c.on_cuts.n, coef_sum, ctx.sum_abs);
   job.exact = &odd_exact;
   job.exact_ctx = &exact;
-  const lattice::ScanBest best = ctx.kernels.scan(job);
+  const lattice::ScanBest best = scan_cosets(c, ctx, job, {std::max(top_depth, bottom_depth), 0});
   codeword = words[best.index];
   return best.value;
 }

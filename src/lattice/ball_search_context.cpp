@@ -8,6 +8,7 @@
 #include <limits>
 #include <vector>
 
+#include "lattice/golay_cosets.hpp"
 #include "llvq/golay.hpp"
 
 namespace llvq {
@@ -38,6 +39,11 @@ LeechBall::Context::Context(const float* in) : kernels(lattice::ball_kernels()) 
 
 void LeechBall::Context::prepare_odd() {
   if (odd_ready) return;
+  thread_local std::vector<float> row_buffer(kTopRows * 4096);
+  thread_local std::vector<uint32_t> rest_buffer(2 * 4096);
+  rows = row_buffer.data();
+  rest_lo = rest_buffer.data();
+  rest_hi = rest_lo + 4096;
   std::array<uint8_t, 2 * kDim> idx{};
   for (int e = 0; e < 2 * kDim; ++e) idx[e] = static_cast<uint8_t>(e);
   // Entry 2i is +x_i, entry 2i+1 is −x_i.
@@ -66,7 +72,7 @@ void LeechBall::Context::prepare_odd() {
     split(z_rank[2 * i], toggle_lo[i], toggle_hi[i]);
     split(z_rank[2 * i + 1], toggle_lo[i], toggle_hi[i]);
   }
-  const auto& words = golay::codewords();
+  const auto& words = lattice::golay_cosets().words;
   const lattice::MinMax range = kernels.codeword_stats({words.data(), words.size(), xf.data(), 2.0f,
                                                          static_cast<float>(-sum_x), toggle_lo.data(), toggle_hi.data(),
                                                          base_lo, base_hi, sum_y_float.data(), pick_lo.data(),
@@ -77,20 +83,42 @@ void LeechBall::Context::prepare_odd() {
   odd_ready = true;
 }
 
-void LeechBall::Context::extend(int depth) {
-  prepare_odd();
-  if (depth <= top_rows) return;
-  if (!rows) {
-    thread_local std::vector<float> row_buffer(kTopRows * 4096);
-    thread_local std::vector<uint32_t> rest_buffer(2 * 4096);
-    rows = row_buffer.data();
-    rest_lo = rest_buffer.data();
-    rest_hi = rest_lo + 4096;
+namespace {
+
+// Calls walk(first, count, done) for every run of consecutive steps set in `steps` (of
+// `nsteps`) whose depth `done[s]` is below `depth` and equal along the run, then records
+// `depth` for them.
+template <class Walk>
+void walk_steps(const uint64_t* steps, size_t nsteps, uint8_t* done, int depth, Walk walk) {
+  constexpr size_t kStep = 16;
+  auto live = [&](size_t s) { return s < nsteps && ((steps[s / 64] >> (s % 64)) & 1); };
+  for (size_t word = 0; word * 64 < nsteps; ++word) {
+    uint64_t bits = steps[word];
+    while (bits) {
+      const size_t s = word * 64 + std::countr_zero(bits);
+      size_t end = s + 1;
+      while (live(end) && done[end] == done[s]) ++end;
+      if (done[s] < depth) {
+        walk(s * kStep, (end - s) * kStep, done[s]);
+        std::fill(done + s, done + end, static_cast<uint8_t>(depth));
+      }
+      // Clear the run's bits in this word (a run may continue into the next word, whose
+      // steps then start a run of their own).
+      const size_t word_end = std::min(end, (word + 1) * 64);
+      bits &= word_end - word * 64 == 64 ? 0 : ~uint64_t{0} << (word_end - word * 64);
+    }
   }
-  const bool first = top_rows == 0;
-  kernels.walk_rows({first ? pick_lo.data() : rest_lo, first ? pick_hi.data() : rest_hi, rest_lo, rest_hi, rows, 4096,
-                     4096, top_rows, depth, true, z_float.data()});
-  top_rows = depth;
+}
+
+}  // namespace
+
+void LeechBall::Context::extend(int depth, const uint64_t* steps) {
+  prepare_odd();
+  walk_steps(steps, kSteps, odd_done.data(), depth, [&](size_t first, size_t count, int done) {
+    const bool fresh = done == 0;
+    kernels.walk_rows({(fresh ? pick_lo.data() : rest_lo) + first, (fresh ? pick_hi.data() : rest_hi) + first,
+                       rest_lo + first, rest_hi + first, rows + first, 4096, count, done, depth, true, z_float.data()});
+  });
 }
 
 void LeechBall::Context::prepare_weight(int w) {
@@ -113,10 +141,9 @@ void LeechBall::Context::prepare_weight(int w) {
   }
   static const auto padded_words = [] {
     std::array<std::vector<uint32_t>, kWeights> out;
-    for (int weight : {8, 12, 16}) {
-      const auto list = golay::codewords_of_weight(weight);
-      out[weight_slot(weight)].assign(list.begin(), list.end());
-      out[weight_slot(weight)].resize(padded_count(list.size()), 0);
+    for (int slot = 0; slot < kWeights; ++slot) {
+      out[slot] = lattice::golay_cosets().weight_words[slot];
+      out[slot].resize(padded_count(out[slot].size()), 0);
     }
     return out;
   }();
@@ -145,17 +172,16 @@ void LeechBall::Context::prepare_weight(int w) {
   weight_ready[slot] = true;
 }
 
-void LeechBall::Context::extend_weight(int w, int side, int depth) {
+void LeechBall::Context::extend_weight(int w, int side, int depth, const uint64_t* steps) {
   prepare_weight(w);
   const int slot = weight_slot(w);
-  int& done = top_done[slot][side];
-  if (depth <= done) return;
   const size_t padded = padded_count(golay::codewords_of_weight(w).size());
   uint32_t* rest = side_rest[slot][side];
-  const uint32_t* start = done > 0 ? rest : side == 0 ? on_rank_mask[slot].data() : off_rank_mask[slot].data();
-  kernels.walk_rows({start, nullptr, rest, nullptr, side_top[slot][side], padded, padded, done, depth, false,
-                     abs_table_float.data()});
-  done = depth;
+  const uint32_t* masks = side == 0 ? on_rank_mask[slot].data() : off_rank_mask[slot].data();
+  walk_steps(steps, padded / 16, weight_done[slot][side].data(), depth, [&](size_t first, size_t count, int done) {
+    kernels.walk_rows({(done > 0 ? rest : masks) + first, nullptr, rest + first, nullptr, side_top[slot][side] + first,
+                       padded, count, done, depth, false, abs_table_float.data()});
+  });
 }
 
 }  // namespace llvq

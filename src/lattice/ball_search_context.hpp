@@ -43,20 +43,23 @@ struct LeechBall::Context {
   std::array<uint8_t, 2 * kDim> z_rank{};
   std::array<uint8_t, 2 * kDim> z_pos{};
   std::array<bool, 2 * kDim> z_plus{};
-  // Σ y = 2·Σ_c x − Σ x of every codeword (by message) in float, within sum_y_slack of the
+  // Per-codeword arrays follow the coset order of golay_cosets.hpp.
+  // Σ y = 2·Σ_c x − Σ x of every codeword in float, within sum_y_slack of the
   // exact value, and its extremes widened by that slack.
   std::array<float, 4096> sum_y_float;
   std::array<uint32_t, 4096> pick_lo, pick_hi;
   double sum_y_slack = 0, sum_y_max = 0, sum_y_min = 0;
   // Rows shared by all odd classes of the search, built on demand: row(t − 1) = T_t, the sum
-  // of the t largest y of every codeword, t ≤ kTopRows. The Golay code holds the all-ones
-  // word, whose message is all ones, so codeword m's complement is codeword 4095 − m with
-  // every y negated: the sum of the u smallest y of m is −T_u(4095 − m), and a class cut at
-  // t > kTopRows uses T_t = Σy − (sum of its 24 − t smallest) from the same rows read backwards.
+  // of the t largest y of every codeword, t ≤ kTopRows. The complement of item j is item
+  // j ^ 31, with every y negated: the sum of the u smallest y of j is −T_u(j ^ 31), and a
+  // class cut at t > kTopRows uses T_t = Σy − (sum of its 24 − t smallest) from the same rows
+  // read mirrored.
   // Per-thread buffers (too large for the stack); `rest` keeps the walk's remaining pick bits
-  // so that deeper rows extend it.
+  // so that deeper rows extend it. Rows are walked only for the 16-item steps a scan visits
+  // (coset pruning leaves a few percent of them): odd_done holds each step's depth.
   static constexpr int kTopRows = 12;
-  int top_rows = 0;
+  static constexpr int kSteps = 4096 / 16;
+  std::array<uint8_t, kSteps> odd_done{};
   float* rows = nullptr;
   uint32_t* rest_lo = nullptr;
   uint32_t* rest_hi = nullptr;
@@ -76,18 +79,20 @@ struct LeechBall::Context {
   // Per weight, built on demand: on rows t = 1..w−1 (sum of the t largest |x| on the
   // codeword) and off rows t = 1..23−w (same off it), row-major [t − 1][codeword], stride
   // padded_count(w); `rest` keeps each walk's remaining bits so that deeper rows extend it.
-  std::array<std::array<int, 2>, kWeights> top_done{};
+  std::array<std::array<std::array<uint8_t, kMaxWeightWords / 16>, 2>, kWeights> weight_done{};
   std::array<std::array<float*, 2>, kWeights> side_top{};
   std::array<std::array<uint32_t*, 2>, kWeights> side_rest{};
 
   explicit Context(const float* in);
   void prepare_odd();
-  // Extends the odd rows to `depth`, walking the lowest ranks (largest y) of every pick mask.
-  void extend(int depth);
+  // Extends the odd rows of the steps set in `steps` (Scan::steps) to `depth`, walking the
+  // lowest ranks (largest y) of their pick masks.
+  void extend(int depth, const uint64_t* steps);
   // Σ_c |x|, rank masks and parities over the codewords of weight w ∈ {8, 12, 16}.
   void prepare_weight(int w);
-  // Extends the rows of one side (0: on the codeword, 1: off it) of weight w to `depth`.
-  void extend_weight(int w, int side, int depth);
+  // Extends the rows of one side (0: on the codeword, 1: off it) of weight w to `depth` in
+  // the steps set in `steps`.
+  void extend_weight(int w, int side, int depth, const uint64_t* steps);
 
   const float* row(int r) const { return rows + static_cast<size_t>(r) * 4096; }
   static int weight_slot(int w) { return w == 8 ? 0 : w == 12 ? 1 : 2; }
