@@ -1,15 +1,18 @@
 // Exactness of LeechBall's searches. Oracles: brute force over the explicit point lists of
-// shell 2 and shells 2..3 (built by unrank, whose bijectivity test_ball_index checks), and a
+// shell 2 and shells 2..3 (built by unrank, whose bijectivity test_ball_index checks), the
+// maxima of every class of Λ24(13) over all its codewords (no bounds or pruning), and a
 // randomized local search around the Λ24(13) result.
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <random>
 
 #include "lattice/search_isa.hpp"
 #include "llvq/error.hpp"
+#include "llvq/golay.hpp"
 #include "llvq/leech_ball.hpp"
 
 namespace llvq {
@@ -17,6 +20,7 @@ namespace {
 
 using leech::kDim;
 using leech::Vec;
+using lattice::SearchIsa;
 
 struct Inputs {
   std::vector<std::array<float, kDim>> x;
@@ -31,6 +35,21 @@ Inputs gaussian_inputs(size_t n, uint64_t seed) {
   for (size_t i = 0; i < n; ++i) {
     std::array<float, kDim> x{};
     for (float& v : x) v = g(rng);
+    in.x.push_back(x);
+    in.scale.push_back(s(rng));
+  }
+  return in;
+}
+
+// Small integers (−3..3): inputs full of ties in |x|, zeros and equal bounds.
+Inputs small_integer_inputs(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> v(-3, 3);
+  std::uniform_real_distribution<double> s(0.3, 3.0);
+  Inputs in;
+  for (size_t i = 0; i < n; ++i) {
+    std::array<float, kDim> x{};
+    for (float& c : x) c = static_cast<float>(v(rng));
     in.x.push_back(x);
     in.scale.push_back(s(rng));
   }
@@ -145,6 +164,112 @@ TEST(BallSearch, SlowShells2To3MatchBruteForce10000Inputs) {
   const Brute brute = brute_force(ball, 2, 3, in);
   expect_agrees(ball, in, brute, 2, 3);
 }
+
+TEST(BallSearch, Shells2To3MatchBruteForceOnTiedInputs) {
+  const LeechBall& ball = LeechBall::get(13);
+  const Inputs in = small_integer_inputs(300, 5);
+  const Brute brute = brute_force(ball, 2, 3, in);
+  expect_agrees(ball, in, brute, 2, 3);
+}
+
+// Class by class over all of Λ24(13), without bounds, pruning or float: within one class the
+// best point for a codeword is the sorted matching of its entries against the class's values
+// (docs/lattice.md "Exact search"), so the maximum of <x,v> over the class is the best of that
+// over every codeword the class may use. Returns, per input, the best angular score and the best
+// Euclidean objective max(0, 2s<x,v> − |v|²) (the origin included).
+std::pair<std::vector<double>, std::vector<double>> class_by_class(const LeechBall& ball, const Inputs& in) {
+  std::vector<double> best_angular, best_euclid;
+  for (size_t j = 0; j < in.x.size(); ++j) {
+    const float* x = in.x[j].data();
+    // Per codeword, sorted in decreasing order: odd: y_i = ±x_i (+ on the codeword); even (per
+    // weight): |x| on it, then |x| off it, and the parity of x's minus signs on it.
+    std::vector<std::array<double, kDim>> odd_y(4096);
+    for (uint32_t m = 0; m < 4096; ++m) {
+      const uint32_t w = golay::codewords()[m];
+      for (int i = 0; i < kDim; ++i) odd_y[m][i] = ((w >> i) & 1) ? x[i] : -x[i];
+      std::sort(odd_y[m].begin(), odd_y[m].end(), std::greater<>());
+    }
+    std::map<int, std::vector<std::pair<std::array<double, kDim>, int>>> even_abs;
+    for (int weight : {0, 8, 12, 16, 24}) {
+      for (uint32_t w : golay::codewords_of_weight(weight)) {
+        std::array<double, kDim> a{};
+        int on = 0, off = weight, minus = 0;
+        for (int i = 0; i < kDim; ++i) {
+          a[(w >> i) & 1 ? on++ : off++] = std::abs(x[i]);
+          minus += ((w >> i) & 1) && x[i] < 0;
+        }
+        std::sort(a.begin(), a.begin() + weight, std::greater<>());
+        std::sort(a.begin() + weight, a.end(), std::greater<>());
+        even_abs[weight].emplace_back(a, minus % 2);
+      }
+    }
+    double top_a = -INFINITY, top_e = 0;
+    for (size_t ci = 0; ci < ball.num_classes(); ++ci) {
+      const auto info = ball.class_info(ci);
+      const auto index = ball.index_info(ci);
+      double best_ip = -INFINITY;
+      if (info.odd) {
+        std::array<double, kDim> b{};
+        for (int i = 0; i < kDim; ++i) b[i] = info.leader[i] % 4 == 3 ? info.leader[i] : -double(info.leader[i]);
+        std::sort(b.begin(), b.end(), std::greater<>());
+        for (const auto& y : odd_y) {
+          double ip = 0;
+          for (int i = 0; i < kDim; ++i) ip += y[i] * b[i];
+          best_ip = std::max(best_ip, ip);
+        }
+      } else {
+        // The class's values: those ≡ 2 mod 4 (on the codeword), then the others, each decreasing.
+        std::array<double, kDim> values{};
+        int on = 0, off = index.weight;
+        for (int a : info.leader) values[a % 4 == 2 ? on++ : off++] = a;
+        for (const auto& [a, minus] : even_abs[index.weight]) {
+          double ip = 0;
+          for (int i = 0; i < kDim; ++i) ip += a[i] * values[i];
+          // A wrong parity of minus signs on the codeword negates the smallest product there.
+          if (index.weight > 0 && minus != index.minus_parity) ip -= 2 * a[index.weight - 1] * values[index.weight - 1];
+          best_ip = std::max(best_ip, ip);
+        }
+      }
+      const double norm2 = 16.0 * info.shell;
+      top_a = std::max(top_a, best_ip / std::sqrt(norm2));
+      top_e = std::max(top_e, 2 * in.scale[j] * best_ip - norm2);
+    }
+    best_angular.push_back(top_a);
+    best_euclid.push_back(top_e);
+  }
+  return {best_angular, best_euclid};
+}
+
+// Over Λ24(13), Gaussian and tie-heavy inputs, every ISA level: the search's scores equal the
+// class-by-class maxima.
+void expect_matches_class_by_class(size_t n) {
+  const LeechBall& ball = LeechBall::get(13);
+  for (const Inputs& in : {gaussian_inputs(n, 8), small_integer_inputs(n, 9)}) {
+    const auto [want_a, want_e] = class_by_class(ball, in);
+    for (SearchIsa isa : {SearchIsa::Scalar, SearchIsa::Avx2, SearchIsa::Avx512}) {
+      if (!lattice::cpu_supports(isa)) continue;
+      const lattice::SearchIsaScope scope(isa);
+      size_t bad = 0;
+      for (size_t j = 0; j < in.x.size(); ++j) {
+        const float* x = in.x[j].data();
+        const double s = in.scale[j];
+        double sq = 0;
+        for (int i = 0; i < kDim; ++i) sq += double(x[i]) * x[i];
+        const double a = ball.search_angular(x).score, e = ball.search_euclidean(x, s).score;
+        const bool ok = std::abs(a - want_a[j]) <= 1e-9 * (1 + std::abs(want_a[j])) &&
+                        std::abs(e - (s * s * sq - want_e[j])) <= 1e-9 * (1 + s * s * sq);
+        if (!ok && ++bad <= 5)
+          ADD_FAILURE() << lattice::to_string(isa) << " input " << j << ": angular " << a << " vs " << want_a[j]
+                        << ", euclidean " << e << " vs " << s * s * sq - want_e[j];
+      }
+      EXPECT_EQ(bad, 0u) << lattice::to_string(isa);
+    }
+  }
+}
+
+TEST(BallSearch, Ball13MatchesClassByClassMaxima) { expect_matches_class_by_class(100); }
+
+TEST(BallSearch, SlowBall13MatchesClassByClassMaxima) { expect_matches_class_by_class(2000); }
 
 // Over Λ24(13): at least as good as the best point of shells 2..3 and as every point a
 // randomized local search (steps by short lattice vectors) reaches from the result.

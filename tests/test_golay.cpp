@@ -77,9 +77,9 @@ TEST(Golay, SteinerSystemFivePointsOneOctad) {
   EXPECT_THROW(octad_through(0b1111), std::invalid_argument);
 }
 
-// The Leech search reads the sums of a codeword's smallest entries from those of its
-// complement at message 4095 − m (src/lattice/ball_search_context.hpp): that relies on the
-// systematic encoding giving the all-ones word the all-ones message.
+// The search's coset layout pairs codeword m with its complement, message 4095 − m
+// (src/lattice/golay_cosets.cpp): that relies on the systematic encoding giving the all-ones
+// word the all-ones message.
 TEST(Golay, ComplementIsTheComplementedMessage) {
   const auto& words = codewords();
   for (uint32_t m = 0; m < 4096; ++m) ASSERT_EQ(words[m ^ 0xFFF], words[m] ^ 0xFFFFFFu) << m;

@@ -224,29 +224,18 @@ struct LinearBound {
 // null, each coset's bound less bound.base and the columns' halves (the float kernel's sum).
 void live_cosets(const LinearBound& bound, double floor, const lattice::BallKernels& kernels,
                  std::array<uint32_t, 4>& live, float* value) {
-  const auto& cosets = lattice::golay_cosets();
   alignas(64) std::array<float, 16 * lattice::GolayCosets::kColumns> column{};
-  double halves = 0, scale = std::abs(bound.base) + std::abs(floor);
-  for (double g : bound.gain) scale += std::abs(g);
-  for (int k = 0; k < lattice::GolayCosets::kColumns; ++k) {
-    const auto& q = cosets.tetrad[k];
-    const double half = 0.5 * (bound.gain[q[0]] + bound.gain[q[1]] + bound.gain[q[2]] + bound.gain[q[3]]);
-    halves += half;
-    for (int p = 0; p < 8; ++p) {
-      double sum = 0;
-      for (int b = 0; b < 3; ++b)
-        if ((p >> b) & 1) sum += bound.gain[q[b + 1]];
-      column[16 * k + p] = static_cast<float>(sum - half);
-    }
-  }
+  double scale = 0;
+  const double halves = lattice::coset_columns(bound.gain.data(), column.data(), scale);
   // Each |u| rounds once to float, their sum five times and the fix-up once, each within
-  // 2^−24 of the total: 2^−16 of it is far above their sum.
-  const double level = floor - bound.base - halves - 0x1p-16 * (scale + std::abs(halves));
+  // 2^−24 of Σ|gain|: 2^−16 of it (with the other terms' magnitudes) is far above their sum.
+  const double level =
+      floor - bound.base - halves - 0x1p-16 * (scale + std::abs(halves) + std::abs(bound.base) + std::abs(floor));
   float level_float = static_cast<float>(level);
   if (static_cast<double>(level_float) > level)
     level_float = std::nextafter(level_float, -std::numeric_limits<float>::infinity());
-  kernels.coset_bounds(
-      {column.data(), cosets.pattern.data(), lattice::GolayCosets::kCosets, level_float, live.data(), value});
+  kernels.coset_bounds({column.data(), lattice::golay_cosets().pattern.data(), lattice::GolayCosets::kCosets,
+                        level_float, live.data(), value});
 }
 
 }  // namespace
@@ -294,7 +283,8 @@ lattice::ScanBest LeechBall::scan_cosets(const Class& c, Context& ctx, lattice::
         below = std::max(below, bound.gain[i]);
       }
     }
-    const double lambda = 0.5 * (above + below);
+    // With ties across the w-th place nothing lies below: λ = the w-th largest gain.
+    const double lambda = below == -std::numeric_limits<double>::infinity() ? above : 0.5 * (above + below);
     for (double& g : bound.gain) g -= lambda;
     bound.base += lambda * c.weight;
   }
@@ -315,6 +305,11 @@ lattice::ScanBest LeechBall::scan_cosets(const Class& c, Context& ctx, lattice::
     }
     return ctx.kernels.scan(j);
   };
+  // Finite inputs give finite gains; anything else (which no input should produce) prunes
+  // nothing rather than everything, as a NaN bound would.
+  double gain_sum = bound.base;
+  for (double g : bound.gain) gain_sum += g;
+  if (!std::isfinite(gain_sum)) job.floor = kNone, bound = LinearBound{};
   std::array<uint32_t, 4> live{};
   if (job.floor == kNone) {
     // No floor yet (the first class of a search): the scan of the coset with the largest bound

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <map>
 #include <stdexcept>
 
@@ -92,6 +93,23 @@ GolayCosets build() {
 const GolayCosets& golay_cosets() {
   static const GolayCosets cosets = build();
   return cosets;
+}
+
+double coset_columns(const double* gain, float* column, double& scale) {
+  const auto& tetrad = golay_cosets().tetrad;
+  double halves = 0;
+  scale = 0;
+  for (int i = 0; i < 24; ++i) scale += std::abs(gain[i]);
+  for (int k = 0; k < GolayCosets::kColumns; ++k) {
+    const auto& q = tetrad[k];
+    const double half = 0.5 * (gain[q[0]] + gain[q[1]] + gain[q[2]] + gain[q[3]]);
+    halves += half;
+    // Subset sums over positions 1..3, each pattern from the one without its lowest bit.
+    std::array<double, 8> sum{};
+    for (int p = 1; p < 8; ++p) sum[p] = sum[p & (p - 1)] + gain[q[1 + std::countr_zero(static_cast<unsigned>(p))]];
+    for (int p = 0; p < 8; ++p) column[16 * k + p] = static_cast<float>(sum[p] - half);
+  }
+  return halves;
 }
 
 }  // namespace llvq::lattice

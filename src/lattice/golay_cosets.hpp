@@ -44,4 +44,11 @@ struct GolayCosets {
 // Built once, on first use.
 const GolayCosets& golay_cosets();
 
+// The column tables of the coset_bounds kernel (ball_kernels.hpp) for the function
+// Σ_{i on the codeword} gain[i]: column[16k + p] = (sum of gain over tetrad k's canonical pattern p)
+// − half of tetrad k's total, in float. Returns the sum of the halves, to which the kernel's
+// bound(g) adds to give the coset's maximum, and sets `scale` to Σ|gain| (which bounds the
+// float error of the kernel's sum: see ball_search.cpp).
+double coset_columns(const double* gain, float* column, double& scale);
+
 }  // namespace llvq::lattice
