@@ -6,6 +6,7 @@
 // in double, by code shared by all levels, so every level returns identical search results.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 
@@ -38,18 +39,20 @@ struct RowWalk {
   const float* values;  // kTableSize entries
 };
 
-// Per-codeword statistics of `count` 24-bit codewords (count a multiple of 16, padding words
-// 0): sum[j] = scale·Σ_{i ∈ word} value[i] + offset in float, and the masks
+// Per-codeword statistics of the codewords words[j], first ≤ j < first + count (first and count
+// multiples of 16): sum[j] = scale·Σ_{i ∈ word} value[i] + offset in float, and the masks
 // lo[j] = lo_base ^ OR_{i ∈ word} lo_bits[i], hi[j] likewise (hi optional). The float sums
 // differ from exact ones by at most kSumSlack·(|scale|·Σ|value| + |offset|) (a few roundings
-// of at most 26 terms). Returns the minimum and maximum of the sums.
+// of at most 26 terms).
 // With `rank_value` (even classes, lo = a rank mask): also lo_complement[j] = the 24 bits
 // not in lo[j], last[j] = rank_value[highest rank in lo[j]] and parity[j] = (number of
 // positions i ∈ word with odd_bits bit i set) mod 2, as 0.0f or 1.0f.
+// The per-position inputs go through StatsTables, built once per job by stats_tables; the
+// ranges then cost a few lookups per codeword.
 constexpr double kSumSlack = 0x1p-18;
 struct CodewordStats {
   const uint32_t* words;
-  size_t count;
+  size_t first, count;
   const float* value;  // 24 entries
   float scale, offset;
   const uint32_t* lo_bits;  // 24 entries
@@ -64,8 +67,13 @@ struct CodewordStats {
   float* last = nullptr;
   float* parity = nullptr;
 };
-struct MinMax {
-  float min, max;
+// The statistics' lookup tables: per group of a level's kGroupBits positions, the subset sum
+// and masks of every pattern, entry g·2^kGroupBits + pattern (sized for the scalar level's 3
+// groups of 256).
+struct StatsTables {
+  static constexpr int kEntries = 3 * 256;
+  alignas(64) std::array<float, kEntries> sum;
+  alignas(64) std::array<uint32_t, kEntries> lo, hi, parity;
 };
 
 // Best of the items in the live steps of `count` items (a step is 16 items; bit s of
@@ -132,7 +140,8 @@ struct CosetBounds {
 
 struct BallKernels {
   void (*walk_rows)(const RowWalk& job);
-  MinMax (*codeword_stats)(const CodewordStats& job);
+  void (*stats_tables)(const CodewordStats& job, StatsTables& tables);
+  void (*codeword_stats)(const CodewordStats& job, const StatsTables& tables);
   ScanBest (*scan)(const Scan& job);
   void (*coset_bounds)(const CosetBounds& job);
 };

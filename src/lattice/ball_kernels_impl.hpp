@@ -86,30 +86,37 @@ void walk_rows(const RowWalk& job) {
   }
 }
 
-// Σ value and OR of bits over the positions of each codeword, kGroupBits positions per lookup.
+// Per group of kGroupBits positions, the sum and masks of every pattern of its positions
+// (subset sums, each pattern from the one without its lowest bit).
 template <class T>
-MinMax codeword_stats(const CodewordStats& job) {
+void stats_tables(const CodewordStats& job, StatsTables& t) {
   constexpr int kBits = T::kGroupBits, kGroups = kHalfBits / kBits, kPatterns = 1 << kBits;
-  static_assert(kHalfBits % kBits == 0);
-  // Per group, the sum and masks of every pattern of its positions (subset sums, each pattern
-  // from the one without its lowest bit).
-  std::array<std::array<float, kPatterns>, kGroups> sum{};
-  std::array<std::array<uint32_t, kPatterns>, kGroups> lo{}, hi{}, parity{};
+  static_assert(kHalfBits % kBits == 0 && kGroups * kPatterns <= StatsTables::kEntries);
   for (int g = 0; g < kGroups; ++g) {
+    const int base = g * kPatterns;
+    t.sum[base] = 0;
+    t.lo[base] = t.hi[base] = t.parity[base] = 0;
     for (int p = 1; p < kPatterns; ++p) {
       const int pos = g * kBits + __builtin_ctz(static_cast<unsigned>(p));
-      sum[g][p] = sum[g][p & (p - 1)] + job.value[pos];
-      lo[g][p] = lo[g][p & (p - 1)] | job.lo_bits[pos];
-      if (job.hi_bits) hi[g][p] = hi[g][p & (p - 1)] | job.hi_bits[pos];
-      parity[g][p] = parity[g][p & (p - 1)] ^ ((job.odd_bits >> pos) & 1);
+      const int from = base + (p & (p - 1));
+      t.sum[base + p] = t.sum[from] + job.value[pos];
+      t.lo[base + p] = t.lo[from] | job.lo_bits[pos];
+      t.hi[base + p] = job.hi_bits ? t.hi[from] | job.hi_bits[pos] : 0;
+      t.parity[base + p] = t.parity[from] ^ ((job.odd_bits >> pos) & 1);
     }
   }
+}
+
+// Σ value and OR of bits over the positions of each codeword, kGroupBits positions per lookup.
+template <class T>
+void codeword_stats(const CodewordStats& job, const StatsTables& t) {
+  constexpr int kBits = T::kGroupBits, kGroups = kHalfBits / kBits, kPatterns = 1 << kBits;
   std::array<typename T::Group, kGroups> sum_table, lo_table, hi_table, parity_table;
   for (int g = 0; g < kGroups; ++g) {
-    sum_table[g] = typename T::Group(sum[g].data());
-    lo_table[g] = typename T::Group(lo[g].data());
-    hi_table[g] = typename T::Group(hi[g].data());
-    parity_table[g] = typename T::Group(parity[g].data());
+    sum_table[g] = typename T::Group(t.sum.data() + g * kPatterns);
+    lo_table[g] = typename T::Group(t.lo.data() + g * kPatterns);
+    hi_table[g] = typename T::Group(t.hi.data() + g * kPatterns);
+    parity_table[g] = typename T::Group(t.parity.data() + g * kPatterns);
   }
   const bool even = job.rank_value != nullptr;
   static constexpr std::array<float, 32> kUnused{};  // the table a register-held Table loads when odd
@@ -117,9 +124,7 @@ MinMax codeword_stats(const CodewordStats& job) {
   const auto pattern = T::set1u(kPatterns - 1);
   const auto scale = T::set1f(job.scale), offset = T::set1f(job.offset);
   auto lo_base = T::set1u(job.lo_base), hi_base = T::set1u(job.hi_base);
-  auto vmin = T::set1f(std::numeric_limits<float>::infinity());
-  auto vmax = T::set1f(-std::numeric_limits<float>::infinity());
-  for (size_t j = 0; j < job.count; j += T::kFloats) {
+  for (size_t j = job.first; j < job.first + job.count; j += T::kFloats) {
     const auto w = T::loadu(job.words + j);
     auto s = T::zerof();
     auto l = T::zerou(), h = T::zerou(), odd = T::zerou();
@@ -140,13 +145,7 @@ MinMax codeword_stats(const CodewordStats& job) {
       T::storef(job.last + j, rank_value.lookup(T::highest_index(l)));
       T::storef(job.parity + j, T::to_float(odd));
     }
-    vmin = T::minf(vmin, s);
-    vmax = T::maxf(vmax, s);
   }
-  float lane_min[T::kFloats], lane_max[T::kFloats];
-  T::storef(lane_min, vmin);
-  T::storef(lane_max, vmax);
-  return {*std::min_element(lane_min, lane_min + T::kFloats), *std::max_element(lane_max, lane_max + T::kFloats)};
 }
 
 // The float level an item must reach to be evaluated exactly: max(best, floor) − margin,
@@ -274,7 +273,7 @@ ScanBest scan(const Scan& job) {
 
 template <class T>
 BallKernels kernels() {
-  return {&walk_rows<T>, &codeword_stats<T>, &scan<T>, &coset_bounds<T>};
+  return {&walk_rows<T>, &stats_tables<T>, &codeword_stats<T>, &scan<T>, &coset_bounds<T>};
 }
 
 }  // namespace llvq::lattice::impl

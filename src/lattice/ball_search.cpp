@@ -254,39 +254,38 @@ lattice::ScanBest LeechBall::scan_cosets(const Class& c, Context& ctx, lattice::
     for (int i = 0; i < kDim; ++i) minus_x[i] = -ctx.x[i];
     phi.evaluate(ctx.x.data(), on.data());
     phi.evaluate(minus_x.data(), off.data());
-    bound.base = phi.total;
+    double base = phi.total;  // a local sum: bound.base in memory would chain store and load
     for (int i = 0; i < kDim; ++i) {
       bound.gain[i] = on[i] - off[i];
-      bound.base += off[i];
+      base += off[i];
     }
+    bound.base = base;
   } else {
     const DualFunction on = dual_function(c.on_dual, sorted_abs), off = dual_function(c.off_dual, sorted_abs);
     std::array<double, kDim> on_value, off_value;
     on.evaluate(ctx.abs_x.data(), on_value.data());
     off.evaluate(ctx.abs_x.data(), off_value.data());
-    bound.base = on.total + off.total;
+    double base = on.total + off.total;
     for (int i = 0; i < kDim; ++i) {
       bound.gain[i] = on_value[i] - off_value[i];
-      bound.base += off_value[i];
+      base += off_value[i];
     }
     // Every codeword of the class has weight w, so Σ_{i on it} gain_i = λ·w + Σ_{i on it}
     // (gain_i − λ) for any λ; λ halfway between the w-th and (w+1)-th largest gain makes the
     // cosets' maxima pick about w positions, as the class's codewords do. (Counting instead of
     // sorting: branch-free.)
-    double above = std::numeric_limits<double>::infinity(), below = -above;
+    constexpr double kInf = std::numeric_limits<double>::infinity();
+    double above = kInf, below = -kInf;
     for (int i = 0; i < kDim; ++i) {
       int greater = 0;
       for (int j = 0; j < kDim; ++j) greater += bound.gain[j] > bound.gain[i];
-      if (greater < c.weight) {
-        above = std::min(above, bound.gain[i]);
-      } else {
-        below = std::max(below, bound.gain[i]);
-      }
+      above = std::min(above, greater < c.weight ? bound.gain[i] : kInf);
+      below = std::max(below, greater < c.weight ? -kInf : bound.gain[i]);
     }
     // With ties across the w-th place nothing lies below: λ = the w-th largest gain.
-    const double lambda = below == -std::numeric_limits<double>::infinity() ? above : 0.5 * (above + below);
+    const double lambda = below == -kInf ? above : 0.5 * (above + below);
     for (double& g : bound.gain) g -= lambda;
-    bound.base += lambda * c.weight;
+    bound.base = base + lambda * c.weight;
   }
   // Coset g's items: 32 per coset (odd), or its run of the weight's list (even).
   auto first_item = [&](int g) { return c.odd ? 32 * g : cosets.weight_start[slot][g]; };
@@ -339,7 +338,8 @@ double LeechBall::best_even(const Class& c, Context& ctx, double floor, uint32_t
     const int slot = Context::weight_slot(c.weight);
     const auto& words = lattice::golay_cosets().weight_words[slot];
     ctx.prepare_weight(c.weight);
-    const double lo = ctx.on_abs_min[slot], hi = ctx.on_abs_max[slot];
+    // Every statistic passes (only the padding's NaN fails).
+    const double lo = -std::numeric_limits<double>::infinity(), hi = std::numeric_limits<double>::infinity();
     const size_t padded = Context::padded_count(words.size());
     std::array<const float*, 2 * kDim> rows{};
     std::array<double, 2 * kDim> coef{};
@@ -393,7 +393,7 @@ double LeechBall::best_even(const Class& c, Context& ctx, double floor, uint32_t
 double LeechBall::best_odd(const Class& c, Context& ctx, double floor, uint32_t& codeword) const {
   ctx.prepare_odd();
   const auto& words = lattice::golay_cosets().words;
-  const double lo = ctx.sum_y_min, hi = ctx.sum_y_max;
+  const double lo = -std::numeric_limits<double>::infinity(), hi = std::numeric_limits<double>::infinity();
   // The class's cuts as rows: T_t directly for t ≤ kTopRows, else Σy − (its 24 − t smallest).
   std::array<const float*, kDim> rows{};
   OddExact exact{words.data(), ctx.x.data(), ctx.z_rank.data(), ctx.z.data(), ctx.sum_x, lo, hi, c.on_cuts.last, {}};

@@ -63,27 +63,38 @@ void LeechBall::Context::prepare_odd() {
   auto split = [](int r, uint32_t& lo, uint32_t& hi) {
     (r < lattice::kHalfBits ? lo : hi) |= uint32_t{1} << (r % lattice::kHalfBits);
   };
-  std::array<float, kDim> xf{};
-  std::array<uint32_t, kDim> toggle_lo{}, toggle_hi{};
   uint32_t base_lo = 0, base_hi = 0;
   for (int i = 0; i < kDim; ++i) {
-    xf[i] = static_cast<float>(x[i]);
+    odd_value[i] = static_cast<float>(x[i]);
     split(z_rank[2 * i + 1], base_lo, base_hi);
     split(z_rank[2 * i], toggle_lo[i], toggle_hi[i]);
     split(z_rank[2 * i + 1], toggle_lo[i], toggle_hi[i]);
   }
-  const auto& words = lattice::golay_cosets().words;
-  const lattice::MinMax range = kernels.codeword_stats({words.data(), words.size(), xf.data(), 2.0f,
-                                                         static_cast<float>(-sum_x), toggle_lo.data(), toggle_hi.data(),
-                                                         base_lo, base_hi, sum_y_float.data(), pick_lo.data(),
-                                                         pick_hi.data()});
+  odd_job = {lattice::golay_cosets().words.data(), 0, 0, odd_value.data(), 2.0f, static_cast<float>(-sum_x),
+             toggle_lo.data(), toggle_hi.data(), base_lo, base_hi, sum_y_float.data(), pick_lo.data(), pick_hi.data()};
+  kernels.stats_tables(odd_job, odd_tables);
   sum_y_slack = lattice::kSumSlack * (2 * sum_abs + std::abs(sum_x));
-  sum_y_min = range.min - sum_y_slack;
-  sum_y_max = range.max + sum_y_slack;
   odd_ready = true;
 }
 
 namespace {
+
+// Calls fill(first, count) for every run of consecutive steps set in `steps` (of `nsteps`)
+// whose bit in `done` is clear, then sets those bits.
+template <class Fill>
+void fill_steps(const uint64_t* steps, size_t nsteps, uint64_t* done, Fill fill) {
+  constexpr size_t kStep = 16;
+  for (size_t word = 0; word * 64 < nsteps; ++word) {
+    uint64_t todo = steps[word] & ~done[word];
+    done[word] |= todo;
+    while (todo) {
+      const int first = std::countr_zero(todo);
+      const int length = std::countr_one(todo >> first);
+      fill((word * 64 + first) * kStep, length * kStep);
+      todo &= first + length >= 64 ? 0 : ~uint64_t{0} << (first + length);
+    }
+  }
+}
 
 // Calls walk(first, count, done) for every run of consecutive steps set in `steps` (of
 // `nsteps`) whose depth `done[s]` is below `depth` and equal along the run, then records
@@ -112,8 +123,17 @@ void walk_steps(const uint64_t* steps, size_t nsteps, uint8_t* done, int depth, 
 
 }  // namespace
 
-void LeechBall::Context::extend(int depth, const uint64_t* steps) {
+void LeechBall::Context::odd_stats(const uint64_t* steps) {
   prepare_odd();
+  fill_steps(steps, kSteps, odd_stats_done.data(), [&](size_t first, size_t count) {
+    lattice::CodewordStats job = odd_job;
+    job.first = first, job.count = count;
+    kernels.codeword_stats(job, odd_tables);
+  });
+}
+
+void LeechBall::Context::extend(int depth, const uint64_t* steps) {
+  odd_stats(steps);
   walk_steps(steps, kSteps, odd_done.data(), depth, [&](size_t first, size_t count, int done) {
     const bool fresh = done == 0;
     kernels.walk_rows({(fresh ? pick_lo.data() : rest_lo) + first, (fresh ? pick_hi.data() : rest_hi) + first,
@@ -147,33 +167,49 @@ void LeechBall::Context::prepare_weight(int w) {
     }
     return out;
   }();
-  std::array<float, kDim> abs_float{};
-  std::array<uint32_t, kDim> rank_bit{};
-  for (int i = 0; i < kDim; ++i) {
-    abs_float[i] = static_cast<float>(abs_x[i]);
-    rank_bit[i] = uint32_t{1} << rank_of[i];
+  if (!even_tables_ready) {
+    for (int i = 0; i < kDim; ++i) {
+      abs_float[i] = static_cast<float>(abs_x[i]);
+      rank_bit[i] = uint32_t{1} << rank_of[i];
+    }
+    lattice::CodewordStats tables_job{};
+    tables_job.value = abs_float.data();
+    tables_job.lo_bits = rank_bit.data();
+    tables_job.odd_bits = neg;
+    kernels.stats_tables(tables_job, even_tables);
+    on_abs_slack = lattice::kSumSlack * sum_abs;
+    even_tables_ready = true;
   }
-  lattice::CodewordStats job{padded_words[slot].data(), padded, abs_float.data(), 1.0f, 0.0f, rank_bit.data(), nullptr,
-                            0, 0, on_abs_float[slot].data(), on_rank_mask[slot].data(), nullptr};
+  lattice::CodewordStats& job = weight_job[slot];
+  job = {padded_words[slot].data(), 0, 0, abs_float.data(), 1.0f, 0.0f, rank_bit.data(), nullptr,
+         0, 0, on_abs_float[slot].data(), on_rank_mask[slot].data(), nullptr};
   job.rank_value = abs_table_float.data();
   job.odd_bits = neg;
   job.lo_complement = off_rank_mask[slot].data();
   job.last = smallest_on[slot].data();
   job.parity = neg_parity[slot].data();
-  const lattice::MinMax range = kernels.codeword_stats(job);
-  on_abs_slack = lattice::kSumSlack * sum_abs;
-  on_abs_min[slot] = range.min - on_abs_slack;  // the padding's 0 may lower it: still a bound
-  on_abs_max[slot] = range.max + on_abs_slack;
-  // Padding words: NaN statistics, which no interval test accepts, and empty masks.
-  for (size_t j = count; j < padded; ++j) {
-    on_abs_float[slot][j] = std::numeric_limits<float>::quiet_NaN();
-    off_rank_mask[slot][j] = 0;
-  }
+  weight_count[slot] = count;
   weight_ready[slot] = true;
 }
 
-void LeechBall::Context::extend_weight(int w, int side, int depth, const uint64_t* steps) {
+void LeechBall::Context::weight_stats(int w, const uint64_t* steps) {
   prepare_weight(w);
+  const int slot = weight_slot(w);
+  const size_t count = weight_count[slot];
+  fill_steps(steps, padded_count(count) / 16, weight_stats_done[slot].data(), [&](size_t first, size_t n) {
+    lattice::CodewordStats job = weight_job[slot];
+    job.first = first, job.count = n;
+    kernels.codeword_stats(job, even_tables);
+    // Padding words: NaN statistics, which no interval test accepts, and empty masks.
+    for (size_t j = std::max(first, count); j < first + n; ++j) {
+      on_abs_float[slot][j] = std::numeric_limits<float>::quiet_NaN();
+      off_rank_mask[slot][j] = 0;
+    }
+  });
+}
+
+void LeechBall::Context::extend_weight(int w, int side, int depth, const uint64_t* steps) {
+  weight_stats(w, steps);
   const int slot = weight_slot(w);
   const size_t padded = padded_count(golay::codewords_of_weight(w).size());
   uint32_t* rest = side_rest[slot][side];

@@ -46,9 +46,16 @@ struct LeechBall::Context {
   // Per-codeword arrays follow the coset order of golay_cosets.hpp.
   // Σ y = 2·Σ_c x − Σ x of every codeword in float, within sum_y_slack of the
   // exact value, and its extremes widened by that slack.
+  // Statistics are computed only for the 16-codeword steps a scan visits (odd_stats_done),
+  // from tables built once (odd_job holds the inputs).
   std::array<float, 4096> sum_y_float;
   std::array<uint32_t, 4096> pick_lo, pick_hi;
-  double sum_y_slack = 0, sum_y_max = 0, sum_y_min = 0;
+  double sum_y_slack = 0;
+  std::array<float, kDim> odd_value{};
+  std::array<uint32_t, kDim> toggle_lo{}, toggle_hi{};
+  lattice::CodewordStats odd_job{};
+  lattice::StatsTables odd_tables;
+  std::array<uint64_t, 4> odd_stats_done{};
   // Rows shared by all odd classes of the search, built on demand: row(t − 1) = T_t, the sum
   // of the t largest y of every codeword, t ≤ kTopRows. The complement of item j is item
   // j ^ 31, with every y negated: the sum of the u smallest y of j is −T_u(j ^ 31), and a
@@ -67,15 +74,21 @@ struct LeechBall::Context {
   // Even classes of weight 8, 12, 16 (slot 0, 1, 2), arrays padded to a multiple of sixteen
   // codewords: Σ_c |x| in float (within on_abs_slack of the exact value; NaN in the padding,
   // which no interval test accepts), the rank masks on and off the codeword, the smallest |x|
-  // on it and the parity of x's minus signs on it (0.0 or 1.0); the extremes of Σ_c |x|,
-  // widened by the slack.
+  // on it and the parity of x's minus signs on it (0.0 or 1.0).
   std::array<bool, kWeights> weight_ready{};
+  std::array<size_t, kWeights> weight_count{};
+  // Statistics per step, as for the odd ones; the tables (|x| and rank bits) serve every weight.
+  bool even_tables_ready = false;
+  std::array<float, kDim> abs_float{};
+  std::array<uint32_t, kDim> rank_bit{};
+  lattice::StatsTables even_tables;
+  std::array<lattice::CodewordStats, kWeights> weight_job{};
+  std::array<std::array<uint64_t, 4>, kWeights> weight_stats_done{};
   std::array<std::array<float, kMaxWeightWords>, kWeights> on_abs_float;
   std::array<std::array<uint32_t, kMaxWeightWords>, kWeights> on_rank_mask, off_rank_mask;
   std::array<std::array<float, kMaxWeightWords>, kWeights> smallest_on;
   std::array<std::array<float, kMaxWeightWords>, kWeights> neg_parity;
   double on_abs_slack = 0;
-  std::array<double, kWeights> on_abs_max{}, on_abs_min{};
   // Per weight, built on demand: on rows t = 1..w−1 (sum of the t largest |x| on the
   // codeword) and off rows t = 1..23−w (same off it), row-major [t − 1][codeword], stride
   // padded_count(w); `rest` keeps each walk's remaining bits so that deeper rows extend it.
@@ -85,11 +98,15 @@ struct LeechBall::Context {
 
   explicit Context(const float* in);
   void prepare_odd();
+  // Statistics (sum_y_float, pick masks) of the steps set in `steps` that lack them.
+  void odd_stats(const uint64_t* steps);
   // Extends the odd rows of the steps set in `steps` (Scan::steps) to `depth`, walking the
   // lowest ranks (largest y) of their pick masks.
   void extend(int depth, const uint64_t* steps);
-  // Σ_c |x|, rank masks and parities over the codewords of weight w ∈ {8, 12, 16}.
+  // Buffers and tables for the codewords of weight w ∈ {8, 12, 16}; weight_stats fills Σ_c |x|,
+  // the rank masks and parities of the steps set in `steps` that lack them.
   void prepare_weight(int w);
+  void weight_stats(int w, const uint64_t* steps);
   // Extends the rows of one side (0: on the codeword, 1: off it) of weight w to `depth` in
   // the steps set in `steps`.
   void extend_weight(int w, int side, int depth, const uint64_t* steps);
