@@ -275,13 +275,17 @@ lattice::ScanBest LeechBall::scan_cosets(const Class& c, Context& ctx, lattice::
     // cosets' maxima pick about w positions, as the class's codewords do. (Counting instead of
     // sorting: branch-free.)
     constexpr double kInf = std::numeric_limits<double>::infinity();
-    double above = kInf, below = -kInf;
+    std::array<int32_t, kDim> greater{};
+    for (int j = 0; j < kDim; ++j)
+      for (int i = 0; i < kDim; ++i) greater[i] += bound.gain[j] > bound.gain[i];
+    std::array<double, kDim> upper, lower;
     for (int i = 0; i < kDim; ++i) {
-      int greater = 0;
-      for (int j = 0; j < kDim; ++j) greater += bound.gain[j] > bound.gain[i];
-      above = std::min(above, greater < c.weight ? bound.gain[i] : kInf);
-      below = std::max(below, greater < c.weight ? -kInf : bound.gain[i]);
+      const bool top = greater[i] < c.weight;
+      upper[i] = top ? bound.gain[i] : kInf;
+      lower[i] = top ? -kInf : bound.gain[i];
     }
+    const double above = *std::min_element(upper.begin(), upper.end());
+    const double below = *std::max_element(lower.begin(), lower.end());
     // With ties across the w-th place nothing lies below: λ = the w-th largest gain.
     const double lambda = below == -kInf ? above : 0.5 * (above + below);
     for (double& g : bound.gain) g -= lambda;
