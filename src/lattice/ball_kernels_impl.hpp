@@ -2,9 +2,9 @@
 //   T::kFloats lanes of T::F (floats) and T::U (32-bit unsigned integers), T::M a lane
 //   condition; loadf/storef/set1f/zerof/addf/subf/mulf/fmaf/absf, loadf_reversed (lanes in
 //   reverse order), float compares returning a lane bit mask; loadu/storeu/set1u/zerou/andu/
-//   oru/xoru/negu/addu, bitsf (a float's bits), nonzero (→ M), select(M, a, b) (a where M holds), bit_index(a power of
-//   two or 0: its exponent; any value for 0), highest_index (of a nonzero mask below 2^24; any
-//   value for 0), to_float (exact for small integers);
+//   oru/xoru/negu/addu, bitsf (a float's bits), nonzero (→ M), select(M, a, b) (a where M
+//   holds), bit_index(a power of two or 0: its exponent; any value for 0), highest_index (of a
+//   nonzero mask below 2^24; any value for 0), to_float (exact for small integers);
 //   T::Table<N>::lookup(U) (N floats of a kTableSize-entry table, index taken modulo N);
 //   T::kGroupBits: codeword statistics look up that many positions at once
 //   (T::Group::lookup_sum / lookup_mask over 2^kGroupBits entries).
@@ -195,7 +195,8 @@ struct ScanPlan {
     F ip = kEven ? T::fmaf(on_last, s, T::mulf(off_last, T::subf(total, s))) : T::mulf(sum_coef, s);
     F back = T::zerof();
     for (int k = 0; k < forward; ++k) ip = T::fmaf(coef[k], T::loadf(row[k] + j), ip);
-    for (int k = forward; k < forward + backward; ++k) back = T::fmaf(coef[k], T::loadf_reversed(row[k] + mirrored(j)), back);
+    for (int k = forward; k < forward + backward; ++k)
+      back = T::fmaf(coef[k], T::loadf_reversed(row[k] + mirrored(j)), back);
     ip = T::addf(ip, back);
     if constexpr (kEven) {
       // parity ∈ {0, 1}: the penalty factor |parity − want| is exact.
@@ -266,6 +267,7 @@ void coset_bounds(const CosetBounds& job) {
     if (job.bound) T::storef(job.bound + g, bound);
   }
 }
+
 template <class T>
 ScanBest scan(const Scan& job) {
   return job.even ? scan<T, true>(job) : scan<T, false>(job);

@@ -15,10 +15,11 @@
 //    y = η∘x against the sorted signed values b (rearrangement inequality). The Σ ≡ 4 mod 8
 //    condition holds for every such point of a valid class.
 // Per codeword, "sorted |x| restricted to c" is a bit mask over the global sort order,
-// assembled from three byte-indexed tables. A class's sorted values are runs, so its value
-// is a few multiples of T_t (sum of the t largest matched entries) at the run boundaries;
-// the T_t rows are built once per input for all codewords and shared by every class, and a
-// concave bound in one codeword statistic skips codewords that cannot win.
+// assembled by table lookups. A class's sorted values are runs, so its value is a few
+// multiples of T_t (sum of the t largest matched entries) at the run boundaries; the T_t rows
+// are shared by every class. Inside a class only the cosets of a 32-word subcode whose bound
+// (linear in the codeword: the dual of the sorted matching) can beat the best point are
+// scanned, and rows and statistics are built only for the codewords scanned.
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -206,7 +207,9 @@ DualFunction dual_function(const D& d, const double* sorted_abs) {
   f.n = d.n;
   f.slope = d.slope;
   for (int s = d.n - 2; s >= 0; --s) {
-    const double t = 0.5 * (d.upper_sign[s] * sorted_abs[d.upper_rank[s]] + d.lower_sign[s] * sorted_abs[d.lower_rank[s]]);
+    const double upper = d.upper_sign[s] * sorted_abs[d.upper_rank[s]];
+    const double lower = d.lower_sign[s] * sorted_abs[d.lower_rank[s]];
+    const double t = 0.5 * (upper + lower);
     f.intercept[s] = f.intercept[s + 1] + (d.slope[s] - d.slope[s + 1]) * t;
   }
   for (int s = 0; s < d.n; ++s) f.total += d.count[s] * f.intercept[s];
@@ -377,8 +380,9 @@ double LeechBall::best_even(const Class& c, Context& ctx, double floor, uint32_t
     job.margin = filter_margin(nrows, coef_sum, ctx.sum_abs);
     job.exact = &even_exact;
     job.exact_ctx = &exact;
-    const lattice::ScanBest best =
-        scan_cosets(c, ctx, job, {c.on_cuts.n ? c.on_cuts.cut[c.on_cuts.n - 1] : 0, c.off_cuts.n ? c.off_cuts.cut[c.off_cuts.n - 1] : 0});
+    const int on_depth = c.on_cuts.n ? c.on_cuts.cut[c.on_cuts.n - 1] : 0;
+    const int off_depth = c.off_cuts.n ? c.off_cuts.cut[c.off_cuts.n - 1] : 0;
+    const lattice::ScanBest best = scan_cosets(c, ctx, job, {on_depth, off_depth});
     codeword = words[best.index];
     return best.value;
   }
