@@ -125,12 +125,12 @@ GemvBenchReport bench_gemv(const GemvBenchConfig& config) {
   Progress progress("bench gemv", specs.size());
   for (size_t i = 0; i < specs.size(); ++i) {
     const std::string& spec = specs[i];
-    progress.update(i, spec + ": encoding " + std::to_string(std::min(rows, config.pool_rows)) + " distinct rows");
     const std::unique_ptr<Codec> codec = make_codec(spec);
     if (!has_kernels(*codec)) {
       report.skipped.emplace_back(codec->spec(), "no kernels");
       continue;
     }
+    progress.update(i, spec + ": encoding " + std::to_string(std::min(rows, config.pool_rows)) + " distinct rows");
     const std::vector<uint8_t> codes = synthetic_codes(*codec, rows, cols, config.seed + 2, config.pool_rows);
     const std::unique_ptr<PackedMatrix> m = pack(*codec, codes.data(), codes.size(), rows, cols);
     decoded.resize(n);

@@ -212,9 +212,10 @@ TEST(LeechKernels, EveryIsaMatchesScalarReference) {
       // AVX-512 has two GEMV kernels (eight blocks with gathers, or one block), chosen per CPU.
       for (const auto wide : {kernels::octet::WideGemv::On, kernels::octet::WideGemv::Off}) {
         if (isa != Isa::Avx512 && wide == kernels::octet::WideGemv::Off) continue;
-        kernels::octet::set_wide_gemv(wide);
-        kernels::gemv(*packed, x.data(), y.data(), 2);
-        kernels::octet::set_wide_gemv(kernels::octet::WideGemv::Auto);
+        {
+          const kernels::octet::WideGemvScope scope(wide);
+          kernels::gemv(*packed, x.data(), y.data(), 2);
+        }
         for (int64_t r = 0; r < c.rows; ++r)
           EXPECT_NEAR(y[r], oracle[r], 1e-5 * bound[r] + 1e-30)
               << "row " << r << (wide == kernels::octet::WideGemv::On ? " (eight-block kernel)" : "");

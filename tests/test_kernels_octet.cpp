@@ -150,9 +150,10 @@ std::unique_ptr<kernels::PackedMatrix> expect_packed_decodes_like_codec(const Co
     for (const auto wide : {kernels::octet::WideGemv::On, kernels::octet::WideGemv::Off}) {
       if (isa != Isa::Avx512 && wide == kernels::octet::WideGemv::Off) continue;
       SCOPED_TRACE(wide == kernels::octet::WideGemv::On ? "wide" : "one block");
-      kernels::octet::set_wide_gemv(wide);
-      packed->gemv_rows(x.data(), 0, rows, y.data(), isa);
-      kernels::octet::set_wide_gemv(kernels::octet::WideGemv::Auto);
+      {
+        const kernels::octet::WideGemvScope scope(wide);
+        packed->gemv_rows(x.data(), 0, rows, y.data(), isa);
+      }
       for (int64_t r = 0; r < rows; ++r) {
         double bound = 0;
         for (int64_t k = 0; k < cols; ++k) bound += std::abs(static_cast<double>(ref[r * cols + k]) * x[k]);

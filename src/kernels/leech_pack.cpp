@@ -42,6 +42,8 @@ std::atomic<WideGemv> g_wide_gemv{WideGemv::Auto};
 }  // namespace
 
 void set_wide_gemv(WideGemv mode) { g_wide_gemv.store(mode); }
+WideGemvScope::WideGemvScope(WideGemv mode) { set_wide_gemv(mode); }
+WideGemvScope::~WideGemvScope() { set_wide_gemv(WideGemv::Auto); }
 
 bool use_wide_gemv() {
   static const bool fast = cpu_gathers_fast();

@@ -261,6 +261,14 @@ inline float dot_block(const View& m, uint64_t word, float scale, const float* x
 enum class WideGemv { Auto, On, Off };
 void set_wide_gemv(WideGemv mode);
 bool use_wide_gemv();
+// Forces a mode for its lifetime, then returns to Auto (even when the code in between throws).
+class WideGemvScope {
+ public:
+  explicit WideGemvScope(WideGemv mode);
+  ~WideGemvScope();
+  WideGemvScope(const WideGemvScope&) = delete;
+  WideGemvScope& operator=(const WideGemvScope&) = delete;
+};
 
 // Row kernels per instruction set (scalar reference in octet_pack.cpp).
 void decode_rows_scalar(const View& m, int64_t r0, int64_t r1, float* out);

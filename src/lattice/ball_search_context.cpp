@@ -44,14 +44,27 @@ void LeechBall::Context::prepare_odd() {
   rows = row_buffer.data();
   rest_lo = rest_buffer.data();
   rest_hi = rest_lo + 4096;
-  std::array<uint8_t, 2 * kDim> idx{};
-  for (int e = 0; e < 2 * kDim; ++e) idx[e] = static_cast<uint8_t>(e);
-  // Entry 2i is +x_i, entry 2i+1 is −x_i.
+  // Entry 2i is +x_i, entry 2i+1 is −x_i, in decreasing order of value, ties by entry: read
+  // off the |x| order (ties there by position, so by entry too) instead of sorting 48 values.
+  // First the positive member of every non-zero x_i by decreasing |x_i|; then both entries of
+  // every zero, by entry; then the negative members by increasing |x_i|, that is `order`'s
+  // runs of equal |x| backwards, each run forwards.
   auto value = [&](int e) { return (e & 1) ? -x[e >> 1] : x[e >> 1]; };
-  std::sort(idx.begin(), idx.end(), [&](uint8_t a, uint8_t b) {
-    const double va = value(a), vb = value(b);
-    return va != vb ? va > vb : a < b;
-  });
+  std::array<uint8_t, 2 * kDim> idx{};
+  int nonzero = 0;
+  while (nonzero < kDim && sorted_abs[nonzero] > 0) ++nonzero;
+  int n = 0;
+  for (int r = 0; r < nonzero; ++r) idx[n++] = static_cast<uint8_t>(2 * order[r] + (x[order[r]] < 0));
+  for (int r = nonzero; r < kDim; ++r) {
+    idx[n++] = static_cast<uint8_t>(2 * order[r]);
+    idx[n++] = static_cast<uint8_t>(2 * order[r] + 1);
+  }
+  for (int end = nonzero; end > 0;) {
+    int begin = end - 1;
+    while (begin > 0 && sorted_abs[begin - 1] == sorted_abs[end - 1]) --begin;
+    for (int r = begin; r < end; ++r) idx[n++] = static_cast<uint8_t>(2 * order[r] + (x[order[r]] > 0));
+    end = begin;
+  }
   for (int r = 0; r < 2 * kDim; ++r) {
     z[r] = value(idx[r]);
     z_float[r] = static_cast<float>(z[r]);
