@@ -327,8 +327,8 @@ lattice::ScanBest LeechBall::scan_cosets(const Class& c, Context& ctx, lattice::
       if (first_item(g + 1) > first_item(g) && (top < 0 || value[g] > value[top])) top = g;
     mark(top);
     const lattice::ScanBest seed = scan(job);
-    if (seed.value == kNone) {
-      steps.fill(~uint64_t{0});
+    if (seed.value == kNone) {  // (not reached: a non-empty coset has finite values)
+      for (int g = 0; g < lattice::GolayCosets::kCosets; ++g) mark(g);
       return scan(job);
     }
     job.floor = seed.value;
