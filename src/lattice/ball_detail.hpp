@@ -51,7 +51,7 @@ struct LeechBall::Class : ball_detail::ClassIndexing {
   int runs = 0;
   std::array<uint8_t, leech::kDim> run_end{};
   std::array<double, leech::kDim> run_value{};
-  Profile on_profile, off_profile;  // odd: on_profile holds the signed values (see .cpp)
+  Profile on_profile, off_profile;  // even only: the values on and off the codeword
   double min_on = 0;                // even: smallest value ≡ 2 mod 4 (parity fix cost)
   // Odd: the signed values over all 24 positions; even: `on_cuts` the ≡2 values over the
   // codeword, `off_cuts` the others over its complement (see Cuts).

@@ -172,7 +172,6 @@ void LeechBall::add_class(const shells::LeechClass& lc, uint64_t offset) {
     std::vector<double> signed_values;
     for (int v : lc.leader) signed_values.push_back(v % 4 == 3 ? v : -v);
     std::sort(signed_values.begin(), signed_values.end(), std::greater<>());
-    c.on_profile = make_profile<Profile>(signed_values);
     c.on_cuts = make_cuts<Cuts>(signed_values);
     // The rearrangement bound gives the k-th largest |x| to leader rank k with the value's
     // sign: positive values (≡ 3) by increasing rank, then negative ones by decreasing rank.

@@ -92,26 +92,9 @@ void LeechBall::Context::prepare_odd() {
 
 namespace {
 
-// Calls fill(first, count) for every run of consecutive steps set in `steps` (of `nsteps`)
-// whose bit in `done` is clear, then sets those bits.
-template <class Fill>
-void fill_steps(const uint64_t* steps, size_t nsteps, uint64_t* done, Fill fill) {
-  constexpr size_t kStep = 16;
-  for (size_t word = 0; word * 64 < nsteps; ++word) {
-    uint64_t todo = steps[word] & ~done[word];
-    done[word] |= todo;
-    while (todo) {
-      const int first = std::countr_zero(todo);
-      const int length = std::countr_one(todo >> first);
-      fill((word * 64 + first) * kStep, length * kStep);
-      todo &= first + length >= 64 ? 0 : ~uint64_t{0} << (first + length);
-    }
-  }
-}
-
 // Calls walk(first, count, done) for every run of consecutive steps set in `steps` (of
 // `nsteps`) whose depth `done[s]` is below `depth` and equal along the run, then records
-// `depth` for them.
+// `depth` for them (depth 1 with done ∈ {0, 1}: work done once per step).
 template <class Walk>
 void walk_steps(const uint64_t* steps, size_t nsteps, uint8_t* done, int depth, Walk walk) {
   constexpr size_t kStep = 16;
@@ -138,7 +121,7 @@ void walk_steps(const uint64_t* steps, size_t nsteps, uint8_t* done, int depth, 
 
 void LeechBall::Context::odd_stats(const uint64_t* steps) {
   prepare_odd();
-  fill_steps(steps, kSteps, odd_stats_done.data(), [&](size_t first, size_t count) {
+  walk_steps(steps, kSteps, odd_stats_done.data(), 1, [&](size_t first, size_t count, int) {
     lattice::CodewordStats job = odd_job;
     job.first = first, job.count = count;
     kernels.codeword_stats(job, odd_tables);
@@ -201,15 +184,14 @@ void LeechBall::Context::prepare_weight(int w) {
   job.lo_complement = off_rank_mask[slot].data();
   job.last = smallest_on[slot].data();
   job.parity = neg_parity[slot].data();
-  weight_count[slot] = count;
   weight_ready[slot] = true;
 }
 
 void LeechBall::Context::weight_stats(int w, const uint64_t* steps) {
   prepare_weight(w);
   const int slot = weight_slot(w);
-  const size_t count = weight_count[slot];
-  fill_steps(steps, padded_count(count) / 16, weight_stats_done[slot].data(), [&](size_t first, size_t n) {
+  const size_t count = golay::codewords_of_weight(w).size();
+  walk_steps(steps, padded_count(count) / 16, weight_stats_done[slot].data(), 1, [&](size_t first, size_t n, int) {
     lattice::CodewordStats job = weight_job[slot];
     job.first = first, job.count = n;
     kernels.codeword_stats(job, even_tables);

@@ -44,10 +44,9 @@ struct LeechBall::Context {
   std::array<uint8_t, 2 * kDim> z_pos{};
   std::array<bool, 2 * kDim> z_plus{};
   // Per-codeword arrays follow the coset order of golay_cosets.hpp.
-  // Σ y = 2·Σ_c x − Σ x of every codeword in float, within sum_y_slack of the
-  // exact value, and its extremes widened by that slack.
-  // Statistics are computed only for the 16-codeword steps a scan visits (odd_stats_done),
-  // from tables built once (odd_job holds the inputs).
+  // Σ y = 2·Σ_c x − Σ x of every codeword in float, within sum_y_slack of the exact value.
+  // Statistics are computed only for the 16-codeword steps a scan visits (odd_stats_done: 1
+  // once done), from tables built once (odd_job holds the inputs).
   std::array<float, 4096> sum_y_float;
   std::array<uint32_t, 4096> pick_lo, pick_hi;
   double sum_y_slack = 0;
@@ -55,7 +54,6 @@ struct LeechBall::Context {
   std::array<uint32_t, kDim> toggle_lo{}, toggle_hi{};
   lattice::CodewordStats odd_job{};
   lattice::StatsTables odd_tables;
-  std::array<uint64_t, 4> odd_stats_done{};
   // Rows shared by all odd classes of the search, built on demand: row(t − 1) = T_t, the sum
   // of the t largest y of every codeword, t ≤ kTopRows. The complement of item j is item
   // j ^ 31, with every y negated: the sum of the u smallest y of j is −T_u(j ^ 31), and a
@@ -66,7 +64,7 @@ struct LeechBall::Context {
   // (coset pruning leaves a few percent of them): odd_done holds each step's depth.
   static constexpr int kTopRows = 12;
   static constexpr int kSteps = 4096 / 16;
-  std::array<uint8_t, kSteps> odd_done{};
+  std::array<uint8_t, kSteps> odd_stats_done{}, odd_done{};
   float* rows = nullptr;
   uint32_t* rest_lo = nullptr;
   uint32_t* rest_hi = nullptr;
@@ -76,14 +74,13 @@ struct LeechBall::Context {
   // which no interval test accepts), the rank masks on and off the codeword, the smallest |x|
   // on it and the parity of x's minus signs on it (0.0 or 1.0).
   std::array<bool, kWeights> weight_ready{};
-  std::array<size_t, kWeights> weight_count{};
   // Statistics per step, as for the odd ones; the tables (|x| and rank bits) serve every weight.
   bool even_tables_ready = false;
   std::array<float, kDim> abs_float{};
   std::array<uint32_t, kDim> rank_bit{};
   lattice::StatsTables even_tables;
   std::array<lattice::CodewordStats, kWeights> weight_job{};
-  std::array<std::array<uint64_t, 4>, kWeights> weight_stats_done{};
+  std::array<std::array<uint8_t, kMaxWeightWords / 16>, kWeights> weight_stats_done{};
   std::array<std::array<float, kMaxWeightWords>, kWeights> on_abs_float;
   std::array<std::array<uint32_t, kMaxWeightWords>, kWeights> on_rank_mask, off_rank_mask;
   std::array<std::array<float, kMaxWeightWords>, kWeights> smallest_on;
