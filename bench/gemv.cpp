@@ -98,6 +98,30 @@ std::vector<uint8_t> synthetic_codes(const Codec& codec, int64_t rows, int64_t c
   return out.bytes();
 }
 
+namespace {
+
+// The packed matrix of `spec`: a tensor-level quantizer's (config.tensor_matrix), or a row
+// codec's from synthetic_codes; nullptr, with the reason in report.skipped, when it has no kernels.
+std::unique_ptr<PackedMatrix> packed_matrix(const GemvBenchConfig& config, const std::string& spec,
+                                            GemvBenchReport& report) {
+  if (config.tensor_matrix) {
+    std::optional<std::unique_ptr<PackedMatrix>> m = config.tensor_matrix(spec, config.rows, config.cols, config.seed + 2);
+    if (m) {
+      if (!*m) report.skipped.emplace_back(spec, "no kernels");
+      return std::move(*m);
+    }
+  }
+  const std::unique_ptr<Codec> codec = make_codec(spec);
+  if (!has_kernels(*codec)) {
+    report.skipped.emplace_back(codec->spec(), "no kernels");
+    return nullptr;
+  }
+  const std::vector<uint8_t> codes = synthetic_codes(*codec, config.rows, config.cols, config.seed + 2, config.pool_rows);
+  return pack(*codec, codes.data(), codes.size(), config.rows, config.cols);
+}
+
+}  // namespace
+
 GemvBenchReport bench_gemv(const GemvBenchConfig& config) {
   const int64_t rows = config.rows, cols = config.cols;
   if (rows <= 0 || cols <= 0) throw InputError("bench gemv: rows and cols must be positive");
@@ -125,20 +149,19 @@ GemvBenchReport bench_gemv(const GemvBenchConfig& config) {
   Progress progress("bench gemv", specs.size());
   for (size_t i = 0; i < specs.size(); ++i) {
     const std::string& spec = specs[i];
-    const std::unique_ptr<Codec> codec = make_codec(spec);
-    if (!has_kernels(*codec)) {
-      report.skipped.emplace_back(codec->spec(), "no kernels");
-      continue;
-    }
     progress.update(i, spec + ": encoding " + std::to_string(std::min(rows, config.pool_rows)) + " distinct rows");
-    const std::vector<uint8_t> codes = synthetic_codes(*codec, rows, cols, config.seed + 2, config.pool_rows);
-    const std::unique_ptr<PackedMatrix> m = pack(*codec, codes.data(), codes.size(), rows, cols);
-    decoded.resize(n);
+    std::unique_ptr<PackedMatrix> m = packed_matrix(config, spec, report);
+    if (!m) continue;
+    decoded.resize(static_cast<size_t>(rows * m->cols()));
     const double td = median_seconds(config.min_seconds, [] {}, [&] { decode(*m, decoded.data(), threads); });
-    report.rows.push_back(make_row(codec->spec(), "decode", m->bits_per_weight(), td, fp32_seconds, rows, cols));
-    const double tg = median_seconds(config.min_seconds, [&] { v.refresh(); },
-                                     [&] { gemv(*m, v.x.data(), v.y.data(), threads); });
-    report.rows.push_back(make_row(codec->spec(), "fused-gemv", m->bits_per_weight(), tg, fp32_seconds, rows, cols));
+    report.rows.push_back(make_row(m->codec_spec(), "decode", m->bits_per_weight(), td, fp32_seconds, rows, cols));
+    // A padded layout (GLVQ: columns up to a multiple of D) reads x zero-extended.
+    std::vector<float> x(static_cast<size_t>(m->cols()), 0.0f);
+    const double tg = median_seconds(config.min_seconds, [&] {
+      v.refresh();
+      std::copy(v.x.begin(), v.x.end(), x.begin());
+    }, [&] { gemv(*m, x.data(), v.y.data(), threads); });
+    report.rows.push_back(make_row(m->codec_spec(), "fused-gemv", m->bits_per_weight(), tg, fp32_seconds, rows, cols));
   }
   progress.finish();
   return report;

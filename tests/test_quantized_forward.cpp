@@ -84,11 +84,12 @@ TEST(QuantizedForwardFallback, CodecWithoutKernelsUsesDenseWeights) {
   EXPECT_FALSE(q.uses_kernels());
 }
 
-// GLVQ is a tensor-level quantizer without kernels: dequantized weights.
-TEST(QuantizedForwardFallback, GlvqUsesDenseWeights) {
+// GLVQ with the Leech decoder has no kernels: dequantized weights (the Babai codebook runs
+// from its codes: test_kernels_glvq.cpp).
+TEST(QuantizedForwardFallback, GlvqLeechDecoderUsesDenseWeights) {
   const auto w = llvq::test::gaussian(8 * 48, 4);
   TensorQuantOptions o;
-  o.codec = "glvq:dim=8,group=48,bits=2,learn=0";
+  o.codec = "glvq:dim=24,group=48,bits=2,learn=0,decoder=leech";
   o.hadamard = HadamardMode::None;
   const auto t = quantize_tensor(w.data(), 8, 48, {}, o).tensor;
   const QuantizedLinear q(t);

@@ -76,6 +76,26 @@ bool has_kernels(const Codec& codec);
 std::unique_ptr<PackedMatrix> pack(const Codec& codec, const uint8_t* codes, size_t size, int64_t rows,
                                    int64_t cols);
 
+// GLVQ's tensor-level form (llvq/glvq.hpp), as its kernels take it: the columns [0, cols) are
+// cut into groups of `group_width` (the last may be narrower; every width a multiple of dim);
+// group g decodes a D-vector of a row as w = s_g·sign(y)·expm1(ln(1+μ_g)·|y|)/μ_g with
+// y = G_g·(z − (2^b_g − 1)/2), or w = y without companding, times the row's scale. A group of
+// b_g = 0 bits decodes to zeros. Only the Babai (box of Z^D + ½) codebook has kernels. G and
+// the row scales are held as floats (GLVQ's fp16 values are exact in float).
+struct GroupedLatticeCodes {
+  std::string spec;         // the quantizer's spec, for messages and codec_spec()
+  int64_t rows = 0, cols = 0;
+  int dim = 8;              // 8, 24 or 32
+  int64_t group_width = 0;  // columns per group
+  std::vector<double> g;    // per group D×D, row-major
+  std::vector<double> mu, scale;  // per group, μ > 0 and s > 0; both empty without companding
+  std::vector<uint8_t> bits;      // per group, 0..9
+  std::vector<uint8_t> codes;     // z, LSB first: group by group, rows of the group back to back
+  std::vector<double> row_scale;  // per row, > 0; empty: none
+};
+// The layout for the GLVQ kernels; InputError on inconsistent sizes, widths or values.
+std::unique_ptr<PackedMatrix> pack_grouped_lattice(const GroupedLatticeCodes& codes);
+
 // Whole-matrix drivers: rows split over `threads` OpenMP threads (0 = all), active_isa().
 void decode(const PackedMatrix& m, float* out, int threads = 0);
 void gemv(const PackedMatrix& m, const float* x, float* y, int threads = 0);

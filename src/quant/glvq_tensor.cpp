@@ -6,6 +6,8 @@
 #include "llvq/error.hpp"
 #include "llvq/gguf.hpp"
 #include "llvq/glvq.hpp"
+#include "llvq/kernels.hpp"
+#include "quant/glvq_detail.hpp"
 #include "quant/pipeline_detail.hpp"
 #include "quant/rd_detail.hpp"
 #include "quant/tensor_kind.hpp"
@@ -17,6 +19,29 @@ namespace {
 std::string blob_prefix(const std::string& name) { return name + ".llvq_glvq_"; }
 
 int64_t padded_width(int64_t cols, int dim) { return (cols + dim - 1) / dim * dim; }
+
+// The tensor as the GLVQ kernels take it (fp16 side information widened exactly to double).
+kernels::GroupedLatticeCodes kernel_codes(const GlvqTensor& t) {
+  const auto layout = glvq_detail::Layout::make(t.config, t.rows, t.cols);
+  auto widen = [](const std::vector<uint16_t>& h) {
+    std::vector<double> out(h.size());
+    std::transform(h.begin(), h.end(), out.begin(), glvq_detail::from_fp16);
+    return out;
+  };
+  kernels::GroupedLatticeCodes k;
+  k.spec = t.config.spec();
+  k.rows = t.rows;
+  k.cols = layout.padded_cols;
+  k.dim = t.config.dim;
+  k.group_width = layout.group_width;
+  k.g = widen(t.g_fp16);
+  k.mu = widen(t.mu_fp16);
+  k.scale = widen(t.scale_fp16);
+  k.bits = t.group_bits;
+  k.codes = t.codes;
+  k.row_scale = widen(t.row_scale_fp16);
+  return k;
+}
 
 class GlvqStoredTensor final : public QuantizedTensor {
  public:
@@ -60,8 +85,13 @@ class GlvqStoredTensor final : public QuantizedTensor {
       w.add_tensor(blob_prefix(name) + blob, {bytes.size()}, gguf::TensorType::I8, bytes);
   }
 
-  // No kernels decode GLVQ's codes: its layers run on the dequantized weights.
-  std::vector<std::unique_ptr<kernels::PackedMatrix>> pack_for_kernels() const override { return {}; }
+  // The Babai codebook runs from its codes (the G·z GEMV of kernels::pack_grouped_lattice); the
+  // Leech decoder's layers run on the dequantized weights.
+  std::vector<std::unique_ptr<kernels::PackedMatrix>> pack_for_kernels() const override {
+    std::vector<std::unique_ptr<kernels::PackedMatrix>> parts;
+    if (glvq_.config.decoder == "babai") parts.push_back(kernels::pack_grouped_lattice(kernel_codes(glvq_)));
+    return parts;
+  }
 
  private:
   RowMatrixD decode() const override {

@@ -3,12 +3,16 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "commands.hpp"
 #include "llvq/error.hpp"
+#include "llvq/glvq.hpp"
 #include "llvq/kernels.hpp"
+#include "llvq/quantize.hpp"
 #include "llvq/report.hpp"
 #include "llvq_bench/kernel_bench.hpp"
 
@@ -51,6 +55,27 @@ void print_report(const GemvOptions& options, const kernels::GemvBenchReport& re
   for (const auto& [codec, why] : report.skipped) std::cout << codec << ": " << why << " (skipped)\n";
 }
 
+// GLVQ's rows of `bench gemv`: i.i.d. Gaussian weights quantized in the identity metric without
+// rotation and with learning off (the kernels' speed depends on D, the bit widths and the
+// companding, not on what G learned), then packed as QuantizedLinear packs them.
+std::optional<std::unique_ptr<kernels::PackedMatrix>> glvq_matrix(const std::string& spec, int64_t rows, int64_t cols,
+                                                                  uint64_t seed) {
+  if (spec != "glvq" && spec.rfind("glvq:", 0) != 0) return std::nullopt;
+  GlvqConfig cfg = GlvqConfig::parse(spec);
+  cfg.learn = false;
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> n(0.0f, 1.0f);
+  std::vector<float> w(static_cast<size_t>(rows * cols));
+  for (float& v : w) v = n(rng);
+  TensorQuantOptions o;
+  o.codec = cfg.spec();
+  o.hadamard = HadamardMode::None;
+  std::vector<std::unique_ptr<kernels::PackedMatrix>> parts =
+      quantize_tensor(w.data(), rows, cols, Eigen::MatrixXd(), o).tensor->pack_for_kernels();
+  if (parts.empty()) return std::unique_ptr<kernels::PackedMatrix>();
+  return std::move(parts.front());
+}
+
 void run_gemv(GemvOptions& options) {
   if (options.device == "cuda") {
     if (!options.isa.empty()) throw InputError("--isa applies to --device cpu only");
@@ -61,6 +86,7 @@ void run_gemv(GemvOptions& options) {
     return;
   }
   if (!options.isa.empty()) kernels::set_isa(kernels::parse_isa(options.isa));
+  options.config.tensor_matrix = glvq_matrix;
   print_report(options, kernels::bench_gemv(options.config));
 }
 
@@ -73,7 +99,8 @@ void register_kernel_commands(CLI::App&, CLI::App& bench) {
   g->add_option("--cols", options->config.cols, "Matrix columns (input features; a multiple of each codec's block)")
       ->check(CLI::PositiveNumber);
   g->add_option("--codec", options->config.codecs,
-                "Codec spec, repeatable (default: llvq-sg, llvq-ss:bpw=2, e8p, scalar:bpw=2)");
+                "Codec spec, repeatable (default: llvq-sg, llvq-ss:bpw=2, e8p, scalar:bpw=2); glvq:... specs are "
+                "quantized with learning off");
   g->add_option("--threads", options->config.threads, "OpenMP threads (0 = all cores)")->check(threads_validator());
   g->add_option("--seed", options->config.seed, "Seed of the synthetic weights and inputs");
   g->add_option("--pool-rows", options->config.pool_rows,

@@ -7,6 +7,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,6 +19,8 @@ namespace llvq {
 class Codec;
 
 namespace kernels {
+
+class PackedMatrix;
 
 // One row of `llvq bench gemv` (JSON keys: codec, bpw, seconds, speedup_vs_fp32, gbytes_per_s;
 // more keys may follow).
@@ -39,6 +44,12 @@ struct GemvBenchConfig {
   // Distinct encoded rows tiled over the matrix (synthetic_codes). All 4096 rows of the default
   // shape: the Leech kernels' table lookups miss the caches more often on more distinct rows.
   int64_t pool_rows = 4096;
+  // Matrices of the tensor-level quantizers (GLVQ), which the kernels layer cannot make: for
+  // a spec it recognises, the packed [rows, cols] matrix of a synthetic Gaussian weight matrix
+  // (nullptr when that quantizer has no kernels); for any other spec, an empty optional.
+  std::function<std::optional<std::unique_ptr<PackedMatrix>>(const std::string& spec, int64_t rows, int64_t cols,
+                                                             uint64_t seed)>
+      tensor_matrix;
 };
 
 struct GemvBenchReport {

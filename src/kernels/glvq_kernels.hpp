@@ -1,0 +1,75 @@
+// The GLVQ kernels' layout (pack_grouped_lattice, llvq/kernels.hpp) and their row kernels, one
+// set per ISA level (glvq_pack.cpp: the scalar reference; glvq_kernels_simd.hpp: the SIMD body).
+//
+// Codes are stored row-major: a row holds its groups' codes back to back, group g taking
+// width_g·b_g bits, LSB first. Every width is a multiple of 8, so each group's codes start on
+// a byte and 8 codes take exactly b bytes: the SIMD kernels unpack 8 (AVX-512: 16) codes from
+// two overlapping 8-byte loads and per-lane shifts, with no gather and no pdep/pext.
+//
+// Without companding the decoded row is linear in the codes: ⟨G·(z − c), x⟩ = ⟨z, Gᵀx⟩ − c·Σ Gᵀx,
+// so the GEMV transforms x once per call (x' = Gᵀx per block, in the unpack's lane order) and
+// then runs a plain integer-code dot product per row. With companding each block is decoded
+// (y = Σ_j z_j·G_j − c·G·1, then the μ-law expansion) and multiplied by x.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace llvq::kernels::glvq {
+
+inline constexpr int kMaxBits = 9;
+// Bytes after the last row that the unpack may read (its loads start inside a row).
+inline constexpr int64_t kCodePadding = 32;
+
+struct Group {
+  int64_t col0 = 0;        // first column
+  int width = 0;           // columns, a multiple of dim
+  int bits = 0;            // 0..kMaxBits; 0 decodes to zeros
+  int64_t row_offset = 0;  // bytes from a row's start to this group's codes
+  float center = 0;        // (2^bits − 1)/2
+  bool expand = false;     // μ-law companding
+  float log1p_mu = 0, scale_over_mu = 0;  // expansion: w = (s/μ)·sign(y)·expm1(ln(1+μ)·|y|)
+  double mu = 0, scale = 0;               // the same in double (reference)
+  const float* g_cols = nullptr;    // D×D, column-major
+  const float* g_offset = nullptr;  // D: c·G·1
+};
+
+struct View {
+  int64_t rows = 0, cols = 0;
+  int dim = 8;
+  int groups = 0;
+  const Group* group = nullptr;
+  const uint8_t* codes = nullptr;
+  int64_t row_bytes = 0;
+  const float* row_scale = nullptr;  // null: none
+  bool linear = true;                 // no group expands
+};
+
+// Code i of a group's segment (reference and tails).
+inline uint32_t code_at(const uint8_t* segment, int bits, int64_t i) {
+  const int64_t bit = i * bits;
+  uint32_t v = 0;
+  for (int k = 0; k < bits; ++k) v |= static_cast<uint32_t>(segment[(bit + k) >> 3] >> ((bit + k) & 7) & 1u) << k;
+  return v;
+}
+
+// x in the linear GEMV's order: per group with codes, its x' = Gᵀx blocks with the chunks of
+// `lanes` columns permuted by `lane_column` (lane → column within the chunk), zero-padded to a
+// whole chunk; `bias` = Σ_g c_g·Σ x'_g. Groups of more than `max_bits` bits keep x' in column
+// order (their rows take the scalar path).
+struct LinearInput {
+  std::vector<float> xp;            // per group at offset[g]
+  std::vector<int64_t> offset;
+  double bias = 0;
+};
+void prepare_linear(const View& v, const float* x, int lanes, const int* lane_column, int max_bits,
+                    LinearInput& out);
+
+void decode_rows_ref(const View& v, int64_t r0, int64_t r1, float* out);
+void gemv_rows_ref(const View& v, const float* x, int64_t r0, int64_t r1, float* y);
+void decode_rows_avx2(const View& v, int64_t r0, int64_t r1, float* out);
+void gemv_rows_avx2(const View& v, const float* x, int64_t r0, int64_t r1, float* y);
+void decode_rows_avx512(const View& v, int64_t r0, int64_t r1, float* out);
+void gemv_rows_avx512(const View& v, const float* x, int64_t r0, int64_t r1, float* y);
+
+}  // namespace llvq::kernels::glvq

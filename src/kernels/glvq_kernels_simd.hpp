@@ -1,0 +1,226 @@
+// The GLVQ SIMD row kernels (glvq_kernels.hpp), written once over a per-ISA traits type T and
+// included only by glvq_kernels_avx2.cpp and glvq_kernels_avx512.cpp, each of which defines its
+// traits first; everything here has internal linkage.
+//
+// T supplies the linear GEMV's integer-code dot product: Vec and kLanes; Unpack, built from a
+// bit width, which returns the kLanes codes at a byte address as 32-bit lanes in the order
+// kLaneColumn (lane → column of the chunk); kMaxBits, the widest codes it unpacks (wider groups
+// take a scalar loop); zero, load, fma(codes, x', acc), add and sum. Decoding a block (decode,
+// and the GEMV with companding) works on 8-float vectors with AVX2 instructions in both builds:
+// its cost is G·z and the expansion, not the vector width.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "kernels/glvq_kernels.hpp"
+
+namespace llvq::kernels::glvq {
+namespace {
+
+inline float sum8(__m256 v) {
+  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
+}
+
+inline int64_t load64(const uint8_t* p) {
+  int64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// 8 codes of b ≤ 9 bits at p as 32-bit lanes [z0, z4, z1, z5, z2, z6, z3, z7]: codes 0..3 from
+// the 8 bytes at p, codes 4..7 from the 8 bytes at p + ⌊4b/8⌋, each by a per-lane shift within
+// its 64-bit lane (right for the low dword, left to bit 32 for the high one), then one blend.
+struct Unpack8 {
+  static constexpr int kLaneColumn[8] = {0, 4, 1, 5, 2, 6, 3, 7};
+  __m256i lo_shift, hi_shift, mask;
+  int64_t hi_byte;
+  explicit Unpack8(int b) : hi_byte(4 * b / 8) {
+    const int base = 4 * b % 8;
+    lo_shift = _mm256_setr_epi64x(0, b, 2 * b, 3 * b);
+    hi_shift = _mm256_setr_epi64x(32 - base, 32 - base - b, 32 - base - 2 * b, 32 - base - 3 * b);
+    mask = _mm256_set1_epi32((1 << b) - 1);
+  }
+  __m256i operator()(const uint8_t* p) const {
+    const __m256i lo = _mm256_srlv_epi64(_mm256_set1_epi64x(load64(p)), lo_shift);
+    const __m256i hi = _mm256_sllv_epi64(_mm256_set1_epi64x(load64(p + hi_byte)), hi_shift);
+    return _mm256_and_si256(_mm256_blend_epi32(lo, hi, 0xAA), mask);
+  }
+  // The codes as floats, still in lane order.
+  __m256 floats(const uint8_t* p) const { return _mm256_cvtepi32_ps((*this)(p)); }
+  // Code j of 8 broadcast to every lane, from floats() (kLaneColumn inverted).
+  static constexpr int kLaneOfCode[8] = {0, 2, 4, 6, 1, 3, 5, 7};
+  static __m256 broadcast(__m256 codes, int j) {
+    return _mm256_permutevar8x32_ps(codes, _mm256_set1_epi32(kLaneOfCode[j]));
+  }
+};
+
+// e^u for 0 ≤ u ≤ 88: u = n·ln 2 + r with |r| ≤ ½·ln 2 (ln 2 split in two parts so that r is
+// exact), e^r by its degree-7 Taylor–minimax polynomial, 2^n added to the exponent field.
+// Relative error a few ulp.
+inline __m256 exp8(__m256 u) {
+  u = _mm256_min_ps(u, _mm256_set1_ps(88.0f));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(u, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), u);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  const __m256i two_n = _mm256_slli_epi32(_mm256_cvtps_epi32(n), 23);
+  return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), two_n));
+}
+
+// The μ-law expansion (s/μ)·sign(y)·(e^(ln(1+μ)·|y|) − 1).
+inline __m256 expand8(__m256 y, const Group& grp) {
+  const __m256 sign_bit = _mm256_set1_ps(-0.0f);
+  const __m256 u = _mm256_mul_ps(_mm256_andnot_ps(sign_bit, y), _mm256_set1_ps(grp.log1p_mu));
+  const __m256 w = _mm256_mul_ps(_mm256_sub_ps(exp8(u), _mm256_set1_ps(1.0f)), _mm256_set1_ps(grp.scale_over_mu));
+  return _mm256_or_ps(w, _mm256_and_ps(y, sign_bit));
+}
+
+// Block k (columns [k, k + D) of the group, D = 8·kVecs) of a row's segment: y = Σ_j z_j·G_j − c·G·1,
+// expanded when the group compands.
+// Inlined into the row loops, so that y stays in registers and blocks overlap.
+template <int kVecs>
+[[gnu::always_inline]] inline void decode_block(const Group& grp, const Unpack8& unpack, const uint8_t* segment, int k,
+                                                __m256 (&y)[kVecs]) {
+  constexpr int kDim = 8 * kVecs;
+  const float* g_cols = grp.g_cols;
+  // Two accumulators per output vector (even and odd j) halve the FMA chain's latency.
+  __m256 acc[2][kVecs];
+  for (int m = 0; m < kVecs; ++m) {
+    acc[0][m] = _mm256_sub_ps(_mm256_setzero_ps(), _mm256_loadu_ps(grp.g_offset + 8 * m));
+    acc[1][m] = _mm256_setzero_ps();
+  }
+  // The codes stay in registers: each is broadcast by a lane permute (a broadcast load from a
+  // freshly stored vector stalls on store forwarding).
+  for (int n = 0; n < kVecs; ++n) {
+    const __m256 z = unpack.floats(segment + (k + 8 * n) * grp.bits / 8);
+    for (int j = 0; j < 8; ++j) {
+      const __m256 zj = Unpack8::broadcast(z, j);
+      const float* column = g_cols + (8 * n + j) * kDim;
+      for (int m = 0; m < kVecs; ++m) acc[j & 1][m] = _mm256_fmadd_ps(zj, _mm256_loadu_ps(column + 8 * m), acc[j & 1][m]);
+    }
+  }
+  for (int m = 0; m < kVecs; ++m) {
+    const __m256 sum = _mm256_add_ps(acc[0][m], acc[1][m]);
+    y[m] = grp.expand ? expand8(sum, grp) : sum;
+  }
+}
+
+template <int kVecs>
+void decode_rows_body(const View& v, int64_t r0, int64_t r1, float* out) {
+  constexpr int kDim = 8 * kVecs;
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint8_t* row = v.codes + r * v.row_bytes;
+    float* o = out + (r - r0) * v.cols;
+    const __m256 rs = _mm256_set1_ps(v.row_scale ? v.row_scale[r] : 1.0f);
+    for (int gi = 0; gi < v.groups; ++gi) {
+      const Group& grp = v.group[gi];
+      if (grp.bits == 0) {
+        std::memset(o + grp.col0, 0, sizeof(float) * static_cast<size_t>(grp.width));
+        continue;
+      }
+      const Unpack8 unpack(grp.bits);
+      for (int k = 0; k < grp.width; k += kDim) {
+        __m256 y[kVecs];
+        decode_block<kVecs>(grp, unpack, row + grp.row_offset, k, y);
+        for (int m = 0; m < kVecs; ++m) _mm256_storeu_ps(o + grp.col0 + k + 8 * m, _mm256_mul_ps(y[m], rs));
+      }
+    }
+  }
+}
+
+// The GEMV of companding groups: every block decoded, then multiplied by x.
+template <int kVecs>
+void gemv_decoded_body(const View& v, const float* x, int64_t r0, int64_t r1, float* y) {
+  constexpr int kDim = 8 * kVecs;
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint8_t* row = v.codes + r * v.row_bytes;
+    __m256 acc = _mm256_setzero_ps();
+    for (int gi = 0; gi < v.groups; ++gi) {
+      const Group& grp = v.group[gi];
+      if (grp.bits == 0) continue;
+      const Unpack8 unpack(grp.bits);
+      for (int k = 0; k < grp.width; k += kDim) {
+        __m256 w[kVecs];
+        decode_block<kVecs>(grp, unpack, row + grp.row_offset, k, w);
+        for (int m = 0; m < kVecs; ++m) acc = _mm256_fmadd_ps(w[m], _mm256_loadu_ps(x + grp.col0 + k + 8 * m), acc);
+      }
+    }
+    y[r - r0] = sum8(acc) * (v.row_scale ? v.row_scale[r] : 1.0f);
+  }
+}
+
+// Σ_i z_i·x'_i over one group's segment in column order (groups wider than T::kMaxBits).
+inline float dot_scalar(const uint8_t* segment, int bits, int width, const float* xp) {
+  float s = 0;
+  for (int i = 0; i < width; ++i) s += static_cast<float>(code_at(segment, bits, i)) * xp[i];
+  return s;
+}
+
+// The linear GEMV: y_r = s_r·(Σ_g ⟨z_{r,g}, x'_g⟩ − Σ_g c_g·Σ x'_g).
+template <class T>
+void gemv_linear_body(const View& v, const float* x, int64_t r0, int64_t r1, float* y) {
+  static thread_local LinearInput in;
+  prepare_linear(v, x, T::kLanes, T::kLaneColumn, T::kMaxBits, in);
+  static thread_local std::vector<typename T::Unpack> unpack;
+  unpack.clear();
+  for (int gi = 0; gi < v.groups; ++gi) unpack.emplace_back(std::min(v.group[gi].bits, T::kMaxBits));
+  constexpr int L = T::kLanes;
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint8_t* row = v.codes + r * v.row_bytes;
+    typename T::Vec acc0 = T::zero(), acc1 = T::zero();
+    float rest = 0;
+    for (int gi = 0; gi < v.groups; ++gi) {
+      const Group& grp = v.group[gi];
+      const int b = grp.bits;
+      if (b == 0) continue;
+      const uint8_t* p = row + grp.row_offset;
+      const float* xp = in.xp.data() + in.offset[static_cast<size_t>(gi)];
+      if (b > T::kMaxBits) {
+        rest += dot_scalar(p, b, grp.width, xp);
+        continue;
+      }
+      const typename T::Unpack& u = unpack[static_cast<size_t>(gi)];
+      int c = 0;
+      for (; c + 2 * L <= grp.width; c += 2 * L) {
+        acc0 = T::fma(u(p + c * b / 8), T::load(xp + c), acc0);
+        acc1 = T::fma(u(p + (c + L) * b / 8), T::load(xp + c + L), acc1);
+      }
+      // A last, partial chunk: its x' is zero past the group, so the codes read beyond count 0.
+      if (c < grp.width) acc0 = T::fma(u(p + c * b / 8), T::load(xp + c), acc0);
+    }
+    const double dot = static_cast<double>(T::sum(T::add(acc0, acc1))) + rest - in.bias;
+    y[r - r0] = static_cast<float>(dot * (v.row_scale ? v.row_scale[r] : 1.0f));
+  }
+}
+
+inline void decode_rows_dispatch(const View& v, int64_t r0, int64_t r1, float* out) {
+  switch (v.dim) {
+    case 8: return decode_rows_body<1>(v, r0, r1, out);
+    case 24: return decode_rows_body<3>(v, r0, r1, out);
+    default: return decode_rows_body<4>(v, r0, r1, out);
+  }
+}
+
+template <class T>
+void gemv_rows_dispatch(const View& v, const float* x, int64_t r0, int64_t r1, float* y) {
+  if (v.linear) return gemv_linear_body<T>(v, x, r0, r1, y);
+  switch (v.dim) {
+    case 8: return gemv_decoded_body<1>(v, x, r0, r1, y);
+    case 24: return gemv_decoded_body<3>(v, x, r0, r1, y);
+    default: return gemv_decoded_body<4>(v, x, r0, r1, y);
+  }
+}
+
+}  // namespace
+}  // namespace llvq::kernels::glvq

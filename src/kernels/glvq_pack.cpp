@@ -1,0 +1,246 @@
+// The GLVQ kernels' packed matrix (glvq_kernels.hpp): validation and repacking of the
+// group-major codes into rows, the way back (to_codes), the scalar reference kernels and the
+// linear GEMV's input transform.
+#include <cmath>
+#include <string>
+
+#include "kernels/glvq_kernels.hpp"
+#include "kernels/kernels_impl.hpp"
+#include "llvq/bitstream.hpp"
+#include "llvq/error.hpp"
+
+namespace llvq::kernels {
+namespace glvq {
+namespace {
+
+double expand_ref(double y, const Group& grp) {
+  if (!grp.expand) return y;
+  return grp.scale * std::copysign(std::expm1(std::log1p(grp.mu) * std::abs(y)) / grp.mu, y);
+}
+
+// Row r of the matrix, decoded in double as GlvqTensor::dequantize does, rounded to float.
+void decode_row_ref(const View& v, int64_t r, float* out) {
+  const int d = v.dim;
+  const uint8_t* row = v.codes + r * v.row_bytes;
+  const double rs = v.row_scale ? static_cast<double>(v.row_scale[r]) : 1.0;
+  std::vector<double> q(static_cast<size_t>(d));
+  for (int gi = 0; gi < v.groups; ++gi) {
+    const Group& grp = v.group[gi];
+    float* o = out + grp.col0;
+    if (grp.bits == 0) {
+      std::fill(o, o + grp.width, 0.0f);
+      continue;
+    }
+    const double center = 0.5 * (std::ldexp(1.0, grp.bits) - 1);
+    for (int k = 0; k < grp.width; k += d) {
+      for (int j = 0; j < d; ++j) q[static_cast<size_t>(j)] = code_at(row + grp.row_offset, grp.bits, k + j) - center;
+      for (int i = 0; i < d; ++i) {
+        double y = 0;
+        for (int j = 0; j < d; ++j) y += static_cast<double>(grp.g_cols[j * d + i]) * q[static_cast<size_t>(j)];
+        o[k + i] = static_cast<float>(rs * expand_ref(y, grp));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void decode_rows_ref(const View& v, int64_t r0, int64_t r1, float* out) {
+  for (int64_t r = r0; r < r1; ++r) decode_row_ref(v, r, out + (r - r0) * v.cols);
+}
+
+void gemv_rows_ref(const View& v, const float* x, int64_t r0, int64_t r1, float* y) {
+  std::vector<float> w(static_cast<size_t>(v.cols));
+  for (int64_t r = r0; r < r1; ++r) {
+    decode_row_ref(v, r, w.data());
+    double s = 0;
+    for (int64_t c = 0; c < v.cols; ++c) s += static_cast<double>(w[static_cast<size_t>(c)]) * x[c];
+    y[r - r0] = static_cast<float>(s);
+  }
+}
+
+void prepare_linear(const View& v, const float* x, int lanes, const int* lane_column, int max_bits,
+                    LinearInput& out) {
+  const int d = v.dim;
+  out.offset.resize(static_cast<size_t>(v.groups));
+  int64_t size = 0;
+  for (int gi = 0; gi < v.groups; ++gi) {
+    out.offset[static_cast<size_t>(gi)] = size;
+    size += (v.group[gi].width + lanes - 1) / lanes * lanes;
+  }
+  out.xp.assign(static_cast<size_t>(size), 0.0f);
+  out.bias = 0;
+  std::vector<float> block(static_cast<size_t>(v.group[0].width + lanes));
+  for (int gi = 0; gi < v.groups; ++gi) {
+    const Group& grp = v.group[gi];
+    if (grp.bits == 0) continue;
+    // x'_j = Σ_i G_ij·x_i for each block of the group, in column order.
+    std::fill(block.begin(), block.end(), 0.0f);
+    double sum = 0;
+    for (int k = 0; k < grp.width; k += d) {
+      const float* xb = x + grp.col0 + k;
+      float* xo = block.data() + k;
+      for (int i = 0; i < d; ++i)
+        for (int j = 0; j < d; ++j) xo[j] += grp.g_cols[j * d + i] * xb[i];
+      for (int j = 0; j < d; ++j) sum += xo[j];
+    }
+    out.bias += grp.center * sum;
+    float* dst = out.xp.data() + out.offset[static_cast<size_t>(gi)];
+    const bool permuted = grp.bits <= max_bits;
+    for (int c0 = 0; c0 < grp.width; c0 += lanes)
+      for (int l = 0; l < lanes; ++l) dst[c0 + l] = block[static_cast<size_t>(c0 + (permuted ? lane_column[l] : l))];
+  }
+}
+
+}  // namespace glvq
+
+namespace {
+
+using glvq::Group;
+using glvq::View;
+
+class GlvqMatrix final : public PackedMatrix {
+ public:
+  explicit GlvqMatrix(const GroupedLatticeCodes& in) : PackedMatrix(in.rows, in.cols), spec_(in.spec), dim_(in.dim) {
+    validate(in);
+    group_width_ = in.group_width;
+    const int64_t groups = (in.cols + in.group_width - 1) / in.group_width;
+    const size_t dd = static_cast<size_t>(dim_) * static_cast<size_t>(dim_);
+    g_cols_.resize(in.g.size());
+    g_offset_.resize(static_cast<size_t>(groups * dim_));
+    groups_.resize(static_cast<size_t>(groups));
+    int64_t row_bits = 0;
+    for (int64_t gi = 0; gi < groups; ++gi) {
+      Group& grp = groups_[static_cast<size_t>(gi)];
+      grp.col0 = gi * in.group_width;
+      grp.width = static_cast<int>(std::min(in.group_width, in.cols - grp.col0));
+      grp.bits = in.bits[static_cast<size_t>(gi)];
+      grp.row_offset = row_bits / 8;
+      row_bits += int64_t{grp.width} * grp.bits;
+      grp.center = static_cast<float>(0.5 * (std::ldexp(1.0, grp.bits) - 1));
+      grp.expand = !in.mu.empty();
+      if (grp.expand) {
+        grp.mu = in.mu[static_cast<size_t>(gi)];
+        grp.scale = in.scale[static_cast<size_t>(gi)];
+        grp.log1p_mu = static_cast<float>(std::log1p(grp.mu));
+        grp.scale_over_mu = static_cast<float>(grp.scale / grp.mu);
+      }
+      const size_t base = static_cast<size_t>(gi) * dd;
+      for (int i = 0; i < dim_; ++i) {
+        double row_sum = 0;
+        for (int j = 0; j < dim_; ++j) {
+          const float e = static_cast<float>(in.g[base + static_cast<size_t>(i * dim_ + j)]);
+          g_cols_[base + static_cast<size_t>(j * dim_ + i)] = e;
+          row_sum += e;
+        }
+        g_offset_[static_cast<size_t>(gi * dim_ + i)] = static_cast<float>(0.5 * (std::ldexp(1.0, grp.bits) - 1) * row_sum);
+      }
+    }
+    row_bytes_ = row_bits / 8;
+    row_scale_.assign(in.row_scale.begin(), in.row_scale.end());
+    repack(in);
+    for (int64_t gi = 0; gi < groups; ++gi) {
+      Group& grp = groups_[static_cast<size_t>(gi)];
+      const size_t base = static_cast<size_t>(gi) * dd;
+      grp.g_cols = g_cols_.data() + base;
+      grp.g_offset = g_offset_.data() + gi * dim_;
+    }
+    view_.rows = rows();
+    view_.cols = cols();
+    view_.dim = dim_;
+    view_.groups = static_cast<int>(groups);
+    view_.group = groups_.data();
+    view_.codes = codes_.data();
+    view_.row_bytes = row_bytes_;
+    view_.row_scale = row_scale_.empty() ? nullptr : row_scale_.data();
+    view_.linear = in.mu.empty();
+  }
+
+  std::string codec_spec() const override { return spec_; }
+
+  uint64_t bytes() const override {
+    return static_cast<uint64_t>(rows() * row_bytes_) +
+           sizeof(float) * (g_cols_.size() + g_offset_.size() + row_scale_.size());
+  }
+
+  void decode_rows(int64_t r0, int64_t r1, float* out, Isa isa) const override {
+    detail::for_isa(isa, glvq::decode_rows_ref, glvq::decode_rows_avx2, glvq::decode_rows_avx512)(view_, r0, r1, out);
+  }
+
+  void gemv_rows(const float* x, int64_t r0, int64_t r1, float* y, Isa isa) const override {
+    detail::for_isa(isa, glvq::gemv_rows_ref, glvq::gemv_rows_avx2, glvq::gemv_rows_avx512)(view_, x, r0, r1, y);
+  }
+
+  // GLVQ's own code stream: group by group, the group's rows back to back.
+  std::vector<uint8_t> to_codes() const override {
+    BitWriter out;
+    for (const Group& grp : groups_)
+      for (int64_t r = 0; r < rows(); ++r)
+        for (int i = 0; i < grp.width; ++i)
+          out.put(glvq::code_at(codes_.data() + r * row_bytes_ + grp.row_offset, grp.bits, i), grp.bits);
+    return out.bytes();
+  }
+
+ private:
+  void validate(const GroupedLatticeCodes& in) const {
+    auto fail = [&](const std::string& m) { throw InputError("pack_grouped_lattice (" + in.spec + "): " + m); };
+    if (in.rows <= 0 || in.cols <= 0) fail("shape must be positive");
+    if (in.dim != 8 && in.dim != 24 && in.dim != 32) fail("dim must be 8, 24 or 32");
+    if (in.cols % in.dim != 0) fail("cols must be a multiple of dim");
+    if (in.group_width <= 0 || in.group_width % in.dim != 0) fail("group width must be a positive multiple of dim");
+    const int64_t groups = (in.cols + in.group_width - 1) / in.group_width;
+    if (in.g.size() != static_cast<size_t>(groups * in.dim * in.dim)) fail("G must hold groups·dim² entries");
+    for (double e : in.g)
+      if (!std::isfinite(static_cast<float>(e))) fail("G has an entry that is not a finite float");
+    if (in.mu.size() != in.scale.size() || (!in.mu.empty() && in.mu.size() != static_cast<size_t>(groups)))
+      fail("μ and scale must both be empty or hold one value per group");
+    for (size_t k = 0; k < in.mu.size(); ++k)
+      if (!(std::isfinite(in.mu[k]) && in.mu[k] > 0 && std::isfinite(in.scale[k]) && in.scale[k] > 0))
+        fail("μ and scale must be finite and > 0");
+    if (in.bits.size() != static_cast<size_t>(groups)) fail("one bit width per group expected");
+    int64_t bits = 0;
+    for (int64_t gi = 0; gi < groups; ++gi) {
+      if (in.bits[static_cast<size_t>(gi)] > glvq::kMaxBits) fail("bit width above " + std::to_string(glvq::kMaxBits));
+      bits += in.rows * std::min(in.group_width, in.cols - gi * in.group_width) * in.bits[static_cast<size_t>(gi)];
+    }
+    if (in.codes.size() != static_cast<size_t>((bits + 7) / 8))
+      fail(std::to_string(in.codes.size()) + " code bytes, expected " + std::to_string((bits + 7) / 8));
+    if (!in.row_scale.empty() && in.row_scale.size() != static_cast<size_t>(in.rows)) fail("one row scale per row expected");
+    for (double s : in.row_scale)
+      if (!(std::isfinite(static_cast<float>(s)) && static_cast<float>(s) > 0))
+        fail("row scales must be finite floats > 0");
+  }
+
+  // Group-major stream → rows; padding after the last row for the unpack's over-reads.
+  void repack(const GroupedLatticeCodes& in) {
+    codes_.assign(static_cast<size_t>(rows() * row_bytes_ + glvq::kCodePadding), 0);
+    BitReader reader(in.codes.data(), in.codes.size());
+    for (const Group& grp : groups_)
+      for (int64_t r = 0; r < rows(); ++r) {
+        const int64_t start = (r * row_bytes_ + grp.row_offset) * 8;
+        for (int i = 0; i < grp.width; ++i) {
+          const uint64_t z = reader.get(grp.bits);
+          for (int k = 0; k < grp.bits; ++k) {
+            const int64_t bit = start + int64_t{i} * grp.bits + k;
+            codes_[static_cast<size_t>(bit >> 3)] |= static_cast<uint8_t>((z >> k & 1u) << (bit & 7));
+          }
+        }
+      }
+  }
+
+  std::string spec_;
+  int dim_;
+  int64_t group_width_ = 0, row_bytes_ = 0;
+  std::vector<float> g_cols_, g_offset_, row_scale_;
+  std::vector<Group> groups_;
+  std::vector<uint8_t> codes_;
+  View view_;
+};
+
+}  // namespace
+
+std::unique_ptr<PackedMatrix> pack_grouped_lattice(const GroupedLatticeCodes& codes) {
+  return std::make_unique<GlvqMatrix>(codes);
+}
+
+}  // namespace llvq::kernels
