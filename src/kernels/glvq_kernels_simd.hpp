@@ -15,15 +15,10 @@
 #include <cstring>
 
 #include "kernels/glvq_kernels.hpp"
+#include "kernels/simd_sum.hpp"
 
 namespace llvq::kernels::glvq {
 namespace {
-
-inline float sum8(__m256 v) {
-  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
-}
 
 inline int64_t load64(const uint8_t* p) {
   int64_t v;

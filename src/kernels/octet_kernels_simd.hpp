@@ -19,16 +19,10 @@
 #include <vector>
 
 #include "kernels/octet_word.hpp"
+#include "kernels/simd_sum.hpp"
 
 namespace llvq::kernels::octet {
 namespace {
-
-// Sum of the 8 lanes.
-inline float sum8(__m256 v) {
-  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
-}
 
 // The block's three octets as 8-byte groups (the low 8 bytes of each register are used).
 struct OctetBytes {

@@ -4,16 +4,11 @@
 #include <cstring>
 
 #include "kernels/table_simd.hpp"
+#include "kernels/simd_sum.hpp"
 
 namespace llvq::kernels::detail {
 
 namespace {
-
-float hsum(__m256 v) {
-  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
-}
 
 // 4× the unit-scale codeword of one E8P code (exact integers in float).
 __m256 e8p_codeword4(const E8pView& v, uint32_t code) {
@@ -116,7 +111,7 @@ void e8p_gemv_avx2(const E8pView& v, const float* x, int64_t r0, int64_t r1, flo
       const __m256 scale = _mm256_set1_ps(0.25f * bf16_bits_to_float(v.scales[r * v.groups + g]));
       total = _mm256_fmadd_ps(_mm256_add_ps(part0, part1), scale, total);
     }
-    y[r - r0] = hsum(total);
+    y[r - r0] = sum8(total);
   }
 }
 
@@ -161,7 +156,7 @@ void sq_gemv_avx2(const ScalarView& v, const float* x, int64_t r0, int64_t r1, f
         part = _mm256_fmadd_ps(lookup(lut, sq_codes(row, planes, n, c)), _mm256_loadu_ps(x + c), part);
       total = _mm256_fmadd_ps(part, _mm256_set1_ps(bf16_bits_to_float(v.scales[r * v.groups + g])), total);
     }
-    float sum = hsum(total);
+    float sum = sum8(total);
     if (simd_end < v.cols) sum += sq_dot_span_ref(v, r, simd_end, v.cols, x);
     y[r - r0] = sum;
   }

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "kernels/table_simd.hpp"
+#include "kernels/simd_sum.hpp"
 
 namespace llvq::kernels::detail {
 
@@ -24,12 +25,6 @@ __m512 e8p_codeword4_pair(const E8pView& v, uint32_t c0, uint32_t c1) {
 __m256 e8p_codeword4(const E8pView& v, uint32_t code) {
   const __m128i packed = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(v.codewords + 8 * code));
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(packed));
-}
-
-float hsum(__m256 v) {
-  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
 }
 
 struct PlaneUnpack {
@@ -146,7 +141,7 @@ void e8p_gemv_avx512(const E8pView& v, const float* x, int64_t r0, int64_t r1, f
         odd_total = _mm256_fmadd_ps(_mm256_mul_ps(e8p_codeword4(v, codes[b]), _mm256_loadu_ps(x + 8 * b)),
                                     _mm256_set1_ps(s), odd_total);
     }
-    y[r - r0] = _mm512_reduce_add_ps(total) + hsum(odd_total);
+    y[r - r0] = _mm512_reduce_add_ps(total) + sum8(odd_total);
   }
 }
 
