@@ -178,6 +178,33 @@ TEST(GlvqKernels, EveryLevelMatchesTheReference) {
     }
 }
 
+// Chunk exponents that would overflow a float product: all codes at the top of the box, G's
+// first four columns +3 and last four −3, μ = 255, so y = 0 while each 2-code chunk's exponent
+// is ±ln(256)·9 ≈ ±50. Such a group must decode by G·z (w = 0), not to inf·0 = NaN.
+TEST(GlvqKernels, LargeChunkExponentsFallBackToGz) {
+  GroupedLatticeCodes k;
+  k.spec = "test";
+  k.rows = 2;
+  k.cols = 16;
+  k.dim = 8;
+  k.group_width = 16;
+  for (int i = 0; i < 8; ++i)
+    for (int j = 0; j < 8; ++j) k.g.push_back(j < 4 ? 3.0 : -3.0);
+  k.mu = {255};
+  k.scale = {0.1};
+  k.bits = {2};
+  k.codes.assign(2 * 16 * 2 / 8, 0xff);
+  const auto m = llvq::kernels::pack_grouped_lattice(k);
+  std::vector<float> x(16, 1.0f);
+  for (Isa isa : llvq::test::supported_isas()) {
+    std::vector<float> w(32, NAN), y(2, NAN);
+    m->decode_rows(0, 2, w.data(), isa);
+    m->gemv_rows(x.data(), 0, 2, y.data(), isa);
+    for (float v : w) EXPECT_EQ(v, 0.0f) << llvq::kernels::to_string(isa);
+    for (float v : y) EXPECT_EQ(v, 0.0f) << llvq::kernels::to_string(isa);
+  }
+}
+
 TEST(GlvqKernels, RejectsBadInput) {
   const GroupedLatticeCodes good = random_codes({3, 64, 8, 32, true, true}, 5);
   ASSERT_NO_THROW(llvq::kernels::pack_grouped_lattice(good));
@@ -258,11 +285,12 @@ TEST(GlvqKernels, QuantizedLinearRunsGlvqFromCodes) {
           EXPECT_NEAR(y[i], y_dense[i], 1e-5 * magnitude + 1e-6) << spec << " tokens " << tokens << " output " << i;
         }
     }
-    // In memory: the codes as in the file, G as floats instead of fp16, c·G·1, float row scales.
+    // In memory: the codes as in the file, G as floats instead of fp16, c·G·1, float row scales
+    // and at most 16 KiB of chunk tables per group.
     if (babai) {
       const llvq::GlvqConfig cfg = llvq::GlvqConfig::parse(spec);
       const uint64_t groups = static_cast<uint64_t>((t->header().body_cols + cfg.group - 1) / cfg.group);
-      const uint64_t side = groups * static_cast<uint64_t>(cfg.dim) * (2 * cfg.dim + 4);
+      const uint64_t side = groups * (static_cast<uint64_t>(cfg.dim) * (2 * cfg.dim + 4) + (16 << 10));
       EXPECT_LE(kernels.resident_bytes(), (t->payload_bits() + 7) / 8 + side + 2 * rows) << spec;
     }
   }

@@ -8,8 +8,11 @@
 //
 // Without companding the decoded row is linear in the codes: ⟨G·(z − c), x⟩ = ⟨z, Gᵀx⟩ − c·Σ Gᵀx,
 // so the GEMV transforms x once per call (x' = Gᵀx per block, in the unpack's lane order) and
-// then runs a plain integer-code dot product per row. With companding each block is decoded
-// (y = Σ_j z_j·G_j − c·G·1, then the μ-law expansion) and multiplied by x.
+// then runs a plain integer-code dot product per row. With companding each block is decoded and
+// multiplied by x: at D = 8 through per-group tables of small chunks of codes, where
+// e^(a·y) (a = ln(1+μ), y = G·(z − c)) is the product of the chunks' e^(a·y_t) and the
+// expansion (s/μ)·sign(y)·(e^(a|y|) − 1) = (s/μ)·(P − 1)/min(P, 1) with P = e^(a·y), so no
+// exponential is evaluated per weight; at D = 24 and 32 by G·z and a polynomial exp.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +35,12 @@ struct Group {
   double mu = 0, scale = 0;               // the same in double (reference)
   const float* g_cols = nullptr;    // D×D, column-major
   const float* g_offset = nullptr;  // D: c·G·1
+  // Chunk tables of a companding group at D = 8: the block's codes in chunks of `chunk_codes`
+  // (1 or 2; 0: no tables, G·z computed); chunk t holds, for each of its 2^(k·b) code values,
+  // the 8 values e^(ln(1+μ)·y_t), y_t its share of G·(z − c), so e^(ln(1+μ)·y) is the product
+  // of the chunks' vectors.
+  int chunk_codes = 0;
+  const float* table = nullptr;  // [D/k chunks][2^(k·b) values][D]
 };
 
 struct View {

@@ -13,6 +13,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <utility>
 
 #include "kernels/glvq_kernels.hpp"
 #include "kernels/simd_sum.hpp"
@@ -111,25 +112,69 @@ template <int kVecs>
   }
 }
 
+// 1/m for m in (0, 1]: the approximate reciprocal refined by one Newton step (relative error
+// ~1e-7; a division costs ~5 cycles per vector, more than the rest of a table block).
+inline __m256 reciprocal(__m256 m) {
+  const __m256 r = _mm256_rcp_ps(m);
+  return _mm256_mul_ps(r, _mm256_fnmadd_ps(m, r, _mm256_set1_ps(2.0f)));
+}
+
+// The 8 weights of block k (D = 8) of a companding group from its chunk tables (Group::table,
+// kChunk codes per chunk): P = e^(a·y) is the product of the chunks' e^(a·y_t), and the
+// expansion (s/μ)·sign(y)·(e^(a|y|) − 1) is (s/μ)·(P − 1)/min(P, 1).
+template <int kChunk>
+[[gnu::always_inline]] inline __m256 table_block(const Group& grp, const uint8_t* segment, int k) {
+  constexpr int kChunks = 8 / kChunk;
+  const int b = grp.bits, field = kChunk * b;
+  const uint64_t mask = (uint64_t{1} << field) - 1;
+  const int64_t values = int64_t{1} << field;
+  // The block's 8 codes fill b ≤ 8 whole bytes.
+  const uint64_t word = static_cast<uint64_t>(load64(segment + k * b / 8));
+  __m256 p = _mm256_loadu_ps(grp.table + static_cast<int64_t>(word & mask) * 8);
+  for (int t = 1; t < kChunks; ++t)
+    p = _mm256_mul_ps(p, _mm256_loadu_ps(grp.table + (t * values + static_cast<int64_t>(word >> (t * field) & mask)) * 8));
+  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 ratio = _mm256_mul_ps(_mm256_sub_ps(p, one), reciprocal(_mm256_min_ps(p, one)));
+  return _mm256_mul_ps(ratio, _mm256_set1_ps(grp.scale_over_mu));
+}
+
+// Calls f(k, y) with every block k of the group's segment decoded into y, by its tables when
+// it has them, else by G·z.
+template <int kVecs, class F>
+[[gnu::always_inline]] inline void for_each_block(const Group& grp, const uint8_t* segment, F&& f) {
+  constexpr int kDim = 8 * kVecs;
+  auto run = [&](auto decode) {
+    for (int k = 0; k < grp.width; k += kDim) {
+      __m256 y[kVecs];
+      decode(k, y);
+      f(k, y);
+    }
+  };
+  using Out = __m256 (&)[kVecs];
+  if constexpr (kVecs == 1) {
+    if (grp.chunk_codes == 2) return run([&](int k, Out y) { y[0] = table_block<2>(grp, segment, k); });
+    if (grp.chunk_codes == 1) return run([&](int k, Out y) { y[0] = table_block<1>(grp, segment, k); });
+  }
+  const Unpack8 unpack(grp.bits);
+  run([&](int k, Out y) { decode_block<kVecs>(grp, unpack, segment, k, y); });
+}
+
 template <int kVecs>
 void decode_rows_body(const View& v, int64_t r0, int64_t r1, float* out) {
-  constexpr int kDim = 8 * kVecs;
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* row = v.codes + r * v.row_bytes;
     float* o = out + (r - r0) * v.cols;
     const __m256 rs = _mm256_set1_ps(v.row_scale ? v.row_scale[r] : 1.0f);
     for (int gi = 0; gi < v.groups; ++gi) {
       const Group& grp = v.group[gi];
+      float* og = o + grp.col0;
       if (grp.bits == 0) {
-        std::memset(o + grp.col0, 0, sizeof(float) * static_cast<size_t>(grp.width));
+        std::memset(og, 0, sizeof(float) * static_cast<size_t>(grp.width));
         continue;
       }
-      const Unpack8 unpack(grp.bits);
-      for (int k = 0; k < grp.width; k += kDim) {
-        __m256 y[kVecs];
-        decode_block<kVecs>(grp, unpack, row + grp.row_offset, k, y);
-        for (int m = 0; m < kVecs; ++m) _mm256_storeu_ps(o + grp.col0 + k + 8 * m, _mm256_mul_ps(y[m], rs));
-      }
+      for_each_block<kVecs>(grp, row + grp.row_offset, [&](int k, const __m256(&y)[kVecs]) {
+        for (int m = 0; m < kVecs; ++m) _mm256_storeu_ps(og + k + 8 * m, _mm256_mul_ps(y[m], rs));
+      });
     }
   }
 }
@@ -137,21 +182,23 @@ void decode_rows_body(const View& v, int64_t r0, int64_t r1, float* out) {
 // The GEMV of companding groups: every block decoded, then multiplied by x.
 template <int kVecs>
 void gemv_decoded_body(const View& v, const float* x, int64_t r0, int64_t r1, float* y) {
-  constexpr int kDim = 8 * kVecs;
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* row = v.codes + r * v.row_bytes;
-    __m256 acc = _mm256_setzero_ps();
+    // Two FMA chains, alternating (swapped registers: an array indexed by a parity would
+    // live on the stack and chain every block through store forwarding).
+    __m256 acc = _mm256_setzero_ps(), other = _mm256_setzero_ps();
     for (int gi = 0; gi < v.groups; ++gi) {
       const Group& grp = v.group[gi];
       if (grp.bits == 0) continue;
-      const Unpack8 unpack(grp.bits);
-      for (int k = 0; k < grp.width; k += kDim) {
-        __m256 w[kVecs];
-        decode_block<kVecs>(grp, unpack, row + grp.row_offset, k, w);
-        for (int m = 0; m < kVecs; ++m) acc = _mm256_fmadd_ps(w[m], _mm256_loadu_ps(x + grp.col0 + k + 8 * m), acc);
-      }
+      const float* xg = x + grp.col0;
+      for_each_block<kVecs>(grp, row + grp.row_offset, [&](int k, const __m256(&w)[kVecs]) {
+        for (int m = 0; m < kVecs; ++m) {
+          acc = _mm256_fmadd_ps(w[m], _mm256_loadu_ps(xg + k + 8 * m), acc);
+          std::swap(acc, other);
+        }
+      });
     }
-    y[r - r0] = sum8(acc) * (v.row_scale ? v.row_scale[r] : 1.0f);
+    y[r - r0] = sum8(_mm256_add_ps(acc, other)) * (v.row_scale ? v.row_scale[r] : 1.0f);
   }
 }
 

@@ -1,6 +1,7 @@
 // The GLVQ kernels' packed matrix (glvq_kernels.hpp): validation and repacking of the
 // group-major codes into rows, the way back (to_codes), the scalar reference kernels and the
 // linear GEMV's input transform.
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -99,6 +100,50 @@ namespace {
 using glvq::Group;
 using glvq::View;
 
+// The largest chunk tables a group gets (the widest codes at D = 24 and 32 decode by G·z).
+constexpr int64_t kMaxTableBytes = 16 << 10;
+// With companding, a block's chunk exponents |a·y_t| must sum below this, so that no partial
+// product of the e^(a·y_t) leaves float's normal range (e^±87); else the group computes G·z.
+constexpr double kMaxExponentSum = 80;
+
+// Codes per chunk: 2 where those tables fit kMaxTableBytes, else 1, else 0 (no tables). Only
+// companding groups of D = 8 have tables: a linear group decodes as fast by G·z (8 lane
+// permutes and FMAs per block against 4 table reads, each with its index arithmetic), and at
+// D = 24 or 32 a block reads D/k table rows of D floats, more work than G·z and the expansion.
+int chunk_codes(int dim, int bits, bool expand) {
+  if (bits == 0 || !expand || dim != 8) return 0;
+  for (int k : {2, 1}) {
+    const int64_t bytes = int64_t{dim / k} * (int64_t{1} << (k * bits)) * dim * static_cast<int64_t>(sizeof(float));
+    if (bytes <= kMaxTableBytes) return k;
+  }
+  return 0;
+}
+
+// The chunk tables of one companding group (glvq_kernels.hpp, Group::table) from G (row-major,
+// double), or an empty vector when a product of them could leave float's range.
+std::vector<float> chunk_tables(const Group& grp, const double* g, int dim) {
+  const int k = grp.chunk_codes, field = k * grp.bits, chunks = dim / k;
+  const int64_t values = int64_t{1} << field;
+  const double center = 0.5 * (std::ldexp(1.0, grp.bits) - 1);
+  const double a = std::log1p(grp.mu);
+  std::vector<float> table(static_cast<size_t>(chunks * values * dim));
+  std::vector<double> largest(static_cast<size_t>(dim), 0.0);  // per output, Σ_t max |a·y_t|
+  for (int t = 0; t < chunks; ++t) {
+    std::vector<double> chunk_max(static_cast<size_t>(dim), 0.0);
+    for (int64_t v = 0; v < values; ++v)
+      for (int i = 0; i < dim; ++i) {
+        double y = 0;
+        for (int j = 0; j < k; ++j)
+          y += g[i * dim + t * k + j] * (static_cast<double>(v >> (j * grp.bits) & ((1 << grp.bits) - 1)) - center);
+        chunk_max[static_cast<size_t>(i)] = std::max(chunk_max[static_cast<size_t>(i)], std::abs(a * y));
+        table[static_cast<size_t>((t * values + v) * dim + i)] = static_cast<float>(std::exp(a * y));
+      }
+    for (int i = 0; i < dim; ++i) largest[static_cast<size_t>(i)] += chunk_max[static_cast<size_t>(i)];
+  }
+  if (*std::max_element(largest.begin(), largest.end()) > kMaxExponentSum) return {};
+  return table;
+}
+
 class GlvqMatrix final : public PackedMatrix {
  public:
   explicit GlvqMatrix(const GroupedLatticeCodes& in) : PackedMatrix(in.rows, in.cols), spec_(in.spec), dim_(in.dim) {
@@ -136,6 +181,21 @@ class GlvqMatrix final : public PackedMatrix {
         g_offset_[static_cast<size_t>(gi * dim_ + i)] = static_cast<float>(0.5 * (std::ldexp(1.0, grp.bits) - 1) * row_sum);
       }
     }
+    std::vector<std::vector<float>> tables(static_cast<size_t>(groups));
+    size_t table_floats = 0;
+    for (int64_t gi = 0; gi < groups; ++gi) {
+      Group& grp = groups_[static_cast<size_t>(gi)];
+      grp.chunk_codes = chunk_codes(dim_, grp.bits, grp.expand);
+      if (grp.chunk_codes) tables[static_cast<size_t>(gi)] = chunk_tables(grp, in.g.data() + static_cast<size_t>(gi) * dd, dim_);
+      if (tables[static_cast<size_t>(gi)].empty()) grp.chunk_codes = 0;
+      table_floats += tables[static_cast<size_t>(gi)].size();
+    }
+    tables_.reserve(table_floats);
+    std::vector<size_t> table_offset(static_cast<size_t>(groups));
+    for (int64_t gi = 0; gi < groups; ++gi) {
+      table_offset[static_cast<size_t>(gi)] = tables_.size();
+      tables_.insert(tables_.end(), tables[static_cast<size_t>(gi)].begin(), tables[static_cast<size_t>(gi)].end());
+    }
     row_bytes_ = row_bits / 8;
     row_scale_.assign(in.row_scale.begin(), in.row_scale.end());
     repack(in);
@@ -144,6 +204,7 @@ class GlvqMatrix final : public PackedMatrix {
       const size_t base = static_cast<size_t>(gi) * dd;
       grp.g_cols = g_cols_.data() + base;
       grp.g_offset = g_offset_.data() + gi * dim_;
+      if (grp.chunk_codes) grp.table = tables_.data() + table_offset[static_cast<size_t>(gi)];
     }
     view_.rows = rows();
     view_.cols = cols();
@@ -160,7 +221,7 @@ class GlvqMatrix final : public PackedMatrix {
 
   uint64_t bytes() const override {
     return static_cast<uint64_t>(rows() * row_bytes_) +
-           sizeof(float) * (g_cols_.size() + g_offset_.size() + row_scale_.size());
+           sizeof(float) * (g_cols_.size() + g_offset_.size() + row_scale_.size() + tables_.size());
   }
 
   void decode_rows(int64_t r0, int64_t r1, float* out, Isa isa) const override {
@@ -231,7 +292,7 @@ class GlvqMatrix final : public PackedMatrix {
   std::string spec_;
   int dim_;
   int64_t group_width_ = 0, row_bytes_ = 0;
-  std::vector<float> g_cols_, g_offset_, row_scale_;
+  std::vector<float> g_cols_, g_offset_, row_scale_, tables_;
   std::vector<Group> groups_;
   std::vector<uint8_t> codes_;
   View view_;
