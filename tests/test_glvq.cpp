@@ -95,6 +95,13 @@ TEST(GlvqConfig, ExtensionsAppearInTheSpecOnlyWhenOn) {
   EXPECT_EQ(GlvqConfig::parse("glvq:row_scale=0,feedback=0"), GlvqConfig{});
   EXPECT_THROW(GlvqConfig::parse("glvq:row_scale=2"), InputError);
   EXPECT_THROW(GlvqConfig::parse("glvq:feedback=yes"), InputError);
+  // init likewise: printed only when not the paper's covariance start.
+  EXPECT_EQ(GlvqConfig{}.spec().find("init"), std::string::npos);
+  EXPECT_EQ(GlvqConfig::parse("glvq:init=covariance"), GlvqConfig{});
+  const GlvqConfig hessian = GlvqConfig::parse("glvq:dim=8,init=hessian,row_scale=1");
+  EXPECT_EQ(hessian.init, "hessian");
+  EXPECT_EQ(GlvqConfig::parse(hessian.spec()), hessian);
+  EXPECT_THROW(GlvqConfig::parse("glvq:init=cholesky"), InputError);
 }
 
 TEST(GlvqConfig, RejectsBadParameters) {
@@ -502,6 +509,41 @@ void check_feedback_gain(Eigen::Index rows, Eigen::Index cols, const std::string
   EXPECT_DOUBLE_EQ(llvq::relative_weighted_error(w, to_matrix(b.dequantize(), rows, cols), h), fed.weighted_error_final);
   const GlvqTensor back = GlvqTensor::from_blobs(b.config.spec(), b.rows, b.cols, b.to_blobs());
   EXPECT_EQ(back.dequantize(), b.dequantize());
+}
+
+// The Hessian-weighted start G = L⁻ᵀ·chol(Lᵀ·Σ·L) (H̄ = L·Lᵀ) has G·Gᵀ = Σ, as the covariance
+// start chol(Σ) has: it only turns the cell. With white weights and a diagonal metric (here one
+// coordinate of every 8-block weighted 100×) L commutes with Σ and both starts are the same
+// lattice: same rate, same weighted error. With a correlated metric the cell turns: another G,
+// the same G·Gᵀ up to fp16 rounding.
+TEST(GlvqInit, HessianStartKeepsTheCovarianceAndTurnsTheCell) {
+  const RowMatrixD w = gaussian(128, 64, 31);
+  Eigen::MatrixXd diagonal = Eigen::MatrixXd::Identity(64, 64);
+  for (Eigen::Index c = 0; c < 64; c += 8) diagonal(c, c) = 100;
+  const GlvqConfig covariance_start = GlvqConfig::parse("glvq:dim=8,group=64,bits=2,learn=0,companding=0");
+  GlvqConfig hessian_start = covariance_start;
+  hessian_start.init = "hessian";
+  llvq::GlvqReport ra, rb;
+  const GlvqTensor a = llvq::glvq_quantize(w, diagonal, covariance_start, &ra);
+  const GlvqTensor b = llvq::glvq_quantize(w, diagonal, hessian_start, &rb);
+  EXPECT_EQ(b.payload_bits(), a.payload_bits());
+  EXPECT_NEAR(rb.weighted_error_init, ra.weighted_error_init, 1e-3 * ra.weighted_error_init);
+  EXPECT_DOUBLE_EQ(llvq::relative_weighted_error(w, to_matrix(b.dequantize(), 128, 64), diagonal), rb.weighted_error_init);
+
+  const Eigen::MatrixXd correlated = correlated_hessian(64, 32);
+  const GlvqTensor c = llvq::glvq_quantize(w, correlated, covariance_start);
+  const GlvqTensor d = llvq::glvq_quantize(w, correlated, hessian_start);
+  auto g_of = [](const GlvqTensor& t) {
+    Eigen::MatrixXd g(8, 8);
+    for (int i = 0; i < 64; ++i) g(i / 8, i % 8) = llvq::glvq_detail::from_fp16(t.g_fp16[static_cast<size_t>(i)]);
+    return g;
+  };
+  const Eigen::MatrixXd gc = g_of(c), gd = g_of(d);
+  EXPECT_GT((gc - gd).norm(), 0.1 * gc.norm());
+  // The golden-section factor differs between the two starts: compare shapes, not scales.
+  const Eigen::MatrixXd sc = gc * gc.transpose() / (gc * gc.transpose()).trace();
+  const Eigen::MatrixXd sd = gd * gd.transpose() / (gd * gd.transpose()).trace();
+  EXPECT_LT((sc - sd).norm(), 0.01 * sc.norm());
 }
 
 TEST(GlvqFeedback, LowersTheHessianWeightedErrorOverFrozenParameters) {

@@ -30,14 +30,18 @@ struct GlvqConfig {
   // Extensions beyond the paper (docs/glvq.md), off by default so the faithful form stays:
   bool row_scale = false;  // one fp16 scale per row (output channel) in front of the groups
   bool feedback = false;   // GPTQ error feedback over the learned, then frozen, group parameters
+  // First G: "covariance" (the paper's: Cholesky factor of the group's companded covariance)
+  // or "hessian" (that of the covariance in the metric of the group's mean diagonal block of H,
+  // mapped back; docs/glvq.md "Initialisation").
+  std::string init = "covariance";
 
   // "glvq:dim=8,group=128,bits=2[,learn=0,...]" (keys: dim group bits learn iterations
-  // penalty lr salience companding decoder seed row_scale feedback); InputError on unknown
-  // keys or bad values.
+  // penalty lr salience companding decoder seed row_scale feedback init); InputError on
+  // unknown keys or bad values.
   static GlvqConfig parse(const std::string& spec);
   // The canonical spec: every key of the paper's form, doubles in shortest round-trip form,
-  // then row_scale and feedback only when on (so specs stored before they existed are still
-  // canonical); parse(spec()) == *this.
+  // then row_scale, feedback and init only when not at their defaults (so specs stored before
+  // they existed are still canonical); parse(spec()) == *this.
   std::string spec() const;
   // InputError unless every field is in range (parse calls it; glvq_quantize too).
   void validate() const;

@@ -168,6 +168,8 @@ void GlvqConfig::validate() const {
     throw InputError("glvq: lr must be in (0, 1]");
   if (decoder != "babai" && decoder != "leech")
     throw InputError("glvq: decoder must be 'babai' or 'leech', got '" + decoder + "'");
+  if (init != "covariance" && init != "hessian")
+    throw InputError("glvq: init must be 'covariance' or 'hessian', got '" + init + "'");
   if (decoder == "leech") {
     if (dim != 24) throw InputError("glvq: decoder=leech needs dim=24");
     if (bits > 4) throw InputError("glvq: decoder=leech supports bits 1..4 (Voronoi code of 2^bits·Λ24)");
@@ -201,6 +203,7 @@ GlvqConfig GlvqConfig::parse(const std::string& spec) {
     else if (key == "seed") cfg.seed = parse_number<uint64_t>(key, value);
     else if (key == "row_scale") cfg.row_scale = parse_flag(key, value);
     else if (key == "feedback") cfg.feedback = parse_flag(key, value);
+    else if (key == "init") cfg.init = value;
     else throw InputError("glvq: unknown key '" + key + "'");
     pos = end + 1;
   }
@@ -213,7 +216,8 @@ std::string GlvqConfig::spec() const {
          ",learn=" + (learn ? "1" : "0") + ",iterations=" + std::to_string(iterations) +
          ",penalty=" + double_text(penalty) + ",lr=" + double_text(learning_rate) +
          ",salience=" + (salience ? "1" : "0") + ",companding=" + (companding ? "1" : "0") + ",decoder=" + decoder +
-         ",seed=" + std::to_string(seed) + (row_scale ? ",row_scale=1" : "") + (feedback ? ",feedback=1" : "");
+         ",seed=" + std::to_string(seed) + (row_scale ? ",row_scale=1" : "") + (feedback ? ",feedback=1" : "") +
+         (init != "covariance" ? ",init=" + init : "");
 }
 
 // ---- GlvqTensor ----------------------------------------------------------------------------

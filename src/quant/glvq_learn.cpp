@@ -79,10 +79,30 @@ double loss_at(const Objective& obj, const GroupParams& p) {
   return evaluate(plain, p);
 }
 
-// G from the Cholesky factor of the companded covariance for a given (μ, scale), times one
-// common factor: the Gaussian step is only a guess for companded, weighted data, so the factor
-// is refined by a golden-section search of the real objective over [½, 2] (log scale).
-GroupParams fit_start(const GroupData& data, int bits, const Coder& coder, double mu, double scale, double* loss) {
+// Lower Cholesky factor of a covariance, made positive definite by the ridge.
+Eigen::MatrixXd ridged_cholesky(Eigen::MatrixXd cov) {
+  cov.diagonal().array() += kRidge * cov.diagonal().mean() + 1e-300;
+  return cov.llt().matrixL();
+}
+
+// The mean of the group's D×D diagonal blocks of H: the metric every D-vector of the group is
+// weighted by when cross-block terms are left out. The identity when H is zero there (padding).
+Eigen::MatrixXd mean_block_metric(const GroupData& data, int d) {
+  const Eigen::Index blocks = data.h.rows() / d;
+  Eigen::MatrixXd m = Eigen::MatrixXd::Zero(d, d);
+  for (Eigen::Index k = 0; k < blocks; ++k) m += data.h.block(k * d, k * d, d, d);
+  if (!(m.diagonal().mean() > 0)) return Eigen::MatrixXd::Identity(d, d);
+  return m / static_cast<double>(blocks);
+}
+
+// G for a given (μ, scale): the Cholesky factor C of the companded covariance (init=covariance),
+// or with init=hessian L⁻ᵀ·C', where H̄ = L·Lᵀ is the group's mean diagonal block of H and C'
+// the factor of the covariance of Lᵀu — the lattice that Babai rounding makes uniform in the
+// weighted error ‖Lᵀe‖ rather than in ‖e‖. Times one common factor: the Gaussian step is only
+// a guess for companded, weighted data, so the factor is refined by a golden-section search of
+// the real objective over [½, 2] (log scale).
+GroupParams fit_start(const GroupData& data, int bits, const Coder& coder, double mu, double scale, bool hessian,
+                      double* loss) {
   const int d = coder.dim;
   const Eigen::Index n = data.w.size() / d;
   GroupParams p;
@@ -90,10 +110,15 @@ GroupParams fit_start(const GroupData& data, int bits, const Coder& coder, doubl
   p.scale = scale;
   const Eigen::Map<const Eigen::MatrixXd> w(data.w.data(), d, n);
   const Eigen::MatrixXd u = compand_all(w, p);
-  Eigen::MatrixXd cov = u * u.transpose() / static_cast<double>(n);
-  cov.diagonal().array() += kRidge * cov.diagonal().mean() + 1e-300;
-  const Eigen::MatrixXd chol = cov.llt().matrixL();
-  p.g = coder.initial_step(std::max(bits, 1)) * chol;
+  Eigen::MatrixXd shape;
+  if (hessian) {
+    const Eigen::MatrixXd l = ridged_cholesky(mean_block_metric(data, d));
+    const Eigen::MatrixXd v = l.transpose() * u;
+    shape = l.transpose().triangularView<Eigen::Upper>().solve(ridged_cholesky(v * v.transpose() / static_cast<double>(n)));
+  } else {
+    shape = ridged_cholesky(u * u.transpose() / static_cast<double>(n));
+  }
+  p.g = coder.initial_step(std::max(bits, 1)) * shape;
   const Objective obj{&data, &coder, bits};
   if (bits > 0) {
     const Eigen::MatrixXd base = p.g;
@@ -110,16 +135,17 @@ GroupParams fit_start(const GroupData& data, int bits, const Coder& coder, doubl
 
 // μ from the kurtosis; the scale is the group's largest |w| or a power of two above it (a
 // larger scale makes F more linear, which suits light tails), whichever starts best.
-GroupParams initial_params(const GroupData& data, int bits, const Coder& coder, bool companding) {
+GroupParams initial_params(const GroupData& data, int bits, const Coder& coder, const GlvqConfig& cfg) {
   double loss = 0;
-  if (!companding) return fit_start(data, bits, coder, 0.0, 1.0, &loss);
+  const bool hessian = cfg.init == "hessian";
+  if (!cfg.companding) return fit_start(data, bits, coder, 0.0, 1.0, hessian, &loss);
   const double mu = round_fp16(mu_from_kurtosis(data.w));
   const double maxabs = data.w.cwiseAbs().maxCoeff();
   GroupParams best;
   double best_loss = INFINITY;
   for (double factor : {1.0, 2.0, 4.0, 8.0}) {
     const double scale = round_fp16(std::clamp(factor * maxabs, kScaleMin, kScaleMax));
-    GroupParams p = fit_start(data, bits, coder, mu, scale, &loss);
+    GroupParams p = fit_start(data, bits, coder, mu, scale, hessian, &loss);
     if (loss < best_loss || best.g.size() == 0) best = std::move(p), best_loss = loss;
   }
   return best;
@@ -256,7 +282,7 @@ GroupResult quantize_group(const RowMatrixD& w, const Eigen::MatrixXd& h, const 
   const GroupData fit = subsample_rows(full, cfg.seed ^ (0x9E3779B97F4A7C15ull * static_cast<uint64_t>(g + 1)));
   const Objective obj{&fit, &coder, bits};
   GroupResult r;
-  GroupParams start = initial_params(fit, bits, coder, cfg.companding);
+  GroupParams start = initial_params(fit, bits, coder, cfg);
   r.init = rounded_to_fp16(start);
   r.final = r.init;
   if (cfg.learn && bits > 0 && cfg.iterations > 0) {
