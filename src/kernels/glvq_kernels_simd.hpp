@@ -113,50 +113,69 @@ template <int kVecs>
 }
 
 // 1/m for m in (0, 1]: the approximate reciprocal refined by one Newton step (relative error
-// ~1e-7; a division costs ~5 cycles per vector, more than the rest of a table block).
+// ~1e-7), in place of a division, which has a much lower throughput.
 inline __m256 reciprocal(__m256 m) {
   const __m256 r = _mm256_rcp_ps(m);
   return _mm256_mul_ps(r, _mm256_fnmadd_ps(m, r, _mm256_set1_ps(2.0f)));
 }
 
-// The 8 weights of block k (D = 8) of a companding group from its chunk tables (Group::table,
-// kChunk codes per chunk): P = e^(a·y) is the product of the chunks' e^(a·y_t), and the
-// expansion (s/μ)·sign(y)·(e^(a|y|) − 1) is (s/μ)·(P − 1)/min(P, 1).
+// A companding group's chunk tables at D = 8 (Group::table, kChunk codes per chunk), set up
+// once per group: block() gives a block's 8 weights divided by s/μ. P = e^(a·y) is the product
+// of the chunks' e^(a·y_t), and the expansion (s/μ)·sign(y)·(e^(a|y|) − 1) is
+// (s/μ)·(P − 1)/min(P, 1).
 template <int kChunk>
-[[gnu::always_inline]] inline __m256 table_block(const Group& grp, const uint8_t* segment, int k) {
-  constexpr int kChunks = 8 / kChunk;
-  const int b = grp.bits, field = kChunk * b;
-  const uint64_t mask = (uint64_t{1} << field) - 1;
-  const int64_t values = int64_t{1} << field;
-  // The block's 8 codes fill b ≤ 8 whole bytes.
-  const uint64_t word = static_cast<uint64_t>(load64(segment + k * b / 8));
-  __m256 p = _mm256_loadu_ps(grp.table + static_cast<int64_t>(word & mask) * 8);
-  for (int t = 1; t < kChunks; ++t)
-    p = _mm256_mul_ps(p, _mm256_loadu_ps(grp.table + (t * values + static_cast<int64_t>(word >> (t * field) & mask)) * 8));
-  const __m256 one = _mm256_set1_ps(1.0f);
-  const __m256 ratio = _mm256_mul_ps(_mm256_sub_ps(p, one), reciprocal(_mm256_min_ps(p, one)));
-  return _mm256_mul_ps(ratio, _mm256_set1_ps(grp.scale_over_mu));
+struct ChunkTables {
+  static constexpr int kChunks = 8 / kChunk;
+  const float* base[kChunks];  // chunk t's table
+  int field;
+  uint64_t mask;
+  explicit ChunkTables(const Group& grp) : field(kChunk * grp.bits), mask((uint64_t{1} << field) - 1) {
+    for (int t = 0; t < kChunks; ++t) base[t] = grp.table + (int64_t{t} << field) * 8;
+  }
+  // `word`: the block's 8 codes (b ≤ 8 whole bytes).
+  __m256 block(uint64_t word) const {
+    __m256 p = _mm256_loadu_ps(base[0] + static_cast<int64_t>(word & mask) * 8);
+    for (int t = 1; t < kChunks; ++t)
+      p = _mm256_mul_ps(p, _mm256_loadu_ps(base[t] + static_cast<int64_t>(word >> (t * field) & mask) * 8));
+    const __m256 one = _mm256_set1_ps(1.0f);
+    return _mm256_mul_ps(_mm256_sub_ps(p, one), reciprocal(_mm256_min_ps(p, one)));
+  }
+};
+
+// Whether the group decodes by its chunk tables (D = 8 only).
+template <int kVecs>
+bool uses_tables(const Group& grp) {
+  return kVecs == 1 && grp.chunk_codes != 0;
 }
 
-// Calls f(k, y) with every block k of the group's segment decoded into y, by its tables when
-// it has them, else by G·z.
+// The factor that for_each_block leaves out of its blocks: s/μ with tables, else 1.
+template <int kVecs>
+float block_factor(const Group& grp) {
+  return uses_tables<kVecs>(grp) ? grp.scale_over_mu : 1.0f;
+}
+
+// Calls f(k, y) with every block k of the group's segment decoded into y, divided by
+// block_factor(): by its tables when it has them, else by G·z.
 template <int kVecs, class F>
 [[gnu::always_inline]] inline void for_each_block(const Group& grp, const uint8_t* segment, F&& f) {
   constexpr int kDim = 8 * kVecs;
-  auto run = [&](auto decode) {
-    for (int k = 0; k < grp.width; k += kDim) {
-      __m256 y[kVecs];
-      decode(k, y);
-      f(k, y);
-    }
-  };
-  using Out = __m256 (&)[kVecs];
   if constexpr (kVecs == 1) {
-    if (grp.chunk_codes == 2) return run([&](int k, Out y) { y[0] = table_block<2>(grp, segment, k); });
-    if (grp.chunk_codes == 1) return run([&](int k, Out y) { y[0] = table_block<1>(grp, segment, k); });
+    auto run = [&](const auto& tables) {
+      const uint8_t* p = segment;
+      for (int k = 0; k < grp.width; k += 8, p += grp.bits) {
+        __m256 y[1] = {tables.block(static_cast<uint64_t>(load64(p)))};
+        f(k, y);
+      }
+    };
+    if (grp.chunk_codes == 2) return run(ChunkTables<2>(grp));
+    if (grp.chunk_codes == 1) return run(ChunkTables<1>(grp));
   }
   const Unpack8 unpack(grp.bits);
-  run([&](int k, Out y) { decode_block<kVecs>(grp, unpack, segment, k, y); });
+  for (int k = 0; k < grp.width; k += kDim) {
+    __m256 y[kVecs];
+    decode_block<kVecs>(grp, unpack, segment, k, y);
+    f(k, y);
+  }
 }
 
 template <int kVecs>
@@ -164,7 +183,7 @@ void decode_rows_body(const View& v, int64_t r0, int64_t r1, float* out) {
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* row = v.codes + r * v.row_bytes;
     float* o = out + (r - r0) * v.cols;
-    const __m256 rs = _mm256_set1_ps(v.row_scale ? v.row_scale[r] : 1.0f);
+    const float rs = v.row_scale ? v.row_scale[r] : 1.0f;
     for (int gi = 0; gi < v.groups; ++gi) {
       const Group& grp = v.group[gi];
       float* og = o + grp.col0;
@@ -172,8 +191,9 @@ void decode_rows_body(const View& v, int64_t r0, int64_t r1, float* out) {
         std::memset(og, 0, sizeof(float) * static_cast<size_t>(grp.width));
         continue;
       }
+      const __m256 scale = _mm256_set1_ps(block_factor<kVecs>(grp) * rs);
       for_each_block<kVecs>(grp, row + grp.row_offset, [&](int k, const __m256(&y)[kVecs]) {
-        for (int m = 0; m < kVecs; ++m) _mm256_storeu_ps(og + k + 8 * m, _mm256_mul_ps(y[m], rs));
+        for (int m = 0; m < kVecs; ++m) _mm256_storeu_ps(og + k + 8 * m, _mm256_mul_ps(y[m], scale));
       });
     }
   }
@@ -184,21 +204,23 @@ template <int kVecs>
 void gemv_decoded_body(const View& v, const float* x, int64_t r0, int64_t r1, float* y) {
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* row = v.codes + r * v.row_bytes;
-    // Two FMA chains, alternating (swapped registers: an array indexed by a parity would
-    // live on the stack and chain every block through store forwarding).
-    __m256 acc = _mm256_setzero_ps(), other = _mm256_setzero_ps();
+    __m256 total = _mm256_setzero_ps();
     for (int gi = 0; gi < v.groups; ++gi) {
       const Group& grp = v.group[gi];
       if (grp.bits == 0) continue;
       const float* xg = x + grp.col0;
+      // Two FMA chains, alternating (swapped registers: an array indexed by a parity would
+      // live on the stack and chain every block through store forwarding).
+      __m256 acc = _mm256_setzero_ps(), other = _mm256_setzero_ps();
       for_each_block<kVecs>(grp, row + grp.row_offset, [&](int k, const __m256(&w)[kVecs]) {
         for (int m = 0; m < kVecs; ++m) {
           acc = _mm256_fmadd_ps(w[m], _mm256_loadu_ps(xg + k + 8 * m), acc);
           std::swap(acc, other);
         }
       });
+      total = _mm256_fmadd_ps(_mm256_set1_ps(block_factor<kVecs>(grp)), _mm256_add_ps(acc, other), total);
     }
-    y[r - r0] = sum8(_mm256_add_ps(acc, other)) * (v.row_scale ? v.row_scale[r] : 1.0f);
+    y[r - r0] = sum8(total) * (v.row_scale ? v.row_scale[r] : 1.0f);
   }
 }
 
