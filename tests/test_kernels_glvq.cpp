@@ -32,8 +32,9 @@ struct Shape {
   bool companding, row_scale;
 };
 
-// Random but valid codes: G near a scaled identity (floats, as the kernels hold it), μ in GLVQ's range, group widths cycling
-// through 0..9 bits so that every width (and 9, the widest) is exercised.
+// Random but valid codes: G near a scaled identity (floats, as the kernels hold it), μ in
+// GLVQ's range, group widths cycling through 0..9 bits so that every width (and 9, the
+// widest) is exercised.
 GroupedLatticeCodes random_codes(const Shape& s, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> n(0.0, 1.0);
@@ -280,7 +281,8 @@ TEST(GlvqKernels, QuantizedLinearRunsGlvqFromCodes) {
         for (int64_t r = 0; r < rows; ++r) {
           double magnitude = 0;
           for (int64_t c = 0; c < cols; ++c)
-            magnitude += std::abs(static_cast<double>(wq[static_cast<size_t>(r * cols + c)]) * x[static_cast<size_t>(k * cols + c)]);
+            magnitude += std::abs(static_cast<double>(wq[static_cast<size_t>(r * cols + c)]) *
+                                  x[static_cast<size_t>(k * cols + c)]);
           const size_t i = static_cast<size_t>(k * rows + r);
           EXPECT_NEAR(y[i], y_dense[i], 1e-5 * magnitude + 1e-6) << spec << " tokens " << tokens << " output " << i;
         }

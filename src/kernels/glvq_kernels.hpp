@@ -16,7 +16,6 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
 
 namespace llvq::kernels::glvq {
 
@@ -41,7 +40,17 @@ struct Group {
   // of the chunks' vectors.
   int chunk_codes = 0;
   const float* table = nullptr;  // [D/k chunks][2^(k·b) values][D]
+  // The SIMD unpack's per-lane 64-bit shifts for this width (glvq_kernels_simd.hpp), set by
+  // set_unpack_shifts: 8 codes (AVX2 and the decode) take codes 0..3 by right shifts of the
+  // word at the segment's byte and codes 4..7 by left shifts of the word at byte `hi_byte8`;
+  // 16 codes (AVX-512, b ≤ 8) take codes 0..7 and 8..15 by the same right shifts i·b of the
+  // words at bytes 0 and b.
+  alignas(64) int64_t shift8[8] = {};
+  alignas(64) int64_t shift16[8] = {};
+  int64_t hi_byte8 = 0;
 };
+
+void set_unpack_shifts(Group& grp);
 
 struct View {
   int64_t rows = 0, cols = 0;
@@ -54,6 +63,8 @@ struct View {
   bool linear = true;                 // no group expands
 };
 
+namespace {  // internal linkage: each ISA file compiles its own copy
+
 // Code i of a group's segment (reference and tails).
 inline uint32_t code_at(const uint8_t* segment, int bits, int64_t i) {
   const int64_t bit = i * bits;
@@ -62,17 +73,20 @@ inline uint32_t code_at(const uint8_t* segment, int bits, int64_t i) {
   return v;
 }
 
+}  // namespace
+
 // x in the linear GEMV's order: per group with codes, its x' = Gᵀx blocks with the chunks of
 // `lanes` columns permuted by `lane_column` (lane → column within the chunk), zero-padded to a
 // whole chunk; `bias` = Σ_g c_g·Σ x'_g. Groups of more than `max_bits` bits keep x' in column
-// order (their rows take the scalar path).
+// order (their rows take the scalar path). A plain view (the SIMD files hold no std::
+// containers: glvq_kernels_simd.hpp) of buffers owned by the calling thread, valid until its
+// next call.
 struct LinearInput {
-  std::vector<float> xp;            // per group at offset[g]
-  std::vector<int64_t> offset;
-  double bias = 0;
+  const float* xp;         // group g at xp + offset[g]
+  const int64_t* offset;
+  double bias;
 };
-void prepare_linear(const View& v, const float* x, int lanes, const int* lane_column, int max_bits,
-                    LinearInput& out);
+LinearInput prepare_linear(const View& v, const float* x, int lanes, const int* lane_column, int max_bits);
 
 void decode_rows_ref(const View& v, int64_t r0, int64_t r1, float* out);
 void gemv_rows_ref(const View& v, const float* x, int64_t r0, int64_t r1, float* y);

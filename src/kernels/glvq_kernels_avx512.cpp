@@ -10,10 +10,8 @@ struct Unpack16 {
   static constexpr int kLaneColumn[16] = {0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15};
   __m512i shift, mask;
   int64_t hi_byte;
-  explicit Unpack16(int b) : hi_byte(b) {
-    shift = _mm512_setr_epi64(0, b, 2 * b, 3 * b, 4 * b, 5 * b, 6 * b, 7 * b);
-    mask = _mm512_set1_epi32((1 << b) - 1);
-  }
+  explicit Unpack16(const Group& grp)
+      : shift(_mm512_load_si512(grp.shift16)), mask(_mm512_set1_epi32((1 << grp.bits) - 1)), hi_byte(grp.bits) {}
   __m512i operator()(const uint8_t* p) const {
     const __m512i lo = _mm512_srlv_epi64(_mm512_set1_epi64(load64(p)), shift);
     const __m512i hi = _mm512_srlv_epi64(_mm512_set1_epi64(load64(p + hi_byte)), shift);

@@ -1,11 +1,13 @@
 // The GLVQ SIMD row kernels (glvq_kernels.hpp), written once over a per-ISA traits type T and
 // included only by glvq_kernels_avx2.cpp and glvq_kernels_avx512.cpp, each of which defines its
-// traits first; everything here has internal linkage.
+// traits first; everything here has internal linkage, and no std:: container or algorithm is
+// instantiated (docs/kernels.md: no inline code shared with other ISA levels).
 //
 // T supplies the linear GEMV's integer-code dot product: Vec and kLanes; Unpack, built from a
-// bit width, which returns the kLanes codes at a byte address as 32-bit lanes in the order
-// kLaneColumn (lane → column of the chunk); kMaxBits, the widest codes it unpacks (wider groups
-// take a scalar loop); zero, load, fma(codes, x', acc), add and sum. Decoding a block (decode,
+// group (its width and Group's precomputed shifts), which returns the kLanes codes at a byte
+// address as 32-bit lanes in the order kLaneColumn (lane → column of the chunk); kMaxBits,
+// the widest codes it unpacks (wider groups take a scalar loop); zero, load,
+// fma(codes, x', acc), add and sum. Decoding a block (decode,
 // and the GEMV with companding) works on 8-float vectors with AVX2 instructions in both builds:
 // its cost is G·z and the expansion, not the vector width.
 #pragma once
@@ -13,7 +15,6 @@
 #include <immintrin.h>
 
 #include <cstring>
-#include <utility>
 
 #include "kernels/glvq_kernels.hpp"
 #include "kernels/simd_sum.hpp"
@@ -29,17 +30,17 @@ inline int64_t load64(const uint8_t* p) {
 
 // 8 codes of b ≤ 9 bits at p as 32-bit lanes [z0, z4, z1, z5, z2, z6, z3, z7]: codes 0..3 from
 // the 8 bytes at p, codes 4..7 from the 8 bytes at p + ⌊4b/8⌋, each by a per-lane shift within
-// its 64-bit lane (right for the low dword, left to bit 32 for the high one), then one blend.
+// its 64-bit lane (right for the low dword, left to bit 32 for the high one; Group::shift8),
+// then one blend.
 struct Unpack8 {
   static constexpr int kLaneColumn[8] = {0, 4, 1, 5, 2, 6, 3, 7};
   __m256i lo_shift, hi_shift, mask;
   int64_t hi_byte;
-  explicit Unpack8(int b) : hi_byte(4 * b / 8) {
-    const int base = 4 * b % 8;
-    lo_shift = _mm256_setr_epi64x(0, b, 2 * b, 3 * b);
-    hi_shift = _mm256_setr_epi64x(32 - base, 32 - base - b, 32 - base - 2 * b, 32 - base - 3 * b);
-    mask = _mm256_set1_epi32((1 << b) - 1);
-  }
+  explicit Unpack8(const Group& grp)
+      : lo_shift(_mm256_load_si256(reinterpret_cast<const __m256i*>(grp.shift8))),
+        hi_shift(_mm256_load_si256(reinterpret_cast<const __m256i*>(grp.shift8 + 4))),
+        mask(_mm256_set1_epi32((1 << grp.bits) - 1)),
+        hi_byte(grp.hi_byte8) {}
   __m256i operator()(const uint8_t* p) const {
     const __m256i lo = _mm256_srlv_epi64(_mm256_set1_epi64x(load64(p)), lo_shift);
     const __m256i hi = _mm256_sllv_epi64(_mm256_set1_epi64x(load64(p + hi_byte)), hi_shift);
@@ -103,7 +104,8 @@ template <int kVecs>
     for (int j = 0; j < 8; ++j) {
       const __m256 zj = Unpack8::broadcast(z, j);
       const float* column = g_cols + (8 * n + j) * kDim;
-      for (int m = 0; m < kVecs; ++m) acc[j & 1][m] = _mm256_fmadd_ps(zj, _mm256_loadu_ps(column + 8 * m), acc[j & 1][m]);
+      for (int m = 0; m < kVecs; ++m)
+        acc[j & 1][m] = _mm256_fmadd_ps(zj, _mm256_loadu_ps(column + 8 * m), acc[j & 1][m]);
     }
   }
   for (int m = 0; m < kVecs; ++m) {
@@ -170,7 +172,7 @@ template <int kVecs, class F>
     if (grp.chunk_codes == 2) return run(ChunkTables<2>(grp));
     if (grp.chunk_codes == 1) return run(ChunkTables<1>(grp));
   }
-  const Unpack8 unpack(grp.bits);
+  const Unpack8 unpack(grp);
   for (int k = 0; k < grp.width; k += kDim) {
     __m256 y[kVecs];
     decode_block<kVecs>(grp, unpack, segment, k, y);
@@ -214,8 +216,9 @@ void gemv_decoded_body(const View& v, const float* x, int64_t r0, int64_t r1, fl
       __m256 acc = _mm256_setzero_ps(), other = _mm256_setzero_ps();
       for_each_block<kVecs>(grp, row + grp.row_offset, [&](int k, const __m256(&w)[kVecs]) {
         for (int m = 0; m < kVecs; ++m) {
-          acc = _mm256_fmadd_ps(w[m], _mm256_loadu_ps(xg + k + 8 * m), acc);
-          std::swap(acc, other);
+          const __m256 sum = _mm256_fmadd_ps(w[m], _mm256_loadu_ps(xg + k + 8 * m), acc);
+          acc = other;
+          other = sum;
         }
       });
       total = _mm256_fmadd_ps(_mm256_set1_ps(block_factor<kVecs>(grp)), _mm256_add_ps(acc, other), total);
@@ -234,11 +237,7 @@ inline float dot_scalar(const uint8_t* segment, int bits, int width, const float
 // The linear GEMV: y_r = s_r·(Σ_g ⟨z_{r,g}, x'_g⟩ − Σ_g c_g·Σ x'_g).
 template <class T>
 void gemv_linear_body(const View& v, const float* x, int64_t r0, int64_t r1, float* y) {
-  static thread_local LinearInput in;
-  prepare_linear(v, x, T::kLanes, T::kLaneColumn, T::kMaxBits, in);
-  static thread_local std::vector<typename T::Unpack> unpack;
-  unpack.clear();
-  for (int gi = 0; gi < v.groups; ++gi) unpack.emplace_back(std::min(v.group[gi].bits, T::kMaxBits));
+  const LinearInput in = prepare_linear(v, x, T::kLanes, T::kLaneColumn, T::kMaxBits);
   constexpr int L = T::kLanes;
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* row = v.codes + r * v.row_bytes;
@@ -249,12 +248,12 @@ void gemv_linear_body(const View& v, const float* x, int64_t r0, int64_t r1, flo
       const int b = grp.bits;
       if (b == 0) continue;
       const uint8_t* p = row + grp.row_offset;
-      const float* xp = in.xp.data() + in.offset[static_cast<size_t>(gi)];
+      const float* xp = in.xp + in.offset[gi];
       if (b > T::kMaxBits) {
         rest += dot_scalar(p, b, grp.width, xp);
         continue;
       }
-      const typename T::Unpack& u = unpack[static_cast<size_t>(gi)];
+      const typename T::Unpack u(grp);
       int c = 0;
       for (; c + 2 * L <= grp.width; c += 2 * L) {
         acc0 = T::fma(u(p + c * b / 8), T::load(xp + c), acc0);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "kernels/glvq_kernels.hpp"
 #include "kernels/kernels_impl.hpp"
@@ -60,17 +61,28 @@ void gemv_rows_ref(const View& v, const float* x, int64_t r0, int64_t r1, float*
   }
 }
 
-void prepare_linear(const View& v, const float* x, int lanes, const int* lane_column, int max_bits,
-                    LinearInput& out) {
+void set_unpack_shifts(Group& grp) {
+  const int b = grp.bits, base = 4 * b % 8;
+  grp.hi_byte8 = 4 * b / 8;
+  for (int i = 0; i < 4; ++i) {
+    grp.shift8[i] = i * b;
+    grp.shift8[4 + i] = 32 - base - i * b;
+  }
+  for (int i = 0; i < 8; ++i) grp.shift16[i] = i * b;
+}
+
+LinearInput prepare_linear(const View& v, const float* x, int lanes, const int* lane_column, int max_bits) {
+  static thread_local std::vector<float> xp;
+  static thread_local std::vector<int64_t> offset;
   const int d = v.dim;
-  out.offset.resize(static_cast<size_t>(v.groups));
+  offset.resize(static_cast<size_t>(v.groups));
   int64_t size = 0;
   for (int gi = 0; gi < v.groups; ++gi) {
-    out.offset[static_cast<size_t>(gi)] = size;
+    offset[static_cast<size_t>(gi)] = size;
     size += (v.group[gi].width + lanes - 1) / lanes * lanes;
   }
-  out.xp.assign(static_cast<size_t>(size), 0.0f);
-  out.bias = 0;
+  xp.assign(static_cast<size_t>(size), 0.0f);
+  double bias = 0;
   std::vector<float> block(static_cast<size_t>(v.group[0].width + lanes));
   for (int gi = 0; gi < v.groups; ++gi) {
     const Group& grp = v.group[gi];
@@ -85,12 +97,13 @@ void prepare_linear(const View& v, const float* x, int lanes, const int* lane_co
         for (int j = 0; j < d; ++j) xo[j] += grp.g_cols[j * d + i] * xb[i];
       for (int j = 0; j < d; ++j) sum += xo[j];
     }
-    out.bias += grp.center * sum;
-    float* dst = out.xp.data() + out.offset[static_cast<size_t>(gi)];
+    bias += grp.center * sum;
+    float* dst = xp.data() + offset[static_cast<size_t>(gi)];
     const bool permuted = grp.bits <= max_bits;
     for (int c0 = 0; c0 < grp.width; c0 += lanes)
       for (int l = 0; l < lanes; ++l) dst[c0 + l] = block[static_cast<size_t>(c0 + (permuted ? lane_column[l] : l))];
   }
+  return LinearInput{xp.data(), offset.data(), bias};
 }
 
 }  // namespace glvq
@@ -163,6 +176,7 @@ class GlvqMatrix final : public PackedMatrix {
       grp.row_offset = row_bits / 8;
       row_bits += int64_t{grp.width} * grp.bits;
       grp.center = static_cast<float>(0.5 * (std::ldexp(1.0, grp.bits) - 1));
+      glvq::set_unpack_shifts(grp);
       grp.expand = !in.mu.empty();
       if (grp.expand) {
         grp.mu = in.mu[static_cast<size_t>(gi)];
@@ -178,7 +192,7 @@ class GlvqMatrix final : public PackedMatrix {
           g_cols_[base + static_cast<size_t>(j * dim_ + i)] = e;
           row_sum += e;
         }
-        g_offset_[static_cast<size_t>(gi * dim_ + i)] = static_cast<float>(0.5 * (std::ldexp(1.0, grp.bits) - 1) * row_sum);
+        g_offset_[static_cast<size_t>(gi * dim_ + i)] = static_cast<float>(static_cast<double>(grp.center) * row_sum);
       }
     }
     std::vector<std::vector<float>> tables(static_cast<size_t>(groups));
@@ -186,7 +200,8 @@ class GlvqMatrix final : public PackedMatrix {
     for (int64_t gi = 0; gi < groups; ++gi) {
       Group& grp = groups_[static_cast<size_t>(gi)];
       grp.chunk_codes = chunk_codes(dim_, grp.bits, grp.expand);
-      if (grp.chunk_codes) tables[static_cast<size_t>(gi)] = chunk_tables(grp, in.g.data() + static_cast<size_t>(gi) * dd, dim_);
+      if (grp.chunk_codes)
+        tables[static_cast<size_t>(gi)] = chunk_tables(grp, in.g.data() + static_cast<size_t>(gi) * dd, dim_);
       if (tables[static_cast<size_t>(gi)].empty()) grp.chunk_codes = 0;
       table_floats += tables[static_cast<size_t>(gi)].size();
     }
@@ -266,7 +281,8 @@ class GlvqMatrix final : public PackedMatrix {
     }
     if (in.codes.size() != static_cast<size_t>((bits + 7) / 8))
       fail(std::to_string(in.codes.size()) + " code bytes, expected " + std::to_string((bits + 7) / 8));
-    if (!in.row_scale.empty() && in.row_scale.size() != static_cast<size_t>(in.rows)) fail("one row scale per row expected");
+    if (!in.row_scale.empty() && in.row_scale.size() != static_cast<size_t>(in.rows))
+      fail("one row scale per row expected");
     for (double s : in.row_scale)
       if (!(std::isfinite(static_cast<float>(s)) && static_cast<float>(s) > 0))
         fail("row scales must be finite floats > 0");

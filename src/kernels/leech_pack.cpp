@@ -45,6 +45,13 @@ void set_wide_gemv(WideGemv mode) { g_wide_gemv.store(mode); }
 WideGemvScope::WideGemvScope(WideGemv mode) { set_wide_gemv(mode); }
 WideGemvScope::~WideGemvScope() { set_wide_gemv(WideGemv::Auto); }
 
+float* thread_scratch(size_t n, int slot) {
+  static thread_local std::vector<float> buffers[2];
+  std::vector<float>& b = buffers[slot];
+  if (b.size() < n) b.resize(n);
+  return b.data();
+}
+
 bool use_wide_gemv() {
   static const bool fast = cpu_gathers_fast();
   const WideGemv mode = g_wide_gemv.load(std::memory_order_relaxed);

@@ -43,15 +43,13 @@ struct Avx512 {
 // x for the 8-block path: chunk c (blocks 8c..8c+7), octet k, block b, slot i at
 // 192c + 64k + 8b + i.
 const float* chunk_order(const View& m, const float* x) {
-  static thread_local std::vector<float> xc;
   const int64_t chunks = m.blocks / 8;
-  xc.resize(static_cast<size_t>(192 * chunks));
+  float* xc = thread_scratch(static_cast<size_t>(192 * chunks), 1);
   for (int64_t c = 0; c < chunks; ++c)
     for (int k = 0; k < 3; ++k)
       for (int b = 0; b < 8; ++b)
-        for (int i = 0; i < 8; ++i)
-          xc[static_cast<size_t>(192 * c + 64 * k + 8 * b + i)] = x[kDim * (8 * c + b) + m.trio[8 * k + i]];
-  return xc.data();
+        for (int i = 0; i < 8; ++i) xc[192 * c + 64 * k + 8 * b + i] = x[kDim * (8 * c + b) + m.trio[8 * k + i]];
+  return xc;
 }
 
 // Eight blocks at once, octet by octet: one gather of the glue, then per octet one gather of

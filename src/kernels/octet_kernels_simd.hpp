@@ -16,7 +16,6 @@
 #include <cstring>
 #include <stdexcept>
 #include <type_traits>
-#include <vector>
 
 #include "kernels/octet_word.hpp"
 #include "kernels/simd_sum.hpp"
@@ -125,11 +124,10 @@ struct Natural {
 
 // x in trio order, block by block (the GEMV then never permutes the decoded weights).
 inline const float* trio_order(const View& m, const float* x) {
-  static thread_local std::vector<float> xt;
-  xt.resize(static_cast<size_t>(kDim * m.blocks));
+  float* xt = thread_scratch(static_cast<size_t>(kDim * m.blocks), 0);
   for (int64_t b = 0; b < m.blocks; ++b)
-    for (int s = 0; s < kDim; ++s) xt[static_cast<size_t>(kDim * b + s)] = x[kDim * b + m.trio[s]];
-  return xt.data();
+    for (int s = 0; s < kDim; ++s) xt[kDim * b + s] = x[kDim * b + m.trio[s]];
+  return xt;
 }
 
 // The GEMV factor of a block (gemv_factor of octet_word.hpp, with the gain field's width

@@ -256,6 +256,11 @@ inline float dot_block(const View& m, uint64_t word, float scale, const float* x
 
 }  // namespace LLVQ_OCTET_ISA_NS
 
+// A buffer of at least n floats owned by the calling thread, one per `slot` (0: trio order,
+// 1: the eight-block GEMV's chunk order), valid until its next call with that slot. It lives in
+// leech_pack.cpp so that the SIMD files instantiate no std:: container (docs/kernels.md).
+float* thread_scratch(size_t n, int slot);
+
 // The AVX-512 level's GEMV: the eight-block kernel, which gathers, where gathers are fast
 // (cpu_gathers_fast), else the one-block kernel. Tests force each.
 enum class WideGemv { Auto, On, Off };
