@@ -56,8 +56,8 @@ struct Unpack8 {
 };
 
 // e^u for 0 ≤ u ≤ 88: u = n·ln 2 + r with |r| ≤ ½·ln 2 (ln 2 split in two parts so that r is
-// exact), e^r by its degree-7 Taylor–minimax polynomial, 2^n added to the exponent field.
-// Relative error a few ulp.
+// exact), e^r = 1 + r + r²·p(r) with the degree-5 minimax p of the Cephes library's expf,
+// 2^n added to the exponent field. Relative error a few ulp.
 inline __m256 exp8(__m256 u) {
   u = _mm256_min_ps(u, _mm256_set1_ps(88.0f));
   const __m256 n = _mm256_round_ps(_mm256_mul_ps(u, _mm256_set1_ps(1.44269504088896341f)),
