@@ -78,9 +78,13 @@ static_assert(sizeof(Escape) == 32);
 // types (3 bits per octet).
 inline constexpr int kSignShift = 0, kPermShift = 24, kTypeShift = 48;
 
+// In the ISA namespace, as every inline function here: an ISA file's copy must not be the one
+// the linker keeps for the other files (cmake/check_isa_objects.cmake).
+inline namespace LLVQ_OCTET_ISA_NS {
 inline uint32_t glue_sign(uint64_t glue) { return static_cast<uint32_t>(glue >> kSignShift) & 0xFFFFFF; }
 inline uint32_t glue_perm(uint64_t glue, int k) { return static_cast<uint32_t>(glue >> (kPermShift + 8 * k)) & 0xFF; }
 inline uint32_t glue_type(uint64_t glue, int k) { return static_cast<uint32_t>(glue >> (kTypeShift + 3 * k)) & 7; }
+}  // namespace LLVQ_OCTET_ISA_NS
 
 // The glue of a block unpacked for the one-block SIMD GEMV, so that its index arithmetic is a
 // few additions with memory operands: per octet, the first table entry of its pattern type
