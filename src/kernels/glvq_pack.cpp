@@ -33,9 +33,9 @@ void decode_row_ref(const View& v, int64_t r, float* out) {
       std::fill(o, o + grp.width, 0.0f);
       continue;
     }
-    const double center = 0.5 * (std::ldexp(1.0, grp.bits) - 1);
     for (int k = 0; k < grp.width; k += d) {
-      for (int j = 0; j < d; ++j) q[static_cast<size_t>(j)] = code_at(row + grp.row_offset, grp.bits, k + j) - center;
+      for (int j = 0; j < d; ++j)
+        q[static_cast<size_t>(j)] = code_at(row + grp.row_offset, grp.bits, k + j) - static_cast<double>(grp.center);
       for (int i = 0; i < d; ++i) {
         double y = 0;
         for (int j = 0; j < d; ++j) y += static_cast<double>(grp.g_cols[j * d + i]) * q[static_cast<size_t>(j)];
@@ -72,7 +72,7 @@ void set_unpack_shifts(Group& grp) {
 }
 
 LinearInput prepare_linear(const View& v, const float* x, int lanes, const int* lane_column, int max_bits) {
-  static thread_local std::vector<float> xp;
+  static thread_local std::vector<float> xp, block;
   static thread_local std::vector<int64_t> offset;
   const int d = v.dim;
   offset.resize(static_cast<size_t>(v.groups));
@@ -83,7 +83,7 @@ LinearInput prepare_linear(const View& v, const float* x, int lanes, const int* 
   }
   xp.assign(static_cast<size_t>(size), 0.0f);
   double bias = 0;
-  std::vector<float> block(static_cast<size_t>(v.group[0].width + lanes));
+  block.resize(static_cast<size_t>(v.group[0].width + lanes));  // group 0 is the widest
   for (int gi = 0; gi < v.groups; ++gi) {
     const Group& grp = v.group[gi];
     if (grp.bits == 0) continue;
@@ -137,7 +137,7 @@ int chunk_codes(int dim, int bits, bool expand) {
 std::vector<float> chunk_tables(const Group& grp, const double* g, int dim) {
   const int k = grp.chunk_codes, field = k * grp.bits, chunks = dim / k;
   const int64_t values = int64_t{1} << field;
-  const double center = 0.5 * (std::ldexp(1.0, grp.bits) - 1);
+  const double center = grp.center;  // (2^b − 1)/2, exact in float
   const double a = std::log1p(grp.mu);
   std::vector<float> table(static_cast<size_t>(chunks * values * dim));
   std::vector<double> largest(static_cast<size_t>(dim), 0.0);  // per output, Σ_t max |a·y_t|
@@ -161,7 +161,6 @@ class GlvqMatrix final : public PackedMatrix {
  public:
   explicit GlvqMatrix(const GroupedLatticeCodes& in) : PackedMatrix(in.rows, in.cols), spec_(in.spec), dim_(in.dim) {
     validate(in);
-    group_width_ = in.group_width;
     const int64_t groups = (in.cols + in.group_width - 1) / in.group_width;
     const size_t dd = static_cast<size_t>(dim_) * static_cast<size_t>(dim_);
     g_cols_.resize(in.g.size());
@@ -195,21 +194,15 @@ class GlvqMatrix final : public PackedMatrix {
         g_offset_[static_cast<size_t>(gi * dim_ + i)] = static_cast<float>(static_cast<double>(grp.center) * row_sum);
       }
     }
-    std::vector<std::vector<float>> tables(static_cast<size_t>(groups));
-    size_t table_floats = 0;
+    std::vector<size_t> table_offset(static_cast<size_t>(groups));
     for (int64_t gi = 0; gi < groups; ++gi) {
       Group& grp = groups_[static_cast<size_t>(gi)];
       grp.chunk_codes = chunk_codes(dim_, grp.bits, grp.expand);
-      if (grp.chunk_codes)
-        tables[static_cast<size_t>(gi)] = chunk_tables(grp, in.g.data() + static_cast<size_t>(gi) * dd, dim_);
-      if (tables[static_cast<size_t>(gi)].empty()) grp.chunk_codes = 0;
-      table_floats += tables[static_cast<size_t>(gi)].size();
-    }
-    tables_.reserve(table_floats);
-    std::vector<size_t> table_offset(static_cast<size_t>(groups));
-    for (int64_t gi = 0; gi < groups; ++gi) {
+      if (!grp.chunk_codes) continue;
+      const std::vector<float> t = chunk_tables(grp, in.g.data() + static_cast<size_t>(gi) * dd, dim_);
+      if (t.empty()) grp.chunk_codes = 0;
       table_offset[static_cast<size_t>(gi)] = tables_.size();
-      tables_.insert(tables_.end(), tables[static_cast<size_t>(gi)].begin(), tables[static_cast<size_t>(gi)].end());
+      tables_.insert(tables_.end(), t.begin(), t.end());
     }
     row_bytes_ = row_bits / 8;
     row_scale_.assign(in.row_scale.begin(), in.row_scale.end());
@@ -252,8 +245,7 @@ class GlvqMatrix final : public PackedMatrix {
     BitWriter out;
     for (const Group& grp : groups_)
       for (int64_t r = 0; r < rows(); ++r)
-        for (int i = 0; i < grp.width; ++i)
-          out.put(glvq::code_at(codes_.data() + r * row_bytes_ + grp.row_offset, grp.bits, i), grp.bits);
+        append_codes(codes_.data(), codes_.size(), (r * row_bytes_ + grp.row_offset) * 8, grp, out);
     return out.bytes();
   }
 
@@ -288,26 +280,35 @@ class GlvqMatrix final : public PackedMatrix {
         fail("row scales must be finite floats > 0");
   }
 
-  // Group-major stream → rows; padding after the last row for the unpack's over-reads.
+  // Appends the group's codes of one row, which start at `bit` of data, to out.
+  static void append_codes(const uint8_t* data, size_t size, int64_t bit, const Group& grp, BitWriter& out) {
+    const auto begin = static_cast<size_t>(bit);
+    BitReader in(data, size, begin, begin + static_cast<size_t>(grp.width) * static_cast<size_t>(grp.bits));
+    for (int i = 0; i < grp.width; ++i) out.put(in.get(grp.bits), grp.bits);
+  }
+
+  // Group-major stream → rows (to_codes' inverse); padding after the last row for the
+  // unpack's over-reads.
   void repack(const GroupedLatticeCodes& in) {
-    codes_.assign(static_cast<size_t>(rows() * row_bytes_ + glvq::kCodePadding), 0);
-    BitReader reader(in.codes.data(), in.codes.size());
-    for (const Group& grp : groups_)
-      for (int64_t r = 0; r < rows(); ++r) {
-        const int64_t start = (r * row_bytes_ + grp.row_offset) * 8;
-        for (int i = 0; i < grp.width; ++i) {
-          const uint64_t z = reader.get(grp.bits);
-          for (int k = 0; k < grp.bits; ++k) {
-            const int64_t bit = start + int64_t{i} * grp.bits + k;
-            codes_[static_cast<size_t>(bit >> 3)] |= static_cast<uint8_t>((z >> k & 1u) << (bit & 7));
-          }
-        }
+    std::vector<int64_t> group_start;  // bit of each group's codes in the group-major stream
+    int64_t bit = 0;
+    for (const Group& grp : groups_) {
+      group_start.push_back(bit);
+      bit += rows() * grp.width * grp.bits;
+    }
+    BitWriter out;
+    for (int64_t r = 0; r < rows(); ++r)
+      for (size_t gi = 0; gi < groups_.size(); ++gi) {
+        const Group& grp = groups_[gi];
+        append_codes(in.codes.data(), in.codes.size(), group_start[gi] + r * grp.width * grp.bits, grp, out);
       }
+    codes_ = out.bytes();
+    codes_.resize(static_cast<size_t>(rows() * row_bytes_ + glvq::kCodePadding), 0);
   }
 
   std::string spec_;
   int dim_;
-  int64_t group_width_ = 0, row_bytes_ = 0;
+  int64_t row_bytes_ = 0;
   std::vector<float> g_cols_, g_offset_, row_scale_, tables_;
   std::vector<Group> groups_;
   std::vector<uint8_t> codes_;
