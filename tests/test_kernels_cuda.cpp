@@ -10,6 +10,8 @@
 #include "codec/codec_impl.hpp"
 #include "codec_test_util.hpp"
 #include "kernels/cuda/layout.hpp"
+#include "kernels/octet_tables.hpp"
+#include "llvq/leech_ball.hpp"
 #include "llvq/codec.hpp"
 #include "llvq/cuda_kernels.hpp"
 #include "llvq/error.hpp"
@@ -62,6 +64,7 @@ const std::vector<Case> kCases = {
     {"llvq-ss:shells=13", 5, 24 * 9},
     {"llvq-ss:shells=13,group=72", 3, 24 * 12},
     {"l24sq:gain_bits=2", 2, 24},
+    {"llvq-sg:bpw=2,gain_bits=4", 40, 24 * 60},  // 36 bits for the positions: a few escapes
 };
 
 bool is_e8p(const Case& k) { return k.spec.rfind("e8p", 0) == 0; }
@@ -123,7 +126,7 @@ TEST(CudaHost, LayoutHoldsTheBitstreamFieldsAndReencodesToTheSameBytes) {
     EXPECT_EQ(l.blocks_per_row * l.block_dim, k.cols);
     EXPECT_EQ(l.groups_per_row * l.blocks_per_group, l.blocks_per_row);
     // Writing scales (bf16) and codes back in the codec's order must give the input bytes
-    // (for Leech through leech_join, the inverse of the split).
+    // (for Leech through the octet word's lattice point and the ball's rank).
     llvq::BitWriter again;
     for (int64_t r = 0; r < k.rows; ++r) {
       for (int64_t g = 0; g < l.groups_per_row; ++g)
@@ -132,9 +135,12 @@ TEST(CudaHost, LayoutHoldsTheBitstreamFieldsAndReencodesToTheSameBytes) {
         if (is_e8p(k)) {
           again.put(l.e8p_code(r, j), 16);
         } else {
-          const auto& t = *static_cast<const llvq::kernels::leech::BlockTables*>(l.tables);
-          again.put(llvq::kernels::leech::gain_of(t, l.leech_word(r, j)), t.gain_bits);
-          again.put(llvq::kernels::leech::leech_join(t, l.leech_word(r, j)), t.ball_bits);
+          const auto params = std::get<llvq::LeechLayout>(c.codec->kernel_layout());
+          const auto& ball = llvq::LeechBall::get(params.max_shell);
+          const uint64_t word = l.leech_word(r, j);
+          again.put(word & ((1u << params.gain_bits) - 1), params.gain_bits);
+          again.put(ball.rank(llvq::kernels::octet::OctetTables::get(params).point_of(word, l.escapes.data())),
+                    ball.bits());
         }
       }
     }
@@ -157,6 +163,51 @@ TEST(CudaHost, HostTwinOfTheDecodeKernelEqualsTheCodecDecode) {
       else ASSERT_LE(std::abs(mine[i] - want[i]), std::abs(want[i]) * 1.2e-7f) << "weight " << i;
     }
   }
+}
+
+// y against a double-precision product of the CPU-decoded matrix: the error of a float sum
+// of n terms is below n·ε·Σ|w·x| (a loose but safe bound; a wrong block or scale is far off).
+void expect_gemv_close(const std::vector<float>& w, const std::vector<float>& x, const std::vector<float>& y,
+                       int64_t rows, int64_t cols) {
+  ASSERT_EQ(static_cast<int64_t>(y.size()), rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    double want = 0, magnitude = 0;
+    for (int64_t c = 0; c < cols; ++c) {
+      const double t = static_cast<double>(w[static_cast<size_t>(r * cols + c)]) * x[static_cast<size_t>(c)];
+      want += t, magnitude += std::abs(t);
+    }
+    EXPECT_NEAR(y[static_cast<size_t>(r)], want, 1e-6 + static_cast<double>(cols) * 1.2e-7 * magnitude) << "row " << r;
+  }
+}
+
+// The fused GEMV's per-block dot products, x permuted into the blocks' slot order and the
+// lanes' summation order, run on the host: the product of the codec's decoded matrix.
+TEST(CudaHost, HostTwinOfTheFusedGemvEqualsTheProductOfTheDecodedMatrix) {
+  for (const Case& k : kCases) {
+    SCOPED_TRACE(k.spec + " " + std::to_string(k.rows) + "x" + std::to_string(k.cols));
+    const Coded c = make_coded(k.spec, k.rows, k.cols, 13);
+    const HostLayout l = layout_of(c);
+    const auto x = llvq::test::gaussian(static_cast<size_t>(k.cols), 14);
+    std::vector<float> y(static_cast<size_t>(k.rows));
+    llvq::cuda::detail::gemv_rows_host(l, x.data(), 0, k.rows, y.data());
+    expect_gemv_close(codec_decode(c), x, y, k.rows, k.cols);
+  }
+}
+
+// Points whose octets fit no field layout go to the matrix's escape list; the GPU layout carries
+// it, and both host twins read it.
+TEST(CudaHost, EscapedBlocksDecodeFromTheEscapeList) {
+  // llvq-sg with 4 gain bits leaves 36 bits for the positions: about 2 blocks in 10^4 escape.
+  const Coded c = make_coded("llvq-sg:bpw=2,gain_bits=4", 200, 24 * 60, 17);
+  const HostLayout l = layout_of(c);
+  ASSERT_FALSE(l.escapes.empty()) << "no escape among 12,000 blocks: pick a larger sample";
+  std::vector<float> mine(static_cast<size_t>(c.rows * c.cols));
+  llvq::cuda::detail::decode_rows_host(l, 0, c.rows, mine.data());
+  EXPECT_EQ(mine, codec_decode(c));
+  const auto x = llvq::test::gaussian(static_cast<size_t>(c.cols), 18);
+  std::vector<float> y(static_cast<size_t>(c.rows));
+  llvq::cuda::detail::gemv_rows_host(l, x.data(), 0, c.rows, y.data());
+  expect_gemv_close(codec_decode(c), x, y, c.rows, c.cols);
 }
 
 TEST(CudaHost, LayoutRejectsBadInput) {
@@ -196,21 +247,6 @@ TEST(CudaDevice, DecodeToHalfEqualsTheCpuDecodeRoundedToHalf) {
     const auto got = m.decode_half();
     ASSERT_EQ(got.size(), want.size());
     for (size_t i = 0; i < want.size(); ++i) ASSERT_EQ(got[i], llvq::float_to_fp16(want[i])) << "weight " << i;
-  }
-}
-
-// y against a double-precision product of the CPU-decoded matrix: the error of a float sum
-// of n terms is below n·ε·Σ|w·x| (a loose but safe bound; a wrong block or scale is far off).
-void expect_gemv_close(const std::vector<float>& w, const std::vector<float>& x, const std::vector<float>& y,
-                       int64_t rows, int64_t cols) {
-  ASSERT_EQ(static_cast<int64_t>(y.size()), rows);
-  for (int64_t r = 0; r < rows; ++r) {
-    double want = 0, magnitude = 0;
-    for (int64_t c = 0; c < cols; ++c) {
-      const double t = static_cast<double>(w[static_cast<size_t>(r * cols + c)]) * x[static_cast<size_t>(c)];
-      want += t, magnitude += std::abs(t);
-    }
-    EXPECT_NEAR(y[static_cast<size_t>(r)], want, 1e-6 + static_cast<double>(cols) * 1.2e-7 * magnitude) << "row " << r;
   }
 }
 

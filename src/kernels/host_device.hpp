@@ -9,3 +9,13 @@
 #define LLVQ_HD
 #endif
 #endif
+
+// Full unrolling of a constant-trip loop in device code, so that the arrays it indexes stay in
+// registers (an array indexed at run time lives in local memory); nothing on the host.
+#ifndef LLVQ_UNROLL
+#ifdef __CUDA_ARCH__
+#define LLVQ_UNROLL _Pragma("unroll")
+#else
+#define LLVQ_UNROLL
+#endif
+#endif

@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "kernels/host_device.hpp"
 #include "llvq/leech.hpp"
 
 #ifndef LLVQ_OCTET_ISA_NS
@@ -79,11 +80,16 @@ static_assert(sizeof(Escape) == 32);
 inline constexpr int kSignShift = 0, kPermShift = 24, kTypeShift = 48;
 
 // In the ISA namespace, as every inline function here: an ISA file's copy must not be the one
-// the linker keeps for the other files (cmake/check_isa_objects.cmake).
+// the linker keeps for the other files (cmake/check_isa_objects.cmake). The glue accessors are
+// shared with the CUDA kernels (kernels/cuda/octet_block.hpp).
 inline namespace LLVQ_OCTET_ISA_NS {
-inline uint32_t glue_sign(uint64_t glue) { return static_cast<uint32_t>(glue >> kSignShift) & 0xFFFFFF; }
-inline uint32_t glue_perm(uint64_t glue, int k) { return static_cast<uint32_t>(glue >> (kPermShift + 8 * k)) & 0xFF; }
-inline uint32_t glue_type(uint64_t glue, int k) { return static_cast<uint32_t>(glue >> (kTypeShift + 3 * k)) & 7; }
+LLVQ_HD inline uint32_t glue_sign(uint64_t glue) { return static_cast<uint32_t>(glue >> kSignShift) & 0xFFFFFF; }
+LLVQ_HD inline uint32_t glue_perm(uint64_t glue, int k) {
+  return static_cast<uint32_t>(glue >> (kPermShift + 8 * k)) & 0xFF;
+}
+LLVQ_HD inline uint32_t glue_type(uint64_t glue, int k) {
+  return static_cast<uint32_t>(glue >> (kTypeShift + 3 * k)) & 7;
+}
 }  // namespace LLVQ_OCTET_ISA_NS
 
 // The glue of a block unpacked for the one-block SIMD GEMV, so that its index arithmetic is a

@@ -1,6 +1,8 @@
 // Device detection and DeviceMatrix: upload of the layout and launch of the kernels.
 #include <algorithm>
 #include <limits>
+#include <map>
+#include <mutex>
 
 #include "kernels/cuda/device_matrix.cuh"
 #include "llvq/codec.hpp"
@@ -40,20 +42,49 @@ unsigned grid_for(int64_t items, int per_block) {
   return static_cast<unsigned>(std::min<int64_t>(blocks, std::numeric_limits<int>::max()));
 }
 
+template <class F>
+const typename F::Tables* tables_of(const DeviceMatrix::Impl& m) {
+  return reinterpret_cast<const typename F::Tables*>(m.tables->get());
+}
+
 template <class F, class X>
 void launch_gemv(const DeviceMatrix::Impl& m, const X* x, float* y, cudaStream_t stream) {
   detail::fused_gemv_kernel<F, X><<<grid_for(m.rows, detail::kWarpsPerCta), detail::kWarpsPerCta * detail::kWarp, 0,
-                                    stream>>>(reinterpret_cast<const typename F::Tables*>(m.tables.get()),
-                                              m.codes.get(), m.scales.get(), x, y, m.shape);
+                                    stream>>>(tables_of<F>(m), m.escapes.get(), m.codes.get(), m.scales.get(), x, y,
+                                              m.shape);
   check_launch("fused GEMV kernel");
+}
+
+// The Leech family multiplies x in its blocks' trio order: permuted (and widened to float) once
+// per call, then read by every row.
+template <class X>
+void launch_leech_gemv(const DeviceMatrix::Impl& m, const X* x, float* y, cudaStream_t stream) {
+  constexpr int kThreads = 256;
+  detail::permute_x_kernel<X><<<grid_for(m.cols, kThreads), kThreads, 0, stream>>>(
+      tables_of<detail::OctetFamily>(m), x, m.x_slots.get(), m.cols);
+  check_launch("x permutation kernel");
+  launch_gemv<detail::OctetFamily, float>(m, m.x_slots.get(), y, stream);
 }
 
 template <class F>
 void launch_decode(const DeviceMatrix::Impl& m, __half* out, cudaStream_t stream) {
   detail::decode_half_kernel<F><<<grid_for(m.rows * m.shape.blocks_per_row, detail::kDecodeThreads),
-                                  detail::kDecodeThreads, 0, stream>>>(
-      reinterpret_cast<const typename F::Tables*>(m.tables.get()), m.codes.get(), m.scales.get(), out, m.shape);
+                                  detail::kDecodeThreads, 0, stream>>>(tables_of<F>(m), m.escapes.get(),
+                                                                       m.codes.get(), m.scales.get(), out, m.shape);
   check_launch("decode-to-half kernel");
+}
+
+// The device copy of a codec's tables (keyed by the host tables, one per codec spec), kept while
+// a matrix uses it.
+std::shared_ptr<const detail::DeviceBuffer<uint8_t>> device_tables(const detail::HostLayout& l) {
+  static std::mutex mutex;
+  static std::map<const void*, std::weak_ptr<const detail::DeviceBuffer<uint8_t>>> cache;
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (auto alive = cache[l.tables].lock()) return alive;
+  auto tables = std::make_shared<detail::DeviceBuffer<uint8_t>>(l.table_bytes);
+  tables->upload(static_cast<const uint8_t*>(l.tables), l.table_bytes);
+  cache[l.tables] = tables;
+  return tables;
 }
 
 }  // namespace
@@ -90,29 +121,31 @@ DeviceMatrix::Impl::Impl(const detail::HostLayout& l)
       shape{l.rows, l.cols, as_int(l.blocks_per_row, "blocks per row"), as_int(l.blocks_per_group, "blocks per group"),
             as_int(l.groups_per_row, "scale groups per row")},
       codes(l.codes.size()),
-      scales(l.scales.size()) {
+      scales(l.scales.size()),
+      escapes(l.escapes.size() * sizeof(kernels::octet::Escape)),
+      tables(device_tables(l)),
+      x_slots(l.family == detail::Family::Leech ? static_cast<size_t>(l.cols) : 0) {
   codes.upload(l.codes.data(), l.codes.size());
   scales.upload(l.scales.data(), l.scales.size());
-  tables = detail::DeviceBuffer<uint8_t>(l.table_bytes);
-  tables.upload(static_cast<const uint8_t*>(l.tables), l.table_bytes);
+  escapes.upload(reinterpret_cast<const uint8_t*>(l.escapes.data()), escapes.size());
 }
 
 void DeviceMatrix::Impl::decode_half(__half* out, cudaStream_t stream) const {
   switch (family) {
     case detail::Family::E8p: launch_decode<detail::E8pFamily>(*this, out, stream); break;
-    case detail::Family::Leech: launch_decode<detail::LeechFamily>(*this, out, stream); break;
+    case detail::Family::Leech: launch_decode<detail::OctetFamily>(*this, out, stream); break;
   }
 }
 void DeviceMatrix::Impl::gemv(const float* x, float* y, cudaStream_t stream) const {
   switch (family) {
     case detail::Family::E8p: launch_gemv<detail::E8pFamily>(*this, x, y, stream); break;
-    case detail::Family::Leech: launch_gemv<detail::LeechFamily>(*this, x, y, stream); break;
+    case detail::Family::Leech: launch_leech_gemv(*this, x, y, stream); break;
   }
 }
 void DeviceMatrix::Impl::gemv(const __half* x, float* y, cudaStream_t stream) const {
   switch (family) {
     case detail::Family::E8p: launch_gemv<detail::E8pFamily>(*this, x, y, stream); break;
-    case detail::Family::Leech: launch_gemv<detail::LeechFamily>(*this, x, y, stream); break;
+    case detail::Family::Leech: launch_leech_gemv(*this, x, y, stream); break;
   }
 }
 

@@ -4,6 +4,8 @@
 
 #include <cuda_fp16.h>
 
+#include <memory>
+
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/kernels.cuh"
 #include "kernels/cuda/layout.hpp"
@@ -26,7 +28,13 @@ struct DeviceMatrix::Impl {
   detail::KernelShape shape;
   detail::DeviceBuffer<uint8_t> codes;
   detail::DeviceBuffer<float> scales;
-  detail::DeviceBuffer<uint8_t> tables;  // the family's Tables struct, byte for byte
+  detail::DeviceBuffer<uint8_t> escapes;  // Leech: octet::Escape entries
+  // The family's Tables struct, byte for byte; one copy per codec, shared by its matrices (the
+  // Leech tables take 6.9 MiB).
+  std::shared_ptr<const detail::DeviceBuffer<uint8_t>> tables;
+  // Leech: x in the blocks' trio order, rewritten by every GEMV call (so concurrent calls on one
+  // matrix must share a stream).
+  mutable detail::DeviceBuffer<float> x_slots;
 };
 
 }  // namespace llvq::cuda

@@ -1,20 +1,25 @@
 // The CUDA kernels, written once over a codec family policy F:
 //   F::kDim                weights per block
 //   F::Code                the block code type in the layout (layout.hpp)
-//   F::Tables              POD decode tables
-//   F::prepare(global)     where the kernel reads the tables from (called by every thread
-//                          before any leaves: it may stage them in shared memory)
-//   F::decode(t, code, scale, out[kDim])   the scaled block, as the host decode computes it
-//   F::dot(t, code, scale, x[kDim])        ⟨scaled block, x⟩
+//   F::Tables              POD decode tables (per codec)
+//   F::Context             what a block decode reads: the tables and the matrix's own side
+//                          data (the Leech escape list)
+//   F::prepare(global, extra)   the Context (called by every thread before any leaves: it may
+//                          stage tables in shared memory)
+//   F::decode(c, code, scale, out[kDim])   the scaled block in the family's slot order, as
+//                          the host decode computes it; F::natural(c, i) is slot i's column
+//   F::dot(c, code, scale, x[kDim])        ⟨scaled block, x⟩, x in slot order
 // The per-block functions are the LLVQ_HD ones the host tests check (e8p_block.hpp,
-// kernels/leech_block.hpp).
+// octet_block.hpp).
 //
 // Thread mapping (docs/kernels-cuda.md): the fused GEMV gives each row to one warp, whose
 // lanes take blocks lane, lane + 32, ...: the warp reads 32 consecutive block codes at a time
 // (coalesced), each lane decodes its block in registers and multiplies it with the matching
 // slice of x (read through the read-only cache; every row reuses it), and a shuffle reduction
-// sums the lanes. The decode kernel gives each thread one block and writes it as 16-byte
-// stores of halves, consecutive threads to consecutive addresses.
+// sums the lanes. The Leech family's slot order is the trio order of its octets, so its x is
+// permuted once per call by permute_x_kernel. The decode kernel gives each thread one block,
+// puts it in natural order through shared memory and writes it as 16-byte stores of halves,
+// consecutive threads to consecutive addresses.
 #pragma once
 
 #include <cuda_fp16.h>
@@ -22,7 +27,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/e8p_block.hpp"
-#include "kernels/leech_block.hpp"
+#include "kernels/cuda/octet_block.hpp"
 
 namespace llvq::cuda::detail {
 
@@ -53,18 +58,20 @@ struct E8pFamily {
   static constexpr int kDim = kE8pDim;
   using Code = unsigned short;
   using Tables = E8pTables;
-  __device__ static const Tables* prepare(const Tables* global) {
+  using Context = const Tables*;
+  __device__ static Context prepare(const Tables* global, const void*) {
     __shared__ Tables shared;
     load_tables(global, shared);
     __syncthreads();
     return &shared;
   }
-  __device__ static void decode(const Tables* t, Code code, float scale, float* out) {
+  __device__ static int natural(Context, int i) { return i; }
+  __device__ static void decode(Context t, Code code, float scale, float* out) {
     e8p_decode_block(t->pattern, code, out);
 #pragma unroll
     for (int i = 0; i < kDim; ++i) out[i] *= scale;
   }
-  __device__ static float dot(const Tables* t, Code code, float scale, const float* x) {
+  __device__ static float dot(Context t, Code code, float scale, const float* x) {
     float w[kDim];
     e8p_decode_block(t->pattern, code, w);
     float s = 0.f;
@@ -74,18 +81,26 @@ struct E8pFamily {
   }
 };
 
-// Leech (llvq-sg, llvq-ss at 2 bpw, l24sq): the tables (a few hundred kB) stay in global memory;
-// a block touches one class entry and a few small rows of them, which the caches hold.
-struct LeechFamily {
-  static constexpr int kDim = kernels::leech::kDim;
+// Leech (llvq-sg, llvq-ss at 2 bpw, l24sq): the octet word. The pattern tables (6.75 MiB) stay in
+// global memory, where L2 holds them whole and L1 the entries a matrix uses most; the escape
+// list is the matrix's.
+struct OctetFamily {
+  static constexpr int kDim = octet::kDim;
   using Code = unsigned long long;
-  using Tables = kernels::leech::BlockTables;
-  __device__ static const Tables* prepare(const Tables* global) { return global; }
-  __device__ static void decode(const Tables* t, Code code, float scale, float* out) {
-    kernels::leech::decode_block(*t, code, scale, out);
+  using Tables = OctetBlockTables;
+  struct Context {
+    const Tables* tables;
+    const octet::Escape* escapes;
+  };
+  __device__ static Context prepare(const Tables* global, const void* extra) {
+    return {global, static_cast<const octet::Escape*>(extra)};
   }
-  __device__ static float dot(const Tables* t, Code code, float scale, const float* x) {
-    return kernels::leech::dot_block(*t, code, scale, x);
+  __device__ static int natural(Context c, int i) { return c.tables->trio[i]; }
+  __device__ static void decode(Context c, Code code, float scale, float* out) {
+    octet_decode_trio(*c.tables, c.escapes, code, scale, out);
+  }
+  __device__ static float dot(Context c, Code code, float scale, const float* x) {
+    return octet_dot_trio(*c.tables, c.escapes, code, scale, x);
   }
 };
 
@@ -111,10 +126,10 @@ __device__ void load_x(const __half* x, float* out) {
 
 template <class F, class X>
 __global__ void __launch_bounds__(kWarpsPerCta* kWarp)
-    fused_gemv_kernel(const typename F::Tables* tables_global, const uint8_t* __restrict__ codes,
+    fused_gemv_kernel(const typename F::Tables* tables_global, const void* extra, const uint8_t* __restrict__ codes,
                       const float* __restrict__ scales, const X* __restrict__ x, float* __restrict__ y,
                       KernelShape s) {
-  const typename F::Tables* t = F::prepare(tables_global);  // before any warp leaves
+  const typename F::Context t = F::prepare(tables_global, extra);  // before any warp leaves
   const int lane = threadIdx.x % kWarp;
   const int64_t row = static_cast<int64_t>(blockIdx.x) * kWarpsPerCta + threadIdx.x / kWarp;
   if (row >= s.rows) return;
@@ -138,10 +153,13 @@ __global__ void __launch_bounds__(kWarpsPerCta* kWarp)
 
 template <class F>
 __global__ void __launch_bounds__(kDecodeThreads)
-    decode_half_kernel(const typename F::Tables* tables_global, const uint8_t* __restrict__ codes,
+    decode_half_kernel(const typename F::Tables* tables_global, const void* extra, const uint8_t* __restrict__ codes,
                        const float* __restrict__ scales, __half* __restrict__ out, KernelShape s) {
   static_assert(F::kDim % 8 == 0, "blocks are written as 16-byte groups of 8 halves");
-  const typename F::Tables* t = F::prepare(tables_global);
+  const typename F::Context t = F::prepare(tables_global, extra);
+  // Each thread's block in natural column order: slot i goes to column F::natural(t, i).
+  __shared__ float natural[kDecodeThreads * F::kDim];
+  float* mine = natural + threadIdx.x * F::kDim;
   const typename F::Code* block_codes = reinterpret_cast<const typename F::Code*>(codes);
   const int64_t total = s.rows * s.blocks_per_row;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
@@ -150,14 +168,28 @@ __global__ void __launch_bounds__(kDecodeThreads)
     const int j = static_cast<int>(b - row * s.blocks_per_row);
     float w[F::kDim];
     F::decode(t, __ldg(block_codes + b), __ldg(scales + row * s.groups_per_row + j / s.blocks_per_group), w);
+#pragma unroll
+    for (int i = 0; i < F::kDim; ++i) mine[F::natural(t, i)] = w[i];
     // The host decode's float values, rounded once to nearest even.
     __align__(16) __half2 h[F::kDim / 2];
 #pragma unroll
-    for (int i = 0; i < F::kDim / 2; ++i) h[i] = __floats2half2_rn(w[2 * i], w[2 * i + 1]);
+    for (int i = 0; i < F::kDim / 2; ++i) h[i] = __floats2half2_rn(mine[2 * i], mine[2 * i + 1]);
     uint4* dst = reinterpret_cast<uint4*>(out + row * s.cols + static_cast<int64_t>(j) * F::kDim);
 #pragma unroll
     for (int k = 0; k < F::kDim / 8; ++k) dst[k] = reinterpret_cast<const uint4*>(h)[k];
   }
+}
+
+// out[b·kDim + s] = x[b·kDim + natural(s)] for every block b: x in the family's slot order, as
+// floats (the octet word's trio order; x may be fp16).
+template <class X>
+__global__ void permute_x_kernel(const OctetBlockTables* tables, const X* __restrict__ x, float* __restrict__ out,
+                                 int64_t cols) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= cols) return;
+  const int64_t block = i / octet::kDim;
+  const int slot = static_cast<int>(i - block * octet::kDim);
+  out[i] = static_cast<float>(x[block * octet::kDim + tables->trio[slot]]);
 }
 
 }  // namespace llvq::cuda::detail

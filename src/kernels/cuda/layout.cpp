@@ -8,8 +8,9 @@
 #include <memory>
 #include <mutex>
 
-#include "kernels/leech_tables.hpp"
+#include "kernels/octet_tables.hpp"
 #include "llvq/error.hpp"
+#include "llvq/leech_ball.hpp"
 
 namespace llvq::cuda::detail {
 
@@ -30,24 +31,28 @@ E8pTables build_e8p_tables() {
   return t;
 }
 
-// Leech tables per codec spec, built once (a few hundred kB each); nullptr when the codec is
-// not a Leech-ball codec or its ball does not fit the split word.
-const kernels::leech::BlockTables* leech_tables(const Codec& codec) {
-  static std::mutex mutex;
-  static std::map<std::string, std::unique_ptr<kernels::leech::BlockTables>> cache;
-  const std::lock_guard<std::mutex> lock(mutex);
-  const std::string spec = codec.spec();
-  if (auto it = cache.find(spec); it != cache.end()) return it->second.get();
-  std::unique_ptr<kernels::leech::BlockTables> tables;
-  const KernelLayout layout = codec.kernel_layout();
-  if (const auto* params = std::get_if<LeechLayout>(&layout)) {
-    try {
-      tables = kernels::leech::make_block_tables(*params);
-    } catch (const InputError&) {
-      // no split word for this ball: no kernels
-    }
-  }
-  return (cache[spec] = std::move(tables)).get();
+// The GPU's copy of a codec's octet tables: the same patterns, norms, glue, layouts and factors,
+// with each permutation as two __byte_perm selectors.
+std::unique_ptr<OctetBlockTables> build_octet_block_tables(const octet::OctetTables& tables) {
+  const octet::View v = tables.view();
+  if (v.entry_bits != octet::kEntryBits) throw std::logic_error("octet tables: unexpected entry width");
+  auto t = std::make_unique<OctetBlockTables>();
+  static_assert(sizeof(t->patterns) == sizeof(int8_t) * 8 * (octet::kTypes << octet::kEntryBits));
+  std::memcpy(t->patterns, v.patterns, sizeof(t->patterns));
+  std::memcpy(t->norm8, v.norm8, sizeof(t->norm8));
+  std::memcpy(t->glue, v.glue, sizeof(t->glue));
+  for (int id = 0; id < 256; ++id)
+    for (int i = 0; i < 8; ++i)
+      t->perm_select[id] |= static_cast<uint32_t>(v.perms[8 * id + i]) << (4 * i);
+  std::memcpy(t->layouts, v.layouts, sizeof(t->layouts));
+  std::memcpy(t->gemv_factor, v.gemv_factor, sizeof(t->gemv_factor));
+  std::memcpy(t->gain_level, v.gain_level, sizeof(t->gain_level));
+  std::memcpy(t->sqrt_norm, v.sqrt_norm, sizeof(t->sqrt_norm));
+  std::memcpy(t->trio, v.trio, sizeof(t->trio));
+  t->lattice_scale = v.lattice_scale;
+  t->kind = static_cast<int32_t>(v.kind);
+  t->gain_bits = v.gain_bits;
+  return t;
 }
 
 // The family of a codec and its tables; false when there are no CUDA kernels for it.
@@ -58,10 +63,10 @@ bool family_of(const Codec& codec, Family& family, const void*& tables, size_t& 
     table_bytes = sizeof(E8pTables);
     return true;
   }
-  if (const auto* t = leech_tables(codec)) {
+  if (const auto* t = octet_block_tables(codec)) {
     family = Family::Leech;
     tables = t;
-    table_bytes = sizeof(kernels::leech::BlockTables);
+    table_bytes = sizeof(OctetBlockTables);
     return true;
   }
   return false;
@@ -78,14 +83,19 @@ void read_block_codes(const Codec& codec, BitReader& in, int64_t r, HostLayout& 
     for (int64_t j = 0; j < l.blocks_per_row; ++j) put_code(l, r, j, in.get(16));  // every 16-bit code is valid
     return;
   }
-  const auto& t = *static_cast<const kernels::leech::BlockTables*>(l.tables);
+  // As the CPU pack (kernels/leech_pack.cpp): every ball index validated, then unranked and cut
+  // into its octet word.
+  const auto params = std::get<LeechLayout>(codec.kernel_layout());
+  const LeechBall& ball = LeechBall::get(params.max_shell);
+  const uint64_t min_index = params.min_shell >= LeechBall::kMinShell ? ball.shell_offset(params.min_shell) : 0;
+  const octet::OctetTables& tables = octet::OctetTables::get(params);
   for (int64_t j = 0; j < l.blocks_per_row; ++j) {
-    const auto gain = static_cast<uint32_t>(in.get(t.gain_bits));
-    const uint64_t index = in.get(t.ball_bits);
-    if (index >= t.ball_size || index < t.min_index)
+    const auto gain = static_cast<uint32_t>(in.get(params.gain_bits));
+    const uint64_t index = in.get(ball.bits());
+    if (index >= ball.size() || index < min_index)
       throw InputError(codec.spec() + ": row " + std::to_string(r) + ", block " + std::to_string(j) +
                        ": invalid ball index " + std::to_string(index));
-    put_code(l, r, j, kernels::leech::leech_split(t, gain, index));
+    put_code(l, r, j, tables.word_of(ball.unrank(index), gain, l.escapes));
   }
 }
 
@@ -96,6 +106,24 @@ bool cuda_handles(const Codec& codec) {
   const void* t;
   size_t n;
   return family_of(codec, f, t, n);
+}
+
+const OctetBlockTables* octet_block_tables(const Codec& codec) {
+  static std::mutex mutex;
+  static std::map<std::string, std::unique_ptr<OctetBlockTables>> cache;
+  const std::lock_guard<std::mutex> lock(mutex);
+  const std::string spec = codec.spec();
+  if (auto it = cache.find(spec); it != cache.end()) return it->second.get();
+  std::unique_ptr<OctetBlockTables> tables;
+  const KernelLayout layout = codec.kernel_layout();
+  if (const auto* params = std::get_if<LeechLayout>(&layout)) {
+    try {
+      tables = build_octet_block_tables(octet::OctetTables::get(*params));
+    } catch (const InputError&) {
+      // no octet word for this ball: no kernels
+    }
+  }
+  return (cache[spec] = std::move(tables)).get();
 }
 
 const E8pTables& e8p_tables() {
@@ -160,10 +188,45 @@ void decode_rows_host(const HostLayout& l, int64_t r0, int64_t r1, float* out) {
         e8p_decode_block(e8p_tables().pattern, l.e8p_code(r, j), w);
         for (int i = 0; i < l.block_dim; ++i) w[i] *= s;
       } else {
-        kernels::leech::decode_block(*static_cast<const kernels::leech::BlockTables*>(l.tables), l.leech_word(r, j), s,
-                                     w);
+        const auto& t = *static_cast<const OctetBlockTables*>(l.tables);
+        float trio_order[octet::kDim];
+        octet_decode_trio(t, l.escapes.data(), l.leech_word(r, j), s, trio_order);
+        for (int i = 0; i < octet::kDim; ++i) w[t.trio[i]] = trio_order[i];
       }
     }
+  }
+}
+
+void gemv_rows_host(const HostLayout& l, const float* x, int64_t r0, int64_t r1, float* y) {
+  constexpr int kLanes = 32;
+  std::vector<float> slots(static_cast<size_t>(l.cols));
+  for (int64_t c = 0; c < l.cols; ++c) {
+    const int64_t block = c / l.block_dim, i = c % l.block_dim;
+    const int64_t natural =
+        l.family == Family::E8p ? i : static_cast<const OctetBlockTables*>(l.tables)->trio[static_cast<size_t>(i)];
+    slots[static_cast<size_t>(c)] = x[block * l.block_dim + natural];
+  }
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* scale = l.scales.data() + r * l.groups_per_row;
+    float lanes[kLanes] = {};
+    for (int64_t j = 0; j < l.blocks_per_row; ++j) {
+      const float s = scale[j / l.blocks_per_group];
+      const float* xb = slots.data() + j * l.block_dim;
+      float d = 0;
+      if (l.family == Family::E8p) {
+        float w[kE8pDim];
+        e8p_decode_block(e8p_tables().pattern, l.e8p_code(r, j), w);
+        for (int i = 0; i < kE8pDim; ++i) d = std::fma(w[i], xb[i], d);
+        d *= s;
+      } else {
+        d = octet_dot_trio(*static_cast<const OctetBlockTables*>(l.tables), l.escapes.data(), l.leech_word(r, j), s,
+                           xb);
+      }
+      lanes[j % kLanes] += d;
+    }
+    for (int offset = kLanes / 2; offset > 0; offset /= 2)
+      for (int lane = 0; lane < offset; ++lane) lanes[lane] += lanes[lane + offset];
+    y[r - r0] = lanes[0];
   }
 }
 

@@ -6,8 +6,9 @@
 // ([rows][blocks] codes of code_bytes each), and one float scale per group of blocks
 // ([rows][groups]). A warp reading consecutive blocks of a row thus reads consecutive memory.
 //   E8P:   the 16-bit code as is (2 bytes per 8 weights);
-//   Leech: the 64-bit split word of kernels/leech_block.hpp (8 bytes per 24 weights), which
-//          decodes with shifts, masks and tables instead of the minimal code's divisions.
+//   Leech: the octet word of kernels/octet_word.hpp in 64 bits (8 bytes per 24 weights), which
+//          decodes with three 8-byte pattern lookups (octet_block.hpp), plus the matrix's
+//          escape list (the rare points whose octets fit no field layout).
 #pragma once
 
 #include <cstdint>
@@ -15,7 +16,7 @@
 #include <vector>
 
 #include "kernels/cuda/e8p_block.hpp"
-#include "kernels/leech_block.hpp"
+#include "kernels/cuda/octet_block.hpp"
 #include "llvq/codec.hpp"
 
 namespace llvq::cuda::detail {
@@ -33,12 +34,15 @@ struct HostLayout {
   int64_t groups_per_row = 0;
   std::vector<uint8_t> codes;  // [rows][blocks_per_row] codes, little-endian
   std::vector<float> scales;   // [rows][groups_per_row]
-  // The family's decode tables (E8pTables or leech::BlockTables), owned by a process-wide
-  // cache: the GPU copy is made from these bytes.
+  std::vector<octet::Escape> escapes;  // Leech: indexed by the escaped words
+  // The family's decode tables (E8pTables or OctetBlockTables), owned by a process-wide cache:
+  // the GPU copy is made from these bytes.
   const void* tables = nullptr;
   size_t table_bytes = 0;
 
-  uint64_t bytes() const { return codes.size() + scales.size() * sizeof(float); }
+  uint64_t bytes() const {
+    return codes.size() + scales.size() * sizeof(float) + escapes.size() * sizeof(octet::Escape);
+  }
   uint16_t e8p_code(int64_t r, int64_t j) const;
   uint64_t leech_word(int64_t r, int64_t j) const;
 };
@@ -53,8 +57,16 @@ HostLayout make_layout(const Codec& codec, const uint8_t* codes, size_t size, in
 // The decode tables of E8P, built from the codec's own codebook at start-up.
 const E8pTables& e8p_tables();
 
+// The Leech family's tables of a codec (built once per codec spec from the CPU kernels'
+// octet tables); nullptr when the codec has none.
+const OctetBlockTables* octet_block_tables(const Codec& codec);
+
 // Rows [r0, r1) decoded on the host with the same per-block functions as the GPU, into
 // out[(r − r0)·cols + c]: the CPU twin of the decode kernel.
 void decode_rows_host(const HostLayout& layout, int64_t r0, int64_t r1, float* out);
+// y[r − r0] = row r · x for r in [r0, r1), with the per-block dot products of the fused GEMV
+// kernel and x in their slot order: the CPU twin of the fused GEMV (sums in its order: per
+// lane over blocks lane, lane + 32, …, then the lanes' tree).
+void gemv_rows_host(const HostLayout& layout, const float* x, int64_t r0, int64_t r1, float* y);
 
 }  // namespace llvq::cuda::detail
