@@ -64,7 +64,6 @@ const std::vector<Case> kCases = {
     {"llvq-ss:shells=13", 5, 24 * 9},
     {"llvq-ss:shells=13,group=72", 3, 24 * 12},
     {"l24sq:gain_bits=2", 2, 24},
-    {"llvq-sg:bpw=2,gain_bits=4", 40, 24 * 60},  // 36 bits for the positions: a few escapes
 };
 
 bool is_e8p(const Case& k) { return k.spec.rfind("e8p", 0) == 0; }
@@ -196,9 +195,11 @@ TEST(CudaHost, HostTwinOfTheFusedGemvEqualsTheProductOfTheDecodedMatrix) {
 
 // Points whose octets fit no field layout go to the matrix's escape list; the GPU layout carries
 // it, and both host twins read it.
+// llvq-sg with 4 gain bits leaves 36 bits for the positions: about 2 blocks in 10^4 escape.
+Coded escape_matrix() { return make_coded("llvq-sg:bpw=2,gain_bits=4", 200, 24 * 60, 17); }
+
 TEST(CudaHost, EscapedBlocksDecodeFromTheEscapeList) {
-  // llvq-sg with 4 gain bits leaves 36 bits for the positions: about 2 blocks in 10^4 escape.
-  const Coded c = make_coded("llvq-sg:bpw=2,gain_bits=4", 200, 24 * 60, 17);
+  const Coded c = escape_matrix();
   const HostLayout l = layout_of(c);
   ASSERT_FALSE(l.escapes.empty()) << "no escape among 12,000 blocks: pick a larger sample";
   std::vector<float> mine(static_cast<size_t>(c.rows * c.cols));
@@ -264,6 +265,38 @@ TEST(CudaDevice, FusedGemvEqualsTheCpuProductForFloatAndHalfX) {
     for (size_t i = 0; i < x.size(); ++i) xh[i] = llvq::float_to_fp16(x[i]), x_rounded[i] = llvq::fp16_to_float(xh[i]);
     expect_gemv_close(w, x_rounded, m.gemv_half(xh), k.rows, k.cols);
   }
+}
+
+// The Leech GEMV kernel and its host twin make the same float operations in the same order
+// (explicit fmaf, the same lane assignment and shuffle tree): equal bit for bit.
+TEST(CudaDevice, LeechFusedGemvEqualsItsHostTwinBitForBit) {
+  REQUIRE_DEVICE();
+  for (const Case& k : kCases) {
+    if (is_e8p(k)) continue;
+    SCOPED_TRACE(k.spec + " " + std::to_string(k.rows) + "x" + std::to_string(k.cols));
+    const Coded c = make_coded(k.spec, k.rows, k.cols, 33);
+    const llvq::cuda::DeviceMatrix m(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols);
+    const auto x = llvq::test::gaussian(static_cast<size_t>(k.cols), 34);
+    std::vector<float> want(static_cast<size_t>(k.rows));
+    llvq::cuda::detail::gemv_rows_host(layout_of(c), x.data(), 0, k.rows, want.data());
+    EXPECT_EQ(m.gemv(x), want);
+  }
+}
+
+TEST(CudaDevice, EscapedBlocksDecodeAndMultiplyOnTheDevice) {
+  REQUIRE_DEVICE();
+  const Coded c = escape_matrix();
+  const HostLayout l = layout_of(c);
+  ASSERT_FALSE(l.escapes.empty());
+  const llvq::cuda::DeviceMatrix m(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols);
+  std::vector<float> w(static_cast<size_t>(c.rows * c.cols));
+  llvq::cuda::detail::decode_rows_host(l, 0, c.rows, w.data());
+  const auto half = m.decode_half();
+  for (size_t i = 0; i < w.size(); ++i) ASSERT_EQ(half[i], llvq::float_to_fp16(w[i])) << "weight " << i;
+  const auto x = llvq::test::gaussian(static_cast<size_t>(c.cols), 19);
+  std::vector<float> want(static_cast<size_t>(c.rows));
+  llvq::cuda::detail::gemv_rows_host(l, x.data(), 0, c.rows, want.data());
+  EXPECT_EQ(m.gemv(x), want);
 }
 
 // The CPU kernels (llvq/kernels.hpp) on the same matrix: the GPU copy made from a PackedMatrix

@@ -1,7 +1,8 @@
-// Per-block decode of the Leech-ball codes (llvq-sg, llvq-ss at 2 bpw, l24sq), shared by the
-// CPU kernels and the CUDA kernels: plain functions over one flat POD table struct (no std
-// containers, no exceptions, no 128-bit arithmetic), so the same code compiles for host and
-// device. docs/kernels-leech.md describes the layout.
+// Per-block decode of the Leech-ball codes (llvq-sg, llvq-ss at 2 bpw, l24sq) from the "split
+// word", the kernels' layout before the octet word (kernels/octet_word.hpp) replaced it on the
+// CPU and then on the GPU; kept as the subject of `llvq bench leech-decode`'s per-stage profile.
+// Plain functions over one flat POD table struct (no std containers, no exceptions, no 128-bit
+// arithmetic), written to compile for host and device. docs/kernels-leech.md describes it.
 //
 // Two codes of a block:
 //  - the minimal code: gain index g and the dense ball index of LeechBall (48 bits at 2 bpw);

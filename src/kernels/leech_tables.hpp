@@ -1,5 +1,4 @@
-// Builds the decode tables of leech_block.hpp for a Leech-ball codec (host side; the CUDA
-// kernels copy the struct to the device as it is).
+// Builds the decode tables of leech_block.hpp (the split word) for a Leech-ball codec.
 #pragma once
 
 #include <memory>

@@ -42,16 +42,16 @@ unsigned grid_for(int64_t items, int per_block) {
   return static_cast<unsigned>(std::min<int64_t>(blocks, std::numeric_limits<int>::max()));
 }
 
-template <class F>
-const typename F::Tables* tables_of(const DeviceMatrix::Impl& m) {
-  return reinterpret_cast<const typename F::Tables*>(m.tables->get());
+// The kernels' parameter per family.
+detail::E8pFamily::Params params_of(const DeviceMatrix::Impl& m, detail::E8pFamily) {
+  return reinterpret_cast<const detail::E8pTables*>(m.tables->get());
 }
+detail::OctetFamily::Params params_of(const DeviceMatrix::Impl& m, detail::OctetFamily) { return m.octet; }
 
 template <class F, class X>
 void launch_gemv(const DeviceMatrix::Impl& m, const X* x, float* y, cudaStream_t stream) {
   detail::fused_gemv_kernel<F, X><<<grid_for(m.rows, detail::kWarpsPerCta), detail::kWarpsPerCta * detail::kWarp, 0,
-                                    stream>>>(tables_of<F>(m), m.escapes.get(), m.codes.get(), m.scales.get(), x, y,
-                                              m.shape);
+                                    stream>>>(params_of(m, F{}), m.codes.get(), m.scales.get(), x, y, m.shape);
   check_launch("fused GEMV kernel");
 }
 
@@ -60,17 +60,19 @@ void launch_gemv(const DeviceMatrix::Impl& m, const X* x, float* y, cudaStream_t
 template <class X>
 void launch_leech_gemv(const DeviceMatrix::Impl& m, const X* x, float* y, cudaStream_t stream) {
   constexpr int kThreads = 256;
-  detail::permute_x_kernel<X><<<grid_for(m.cols, kThreads), kThreads, 0, stream>>>(
-      tables_of<detail::OctetFamily>(m), x, m.x_slots.get(), m.cols);
+  detail::permute_x_kernel<X><<<grid_for(m.cols, kThreads), kThreads, 0, stream>>>(m.octet.trio, x, m.x_slots.get(),
+                                                                                   m.cols);
   check_launch("x permutation kernel");
-  launch_gemv<detail::OctetFamily, float>(m, m.x_slots.get(), y, stream);
+  detail::octet_gemv_kernel<float><<<grid_for(m.rows, detail::kWarpsPerCta), detail::kWarpsPerCta * detail::kWarp, 0,
+                                     stream>>>(m.octet, m.codes.get(), m.scales.get(), m.x_slots.get(), y, m.shape);
+  check_launch("fused GEMV kernel");
 }
 
 template <class F>
 void launch_decode(const DeviceMatrix::Impl& m, __half* out, cudaStream_t stream) {
   detail::decode_half_kernel<F><<<grid_for(m.rows * m.shape.blocks_per_row, detail::kDecodeThreads),
-                                  detail::kDecodeThreads, 0, stream>>>(tables_of<F>(m), m.escapes.get(),
-                                                                       m.codes.get(), m.scales.get(), out, m.shape);
+                                  detail::kDecodeThreads, 0, stream>>>(params_of(m, F{}), m.codes.get(),
+                                                                       m.scales.get(), out, m.shape);
   check_launch("decode-to-half kernel");
 }
 
@@ -128,6 +130,9 @@ DeviceMatrix::Impl::Impl(const detail::HostLayout& l)
   codes.upload(l.codes.data(), l.codes.size());
   scales.upload(l.scales.data(), l.scales.size());
   escapes.upload(reinterpret_cast<const uint8_t*>(l.escapes.data()), escapes.size());
+  if (family == detail::Family::Leech)
+    octet = detail::octet_view(*static_cast<const detail::OctetBlockTables*>(l.tables), tables->get(),
+                               reinterpret_cast<const kernels::octet::Escape*>(escapes.get()));
 }
 
 void DeviceMatrix::Impl::decode_half(__half* out, cudaStream_t stream) const {

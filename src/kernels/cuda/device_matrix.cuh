@@ -35,6 +35,7 @@ struct DeviceMatrix::Impl {
   // Leech: x in the blocks' trio order, rewritten by every GEMV call (so concurrent calls on one
   // matrix must share a stream).
   mutable detail::DeviceBuffer<float> x_slots;
+  detail::OctetView octet{};  // Leech: the kernels' view of the device tables and escapes
 };
 
 }  // namespace llvq::cuda

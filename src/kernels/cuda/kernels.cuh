@@ -1,25 +1,28 @@
 // The CUDA kernels, written once over a codec family policy F:
 //   F::kDim                weights per block
 //   F::Code                the block code type in the layout (layout.hpp)
-//   F::Tables              POD decode tables (per codec)
-//   F::Context             what a block decode reads: the tables and the matrix's own side
-//                          data (the Leech escape list)
-//   F::prepare(global, extra)   the Context (called by every thread before any leaves: it may
+//   F::Tables              POD decode tables (per codec), copied to the device byte for byte
+//   F::Params              the kernels' parameter: where the tables are (and for Leech the
+//                          matrix's escape list and the gain width)
+//   F::Context             what a block decode reads
+//   F::prepare(params)     the Context (called by every thread before any leaves: it may
 //                          stage tables in shared memory)
 //   F::decode(c, code, scale, out[kDim])   the scaled block in the family's slot order, as
 //                          the host decode computes it; F::natural(c, i) is slot i's column
-//   F::dot(c, code, scale, x[kDim])        ⟨scaled block, x⟩, x in slot order
+//   F::dot(c, code, scale, x[kDim])        ⟨scaled block, x⟩ (E8P's fused GEMV)
 // The per-block functions are the LLVQ_HD ones the host tests check (e8p_block.hpp,
 // octet_block.hpp).
 //
-// Thread mapping (docs/kernels-cuda.md): the fused GEMV gives each row to one warp, whose
-// lanes take blocks lane, lane + 32, ...: the warp reads 32 consecutive block codes at a time
+// Thread mapping (docs/kernels-cuda.md): the fused GEMVs give each row to one warp. E8P's lanes
+// take blocks lane, lane + 32, ...: the warp reads 32 consecutive block codes at a time
 // (coalesced), each lane decodes its block in registers and multiplies it with the matching
-// slice of x (read through the read-only cache; every row reuses it), and a shuffle reduction
-// sums the lanes. The Leech family's slot order is the trio order of its octets, so its x is
-// permuted once per call by permute_x_kernel. The decode kernel gives each thread one block,
-// puts it in natural order through shared memory and writes it as 16-byte stores of halves,
-// consecutive threads to consecutive addresses.
+// slice of x (read through the read-only cache; every row reuses it). The Leech GEMV gives each
+// octet to one lane (10 blocks per warp step, lane 3b + k takes octet k of block b), so the
+// warp's reads of x are contiguous and a lane's table reads are one entry; the three lanes of
+// a block exchange their norms by shuffles. x is permuted into the blocks' trio order once per
+// call (permute_x_kernel). A shuffle reduction sums the lanes. The decode kernel gives each
+// thread one block, puts it in natural order through shared memory and writes it as 16-byte
+// stores of halves, consecutive threads to consecutive addresses.
 #pragma once
 
 #include <cuda_fp16.h>
@@ -58,8 +61,9 @@ struct E8pFamily {
   static constexpr int kDim = kE8pDim;
   using Code = unsigned short;
   using Tables = E8pTables;
+  using Params = const Tables*;
   using Context = const Tables*;
-  __device__ static Context prepare(const Tables* global, const void*) {
+  __device__ static Context prepare(Params global) {
     __shared__ Tables shared;
     load_tables(global, shared);
     __syncthreads();
@@ -81,26 +85,19 @@ struct E8pFamily {
   }
 };
 
-// Leech (llvq-sg, llvq-ss at 2 bpw, l24sq): the octet word. The pattern tables (6.75 MiB) stay in
+// Leech (llvq-sg, llvq-ss at 2 bpw, l24sq): the octet word. The pattern tables (12 MiB) stay in
 // global memory, where L2 holds them whole and L1 the entries a matrix uses most; the escape
 // list is the matrix's.
 struct OctetFamily {
   static constexpr int kDim = octet::kDim;
   using Code = unsigned long long;
   using Tables = OctetBlockTables;
-  struct Context {
-    const Tables* tables;
-    const octet::Escape* escapes;
-  };
-  __device__ static Context prepare(const Tables* global, const void* extra) {
-    return {global, static_cast<const octet::Escape*>(extra)};
-  }
-  __device__ static int natural(Context c, int i) { return c.tables->trio[i]; }
-  __device__ static void decode(Context c, Code code, float scale, float* out) {
-    octet_decode_trio(*c.tables, c.escapes, code, scale, out);
-  }
-  __device__ static float dot(Context c, Code code, float scale, const float* x) {
-    return octet_dot_trio(*c.tables, c.escapes, code, scale, x);
+  using Params = OctetView;
+  using Context = OctetView;
+  __device__ static Context prepare(const Params& view) { return view; }
+  __device__ static int natural(const Context& c, int i) { return c.trio[i]; }
+  __device__ static void decode(const Context& c, Code code, float scale, float* out) {
+    octet_decode_trio(c, code, scale, out);
   }
 };
 
@@ -124,12 +121,19 @@ __device__ void load_x(const __half* x, float* out) {
   }
 }
 
+// Sums acc over the warp (every lane gets the total; lane 0's is what the GEMVs write).
+__device__ inline float warp_sum(float acc) {
+#pragma unroll
+  for (int offset = kWarp / 2; offset > 0; offset /= 2) acc += __shfl_xor_sync(0xffffffffu, acc, offset);
+  return acc;
+}
+
 template <class F, class X>
 __global__ void __launch_bounds__(kWarpsPerCta* kWarp)
-    fused_gemv_kernel(const typename F::Tables* tables_global, const void* extra, const uint8_t* __restrict__ codes,
+    fused_gemv_kernel(const typename F::Params params, const uint8_t* __restrict__ codes,
                       const float* __restrict__ scales, const X* __restrict__ x, float* __restrict__ y,
                       KernelShape s) {
-  const typename F::Context t = F::prepare(tables_global, extra);  // before any warp leaves
+  const typename F::Context t = F::prepare(params);  // before any warp leaves
   const int lane = threadIdx.x % kWarp;
   const int64_t row = static_cast<int64_t>(blockIdx.x) * kWarpsPerCta + threadIdx.x / kWarp;
   if (row >= s.rows) return;
@@ -146,17 +150,60 @@ __global__ void __launch_bounds__(kWarpsPerCta* kWarp)
     const float scale = one_scale ? row_scale : __ldg(row_scales + j / s.blocks_per_group);
     acc += F::dot(t, code, scale, xv);
   }
-#pragma unroll
-  for (int offset = kWarp / 2; offset > 0; offset /= 2) acc += __shfl_xor_sync(0xffffffffu, acc, offset);
+  acc = warp_sum(acc);
+  if (lane == 0) y[row] = acc;
+}
+
+inline constexpr int kOctetBlocksPerStep = kWarp / 3;  // 10 blocks, lanes 30 and 31 idle
+
+// y = W·x for the Leech family, x_slots = x in trio order. Lane 3b + k decodes octet k of block
+// j0 + b and multiplies it with its 8 entries of x_slots (the warp's 240 floats are
+// contiguous); the block's norm, which its factor needs, is the sum of its three lanes'. The
+// host twin (gemv_rows_host) follows the same order of operations. (A template, as every
+// kernel here, so that each translation unit including this header may instantiate it.)
+template <class X>
+__global__ void __launch_bounds__(kWarpsPerCta* kWarp)
+    octet_gemv_kernel(const OctetView t, const uint8_t* __restrict__ codes, const float* __restrict__ scales,
+                      const X* __restrict__ x_slots, float* __restrict__ y, KernelShape s) {
+  const int lane = threadIdx.x % kWarp;
+  const int64_t row = static_cast<int64_t>(blockIdx.x) * kWarpsPerCta + threadIdx.x / kWarp;
+  if (row >= s.rows) return;  // the whole warp: the shuffles below keep every lane
+  const int b = lane / 3, k = lane - 3 * b, first_lane = 3 * b;  // lanes 30, 31: b = 10, idle
+  const unsigned long long* words = reinterpret_cast<const unsigned long long*>(codes) + row * s.blocks_per_row;
+  const float* row_scales = scales + row * s.groups_per_row;
+  const bool one_scale = s.groups_per_row == 1;  // the usual case: no division per block
+  const float row_scale = __ldg(row_scales);
+  float acc = 0.f;
+  for (int j0 = 0; j0 < s.blocks_per_row; j0 += kOctetBlocksPerStep) {
+    const int j = j0 + b;
+    const bool live = b < kOctetBlocksPerStep && j < s.blocks_per_row;
+    unsigned long long word = 0;
+    uint32_t norm = 0;
+    float part = 0.f;
+    if (live) {
+      word = __ldg(words + j);
+      float u[8], xv[8];
+      norm = octet_slice(t, word, k, u);
+      load_x<8>(x_slots + (3 * static_cast<int64_t>(j) + k) * 8, xv);
+      part = octet_slice_dot(u, xv);
+    }
+    const uint32_t total = __shfl_sync(0xffffffffu, norm, first_lane) + __shfl_sync(0xffffffffu, norm, first_lane + 1) +
+                           __shfl_sync(0xffffffffu, norm, first_lane + 2);
+    if (live) {
+      const float scale = one_scale ? row_scale : __ldg(row_scales + j / s.blocks_per_group);
+      acc = fmaf(octet_gemv_factor(t, word, total, scale), part, acc);
+    }
+  }
+  acc = warp_sum(acc);
   if (lane == 0) y[row] = acc;
 }
 
 template <class F>
 __global__ void __launch_bounds__(kDecodeThreads)
-    decode_half_kernel(const typename F::Tables* tables_global, const void* extra, const uint8_t* __restrict__ codes,
+    decode_half_kernel(const typename F::Params params, const uint8_t* __restrict__ codes,
                        const float* __restrict__ scales, __half* __restrict__ out, KernelShape s) {
   static_assert(F::kDim % 8 == 0, "blocks are written as 16-byte groups of 8 halves");
-  const typename F::Context t = F::prepare(tables_global, extra);
+  const typename F::Context t = F::prepare(params);
   // Each thread's block in natural column order: slot i goes to column F::natural(t, i).
   __shared__ float natural[kDecodeThreads * F::kDim];
   float* mine = natural + threadIdx.x * F::kDim;
@@ -183,13 +230,13 @@ __global__ void __launch_bounds__(kDecodeThreads)
 // out[b·kDim + s] = x[b·kDim + natural(s)] for every block b: x in the family's slot order, as
 // floats (the octet word's trio order; x may be fp16).
 template <class X>
-__global__ void permute_x_kernel(const OctetBlockTables* tables, const X* __restrict__ x, float* __restrict__ out,
+__global__ void permute_x_kernel(const uint8_t* __restrict__ trio, const X* __restrict__ x, float* __restrict__ out,
                                  int64_t cols) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= cols) return;
   const int64_t block = i / octet::kDim;
   const int slot = static_cast<int>(i - block * octet::kDim);
-  out[i] = static_cast<float>(x[block * octet::kDim + tables->trio[slot]]);
+  out[i] = static_cast<float>(x[block * octet::kDim + trio[slot]]);
 }
 
 }  // namespace llvq::cuda::detail

@@ -16,6 +16,8 @@ namespace llvq::cuda::detail {
 
 namespace {
 
+constexpr int kLanes = 32;  // a warp
+
 E8pTables build_e8p_tables() {
   E8pTables t{};
   for (uint32_t k = 0; k < kE8pPatterns; ++k) {
@@ -37,9 +39,11 @@ std::unique_ptr<OctetBlockTables> build_octet_block_tables(const octet::OctetTab
   const octet::View v = tables.view();
   if (v.entry_bits != octet::kEntryBits) throw std::logic_error("octet tables: unexpected entry width");
   auto t = std::make_unique<OctetBlockTables>();
-  static_assert(sizeof(t->patterns) == sizeof(int8_t) * 8 * (octet::kTypes << octet::kEntryBits));
-  std::memcpy(t->patterns, v.patterns, sizeof(t->patterns));
-  std::memcpy(t->norm8, v.norm8, sizeof(t->norm8));
+  for (size_t e = 0; e < std::size(t->entries); ++e) {
+    std::memcpy(&t->entries[e].lo, v.patterns + 8 * e, 4);
+    std::memcpy(&t->entries[e].hi, v.patterns + 8 * e + 4, 4);
+    t->entries[e].norm8 = v.norm8[e];
+  }
   std::memcpy(t->glue, v.glue, sizeof(t->glue));
   for (int id = 0; id < 256; ++id)
     for (int i = 0; i < 8; ++i)
@@ -190,15 +194,17 @@ void decode_rows_host(const HostLayout& l, int64_t r0, int64_t r1, float* out) {
       } else {
         const auto& t = *static_cast<const OctetBlockTables*>(l.tables);
         float trio_order[octet::kDim];
-        octet_decode_trio(t, l.escapes.data(), l.leech_word(r, j), s, trio_order);
+        octet_decode_trio(octet_view(t, &t, l.escapes.data()), l.leech_word(r, j), s, trio_order);
         for (int i = 0; i < octet::kDim; ++i) w[t.trio[i]] = trio_order[i];
       }
     }
   }
 }
 
-void gemv_rows_host(const HostLayout& l, const float* x, int64_t r0, int64_t r1, float* y) {
-  constexpr int kLanes = 32;
+namespace {
+
+// x in the blocks' slot order (permute_x_kernel).
+std::vector<float> x_slots(const HostLayout& l, const float* x) {
   std::vector<float> slots(static_cast<size_t>(l.cols));
   for (int64_t c = 0; c < l.cols; ++c) {
     const int64_t block = c / l.block_dim, i = c % l.block_dim;
@@ -206,28 +212,60 @@ void gemv_rows_host(const HostLayout& l, const float* x, int64_t r0, int64_t r1,
         l.family == Family::E8p ? i : static_cast<const OctetBlockTables*>(l.tables)->trio[static_cast<size_t>(i)];
     slots[static_cast<size_t>(c)] = x[block * l.block_dim + natural];
   }
-  for (int64_t r = r0; r < r1; ++r) {
-    const float* scale = l.scales.data() + r * l.groups_per_row;
-    float lanes[kLanes] = {};
-    for (int64_t j = 0; j < l.blocks_per_row; ++j) {
-      const float s = scale[j / l.blocks_per_group];
-      const float* xb = slots.data() + j * l.block_dim;
-      float d = 0;
-      if (l.family == Family::E8p) {
-        float w[kE8pDim];
-        e8p_decode_block(e8p_tables().pattern, l.e8p_code(r, j), w);
-        for (int i = 0; i < kE8pDim; ++i) d = std::fma(w[i], xb[i], d);
-        d *= s;
-      } else {
-        d = octet_dot_trio(*static_cast<const OctetBlockTables*>(l.tables), l.escapes.data(), l.leech_word(r, j), s,
-                           xb);
-      }
-      lanes[j % kLanes] += d;
-    }
-    for (int offset = kLanes / 2; offset > 0; offset /= 2)
-      for (int lane = 0; lane < offset; ++lane) lanes[lane] += lanes[lane + offset];
-    y[r - r0] = lanes[0];
+  return slots;
+}
+
+// The warp's final shuffle tree (warp_sum), as lane 0 sees it.
+float lane_tree(float* lanes) {
+  for (int offset = kLanes / 2; offset > 0; offset /= 2)
+    for (int lane = 0; lane < offset; ++lane) lanes[lane] += lanes[lane + offset];
+  return lanes[0];
+}
+
+// E8P's fused GEMV: lane l accumulates blocks l, l + 32, ...
+float e8p_row_host(const HostLayout& l, const float* xs, int64_t r) {
+  float lanes[kLanes] = {};
+  for (int64_t j = 0; j < l.blocks_per_row; ++j) {
+    float w[kE8pDim];
+    e8p_decode_block(e8p_tables().pattern, l.e8p_code(r, j), w);
+    float d = 0;
+    for (int i = 0; i < kE8pDim; ++i) d = std::fma(w[i], xs[j * kE8pDim + i], d);
+    lanes[j % kLanes] += l.scales[static_cast<size_t>(r * l.groups_per_row + j / l.blocks_per_group)] * d;
   }
+  return lane_tree(lanes);
+}
+
+// octet_gemv_kernel: lane 3b + k takes octet k of blocks b, b + 10, ...
+float octet_row_host(const HostLayout& l, const float* xs, int64_t r) {
+  const auto& tables = *static_cast<const OctetBlockTables*>(l.tables);
+  const OctetView t = octet_view(tables, &tables, l.escapes.data());
+  constexpr int kStep = kLanes / 3;
+  float lanes[kLanes] = {};
+  for (int64_t j = 0; j < l.blocks_per_row; ++j) {
+    const uint64_t word = l.leech_word(r, j);
+    float part[3];
+    uint32_t norm = 0;
+    for (int k = 0; k < 3; ++k) {
+      float u[8];
+      norm += octet_slice(t, word, k, u);
+      part[k] = octet_slice_dot(u, xs + (3 * j + k) * 8);
+    }
+    const float f =
+        octet_gemv_factor(t, word, norm, l.scales[static_cast<size_t>(r * l.groups_per_row + j / l.blocks_per_group)]);
+    for (int k = 0; k < 3; ++k) {
+      float& acc = lanes[3 * (j % kStep) + k];
+      acc = std::fma(f, part[k], acc);
+    }
+  }
+  return lane_tree(lanes);
+}
+
+}  // namespace
+
+void gemv_rows_host(const HostLayout& l, const float* x, int64_t r0, int64_t r1, float* y) {
+  const std::vector<float> xs = x_slots(l, x);
+  for (int64_t r = r0; r < r1; ++r)
+    y[r - r0] = l.family == Family::E8p ? e8p_row_host(l, xs.data(), r) : octet_row_host(l, xs.data(), r);
 }
 
 }  // namespace llvq::cuda::detail
