@@ -623,6 +623,15 @@ TEST(GlvqSerialisation, CorruptDataGivesClearErrors) {
   blob(b, "g")[1] = 0x7e;  // NaN
   expect_error(b, "NaN in G");
   b = t.to_blobs();
+  blob(b, "g")[0] = 0x53;  // 60,000: finite, but e^(ln(1+μ)·|y|) then overflows float
+  blob(b, "g")[1] = 0x7b;
+  try {
+    GlvqTensor::from_blobs(spec, t.rows, t.cols, b);
+    ADD_FAILURE() << "a G that decodes to ±inf was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("beyond float range"), std::string::npos) << e.what();
+  }
+  b = t.to_blobs();
   blob(b, "bits")[0] = 7;
   expect_error(b, "bit width outside B−1..B+1");
   b = t.to_blobs();

@@ -4,6 +4,7 @@
 #include <bit>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include "llvq/error.hpp"
@@ -286,6 +287,42 @@ std::vector<std::pair<std::string, std::vector<uint8_t>>> GlvqTensor::to_blobs()
   return blobs;
 }
 
+namespace {
+
+// Largest |q| of a group's codebook at `bits`: the box corner √D·(2^b − 1)/2 (Babai), or the
+// covering radius 4·2^b of 2^b·J (J = √8·Λ24 has covering radius 4), which bounds the points of
+// its Voronoi cell (Leech).
+double max_point_norm(const GlvqConfig& cfg, int bits) {
+  const double levels = std::ldexp(1.0, bits);
+  return cfg.decoder == "leech" ? 4 * levels : std::sqrt(double(cfg.dim)) * (levels - 1) / 2;
+}
+
+// A companded weight is r·s·expm1(ln(1+μ)·|y|)/μ with |y_i| ≤ ‖G_i‖·|q|: a group whose bound
+// overflows float is refused, so that no weight of a loaded file decodes to ±inf. (A learned G
+// keeps |y| near 1, tens of binades below the bound; only a damaged or crafted file reaches it.)
+void check_companding_bounds(const GlvqTensor& t, const glvq_detail::Layout& layout) {
+  using glvq_detail::from_fp16;
+  double row_scale = 1;
+  for (uint16_t v : t.row_scale_fp16) row_scale = std::max(row_scale, from_fp16(v));
+  const int d = t.config.dim;
+  for (int g = 0; g < layout.groups; ++g) {
+    double g_norm = 0;  // the largest row norm of G_g
+    for (int i = 0; i < d; ++i) {
+      double sq = 0;
+      for (int j = 0; j < d; ++j) sq += std::pow(from_fp16(t.g_fp16[(static_cast<size_t>(g) * d + i) * d + j]), 2);
+      g_norm = std::max(g_norm, std::sqrt(sq));
+    }
+    const double mu = from_fp16(t.mu_fp16[static_cast<size_t>(g)]), s = from_fp16(t.scale_fp16[static_cast<size_t>(g)]);
+    const double y = g_norm * max_point_norm(t.config, t.group_bits[static_cast<size_t>(g)]);
+    const double bound = row_scale * s * std::expm1(std::log1p(mu) * y) / mu;
+    if (!(bound <= std::numeric_limits<float>::max()))
+      throw InputError("glvq: group " + std::to_string(g) + " can decode to weights beyond float range (|G| row norm " +
+                       double_text(g_norm) + ", μ " + double_text(mu) + ", scale " + double_text(s) + ")");
+  }
+}
+
+}  // namespace
+
 GlvqTensor GlvqTensor::from_blobs(const std::string& spec, int64_t rows, int64_t cols,
                                   const std::vector<std::pair<std::string, std::vector<uint8_t>>>& blobs) {
   using namespace glvq_detail;
@@ -337,6 +374,7 @@ GlvqTensor GlvqTensor::from_blobs(const std::string& spec, int64_t rows, int64_t
   t.codes = find_blob(blobs, "codes", static_cast<size_t>((nbits + 7) / 8));
   if (nbits % 8 != 0 && (t.codes.back() >> (nbits % 8)) != 0)
     throw InputError("glvq: padding bits after the last code are not zero");
+  if (t.config.companding) check_companding_bounds(t, layout);
   return t;
 }
 
