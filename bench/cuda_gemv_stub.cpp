@@ -6,7 +6,7 @@
 
 namespace llvq::cuda {
 
-std::vector<kernels::GemvBenchRow> bench_gemv(const kernels::GemvBenchConfig&) {
+kernels::GemvBenchReport bench_gemv(const kernels::GemvBenchConfig&) {
   require_device();  // throws the library's "built without CUDA" error
   return {};
 }

@@ -339,14 +339,22 @@ TEST(CudaDevice, BenchReportsBaselinesAndEveryCodec) {
   config.cols = 256;
   config.codecs = {"e8p"};
   config.min_seconds = 0.01;
-  const auto rows = llvq::cuda::bench_gemv(config);
+  const auto report = llvq::cuda::bench_gemv(config);
+  const auto& rows = report.rows;
   ASSERT_EQ(rows.size(), 4u);
+  EXPECT_TRUE(report.skipped.empty());
   EXPECT_EQ(rows[0].codec, "fp32");
   EXPECT_EQ(rows[1].codec, "fp16");
   for (const auto& row : rows) {
     EXPECT_GT(row.seconds, 0);
     EXPECT_GT(row.speedup_vs_fp16, 0);
   }
+  for (const auto& row : rows) EXPECT_GT(row.copy_fraction, 0);
+  config.codecs = {"e8p", "llvq-sg"};  // 256 columns are no whole number of 24-weight blocks
+  const auto partial = llvq::cuda::bench_gemv(config);
+  EXPECT_EQ(partial.rows.size(), 4u);
+  ASSERT_EQ(partial.skipped.size(), 1u);
+  EXPECT_EQ(partial.skipped[0].first, "llvq-sg");
   config.codecs = {"scalar:bpw=2"};
   EXPECT_THROW(llvq::cuda::bench_gemv(config), llvq::InputError);
 }

@@ -28,10 +28,13 @@ struct GemvOptions {
 };
 
 nlohmann::json to_json(const kernels::GemvBenchRow& r) {
-  return {{"codec", r.codec},     {"kernel", r.kernel},
-          {"isa", r.isa},         {"bpw", r.bpw},
-          {"seconds", r.seconds}, {"speedup_vs_fp32", r.speedup_vs_fp32},
-          {"gbytes_per_s", r.gbytes_per_s}, {"weights_per_s", r.weights_per_s}};
+  nlohmann::json j = {{"codec", r.codec},     {"kernel", r.kernel},
+                      {"isa", r.isa},         {"bpw", r.bpw},
+                      {"seconds", r.seconds}, {"speedup_vs_fp32", r.speedup_vs_fp32},
+                      {"gbytes_per_s", r.gbytes_per_s}, {"weights_per_s", r.weights_per_s}};
+  if (r.speedup_vs_fp16 > 0) j["speedup_vs_fp16"] = r.speedup_vs_fp16;
+  if (r.copy_fraction > 0) j["copy_fraction"] = r.copy_fraction;
+  return j;
 }
 
 void print_report(const GemvOptions& options, const kernels::GemvBenchReport& report) {
@@ -47,10 +50,23 @@ void print_report(const GemvOptions& options, const kernels::GemvBenchReport& re
   }
   std::cout << strfmt("GEMV %lld x %lld, %d thread(s), %s\n", static_cast<long long>(config.rows),
                       static_cast<long long>(config.cols), config.threads, options.device.c_str());
-  Table t({"codec", "kernel", "isa", "bpw", "ms", "Gweights/s", "GB/s", "speedup vs fp32"});
-  for (const auto& r : report.rows)
-    t.add_row({r.codec, r.kernel, r.isa, strfmt("%.3f", r.bpw), strfmt("%.3f", r.seconds * 1e3),
-               strfmt("%.2f", r.weights_per_s / 1e9), strfmt("%.1f", r.gbytes_per_s), strfmt("%.2fx", r.speedup_vs_fp32)});
+  // The CUDA bench also compares with cuBLAS fp16 and with the device's copy bandwidth.
+  const bool cuda = options.device == "cuda";
+  std::vector<std::string> head = {"codec", "kernel", "isa", "bpw", "ms", "Gweights/s", "GB/s", "speedup vs fp32"};
+  if (cuda) head.insert(head.end(), {"vs fp16", "of copy GB/s"});
+  Table t(head);
+  for (const auto& r : report.rows) {
+    std::vector<std::string> row = {r.codec,
+                                    r.kernel,
+                                    r.isa,
+                                    strfmt("%.3f", r.bpw),
+                                    strfmt("%.3f", r.seconds * 1e3),
+                                    strfmt("%.2f", r.weights_per_s / 1e9),
+                                    strfmt("%.1f", r.gbytes_per_s),
+                                    strfmt("%.2fx", r.speedup_vs_fp32)};
+    if (cuda) row.insert(row.end(), {strfmt("%.2fx", r.speedup_vs_fp16), strfmt("%.0f%%", 100 * r.copy_fraction)});
+    t.add_row(row);
+  }
   std::cout << t.to_string();
   for (const auto& [codec, why] : report.skipped) std::cout << codec << ": " << why << " (skipped)\n";
 }
@@ -80,9 +96,7 @@ void run_gemv(GemvOptions& options) {
   if (options.device == "cuda") {
     if (!options.isa.empty()) throw InputError("--isa applies to --device cpu only");
     // No --codec: the CUDA bench's own default list (the codecs that have CUDA kernels).
-    kernels::GemvBenchReport report;
-    report.rows = cuda::bench_gemv(options.config);
-    print_report(options, report);
+    print_report(options, cuda::bench_gemv(options.config));
     return;
   }
   if (!options.isa.empty()) kernels::set_isa(kernels::parse_isa(options.isa));

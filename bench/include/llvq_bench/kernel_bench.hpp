@@ -34,6 +34,9 @@ struct GemvBenchRow {
   double speedup_vs_fp16 = 0;  // vs the fp16 baseline (CUDA rows: cuBLAS fp16 GEMV); 0 = not measured
   double gbytes_per_s = 0;   // weight bytes read per second
   double weights_per_s = 0;
+  // CUDA rows: gbytes_per_s over the device-to-device copy bandwidth of the same run (bytes read
+  // plus written); 0 = not measured.
+  double copy_fraction = 0;
 };
 struct GemvBenchConfig {
   int64_t rows = 4096, cols = 4104;
@@ -115,10 +118,12 @@ LeechDecodeBench bench_leech_decode(const LeechDecodeBenchConfig& config);
 namespace cuda {
 
 // `llvq bench gemv --device cuda`: cuBLAS fp32 and fp16 GEMV, then decode to half and fused
-// GEMV (fp32 x) of each codec, on one random Gaussian matrix of config.rows × config.cols.
-// speedup_vs_fp32 / speedup_vs_fp16 compare with the cuBLAS rows. InputError when
-// !device_available() or a codec has no CUDA kernels.
-std::vector<kernels::GemvBenchRow> bench_gemv(const kernels::GemvBenchConfig& config);
+// GEMV (fp32 x) of each codec, on one random Gaussian matrix of config.rows × config.cols
+// (config.pool_rows distinct encoded rows, tiled). speedup_vs_fp32 / speedup_vs_fp16 compare
+// with the cuBLAS rows. A codec whose rows cannot be config.cols long (its block does not
+// divide it) is skipped with the reason. InputError when !device_available() or a codec has
+// no CUDA kernels.
+kernels::GemvBenchReport bench_gemv(const kernels::GemvBenchConfig& config);
 
 }  // namespace cuda
 }  // namespace llvq
