@@ -6,12 +6,24 @@
 # to $OUT (the device tool brings that folder back); a summary table is printed last.
 #
 # The device machine has no Debian packages to build with, so the binaries are built here,
-# portable (no -march=native; the kernels pick their ISA at run time), and carried:
+# portable (no -march=native; the kernels pick their ISA at run time), and carried with the
+# Debian shared libraries the device image may lack (ICU, GNU OpenMP, GCC's C++ runtime; ~44 MB
+# in all, under the carry limit):
 #   cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DLLVQ_NATIVE=OFF
 #   cmake --build build-gpu -j2 --target llvq_cli test_kernels_cuda
-#   device run: bash bench/gpu-check.sh build-gpu   (carry: build-gpu/llvq, build-gpu/tests/test_kernels_cuda)
+#   bash bench/gpu-check.sh --bundle build-gpu      (copies those libraries to build-gpu/lib)
+#   device run: bash bench/gpu-check.sh build-gpu
+#               carry: build-gpu/llvq, build-gpu/tests/test_kernels_cuda, build-gpu/lib
 set -uo pipefail
+if [[ ${1:-} == --bundle ]]; then
+  build=${2:-build-gpu}
+  mkdir -p "$build/lib"
+  ldd "$build/llvq" "$build/tests/test_kernels_cuda" | awk '/=> \// {print $3}' | sort -u |
+    grep -E '/lib(icu[a-z]*|gomp|stdc\+\+|gcc_s)\.so' | xargs -r cp -Lv -t "$build/lib"
+  exit
+fi
 build=${1:-build-gpu}
+export LD_LIBRARY_PATH="$build/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 out=${OUT:-/tmp/gpu-check}
 mkdir -p "$out"
 llvq="$build/llvq"
@@ -23,7 +35,7 @@ done
 nvidia-smi -L | tee "$out/device.txt"
 status=0
 "$tests" > "$out/tests.txt" 2>&1 || status=1
-echo "tests: $(grep -E '^\[  (PASSED|FAILED|SKIPPED) ' "$out/tests.txt" | tr '\n' ' ')"
+echo "tests: $(grep -E '^\[ +(PASSED|FAILED|SKIPPED) +\] [0-9]+ test' "$out/tests.txt" | tr '\n' ' ')"
 compute-sanitizer --tool memcheck --error-exitcode 3 "$tests" --gtest_filter='CudaDevice.*:-*Bench*' \
   > "$out/memcheck.txt" 2>&1 || status=1
 echo "memcheck: $(grep -E 'ERROR SUMMARY' "$out/memcheck.txt" | tail -1)"
