@@ -208,6 +208,12 @@ kernels::GemvBenchReport bench_gemv(const kernels::GemvBenchConfig& config) {
         time_call([&] { copies[call++ % copies.size()]->gemv(dx.get(), dy.get(), nullptr); }, config.min_seconds);
     out.push_back(make_row(codec->spec(), "decode-half", bpw, t_decode, rows, cols));
     out.push_back(make_row(codec->spec(), "fused-gemv", bpw, t_gemv, rows, cols));
+    if (layout.family == detail::Family::Leech) {  // the lane-per-block variant, for comparison
+      const detail::LeechGemvScope variant(detail::LeechGemv::LanePerBlock);
+      const double t_block =
+          time_call([&] { copies[call++ % copies.size()]->gemv(dx.get(), dy.get(), nullptr); }, config.min_seconds);
+      out.push_back(make_row(codec->spec(), "fused-gemv-lane-per-block", bpw, t_block, rows, cols));
+    }
   }
   const double copy = copy_bandwidth(config.min_seconds);
   for (auto& row : out) {

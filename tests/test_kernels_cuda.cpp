@@ -299,6 +299,20 @@ TEST(CudaDevice, EscapedBlocksDecodeAndMultiplyOnTheDevice) {
   EXPECT_EQ(m.gemv(x), want);
 }
 
+// The lane-per-block variant of the Leech GEMV (the bench compares it with the default).
+TEST(CudaDevice, LeechLanePerBlockGemvEqualsTheCpuProduct) {
+  REQUIRE_DEVICE();
+  for (const Case& k : kCases) {
+    if (is_e8p(k)) continue;
+    SCOPED_TRACE(k.spec + " " + std::to_string(k.rows) + "x" + std::to_string(k.cols));
+    const Coded c = make_coded(k.spec, k.rows, k.cols, 35);
+    const llvq::cuda::DeviceMatrix m(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols);
+    const auto x = llvq::test::gaussian(static_cast<size_t>(k.cols), 36);
+    const llvq::cuda::detail::LeechGemvScope variant(llvq::cuda::detail::LeechGemv::LanePerBlock);
+    expect_gemv_close(codec_decode(c), x, m.gemv(x), k.rows, k.cols);
+  }
+}
+
 // The CPU kernels (llvq/kernels.hpp) on the same matrix: the GPU copy made from a PackedMatrix
 // gives the CPU fused GEMV's result within float tolerance.
 TEST(CudaDevice, FusedGemvEqualsTheCpuKernelsOnAPackedMatrix) {

@@ -58,11 +58,20 @@ void launch_gemv(const DeviceMatrix::Impl& m, const X* x, float* y, cudaStream_t
 // The Leech family multiplies x in its blocks' trio order: permuted (and widened to float) once
 // per call, then read by every row.
 template <class X>
-void launch_leech_gemv(const DeviceMatrix::Impl& m, const X* x, float* y, cudaStream_t stream) {
+void permute_x(const DeviceMatrix::Impl& m, const X* x, cudaStream_t stream) {
   constexpr int kThreads = 256;
   detail::permute_x_kernel<X><<<grid_for(m.cols, kThreads), kThreads, 0, stream>>>(m.octet.trio, x, m.x_slots.get(),
                                                                                    m.cols);
   check_launch("x permutation kernel");
+}
+
+template <class X>
+void launch_leech_gemv(const DeviceMatrix::Impl& m, const X* x, float* y, cudaStream_t stream) {
+  permute_x(m, x, stream);
+  if (detail::leech_gemv() == detail::LeechGemv::LanePerBlock) {
+    launch_gemv<detail::OctetFamily, float>(m, m.x_slots.get(), y, stream);
+    return;
+  }
   detail::octet_gemv_kernel<float><<<grid_for(m.rows, detail::kWarpsPerCta), detail::kWarpsPerCta * detail::kWarp, 0,
                                      stream>>>(m.octet, m.codes.get(), m.scales.get(), m.x_slots.get(), y, m.shape);
   check_launch("fused GEMV kernel");

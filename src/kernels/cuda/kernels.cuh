@@ -9,7 +9,8 @@
 //                          stage tables in shared memory)
 //   F::decode(c, code, scale, out[kDim])   the scaled block in the family's slot order, as
 //                          the host decode computes it; F::natural(c, i) is slot i's column
-//   F::dot(c, code, scale, x[kDim])        ⟨scaled block, x⟩ (E8P's fused GEMV)
+//   F::dot(c, code, scale, x[kDim])        ⟨scaled block, x⟩, x in slot order (the
+//                          lane-per-block fused GEMV: E8P's, and a Leech variant)
 // The per-block functions are the LLVQ_HD ones the host tests check (e8p_block.hpp,
 // octet_block.hpp).
 //
@@ -98,6 +99,10 @@ struct OctetFamily {
   __device__ static int natural(const Context& c, int i) { return c.trio[i]; }
   __device__ static void decode(const Context& c, Code code, float scale, float* out) {
     octet_decode_trio(c, code, scale, out);
+  }
+  // The lane-per-block variant of the GEMV (fused_gemv_kernel); octet_gemv_kernel is the default.
+  __device__ static float dot(const Context& c, Code code, float scale, const float* x) {
+    return octet_dot_trio(c, code, scale, x);
   }
 };
 

@@ -2,6 +2,7 @@
 // of the decode kernel (see layout.hpp).
 #include "kernels/cuda/layout.hpp"
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -104,6 +105,13 @@ void read_block_codes(const Codec& codec, BitReader& in, int64_t r, HostLayout& 
 }
 
 }  // namespace
+
+namespace {
+std::atomic<LeechGemv> g_leech_gemv{LeechGemv::LanePerOctet};
+}  // namespace
+
+void set_leech_gemv(LeechGemv variant) { g_leech_gemv.store(variant); }
+LeechGemv leech_gemv() { return g_leech_gemv.load(); }
 
 bool cuda_handles(const Codec& codec) {
   Family f;

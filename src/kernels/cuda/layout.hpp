@@ -57,6 +57,22 @@ HostLayout make_layout(const Codec& codec, const uint8_t* codes, size_t size, in
 // The decode tables of E8P, built from the codec's own codebook at start-up.
 const E8pTables& e8p_tables();
 
+// Which fused GEMV the Leech family runs: one lane per octet (octet_gemv_kernel, the default)
+// or one lane per block (fused_gemv_kernel over OctetFamily), kept so that the bench and the
+// tests can run both; process-wide, as octet::set_wide_gemv is for the CPU.
+enum class LeechGemv { LanePerOctet, LanePerBlock };
+void set_leech_gemv(LeechGemv variant);
+LeechGemv leech_gemv();
+// Forces a variant for its lifetime, then returns to the default (even when the code in
+// between throws).
+class LeechGemvScope {
+ public:
+  explicit LeechGemvScope(LeechGemv variant) { set_leech_gemv(variant); }
+  ~LeechGemvScope() { set_leech_gemv(LeechGemv::LanePerOctet); }
+  LeechGemvScope(const LeechGemvScope&) = delete;
+  LeechGemvScope& operator=(const LeechGemvScope&) = delete;
+};
+
 // The Leech family's tables of a codec (built once per codec spec from the CPU kernels'
 // octet tables); nullptr when the codec has none.
 const OctetBlockTables* octet_block_tables(const Codec& codec);

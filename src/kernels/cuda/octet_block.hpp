@@ -177,4 +177,15 @@ LLVQ_HD inline float octet_slice_dot(const float* u, const float* x) {
   return s;
 }
 
+// ⟨scaled block, x⟩ with x in trio order, the whole block in one lane (the lane-per-block
+// variant of the fused GEMV).
+LLVQ_HD inline float octet_dot_trio(const OctetView& t, uint64_t word, float scale, const float* x) {
+  float u[octet::kDim];
+  const uint32_t norm = octet_point_trio(t, word, u);
+  float s = 0.f;
+  LLVQ_UNROLL
+  for (int i = 0; i < octet::kDim; ++i) s = fmaf(u[i], x[i], s);
+  return octet_gemv_factor(t, word, norm, scale) * s;
+}
+
 }  // namespace llvq::cuda::detail
