@@ -41,8 +41,9 @@ double median_seconds(double min_seconds, Refresh&& refresh, Call&& call) {
 struct Vectors {
   std::vector<float> x, y;
   std::mt19937_64 rng;
-  Vectors(int64_t cols, int64_t rows, uint64_t seed)
-      : x(static_cast<size_t>(cols)), y(static_cast<size_t>(rows)), rng(seed) {}
+  // `tokens` inputs of `cols` and outputs of `rows`, each back to back.
+  Vectors(int64_t cols, int64_t rows, uint64_t seed, int64_t tokens = 1)
+      : x(static_cast<size_t>(cols * tokens)), y(static_cast<size_t>(rows * tokens)), rng(seed) {}
   void refresh() {
     std::normal_distribution<float> normal;
     for (float& v : x) v = normal(rng);
@@ -122,9 +123,40 @@ std::unique_ptr<PackedMatrix> packed_matrix(const GemvBenchConfig& config, const
 
 }  // namespace
 
+namespace {
+
+std::string batched_kernel(const std::string& kernel, int64_t tokens) { return kernel + " x" + std::to_string(tokens); }
+
+// The dense baseline for `tokens` inputs at once: fp32 W read once for all of them (gemm_f32;
+// an Eigen GEMM of this shape ran 4.7× slower, repacking W on every call).
+double add_fp32_batched_row(const GemvBenchConfig& config, GemvBenchReport& report) {
+  const int64_t rows = config.rows, cols = config.cols;
+  const std::vector<float> w = gaussian(static_cast<size_t>(rows * cols), config.seed);
+  Vectors v(cols, rows, config.seed + 3, config.tokens);
+  const double t = median_seconds(config.min_seconds, [&] { v.refresh(); }, [&] {
+    gemm_f32(w.data(), rows, cols, v.x.data(), cols, config.tokens, v.y.data(), config.threads);
+  });
+  report.rows.push_back(make_row("fp32", batched_kernel("gemm", config.tokens), 32, t, t, rows, cols));
+  return t;
+}
+
+// One codec's fused kernel for config.tokens inputs at once (kernels::gemm), against the fp32
+// GEMM of the same batch.
+void add_batched_row(const GemvBenchConfig& config, const PackedMatrix& m, double fp32_seconds,
+                     GemvBenchReport& report) {
+  Vectors v(m.cols(), config.rows, config.seed + 4, config.tokens);
+  const double t = median_seconds(config.min_seconds, [&] { v.refresh(); },
+                                  [&] { gemm(m, v.x.data(), m.cols(), config.tokens, v.y.data(), config.threads); });
+  report.rows.push_back(make_row(m.codec_spec(), batched_kernel("fused-gemm", config.tokens), m.bits_per_weight(), t,
+                                 fp32_seconds, config.rows, config.cols));
+}
+
+}  // namespace
+
 GemvBenchReport bench_gemv(const GemvBenchConfig& config) {
   const int64_t rows = config.rows, cols = config.cols;
   if (rows <= 0 || cols <= 0) throw InputError("bench gemv: rows and cols must be positive");
+  if (config.tokens < 1 || config.tokens > 64) throw InputError("bench gemv: tokens must be in 1..64");
   if (config.threads < 0) throw InputError("bench gemv: threads must be ≥ 0");
   const std::vector<std::string> specs = config.codecs.empty() ? default_gemv_bench_codecs() : config.codecs;
   GemvBenchReport report;
@@ -145,6 +177,8 @@ GemvBenchReport bench_gemv(const GemvBenchConfig& config) {
     report.rows.push_back(make_row("fp16", "gemv", 16, t, fp32_seconds, rows, cols));
   }
 
+  const double fp32_batched_seconds = config.tokens > 1 ? add_fp32_batched_row(config, report) : 0;
+
   std::vector<float> decoded;
   Progress progress("bench gemv", specs.size());
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -162,6 +196,7 @@ GemvBenchReport bench_gemv(const GemvBenchConfig& config) {
       std::copy(v.x.begin(), v.x.end(), x.begin());
     }, [&] { gemv(*m, x.data(), v.y.data(), threads); });
     report.rows.push_back(make_row(m->codec_spec(), "fused-gemv", m->bits_per_weight(), tg, fp32_seconds, rows, cols));
+    if (config.tokens > 1) add_batched_row(config, *m, fp32_batched_seconds, report);
   }
   progress.finish();
   return report;

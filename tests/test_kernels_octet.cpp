@@ -13,6 +13,7 @@
 #include "kernels/octet_tables.hpp"
 #include "llvq/bitstream.hpp"
 #include "llvq/codec.hpp"
+#include "llvq/error.hpp"
 #include "llvq/golay.hpp"
 #include "llvq/kernels.hpp"
 #include "llvq/leech.hpp"
@@ -160,6 +161,20 @@ std::unique_ptr<kernels::PackedMatrix> expect_packed_decodes_like_codec(const Co
         EXPECT_NEAR(y[r], y_ref[r], 1e-5 * bound) << "row " << r;
       }
     }
+    // Several tokens at once (chunks of 8, 4, 2, 1; inputs with a stride): each block decoded
+    // once, each token's result the one-block GEMV's bit for bit.
+    const kernels::octet::WideGemvScope one_block(kernels::octet::WideGemv::Off);
+    for (const int64_t tokens : {2, 3, 5, 8, 9}) {
+      SCOPED_TRACE(std::to_string(tokens) + " tokens");
+      const int64_t ldx = cols + 8;
+      std::vector<float> xs(static_cast<size_t>(tokens * ldx)), ys(static_cast<size_t>(tokens * rows)), one(y.size());
+      for (auto& v : xs) v = std::normal_distribution<float>(0.0f, 1.0f)(rng);
+      packed->gemm_rows(xs.data(), ldx, tokens, 0, rows, ys.data(), rows, isa);
+      for (int64_t t = 0; t < tokens; ++t) {
+        packed->gemv_rows(xs.data() + t * ldx, 0, rows, one.data(), isa);
+        EXPECT_EQ(std::vector<float>(ys.begin() + t * rows, ys.begin() + (t + 1) * rows), one) << "token " << t;
+      }
+    }
   }
   return packed;
 }
@@ -276,6 +291,28 @@ TEST(OctetWord, EscapedBlocksDecodeOnEveryIsa) {
   for (const char* spec : {"llvq-ss:shells=16", "llvq-sg:shells=16,gain_bits=2", "llvq-sg:shells=16,gain_bits=1,group=72"}) {
     SCOPED_TRACE(spec);
     expect_escapes_decode_on_every_isa(spec);
+  }
+}
+
+// kernels::gemm over threads and row ranges: the batched one-block kernel (Leech) and the
+// per-token default (E8P) both give gemv's results token by token; a short stride is refused.
+TEST(OctetWord, GemmDriverEqualsGemvPerToken) {
+  const kernels::octet::WideGemvScope one_block(kernels::octet::WideGemv::Off);
+  for (const char* spec : {"llvq-sg", "llvq-ss:bpw=2,group=48", "e8p"}) {
+    SCOPED_TRACE(spec);
+    const auto codec = make_codec(spec);
+    const int64_t rows = 37, cols = 24 * 10, tokens = 6, ldx = cols + 3;
+    const auto w = llvq::test::gaussian(static_cast<size_t>(rows * cols), 41);
+    const auto codes = codec->encode_rows(w.data(), rows, cols);
+    const auto packed = kernels::pack(*codec, codes.data(), codes.size(), rows, cols);
+    const auto xs = llvq::test::gaussian(static_cast<size_t>(tokens * ldx), 42);
+    std::vector<float> ys(static_cast<size_t>(tokens * rows)), one(static_cast<size_t>(rows));
+    kernels::gemm(*packed, xs.data(), ldx, tokens, ys.data(), 2);
+    for (int64_t t = 0; t < tokens; ++t) {
+      kernels::gemv(*packed, xs.data() + t * ldx, one.data(), 2);
+      EXPECT_EQ(std::vector<float>(ys.begin() + t * rows, ys.begin() + (t + 1) * rows), one) << "token " << t;
+    }
+    EXPECT_THROW(kernels::gemm(*packed, xs.data(), cols - 1, tokens, ys.data()), InputError);
   }
 }
 

@@ -217,6 +217,36 @@ TEST(KernelsTable, DenseGemvMatchesDoubleProductAtEveryLevel) {
   }
 }
 
+// The batched dense baseline (W read once for every token): chunks of 8, 4, 2 and 1 tokens,
+// strided inputs, every column tail.
+TEST(KernelsTable, DenseGemmMatchesDoubleProductAtEveryLevel) {
+  for (int64_t rows : {1, 5, 9}) {
+    for (int64_t cols : {1, 8, 17, 100}) {
+      for (int64_t tokens : {1, 3, 7, 8, 15}) {
+        const int64_t ldx = cols + 2;
+        const auto w = llvq::test::gaussian(static_cast<size_t>(rows * cols), static_cast<uint64_t>(rows * 100 + cols));
+        const auto xs = llvq::test::gaussian(static_cast<size_t>(tokens * ldx), static_cast<uint64_t>(tokens));
+        for (Isa isa : llvq::test::supported_isas()) {
+          llvq::kernels::IsaScope scope(isa);
+          std::vector<float> y(static_cast<size_t>(tokens * rows), NAN);
+          llvq::kernels::gemm_f32(w.data(), rows, cols, xs.data(), ldx, tokens, y.data(), 2);
+          for (int64_t t = 0; t < tokens; ++t) {
+            const std::vector<float> x(xs.begin() + t * ldx, xs.begin() + t * ldx + cols);
+            const std::vector<float> yt(y.begin() + t * rows, y.begin() + (t + 1) * rows);
+            llvq::test::expect_gemv_close(yt, w, x, rows, cols,
+                                          llvq::kernels::to_string(isa) + " token " + std::to_string(t) + " of " +
+                                              std::to_string(tokens) + ", " + std::to_string(rows) + "x" +
+                                              std::to_string(cols));
+          }
+        }
+      }
+    }
+  }
+  const std::vector<float> w(8), x(8);
+  std::vector<float> y(2);
+  EXPECT_THROW(llvq::kernels::gemm_f32(w.data(), 1, 8, x.data(), 7, 2, y.data()), llvq::InputError);
+}
+
 TEST(KernelsTable, HasKernelsForTableCodecsOnly) {
   EXPECT_TRUE(llvq::kernels::has_kernels(*llvq::make_codec("e8p")));
   EXPECT_TRUE(llvq::kernels::has_kernels(*llvq::make_codec("scalar:bpw=7,group=8")));

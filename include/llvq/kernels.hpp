@@ -58,6 +58,13 @@ class PackedMatrix {
   virtual void decode_rows(int64_t r0, int64_t r1, float* out, Isa isa) const = 0;
   // y[r − r0] = Σ_c W[r, c] · x[c] for r in [r0, r1); x has cols() entries.
   virtual void gemv_rows(const float* x, int64_t r0, int64_t r1, float* y, Isa isa) const = 0;
+  // The same for `tokens` inputs at once (x_t = x + t·ldx, results y[t·ldy + r − r0]). The
+  // default calls gemv_rows per token; layouts whose decode costs more than the multiply (the
+  // Leech octet word) decode each block once for all tokens, with each token's arithmetic that
+  // of their one-block GEMV (bit-identical to gemv_rows wherever that runs the one-block kernel;
+  // the AVX-512 eight-block kernel of Intel CPUs sums in another order).
+  virtual void gemm_rows(const float* x, int64_t ldx, int64_t tokens, int64_t r0, int64_t r1, float* y, int64_t ldy,
+                         Isa isa) const;
   // The codec's minimal bitstream (rows back to back, Codec::encode_rows), bit for bit.
   virtual std::vector<uint8_t> to_codes() const = 0;
 
@@ -99,10 +106,17 @@ std::unique_ptr<PackedMatrix> pack_grouped_lattice(const GroupedLatticeCodes& co
 // Whole-matrix drivers: rows split over `threads` OpenMP threads (0 = all), active_isa().
 void decode(const PackedMatrix& m, float* out, int threads = 0);
 void gemv(const PackedMatrix& m, const float* x, float* y, int threads = 0);
+// y_t = W·x_t for `tokens` inputs x_t = x + t·ldx (ldx ≥ cols), into y[t·rows() + r]: a few
+// tokens at a time (small batches, speculative decoding); see PackedMatrix::gemm_rows.
+void gemm(const PackedMatrix& m, const float* x, int64_t ldx, int64_t tokens, float* y, int threads = 0);
 
 // Dense baselines for the benchmarks: y = W·x with fp32 or fp16 (IEEE half) weights [rows, cols].
 void gemv_f32(const float* w, int64_t rows, int64_t cols, const float* x, float* y, int threads = 0);
 void gemv_f16(const uint16_t* w, int64_t rows, int64_t cols, const float* x, float* y, int threads = 0);
+// The fp32 baseline for `tokens` inputs x_t = x + t·ldx at once, into y[t·rows + r]: each load of
+// W serves every token (W is read once), as a dense engine batches.
+void gemm_f32(const float* w, int64_t rows, int64_t cols, const float* x, int64_t ldx, int64_t tokens, float* y,
+              int threads = 0);
 
 }  // namespace kernels
 }  // namespace llvq

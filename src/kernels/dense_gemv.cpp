@@ -7,6 +7,7 @@
 
 #include "kernels/kernels_impl.hpp"
 #include "kernels/table_simd.hpp"
+#include "llvq/error.hpp"
 #include "llvq/half.hpp"
 #include "llvq/kernels.hpp"
 
@@ -30,6 +31,11 @@ void dense_f16_ref(const uint16_t* w, int64_t cols, const float* x, int64_t r0, 
   }
 }
 
+void dense_f32_tokens_ref(const float* w, int64_t cols, const float* x, int64_t ldx, int64_t tokens, int64_t r0,
+                          int64_t r1, float* y, int64_t ldy) {
+  for (int64_t t = 0; t < tokens; ++t) dense_f32_ref(w, cols, x + t * ldx, r0, r1, y + t * ldy);
+}
+
 }  // namespace detail
 
 namespace {
@@ -50,6 +56,17 @@ void over_rows(const T* w, int64_t rows, int64_t cols, const float* x, float* y,
 void gemv_f32(const float* w, int64_t rows, int64_t cols, const float* x, float* y, int threads) {
   over_rows(w, rows, cols, x, y, threads,
             detail::for_isa(active_isa(), detail::dense_f32_ref, detail::dense_f32_avx2, detail::dense_f32_avx512));
+}
+
+void gemm_f32(const float* w, int64_t rows, int64_t cols, const float* x, int64_t ldx, int64_t tokens, float* y,
+              int threads) {
+  if (tokens < 0 || ldx < cols) throw InputError("gemm_f32: bad token count or input stride");
+  const auto rows_of = detail::for_isa(active_isa(), detail::dense_f32_tokens_ref, detail::dense_f32_tokens_avx2,
+                                       detail::dense_f32_tokens_avx512);
+  over_rows(w, rows, cols, x, y, threads,
+            [&](const float* w_, int64_t cols_, const float* x_, int64_t r0, int64_t r1, float* y_) {
+              rows_of(w_, cols_, x_, ldx, tokens, r0, r1, y_, rows);
+            });
 }
 
 void gemv_f16(const uint16_t* w, int64_t rows, int64_t cols, const float* x, float* y, int threads) {

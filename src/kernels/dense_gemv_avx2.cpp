@@ -12,6 +12,7 @@ namespace {
 struct Avx2 {
   using Vec = __m256;
   static constexpr int64_t kLanes = 8;
+  static constexpr int kAccumulators = 8;  // of the 16 vector registers
   static Vec zero() { return _mm256_setzero_ps(); }
   static Vec load(const float* p) { return _mm256_loadu_ps(p); }
   static Vec load(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
@@ -36,6 +37,10 @@ void dense_f32_avx2(const float* w, int64_t cols, const float* x, int64_t r0, in
 }
 void dense_f16_avx2(const uint16_t* w, int64_t cols, const float* x, int64_t r0, int64_t r1, float* y) {
   dense_rows<Avx2>(w, cols, x, r0, r1, y);
+}
+void dense_f32_tokens_avx2(const float* w, int64_t cols, const float* x, int64_t ldx, int64_t tokens, int64_t r0,
+                          int64_t r1, float* y, int64_t ldy) {
+  dense_rows_tokens<Avx2>(w, cols, x, ldx, tokens, r0, r1, y, ldy);
 }
 
 }  // namespace llvq::kernels::detail

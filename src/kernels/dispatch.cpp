@@ -62,4 +62,16 @@ void gemv(const PackedMatrix& m, const float* x, float* y, int threads) {
   over_rows(m.rows(), threads, [&](int64_t r0, int64_t r1) { m.gemv_rows(x, r0, r1, y + r0, isa); });
 }
 
+void PackedMatrix::gemm_rows(const float* x, int64_t ldx, int64_t tokens, int64_t r0, int64_t r1, float* y, int64_t ldy,
+                             Isa isa) const {
+  for (int64_t t = 0; t < tokens; ++t) gemv_rows(x + t * ldx, r0, r1, y + t * ldy, isa);
+}
+
+void gemm(const PackedMatrix& m, const float* x, int64_t ldx, int64_t tokens, float* y, int threads) {
+  if (tokens < 0 || ldx < m.cols()) throw InputError("gemm: bad token count or input stride");
+  const Isa isa = active_isa();
+  over_rows(m.rows(), threads,
+            [&](int64_t r0, int64_t r1) { m.gemm_rows(x, ldx, tokens, r0, r1, y + r0, m.rows(), isa); });
+}
+
 }  // namespace llvq::kernels

@@ -26,6 +26,11 @@ void decode_rows_scalar(const View& m, int64_t r0, int64_t r1, float* out) {
   }
 }
 
+void gemm_rows_scalar(const View& m, const float* x, int64_t ldx, int64_t tokens, int64_t r0, int64_t r1, float* y,
+                      int64_t ldy) {
+  for (int64_t t = 0; t < tokens; ++t) gemv_rows_scalar(m, x + t * ldx, r0, r1, y + t * ldy);
+}
+
 void gemv_rows_scalar(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
   for (int64_t r = r0; r < r1; ++r) {
     const uint16_t* scales = m.scales + r * m.groups;
@@ -98,6 +103,13 @@ class LeechPacked final : public PackedMatrix {
   void gemv_rows(const float* x, int64_t r0, int64_t r1, float* y, Isa isa) const override {
     check_rows(r0, r1);
     detail::for_isa(isa, octet::gemv_rows_scalar, octet::gemv_rows_avx2, octet::gemv_rows_avx512)(view(), x, r0, r1, y);
+  }
+  void gemm_rows(const float* x, int64_t ldx, int64_t tokens, int64_t r0, int64_t r1, float* y, int64_t ldy,
+                 Isa isa) const override {
+    check_rows(r0, r1);
+    if (tokens == 1) return gemv_rows(x, r0, r1, y, isa);  // the AVX-512 level's own kernel where it has one
+    detail::for_isa(isa, octet::gemm_rows_scalar, octet::gemm_rows_avx2, octet::gemm_rows_avx2)(view(), x, ldx, tokens,
+                                                                                              r0, r1, y, ldy);
   }
 
   std::vector<uint8_t> to_codes() const override {

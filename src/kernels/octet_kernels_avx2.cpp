@@ -37,5 +37,9 @@ void decode_rows_avx2(const View& m, int64_t r0, int64_t r1, float* out) { decod
 void gemv_rows_avx2(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
   gemv_rows_dispatch(m, x, r0, r1, y);
 }
+void gemm_rows_avx2(const View& m, const float* x, int64_t ldx, int64_t tokens, int64_t r0, int64_t r1, float* y,
+                    int64_t ldy) {
+  gemm_rows_dispatch(m, x, ldx, tokens, r0, r1, y, ldy);
+}
 
 }  // namespace llvq::kernels::octet

@@ -198,7 +198,7 @@ template <int G, bool kShapeGain, int W>
 void gemv_rows_wide(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
   using Chunk = typename Chunks<G, W>::Chunk;
   const Chunks<G, W> chunks(m);
-  const float* xt = trio_order(m, x);
+  const float* xt = trio_order(m, x, 0, 1);
   const float* xc = chunk_order(m, x);
   __m512i spread[4];  // lanes of block 2q, then of block 2q + 1
   for (int q = 0; q < 4; ++q)

@@ -292,5 +292,12 @@ void decode_rows_avx2(const View& m, int64_t r0, int64_t r1, float* out);
 void gemv_rows_avx2(const View& m, const float* x, int64_t r0, int64_t r1, float* y);
 void decode_rows_avx512(const View& m, int64_t r0, int64_t r1, float* out);
 void gemv_rows_avx512(const View& m, const float* x, int64_t r0, int64_t r1, float* y);
+// Several tokens at once (PackedMatrix::gemm_rows): the one-block kernel decodes each block once
+// for all of them. Built in the AVX2 file and used by the AVX-512 level too; the scalar
+// reference calls gemv_rows_scalar per token.
+void gemm_rows_scalar(const View& m, const float* x, int64_t ldx, int64_t tokens, int64_t r0, int64_t r1, float* y,
+                      int64_t ldy);
+void gemm_rows_avx2(const View& m, const float* x, int64_t ldx, int64_t tokens, int64_t r0, int64_t r1, float* y,
+                    int64_t ldy);
 
 }  // namespace llvq::kernels::octet

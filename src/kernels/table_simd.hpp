@@ -70,5 +70,12 @@ void dense_f32_avx2(const float* w, int64_t cols, const float* x, int64_t r0, in
 void dense_f16_avx2(const uint16_t* w, int64_t cols, const float* x, int64_t r0, int64_t r1, float* y);
 void dense_f32_avx512(const float* w, int64_t cols, const float* x, int64_t r0, int64_t r1, float* y);
 void dense_f16_avx512(const uint16_t* w, int64_t cols, const float* x, int64_t r0, int64_t r1, float* y);
+// The same for `tokens` inputs x_t = x + t·ldx, into y[t·ldy + r − r0].
+void dense_f32_tokens_ref(const float* w, int64_t cols, const float* x, int64_t ldx, int64_t tokens, int64_t r0,
+                          int64_t r1, float* y, int64_t ldy);
+void dense_f32_tokens_avx2(const float* w, int64_t cols, const float* x, int64_t ldx, int64_t tokens, int64_t r0,
+                           int64_t r1, float* y, int64_t ldy);
+void dense_f32_tokens_avx512(const float* w, int64_t cols, const float* x, int64_t ldx, int64_t tokens, int64_t r0,
+                             int64_t r1, float* y, int64_t ldy);
 
 }  // namespace llvq::kernels::detail

@@ -80,18 +80,15 @@ std::vector<float> QuantizedLinear::coded_inputs(const float* x, int64_t n_token
 void QuantizedLinear::forward_fused(const float* xc, float* y, int64_t n_tokens) const {
   const TensorHeader& t = tensor_->header();
   const int64_t width = t.body_cols + t.tail_cols;
-  std::vector<float> part_out(parts_.size() > 1 ? static_cast<size_t>(t.rows) : 0);
-  for (int64_t k = 0; k < n_tokens; ++k) {
-    const float* xk = xc + k * width;
-    float* yk = y + k * t.rows;
-    // The first part (the body) writes y; the next (the tail) adds to it.
-    kernels::gemv(*parts_.front(), xk, yk);
-    int64_t col = parts_.front()->cols();
-    for (size_t p = 1; p < parts_.size(); ++p) {
-      kernels::gemv(*parts_[p], xk + col, part_out.data());
-      for (int64_t r = 0; r < t.rows; ++r) yk[r] += part_out[static_cast<size_t>(r)];
-      col += parts_[p]->cols();
-    }
+  // All tokens at once (kernels::gemm decodes each block once for the batch). The first part
+  // (the body) writes y; the next (the tail) adds to it.
+  kernels::gemm(*parts_.front(), xc, width, n_tokens, y);
+  std::vector<float> part_out(parts_.size() > 1 ? static_cast<size_t>(n_tokens * t.rows) : 0);
+  int64_t col = parts_.front()->cols();
+  for (size_t p = 1; p < parts_.size(); ++p) {
+    kernels::gemm(*parts_[p], xc + col, width, n_tokens, part_out.data());
+    for (size_t i = 0; i < part_out.size(); ++i) y[i] += part_out[i];
+    col += parts_[p]->cols();
   }
 }
 

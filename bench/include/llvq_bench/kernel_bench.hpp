@@ -47,6 +47,10 @@ struct GemvBenchConfig {
   // Distinct encoded rows tiled over the matrix (synthetic_codes). All 4096 rows of the default
   // shape: the Leech kernels' table lookups miss the caches more often on more distinct rows.
   int64_t pool_rows = 4096;
+  // Inputs multiplied at once: above 1, the CPU bench adds a "gemm xT" row (fp32, gemm_f32: W
+  // read once for the T tokens) and a "fused-gemm xT" row per codec (kernels::gemm), both per
+  // call of T tokens.
+  int64_t tokens = 1;
   // Matrices of the tensor-level quantizers (GLVQ), which the kernels layer cannot make: for
   // a spec it recognises, the packed [rows, cols] matrix of a synthetic Gaussian weight matrix
   // (nullptr when that quantizer has no kernels); for any other spec, an empty optional.
