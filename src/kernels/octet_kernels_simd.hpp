@@ -122,14 +122,14 @@ struct Natural {
   }
 };
 
-// The inputs x_t = x + t·ldx in trio order, block by block, one after the other (the GEMV
-// then never permutes the decoded weights).
+// The inputs x_t = x + t·ldx in trio order, block by block, the tokens' 24 entries of a block
+// side by side (so that the batched GEMV reads x as one stream: the tokens 16 KiB apart, 8
+// tokens ran 10–20% slower) — the GEMV then never permutes the decoded weights.
 inline const float* trio_order(const View& m, const float* x, int64_t ldx, int tokens) {
-  const int64_t n = kDim * m.blocks;
-  float* xt = thread_scratch(static_cast<size_t>(n * tokens), 0);
-  for (int t = 0; t < tokens; ++t)
-    for (int64_t b = 0; b < m.blocks; ++b)
-      for (int s = 0; s < kDim; ++s) xt[t * n + kDim * b + s] = x[t * ldx + kDim * b + m.trio[s]];
+  float* xt = thread_scratch(static_cast<size_t>(kDim * m.blocks * tokens), 0);
+  for (int64_t b = 0; b < m.blocks; ++b)
+    for (int t = 0; t < tokens; ++t)
+      for (int s = 0; s < kDim; ++s) xt[(b * tokens + t) * kDim + s] = x[t * ldx + kDim * b + m.trio[s]];
   return xt;
 }
 
@@ -172,7 +172,6 @@ void gemv_rows_body(const View& m, const float* x, int64_t ldx, int64_t r0, int6
   using F = Fields<G, Words<W>::kLead>;  // fields read from the loaded bytes: no shift per word
   if (!F::matches(m) || !Words<W>::matches(m)) throw std::logic_error("octet kernels: field layout mismatch");
   const float* xt = trio_order(m, x, ldx, kTokens);
-  const int64_t token_stride = kDim * m.blocks;
   const float ball_factor = kShapeGain ? 1.0f : m.gemv_factor[0];
   const Arena* t = m.arena;  // every table from one register
   for (int64_t r = r0; r < r1; ++r) {
@@ -188,7 +187,7 @@ void gemv_rows_body(const View& m, const float* x, int64_t ldx, int64_t r0, int6
 #pragma GCC unroll 4
       for (const int64_t end = j + m.blocks_per_group; j < end; ++j) {
         const uint64_t w = Words<W>::loaded(row, j);
-        const float* xb = xt + kDim * j;
+        const float* xb = xt + kDim * kTokens * j;  // the block's entries of every token
         // The glue kWordsAhead blocks ahead, so its (L2) latency is off the block's critical path:
         // 14% faster; prefetching the patterns as well (the glue is needed for their address) cost
         // more instructions than it saved.
@@ -201,7 +200,7 @@ void gemv_rows_body(const View& m, const float* x, int64_t ldx, int64_t r0, int6
           // The ball's factor multiplies the whole group below.
           const float f = kShapeGain ? block_gemv_factor<G, true>(m, w >> Words<W>::kLead, e.norm, 1.0f) : 1.0f;
           for (int k = 0; k < kTokens; ++k)
-            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(f), block_products(v, xb + k * token_stride), acc[k]);
+            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(f), block_products(v, xb + k * kDim), acc[k]);
           continue;
         }
         const auto* layout_row =
@@ -218,7 +217,7 @@ void gemv_rows_body(const View& m, const float* x, int64_t ldx, int64_t r0, int6
           factor = _mm256_broadcast_ss(t->gemv_factor + (norm >> (4 - G) | F::gain(w)));
         }
         for (int k = 0; k < kTokens; ++k) {
-          const float* xk = xb + k * token_stride;
+          const float* xk = xb + k * kDim;
           __m256 d = _mm256_mul_ps(o0, _mm256_loadu_ps(xk));
           d = _mm256_fmadd_ps(o1, _mm256_loadu_ps(xk + 8), d);
           d = _mm256_fmadd_ps(o2, _mm256_loadu_ps(xk + 16), d);

@@ -15,9 +15,12 @@
 namespace llvq {
 namespace {
 
-// Batches up to this many tokens run the fused GEMV per token; longer ones (prefill windows)
-// decode the matrix once and multiply: decoding costs about as much as a few GEMVs.
-constexpr int64_t kMaxFusedTokens = 4;
+// Batches up to this many tokens run the fused kernels (kernels::gemm: the Leech octet word
+// decodes each block once for up to 8 tokens, the other layouts run one GEMV per token); longer
+// ones (prefill windows) decode the matrix once and multiply. At 8 tokens on one Zen 4 core,
+// 4096 × 4104: Leech fused 8–11 ms against 10 ms of decoding alone; E8P 13.6 ms per-token against
+// ~13 ms decoded (docs/kernels-leech.md, "Several tokens at once").
+constexpr int64_t kMaxFusedTokens = 8;
 
 }  // namespace
 
