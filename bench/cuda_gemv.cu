@@ -193,6 +193,39 @@ kernels::GemvBenchReport bench_gemv(const kernels::GemvBenchConfig& config) {
   out.push_back(make_row("fp32", "cublas-gemv", 32, t32, rows, cols));
   out.push_back(make_row("fp16", "cublas-gemv", 16, t16, rows, cols));
 
+  // --tokens T: T inputs at once, cuBLAS GEMMs with n = T as the baselines of the codecs' rows.
+  const int tokens = static_cast<int>(config.tokens);
+  const std::string batch = " x" + std::to_string(tokens);
+  double t32_batch = 0, t16_batch = 0;
+  DeviceBuffer<float> dxt(static_cast<size_t>(tokens * cols)), dyt(static_cast<size_t>(tokens * rows));
+  DeviceBuffer<uint16_t> dxt16(static_cast<size_t>(tokens * cols));
+  if (tokens > 1) {
+    std::vector<float> xt(static_cast<size_t>(tokens * cols));
+    for (float& v : xt) v = gauss(rng);
+    std::vector<uint16_t> xt16(xt.size());
+    std::transform(xt.begin(), xt.end(), xt16.begin(), float_to_fp16);
+    dxt.upload(xt.data(), xt.size());
+    dxt16.upload(xt16.data(), xt16.size());
+    t32_batch = time_call(
+        [&] {
+          const float* a = dw[call++ % dw.size()].get();
+          check(cublasSgemm(blas.get(), CUBLAS_OP_T, CUBLAS_OP_N, k, tokens, m, &one, a, m, dxt.get(), m, &zero,
+                            dyt.get(), k),
+                "cublasSgemm");
+        },
+        config.min_seconds);
+    t16_batch = time_call(
+        [&] {
+          const uint16_t* a = dw16[call++ % dw16.size()].get();
+          check(cublasGemmEx(blas.get(), CUBLAS_OP_T, CUBLAS_OP_N, k, tokens, m, &one, a, CUDA_R_16F, m, dxt16.get(),
+                             CUDA_R_16F, m, &zero, dyt.get(), CUDA_R_32F, k, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                "cublasGemmEx");
+        },
+        config.min_seconds);
+    out.push_back(make_row("fp32", "cublas-gemm" + batch, 32, t32_batch, rows, cols));
+    out.push_back(make_row("fp16", "cublas-gemm" + batch, 16, t16_batch, rows, cols));
+  }
+
   DeviceBuffer<__half> decoded(n);
   for (const auto& codec : codecs) {
     // A pool of encoded Gaussian rows tiled over the matrix, as the CPU bench does: encoding
@@ -214,11 +247,18 @@ kernels::GemvBenchReport bench_gemv(const kernels::GemvBenchConfig& config) {
           time_call([&] { copies[call++ % copies.size()]->gemv(dx.get(), dy.get(), nullptr); }, config.min_seconds);
       out.push_back(make_row(codec->spec(), "fused-gemv-lane-per-block", bpw, t_block, rows, cols));
     }
+    if (tokens > 1) {
+      const double t_batch = time_call(
+          [&] { copies[call++ % copies.size()]->gemm(dxt.get(), tokens, dyt.get(), nullptr); }, config.min_seconds);
+      out.push_back(make_row(codec->spec(), "fused-gemm" + batch, bpw, t_batch, rows, cols));
+    }
   }
   const double copy = copy_bandwidth(config.min_seconds);
   for (auto& row : out) {
-    row.speedup_vs_fp32 = t32 / row.seconds;
-    row.speedup_vs_fp16 = t16 / row.seconds;
+    const bool batched = tokens > 1 && row.kernel.size() > batch.size() &&
+                         row.kernel.compare(row.kernel.size() - batch.size(), batch.size(), batch) == 0;
+    row.speedup_vs_fp32 = (batched ? t32_batch : t32) / row.seconds;  // against the same batch
+    row.speedup_vs_fp16 = (batched ? t16_batch : t16) / row.seconds;
     row.copy_fraction = row.gbytes_per_s * 1e9 / copy;
   }
   return report;

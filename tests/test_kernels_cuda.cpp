@@ -299,6 +299,32 @@ TEST(CudaDevice, EscapedBlocksDecodeAndMultiplyOnTheDevice) {
   EXPECT_EQ(m.gemv(x), want);
 }
 
+// Several tokens at once (chunks of up to 8): each token's result is the one-token kernel's
+// (for Leech its host twin's) bit for bit; a wrong-sized x is refused.
+TEST(CudaDevice, GemmEqualsTheOneTokenResultsBitForBit) {
+  REQUIRE_DEVICE();
+  for (const Case& k : kCases) {
+    SCOPED_TRACE(k.spec + " " + std::to_string(k.rows) + "x" + std::to_string(k.cols));
+    const Coded c = make_coded(k.spec, k.rows, k.cols, 37);
+    const llvq::cuda::DeviceMatrix m(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols);
+    const HostLayout l = layout_of(c);
+    for (const int64_t tokens : {3, 8, 11}) {
+      const auto xs = llvq::test::gaussian(static_cast<size_t>(tokens * k.cols), 38);
+      const auto ys = m.gemm(xs, tokens);
+      ASSERT_EQ(static_cast<int64_t>(ys.size()), tokens * k.rows);
+      for (int64_t t = 0; t < tokens; ++t) {
+        const std::vector<float> x(xs.begin() + t * k.cols, xs.begin() + (t + 1) * k.cols);
+        std::vector<float> want(static_cast<size_t>(k.rows));
+        if (is_e8p(k)) want = m.gemv(x);
+        else llvq::cuda::detail::gemv_rows_host(l, x.data(), 0, k.rows, want.data());
+        EXPECT_EQ(std::vector<float>(ys.begin() + t * k.rows, ys.begin() + (t + 1) * k.rows), want)
+            << tokens << " tokens, token " << t;
+      }
+    }
+    EXPECT_THROW(m.gemm(std::vector<float>(static_cast<size_t>(k.cols) + 1), 1), llvq::InputError);
+  }
+}
+
 // The lane-per-block variant of the Leech GEMV (the bench compares it with the default).
 TEST(CudaDevice, LeechLanePerBlockGemvEqualsTheCpuProduct) {
   REQUIRE_DEVICE();
@@ -364,6 +390,11 @@ TEST(CudaDevice, BenchReportsBaselinesAndEveryCodec) {
     EXPECT_GT(row.speedup_vs_fp16, 0);
   }
   for (const auto& row : rows) EXPECT_GT(row.copy_fraction, 0);
+  config.tokens = 3;  // cuBLAS GEMMs with n = 3 and the codec's batched row
+  const auto batched = llvq::cuda::bench_gemv(config);
+  ASSERT_EQ(batched.rows.size(), 7u);
+  EXPECT_EQ(batched.rows.back().kernel, "fused-gemm x3");
+  config.tokens = 1;
   config.codecs = {"e8p", "llvq-sg"};  // 256 columns are no whole number of 24-weight blocks
   const auto partial = llvq::cuda::bench_gemv(config);
   EXPECT_EQ(partial.rows.size(), 4u);

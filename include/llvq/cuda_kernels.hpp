@@ -50,6 +50,10 @@ class DeviceMatrix {
   // y = W·x through the fused kernel, x fp32 or fp16 (IEEE half bits), y fp32.
   std::vector<float> gemv(const std::vector<float>& x) const;
   std::vector<float> gemv_half(const std::vector<uint16_t>& x) const;
+  // y_t = W·x_t for `tokens` inputs (x [tokens][cols], y [tokens][rows]): the Leech kernel
+  // decodes each block once for up to 8 tokens (each token's result bit-identical to gemv's);
+  // E8P runs its GEMV per token.
+  std::vector<float> gemm(const std::vector<float>& x, int64_t tokens) const;
 
   // The device-side implementation (src/kernels/cuda), for the benchmark.
   struct Impl;

@@ -31,6 +31,7 @@ uint64_t DeviceMatrix::bytes() const { no_cuda(); }
 std::vector<uint16_t> DeviceMatrix::decode_half() const { no_cuda(); }
 std::vector<float> DeviceMatrix::gemv(const std::vector<float>&) const { no_cuda(); }
 std::vector<float> DeviceMatrix::gemv_half(const std::vector<uint16_t>&) const { no_cuda(); }
+std::vector<float> DeviceMatrix::gemm(const std::vector<float>&, int64_t) const { no_cuda(); }
 
 }  // namespace llvq::cuda
 #endif

@@ -118,7 +118,7 @@ void register_kernel_commands(CLI::App&, CLI::App& bench) {
   g->add_option("--threads", options->config.threads, "OpenMP threads (0 = all cores)")->check(threads_validator());
   g->add_option("--seed", options->config.seed, "Seed of the synthetic weights and inputs");
   g->add_option("--tokens", options->config.tokens,
-                 "Also time T inputs at once (CPU: fp32 GEMM and each codec's batched fused kernel)")
+                 "Also time T inputs at once (fp32 / cuBLAS GEMMs and each codec's batched fused kernel)")
       ->check(CLI::Range(1, 64));
   g->add_option("--pool-rows", options->config.pool_rows,
                 "Distinct encoded rows tiled over the matrix (more rows: more of the decode tables in use)")

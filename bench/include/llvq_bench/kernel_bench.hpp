@@ -49,7 +49,8 @@ struct GemvBenchConfig {
   int64_t pool_rows = 4096;
   // Inputs multiplied at once: above 1, the CPU bench adds a "gemm xT" row (fp32, gemm_f32: W
   // read once for the T tokens) and a "fused-gemm xT" row per codec (kernels::gemm), both per
-  // call of T tokens.
+  // call of T tokens; the CUDA bench cuBLAS fp32 / fp16 GEMMs with n = T and each codec's
+  // DeviceMatrix gemm.
   int64_t tokens = 1;
   // Matrices of the tensor-level quantizers (GLVQ), which the kernels layer cannot make: for
   // a spec it recognises, the packed [rows, cols] matrix of a synthetic Gaussian weight matrix

@@ -55,26 +55,46 @@ void launch_gemv(const DeviceMatrix::Impl& m, const X* x, float* y, cudaStream_t
   check_launch("fused GEMV kernel");
 }
 
-// The Leech family multiplies x in its blocks' trio order: permuted (and widened to float) once
-// per call, then read by every row.
+// The Leech family multiplies x in its blocks' trio order: `tokens` inputs permuted (and
+// widened to float) once per call into x_slots, then read by every row.
 template <class X>
-void permute_x(const DeviceMatrix::Impl& m, const X* x, cudaStream_t stream) {
+void permute_x(const DeviceMatrix::Impl& m, const X* x, int tokens, cudaStream_t stream) {
   constexpr int kThreads = 256;
-  detail::permute_x_kernel<X><<<grid_for(m.cols, kThreads), kThreads, 0, stream>>>(m.octet.trio, x, m.x_slots.get(),
-                                                                                   m.cols);
+  const int64_t n = tokens * m.cols;
+  detail::permute_x_kernel<X><<<grid_for(n, kThreads), kThreads, 0, stream>>>(m.octet.trio, x, m.x_slots.get(), n);
   check_launch("x permutation kernel");
+}
+
+template <int kTokens>
+void launch_octet_gemv(const DeviceMatrix::Impl& m, float* y, cudaStream_t stream) {
+  detail::octet_gemv_kernel<kTokens><<<grid_for(m.rows, detail::kWarpsPerCta), detail::kWarpsPerCta * detail::kWarp,
+                                       0, stream>>>(m.octet, m.codes.get(), m.scales.get(), m.x_slots.get(), y,
+                                                    m.shape);
+  check_launch("fused GEMV kernel");
+}
+
+// Up to kMaxTokens inputs (already in x_slots) through the kernel instantiated for that count.
+void launch_octet_tokens(const DeviceMatrix::Impl& m, int tokens, float* y, cudaStream_t stream) {
+  switch (tokens) {
+    case 1: return launch_octet_gemv<1>(m, y, stream);
+    case 2: return launch_octet_gemv<2>(m, y, stream);
+    case 3: return launch_octet_gemv<3>(m, y, stream);
+    case 4: return launch_octet_gemv<4>(m, y, stream);
+    case 5: return launch_octet_gemv<5>(m, y, stream);
+    case 6: return launch_octet_gemv<6>(m, y, stream);
+    case 7: return launch_octet_gemv<7>(m, y, stream);
+    default: return launch_octet_gemv<8>(m, y, stream);
+  }
 }
 
 template <class X>
 void launch_leech_gemv(const DeviceMatrix::Impl& m, const X* x, float* y, cudaStream_t stream) {
-  permute_x(m, x, stream);
+  permute_x(m, x, 1, stream);
   if (detail::leech_gemv() == detail::LeechGemv::LanePerBlock) {
     launch_gemv<detail::OctetFamily, float>(m, m.x_slots.get(), y, stream);
     return;
   }
-  detail::octet_gemv_kernel<float><<<grid_for(m.rows, detail::kWarpsPerCta), detail::kWarpsPerCta * detail::kWarp, 0,
-                                     stream>>>(m.octet, m.codes.get(), m.scales.get(), m.x_slots.get(), y, m.shape);
-  check_launch("fused GEMV kernel");
+  launch_octet_gemv<1>(m, y, stream);
 }
 
 template <class F>
@@ -135,7 +155,7 @@ DeviceMatrix::Impl::Impl(const detail::HostLayout& l)
       scales(l.scales.size()),
       escapes(l.escapes.size() * sizeof(kernels::octet::Escape)),
       tables(device_tables(l)),
-      x_slots(l.family == detail::Family::Leech ? static_cast<size_t>(l.cols) : 0) {
+      x_slots(l.family == detail::Family::Leech ? static_cast<size_t>(kMaxTokens * l.cols) : 0) {
   codes.upload(l.codes.data(), l.codes.size());
   scales.upload(l.scales.data(), l.scales.size());
   escapes.upload(reinterpret_cast<const uint8_t*>(l.escapes.data()), escapes.size());
@@ -154,6 +174,18 @@ void DeviceMatrix::Impl::gemv(const float* x, float* y, cudaStream_t stream) con
   switch (family) {
     case detail::Family::E8p: launch_gemv<detail::E8pFamily>(*this, x, y, stream); break;
     case detail::Family::Leech: launch_leech_gemv(*this, x, y, stream); break;
+  }
+}
+void DeviceMatrix::Impl::gemm(const float* x, int64_t tokens, float* y, cudaStream_t stream) const {
+  for (int64_t t = 0; t < tokens;) {
+    const int chunk = static_cast<int>(std::min<int64_t>(tokens - t, kMaxTokens));
+    if (family == detail::Family::Leech) {
+      permute_x(*this, x + t * cols, chunk, stream);
+      launch_octet_tokens(*this, chunk, y + t * rows, stream);
+    } else {
+      for (int i = 0; i < chunk; ++i) gemv(x + (t + i) * cols, y + (t + i) * rows, stream);
+    }
+    t += chunk;
   }
 }
 void DeviceMatrix::Impl::gemv(const __half* x, float* y, cudaStream_t stream) const {
@@ -210,6 +242,18 @@ std::vector<float> run_gemv(const DeviceMatrix::Impl& m, const std::vector<HostX
 }  // namespace
 
 std::vector<float> DeviceMatrix::gemv(const std::vector<float>& x) const { return run_gemv<float>(*impl_, x); }
+std::vector<float> DeviceMatrix::gemm(const std::vector<float>& x, int64_t tokens) const {
+  const DeviceMatrix::Impl& m = *impl_;
+  if (tokens < 1 || static_cast<int64_t>(x.size()) != tokens * m.cols)
+    throw InputError("CUDA GEMM: x has " + std::to_string(x.size()) + " entries, " + std::to_string(tokens) +
+                     " tokens of " + std::to_string(m.cols) + " columns need " + std::to_string(tokens * m.cols));
+  detail::DeviceBuffer<float> dx(x.size()), dy(static_cast<size_t>(tokens * m.rows));
+  dx.upload(x.data(), x.size());
+  m.gemm(dx.get(), tokens, dy.get(), nullptr);
+  std::vector<float> y(dy.size());
+  dy.download(y.data(), y.size());
+  return y;
+}
 std::vector<float> DeviceMatrix::gemv_half(const std::vector<uint16_t>& x) const {
   static_assert(sizeof(__half) == sizeof(uint16_t));
   return run_gemv<__half>(*impl_, x);

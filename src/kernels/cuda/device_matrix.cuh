@@ -20,6 +20,9 @@ struct DeviceMatrix::Impl {
   void decode_half(__half* out, cudaStream_t stream) const;
   void gemv(const float* x, float* y, cudaStream_t stream) const;
   void gemv(const __half* x, float* y, cudaStream_t stream) const;
+  // x [tokens][cols] → y [tokens][rows]; the Leech kernel takes kMaxTokens at a time.
+  void gemm(const float* x, int64_t tokens, float* y, cudaStream_t stream) const;
+  static constexpr int kMaxTokens = 8;
 
   detail::Family family;
   std::string spec;
@@ -32,8 +35,8 @@ struct DeviceMatrix::Impl {
   // The family's Tables struct, byte for byte; one copy per codec, shared by its matrices (the
   // Leech tables take 6.9 MiB).
   std::shared_ptr<const detail::DeviceBuffer<uint8_t>> tables;
-  // Leech: x in the blocks' trio order, rewritten by every GEMV call (so concurrent calls on one
-  // matrix must share a stream).
+  // Leech: up to kMaxTokens inputs in the blocks' trio order, rewritten by every GEMV call (so
+  // concurrent calls on one matrix must share a stream).
   mutable detail::DeviceBuffer<float> x_slots;
   detail::OctetView octet{};  // Leech: the kernels' view of the device tables and escapes
 };

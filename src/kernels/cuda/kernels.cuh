@@ -161,15 +161,17 @@ __global__ void __launch_bounds__(kWarpsPerCta* kWarp)
 
 inline constexpr int kOctetBlocksPerStep = kWarp / 3;  // 10 blocks, lanes 30 and 31 idle
 
-// y = W·x for the Leech family, x_slots = x in trio order. Lane 3b + k decodes octet k of block
-// j0 + b and multiplies it with its 8 entries of x_slots (the warp's 240 floats are
-// contiguous); the block's norm, which its factor needs, is the sum of its three lanes'. The
-// host twin (gemv_rows_host) follows the same order of operations. (A template, as every
-// kernel here, so that each translation unit including this header may instantiate it.)
-template <class X>
+// y_t = W·x_t for the Leech family and kTokens inputs (x_slots [kTokens][cols] in trio order,
+// y [kTokens][rows]). Lane 3b + k decodes octet k of block j0 + b once and multiplies it with
+// each token's 8 entries of x_slots (the warp's 240 floats per token are contiguous); the
+// block's norm, which its factor needs, is the sum of its three lanes'. Each token's arithmetic
+// is the one-token kernel's, which the host twin (gemv_rows_host) follows operation by
+// operation. (A template, as every kernel here, so that each translation unit including this
+// header may instantiate it.)
+template <int kTokens>
 __global__ void __launch_bounds__(kWarpsPerCta* kWarp)
     octet_gemv_kernel(const OctetView t, const uint8_t* __restrict__ codes, const float* __restrict__ scales,
-                      const X* __restrict__ x_slots, float* __restrict__ y, KernelShape s) {
+                      const float* __restrict__ x_slots, float* __restrict__ y, KernelShape s) {
   const int lane = threadIdx.x % kWarp;
   const int64_t row = static_cast<int64_t>(blockIdx.x) * kWarpsPerCta + threadIdx.x / kWarp;
   if (row >= s.rows) return;  // the whole warp: the shuffles below keep every lane
@@ -178,29 +180,42 @@ __global__ void __launch_bounds__(kWarpsPerCta* kWarp)
   const float* row_scales = scales + row * s.groups_per_row;
   const bool one_scale = s.groups_per_row == 1;  // the usual case: no division per block
   const float row_scale = __ldg(row_scales);
-  float acc = 0.f;
+  float acc[kTokens];
+#pragma unroll
+  for (int i = 0; i < kTokens; ++i) acc[i] = 0.f;
   for (int j0 = 0; j0 < s.blocks_per_row; j0 += kOctetBlocksPerStep) {
     const int j = j0 + b;
     const bool live = b < kOctetBlocksPerStep && j < s.blocks_per_row;
     unsigned long long word = 0;
     uint32_t norm = 0;
-    float part = 0.f;
+    float part[kTokens];
+#pragma unroll
+    for (int i = 0; i < kTokens; ++i) part[i] = 0.f;
     if (live) {
       word = __ldg(words + j);
-      float u[8], xv[8];
+      float u[8];
       norm = octet_slice(t, word, k, u);
-      load_x<8>(x_slots + (3 * static_cast<int64_t>(j) + k) * 8, xv);
-      part = octet_slice_dot(u, xv);
+#pragma unroll
+      for (int i = 0; i < kTokens; ++i) {
+        float xv[8];
+        load_x<8>(x_slots + i * s.cols + (3 * static_cast<int64_t>(j) + k) * 8, xv);
+        part[i] = octet_slice_dot(u, xv);
+      }
     }
     const uint32_t total = __shfl_sync(0xffffffffu, norm, first_lane) + __shfl_sync(0xffffffffu, norm, first_lane + 1) +
                            __shfl_sync(0xffffffffu, norm, first_lane + 2);
     if (live) {
       const float scale = one_scale ? row_scale : __ldg(row_scales + j / s.blocks_per_group);
-      acc = fmaf(octet_gemv_factor(t, word, total, scale), part, acc);
+      const float factor = octet_gemv_factor(t, word, total, scale);
+#pragma unroll
+      for (int i = 0; i < kTokens; ++i) acc[i] = fmaf(factor, part[i], acc[i]);
     }
   }
-  acc = warp_sum(acc);
-  if (lane == 0) y[row] = acc;
+#pragma unroll
+  for (int i = 0; i < kTokens; ++i) {
+    const float sum = warp_sum(acc[i]);
+    if (lane == 0) y[i * s.rows + row] = sum;
+  }
 }
 
 template <class F>
@@ -232,14 +247,15 @@ __global__ void __launch_bounds__(kDecodeThreads)
   }
 }
 
-// out[b·kDim + s] = x[b·kDim + natural(s)] for every block b: x in the family's slot order, as
-// floats (the octet word's trio order; x may be fp16).
+// out[b·kDim + s] = x[b·kDim + natural(s)] for every block b of each of the n / cols inputs
+// (x and out [n / cols][cols]): x in the family's slot order, as floats (the octet word's trio
+// order; x may be fp16).
 template <class X>
 __global__ void permute_x_kernel(const uint8_t* __restrict__ trio, const X* __restrict__ x, float* __restrict__ out,
-                                 int64_t cols) {
+                                 int64_t n) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= cols) return;
-  const int64_t block = i / octet::kDim;
+  if (i >= n) return;
+  const int64_t block = i / octet::kDim;  // counted over all inputs: cols is a multiple of kDim
   const int slot = static_cast<int>(i - block * octet::kDim);
   out[i] = static_cast<float>(x[block * octet::kDim + trio[slot]]);
 }
