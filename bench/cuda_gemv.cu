@@ -233,7 +233,8 @@ kernels::GemvBenchReport bench_gemv(const kernels::GemvBenchConfig& config) {
     const std::vector<uint8_t> codes = kernels::synthetic_codes(*codec, rows, cols, config.seed, config.pool_rows);
     const detail::HostLayout layout = detail::make_layout(*codec, codes.data(), codes.size(), rows, cols);
     std::vector<std::unique_ptr<DeviceMatrix::Impl>> copies;
-    for (int i = rotation_sets(layout.bytes()); i > 0; --i) copies.push_back(std::make_unique<DeviceMatrix::Impl>(layout));
+    for (int i = rotation_sets(layout.bytes()); i > 0; --i)
+      copies.push_back(std::make_unique<DeviceMatrix::Impl>(layout));
     const double bpw = 8.0 * static_cast<double>(layout.bytes()) / static_cast<double>(n);
     const double t_decode =
         time_call([&] { copies[call++ % copies.size()]->decode_half(decoded.get(), nullptr); }, config.min_seconds);

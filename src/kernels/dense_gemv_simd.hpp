@@ -78,14 +78,15 @@ void dense_rows_chunk(const float* w, int64_t cols, const float* x, int64_t ldx,
                       int64_t ldy) {
   constexpr int kRows = V::kAccumulators / kTokens > 1 ? V::kAccumulators / kTokens : 1;
   int64_t r = r0;
-  for (; r + kRows <= r1; r += kRows) dense_block_tokens<V, kRows, kTokens>(w + r * cols, cols, x, ldx, y + (r - r0), ldy);
+  for (; r + kRows <= r1; r += kRows)
+    dense_block_tokens<V, kRows, kTokens>(w + r * cols, cols, x, ldx, y + (r - r0), ldy);
   for (; r < r1; ++r) dense_block_tokens<V, 1, kTokens>(w + r * cols, cols, x, ldx, y + (r - r0), ldy);
 }
 
 // Rows [r0, r1) for `tokens` inputs, into y[t·ldy + r − r0]: chunks of 8, 4, 2 and 1 tokens.
 template <class V>
-void dense_rows_tokens(const float* w, int64_t cols, const float* x, int64_t ldx, int64_t tokens, int64_t r0, int64_t r1,
-                       float* y, int64_t ldy) {
+void dense_rows_tokens(const float* w, int64_t cols, const float* x, int64_t ldx, int64_t tokens, int64_t r0,
+                       int64_t r1, float* y, int64_t ldy) {
   for (int64_t t = 0; t < tokens;) {
     const auto run = [&](auto chunk) {
       dense_rows_chunk<V, chunk()>(w, cols, x + t * ldx, ldx, r0, r1, y + t * ldy, ldy);
