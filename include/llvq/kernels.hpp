@@ -65,6 +65,10 @@ class PackedMatrix {
   // the AVX-512 eight-block kernel of Intel CPUs sums in another order).
   virtual void gemm_rows(const float* x, int64_t ldx, int64_t tokens, int64_t r0, int64_t r1, float* y, int64_t ldy,
                          Isa isa) const;
+  // Batches up to this many tokens run faster through gemm_rows than through decoding the rows
+  // and multiplying: 4 where gemm_rows is a GEMV per token, 8 for the octet word's batched kernel
+  // (docs/kernels.md, "Inference").
+  virtual int64_t fused_tokens() const { return 4; }
   // The codec's minimal bitstream (rows back to back, Codec::encode_rows), bit for bit.
   virtual std::vector<uint8_t> to_codes() const = 0;
 

@@ -65,6 +65,9 @@ class QuantizedLinear final : public Linear {
   std::vector<float> coded_inputs(const float* x, int64_t n_tokens) const;
   void forward_fused(const float* xc, float* y, int64_t n_tokens) const;
   void forward_decoded(const float* xc, float* y, int64_t n_tokens) const;
+  // Batches up to this many tokens run the fused kernels, longer ones (prefill windows) decode
+  // bands of rows and multiply: the smallest PackedMatrix::fused_tokens of the parts.
+  int64_t fused_tokens() const;
 
   std::shared_ptr<const QuantizedTensor> tensor_;
   // The coded basis in the kernels' layout, left to right (QuantizedTensor::pack_for_kernels);

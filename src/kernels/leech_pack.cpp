@@ -111,6 +111,7 @@ class LeechPacked final : public PackedMatrix {
     detail::for_isa(isa, octet::gemm_rows_scalar, octet::gemm_rows_avx2, octet::gemm_rows_avx2)(view(), x, ldx, tokens,
                                                                                               r0, r1, y, ldy);
   }
+  int64_t fused_tokens() const override { return 8; }
 
   std::vector<uint8_t> to_codes() const override {
     BitWriter out;

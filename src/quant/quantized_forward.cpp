@@ -7,22 +7,13 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <cstdint>
 
 #include "llvq/hadamard.hpp"
 #include "llvq/kernels.hpp"
 #include "llvq/quantized_model.hpp"
 
 namespace llvq {
-namespace {
-
-// Batches up to this many tokens run the fused kernels (kernels::gemm: the Leech octet word
-// decodes each block once for up to 8 tokens, the other layouts run one GEMV per token); longer
-// ones (prefill windows) decode the matrix once and multiply. At 8 tokens on one Zen 4 core,
-// 4096 × 4104: Leech fused 8–11 ms against 10 ms of decoding alone; E8P 13.6 ms per-token against
-// ~13 ms decoded (docs/kernels-leech.md, "Several tokens at once").
-constexpr int64_t kMaxFusedTokens = 8;
-
-}  // namespace
 
 QuantizedLinear::QuantizedLinear(std::shared_ptr<const QuantizedTensor> tensor, Execution execution)
     : tensor_(std::move(tensor)) {
@@ -50,7 +41,7 @@ uint64_t QuantizedLinear::resident_bytes() const {
 void QuantizedLinear::forward(const float* x, float* y, int64_t n_tokens) const {
   if (dense_) return dense_->forward(x, y, n_tokens);
   const std::vector<float> xc = coded_inputs(x, n_tokens);
-  if (n_tokens <= kMaxFusedTokens) {
+  if (n_tokens <= fused_tokens()) {
     forward_fused(xc.data(), y, n_tokens);
   } else {
     forward_decoded(xc.data(), y, n_tokens);
@@ -65,7 +56,7 @@ std::vector<float> QuantizedLinear::coded_inputs(const float* x, int64_t n_token
   std::vector<float> xc(static_cast<size_t>(n_tokens * width), 0.0f);
   // The rotation costs about a tenth of a GEMV per token: a prefill window spreads it over
   // the cores, a single token keeps it on the calling thread.
-#pragma omp parallel if (n_tokens > kMaxFusedTokens)
+#pragma omp parallel if (n_tokens > fused_tokens())
   {
     std::vector<float> rotated(static_cast<size_t>(t.cols));
 #pragma omp for schedule(static)
@@ -78,6 +69,12 @@ std::vector<float> QuantizedLinear::coded_inputs(const float* x, int64_t n_token
     }
   }
   return xc;
+}
+
+int64_t QuantizedLinear::fused_tokens() const {
+  int64_t tokens = INT64_MAX;
+  for (const auto& part : parts_) tokens = std::min(tokens, part->fused_tokens());
+  return tokens;
 }
 
 void QuantizedLinear::forward_fused(const float* xc, float* y, int64_t n_tokens) const {
