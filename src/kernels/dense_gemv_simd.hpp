@@ -8,7 +8,8 @@
 #pragma once
 
 #include <cstdint>
-#include <type_traits>
+
+#include "kernels/token_chunks.hpp"
 
 namespace llvq::kernels::detail {
 namespace {
@@ -87,22 +88,9 @@ void dense_rows_chunk(const float* w, int64_t cols, const float* x, int64_t ldx,
 template <class V>
 void dense_rows_tokens(const float* w, int64_t cols, const float* x, int64_t ldx, int64_t tokens, int64_t r0,
                        int64_t r1, float* y, int64_t ldy) {
-  for (int64_t t = 0; t < tokens;) {
-    const auto run = [&](auto chunk) {
-      dense_rows_chunk<V, chunk()>(w, cols, x + t * ldx, ldx, r0, r1, y + t * ldy, ldy);
-      t += chunk();
-    };
-    const int64_t left = tokens - t;
-    if (left >= 8) {
-      run(std::integral_constant<int, 8>{});
-    } else if (left >= 4) {
-      run(std::integral_constant<int, 4>{});
-    } else if (left >= 2) {
-      run(std::integral_constant<int, 2>{});
-    } else {
-      run(std::integral_constant<int, 1>{});
-    }
-  }
+  for_token_chunks(tokens, [&](auto chunk, int64_t t) {
+    dense_rows_chunk<V, chunk()>(w, cols, x + t * ldx, ldx, r0, r1, y + t * ldy, ldy);
+  });
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 
 #include "kernels/octet_word.hpp"
 #include "kernels/simd_sum.hpp"
+#include "kernels/token_chunks.hpp"
 
 namespace llvq::kernels::octet {
 namespace {
@@ -279,20 +280,9 @@ inline void gemv_rows_dispatch(const View& m, const float* x, int64_t r0, int64_
 inline void gemm_rows_dispatch(const View& m, const float* x, int64_t ldx, int64_t tokens, int64_t r0, int64_t r1,
                                float* y, int64_t ldy) {
   with_words(m, [&](auto g, auto sg, auto w) {
-    for (int64_t t = 0; t < tokens;) {
-      const float* xt = x + t * ldx;
-      float* yt = y + t * ldy;
-      const int64_t left = tokens - t;
-      if (left >= 8) {
-        gemv_rows_body<g(), sg(), w(), 8>(m, xt, ldx, r0, r1, yt, ldy), t += 8;
-      } else if (left >= 4) {
-        gemv_rows_body<g(), sg(), w(), 4>(m, xt, ldx, r0, r1, yt, ldy), t += 4;
-      } else if (left >= 2) {
-        gemv_rows_body<g(), sg(), w(), 2>(m, xt, ldx, r0, r1, yt, ldy), t += 2;
-      } else {
-        gemv_rows_body<g(), sg(), w(), 1>(m, xt, ldx, r0, r1, yt, ldy), t += 1;
-      }
-    }
+    for_token_chunks(tokens, [&](auto chunk, int64_t t) {
+      gemv_rows_body<g(), sg(), w(), chunk()>(m, x + t * ldx, ldx, r0, r1, y + t * ldy, ldy);
+    });
   });
 }
 
