@@ -77,7 +77,7 @@ class LeechPacked final : public PackedMatrix {
         ball_(LeechBall::get(params.max_shell)),
         tables_(octet::OctetTables::get(params)),
         gain_bits_(params.gain_bits),
-        min_index_(params.min_shell >= LeechBall::kMinShell ? ball_.shell_offset(params.min_shell) : 0) {
+        reader_(params) {
     blocks_ = cols / octet::kDim;
     const int64_t group = params.group ? static_cast<int64_t>(params.group) : cols;
     groups_ = cols / group;
@@ -153,14 +153,7 @@ class LeechPacked final : public PackedMatrix {
       if (!std::isfinite(s) || s < 0) throw InputError(spec_ + ": row " + std::to_string(r) + ": corrupt scale");
       scales_[static_cast<size_t>(r * groups_ + g)] = raw;
     }
-    for (int64_t j = 0; j < blocks_; ++j) {
-      const auto gain = static_cast<uint32_t>(in.get(gain_bits_));
-      const uint64_t index = in.get(ball_.bits());
-      if (index >= ball_.size() || index < min_index_)
-        throw InputError(spec_ + ": row " + std::to_string(r) + ", block " + std::to_string(j) + ": ball index " +
-                         std::to_string(index) + (index < min_index_ ? " is not a direction" : " is out of range"));
-      store_word(r * blocks_ + j, tables_.word_of(ball_.unrank(index), gain, escapes_));
-    }
+    for (int64_t j = 0; j < blocks_; ++j) store_word(r * blocks_ + j, reader_.next_word(in, escapes_, spec_, r, j));
   }
 
   // Word i's word_bytes low bytes (little-endian), back to back.
@@ -173,7 +166,7 @@ class LeechPacked final : public PackedMatrix {
   const LeechBall& ball_;
   const octet::OctetTables& tables_;
   int gain_bits_;
-  uint64_t min_index_;
+  octet::CodeReader reader_;
   int64_t blocks_ = 0, groups_ = 0, blocks_per_group_ = 0;
   int word_bytes_ = 8;
   std::vector<uint8_t> words_;    // kWordsBefore bytes of padding, then the words, then padding

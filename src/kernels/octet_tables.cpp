@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "llvq/bitstream.hpp"
 #include "llvq/error.hpp"
 #include "llvq/golay.hpp"
 #include "llvq/leech_ball.hpp"
@@ -393,6 +394,22 @@ View OctetTables::view() const {
   m.sqrt_norm = sqrt_norm_.data();
   m.lattice_scale = lattice_scale_;
   return m;
+}
+
+CodeReader::CodeReader(const LeechLayout& params)
+    : ball_(LeechBall::get(params.max_shell)),
+      tables_(OctetTables::get(params)),
+      gain_bits_(params.gain_bits),
+      min_index_(params.min_shell >= LeechBall::kMinShell ? ball_.shell_offset(params.min_shell) : 0) {}
+
+uint64_t CodeReader::next_word(BitReader& in, std::vector<Escape>& escapes, const std::string& spec, int64_t row,
+                               int64_t block) const {
+  const auto gain = static_cast<uint32_t>(in.get(gain_bits_));
+  const uint64_t index = in.get(ball_.bits());
+  if (index >= ball_.size() || index < min_index_)
+    throw InputError(spec + ": row " + std::to_string(row) + ", block " + std::to_string(block) + ": ball index " +
+                     std::to_string(index) + (index < min_index_ ? " is not a direction" : " is out of range"));
+  return tables_.word_of(ball_.unrank(index), gain, escapes);
 }
 
 }  // namespace llvq::kernels::octet

@@ -5,11 +5,17 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "llvq/kernel_layout.hpp"
 #include "kernels/octet_word.hpp"
 #include "llvq/leech.hpp"
+
+namespace llvq {
+class BitReader;
+class LeechBall;
+}  // namespace llvq
 
 namespace llvq::kernels::octet {
 
@@ -69,6 +75,25 @@ class OctetTables {
   std::array<double, kMaxGains> gain_level_{};
   std::array<double, kMaxShells> sqrt_norm_{};
   double lattice_scale_ = 1.0;
+};
+
+// Reads a codec's block codes (gain index, then ball index) and cuts each into its word,
+// validating every index as the codec's decode does: the one front end of the CPU pack
+// (kernels/leech_pack.cpp) and the GPU layout (kernels/cuda/layout.cpp).
+class CodeReader {
+ public:
+  explicit CodeReader(const LeechLayout& params);
+  // The next block's word (escapes appended as word_of appends them). InputError naming the
+  // codec `spec`, `row` and `block` for an index outside the ball or, for a codec of
+  // directions, below its first shell.
+  uint64_t next_word(BitReader& in, std::vector<Escape>& escapes, const std::string& spec, int64_t row,
+                     int64_t block) const;
+
+ private:
+  const LeechBall& ball_;
+  const OctetTables& tables_;
+  int gain_bits_;
+  uint64_t min_index_;  // the first index of the codec's first shell
 };
 
 }  // namespace llvq::kernels::octet

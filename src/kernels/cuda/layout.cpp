@@ -11,7 +11,6 @@
 
 #include "kernels/octet_tables.hpp"
 #include "llvq/error.hpp"
-#include "llvq/leech_ball.hpp"
 
 namespace llvq::cuda::detail {
 
@@ -82,32 +81,17 @@ void put_code(HostLayout& l, int64_t r, int64_t j, uint64_t code) {
               static_cast<size_t>(l.code_bytes));  // little-endian host
 }
 
-// The block codes of one row (after its side information): validated and converted.
-void read_block_codes(const Codec& codec, BitReader& in, int64_t r, HostLayout& l) {
-  if (l.family == Family::E8p) {
-    for (int64_t j = 0; j < l.blocks_per_row; ++j) put_code(l, r, j, in.get(16));  // every 16-bit code is valid
-    return;
-  }
-  // As the CPU pack (kernels/leech_pack.cpp): every ball index validated, then unranked and cut
-  // into its octet word.
-  const auto params = std::get<LeechLayout>(codec.kernel_layout());
-  const LeechBall& ball = LeechBall::get(params.max_shell);
-  const uint64_t min_index = params.min_shell >= LeechBall::kMinShell ? ball.shell_offset(params.min_shell) : 0;
-  const octet::OctetTables& tables = octet::OctetTables::get(params);
-  for (int64_t j = 0; j < l.blocks_per_row; ++j) {
-    const auto gain = static_cast<uint32_t>(in.get(params.gain_bits));
-    const uint64_t index = in.get(ball.bits());
-    if (index >= ball.size() || index < min_index)
-      throw InputError(codec.spec() + ": row " + std::to_string(r) + ", block " + std::to_string(j) +
-                       ": invalid ball index " + std::to_string(index));
-    put_code(l, r, j, tables.word_of(ball.unrank(index), gain, l.escapes));
-  }
+// The block codes of one row (after its side information): validated and converted. Leech
+// codes go through `leech` (null for E8P), as the CPU pack reads them: every ball index
+// validated, then unranked and cut into its word.
+void read_block_codes(const std::string& spec, const octet::CodeReader* leech, BitReader& in, int64_t r,
+                      HostLayout& l) {
+  for (int64_t j = 0; j < l.blocks_per_row; ++j)  // every 16-bit E8P code is valid
+    put_code(l, r, j, leech ? leech->next_word(in, l.escapes, spec, r, j) : in.get(16));
 }
 
-}  // namespace
-
-namespace {
 std::atomic<LeechGemv> g_leech_gemv{LeechGemv::LanePerOctet};
+
 }  // namespace
 
 void set_leech_gemv(LeechGemv variant) { g_leech_gemv.store(variant); }
@@ -174,6 +158,9 @@ HostLayout make_layout(const Codec& codec, const uint8_t* codes, size_t size, in
   l.code_bytes = l.family == Family::E8p ? 2 : 8;
   l.blocks_per_row = cols / l.block_dim;
   l.codes.resize(static_cast<size_t>(rows * l.blocks_per_row * l.code_bytes));
+  const auto leech = l.family == Family::Leech
+                         ? std::make_unique<octet::CodeReader>(std::get<LeechLayout>(codec.kernel_layout()))
+                         : nullptr;
   for (int64_t r = 0; r < rows; ++r) {
     BitReader in(codes, size, static_cast<size_t>(r) * row_bits, static_cast<size_t>(r + 1) * row_bits);
     const RowSide side = codec.read_side(in, static_cast<size_t>(cols));
@@ -185,7 +172,7 @@ HostLayout make_layout(const Codec& codec, const uint8_t* codes, size_t size, in
       l.scales.reserve(static_cast<size_t>(rows * l.groups_per_row));
     }
     l.scales.insert(l.scales.end(), side.scales.begin(), side.scales.end());
-    read_block_codes(codec, in, r, l);
+    read_block_codes(l.spec, leech.get(), in, r, l);
   }
   return l;
 }
