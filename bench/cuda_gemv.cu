@@ -162,6 +162,7 @@ kernels::GemvBenchReport bench_gemv(const kernels::GemvBenchConfig& config) {
   std::transform(w.begin(), w.end(), w16.begin(), float_to_fp16);
   std::transform(x.begin(), x.end(), x16.begin(), float_to_fp16);
 
+  const double copy = copy_bandwidth(config.min_seconds);  // before the operands take the memory
   DeviceBuffer<float> dx(x.size()), dy(static_cast<size_t>(rows));
   DeviceBuffer<uint16_t> dx16(x.size());
   dx.upload(x.data(), x.size());
@@ -189,14 +190,21 @@ kernels::GemvBenchReport bench_gemv(const kernels::GemvBenchConfig& config) {
       },
       config.min_seconds);
 
-  std::vector<kernels::GemvBenchRow>& out = report.rows;
-  out.push_back(make_row("fp32", "cublas-gemv", 32, t32, rows, cols));
-  out.push_back(make_row("fp16", "cublas-gemv", 16, t16, rows, cols));
-
-  // --tokens T: T inputs at once, cuBLAS GEMMs with n = T as the baselines of the codecs' rows.
+  // --tokens T: T inputs at once, cuBLAS GEMMs with n = T as the baselines of the batched rows.
   const int tokens = static_cast<int>(config.tokens);
   const std::string batch = " x" + std::to_string(tokens);
   double t32_batch = 0, t16_batch = 0;
+  // A row, compared with the cuBLAS calls of its batch size and with the copy bandwidth.
+  auto add_row = [&](const std::string& codec, const std::string& kernel, double bpw, double seconds, bool batched) {
+    kernels::GemvBenchRow row = make_row(codec, kernel, bpw, seconds, rows, cols);
+    row.speedup_vs_fp32 = (batched ? t32_batch : t32) / seconds;
+    row.speedup_vs_fp16 = (batched ? t16_batch : t16) / seconds;
+    row.copy_fraction = row.gbytes_per_s * 1e9 / copy;
+    report.rows.push_back(row);
+  };
+  add_row("fp32", "cublas-gemv", 32, t32, false);
+  add_row("fp16", "cublas-gemv", 16, t16, false);
+
   DeviceBuffer<float> dxt(static_cast<size_t>(tokens * cols)), dyt(static_cast<size_t>(tokens * rows));
   DeviceBuffer<uint16_t> dxt16(static_cast<size_t>(tokens * cols));
   if (tokens > 1) {
@@ -222,8 +230,8 @@ kernels::GemvBenchReport bench_gemv(const kernels::GemvBenchConfig& config) {
                 "cublasGemmEx");
         },
         config.min_seconds);
-    out.push_back(make_row("fp32", "cublas-gemm" + batch, 32, t32_batch, rows, cols));
-    out.push_back(make_row("fp16", "cublas-gemm" + batch, 16, t16_batch, rows, cols));
+    add_row("fp32", "cublas-gemm" + batch, 32, t32_batch, true);
+    add_row("fp16", "cublas-gemm" + batch, 16, t16_batch, true);
   }
 
   DeviceBuffer<__half> decoded(n);
@@ -240,27 +248,19 @@ kernels::GemvBenchReport bench_gemv(const kernels::GemvBenchConfig& config) {
         time_call([&] { copies[call++ % copies.size()]->decode_half(decoded.get(), nullptr); }, config.min_seconds);
     const double t_gemv =
         time_call([&] { copies[call++ % copies.size()]->gemv(dx.get(), dy.get(), nullptr); }, config.min_seconds);
-    out.push_back(make_row(codec->spec(), "decode-half", bpw, t_decode, rows, cols));
-    out.push_back(make_row(codec->spec(), "fused-gemv", bpw, t_gemv, rows, cols));
+    add_row(codec->spec(), "decode-half", bpw, t_decode, false);
+    add_row(codec->spec(), "fused-gemv", bpw, t_gemv, false);
     if (layout.family == detail::Family::Leech) {  // the lane-per-block variant, for comparison
       const detail::LeechGemvScope variant(detail::LeechGemv::LanePerBlock);
       const double t_block =
           time_call([&] { copies[call++ % copies.size()]->gemv(dx.get(), dy.get(), nullptr); }, config.min_seconds);
-      out.push_back(make_row(codec->spec(), "fused-gemv-lane-per-block", bpw, t_block, rows, cols));
+      add_row(codec->spec(), "fused-gemv-lane-per-block", bpw, t_block, false);
     }
     if (tokens > 1) {
       const double t_batch = time_call(
           [&] { copies[call++ % copies.size()]->gemm(dxt.get(), tokens, dyt.get(), nullptr); }, config.min_seconds);
-      out.push_back(make_row(codec->spec(), "fused-gemm" + batch, bpw, t_batch, rows, cols));
+      add_row(codec->spec(), "fused-gemm" + batch, bpw, t_batch, true);
     }
-  }
-  const double copy = copy_bandwidth(config.min_seconds);
-  for (auto& row : out) {
-    const bool batched = tokens > 1 && row.kernel.size() > batch.size() &&
-                         row.kernel.compare(row.kernel.size() - batch.size(), batch.size(), batch) == 0;
-    row.speedup_vs_fp32 = (batched ? t32_batch : t32) / row.seconds;  // against the same batch
-    row.speedup_vs_fp16 = (batched ? t16_batch : t16) / row.seconds;
-    row.copy_fraction = row.gbytes_per_s * 1e9 / copy;
   }
   return report;
 }
