@@ -226,37 +226,35 @@ std::vector<uint16_t> DeviceMatrix::decode_half() const {
 }
 
 namespace {
-template <class DeviceX, class HostX>
-std::vector<float> run_gemv(const DeviceMatrix::Impl& m, const std::vector<HostX>& x) {
-  if (static_cast<int64_t>(x.size()) != m.cols)
-    throw InputError("CUDA GEMV: x has " + std::to_string(x.size()) + " entries, the matrix " +
-                     std::to_string(m.cols) + " columns");
+// `tokens` inputs of cols entries uploaded, launch(dx, dy) run on them, the tokens × rows
+// results brought back.
+template <class DeviceX, class HostX, class Launch>
+std::vector<float> run_on_device(const DeviceMatrix::Impl& m, const std::vector<HostX>& x, int64_t tokens,
+                                 Launch&& launch) {
+  if (tokens < 1 || static_cast<int64_t>(x.size()) != tokens * m.cols)
+    throw InputError("CUDA GEMV: x has " + std::to_string(x.size()) + " entries; " + std::to_string(tokens) +
+                     " input(s) of the matrix's " + std::to_string(m.cols) + " columns need " +
+                     std::to_string(tokens * m.cols));
   detail::DeviceBuffer<DeviceX> dx(x.size());
   check(cudaMemcpy(dx.get(), x.data(), x.size() * sizeof(HostX), cudaMemcpyHostToDevice), "cudaMemcpy to device");
-  detail::DeviceBuffer<float> dy(static_cast<size_t>(m.rows));
-  m.gemv(dx.get(), dy.get(), nullptr);
-  std::vector<float> y(static_cast<size_t>(m.rows));
+  detail::DeviceBuffer<float> dy(static_cast<size_t>(tokens * m.rows));
+  launch(dx.get(), dy.get());
+  std::vector<float> y(dy.size());
   dy.download(y.data(), y.size());
   return y;
 }
 }  // namespace
 
-std::vector<float> DeviceMatrix::gemv(const std::vector<float>& x) const { return run_gemv<float>(*impl_, x); }
+std::vector<float> DeviceMatrix::gemv(const std::vector<float>& x) const {
+  return run_on_device<float>(*impl_, x, 1, [&](const float* dx, float* dy) { impl_->gemv(dx, dy, nullptr); });
+}
 std::vector<float> DeviceMatrix::gemm(const std::vector<float>& x, int64_t tokens) const {
-  const DeviceMatrix::Impl& m = *impl_;
-  if (tokens < 1 || static_cast<int64_t>(x.size()) != tokens * m.cols)
-    throw InputError("CUDA GEMM: x has " + std::to_string(x.size()) + " entries, " + std::to_string(tokens) +
-                     " tokens of " + std::to_string(m.cols) + " columns need " + std::to_string(tokens * m.cols));
-  detail::DeviceBuffer<float> dx(x.size()), dy(static_cast<size_t>(tokens * m.rows));
-  dx.upload(x.data(), x.size());
-  m.gemm(dx.get(), tokens, dy.get(), nullptr);
-  std::vector<float> y(dy.size());
-  dy.download(y.data(), y.size());
-  return y;
+  return run_on_device<float>(*impl_, x, tokens,
+                              [&](const float* dx, float* dy) { impl_->gemm(dx, tokens, dy, nullptr); });
 }
 std::vector<float> DeviceMatrix::gemv_half(const std::vector<uint16_t>& x) const {
   static_assert(sizeof(__half) == sizeof(uint16_t));
-  return run_gemv<__half>(*impl_, x);
+  return run_on_device<__half>(*impl_, x, 1, [&](const __half* dx, float* dy) { impl_->gemv(dx, dy, nullptr); });
 }
 
 }  // namespace llvq::cuda
