@@ -121,10 +121,6 @@ std::unique_ptr<PackedMatrix> packed_matrix(const GemvBenchConfig& config, const
   return pack(*codec, codes.data(), codes.size(), config.rows, config.cols);
 }
 
-}  // namespace
-
-namespace {
-
 std::string batched_kernel(const std::string& kernel, int64_t tokens) { return kernel + " x" + std::to_string(tokens); }
 
 // The dense baseline for `tokens` inputs at once: fp32 W read once for all of them (gemm_f32;

@@ -47,6 +47,13 @@ HostLayout layout_of(const Coded& c) {
   return llvq::cuda::detail::make_layout(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols);
 }
 
+// The fused GEMV's host twin over the whole matrix.
+std::vector<float> twin_gemv(const HostLayout& l, const std::vector<float>& x) {
+  std::vector<float> y(static_cast<size_t>(l.rows));
+  llvq::cuda::detail::gemv_rows_host(l, x.data(), 0, l.rows, y.data());
+  return y;
+}
+
 // Shapes with rows that are not a multiple of the 4-row thread blocks, rows shorter than a
 // warp's 32 blocks, and per-row as well as grouped scales.
 struct Case {
@@ -187,9 +194,7 @@ TEST(CudaHost, HostTwinOfTheFusedGemvEqualsTheProductOfTheDecodedMatrix) {
     const Coded c = make_coded(k.spec, k.rows, k.cols, 13);
     const HostLayout l = layout_of(c);
     const auto x = llvq::test::gaussian(static_cast<size_t>(k.cols), 14);
-    std::vector<float> y(static_cast<size_t>(k.rows));
-    llvq::cuda::detail::gemv_rows_host(l, x.data(), 0, k.rows, y.data());
-    expect_gemv_close(codec_decode(c), x, y, k.rows, k.cols);
+    expect_gemv_close(codec_decode(c), x, twin_gemv(l, x), k.rows, k.cols);
   }
 }
 
@@ -206,9 +211,7 @@ TEST(CudaHost, EscapedBlocksDecodeFromTheEscapeList) {
   llvq::cuda::detail::decode_rows_host(l, 0, c.rows, mine.data());
   EXPECT_EQ(mine, codec_decode(c));
   const auto x = llvq::test::gaussian(static_cast<size_t>(c.cols), 18);
-  std::vector<float> y(static_cast<size_t>(c.rows));
-  llvq::cuda::detail::gemv_rows_host(l, x.data(), 0, c.rows, y.data());
-  expect_gemv_close(codec_decode(c), x, y, c.rows, c.cols);
+  expect_gemv_close(codec_decode(c), x, twin_gemv(l, x), c.rows, c.cols);
 }
 
 TEST(CudaHost, LayoutRejectsBadInput) {
@@ -277,9 +280,7 @@ TEST(CudaDevice, LeechFusedGemvEqualsItsHostTwinBitForBit) {
     const Coded c = make_coded(k.spec, k.rows, k.cols, 33);
     const llvq::cuda::DeviceMatrix m(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols);
     const auto x = llvq::test::gaussian(static_cast<size_t>(k.cols), 34);
-    std::vector<float> want(static_cast<size_t>(k.rows));
-    llvq::cuda::detail::gemv_rows_host(layout_of(c), x.data(), 0, k.rows, want.data());
-    EXPECT_EQ(m.gemv(x), want);
+    EXPECT_EQ(m.gemv(x), twin_gemv(layout_of(c), x));
   }
 }
 
@@ -294,9 +295,7 @@ TEST(CudaDevice, EscapedBlocksDecodeAndMultiplyOnTheDevice) {
   const auto half = m.decode_half();
   for (size_t i = 0; i < w.size(); ++i) ASSERT_EQ(half[i], llvq::float_to_fp16(w[i])) << "weight " << i;
   const auto x = llvq::test::gaussian(static_cast<size_t>(c.cols), 19);
-  std::vector<float> want(static_cast<size_t>(c.rows));
-  llvq::cuda::detail::gemv_rows_host(l, x.data(), 0, c.rows, want.data());
-  EXPECT_EQ(m.gemv(x), want);
+  EXPECT_EQ(m.gemv(x), twin_gemv(l, x));
 }
 
 // Several tokens at once (chunks of up to 8): each token's result is the one-token kernel's
@@ -314,9 +313,7 @@ TEST(CudaDevice, GemmEqualsTheOneTokenResultsBitForBit) {
       ASSERT_EQ(static_cast<int64_t>(ys.size()), tokens * k.rows);
       for (int64_t t = 0; t < tokens; ++t) {
         const std::vector<float> x(xs.begin() + t * k.cols, xs.begin() + (t + 1) * k.cols);
-        std::vector<float> want(static_cast<size_t>(k.rows));
-        if (is_e8p(k)) want = m.gemv(x);
-        else llvq::cuda::detail::gemv_rows_host(l, x.data(), 0, k.rows, want.data());
+        const std::vector<float> want = is_e8p(k) ? m.gemv(x) : twin_gemv(l, x);
         EXPECT_EQ(std::vector<float>(ys.begin() + t * k.rows, ys.begin() + (t + 1) * k.rows), want)
             << tokens << " tokens, token " << t;
       }
