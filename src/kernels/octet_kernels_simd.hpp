@@ -55,6 +55,14 @@ struct Fields {
   static uint32_t glue_index(uint64_t word) {
     return static_cast<uint32_t>(word >> (kLead + G)) & ((1u << kGlueBits) - 1);
   }
+  // The byte offset of the block's line in View::glue_lanes (64 bytes a line): one shift and one
+  // mask, so that every read of the line is a memory operand off the arena's register.
+  static_assert(sizeof(GlueLanes) == 64);
+  static uint32_t glue_offset(uint64_t word) {
+    constexpr int kShift = kLead + G;
+    const uint64_t at = kShift >= 6 ? word >> (kShift >= 6 ? kShift - 6 : 0) : word << (kShift < 6 ? 6 - kShift : 0);
+    return static_cast<uint32_t>(at) & (((1u << kGlueBits) - 1) << 6);
+  }
   static uint32_t layout(uint64_t word) {
     return static_cast<uint32_t>(word >> kLayoutShift) & ((1u << kLayoutBits) - 1);
   }
@@ -143,12 +151,11 @@ inline float block_gemv_factor(const View& m, uint64_t word, uint32_t norm, floa
 }
 
 // Octet k of a block as 8 floats: its 8-byte pattern, permuted (even points) and signed (odd
-// points) by the block's control row, then widened.
-inline __m256 octet_floats(const Arena* t, uint32_t entry, uint32_t ctl) {
+// points) by the controls in the block's glue line, then widened.
+inline __m256 octet_floats(const Arena* t, uint32_t entry, const GlueLanes& glue, int k) {
   const __m128i p = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(t->patterns[entry]));
-  const char* row = reinterpret_cast<const char*>(t) + ctl;
-  const __m128i shuffle = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row));
-  const __m128i sign = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + kCtlSignOffset));
+  const __m128i shuffle = _mm_loadu_si128(reinterpret_cast<const __m128i*>(glue.shuffle + 8 * k));
+  const __m128i sign = _mm_loadu_si128(reinterpret_cast<const __m128i*>(glue.sign + 8 * k));
   const __m128i octet = _mm_sign_epi8(_mm_shuffle_epi8(p, shuffle), sign);
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(octet));
 }
@@ -193,7 +200,8 @@ void gemv_rows_body(const View& m, const float* x, int64_t ldx, int64_t r0, int6
         // 14% faster; prefetching the patterns as well (the glue is needed for their address) cost
         // more instructions than it saved.
         const uint64_t ahead = Words<W>::loaded(row, j + kWordsAhead);  // the padding covers the last row
-        _mm_prefetch(reinterpret_cast<const char*>(t->glue_lanes + F::glue_index(ahead)), _MM_HINT_T0);
+        const char* glue_lines = reinterpret_cast<const char*>(t->glue_lanes);
+        _mm_prefetch(glue_lines + F::glue_offset(ahead), _MM_HINT_T0);
         const uint32_t layout = F::layout_offset(w);
         if (__builtin_expect(layout == F::kEscapeOffset, 0)) {
           const Escape& e = m.escapes[F::escape_index(w)];
@@ -208,10 +216,10 @@ void gemv_rows_body(const View& m, const float* x, int64_t ldx, int64_t r0, int6
             reinterpret_cast<const FieldLayout*>(reinterpret_cast<const char*>(t->layouts) + layout);
         uint32_t j[3];
         F::positions(w, layout_row->packed, j);
-        const GlueLanes& glue = t->glue_lanes[F::glue_index(w)];
-        const uint32_t e0 = glue.entry_base[0] + j[0], e1 = glue.entry_base[1] + j[1], e2 = glue.entry_base[2] + j[2];
-        const __m256 o0 = octet_floats(t, e0, glue.ctl[0]), o1 = octet_floats(t, e1, glue.ctl[1]),
-                     o2 = octet_floats(t, e2, glue.ctl[2]);
+        const auto& glue = *reinterpret_cast<const GlueLanes*>(glue_lines + F::glue_offset(w));
+        const uint32_t e0 = glue.base01[0] + j[0], e1 = glue.base01[1] + j[1], e2 = glue.base2 + j[2];
+        const __m256 o0 = octet_floats(t, e0, glue, 0), o1 = octet_floats(t, e1, glue, 1),
+                     o2 = octet_floats(t, e2, glue, 2);
         __m256 factor = _mm256_setzero_ps();
         if (kShapeGain) {
           const uint32_t norm = 8u * (uint32_t{t->norm8[e0]} + t->norm8[e1] + t->norm8[e2]);

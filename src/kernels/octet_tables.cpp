@@ -100,7 +100,6 @@ OctetTables::OctetTables(const LeechLayout& params)
   build_trio();
   build_patterns(16 * params.max_shell);
   build_glue();
-  build_octet_ctl();
   build_layouts(params);
 }
 
@@ -179,23 +178,15 @@ void OctetTables::build_glue() {
         g |= uint64_t{t ? ck : 0} << (kSignShift + 8 * k);
         g |= uint64_t{t ? 0 : ck} << (kPermShift + 8 * k);
         g |= type << (kTypeShift + 3 * k);
+        // The one-block GEMV's copy: octet k's entry base, its permutation (t = 0) or its signs
+        // (t = 1: slot i takes −p_i where c_k has a one).
         GlueLanes& lanes = arena_->glue_lanes[t | msg << 1];
-        lanes.entry_base[k] = static_cast<uint32_t>(type << kEntryBits);
-        lanes.ctl[k] = static_cast<uint32_t>(offsetof(Arena, octet_ctl) + (t << 8 | ck) * kCtlRowBytes);
+        (k < 2 ? lanes.base01[k] : lanes.base2) = static_cast<uint32_t>(type << kEntryBits);
+        for (uint32_t i = 0; i < 8; ++i) {
+          lanes.shuffle[8 * k + i] = static_cast<int8_t>(t ? i : perms_[8 * ck + i]);
+          lanes.sign[8 * k + i] = static_cast<int8_t>(t && (ck >> i & 1) ? -1 : 1);
+        }
       }
-    }
-  }
-}
-
-// Rows of octet_ctl (octet_word.hpp): row t << 8 | c applies c's permutation (t = 0) or
-// its signs (t = 1: slot i takes −p_i where c has a one).
-void OctetTables::build_octet_ctl() {
-  for (uint32_t row = 0; row < kCtlRows; ++row) {
-    const uint32_t t = row >> 8, c = row & 0xFF;
-    int8_t* shuffle = arena_->octet_ctl + row * kCtlRowBytes;
-    for (uint32_t i = 0; i < 8; ++i) {
-      shuffle[i] = static_cast<int8_t>(t ? i : perms_[8 * c + i]);
-      shuffle[kCtlSignOffset + i] = static_cast<int8_t>(t && (c >> i & 1) ? -1 : 1);
     }
   }
 }
@@ -386,7 +377,6 @@ View OctetTables::view() const {
   m.glue = glue_.data();
   m.perms = perms_.data();
   m.glue_lanes = arena_->glue_lanes;
-  m.octet_ctl = arena_->octet_ctl;
   m.trio = trio_.data();
   m.natural_ctl = natural_ctl_.data();
   m.gemv_factor = arena_->gemv_factor;

@@ -55,7 +55,6 @@ class OctetTables {
   void build_trio();
   void build_patterns(int max_norm);
   void build_glue();
-  void build_octet_ctl();
   void build_layouts(const LeechLayout& params);
   Octets octets_of(const leech::Vec& v) const;
   // Octet k's slots of a 24-bit mask (bit i = trio slot 8k + i).

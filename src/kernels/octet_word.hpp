@@ -23,6 +23,7 @@
 // The words are stored back to back in word_bytes (7 or 8) bytes each; word_at loads one.
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -92,24 +93,24 @@ LLVQ_HD inline uint32_t glue_type(uint64_t glue, int k) {
 }
 }  // namespace LLVQ_OCTET_ISA_NS
 
-// The glue of a block unpacked for the one-block SIMD GEMV, so that its index arithmetic is a
-// few additions with memory operands: per octet, the first table entry of its pattern type
-// (type << entry_bits) and the byte offset of its control row from the start of the Arena.
-struct GlueLanes {
-  uint32_t entry_base[3];
-  uint32_t ctl[3];
-  uint32_t pad[2];
+// The glue of a block unpacked for the one-block SIMD GEMV, one cache line per glue index, so
+// that a block's glue costs one (prefetched) line and its index arithmetic is a few additions
+// with memory operands. Per octet k: the first table entry of its pattern type
+// (type << entry_bits); the byte shuffle that permutes its 8-byte pattern (an even point's
+// in-octet permutation; the identity for odd points) at shuffle + 8k; the signs for psignb (+1,
+// or −1 on the slots of c_k for odd points) at sign + 8k. The kernels read 16 bytes from each
+// of these (only the low 8 bytes of the results are used): the entry bases fill the bytes that
+// follow each 24-byte run, so every read stays inside the line. (Until 2026-12-06 the controls
+// were rows of a separate 8 KiB table that the lanes pointed at: one load and one addition more
+// per octet.)
+struct alignas(64) GlueLanes {
+  int8_t shuffle[24];
+  uint32_t base01[2];  // entry_base of octets 0 and 1
+  int8_t sign[24];
+  uint32_t base2;      // entry_base of octet 2
+  uint32_t pad;
 };
-static_assert(sizeof(GlueLanes) == 32);
-
-// A control row of View::octet_ctl, per (t, c_k), 16 bytes: the byte shuffle that permutes the
-// octet's 8-byte pattern (an even point's in-octet permutation; the identity for odd points),
-// then the signs for psignb (+1, or −1 on the slots of c_k for odd points). The kernels read 16
-// bytes from each half (only the low 8 bytes of the results are used), so the table ends with
-// 8 bytes of padding; 8 KiB in all.
-inline constexpr int kCtlRowBytes = 16;
-inline constexpr int kCtlSignOffset = 8;
-inline constexpr int kCtlRows = 512;  // t << 8 | c_k
+static_assert(sizeof(GlueLanes) == 64 && offsetof(GlueLanes, sign) == 32 && offsetof(GlueLanes, base2) == 56);
 
 // The tables the one-block GEMV reads, in one allocation at fixed offsets (OctetTables owns
 // it), so that the loop addresses all of them from one register with constant displacements:
@@ -122,7 +123,6 @@ struct alignas(64) Arena {
   int8_t patterns[kTypes << kEntryBits][8];
   uint8_t norm8[kTypes << kEntryBits];       // |pattern|²/8
   GlueLanes glue_lanes[1 << kGlueBits];
-  int8_t octet_ctl[kCtlRows * kCtlRowBytes + 8];
   FieldLayout layouts[kLayouts + 1];
   float gemv_factor[kMaxGains * kMaxShells];
 };
@@ -143,7 +143,6 @@ struct View {
   const uint64_t* glue;      // [2^13]
   const uint8_t* perms;      // [256][8]: octet slot i takes canonical entry perms[8·id + i]
   const GlueLanes* glue_lanes;  // [2^13]: glue[] unpacked
-  const int8_t* octet_ctl;   // [kCtlRows][kCtlRowBytes] + 8 bytes
   const uint8_t* trio;       // [24]: natural position of trio slot s
   const uint8_t* natural_ctl;  // [2][32]: byte shuffles trio order → natural order (within, across lanes)
   // [shell << gain_bits | g]: level[g]/√(16·shell) (ShapeGain), 1/s (Ball). Shell-major, so
