@@ -59,8 +59,13 @@ struct Fields {
   // mask, so that every read of the line is a memory operand off the arena's register.
   static_assert(sizeof(GlueLanes) == 64);
   static uint32_t glue_offset(uint64_t word) {
-    constexpr int kShift = kLead + G;
-    const uint64_t at = kShift >= 6 ? word >> (kShift >= 6 ? kShift - 6 : 0) : word << (kShift < 6 ? 6 - kShift : 0);
+    constexpr int kShift = kLead + G;  // the glue field's first bit
+    uint64_t at;
+    if constexpr (kShift >= 6) {
+      at = word >> (kShift - 6);
+    } else {
+      at = word << (6 - kShift);
+    }
     return static_cast<uint32_t>(at) & (((1u << kGlueBits) - 1) << 6);
   }
   static uint32_t layout(uint64_t word) {
