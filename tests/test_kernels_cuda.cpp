@@ -43,6 +43,11 @@ std::vector<float> codec_decode(const Coded& c) {
   return w;
 }
 
+// The coded matrix on the device (a build without CUDA throws InputError).
+llvq::cuda::DeviceMatrix upload(const Coded& c) {
+  return llvq::cuda::DeviceMatrix(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols);
+}
+
 HostLayout layout_of(const Coded& c) {
   return llvq::cuda::detail::make_layout(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols);
 }
@@ -74,6 +79,7 @@ const std::vector<Case> kCases = {
 };
 
 bool is_e8p(const Case& k) { return k.spec.rfind("e8p", 0) == 0; }
+std::string name(const Case& k) { return k.spec + " " + std::to_string(k.rows) + "x" + std::to_string(k.cols); }
 
 // ---------------------------------------------------------------- host side, always runs
 
@@ -104,7 +110,7 @@ TEST(CudaHost, WithoutDeviceEverythingThatNeedsOneThrowsInputError) {
   config.cols = 64;
   EXPECT_THROW(llvq::cuda::bench_gemv(config), llvq::InputError);
   const Coded c = make_coded("e8p", 2, 16, 1);
-  EXPECT_THROW(llvq::cuda::DeviceMatrix(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols), llvq::InputError);
+  EXPECT_THROW(upload(c), llvq::InputError);
 }
 
 TEST(CudaHost, HasKernelsForE8pAndTheLeechBallCodecs) {
@@ -125,7 +131,7 @@ TEST(CudaHost, E8pBlockDecodeEqualsTheCodebookForEvery16BitCode) {
 
 TEST(CudaHost, LayoutHoldsTheBitstreamFieldsAndReencodesToTheSameBytes) {
   for (const Case& k : kCases) {
-    SCOPED_TRACE(k.spec + " " + std::to_string(k.rows) + "x" + std::to_string(k.cols));
+    SCOPED_TRACE(name(k));
     const Coded c = make_coded(k.spec, k.rows, k.cols, 7);
     const HostLayout l = layout_of(c);
     EXPECT_EQ(l.code_bytes, is_e8p(k) ? 2 : 8);
@@ -156,7 +162,7 @@ TEST(CudaHost, LayoutHoldsTheBitstreamFieldsAndReencodesToTheSameBytes) {
 
 TEST(CudaHost, HostTwinOfTheDecodeKernelEqualsTheCodecDecode) {
   for (const Case& k : kCases) {
-    SCOPED_TRACE(k.spec + " " + std::to_string(k.rows) + "x" + std::to_string(k.cols));
+    SCOPED_TRACE(name(k));
     const Coded c = make_coded(k.spec, k.rows, k.cols, 11);
     const HostLayout l = layout_of(c);
     std::vector<float> mine(static_cast<size_t>(k.rows * k.cols));
@@ -190,7 +196,7 @@ void expect_gemv_close(const std::vector<float>& w, const std::vector<float>& x,
 // lanes' summation order, run on the host: the product of the codec's decoded matrix.
 TEST(CudaHost, HostTwinOfTheFusedGemvEqualsTheProductOfTheDecodedMatrix) {
   for (const Case& k : kCases) {
-    SCOPED_TRACE(k.spec + " " + std::to_string(k.rows) + "x" + std::to_string(k.cols));
+    SCOPED_TRACE(name(k));
     const Coded c = make_coded(k.spec, k.rows, k.cols, 13);
     const HostLayout l = layout_of(c);
     const auto x = llvq::test::gaussian(static_cast<size_t>(k.cols), 14);
@@ -241,9 +247,9 @@ TEST(CudaHost, LayoutRejectsAnInvalidLeechCode) {
 TEST(CudaDevice, DecodeToHalfEqualsTheCpuDecodeRoundedToHalf) {
   REQUIRE_DEVICE();
   for (const Case& k : kCases) {
-    SCOPED_TRACE(k.spec + " " + std::to_string(k.rows) + "x" + std::to_string(k.cols));
+    SCOPED_TRACE(name(k));
     const Coded c = make_coded(k.spec, k.rows, k.cols, 21);
-    const llvq::cuda::DeviceMatrix m(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols);
+    const llvq::cuda::DeviceMatrix m = upload(c);
     EXPECT_EQ(m.rows(), k.rows);
     EXPECT_EQ(m.cols(), k.cols);
     std::vector<float> want(static_cast<size_t>(k.rows * k.cols));
@@ -257,9 +263,9 @@ TEST(CudaDevice, DecodeToHalfEqualsTheCpuDecodeRoundedToHalf) {
 TEST(CudaDevice, FusedGemvEqualsTheCpuProductForFloatAndHalfX) {
   REQUIRE_DEVICE();
   for (const Case& k : kCases) {
-    SCOPED_TRACE(k.spec + " " + std::to_string(k.rows) + "x" + std::to_string(k.cols));
+    SCOPED_TRACE(name(k));
     const Coded c = make_coded(k.spec, k.rows, k.cols, 31);
-    const llvq::cuda::DeviceMatrix m(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols);
+    const llvq::cuda::DeviceMatrix m = upload(c);
     const auto w = codec_decode(c);
     const auto x = llvq::test::gaussian(static_cast<size_t>(k.cols), 32);
     expect_gemv_close(w, x, m.gemv(x), k.rows, k.cols);
@@ -276,9 +282,9 @@ TEST(CudaDevice, LeechFusedGemvEqualsItsHostTwinBitForBit) {
   REQUIRE_DEVICE();
   for (const Case& k : kCases) {
     if (is_e8p(k)) continue;
-    SCOPED_TRACE(k.spec + " " + std::to_string(k.rows) + "x" + std::to_string(k.cols));
+    SCOPED_TRACE(name(k));
     const Coded c = make_coded(k.spec, k.rows, k.cols, 33);
-    const llvq::cuda::DeviceMatrix m(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols);
+    const llvq::cuda::DeviceMatrix m = upload(c);
     const auto x = llvq::test::gaussian(static_cast<size_t>(k.cols), 34);
     EXPECT_EQ(m.gemv(x), twin_gemv(layout_of(c), x));
   }
@@ -289,7 +295,7 @@ TEST(CudaDevice, EscapedBlocksDecodeAndMultiplyOnTheDevice) {
   const Coded c = escape_matrix();
   const HostLayout l = layout_of(c);
   ASSERT_FALSE(l.escapes.empty());
-  const llvq::cuda::DeviceMatrix m(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols);
+  const llvq::cuda::DeviceMatrix m = upload(c);
   std::vector<float> w(static_cast<size_t>(c.rows * c.cols));
   llvq::cuda::detail::decode_rows_host(l, 0, c.rows, w.data());
   const auto half = m.decode_half();
@@ -303,9 +309,9 @@ TEST(CudaDevice, EscapedBlocksDecodeAndMultiplyOnTheDevice) {
 TEST(CudaDevice, GemmEqualsTheOneTokenResultsBitForBit) {
   REQUIRE_DEVICE();
   for (const Case& k : kCases) {
-    SCOPED_TRACE(k.spec + " " + std::to_string(k.rows) + "x" + std::to_string(k.cols));
+    SCOPED_TRACE(name(k));
     const Coded c = make_coded(k.spec, k.rows, k.cols, 37);
-    const llvq::cuda::DeviceMatrix m(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols);
+    const llvq::cuda::DeviceMatrix m = upload(c);
     const HostLayout l = layout_of(c);
     for (const int64_t tokens : {3, 8, 11}) {
       const auto xs = llvq::test::gaussian(static_cast<size_t>(tokens * k.cols), 38);
@@ -327,9 +333,9 @@ TEST(CudaDevice, LeechLanePerBlockGemvEqualsTheCpuProduct) {
   REQUIRE_DEVICE();
   for (const Case& k : kCases) {
     if (is_e8p(k)) continue;
-    SCOPED_TRACE(k.spec + " " + std::to_string(k.rows) + "x" + std::to_string(k.cols));
+    SCOPED_TRACE(name(k));
     const Coded c = make_coded(k.spec, k.rows, k.cols, 35);
-    const llvq::cuda::DeviceMatrix m(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols);
+    const llvq::cuda::DeviceMatrix m = upload(c);
     const auto x = llvq::test::gaussian(static_cast<size_t>(k.cols), 36);
     const llvq::cuda::detail::LeechGemvScope variant(llvq::cuda::detail::LeechGemv::LanePerBlock);
     expect_gemv_close(codec_decode(c), x, m.gemv(x), k.rows, k.cols);
@@ -343,7 +349,7 @@ TEST(CudaDevice, FusedGemvEqualsTheCpuKernelsOnAPackedMatrix) {
   for (const Case& k : kCases) {
     const Coded c = make_coded(k.spec, k.rows, k.cols, 51);
     if (!llvq::kernels::has_kernels(*c.codec)) continue;  // no CPU kernels for this family in this build
-    SCOPED_TRACE(k.spec + " " + std::to_string(k.rows) + "x" + std::to_string(k.cols));
+    SCOPED_TRACE(name(k));
     const auto packed = llvq::kernels::pack(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols);
     const llvq::cuda::DeviceMatrix m(*packed);
     const auto x = llvq::test::gaussian(static_cast<size_t>(k.cols), 52);
@@ -365,7 +371,7 @@ TEST(CudaDevice, FusedGemvEqualsTheCpuKernelsOnAPackedMatrix) {
 TEST(CudaDevice, GemvRejectsAWrongLengthX) {
   REQUIRE_DEVICE();
   const Coded c = make_coded("e8p", 4, 16, 41);
-  const llvq::cuda::DeviceMatrix m(*c.codec, c.codes.data(), c.codes.size(), c.rows, c.cols);
+  const llvq::cuda::DeviceMatrix m = upload(c);
   EXPECT_THROW(m.gemv(std::vector<float>(15)), llvq::InputError);
 }
 
