@@ -86,6 +86,26 @@ TEST(Forward, IncrementalDecodingMatchesBatchedPrefill) {
   EXPECT_LT(relative_error(last, std::vector<double>(all.end() - vocab, all.end())), 1e-6);
 }
 
+// The classifier on a window's middle rows only (the llama.cpp protocol scores the second
+// half): the same logits as those rows of the whole window, and bad row ranges rejected.
+TEST(Forward, LogitRowsOfAWindowMatchTheWholeWindow) {
+  std::vector<int32_t> tokens = stories_prompt();
+  while (tokens.size() < 100) tokens.push_back(static_cast<int32_t>(3 + (tokens.size() * 37) % 500));
+  LlamaRunner runner(stories());
+  const std::vector<float> all = runner.forward_window(tokens);
+  const size_t vocab = stories().config.vocab_size;
+  for (const auto& [first, rows] : {std::pair{0, 100}, std::pair{50, 49}, std::pair{99, 1}, std::pair{13, 7}}) {
+    SCOPED_TRACE(std::to_string(first) + " + " + std::to_string(rows));
+    const std::vector<float> part = runner.forward_window(tokens, first, rows);
+    ASSERT_EQ(part.size(), rows * vocab);
+    const auto begin = all.begin() + first * static_cast<ptrdiff_t>(vocab);
+    EXPECT_LT(relative_error(part, std::vector<double>(begin, begin + rows * static_cast<ptrdiff_t>(vocab))), 1e-6);
+  }
+  EXPECT_THROW(runner.forward_window(tokens, 0, 0), InputError);
+  EXPECT_THROW(runner.forward_window(tokens, -1, 5), InputError);
+  EXPECT_THROW(runner.forward_window(tokens, 90, 11), InputError);
+}
+
 // A random llama2.c model: weights N(0, 0.1²) (norm gains around 1), optionally untied.
 struct SyntheticModel {
   LlamaConfig config;

@@ -24,6 +24,10 @@ class LlamaRunner {
   // Logits [tokens.size(), vocab] (row-major) of a window whose first token sits at
   // position 0; the KV cache is reset first.
   std::vector<float> forward_window(std::span<const int32_t> tokens);
+  // The same for the `rows` rows from `first_row` on only ([rows, vocab]): the classifier, a
+  // large share of a small model's work, runs on those rows alone (a perplexity protocol that
+  // scores half of each window needs half of them).
+  std::vector<float> forward_window(std::span<const int32_t> tokens, int first_row, int rows);
 
   // Runs `tokens` at positions position() ... position() + size - 1, keeping their keys
   // and values. Returns the logits of every token ([size, vocab]) or, when
@@ -37,6 +41,8 @@ class LlamaRunner {
 
  private:
   void check_model() const;
+  // Runs `tokens` as append() does; logits of rows first_row .. first_row + rows − 1 of them.
+  std::vector<float> run(std::span<const int32_t> tokens, int first_row, int rows);
   void rope(float* x, int n_tokens, int n_heads) const;
   void attention(int layer, const float* q, float* out, int n_tokens) const;
   float* k_cache(int layer, int pos) { return k_cache_.data() + (static_cast<size_t>(layer) * capacity_ + pos) * kv_dim_; }

@@ -74,7 +74,8 @@ void score_window(LlamaRunner& runner, std::span<const int32_t> window, int firs
                   WindowScores& out) {
   const int vocab = runner.config().vocab_size;
   const int rows = static_cast<int>(window.size()) - 1 - first;
-  std::vector<float> logits = runner.forward_window(window);
+  // Only the scored rows go through the classifier (the last row predicts nothing).
+  std::vector<float> logits = runner.forward_window(window, first, rows);
   out.nll.resize(rows);
   out.kl.resize(compare ? rows : 0);
   out.agree.resize(compare ? rows : 0);
@@ -83,10 +84,9 @@ void score_window(LlamaRunner& runner, std::span<const int32_t> window, int firs
     std::vector<float> base(compare ? vocab : 0);
 #pragma omp for schedule(static)
     for (int r = 0; r < rows; ++r) {
-      const int pos = first + r;
-      const std::span<float> lp(logits.data() + static_cast<size_t>(pos) * vocab, vocab);
+      const std::span<float> lp(logits.data() + static_cast<size_t>(r) * vocab, vocab);
       log_softmax(lp);
-      out.nll[r] = -static_cast<double>(lp[window[pos + 1]]);
+      out.nll[r] = -static_cast<double>(lp[window[first + r + 1]]);
       if (save) out.kl_rows[r] = detail::quantize_log_probs(lp, argmax(lp));
       if (compare) {
         detail::dequantize_log_probs(out.kl_rows[r], base);

@@ -180,7 +180,21 @@ std::vector<float> LlamaRunner::forward_window(std::span<const int32_t> tokens) 
   return append(tokens, true);
 }
 
+std::vector<float> LlamaRunner::forward_window(std::span<const int32_t> tokens, int first_row, int rows) {
+  const int64_t n = static_cast<int64_t>(tokens.size());
+  if (first_row < 0 || rows < 1 || first_row + static_cast<int64_t>(rows) > n)
+    throw InputError("forward: logit rows " + std::to_string(first_row) + " + " + std::to_string(rows) +
+                     " outside a window of " + std::to_string(n) + " tokens");
+  reset();
+  return run(tokens, first_row, rows);
+}
+
 std::vector<float> LlamaRunner::append(std::span<const int32_t> tokens, bool all_logits) {
+  const int n = static_cast<int>(tokens.size());
+  return run(tokens, all_logits ? 0 : std::max(n - 1, 0), all_logits ? n : 1);
+}
+
+std::vector<float> LlamaRunner::run(std::span<const int32_t> tokens, int first_row, int rows) {
   const LlamaConfig& c = config();
   const int n = static_cast<int>(tokens.size());
   if (n == 0) throw InputError("forward: no tokens");
@@ -222,9 +236,7 @@ std::vector<float> LlamaRunner::append(std::span<const int32_t> tokens, bool all
   }
   pos_ += n;
 
-  const int rows = all_logits ? n : 1;
-  const float* last = x.data() + (n - rows) * dim;
-  rmsnorm(last, model_.final_norm, xb.data(), rows, c.dim, c.norm_eps);
+  rmsnorm(x.data() + first_row * dim, model_.final_norm, xb.data(), rows, c.dim, c.norm_eps);
   std::vector<float> logits(static_cast<size_t>(rows) * c.vocab_size);
   model_.output->forward(xb.data(), logits.data(), rows);
   return logits;
