@@ -92,12 +92,22 @@ class Codec {
   virtual void decode_block(const RowSide& side, size_t j, BitReader& code, float* xhat) const = 0;
   // Dequantized block without its code (same result as quantize_block).
   virtual void quantize_dequantize_block(const RowSide& side, size_t j, const float* x, float* xhat) const;
+  // Codecs whose block decodes to factor·v with v an integer vector (the Leech codes: v is a
+  // lattice point): block j as v and factor (the row's scale included), decode_block giving
+  // float(factor·v_i) up to the rounding of the factor's own product. False when the codec is
+  // not of that form or an entry of v lies outside int8 (nothing is then guaranteed about v).
+  virtual bool decode_block_integers(const RowSide& side, size_t j, BitReader& code, int8_t* v,
+                                     double& factor) const;
 
   // --- whole rows ---
   void decode_row(BitReader& in, size_t n, float* w) const;
   // `rows` rows of n weights, packed back to back (rows·row_bits(n) bits), on all cores.
   std::vector<uint8_t> encode_rows(const float* w, size_t rows, size_t n) const;
   void decode_rows(const uint8_t* data, size_t size_bytes, size_t rows, size_t n, float* w) const;
+  // The same rows as integers and one factor per block (decode_block_integers), on all cores:
+  // v [rows·n], factors [rows·n / block_dim()]. False when some block has no such form.
+  bool decode_rows_integers(const uint8_t* data, size_t size_bytes, size_t rows, size_t n, int8_t* v,
+                            float* factors) const;
   // Quantize-dequantize of many rows on all cores (no packing).
   void quantize_dequantize_rows(const float* w, size_t rows, size_t n, float* out) const;
 

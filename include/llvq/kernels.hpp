@@ -107,6 +107,20 @@ struct GroupedLatticeCodes {
 // The layout for the GLVQ kernels; InputError on inconsistent sizes, widths or values.
 std::unique_ptr<PackedMatrix> pack_grouped_lattice(const GroupedLatticeCodes& codes);
 
+// Blocks of 24 small integers with one factor each, w = factor·v: the in-memory form of codecs
+// whose blocks decode to a scaled lattice point but have no kernels on their codes (the 3- and
+// 4-bit Leech codes, Codec::decode_rows_integers). The matrix is decoded once into this form:
+// 8 bits per weight and a float per block in memory (9.33 bpw) instead of fp32's 32, and a GEMV
+// that reads a third of fp32's bytes. It keeps no codes (to_codes() throws InputError).
+struct IntegerBlocks {
+  std::string spec;             // the codec's spec, for codec_spec() and messages
+  int64_t rows = 0, cols = 0;   // cols a multiple of 24
+  std::vector<int8_t> values;   // rows·cols, row-major
+  std::vector<float> factors;   // rows·cols / 24, finite
+};
+// InputError on inconsistent sizes or non-finite factors.
+std::unique_ptr<PackedMatrix> pack_integer_blocks(IntegerBlocks blocks);
+
 // Whole-matrix drivers: rows split over `threads` OpenMP threads (0 = all), active_isa().
 void decode(const PackedMatrix& m, float* out, int threads = 0);
 void gemv(const PackedMatrix& m, const float* x, float* y, int threads = 0);

@@ -3,6 +3,7 @@
 #include "llvq/codec.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cctype>
 #include <charconv>
@@ -181,6 +182,31 @@ void Codec::decode_rows(const uint8_t* data, size_t size_bytes, size_t rows, siz
     BitReader in(data, size_bytes, begin, begin + bb);
     decode_block(sides[r], j, in, w + r * n + j * d);
   });
+}
+
+bool Codec::decode_block_integers(const RowSide&, size_t, BitReader&, int8_t*, double&) const { return false; }
+
+bool Codec::decode_rows_integers(const uint8_t* data, size_t size_bytes, size_t rows, size_t n, int8_t* v,
+                                 float* factors) const {
+  check_row_length(n);
+  const size_t rb = row_bits(n), sb = side_bits(n), bb = block_bits(), nb = blocks_per_row(n), d = block_dim();
+  if (size_bytes != (rows * rb + 7) / 8)
+    throw InputError(name() + ": packed data has " + std::to_string(size_bytes) + " bytes, expected " +
+                     std::to_string((rows * rb + 7) / 8));
+  std::vector<RowSide> sides(rows);
+  parallel_for(rows, 1, [&](size_t r) {
+    BitReader in(data, size_bytes, r * rb, r * rb + sb);
+    sides[r] = read_side(in, n);
+  });
+  std::atomic<bool> all{true};
+  parallel_for(rows * nb, block_grain(), [&](size_t t) {
+    const size_t r = t / nb, j = t % nb, begin = r * rb + sb + j * bb;
+    BitReader in(data, size_bytes, begin, begin + bb);
+    double factor = 0;
+    if (!decode_block_integers(sides[r], j, in, v + r * n + j * d, factor)) all.store(false, std::memory_order_relaxed);
+    factors[t] = static_cast<float>(factor);
+  });
+  return all.load();
 }
 
 void Codec::quantize_dequantize_rows(const float* w, size_t rows, size_t n, float* out) const {

@@ -58,4 +58,14 @@ void pvq_unrank(int L, int K, unsigned __int128 index, int* y);
 // Formats a double parameter so that parsing it back yields the same double.
 std::string format_param(double v);
 
+// A lattice point's entries as int8 (Codec::decode_block_integers); false when one does not fit.
+template <class IntArray>
+bool to_int8(const IntArray& v, int8_t* out) {
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] < -128 || v[i] > 127) return false;
+    out[i] = static_cast<int8_t>(v[i]);
+  }
+  return true;
+}
+
 }  // namespace llvq::codec_detail

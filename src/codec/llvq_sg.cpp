@@ -81,6 +81,17 @@ class ScanShapeGain final : public ScaledCodec {
     if (index % n == 0) throw InputError("llvq-sg: corrupt code (not a direction)");
     reconstruct(side.scale_of_block(j, 24), static_cast<int>(index / n), book_.unrank(index % n), xhat);
   }
+  bool decode_block_integers(const RowSide& side, size_t j, BitReader& code, int8_t* v, double& factor) const override {
+    Index index = code.get(low_bits());
+    if (bits_ > 64) index |= static_cast<Index>(code.get(static_cast<int>(bits_ - 64))) << 64;
+    const Index levels = gain_.levels.size(), n = book_.size();
+    if (index >= levels * n || index % n == 0) throw InputError("llvq-sg: corrupt code (not a gain and direction)");
+    const leech::Vec point = book_.unrank(index % n);
+    // shape_gain_block's factor.
+    factor = side.scale_of_block(j, 24) * gain_.levels[static_cast<size_t>(index / n)] /
+             std::sqrt(static_cast<double>(leech::norm2(point)));
+    return to_int8(point, v);
+  }
 
  private:
   int low_bits() const { return static_cast<int>(std::min<size_t>(bits_, 64)); }

@@ -39,6 +39,10 @@ class SphericalShaping : public ScaledCodec {
   void decode_block(const RowSide& side, size_t j, BitReader& code, float* xhat) const override {
     reconstruct(side.scale_of_block(j, 24), point_of(code), xhat);
   }
+  bool decode_block_integers(const RowSide& side, size_t j, BitReader& code, int8_t* v, double& factor) const override {
+    factor = side.scale_of_block(j, 24) / s_;
+    return to_int8(point_of(code), v);
+  }
 
  protected:
   virtual typename Lattice::Index quantize(double scale, const float* x, leech::Vec& v) const = 0;

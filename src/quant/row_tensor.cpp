@@ -29,11 +29,24 @@ RowMatrixD decode_codes(const TensorHeader& h, const std::vector<uint8_t>& body_
 namespace {
 
 // The part's packed matrix, or nullptr when its codec has no kernels.
+// The part's codes in their kernels' layout; for a codec without kernels whose blocks are
+// scaled lattice points (the 3- and 4-bit Leech codes), the points decoded once as integer
+// blocks; null when neither applies (the layer then runs on dequantized fp32 weights).
 std::unique_ptr<kernels::PackedMatrix> pack_part(const std::string& spec, const std::vector<uint8_t>& codes,
                                                  int64_t rows, int64_t cols) {
   const auto codec = shared_codec(spec);
-  if (!kernels::has_kernels(*codec)) return nullptr;
-  return kernels::pack(*codec, codes.data(), codes.size(), rows, cols);
+  if (kernels::has_kernels(*codec)) return kernels::pack(*codec, codes.data(), codes.size(), rows, cols);
+  if (codec->block_dim() != 24) return nullptr;
+  kernels::IntegerBlocks b;
+  b.spec = codec->spec();
+  b.rows = rows;
+  b.cols = cols;
+  b.values.resize(static_cast<size_t>(rows * cols));
+  b.factors.resize(static_cast<size_t>(rows * cols / 24));
+  if (!codec->decode_rows_integers(codes.data(), codes.size(), static_cast<size_t>(rows), static_cast<size_t>(cols),
+                                   b.values.data(), b.factors.data()))
+    return nullptr;
+  return kernels::pack_integer_blocks(std::move(b));
 }
 
 class RowCodecTensor final : public QuantizedTensor {
