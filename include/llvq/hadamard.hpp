@@ -35,14 +35,17 @@ class RandomizedHadamard {
 
  private:
   void apply_small_factor(float* x, bool transpose) const;
+  template <size_t V>
+  void output_chunk(const float* row, const float* coef, size_t stride, size_t j0, float* out) const;
+  size_t padded_b() const { return (b_ + 15) / 16 * 16; }
   void apply_power_of_two(float* x) const;
 
   size_t n_, a_, b_;
   uint64_t seed_;
   std::string small_kind_;      // "", "paley" or "orth"
-  // b×b row-major orthogonal factor (empty when b = 1): float values, held in double for the
-  // product apply() computes.
-  std::vector<double> small_;
+  // b×b row-major orthogonal factor (empty when b = 1) and its transpose, and both with rows
+  // padded with zeros to a multiple of 16 entries (padded_b()).
+  std::vector<float> small_, small_t_, small_pad_, small_t_pad_;
   std::vector<float> signs_;    // D
 };
 

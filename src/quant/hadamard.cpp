@@ -1,8 +1,10 @@
 #include "llvq/hadamard.hpp"
 
 #include <Eigen/Dense>
+#include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <stdexcept>
 
@@ -114,12 +116,21 @@ RandomizedHadamard::RandomizedHadamard(size_t n, uint64_t seed) : n_(n), seed_(s
       const auto h = paley_hadamard(static_cast<int>(b_) - 1);
       const float scale = 1.0f / std::sqrt(static_cast<float>(b_));
       small_.resize(h.size());
-      for (size_t i = 0; i < h.size(); ++i) small_[i] = h[i] * scale;  // rounded to float, then widened
+      for (size_t i = 0; i < h.size(); ++i) small_[i] = h[i] * scale;
     } else {
       small_kind_ = "orth";
       const std::vector<float> q = random_orthogonal(b_, rng);
       small_.assign(q.begin(), q.end());
     }
+    small_t_.resize(small_.size());
+    small_pad_.assign(b_ * padded_b(), 0.0f);
+    small_t_pad_.assign(b_ * padded_b(), 0.0f);
+    for (size_t i = 0; i < b_; ++i)
+      for (size_t j = 0; j < b_; ++j) {
+        small_t_[j * b_ + i] = small_[i * b_ + j];
+        small_pad_[i * padded_b() + j] = small_[i * b_ + j];
+        small_t_pad_[j * padded_b() + i] = small_[i * b_ + j];
+      }
   }
 }
 
@@ -128,35 +139,90 @@ std::string RandomizedHadamard::construction() const {
   return strfmt("H%zu x %s%zu", a_, small_kind_.c_str(), b_);
 }
 
+// Outputs j0 .. j0 + 16·V − 1 of one row: V vectors of 16 accumulators (GCC's generic vectors:
+// registers at every instruction-set level, V independent chains), input by input over the
+// row's b entries; `coef` rows padded to `stride`.
+template <size_t V>
+void RandomizedHadamard::output_chunk(const float* row, const float* coef, size_t stride, size_t j0, float* out) const {
+  typedef float Lanes __attribute__((vector_size(64)));
+  Lanes acc[V] = {};
+  for (size_t k = 0; k < b_; ++k) {
+    const float xk = row[k];
+    const float* c = coef + k * stride + j0;
+    for (size_t v = 0; v < V; ++v) {
+      Lanes cv;
+      std::memcpy(&cv, c + 16 * v, sizeof cv);
+      acc[v] += xk * cv;
+    }
+  }
+  std::memcpy(out + j0, acc, sizeof acc);
+}
+
 void RandomizedHadamard::apply_small_factor(float* x, bool transpose) const {
   if (b_ == 1) return;
-  using RowMatF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  using RowMatD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const auto a = static_cast<Eigen::Index>(a_), b = static_cast<Eigen::Index>(b_);
   // x viewed as an a×b row-major matrix X: (H ⊗ B)·vec(X) = vec(H·X·Bᵀ); here X ← X·Bᵀ (or
-  // X·B), one small matrix product accumulated in double (a b×b factor such as Paley's 72
-  // makes this the transform's main cost: a scalar loop took half of a compressed model's
-  // prefill). A lazy (coefficient-based) product: Eigen's blocked GEMM would hand this small
-  // product to its OpenMP threads whenever the caller runs outside a parallel region — one
-  // token of generation — and waking them cost more than the product (llvq bench run: e8p
-  // layers 36.7 → 28.0 tokens/s).
-  Eigen::Map<RowMatF> xm(x, a, b);
-  const Eigen::Map<const RowMatD> bm(small_.data(), b, b);
-  const RowMatD xd = xm.cast<double>();
-  const RowMatD product = transpose ? RowMatD(xd.lazyProduct(bm)) : RowMatD(xd.lazyProduct(bm.transpose()));
-  xm = product.cast<float>();
+  // X·B). Row k of `coef` holds input k's coefficient for every output (row k of Bᵀ for X·Bᵀ,
+  // of B for X·B), and every output is summed input by input, k = 0, 1, …, in either loop
+  // order below, so both give the same result. A b×b factor such as Paley's 72 makes this the
+  // transform's main cost (72 multiply-adds per entry, an eighth of a 576-wide layer's own,
+  // paid by every layer that reads the entry): as dot products in double, and with the short
+  // rows of b = 12 (1536 = 128·12) walked one by one, it took 17% of a compressed SmolLM2's
+  // evaluation. In float, with float's 2^-24 rounding per term of an orthogonal factor, the
+  // result is within ~10^-6 of the double one. No Eigen product: its blocked GEMM would hand
+  // this small product to its OpenMP threads when the caller runs outside a parallel region
+  // (one token of generation), and waking them cost more than the product.
+  thread_local std::vector<float> buffer;
+  if (b_ >= a_) {
+    // Long rows: each row's outputs in register-sized chunks of the padded coefficient rows.
+    const float* coef = transpose ? small_pad_.data() : small_t_pad_.data();
+    const size_t stride = padded_b();
+    buffer.resize(stride);
+    for (size_t i = 0; i < a_; ++i) {
+      float* row = x + i * b_;
+      size_t j0 = 0;
+      for (; j0 + 64 <= stride; j0 += 64) output_chunk<4>(row, coef, stride, j0, buffer.data());
+      for (; j0 < stride; j0 += 16) output_chunk<1>(row, coef, stride, j0, buffer.data());
+      std::copy_n(buffer.data(), b_, row);
+    }
+    return;
+  }
+  // Many short rows: X transposed, so that one output column of all a rows is a vector loop.
+  const float* coef = transpose ? small_.data() : small_t_.data();
+  buffer.resize(2 * n_);
+  float* __restrict__ xt = buffer.data();
+  float* __restrict__ out = xt + n_;
+  for (size_t i = 0; i < a_; ++i)
+    for (size_t k = 0; k < b_; ++k) xt[k * a_ + i] = x[i * b_ + k];
+  std::fill(out, out + n_, 0.0f);
+  for (size_t j = 0; j < b_; ++j)
+    for (size_t k = 0; k < b_; ++k) {
+      const float c = coef[k * b_ + j];
+      const float* __restrict__ xk = xt + k * a_;
+      float* __restrict__ oj = out + j * a_;
+      for (size_t i = 0; i < a_; ++i) oj[i] += c * xk[i];
+    }
+  for (size_t i = 0; i < a_; ++i)
+    for (size_t j = 0; j < b_; ++j) x[i * b_ + j] = out[j * a_ + i];
 }
 
 void RandomizedHadamard::apply_power_of_two(float* x) const {
   if (a_ == 1) return;
+  // H_a acts on the rows of the a×b view X: butterflies between whole rows (b contiguous
+  // entries each), in the order of fwht, so every entry sees the same operations as in a
+  // column-by-column transform.
+  for (size_t h = 1; h < a_; h <<= 1)
+    for (size_t i = 0; i < a_; i += 2 * h)
+      for (size_t r = i; r < i + h; ++r) {
+        float* u = x + r * b_;
+        float* v = x + (r + h) * b_;
+        for (size_t c = 0; c < b_; ++c) {
+          const float s = u[c], d = v[c];
+          u[c] = s + d;
+          v[c] = s - d;
+        }
+      }
   const float norm = 1.0f / std::sqrt(static_cast<float>(a_));
-  std::vector<float> col(a_);
-  // H_a acts on the rows of X: transform each column of the a×b view.
-  for (size_t c = 0; c < b_; ++c) {
-    for (size_t r = 0; r < a_; ++r) col[r] = x[r * b_ + c];
-    fwht(col.data(), a_);
-    for (size_t r = 0; r < a_; ++r) x[r * b_ + c] = col[r] * norm;
-  }
+  for (size_t i = 0; i < n_; ++i) x[i] *= norm;
 }
 
 void RandomizedHadamard::apply(float* x) const {
