@@ -67,7 +67,23 @@ TEST_P(HadamardSizes, OrthogonalAndInvertible) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Sizes, HadamardSizes, ::testing::Values(1, 2, 24, 64, 172, 12, 20, 48, 96, 4104, 11008));
+// The float product for activations (both loop orders: b ≥ a and b < a) against the double
+// one, both directions.
+TEST_P(HadamardSizes, FloatProductWithinFloatRoundingOfTheDoubleOne) {
+  const size_t n = GetParam();
+  const RandomizedHadamard q(n, 77);
+  const auto x = llvq::test::gaussian(n, 3);
+  const double scale = std::sqrt(dot(x, x) / static_cast<double>(n));
+  for (const bool transpose : {false, true}) {
+    auto exact = x, fast = x;
+    transpose ? q.apply_transpose(exact.data()) : q.apply(exact.data());
+    transpose ? q.apply_transpose_float(fast.data()) : q.apply_float(fast.data());
+    for (size_t i = 0; i < n; ++i) ASSERT_NEAR(fast[i], exact[i], 1e-5 * scale) << q.construction() << " entry " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, HadamardSizes,
+                         ::testing::Values(1, 2, 24, 64, 172, 12, 20, 48, 96, 576, 1536, 4104, 11008));
 
 TEST(Hadamard, ConstructionChoices) {
   EXPECT_EQ(RandomizedHadamard(64, 0).construction(), "H64");

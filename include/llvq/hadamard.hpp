@@ -32,9 +32,15 @@ class RandomizedHadamard {
   std::string construction() const;
   void apply(float* x) const;            // x ← Q·x
   void apply_transpose(float* x) const;  // x ← Qᵀ·x
+  // The same with the b×b factor's product summed in float instead of double: within ~10^-6
+  // of apply() (float's rounding per term of an orthogonal factor) and 2–3× faster, for the
+  // activations of inference; weights and Hessians take apply(), whose bits files depend on.
+  void apply_float(float* x) const;
+  void apply_transpose_float(float* x) const;
 
  private:
   void apply_small_factor(float* x, bool transpose) const;
+  void apply_small_factor_float(float* x, bool transpose) const;
   template <size_t V>
   void output_chunk(const float* row, const float* coef, size_t stride, size_t j0, float* out) const;
   size_t padded_b() const { return (b_ + 15) / 16 * 16; }
@@ -43,9 +49,11 @@ class RandomizedHadamard {
   size_t n_, a_, b_;
   uint64_t seed_;
   std::string small_kind_;      // "", "paley" or "orth"
-  // b×b row-major orthogonal factor (empty when b = 1) and its transpose, and both with rows
-  // padded with zeros to a multiple of 16 entries (padded_b()).
-  std::vector<float> small_, small_t_, small_pad_, small_t_pad_;
+  // b×b row-major orthogonal factor (empty when b = 1): float values, held in double for the
+  // product apply() computes. For apply_float: the same in float, its transpose, and both with
+  // rows padded with zeros to a multiple of 16 entries (padded_b()).
+  std::vector<double> small_;
+  std::vector<float> small_f_, small_t_, small_pad_, small_t_pad_;
   std::vector<float> signs_;    // D
 };
 

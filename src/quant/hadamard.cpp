@@ -116,20 +116,23 @@ RandomizedHadamard::RandomizedHadamard(size_t n, uint64_t seed) : n_(n), seed_(s
       const auto h = paley_hadamard(static_cast<int>(b_) - 1);
       const float scale = 1.0f / std::sqrt(static_cast<float>(b_));
       small_.resize(h.size());
-      for (size_t i = 0; i < h.size(); ++i) small_[i] = h[i] * scale;
+      for (size_t i = 0; i < h.size(); ++i) small_[i] = h[i] * scale;  // rounded to float, then widened
     } else {
       small_kind_ = "orth";
       const std::vector<float> q = random_orthogonal(b_, rng);
       small_.assign(q.begin(), q.end());
     }
+    small_f_.resize(small_.size());
     small_t_.resize(small_.size());
     small_pad_.assign(b_ * padded_b(), 0.0f);
     small_t_pad_.assign(b_ * padded_b(), 0.0f);
     for (size_t i = 0; i < b_; ++i)
       for (size_t j = 0; j < b_; ++j) {
-        small_t_[j * b_ + i] = small_[i * b_ + j];
-        small_pad_[i * padded_b() + j] = small_[i * b_ + j];
-        small_t_pad_[j * padded_b() + i] = small_[i * b_ + j];
+        const auto v = static_cast<float>(small_[i * b_ + j]);  // exact: the entries are floats
+        small_f_[i * b_ + j] = v;
+        small_t_[j * b_ + i] = v;
+        small_pad_[i * padded_b() + j] = v;
+        small_t_pad_[j * padded_b() + i] = v;
       }
   }
 }
@@ -160,17 +163,26 @@ void RandomizedHadamard::output_chunk(const float* row, const float* coef, size_
 
 void RandomizedHadamard::apply_small_factor(float* x, bool transpose) const {
   if (b_ == 1) return;
+  using RowMatF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using RowMatD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const auto a = static_cast<Eigen::Index>(a_), b = static_cast<Eigen::Index>(b_);
   // x viewed as an a×b row-major matrix X: (H ⊗ B)·vec(X) = vec(H·X·Bᵀ); here X ← X·Bᵀ (or
-  // X·B). Row k of `coef` holds input k's coefficient for every output (row k of Bᵀ for X·Bᵀ,
-  // of B for X·B), and every output is summed input by input, k = 0, 1, …, in either loop
-  // order below, so both give the same result. A b×b factor such as Paley's 72 makes this the
-  // transform's main cost (72 multiply-adds per entry, an eighth of a 576-wide layer's own,
-  // paid by every layer that reads the entry): as dot products in double, and with the short
-  // rows of b = 12 (1536 = 128·12) walked one by one, it took 17% of a compressed SmolLM2's
-  // evaluation. In float, with float's 2^-24 rounding per term of an orthogonal factor, the
-  // result is within ~10^-6 of the double one. No Eigen product: its blocked GEMM would hand
-  // this small product to its OpenMP threads when the caller runs outside a parallel region
-  // (one token of generation), and waking them cost more than the product.
+  // X·B), one small matrix product accumulated in double, as every release has computed it
+  // (the weights a file decodes to depend on it to the last bit). A lazy (coefficient-based)
+  // product: Eigen's blocked GEMM would hand this small product to its OpenMP threads whenever
+  // the caller runs outside a parallel region, and waking them cost more than the product.
+  Eigen::Map<RowMatF> xm(x, a, b);
+  const Eigen::Map<const RowMatD> bm(small_.data(), b, b);
+  const RowMatD xd = xm.cast<double>();
+  const RowMatD product = transpose ? RowMatD(xd.lazyProduct(bm)) : RowMatD(xd.lazyProduct(bm.transpose()));
+  xm = product.cast<float>();
+}
+
+void RandomizedHadamard::apply_small_factor_float(float* x, bool transpose) const {
+  if (b_ == 1) return;
+  // apply_small_factor's product in float. Row k of `coef` holds input k's coefficient for every
+  // output (row k of Bᵀ for X·Bᵀ, of B for X·B), and every output is summed input by input,
+  // k = 0, 1, …, in either loop order below, so both give the same result.
   thread_local std::vector<float> buffer;
   if (b_ >= a_) {
     // Long rows: each row's outputs in register-sized chunks of the padded coefficient rows.
@@ -187,7 +199,7 @@ void RandomizedHadamard::apply_small_factor(float* x, bool transpose) const {
     return;
   }
   // Many short rows: X transposed, so that one output column of all a rows is a vector loop.
-  const float* coef = transpose ? small_.data() : small_t_.data();
+  const float* coef = transpose ? small_f_.data() : small_t_.data();
   buffer.resize(2 * n_);
   float* __restrict__ xt = buffer.data();
   float* __restrict__ out = xt + n_;
@@ -235,6 +247,18 @@ void RandomizedHadamard::apply_transpose(float* x) const {
   // Qᵀ = D·(H ⊗ Bᵀ)/√a: H is symmetric and the two Kronecker factors commute.
   apply_power_of_two(x);
   apply_small_factor(x, true);
+  for (size_t i = 0; i < n_; ++i) x[i] *= signs_[i];
+}
+
+void RandomizedHadamard::apply_float(float* x) const {
+  for (size_t i = 0; i < n_; ++i) x[i] *= signs_[i];
+  apply_small_factor_float(x, false);
+  apply_power_of_two(x);
+}
+
+void RandomizedHadamard::apply_transpose_float(float* x) const {
+  apply_power_of_two(x);
+  apply_small_factor_float(x, true);
   for (size_t i = 0; i < n_; ++i) x[i] *= signs_[i];
 }
 

@@ -47,7 +47,7 @@ void QuantizedLinear::forward(const float* x, float* y, int64_t n_tokens) const 
     forward_decoded(xc.data(), y, n_tokens);
   }
   if (out_rotation_)
-    for (int64_t t = 0; t < n_tokens; ++t) out_rotation_->apply_transpose(y + t * out_features());
+    for (int64_t t = 0; t < n_tokens; ++t) out_rotation_->apply_transpose_float(y + t * out_features());
 }
 
 std::vector<float> QuantizedLinear::coded_inputs(const float* x, int64_t n_tokens) const {
@@ -62,7 +62,7 @@ std::vector<float> QuantizedLinear::coded_inputs(const float* x, int64_t n_token
 #pragma omp for schedule(static)
     for (int64_t k = 0; k < n_tokens; ++k) {
       std::copy_n(x + k * t.cols, t.cols, rotated.begin());
-      if (in_rotation_) in_rotation_->apply(rotated.data());
+      if (in_rotation_) in_rotation_->apply_float(rotated.data());
       float* row = xc.data() + k * width;
       std::copy_n(rotated.begin(), body_real, row);
       std::copy_n(rotated.begin() + body_real, t.tail_cols, row + t.body_cols);
