@@ -113,6 +113,8 @@ class Codec {
 
  private:
   size_t block_grain() const;
+  template <class Body>
+  void for_each_coded_block(const uint8_t* data, size_t size_bytes, size_t rows, size_t n, Body&& body) const;
 };
 
 // The smallest row length n in [at_least, at_most] (rounded up to whole blocks) that the

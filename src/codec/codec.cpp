@@ -166,9 +166,12 @@ std::vector<uint8_t> Codec::encode_rows(const float* w, size_t rows, size_t n) c
   return out.bytes();
 }
 
-void Codec::decode_rows(const uint8_t* data, size_t size_bytes, size_t rows, size_t n, float* w) const {
+// Calls body(side, j, reader, t) for block t = r·blocks_per_row + j of every row, on all
+// cores, the reader holding the block's bits; sides are read first, row by row.
+template <class Body>
+void Codec::for_each_coded_block(const uint8_t* data, size_t size_bytes, size_t rows, size_t n, Body&& body) const {
   check_row_length(n);
-  const size_t rb = row_bits(n), sb = side_bits(n), bb = block_bits(), nb = blocks_per_row(n), d = block_dim();
+  const size_t rb = row_bits(n), sb = side_bits(n), bb = block_bits(), nb = blocks_per_row(n);
   if (size_bytes != (rows * rb + 7) / 8)
     throw InputError(name() + ": packed data has " + std::to_string(size_bytes) + " bytes, expected " +
                      std::to_string((rows * rb + 7) / 8));
@@ -180,7 +183,14 @@ void Codec::decode_rows(const uint8_t* data, size_t size_bytes, size_t rows, siz
   parallel_for(rows * nb, block_grain(), [&](size_t t) {
     const size_t r = t / nb, j = t % nb, begin = r * rb + sb + j * bb;
     BitReader in(data, size_bytes, begin, begin + bb);
-    decode_block(sides[r], j, in, w + r * n + j * d);
+    body(sides[r], j, in, t);
+  });
+}
+
+void Codec::decode_rows(const uint8_t* data, size_t size_bytes, size_t rows, size_t n, float* w) const {
+  const size_t d = block_dim();
+  for_each_coded_block(data, size_bytes, rows, n, [&](const RowSide& side, size_t j, BitReader& in, size_t t) {
+    decode_block(side, j, in, w + t * d);
   });
 }
 
@@ -188,22 +198,11 @@ bool Codec::decode_block_integers(const RowSide&, size_t, BitReader&, int8_t*, d
 
 bool Codec::decode_rows_integers(const uint8_t* data, size_t size_bytes, size_t rows, size_t n, int8_t* v,
                                  float* factors) const {
-  check_row_length(n);
-  const size_t rb = row_bits(n), sb = side_bits(n), bb = block_bits(), nb = blocks_per_row(n), d = block_dim();
-  if (size_bytes != (rows * rb + 7) / 8)
-    throw InputError(name() + ": packed data has " + std::to_string(size_bytes) + " bytes, expected " +
-                     std::to_string((rows * rb + 7) / 8));
-  std::vector<RowSide> sides(rows);
-  parallel_for(rows, 1, [&](size_t r) {
-    BitReader in(data, size_bytes, r * rb, r * rb + sb);
-    sides[r] = read_side(in, n);
-  });
+  const size_t d = block_dim();
   std::atomic<bool> all{true};
-  parallel_for(rows * nb, block_grain(), [&](size_t t) {
-    const size_t r = t / nb, j = t % nb, begin = r * rb + sb + j * bb;
-    BitReader in(data, size_bytes, begin, begin + bb);
+  for_each_coded_block(data, size_bytes, rows, n, [&](const RowSide& side, size_t j, BitReader& in, size_t t) {
     double factor = 0;
-    if (!decode_block_integers(sides[r], j, in, v + r * n + j * d, factor)) all.store(false, std::memory_order_relaxed);
+    if (!decode_block_integers(side, j, in, v + t * d, factor)) all.store(false, std::memory_order_relaxed);
     factors[t] = static_cast<float>(factor);
   });
   return all.load();
