@@ -33,8 +33,8 @@ class RandomizedHadamard {
   void apply(float* x) const;            // x ← Q·x
   void apply_transpose(float* x) const;  // x ← Qᵀ·x
   // The same with the b×b factor's product summed in float instead of double: within ~10^-6
-  // of apply() (float's rounding per term of an orthogonal factor) and 2–3× faster, for the
-  // activations of inference; weights and Hessians take apply(), whose bits files depend on.
+  // of apply() (float's rounding per term of an orthogonal factor) and 1.5–2.4× faster, for
+  // the activations of inference; weights and Hessians take apply(), whose bits files depend on.
   void apply_float(float* x) const;
   void apply_transpose_float(float* x) const;
 

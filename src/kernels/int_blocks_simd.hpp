@@ -41,8 +41,8 @@ void decode_rows_body(const View& m, int64_t r0, int64_t r1, float* out) {
     }
 }
 
-// Two accumulators (even and odd blocks): one block's multiply-adds are shorter than the
-// latency of the accumulator's own.
+// Two accumulators (even and odd blocks), so that consecutive blocks' final multiply-adds do
+// not wait on each other: a block's other work is shorter than that latency chain.
 template <class T>
 void gemv_rows_body(const View& m, const float* x, int64_t r0, int64_t r1, float* y) {
   auto block = [&](const int8_t* v, const float* xb, typename T::Vec acc, float factor) {

@@ -28,7 +28,6 @@ RowMatrixD decode_codes(const TensorHeader& h, const std::vector<uint8_t>& body_
 
 namespace {
 
-// The part's packed matrix, or nullptr when its codec has no kernels.
 // The part's codes in their kernels' layout; for a codec without kernels whose blocks are
 // scaled lattice points (the 3- and 4-bit Leech codes), the points decoded once as integer
 // blocks; null when neither applies (the layer then runs on dequantized fp32 weights).
