@@ -74,7 +74,8 @@ class QuantizedTensor:
 
     @property
     def uses_kernels(self):
-        """Whether :meth:`matvec` runs on the codes (False: on dequantized fp32 weights)."""
+        """Whether :meth:`matvec` runs on the kernels: on the codes, or for the 3- and 4-bit Leech
+        codes on their lattice points decoded once to 8 bits (False: on dequantized fp32 weights)."""
         return self._q.uses_kernels
 
     def dequantize(self):
