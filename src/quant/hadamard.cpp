@@ -14,16 +14,31 @@
 namespace llvq {
 namespace {
 
-template <typename T>
-void fwht_impl(T* x, size_t n) {
-  if (n == 0 || (n & (n - 1)) != 0) throw std::invalid_argument("fwht: size must be a power of two");
+// The unnormalised transform of n rows of `width` contiguous entries each (H_n acting on the
+// rows of an n×width matrix): butterflies between whole rows, so every entry sees the
+// operations of a one-column transform. kWidth1 makes width a constant 1 (the plain vector
+// transform), so that the loop over rows vectorises across entries: with a run-time width of
+// 1 it did not (2–3.5× slower at n = 4096).
+template <bool kWidth1, typename T>
+void butterflies(T* x, size_t n, size_t width) {
+  if constexpr (kWidth1) width = 1;
   for (size_t h = 1; h < n; h <<= 1)
     for (size_t i = 0; i < n; i += 2 * h)
-      for (size_t j = i; j < i + h; ++j) {
-        const T u = x[j], v = x[j + h];
-        x[j] = u + v;
-        x[j + h] = u - v;
+      for (size_t r = i; r < i + h; ++r) {
+        T* u = x + r * width;
+        T* v = x + (r + h) * width;
+        for (size_t c = 0; c < width; ++c) {
+          const T s = u[c], d = v[c];
+          u[c] = s + d;
+          v[c] = s - d;
+        }
       }
+}
+
+template <typename T>
+void fwht_rows(T* x, size_t n, size_t width) {
+  if (n == 0 || (n & (n - 1)) != 0) throw std::invalid_argument("fwht: size must be a power of two");
+  width == 1 ? butterflies<true>(x, n, width) : butterflies<false>(x, n, width);
 }
 
 bool is_prime(int q) {
@@ -80,8 +95,8 @@ std::vector<float> random_orthogonal(size_t b, std::mt19937_64& rng) {
 
 }  // namespace
 
-void fwht(float* x, size_t n) { fwht_impl(x, n); }
-void fwht(double* x, size_t n) { fwht_impl(x, n); }
+void fwht(float* x, size_t n) { fwht_rows(x, n, 1); }
+void fwht(double* x, size_t n) { fwht_rows(x, n, 1); }
 
 std::vector<int8_t> paley_hadamard(int q) {
   if (q % 4 != 3 || !is_prime(q)) throw std::invalid_argument("paley_hadamard: q must be a prime ≡ 3 mod 4");
@@ -221,20 +236,8 @@ void RandomizedHadamard::apply_small_factor_float(float* x, bool transpose) cons
 
 void RandomizedHadamard::apply_power_of_two(float* x) const {
   if (a_ == 1) return;
-  // H_a acts on the rows of the a×b view X: butterflies between whole rows (b contiguous
-  // entries each), in the order of fwht, so every entry sees the same operations as in a
-  // column-by-column transform.
-  for (size_t h = 1; h < a_; h <<= 1)
-    for (size_t i = 0; i < a_; i += 2 * h)
-      for (size_t r = i; r < i + h; ++r) {
-        float* u = x + r * b_;
-        float* v = x + (r + h) * b_;
-        for (size_t c = 0; c < b_; ++c) {
-          const float s = u[c], d = v[c];
-          u[c] = s + d;
-          v[c] = s - d;
-        }
-      }
+  // H_a acts on the rows of the a×b view X (b contiguous entries each).
+  fwht_rows(x, a_, b_);
   const float norm = 1.0f / std::sqrt(static_cast<float>(a_));
   for (size_t i = 0; i < n_; ++i) x[i] *= norm;
 }
