@@ -113,24 +113,18 @@ std::unique_ptr<PackedMatrix> packed_matrix(const GemvBenchConfig& config, const
     }
   }
   const std::unique_ptr<Codec> codec = make_codec(spec);
-  if (has_kernels(*codec)) {
-    const std::vector<uint8_t> codes =
-        synthetic_codes(*codec, config.rows, config.cols, config.seed + 2, config.pool_rows);
-    return pack(*codec, codes.data(), codes.size(), config.rows, config.cols);
+  // Lattice codes without kernels on their codes run from integer blocks, as QuantizedLinear
+  // runs them.
+  const bool own_kernels = has_kernels(*codec);
+  if (!own_kernels && (codec->block_dim() != 24 || config.cols % 24 != 0)) {
+    report.skipped.emplace_back(codec->spec(), "no kernels");
+    return nullptr;
   }
-  // Lattice codes without kernels on their codes run from integer blocks (as QuantizedLinear
-  // runs them); other codecs have no kernels.
-  if (codec->block_dim() == 24 && config.cols % 24 == 0) {
-    const std::vector<uint8_t> codes =
-        synthetic_codes(*codec, config.rows, config.cols, config.seed + 2, config.pool_rows);
-    const size_t n = static_cast<size_t>(config.rows * config.cols);
-    IntegerBlocks b{codec->spec(), config.rows, config.cols, std::vector<int8_t>(n), std::vector<float>(n / 24)};
-    if (codec->decode_rows_integers(codes.data(), codes.size(), static_cast<size_t>(config.rows),
-                                    static_cast<size_t>(config.cols), b.values.data(), b.factors.data()))
-      return pack_integer_blocks(std::move(b));
-  }
-  report.skipped.emplace_back(codec->spec(), "no kernels");
-  return nullptr;
+  const std::vector<uint8_t> codes = synthetic_codes(*codec, config.rows, config.cols, config.seed + 2, config.pool_rows);
+  auto m = own_kernels ? pack(*codec, codes.data(), codes.size(), config.rows, config.cols)
+                       : pack_integer_blocks(*codec, codes.data(), codes.size(), config.rows, config.cols);
+  if (!m) report.skipped.emplace_back(codec->spec(), "no kernels");
+  return m;
 }
 
 std::string batched_kernel(const std::string& kernel, int64_t tokens) { return kernel + " x" + std::to_string(tokens); }

@@ -66,6 +66,7 @@ TEST(IntegerBlocks, CodecsOfOtherFormsHaveNoIntegers) {
     std::vector<int8_t> v(w.size());
     std::vector<float> f(w.size());
     EXPECT_FALSE(codec->decode_rows_integers(codes.data(), codes.size(), 2, cols, v.data(), f.data())) << spec;
+    EXPECT_EQ(llvq::kernels::pack_integer_blocks(*codec, codes.data(), codes.size(), 2, cols), nullptr) << spec;
   }
 }
 
@@ -92,6 +93,12 @@ TEST(IntegerBlocks, KernelsAtEveryLevelMatchTheReference) {
       llvq::test::expect_gemv_close(y, ref, x, rows, cols, what);
     }
     EXPECT_THROW(m->to_codes(), InputError);
+    // From the codes directly: the same matrix.
+    const auto from_codes = llvq::kernels::pack_integer_blocks(*c.codec, c.codes.data(), c.codes.size(), rows, cols);
+    ASSERT_NE(from_codes, nullptr) << spec;
+    std::vector<float> again(ref.size());
+    from_codes->decode_rows(0, rows, again.data(), llvq::kernels::Isa::Scalar);
+    EXPECT_EQ(again, ref) << spec;
   }
 }
 

@@ -120,6 +120,11 @@ struct IntegerBlocks {
 };
 // InputError on inconsistent sizes or non-finite factors.
 std::unique_ptr<PackedMatrix> pack_integer_blocks(IntegerBlocks blocks);
+// The same from a codec's bitstream (Codec::encode_rows layout), every block decoded once
+// through Codec::decode_rows_integers; nullptr when the codec's blocks are not 24 integers and
+// a factor (or a point does not fit int8).
+std::unique_ptr<PackedMatrix> pack_integer_blocks(const Codec& codec, const uint8_t* codes, size_t size,
+                                                  int64_t rows, int64_t cols);
 
 // Whole-matrix drivers: rows split over `threads` OpenMP threads (0 = all), active_isa().
 void decode(const PackedMatrix& m, float* out, int threads = 0);

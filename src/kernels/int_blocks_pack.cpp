@@ -7,6 +7,7 @@
 
 #include "kernels/int_blocks.hpp"
 #include "kernels/kernels_impl.hpp"
+#include "llvq/codec.hpp"
 #include "llvq/error.hpp"
 
 namespace llvq::kernels {
@@ -75,6 +76,17 @@ class IntegerBlockMatrix final : public PackedMatrix {
 
 std::unique_ptr<PackedMatrix> pack_integer_blocks(IntegerBlocks blocks) {
   return std::make_unique<IntegerBlockMatrix>(std::move(blocks));
+}
+
+std::unique_ptr<PackedMatrix> pack_integer_blocks(const Codec& codec, const uint8_t* codes, size_t size,
+                                                  int64_t rows, int64_t cols) {
+  if (codec.block_dim() != int_blocks::kBlock || rows <= 0 || cols <= 0) return nullptr;
+  const size_t n = static_cast<size_t>(rows * cols);
+  IntegerBlocks b{codec.spec(), rows, cols, std::vector<int8_t>(n), std::vector<float>(n / int_blocks::kBlock)};
+  if (!codec.decode_rows_integers(codes, size, static_cast<size_t>(rows), static_cast<size_t>(cols), b.values.data(),
+                                  b.factors.data()))
+    return nullptr;
+  return pack_integer_blocks(std::move(b));
 }
 
 }  // namespace llvq::kernels

@@ -35,17 +35,7 @@ std::unique_ptr<kernels::PackedMatrix> pack_part(const std::string& spec, const 
                                                  int64_t rows, int64_t cols) {
   const auto codec = shared_codec(spec);
   if (kernels::has_kernels(*codec)) return kernels::pack(*codec, codes.data(), codes.size(), rows, cols);
-  if (codec->block_dim() != 24) return nullptr;
-  kernels::IntegerBlocks b;
-  b.spec = codec->spec();
-  b.rows = rows;
-  b.cols = cols;
-  b.values.resize(static_cast<size_t>(rows * cols));
-  b.factors.resize(static_cast<size_t>(rows * cols / 24));
-  if (!codec->decode_rows_integers(codes.data(), codes.size(), static_cast<size_t>(rows), static_cast<size_t>(cols),
-                                   b.values.data(), b.factors.data()))
-    return nullptr;
-  return kernels::pack_integer_blocks(std::move(b));
+  return kernels::pack_integer_blocks(*codec, codes.data(), codes.size(), rows, cols);
 }
 
 class RowCodecTensor final : public QuantizedTensor {
