@@ -120,7 +120,8 @@ std::unique_ptr<PackedMatrix> packed_matrix(const GemvBenchConfig& config, const
     report.skipped.emplace_back(codec->spec(), "no kernels");
     return nullptr;
   }
-  const std::vector<uint8_t> codes = synthetic_codes(*codec, config.rows, config.cols, config.seed + 2, config.pool_rows);
+  const std::vector<uint8_t> codes =
+      synthetic_codes(*codec, config.rows, config.cols, config.seed + 2, config.pool_rows);
   auto m = own_kernels ? pack(*codec, codes.data(), codes.size(), config.rows, config.cols)
                        : pack_integer_blocks(*codec, codes.data(), codes.size(), config.rows, config.cols);
   if (!m) report.skipped.emplace_back(codec->spec(), "no kernels");

@@ -64,7 +64,8 @@ class IntegerBlockMatrix final : public PackedMatrix {
     detail::for_isa(isa, gemv_rows_ref, gemv_rows_avx2, gemv_rows_avx512)(view_, x, r0, r1, y);
   }
   std::vector<uint8_t> to_codes() const override {
-    throw InputError("the integer-block layout of " + in_.spec + " keeps no codes (the tensor's own codes are in its file)");
+    throw InputError("the integer-block layout of " + in_.spec +
+                     " keeps no codes (the tensor's own codes are in its file)");
   }
 
  private:
