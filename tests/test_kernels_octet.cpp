@@ -58,31 +58,45 @@ TEST(OctetWord, TrioIsAPartitionIntoOctads) {
 }
 
 // Every table is sorted by norm and holds only vectors of its residue pattern; the first
-// entries are the smallest vectors of each type.
+// entries are the smallest vectors of each type. A shape–gain code's tables carry each
+// pattern's norm/8 in the top bits of its bytes (the one-block GEMV reads it there); a ball
+// code's bytes are the plain values.
 TEST(OctetWord, PatternTablesHoldTheirTypeInNormOrder) {
-  const OctetTables& t = OctetTables::get(params_of("llvq-ss:shells=13"));
-  const kernels::octet::View m = t.view();
-  for (int type = 0; type < kernels::octet::kTypes; ++type) {
-    SCOPED_TRACE(type);
-    ASSERT_GT(t.entries(type), 10000);
-    ASSERT_LT(t.entries(type), int64_t{1} << t.entry_bits());
-    uint32_t last = 0;
-    for (int64_t j = 0; j < t.entries(type); ++j) {
-      const uint32_t e = static_cast<uint32_t>(type) << t.entry_bits() | static_cast<uint32_t>(j);
-      const int8_t* p = m.patterns + 8 * e;
-      uint32_t norm = 0;
-      for (int i = 0; i < 8; ++i) {
-        const int want = type == 0 ? 1 : (i < 2 * (type - 1) ? 2 : 0);
-        ASSERT_EQ(((p[i] % 4) + 4) % 4, want) << "entry " << j;
-        norm += static_cast<uint32_t>(p[i] * p[i]);
+  for (const char* spec : {"llvq-ss:shells=13", "llvq-sg:shells=12,gain_bits=1"}) {
+    SCOPED_TRACE(spec);
+    const OctetTables& t = OctetTables::get(params_of(spec));
+    const kernels::octet::View m = t.view();
+    const bool marked = m.kind == kernels::octet::Kind::ShapeGain;
+    for (int type = 0; type < kernels::octet::kTypes; ++type) {
+      SCOPED_TRACE(type);
+      ASSERT_GT(t.entries(type), 10000);
+      ASSERT_LT(t.entries(type), int64_t{1} << t.entry_bits());
+      uint32_t last = 0;
+      for (int64_t j = 0; j < t.entries(type); ++j) {
+        const uint32_t e = static_cast<uint32_t>(type) << t.entry_bits() | static_cast<uint32_t>(j);
+        const int8_t* stored = m.patterns + 8 * e;
+        uint32_t norm = 0, marks = 0;
+        for (int i = 0; i < 8; ++i) {
+          const int p = kernels::octet::pattern_value(stored[i]);
+          const int want = type == 0 ? 1 : (i < 2 * (type - 1) ? 2 : 0);
+          ASSERT_EQ(((p % 4) + 4) % 4, want) << "entry " << j;
+          if (!marked) {
+            ASSERT_EQ(stored[i], p) << "entry " << j;
+          }
+          norm += static_cast<uint32_t>(p * p);
+          marks |= (static_cast<uint8_t>(stored[i]) >> 7 & 1u) << i;
+        }
+        ASSERT_EQ(8u * m.norm8[e], norm);
+        if (marked) {
+          ASSERT_EQ(marks, m.norm8[e]) << "entry " << j;
+        }
+        ASSERT_GE(norm, last);
+        last = norm;
       }
-      ASSERT_EQ(8u * m.norm8[e], norm);
-      ASSERT_GE(norm, last);
-      last = norm;
     }
+    EXPECT_EQ(m.norm8[0], 1u);  // odd: (1, 1, …, 1), norm 8
+    EXPECT_EQ(m.norm8[1u << t.entry_bits()], 0u);  // even, w = 0: the origin's octet
   }
-  EXPECT_EQ(m.norm8[0], 1u);  // odd: (1, 1, …, 1), norm 8
-  EXPECT_EQ(m.norm8[1u << t.entry_bits()], 0u);  // even, w = 0: the origin's octet
 }
 
 TEST(OctetWordExhaustive, EveryPointOfShell2) {

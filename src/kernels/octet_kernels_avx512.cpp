@@ -61,6 +61,12 @@ alignas(64) inline constexpr uint8_t kSquares[64] = {
     144, 169, 196, 225, 0, 1, 4, 9, 16, 25, 36, 49, 64, 81, 100, 121, 144, 169, 196, 225, 0, 1, 4, 9, 16, 25, 36, 49,
     64, 81, 100, 121, 144, 169, 196, 225};
 
+// Stored pattern bytes (Arena::patterns) as their int8 values, 64 at a time.
+inline __m512i pattern_values(__m512i stored) {
+  const __m512i sign = _mm512_set1_epi8(0x40);
+  return _mm512_sub_epi8(_mm512_xor_si512(_mm512_and_si512(stored, _mm512_set1_epi8(0x7F)), sign), sign);
+}
+
 template <int G, int W>
 class Chunks {
  public:
@@ -133,7 +139,7 @@ class Chunks {
   void octets(const Chunk& c, __m512i* v, __m512i* norm) const {
     if (kNorm) *norm = _mm512_setzero_si512();
     for (int k = 0; k < 3; ++k) {
-      v[k] = _mm512_shuffle_epi8(c.pattern[k], _mm512_or_si512(c.perm[k], second_octet_));
+      v[k] = _mm512_shuffle_epi8(pattern_values(c.pattern[k]), _mm512_or_si512(c.perm[k], second_octet_));
       const auto neg = static_cast<__mmask64>(
           _mm_cvtsi128_si64(_mm512_cvtepi64_epi8(_mm512_srli_epi64(c.glue, kSignShift + 8 * k))));
       // Squares by table (|v_i| ≤ 15 outside escapes), summed per 8 bytes.

@@ -98,6 +98,12 @@ struct Words {
   static uint64_t loaded(const uint8_t* end, int64_t j) { return static_cast<uint64_t>(load64(end + W * j)); }
 };
 
+// Stored pattern bytes (Arena::patterns) as their int8 values: the low 7 bits, sign-extended.
+inline __m256i pattern_values(__m256i stored) {
+  const __m256i sign = _mm256_set1_epi8(0x40);
+  return _mm256_sub_epi8(_mm256_xor_si256(_mm256_and_si256(stored, _mm256_set1_epi8(0x7F)), sign), sign);
+}
+
 // The block's coordinates in trio order (bytes 0..23; bytes 24..31 are not used) and, when
 // kNorm, |v|² in *norm, from its word as loaded (Words<W>::loaded).
 template <class T, int G, bool kNorm, int W>
@@ -115,8 +121,8 @@ inline __m256i block_bytes(const View& m, uint64_t loaded, uint32_t* norm) {
   const uint32_t e0 = glue_type(glue, 0) << kEntryBits | j[0], e1 = glue_type(glue, 1) << kEntryBits | j[1],
                  e2 = glue_type(glue, 2) << kEntryBits | j[2];
   if (kNorm) *norm = 8u * (uint32_t{m.norm8[e0]} + m.norm8[e1] + m.norm8[e2]);
-  const __m256i pattern = _mm256_setr_epi64x(load64(m.patterns + 8 * uint64_t{e0}), load64(m.patterns + 8 * uint64_t{e1}),
-                                             load64(m.patterns + 8 * uint64_t{e2}), 0);
+  const __m256i pattern = pattern_values(_mm256_setr_epi64x(
+      load64(m.patterns + 8 * uint64_t{e0}), load64(m.patterns + 8 * uint64_t{e1}), load64(m.patterns + 8 * uint64_t{e2}), 0));
   const __m256i shuffle =
       _mm256_setr_epi64x(load64(m.perms + 8 * glue_perm(glue, 0)), load64(m.perms + 8 * glue_perm(glue, 1)) | kSecondOctet,
                          load64(m.perms + 8 * glue_perm(glue, 2)), 0);
@@ -156,9 +162,16 @@ inline float block_gemv_factor(const View& m, uint64_t word, uint32_t norm, floa
 }
 
 // Octet k of a block as 8 floats: its 8-byte pattern, permuted (even points) and signed (odd
-// points) by the controls in the block's glue line, then widened.
-inline __m256 octet_floats(const Arena* t, uint32_t entry, const GlueLanes& glue, int k) {
-  const __m128i p = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(t->patterns[entry]));
+// points) by the controls in the block's glue line, then widened. A shape–gain code's pattern
+// carries its norm/8 in the bytes' top bits (Arena::patterns): they are added to *norm8 and
+// shifted out, so the octet comes out doubled (2·p_i).
+template <bool kShapeGain>
+inline __m256 octet_floats(const Arena* t, uint32_t entry, const GlueLanes& glue, int k, uint32_t* norm8) {
+  __m128i p = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(t->patterns[entry]));
+  if (kShapeGain) {
+    *norm8 += static_cast<uint32_t>(_mm_movemask_epi8(p));
+    p = _mm_add_epi8(p, p);
+  }
   const __m128i shuffle = _mm_loadu_si128(reinterpret_cast<const __m128i*>(glue.shuffle + 8 * k));
   const __m128i sign = _mm_loadu_si128(reinterpret_cast<const __m128i*>(glue.sign + 8 * k));
   const __m128i octet = _mm_sign_epi8(_mm_shuffle_epi8(p, shuffle), sign);
@@ -185,7 +198,9 @@ void gemv_rows_body(const View& m, const float* x, int64_t ldx, int64_t r0, int6
   using F = Fields<G, Words<W>::kLead>;  // fields read from the loaded bytes: no shift per word
   if (!F::matches(m) || !Words<W>::matches(m)) throw std::logic_error("octet kernels: field layout mismatch");
   const float* xt = trio_order(m, x, ldx, kTokens);
-  const float ball_factor = kShapeGain ? 1.0f : m.gemv_factor[0];
+  // Applied per scale group with the scale: the ball's 1/s; for a shape–gain code ½, since
+  // octet_floats doubles its blocks (exact).
+  const float group_unit = kShapeGain ? 0.5f : m.gemv_factor[0];
   const Arena* t = m.arena;  // every table from one register
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* row = word_end(m, r * m.blocks);
@@ -212,7 +227,8 @@ void gemv_rows_body(const View& m, const float* x, int64_t ldx, int64_t r0, int6
           const Escape& e = m.escapes[F::escape_index(w)];
           const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(&e));
           // The ball's factor multiplies the whole group below.
-          const float f = kShapeGain ? block_gemv_factor<G, true>(m, w >> Words<W>::kLead, e.norm, 1.0f) : 1.0f;
+          // Doubled, as the table blocks of a shape–gain code are (octet_floats).
+          const float f = kShapeGain ? block_gemv_factor<G, true>(m, w >> Words<W>::kLead, e.norm, 2.0f) : 1.0f;
           for (int k = 0; k < kTokens; ++k)
             acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(f), block_products(v, xb + k * kDim), acc[k]);
           continue;
@@ -223,13 +239,12 @@ void gemv_rows_body(const View& m, const float* x, int64_t ldx, int64_t r0, int6
         F::positions(w, layout_row->packed, j);
         const auto& glue = *reinterpret_cast<const GlueLanes*>(glue_lines + F::glue_offset(w));
         const uint32_t e0 = glue.base01[0] + j[0], e1 = glue.base01[1] + j[1], e2 = glue.base2 + j[2];
-        const __m256 o0 = octet_floats(t, e0, glue, 0), o1 = octet_floats(t, e1, glue, 1),
-                     o2 = octet_floats(t, e2, glue, 2);
+        uint32_t norm8 = 0;
+        const __m256 o0 = octet_floats<kShapeGain>(t, e0, glue, 0, &norm8),
+                     o1 = octet_floats<kShapeGain>(t, e1, glue, 1, &norm8),
+                     o2 = octet_floats<kShapeGain>(t, e2, glue, 2, &norm8);
         __m256 factor = _mm256_setzero_ps();
-        if (kShapeGain) {
-          const uint32_t norm = 8u * (uint32_t{t->norm8[e0]} + t->norm8[e1] + t->norm8[e2]);
-          factor = _mm256_broadcast_ss(t->gemv_factor + (norm >> (4 - G) | F::gain(w)));
-        }
+        if (kShapeGain) factor = _mm256_broadcast_ss(t->gemv_factor + ((8u * norm8) >> (4 - G) | F::gain(w)));
         for (int k = 0; k < kTokens; ++k) {
           const float* xk = xb + k * kDim;
           __m256 d = _mm256_mul_ps(o0, _mm256_loadu_ps(xk));
@@ -238,7 +253,7 @@ void gemv_rows_body(const View& m, const float* x, int64_t ldx, int64_t r0, int6
           acc[k] = kShapeGain ? _mm256_fmadd_ps(factor, d, acc[k]) : _mm256_add_ps(acc[k], d);
         }
       }
-      const __m256 group_factor = _mm256_set1_ps(scale_of(scales[g]) * ball_factor);
+      const __m256 group_factor = _mm256_set1_ps(scale_of(scales[g]) * group_unit);
       for (int k = 0; k < kTokens; ++k) total[k] = _mm256_fmadd_ps(group_factor, acc[k], total[k]);
     }
     for (int k = 0; k < kTokens; ++k) y[k * ldy + r - r0] = sum8(total[k]);

@@ -66,6 +66,14 @@ std::string cache_key(const LeechLayout& p) {
   return key.str();
 }
 
+// A pattern coordinate as Arena::patterns stores it: bit 7 carries a bit of the octet's norm/8
+// in the tables of a shape–gain code and is the sign bit in a ball code's.
+int8_t stored_byte(int8_t value, Kind kind, int norm_bit) {
+  if (value < -64 || value > 63) throw std::logic_error("octet tables: a pattern entry outside 7 bits");
+  if (kind == Kind::Ball) return value;
+  return static_cast<int8_t>((static_cast<uint8_t>(value) & 0x7F) | norm_bit << 7);
+}
+
 }  // namespace
 
 const OctetTables& OctetTables::get(const LeechLayout& params) {
@@ -147,11 +155,12 @@ void OctetTables::build_patterns(int max_norm) {
     entries_[static_cast<size_t>(type)] = static_cast<int64_t>(n);
     for (size_t j = 0; j < n; ++j) {
       const size_t e = static_cast<size_t>(type) * slots + j;
-      std::copy(all[j].p, all[j].p + 8, arena_->patterns[e]);
       // Octet norms are multiples of 8 (odd squares are 1 mod 8; an even octet holds an even
       // number of entries ≡ 2 mod 4), and ≤ 16·16: a byte holds norm/8.
       if (all[j].norm % 8 != 0 || all[j].norm / 8 > 255) throw std::logic_error("octet tables: unexpected octet norm");
-      arena_->norm8[e] = static_cast<uint8_t>(all[j].norm / 8);
+      const auto norm8 = static_cast<uint8_t>(all[j].norm / 8);
+      arena_->norm8[e] = norm8;
+      for (int i = 0; i < 8; ++i) arena_->patterns[e][i] = stored_byte(all[j].p[i], kind_, norm8 >> i & 1);
     }
   }
 }
@@ -290,7 +299,7 @@ int64_t OctetTables::find(int type, const int8_t* p) const {
     const int64_t mid = (lo + hi) / 2;
     Pattern e{};
     e.norm = static_cast<uint16_t>(8 * arena_->norm8[base + static_cast<size_t>(mid)]);
-    std::copy_n(arena_->patterns[base + static_cast<size_t>(mid)], 8, e.p);
+    for (int i = 0; i < 8; ++i) e.p[i] = pattern_value(arena_->patterns[base + static_cast<size_t>(mid)][i]);
     if (pattern_less(e, key))
       lo = mid + 1;
     else
@@ -298,7 +307,9 @@ int64_t OctetTables::find(int type, const int8_t* p) const {
   }
   if (lo == entries_[static_cast<size_t>(type)]) return -1;
   const int8_t* hit = arena_->patterns[base + static_cast<size_t>(lo)];
-  return std::equal(hit, hit + 8, p) ? lo : -1;
+  for (int i = 0; i < 8; ++i)
+    if (pattern_value(hit[i]) != p[i]) return -1;
+  return lo;
 }
 
 OctetTables::Octets OctetTables::octets_of(const leech::Vec& v) const {

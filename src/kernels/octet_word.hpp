@@ -91,6 +91,11 @@ LLVQ_HD inline uint32_t glue_perm(uint64_t glue, int k) {
 LLVQ_HD inline uint32_t glue_type(uint64_t glue, int k) {
   return static_cast<uint32_t>(glue >> (kTypeShift + 3 * k)) & 7;
 }
+// Coordinate i of a table pattern from its stored byte (Arena::patterns): the low 7 bits,
+// sign-extended.
+LLVQ_HD inline int8_t pattern_value(int8_t stored) {
+  return static_cast<int8_t>(static_cast<int8_t>(static_cast<uint8_t>(stored) << 1) >> 1);
+}
 }  // namespace LLVQ_OCTET_ISA_NS
 
 // The glue of a block unpacked for the one-block SIMD GEMV, one cache line per glue index, so
@@ -120,6 +125,11 @@ struct alignas(64) Arena {
   // [type << kEntryBits | j]. Eight bytes an entry, signs applied from the control row: a real
   // weight matrix reads ~7·10^4 distinct entries, so the table's cache footprint weighs on the
   // GEMV as much as its instruction count (docs/kernels-leech.md).
+  // Byte i holds p_i in its low 7 bits (two's complement; |p_i| ≤ 16). Bit 7 is, in the tables
+  // of a shape–gain code, bit i of |p|²/8: the one-block GEMV needs each block's |v|² and takes
+  // it from the pattern's own bytes (one vpmovmskb) instead of a read of norm8, which cost a
+  // cache line per octet (llvq-sg 18% slower than llvq-ss, docs/kernels-leech.md). In a ball
+  // code's tables it is the sign bit, so the byte is p_i itself. pattern_value reads either.
   int8_t patterns[kTypes << kEntryBits][8];
   uint8_t norm8[kTypes << kEntryBits];       // |pattern|²/8
   GlueLanes glue_lanes[1 << kGlueBits];
@@ -136,7 +146,7 @@ struct View {
   int word_bytes;            // 7 or 8
   const Arena* arena;        // the tables below that live in it, for the SIMD kernels
   const FieldLayout* layouts;  // [8]; row kEscapeLayout is all zero
-  const int8_t* patterns;    // [type << entry_bits | j][8]
+  const int8_t* patterns;    // [type << entry_bits | j][8], stored as in Arena::patterns
   // [type << entry_bits | j]: |pattern|²/8, one byte so that the norms of the entries in use
   // stay in L1 (the GEMV reads three per block).
   const uint8_t* norm8;
@@ -221,7 +231,10 @@ inline uint32_t point_trio(const View& m, uint64_t word, int32_t* u) {
     const int8_t* p = m.patterns + 8 * static_cast<uint64_t>(entry);
     const uint8_t* perm = m.perms + 8 * glue_perm(glue, k);
     const uint32_t neg = glue_sign(glue) >> (8 * k) & 0xFF;
-    for (int i = 0; i < 8; ++i) u[8 * k + i] = (neg >> i & 1) ? -p[perm[i]] : p[perm[i]];
+    for (int i = 0; i < 8; ++i) {
+      const int32_t value = pattern_value(p[perm[i]]);
+      u[8 * k + i] = (neg >> i & 1) ? -value : value;
+    }
     norm += 8u * m.norm8[entry];
   }
   return norm;

@@ -40,8 +40,10 @@ std::unique_ptr<OctetBlockTables> build_octet_block_tables(const octet::OctetTab
   if (v.entry_bits != octet::kEntryBits) throw std::logic_error("octet tables: unexpected entry width");
   auto t = std::make_unique<OctetBlockTables>();
   for (size_t e = 0; e < std::size(t->entries); ++e) {
-    std::memcpy(&t->entries[e].lo, v.patterns + 8 * e, 4);
-    std::memcpy(&t->entries[e].hi, v.patterns + 8 * e + 4, 4);
+    int8_t values[8];
+    for (int i = 0; i < 8; ++i) values[i] = octet::pattern_value(v.patterns[8 * e + static_cast<size_t>(i)]);
+    std::memcpy(&t->entries[e].lo, values, 4);
+    std::memcpy(&t->entries[e].hi, values + 4, 4);
     t->entries[e].norm8 = v.norm8[e];
   }
   std::memcpy(t->glue, v.glue, sizeof(t->glue));
