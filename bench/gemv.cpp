@@ -178,6 +178,12 @@ GemvBenchReport bench_gemv(const GemvBenchConfig& config) {
     const double t = median_seconds(config.min_seconds, [&] { v.refresh(); },
                                     [&] { gemv_f16(h.data(), rows, cols, v.x.data(), v.y.data(), threads); });
     report.rows.push_back(make_row("fp16", "gemv", 16, t, fp32_seconds, rows, cols));
+    if (cols % 32 == 0) {  // GGUF Q8_0, the form dense weights are often kept in
+      const std::vector<uint8_t> q = quantize_q8_0(w.data(), w.size());
+      const double tq = median_seconds(config.min_seconds, [&] { v.refresh(); },
+                                       [&] { gemv_q8_0(q.data(), rows, cols, v.x.data(), v.y.data(), threads); });
+      report.rows.push_back(make_row("q8_0", "gemv", 8.5, tq, fp32_seconds, rows, cols));
+    }
   }
 
   const double fp32_batched_seconds = config.tokens > 1 ? add_fp32_batched_row(config, report) : 0;

@@ -601,6 +601,40 @@ TEST(GgufModel, LoadsQ8_0Matrices) {
   EXPECT_EQ(expected.count("blk.0.ffn_down.weight"), 0u);  // 172 columns: stays F16
   const std::vector<float> down = m.layers[0].w2->dense_weight();
   for (size_t i = 0; i < down.size(); i += 97) EXPECT_EQ(q.layers[0].w2->dense_weight()[i], fp16_to_float(float_to_fp16(down[i])));
+
+  // The Q8_0 layers (and the tied classifier, from the embedding's blocks) run one token from
+  // their blocks, several through the fp32 GEMM: the same products within float rounding.
+  const auto& wq = dynamic_cast<const DenseLinear&>(*q.layers[2].wq);
+  EXPECT_TRUE(wq.has_q8_0());
+  EXPECT_TRUE(dynamic_cast<const DenseLinear&>(*q.output).has_q8_0());
+  EXPECT_FALSE(dynamic_cast<const DenseLinear&>(*q.layers[0].w2).has_q8_0());
+  for (const DenseLinear* l : {&wq, &dynamic_cast<const DenseLinear&>(*q.output)}) {
+    const auto in = static_cast<size_t>(l->in_features()), out = static_cast<size_t>(l->out_features());
+    std::vector<float> x(2 * in), one(out), two(2 * out);
+    for (size_t i = 0; i < in; ++i) x[i] = x[in + i] = std::sin(0.37f * static_cast<float>(i));
+    l->forward(x.data(), one.data(), 1);
+    l->forward(x.data(), two.data(), 2);
+    for (size_t r = 0; r < out; ++r) {
+      double scale = 0;
+      for (size_t i = 0; i < in; ++i) scale += std::fabs(l->weight()[r * in + i] * x[i]);
+      ASSERT_NEAR(one[r], two[r], 1e-5 * scale + 1e-30) << "row " << r;
+      ASSERT_EQ(two[r], two[out + r]);
+    }
+  }
+}
+
+TEST(GgufModel, Q8_0CopyRejectsPartialBlocksAndShortSources) {
+  const auto image = std::make_shared<const std::vector<uint8_t>>(1000);
+  DenseLinear odd(2, 48, std::vector<float>(96));
+  EXPECT_THROW(odd.use_q8_0(image, 0), InputError);  // 48 columns: not whole blocks
+  DenseLinear l(2, 64, std::vector<float>(128));     // 2 rows × 2 blocks × 34 bytes = 136
+  EXPECT_THROW(l.use_q8_0(std::make_shared<const std::vector<uint8_t>>(135), 0), InputError);
+  EXPECT_THROW(l.use_q8_0(image, 900), InputError);
+  EXPECT_THROW(l.use_q8_0(image, 2000), InputError);
+  EXPECT_THROW(l.use_q8_0(nullptr, 0), InputError);
+  EXPECT_FALSE(l.has_q8_0());
+  l.use_q8_0(image, 864);
+  EXPECT_TRUE(l.has_q8_0());
 }
 
 // Shapes that contradict the llama.* hyper-parameters are named in the error.

@@ -15,6 +15,7 @@
 #include "llvq/bitstream.hpp"
 #include "llvq/codec.hpp"
 #include "llvq/error.hpp"
+#include "llvq/gguf.hpp"
 #include "llvq/half.hpp"
 #include "llvq/kernels.hpp"
 
@@ -215,6 +216,40 @@ TEST(KernelsTable, DenseGemvMatchesDoubleProductAtEveryLevel) {
       }
     }
   }
+}
+
+// GGUF Q8_0 rows against the loader's dequantization (gguf::dequantize) of the same blocks, at
+// every level: scales of both signs, zero and subnormal-free extremes, odd row counts.
+TEST(KernelsTable, Q8_0GemvMatchesTheDequantizedProductAtEveryLevel) {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> q(-127, 127);
+  std::normal_distribution<float> scale(0.0f, 0.05f);
+  for (int64_t rows : {1, 3, 4, 9}) {
+    for (int64_t cols : {32, 64, 96, 576}) {
+      const int64_t blocks = rows * cols / 32;
+      std::vector<uint8_t> bytes;
+      for (int64_t b = 0; b < blocks; ++b) {
+        const uint16_t d = b % 7 == 3 ? 0 : llvq::float_to_fp16(scale(rng));
+        bytes.push_back(static_cast<uint8_t>(d & 0xFF));
+        bytes.push_back(static_cast<uint8_t>(d >> 8));
+        for (int i = 0; i < 32; ++i) bytes.push_back(static_cast<uint8_t>(static_cast<int8_t>(q(rng))));
+      }
+      std::vector<float> w(static_cast<size_t>(rows * cols));
+      llvq::gguf::dequantize(llvq::gguf::TensorType::Q8_0, bytes, w.size(), w.data());
+      const auto x = llvq::test::gaussian(static_cast<size_t>(cols), 9);
+      for (Isa isa : llvq::test::supported_isas()) {
+        llvq::kernels::IsaScope scope(isa);
+        std::vector<float> y(static_cast<size_t>(rows), NAN);
+        llvq::kernels::gemv_q8_0(bytes.data(), rows, cols, x.data(), y.data(), 2);
+        llvq::test::expect_gemv_close(y, w, x, rows, cols,
+                                      "q8_0 " + llvq::kernels::to_string(isa) + " " + std::to_string(rows) + "x" +
+                                          std::to_string(cols));
+      }
+    }
+  }
+  std::vector<uint8_t> bytes(34 * 2);
+  std::vector<float> x(48), y(1);
+  EXPECT_THROW(llvq::kernels::gemv_q8_0(bytes.data(), 1, 48, x.data(), y.data()), llvq::InputError);
 }
 
 // The batched dense baseline (W read once for every token): chunks of 8, 4, 2 and 1 tokens,

@@ -136,6 +136,14 @@ void gemm(const PackedMatrix& m, const float* x, int64_t ldx, int64_t tokens, fl
 // Dense baselines for the benchmarks: y = W·x with fp32 or fp16 (IEEE half) weights [rows, cols].
 void gemv_f32(const float* w, int64_t rows, int64_t cols, const float* x, float* y, int threads = 0);
 void gemv_f16(const uint16_t* w, int64_t rows, int64_t cols, const float* x, float* y, int threads = 0);
+// y = W·x for W stored as GGUF Q8_0 blocks (rows × cols/32 blocks of 34 bytes: an fp16 scale and
+// 32 int8), as GGUF files and `llvq quantize --dense-type q8_0` keep dense weights: a tied
+// classifier then reads 8.5 bits a weight instead of its 32-bit dequantization. InputError unless cols is a multiple
+// of 32. Agrees with the fp32 GEMV of the dequantized weights within float rounding.
+void gemv_q8_0(const uint8_t* blocks, int64_t rows, int64_t cols, const float* x, float* y, int threads = 0);
+// Q8_0 blocks of values[0, n) as ggml's reference quantizer makes them (per 32 values: fp16 scale
+// max|x|/127, int8 round-half-away); InputError unless the count is a multiple of 32.
+std::vector<uint8_t> quantize_q8_0(const float* values, size_t n);
 // The fp32 baseline for `tokens` inputs x_t = x + t·ldx at once, into y[t·rows + r]: each load of
 // W serves every token (W is read once), as a dense engine batches.
 void gemm_f32(const float* w, int64_t rows, int64_t cols, const float* x, int64_t ldx, int64_t tokens, float* y,

@@ -36,10 +36,19 @@ class DenseLinear final : public Linear {
   std::vector<float> dense_weight() const override { return w_; }
   double bits_per_weight() const override { return 32.0; }
   const std::vector<float>& weight() const { return w_; }
+  // The same weight as GGUF Q8_0 blocks (bytes [offset, offset + out·in/32·34) of `image`,
+  // which must dequantize to weight()): one-token forwards then run the Q8_0 GEMV, reading
+  // 8.5 bits a weight instead of 32 (results within float rounding of the fp32 GEMV); several
+  // tokens keep the fp32 GEMM. InputError when the shape is not whole blocks or the bytes run
+  // past the image.
+  void use_q8_0(std::shared_ptr<const std::vector<uint8_t>> image, size_t offset);
+  bool has_q8_0() const { return q8_0_ != nullptr; }
 
  private:
   int64_t out_, in_;
   std::vector<float> w_;
+  std::shared_ptr<const std::vector<uint8_t>> q8_0_image_;
+  const uint8_t* q8_0_ = nullptr;
 };
 
 // How RoPE pairs the dimensions of a head. Loaders convert weights so that `Interleaved`

@@ -17,6 +17,12 @@ struct Avx2 {
   static Vec load(const float* p) { return _mm256_loadu_ps(p); }
   static Vec load(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
   static Vec fma(Vec a, Vec b, Vec acc) { return _mm256_fmadd_ps(a, b, acc); }
+  static Vec set1(float v) { return _mm256_set1_ps(v); }
+  static Vec mul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
+  static Vec widen(const int8_t* p) {
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+  }
+  static float scale(const uint8_t* p) { return _cvtsh_ss(static_cast<uint16_t>(p[0] | p[1] << 8)); }
   static Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
   static float one(const float* p) { return *p; }
   static float one(const uint16_t* p) { return _cvtsh_ss(*p); }
@@ -37,6 +43,9 @@ void dense_f32_avx2(const float* w, int64_t cols, const float* x, int64_t r0, in
 }
 void dense_f16_avx2(const uint16_t* w, int64_t cols, const float* x, int64_t r0, int64_t r1, float* y) {
   dense_rows<Avx2>(w, cols, x, r0, r1, y);
+}
+void dense_q8_0_avx2(const uint8_t* w, int64_t cols, const float* x, int64_t r0, int64_t r1, float* y) {
+  dense_q8_0_rows<Avx2>(w, cols, x, r0, r1, y);
 }
 void dense_f32_tokens_avx2(const float* w, int64_t cols, const float* x, int64_t ldx, int64_t tokens, int64_t r0,
                           int64_t r1, float* y, int64_t ldy) {

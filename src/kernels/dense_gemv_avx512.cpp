@@ -25,6 +25,12 @@ struct Avx512 {
   static Vec load(const float* p, __mmask16 m) { return _mm512_maskz_loadu_ps(m, p); }
   static Vec load(const uint16_t* p, __mmask16 m) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p)); }
   static Vec fma(Vec a, Vec b, Vec acc) { return _mm512_fmadd_ps(a, b, acc); }
+  static Vec set1(float v) { return _mm512_set1_ps(v); }
+  static Vec mul(Vec a, Vec b) { return _mm512_mul_ps(a, b); }
+  static Vec widen(const int8_t* p) {
+    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+  }
+  static float scale(const uint8_t* p) { return _cvtsh_ss(static_cast<uint16_t>(p[0] | p[1] << 8)); }
   static Vec add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
   template <class T>
   static float finish(Vec acc, const T* w, const float* x, int64_t c, int64_t cols) {
@@ -43,6 +49,9 @@ void dense_f32_avx512(const float* w, int64_t cols, const float* x, int64_t r0, 
 }
 void dense_f16_avx512(const uint16_t* w, int64_t cols, const float* x, int64_t r0, int64_t r1, float* y) {
   dense_rows<Avx512>(w, cols, x, r0, r1, y);
+}
+void dense_q8_0_avx512(const uint8_t* w, int64_t cols, const float* x, int64_t r0, int64_t r1, float* y) {
+  dense_q8_0_rows<Avx512>(w, cols, x, r0, r1, y);
 }
 void dense_f32_tokens_avx512(const float* w, int64_t cols, const float* x, int64_t ldx, int64_t tokens, int64_t r0,
                           int64_t r1, float* y, int64_t ldy) {

@@ -1,14 +1,16 @@
 // The dense GEMV rows (fp32 and fp16 weights), written once over a per-ISA traits type V and
 // included only by dense_gemv_avx2.cpp and dense_gemv_avx512.cpp, each of which defines its
 // traits first. V supplies: Vec, kLanes and kAccumulators (vector registers the batched rows
-// may keep as accumulators); zero(); load(const float*) and load(const
-// uint16_t*) (fp16 widened with F16C); fma(a, b, acc); and finish(acc, w, x, c, cols), which
+// may keep as accumulators); zero(); set1(float); load(const float*) and load(const
+// uint16_t*) (fp16 widened with F16C); widen(const int8_t*) (kLanes int8 as floats); scale(p)
+// (the fp16 at p); mul(a, b); fma(a, b, acc); and finish(acc, w, x, c, cols), which
 // adds the columns [c, cols) that do not fill a vector (AVX-512: one masked step; AVX2: a
 // scalar loop) and returns the sum of the lanes.
 #pragma once
 
 #include <cstdint>
 
+#include "kernels/table_simd.hpp"
 #include "kernels/token_chunks.hpp"
 
 namespace llvq::kernels::detail {
@@ -48,6 +50,31 @@ void dense_rows(const T* w, int64_t cols, const float* x, int64_t r0, int64_t r1
   int64_t r = r0;
   for (; r + 4 <= r1; r += 4) dense_rows4<V>(w + r * cols, cols, x, y + (r - r0));
   for (; r < r1; ++r) dense_row1<V>(w + r * cols, cols, x, y + (r - r0));
+}
+
+// Q8_0 rows (table_simd.hpp): per block the products q_i·x_i summed in one vector, then one
+// multiply-add by the block's scale into one of two accumulators (even and odd blocks, so that
+// consecutive blocks' last multiply-adds do not wait on each other).
+template <class V>
+void dense_q8_0_rows(const uint8_t* w, int64_t cols, const float* x, int64_t r0, int64_t r1, float* y) {
+  const int64_t blocks = cols / kQ8_0Block;
+  const auto block_dot = [&](const uint8_t* block, const float* xb, typename V::Vec acc) {
+    const auto* q = reinterpret_cast<const int8_t*>(block + 2);
+    typename V::Vec dot = V::mul(V::widen(q), V::load(xb));
+    for (int64_t i = V::kLanes; i < kQ8_0Block; i += V::kLanes) dot = V::fma(V::widen(q + i), V::load(xb + i), dot);
+    return V::fma(V::set1(V::scale(block)), dot, acc);
+  };
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint8_t* row = w + r * blocks * kQ8_0Bytes;
+    typename V::Vec even = V::zero(), odd = V::zero();
+    int64_t b = 0;
+    for (; b + 1 < blocks; b += 2) {
+      even = block_dot(row + b * kQ8_0Bytes, x + b * kQ8_0Block, even);
+      odd = block_dot(row + (b + 1) * kQ8_0Bytes, x + (b + 1) * kQ8_0Block, odd);
+    }
+    if (b < blocks) even = block_dot(row + b * kQ8_0Bytes, x + b * kQ8_0Block, even);
+    y[r - r0] = V::finish(V::add(even, odd), x, x, cols, cols);  // no column tail: cols is whole blocks
+  }
 }
 
 // kRows rows × kTokens inputs (x_t = x + t·ldx) per pass: each load of W feeds kTokens FMAs and

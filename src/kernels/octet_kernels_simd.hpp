@@ -226,8 +226,8 @@ void gemv_rows_body(const View& m, const float* x, int64_t ldx, int64_t r0, int6
         if (__builtin_expect(layout == F::kEscapeOffset, 0)) {
           const Escape& e = m.escapes[F::escape_index(w)];
           const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(&e));
-          // The ball's factor multiplies the whole group below.
-          // Doubled, as the table blocks of a shape–gain code are (octet_floats).
+          // The ball's factor multiplies the whole group below; a shape–gain escape's is doubled,
+          // as the code's table blocks are (octet_floats).
           const float f = kShapeGain ? block_gemv_factor<G, true>(m, w >> Words<W>::kLead, e.norm, 2.0f) : 1.0f;
           for (int k = 0; k < kTokens; ++k)
             acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(f), block_products(v, xb + k * kDim), acc[k]);

@@ -70,6 +70,12 @@ void dense_f32_avx2(const float* w, int64_t cols, const float* x, int64_t r0, in
 void dense_f16_avx2(const uint16_t* w, int64_t cols, const float* x, int64_t r0, int64_t r1, float* y);
 void dense_f32_avx512(const float* w, int64_t cols, const float* x, int64_t r0, int64_t r1, float* y);
 void dense_f16_avx512(const uint16_t* w, int64_t cols, const float* x, int64_t r0, int64_t r1, float* y);
+// GGUF Q8_0 rows (w: rows × cols/32 blocks of kQ8_0Bytes, `cols` a multiple of 32): a block is
+// an fp16 scale d and 32 int8 q, weight i = d·q_i; y = Σ_blocks d·(Σ q_i x_i).
+inline constexpr int64_t kQ8_0Block = 32, kQ8_0Bytes = 34;
+void dense_q8_0_ref(const uint8_t* w, int64_t cols, const float* x, int64_t r0, int64_t r1, float* y);
+void dense_q8_0_avx2(const uint8_t* w, int64_t cols, const float* x, int64_t r0, int64_t r1, float* y);
+void dense_q8_0_avx512(const uint8_t* w, int64_t cols, const float* x, int64_t r0, int64_t r1, float* y);
 // The same for `tokens` inputs x_t = x + t·ldx, into y[t·ldy + r − r0].
 void dense_f32_tokens_ref(const float* w, int64_t cols, const float* x, int64_t ldx, int64_t tokens, int64_t r0,
                           int64_t r1, float* y, int64_t ldy);

@@ -13,7 +13,20 @@ DenseLinear::DenseLinear(int64_t out_features, int64_t in_features, std::vector<
                      std::to_string(out_) + ", " + std::to_string(in_) + "]");
 }
 
+void DenseLinear::use_q8_0(std::shared_ptr<const std::vector<uint8_t>> image, size_t offset) {
+  constexpr int64_t kBlock = 32, kBlockBytes = 34;
+  if (!image || in_ % kBlock != 0)
+    throw InputError("DenseLinear: a Q8_0 copy needs rows of whole 32-weight blocks (in_features " +
+                     std::to_string(in_) + ")");
+  const auto bytes = static_cast<size_t>(out_ * (in_ / kBlock) * kBlockBytes);
+  if (offset > image->size() || image->size() - offset < bytes)
+    throw InputError("DenseLinear: the Q8_0 copy's " + std::to_string(bytes) + " bytes run past its source");
+  q8_0_ = image->data() + offset;
+  q8_0_image_ = std::move(image);
+}
+
 void DenseLinear::forward(const float* x, float* y, int64_t n_tokens) const {
+  if (n_tokens == 1 && q8_0_) return kernels::gemv_q8_0(q8_0_, out_, in_, x, y);
   // One token (generation): the tuned, multi-threaded GEMV of the kernels, which Eigen's
   // single-threaded GEMV would not match; the baseline the compressed kernels are held to.
   if (n_tokens == 1) return kernels::gemv_f32(w_.data(), out_, in_, x, y);

@@ -141,11 +141,20 @@ void keep_source(LlamaModel& m, const File& f, const std::string& name) {
   m.source_tensors[name] = {static_cast<uint32_t>(t.type), f.image(), f.data_offset() + t.offset, t.n_bytes()};
 }
 
+// A dense layer whose source is Q8_0 runs its one-token products from those bytes (the fp32
+// weights were dequantized from them).
+void use_q8_0_source(const LlamaModel& m, const std::string& name, DenseLinear& dense) {
+  const auto it = m.source_tensors.find(name);
+  if (it != m.source_tensors.end() && it->second.ggml_type == static_cast<uint32_t>(gguf::TensorType::Q8_0))
+    dense.use_q8_0(it->second.image, it->second.offset);
+}
+
 std::shared_ptr<Linear> linear(LlamaModel& m, const File& f, const CompressedLayerIo& io, const std::string& name,
                                int out, int in) {
   if (auto compressed = io.read(f, name, out, in)) return compressed;
   auto dense = std::make_shared<DenseLinear>(out, in, tensor_f32(f, name, {static_cast<uint64_t>(in), static_cast<uint64_t>(out)}));
   keep_source(m, f, name);
+  use_q8_0_source(m, name, *dense);
   return dense;
 }
 
@@ -312,10 +321,13 @@ LlamaModel llama_from_gguf(const File& f, const CompressedLayerIo& io) {
     L.w3 = linear(m, f, io, p + "ffn_up.weight", c.hidden_dim, c.dim);
   }
   m.final_norm = tensor_f32(f, "output_norm.weight", {dim});
-  if (c.tied_embeddings)
-    m.output = m.compressed_embedding ? m.compressed_embedding
-                                      : std::make_shared<DenseLinear>(c.vocab_size, c.dim, m.tok_embeddings);
-  else
+  if (c.tied_embeddings && m.compressed_embedding) {
+    m.output = m.compressed_embedding;
+  } else if (c.tied_embeddings) {
+    auto classifier = std::make_shared<DenseLinear>(c.vocab_size, c.dim, m.tok_embeddings);
+    use_q8_0_source(m, "token_embd.weight", *classifier);
+    m.output = std::move(classifier);
+  } else
     m.output = linear(m, f, io, "output.weight", c.vocab_size, c.dim);
   if (f.find("tokenizer.ggml.model")) m.tokenizer = read_tokenizer(f, c.vocab_size);
   m.metadata["format"] = "gguf-v" + std::to_string(f.version());

@@ -12,6 +12,7 @@
 #include "llvq/error.hpp"
 #include "llvq/gguf.hpp"
 #include "llvq/half.hpp"
+#include "llvq/kernels.hpp"
 
 namespace llvq::gguf {
 namespace {
@@ -132,21 +133,9 @@ void Writer::add_bf16(const std::string& name, std::vector<uint64_t> ne, std::sp
 }
 
 void Writer::add_q8_0(const std::string& name, std::vector<uint64_t> ne, std::span<const float> values) {
-  constexpr size_t kBlock = 32;
-  if (ne.empty() || ne[0] % kBlock != 0)
+  if (ne.empty() || ne[0] % 32 != 0)
     throw InputError("GGUF tensor '" + name + "': Q8_0 needs rows that are a multiple of 32 values");
-  std::vector<uint8_t> data;
-  data.reserve(values.size() / kBlock * block_bytes(TensorType::Q8_0));
-  for (size_t b = 0; b < values.size(); b += kBlock) {
-    const float* x = values.data() + b;
-    float amax = 0;
-    for (size_t j = 0; j < kBlock; ++j) amax = std::max(amax, std::fabs(x[j]));
-    const float d = amax / 127.0f;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    put<uint16_t>(data, float_to_fp16(d));
-    for (size_t j = 0; j < kBlock; ++j) put<int8_t>(data, static_cast<int8_t>(std::round(x[j] * id)));
-  }
-  add_tensor(name, std::move(ne), TensorType::Q8_0, std::move(data));
+  add_tensor(name, std::move(ne), TensorType::Q8_0, kernels::quantize_q8_0(values.data(), values.size()));
 }
 
 std::vector<uint8_t> Writer::header_bytes() const {
