@@ -138,8 +138,9 @@ void gemv_f32(const float* w, int64_t rows, int64_t cols, const float* x, float*
 void gemv_f16(const uint16_t* w, int64_t rows, int64_t cols, const float* x, float* y, int threads = 0);
 // y = W·x for W stored as GGUF Q8_0 blocks (rows × cols/32 blocks of 34 bytes: an fp16 scale and
 // 32 int8), as GGUF files and `llvq quantize --dense-type q8_0` keep dense weights: a tied
-// classifier then reads 8.5 bits a weight instead of its 32-bit dequantization. InputError unless cols is a multiple
-// of 32. Agrees with the fp32 GEMV of the dequantized weights within float rounding.
+// classifier then reads 8.5 bits a weight instead of its 32-bit dequantization. InputError
+// unless cols is a multiple of 32. Agrees with the fp32 GEMV of the dequantized weights within
+// float rounding.
 void gemv_q8_0(const uint8_t* blocks, int64_t rows, int64_t cols, const float* x, float* y, int threads = 0);
 // Q8_0 blocks of values[0, n) as ggml's reference quantizer makes them (per 32 values: fp16 scale
 // max|x|/127, int8 round-half-away); InputError unless the count is a multiple of 32.

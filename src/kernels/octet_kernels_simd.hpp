@@ -121,8 +121,9 @@ inline __m256i block_bytes(const View& m, uint64_t loaded, uint32_t* norm) {
   const uint32_t e0 = glue_type(glue, 0) << kEntryBits | j[0], e1 = glue_type(glue, 1) << kEntryBits | j[1],
                  e2 = glue_type(glue, 2) << kEntryBits | j[2];
   if (kNorm) *norm = 8u * (uint32_t{m.norm8[e0]} + m.norm8[e1] + m.norm8[e2]);
-  const __m256i pattern = pattern_values(_mm256_setr_epi64x(
-      load64(m.patterns + 8 * uint64_t{e0}), load64(m.patterns + 8 * uint64_t{e1}), load64(m.patterns + 8 * uint64_t{e2}), 0));
+  const __m256i pattern =
+      pattern_values(_mm256_setr_epi64x(load64(m.patterns + 8 * uint64_t{e0}), load64(m.patterns + 8 * uint64_t{e1}),
+                                        load64(m.patterns + 8 * uint64_t{e2}), 0));
   const __m256i shuffle =
       _mm256_setr_epi64x(load64(m.perms + 8 * glue_perm(glue, 0)), load64(m.perms + 8 * glue_perm(glue, 1)) | kSecondOctet,
                          load64(m.perms + 8 * glue_perm(glue, 2)), 0);
