@@ -1,6 +1,7 @@
 #include <Eigen/Core>
 
 #include "llvq/error.hpp"
+#include "llvq/gguf.hpp"
 #include "llvq/kernels.hpp"
 #include "llvq/model.hpp"
 
@@ -14,11 +15,12 @@ DenseLinear::DenseLinear(int64_t out_features, int64_t in_features, std::vector<
 }
 
 void DenseLinear::use_q8_0(std::shared_ptr<const std::vector<uint8_t>> image, size_t offset) {
-  constexpr int64_t kBlock = 32, kBlockBytes = 34;
-  if (!image || in_ % kBlock != 0)
+  const auto block = static_cast<int64_t>(gguf::block_size(gguf::TensorType::Q8_0));
+  const auto block_bytes = static_cast<int64_t>(gguf::block_bytes(gguf::TensorType::Q8_0));
+  if (!image || in_ % block != 0)
     throw InputError("DenseLinear: a Q8_0 copy needs rows of whole 32-weight blocks (in_features " +
                      std::to_string(in_) + ")");
-  const auto bytes = static_cast<size_t>(out_ * (in_ / kBlock) * kBlockBytes);
+  const auto bytes = static_cast<size_t>(out_ * (in_ / block) * block_bytes);
   if (offset > image->size() || image->size() - offset < bytes)
     throw InputError("DenseLinear: the Q8_0 copy's " + std::to_string(bytes) + " bytes run past its source");
   q8_0_ = image->data() + offset;

@@ -133,7 +133,7 @@ void Writer::add_bf16(const std::string& name, std::vector<uint64_t> ne, std::sp
 }
 
 void Writer::add_q8_0(const std::string& name, std::vector<uint64_t> ne, std::span<const float> values) {
-  if (ne.empty() || ne[0] % 32 != 0)
+  if (ne.empty() || ne[0] % block_size(TensorType::Q8_0) != 0)
     throw InputError("GGUF tensor '" + name + "': Q8_0 needs rows that are a multiple of 32 values");
   add_tensor(name, std::move(ne), TensorType::Q8_0, kernels::quantize_q8_0(values.data(), values.size()));
 }
