@@ -24,7 +24,7 @@ class HessianAccumulator {
  private:
   size_t dim_;
   uint64_t count_ = 0;
-  Eigen::MatrixXd xtx_;  // Σ xᵀx on and above the diagonal blocks (hessian() mirrors them)
+  Eigen::MatrixXd xtx_;  // Σ xᵀx, its upper triangle (hessian() mirrors it)
 };
 
 // Quantizes row[col0 .. col0+width) of row `row`: `current` is the whole current row (cols
