@@ -3,6 +3,7 @@
 // accumulator (q/k/v read the attention norm's output, gate/up the FFN norm's output).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,16 +42,21 @@ std::vector<LinearSlot> linear_slots(LlamaModel& model);
 // The input name of the classifier (`output`) in a HessianCapture: the final norm's output.
 inline constexpr const char* kClassifierInput = "output_in";
 
-// Wraps every linear layer with a CapturingLinear while alive; restores them on destruction.
-// With `classifier`, the classifier too (its input is seen only for the tokens whose logits
-// the forward computes).
+// Which linear layers a HessianCapture records (an empty function: all of them).
+using SlotFilter = std::function<bool(const LinearSlot&)>;
+
+// Wraps every linear layer that `wanted` accepts with a CapturingLinear while alive; restores
+// them on destruction. An input is recorded once if any layer reading it is wanted: a recipe
+// that keeps most layers dense pays for the Hessians of the others only. With `classifier`,
+// the classifier too (its input is seen only for the tokens whose logits the forward computes).
 class HessianCapture {
  public:
-  explicit HessianCapture(LlamaModel& model, bool classifier = false);
+  explicit HessianCapture(LlamaModel& model, bool classifier = false, const SlotFilter& wanted = {});
   ~HessianCapture();
   HessianCapture(const HessianCapture&) = delete;
   HessianCapture& operator=(const HessianCapture&) = delete;
-  // The accumulator of a layer's input (by input name from LinearSlot::input).
+  // The accumulator of a layer's input (by input name from LinearSlot::input); InputError for
+  // an input that was not recorded.
   const HessianAccumulator& input(const std::string& input_name) const;
 
  private:

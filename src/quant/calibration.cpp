@@ -33,8 +33,9 @@ std::vector<LinearSlot> linear_slots(LlamaModel& model) {
   return out;
 }
 
-HessianCapture::HessianCapture(LlamaModel& model, bool classifier) : model_(model) {
+HessianCapture::HessianCapture(LlamaModel& model, bool classifier, const SlotFilter& wanted) : model_(model) {
   std::vector<LinearSlot> slots = linear_slots(model_);
+  if (wanted) std::erase_if(slots, [&](const LinearSlot& s) { return !wanted(s); });
   if (classifier) slots.push_back({"output.weight", &model_.output, kClassifierInput});
   for (LinearSlot& s : slots) {
     if (!*s.slot) throw InputError("calibration: layer " + s.name + " is missing");

@@ -26,13 +26,16 @@ bool embedding_uses_hessian(const LlamaModel& model, const ModelQuantOptions& o)
 
 // H for every distinct layer input, from the fp32 model run over the calibration windows;
 // with `classifier`, the classifier's too (under kClassifierInput).
+// The Hessians of the inputs of the layers `wanted` accepts (and of the classifier's input with
+// `classifier`), by input name.
 std::map<std::string, Eigen::MatrixXd> calibrate(LlamaModel& model, const std::vector<int32_t>& tokens, int ctx_option,
-                                                 bool classifier, bool progress, const ProgressCallback& on_progress) {
+                                                 const SlotFilter& wanted, bool classifier, bool progress,
+                                                 const ProgressCallback& on_progress) {
   std::map<std::string, Eigen::MatrixXd> out;
   if (tokens.empty()) return out;
   const int ctx = std::max(1, std::min(ctx_option, model.config.seq_len));
   const size_t windows = std::max<size_t>(1, tokens.size() / static_cast<size_t>(ctx));
-  HessianCapture capture(model, classifier);
+  HessianCapture capture(model, classifier, wanted);
   LlamaRunner runner(model, ctx);
   Progress bar("calibration", windows, progress, on_progress);
   for (size_t w = 0; w < windows; ++w) {
@@ -46,7 +49,7 @@ std::map<std::string, Eigen::MatrixXd> calibrate(LlamaModel& model, const std::v
   }
   bar.finish();
   for (const LinearSlot& s : linear_slots(model))
-    if (!out.count(s.input)) out[s.input] = capture.input(s.input).hessian();
+    if (wanted(s) && !out.count(s.input)) out[s.input] = capture.input(s.input).hessian();
   if (classifier) out[kClassifierInput] = capture.input(kClassifierInput).hessian();
   return out;
 }
@@ -140,13 +143,14 @@ ModelQuantReport quantize_model(LlamaModel& model, const std::vector<int32_t>& c
   ModelQuantReport rep;
   rep.calib_tokens = static_cast<int64_t>(calib_tokens.size());
   const auto slots = linear_slots(model);
-  const bool quantizes_any = std::any_of(slots.begin(), slots.end(),
-                                         [&](const LinearSlot& s) { return codec_for_tensor(o, s.name) != kKeepCodec; });
+  const SlotFilter quantized = [&](const LinearSlot& s) { return codec_for_tensor(o, s.name) != kKeepCodec; };
+  const bool quantizes_any = std::any_of(slots.begin(), slots.end(), quantized);
   const bool embedding_h = embedding_uses_hessian(model, o);
   // Round-to-nearest ignores the Hessian, so it needs no calibration pass.
   const auto hessians = o.tensor.rounding == Rounding::Rtn || !(quantizes_any || embedding_h)
                             ? std::map<std::string, Eigen::MatrixXd>{}
-                            : calibrate(model, calib_tokens, o.calib_ctx, embedding_h, o.progress, o.on_progress);
+                            : calibrate(model, calib_tokens, o.calib_ctx, quantized, embedding_h, o.progress,
+                                        o.on_progress);
   rep.calib_seconds = seconds_since(t0);
 
   const auto tq = std::chrono::steady_clock::now();
