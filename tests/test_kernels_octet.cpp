@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <random>
 #include <string>
@@ -57,10 +58,11 @@ TEST(OctetWord, TrioIsAPartitionIntoOctads) {
   EXPECT_EQ(seen, 0xFFFFFFu);
 }
 
-// Every table is sorted by norm and holds only vectors of its residue pattern; the first
-// entries are the smallest vectors of each type. A shape–gain code's tables carry each
-// pattern's norm/8 in the top bits of its bytes (the one-block GEMV reads it there); a ball
-// code's bytes are the plain values.
+// Every table is sorted by (norm, lexicographic) and holds only vectors of its residue
+// pattern; the first entries are the smallest vectors of each type, and `position` (computed
+// from counts) finds every entry where it is. A shape–gain code's tables carry each pattern's
+// norm/8 in the top bits of its bytes (the one-block GEMV reads it there); a ball code's bytes
+// are the plain values.
 TEST(OctetWord, PatternTablesHoldTheirTypeInNormOrder) {
   for (const char* spec : {"llvq-ss:shells=13", "llvq-sg:shells=12,gain_bits=1"}) {
     SCOPED_TRACE(spec);
@@ -72,12 +74,15 @@ TEST(OctetWord, PatternTablesHoldTheirTypeInNormOrder) {
       ASSERT_GT(t.entries(type), 10000);
       ASSERT_LT(t.entries(type), int64_t{1} << t.entry_bits());
       uint32_t last = 0;
+      std::array<int8_t, 8> previous{};
       for (int64_t j = 0; j < t.entries(type); ++j) {
         const uint32_t e = static_cast<uint32_t>(type) << t.entry_bits() | static_cast<uint32_t>(j);
         const int8_t* stored = m.patterns + 8 * e;
         uint32_t norm = 0, marks = 0;
+        std::array<int8_t, 8> values{};
         for (int i = 0; i < 8; ++i) {
           const int p = kernels::octet::pattern_value(stored[i]);
+          values[static_cast<size_t>(i)] = static_cast<int8_t>(p);
           const int want = type == 0 ? 1 : (i < 2 * (type - 1) ? 2 : 0);
           ASSERT_EQ(((p % 4) + 4) % 4, want) << "entry " << j;
           if (!marked) {
@@ -91,8 +96,25 @@ TEST(OctetWord, PatternTablesHoldTheirTypeInNormOrder) {
           ASSERT_EQ(marks, m.norm8[e]) << "entry " << j;
         }
         ASSERT_GE(norm, last);
+        if (j > 0 && norm == last) {
+          ASSERT_TRUE(previous < values) << "entry " << j;
+        }
+        ASSERT_EQ(t.position(type, values.data()), j);
         last = norm;
+        previous = values;
       }
+      const std::array<int8_t, 8> off_residue = {3, 0, 0, 0, 0, 0, 0, 0};  // 3 is of no type's slot 0
+      EXPECT_EQ(t.position(type, off_residue.data()), -1);
+    }
+    // Past the table: a norm above the ball's octets (16·M), and the largest pattern of norm
+    // 208 in the w = 0 table: above llvq-sg's octets (192), and past llvq-ss's table, which is
+    // cut just below that norm.
+    const std::array<int8_t, 8> too_long = {16, 16, 0, 0, 0, 0, 0, 0};
+    EXPECT_EQ(t.position(1, too_long.data()), -1);
+    const std::array<int8_t, 8> cut = {12, 8, 0, 0, 0, 0, 0, 0};
+    EXPECT_EQ(t.position(1, cut.data()), -1);
+    if (!marked) {
+      EXPECT_EQ(t.entries(1), (int64_t{1} << t.entry_bits()) - 1);
     }
     EXPECT_EQ(m.norm8[0], 1u);  // odd: (1, 1, …, 1), norm 8
     EXPECT_EQ(m.norm8[1u << t.entry_bits()], 0u);  // even, w = 0: the origin's octet

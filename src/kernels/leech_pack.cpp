@@ -1,5 +1,6 @@
 // The Leech kernel family: PackedMatrix of octet words (octet_word.hpp), the scalar
 // reference kernels and the dispatch to the SIMD ones.
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <string>
@@ -86,8 +87,7 @@ class LeechPacked final : public PackedMatrix {
     // The padding words after the last also cover the AVX-512 GEMV's 64-byte loads.
     words_.resize(static_cast<size_t>(octet::kWordsBefore + (rows * blocks_ + octet::kWordsAhead + 8) * word_bytes_));
     scales_.resize(static_cast<size_t>(rows * groups_));
-    BitReader in(codes, size);
-    for (int64_t r = 0; r < rows; ++r) read_row(in, r);
+    read_rows(codes, size);
   }
 
   std::string codec_spec() const override { return spec_; }
@@ -144,16 +144,34 @@ class LeechPacked final : public PackedMatrix {
       throw InputError("rows [" + std::to_string(r0) + ", " + std::to_string(r1) + ") outside the matrix");
   }
 
-  // One row of the minimal bitstream: scales, then (gain, ball index) per block; every code
-  // is validated before it is converted.
-  void read_row(BitReader& in, int64_t r) {
+  // The minimal bitstream, row by row: scales, then (gain, ball index) per block; every code
+  // is validated before it is converted. Rows go in chunks whose codes are read first and then
+  // converted together (CodeReader::words_of, on all cores).
+  void read_rows(const uint8_t* codes, size_t size) {
+    constexpr int64_t kChunkRows = 64;
+    BitReader in(codes, size);
+    std::vector<octet::CodeReader::Code> chunk;
+    std::vector<uint64_t> words;
+    for (int64_t r0 = 0; r0 < rows(); r0 += kChunkRows) {
+      const int64_t r1 = std::min(rows(), r0 + kChunkRows);
+      chunk.clear();
+      for (int64_t r = r0; r < r1; ++r) {
+        read_scales(in, r);
+        for (int64_t j = 0; j < blocks_; ++j) chunk.push_back(reader_.next_code(in, spec_, r, j));
+      }
+      words.resize(chunk.size());
+      reader_.words_of(chunk, escapes_, words.data());
+      for (size_t i = 0; i < words.size(); ++i) store_word(r0 * blocks_ + static_cast<int64_t>(i), words[i]);
+    }
+  }
+
+  void read_scales(BitReader& in, int64_t r) {
     for (int64_t g = 0; g < groups_; ++g) {
       const auto raw = static_cast<uint16_t>(in.get(kScaleBits));
       const float s = bf16_to_scale(raw);
       if (!std::isfinite(s) || s < 0) throw InputError(spec_ + ": row " + std::to_string(r) + ": corrupt scale");
       scales_[static_cast<size_t>(r * groups_ + g)] = raw;
     }
-    for (int64_t j = 0; j < blocks_; ++j) store_word(r * blocks_ + j, reader_.next_word(in, escapes_, spec_, r, j));
   }
 
   // Word i's word_bytes low bytes (little-endian), back to back.

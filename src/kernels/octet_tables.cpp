@@ -15,18 +15,33 @@
 #include "llvq/error.hpp"
 #include "llvq/golay.hpp"
 #include "llvq/leech_ball.hpp"
+#include "llvq/parallel.hpp"
 
 namespace llvq::kernels::octet {
 namespace {
 
 
 constexpr uint32_t kAllSlots = 0xFFFFFF;
+// Values of one residue mod 4 whose square fits an octet norm ≤ 16·16: −16, −12, …, 16.
+constexpr int kValuesPerSlot = 9;
 
 // Residue mod 4 of canonical slot i of a pattern type: odd → 1 everywhere; even type
 // 1 + w/2 → 2 on the first w slots, 0 on the rest.
 int residue(int type, int i) {
   if (type == 0) return 1;
   return i < 2 * (type - 1) ? 2 : 0;
+}
+
+bool has_residue(int v, int r) { return ((v % 4) + 4) % 4 == r; }
+
+// The smallest value ≥ −⌊√budget⌋ of residue r mod 4 (values below it square past the budget).
+int lowest_value(int budget, int r) {
+  int top = static_cast<int>(std::sqrt(static_cast<double>(budget)));
+  while ((top + 1) * (top + 1) <= budget) ++top;
+  while (top * top > budget) --top;
+  int v = -top;
+  while (!has_residue(v, r)) ++v;
+  return v;
 }
 
 struct Pattern {
@@ -48,7 +63,7 @@ void enumerate(int type, int slot, int budget, Pattern& cur, std::vector<Pattern
   const int r = residue(type, slot);
   const int top = static_cast<int>(std::sqrt(static_cast<double>(budget)));
   for (int v = -top; v <= top; ++v) {
-    if (((v % 4) + 4) % 4 != r || v * v > budget) continue;
+    if (!has_residue(v, r) || v * v > budget) continue;
     cur.p[slot] = static_cast<int8_t>(v);
     cur.norm = static_cast<uint16_t>(cur.norm + v * v);
     enumerate(type, slot + 1, budget - v * v, cur, out);
@@ -143,8 +158,9 @@ void OctetTables::build_trio() {
 }
 
 // Each type's table: its 8-vectors of norm ≤ max_norm, sorted by (norm, lexicographic),
-// truncated to 2^kEntryBits − 1 entries.
+// truncated to 2^kEntryBits − 1 entries; and the counts that rank a pattern without the table.
 void OctetTables::build_patterns(int max_norm) {
+  build_counts(max_norm);
   const size_t slots = size_t{1} << kEntryBits;
   for (int type = 0; type < kTypes; ++type) {
     std::vector<Pattern> all;
@@ -162,6 +178,34 @@ void OctetTables::build_patterns(int max_norm) {
       arena_->norm8[e] = norm8;
       for (int i = 0; i < 8; ++i) arena_->patterns[e][i] = stored_byte(all[j].p[i], kind_, norm8 >> i & 1);
     }
+  }
+}
+
+void OctetTables::build_counts(int max_norm) {
+  max_norm_ = max_norm;
+  const size_t norms = static_cast<size_t>(max_norm) + 1;
+  lowest_.resize(4 * norms);
+  for (int r = 0; r < 4; ++r)
+    for (int n = 0; n <= max_norm; ++n) lowest_[static_cast<size_t>(r) * norms + static_cast<size_t>(n)] = static_cast<int8_t>(lowest_value(n, r));
+  below_.assign(static_cast<size_t>(kTypes) * (norms + 1), 0);
+  smaller_.assign(static_cast<size_t>(kTypes) * 8 * norms * kValuesPerSlot, 0);
+  // fill[i][n]: fillings of slots i..7 with norm n (slot 8: the empty filling).
+  std::vector<std::vector<int64_t>> fill(9, std::vector<int64_t>(norms, 0));
+  for (int type = 0; type < kTypes; ++type) {
+    for (auto& f : fill) std::fill(f.begin(), f.end(), 0);
+    fill[8][0] = 1;
+    for (int slot = 7; slot >= 0; --slot)
+      for (size_t n = 0; n < norms; ++n) {
+        uint32_t* prefix = smaller_.data() + ((static_cast<size_t>(type) * 8 + static_cast<size_t>(slot)) * norms + n) * kValuesPerSlot;
+        int k = 0;
+        for (int v = lowest_value(static_cast<int>(n), residue(type, slot)); v * v <= static_cast<int>(n); v += 4, ++k) {
+          fill[static_cast<size_t>(slot)][n] += fill[static_cast<size_t>(slot) + 1][n - static_cast<size_t>(v * v)];
+          if (k + 1 < kValuesPerSlot) prefix[k + 1] = static_cast<uint32_t>(fill[static_cast<size_t>(slot)][n]);
+        }
+        if (fill[static_cast<size_t>(slot)][n] > UINT32_MAX) throw std::logic_error("octet tables: pattern count overflow");
+      }
+    int64_t* below = below_.data() + static_cast<size_t>(type) * (norms + 1);
+    for (size_t n = 0; n < norms; ++n) below[n + 1] = below[n] + fill[0][n];
   }
 }
 
@@ -285,31 +329,28 @@ uint32_t OctetTables::octet_bits(uint32_t mask, int k) const {
   return bits;
 }
 
-int64_t OctetTables::find(int type, const int8_t* p) const {
-  Pattern key{};
+// The table is sorted by (norm, lexicographic), so p's position is the number of patterns of
+// smaller norm plus, slot by slot, those of p's norm that agree with p on the earlier slots
+// and hold a smaller value in this one (smaller_, summed over those values at build time). A
+// value that is neither of the type's residue nor within the table's norm has no position.
+int64_t OctetTables::position(int type, const int8_t* p) const {
   int norm = 0;
   for (int i = 0; i < 8; ++i) {
-    key.p[i] = p[i];
+    if (!has_residue(p[i], residue(type, i))) return -1;
     norm += p[i] * p[i];
   }
-  key.norm = static_cast<uint16_t>(norm);
-  const size_t base = static_cast<size_t>(type) << kEntryBits;
-  int64_t lo = 0, hi = entries_[static_cast<size_t>(type)];
-  while (lo < hi) {  // first entry not less than key
-    const int64_t mid = (lo + hi) / 2;
-    Pattern e{};
-    e.norm = static_cast<uint16_t>(8 * arena_->norm8[base + static_cast<size_t>(mid)]);
-    for (int i = 0; i < 8; ++i) e.p[i] = pattern_value(arena_->patterns[base + static_cast<size_t>(mid)][i]);
-    if (pattern_less(e, key))
-      lo = mid + 1;
-    else
-      hi = mid;
+  if (norm > max_norm_) return -1;
+  const size_t norms = static_cast<size_t>(max_norm_) + 1;
+  int64_t at = below_[static_cast<size_t>(type) * (norms + 1) + static_cast<size_t>(norm)];
+  int rest = norm;
+  for (int i = 0; i < 8; ++i) {
+    const auto r = static_cast<size_t>(residue(type, i));
+    const int k = (p[i] - lowest_[r * norms + static_cast<size_t>(rest)]) / 4;
+    at += smaller_[((static_cast<size_t>(type) * 8 + static_cast<size_t>(i)) * norms + static_cast<size_t>(rest)) * kValuesPerSlot +
+                   static_cast<size_t>(k)];
+    rest -= p[i] * p[i];
   }
-  if (lo == entries_[static_cast<size_t>(type)]) return -1;
-  const int8_t* hit = arena_->patterns[base + static_cast<size_t>(lo)];
-  for (int i = 0; i < 8; ++i)
-    if (pattern_value(hit[i]) != p[i]) return -1;
-  return lo;
+  return at < entries_[static_cast<size_t>(type)] ? at : -1;
 }
 
 OctetTables::Octets OctetTables::octets_of(const leech::Vec& v) const {
@@ -333,13 +374,16 @@ OctetTables::Octets OctetTables::octets_of(const leech::Vec& v) const {
       type = 1 + popcount(ck) / 2;
       for (int i = 0; i < 8; ++i) p[perms_[8 * ck + static_cast<uint32_t>(i)]] = octet[i];
     }
-    o.j[k] = find(type, p);
+    o.j[k] = position(type, p);
   }
   return o;
 }
 
 uint64_t OctetTables::word_of(const leech::Vec& v, uint32_t gain, std::vector<Escape>& escapes) const {
-  const Octets o = octets_of(v);
+  return word_of(octets_of(v), gain, escapes);
+}
+
+uint64_t OctetTables::word_of(const Octets& o, uint32_t gain, std::vector<Escape>& escapes) const {
   const uint64_t head = gain | uint64_t{o.t | o.message << 1} << gain_bits_;
   const int layout_shift = gain_bits_ + kGlueBits;
   for (uint32_t s = 0; s < kLayouts; ++s) {
@@ -405,12 +449,23 @@ CodeReader::CodeReader(const LeechLayout& params)
 
 uint64_t CodeReader::next_word(BitReader& in, std::vector<Escape>& escapes, const std::string& spec, int64_t row,
                                int64_t block) const {
+  const Code c = next_code(in, spec, row, block);
+  return tables_.word_of(ball_.unrank(c.index), c.gain, escapes);
+}
+
+CodeReader::Code CodeReader::next_code(BitReader& in, const std::string& spec, int64_t row, int64_t block) const {
   const auto gain = static_cast<uint32_t>(in.get(gain_bits_));
   const uint64_t index = in.get(ball_.bits());
   if (index >= ball_.size() || index < min_index_)
     throw InputError(spec + ": row " + std::to_string(row) + ", block " + std::to_string(block) + ": ball index " +
                      std::to_string(index) + (index < min_index_ ? " is not a direction" : " is out of range"));
-  return tables_.word_of(ball_.unrank(index), gain, escapes);
+  return {gain, index};
+}
+
+void CodeReader::words_of(const std::vector<Code>& codes, std::vector<Escape>& escapes, uint64_t* words) const {
+  std::vector<OctetTables::Octets> octets(codes.size());
+  parallel_for(codes.size(), 256, [&](size_t i) { octets[i] = tables_.octets_of(ball_.unrank(codes[i].index)); });
+  for (size_t i = 0; i < codes.size(); ++i) words[i] = tables_.word_of(octets[i], codes[i].gain, escapes);
 }
 
 }  // namespace llvq::kernels::octet

@@ -29,10 +29,20 @@ class OctetTables {
   // The table half of a View (the matrix fields left empty).
   View view() const;
 
+  // A point cut into its word's parts: t, the Golay message, its coordinates in trio order and
+  // each octet's position in its type's table (−1: past the table).
+  struct Octets {
+    uint32_t t, message;
+    int8_t u[kDim];
+    int64_t j[3];
+  };
+  Octets octets_of(const leech::Vec& v) const;
+
   // The word of lattice point v (which must lie in the ball) with gain index g: the first
   // field layout its octets fit; points that fit none are appended to `escapes` and the word
   // points at them.
   uint64_t word_of(const leech::Vec& v, uint32_t gain, std::vector<Escape>& escapes) const;
+  uint64_t word_of(const Octets& o, uint32_t gain, std::vector<Escape>& escapes) const;
   // The lattice point of a word (the inverse of word_of).
   leech::Vec point_of(uint64_t word, const Escape* escapes) const;
 
@@ -42,26 +52,18 @@ class OctetTables {
   // Entries per type (the rest of each type's 2^entry_bits slots is unused).
   int64_t entries(int type) const { return entries_[static_cast<size_t>(type)]; }
   const std::array<uint8_t, kDim>& trio() const { return trio_; }
+  // Position of the 8 pattern values p among the entries of `type` (computed from counts, not
+  // searched), or −1 when p is not one of them.
+  int64_t position(int type, const int8_t* p) const;
 
  private:
-  // A point cut into its word's parts: t, the Golay message, its coordinates in trio order and
-  // each octet's position in its type's table (−1: past the table).
-  struct Octets {
-    uint32_t t, message;
-    int8_t u[kDim];
-    int64_t j[3];
-  };
-
   void build_trio();
   void build_patterns(int max_norm);
+  void build_counts(int max_norm);
   void build_glue();
   void build_layouts(const LeechLayout& params);
-  Octets octets_of(const leech::Vec& v) const;
   // Octet k's slots of a 24-bit mask (bit i = trio slot 8k + i).
   uint32_t octet_bits(uint32_t mask, int k) const;
-  // Position of pattern p among the entries of `type`, or −1.
-  int64_t find(int type, const int8_t* p) const;
-
   Kind kind_;
   int gain_bits_ = 0;
   int word_bytes_ = 8;
@@ -69,6 +71,15 @@ class OctetTables {
   std::array<uint8_t, kDim> trio_{};
   std::array<uint8_t, 2 * 32> natural_ctl_{};
   std::array<int64_t, kTypes> entries_{};
+  // What position() adds up, for N = the tables' largest octet norm: below_[type·(N + 2) + n]
+  // patterns of the type have norm < n; with `rest` the norm of slots i..7 and v_0 < v_1 < …
+  // the values of slot i's residue that fit in it, smaller_[((type·8 + i)·(N + 1) + rest)·9 + k]
+  // fillings of slots i..7 of norm `rest` start with v_0 … v_(k−1); lowest_[r·(N + 1) + rest]
+  // is v_0 for residue r.
+  int max_norm_ = 0;
+  std::vector<int64_t> below_;
+  std::vector<uint32_t> smaller_;
+  std::vector<int8_t> lowest_;
   std::vector<uint64_t> glue_;
   std::array<uint8_t, 256 * 8> perms_{};
   std::array<double, kMaxGains> gain_level_{};
@@ -87,6 +98,17 @@ class CodeReader {
   // directions, below its first shell.
   uint64_t next_word(BitReader& in, std::vector<Escape>& escapes, const std::string& spec, int64_t row,
                      int64_t block) const;
+
+  // next_word in two steps, for many blocks at once: the codes read (and validated) in order,
+  // then their words. words_of converts the points on all cores — the unrank and the octets'
+  // table positions are most of a model's load time — and assembles the words in order, so
+  // words and escapes are those next_word gives block by block.
+  struct Code {
+    uint32_t gain;
+    uint64_t index;
+  };
+  Code next_code(BitReader& in, const std::string& spec, int64_t row, int64_t block) const;
+  void words_of(const std::vector<Code>& codes, std::vector<Escape>& escapes, uint64_t* words) const;
 
  private:
   const LeechBall& ball_;
