@@ -183,10 +183,11 @@ void OctetTables::build_patterns(int max_norm) {
 
 void OctetTables::build_counts(int max_norm) {
   max_norm_ = max_norm;
-  const size_t norms = static_cast<size_t>(max_norm) + 1;
+  const auto norms = static_cast<size_t>(max_norm) + 1;
   lowest_.resize(4 * norms);
   for (int r = 0; r < 4; ++r)
-    for (int n = 0; n <= max_norm; ++n) lowest_[static_cast<size_t>(r) * norms + static_cast<size_t>(n)] = static_cast<int8_t>(lowest_value(n, r));
+    for (size_t n = 0; n < norms; ++n)
+      lowest_[lowest_at(r, n)] = static_cast<int8_t>(lowest_value(static_cast<int>(n), r));
   below_.assign(static_cast<size_t>(kTypes) * (norms + 1), 0);
   smaller_.assign(static_cast<size_t>(kTypes) * 8 * norms * kValuesPerSlot, 0);
   // fill[i][n]: fillings of slots i..7 with norm n (slot 8: the empty filling).
@@ -194,19 +195,31 @@ void OctetTables::build_counts(int max_norm) {
   for (int type = 0; type < kTypes; ++type) {
     for (auto& f : fill) std::fill(f.begin(), f.end(), 0);
     fill[8][0] = 1;
-    for (int slot = 7; slot >= 0; --slot)
+    for (int slot = 7; slot >= 0; --slot) {
+      std::vector<int64_t>& here = fill[static_cast<size_t>(slot)];
+      const std::vector<int64_t>& next = fill[static_cast<size_t>(slot) + 1];
       for (size_t n = 0; n < norms; ++n) {
-        uint32_t* prefix = smaller_.data() + ((static_cast<size_t>(type) * 8 + static_cast<size_t>(slot)) * norms + n) * kValuesPerSlot;
+        uint32_t* prefix = smaller_.data() + smaller_at(type, slot, n);
         int k = 0;
-        for (int v = lowest_value(static_cast<int>(n), residue(type, slot)); v * v <= static_cast<int>(n); v += 4, ++k) {
-          fill[static_cast<size_t>(slot)][n] += fill[static_cast<size_t>(slot) + 1][n - static_cast<size_t>(v * v)];
-          if (k + 1 < kValuesPerSlot) prefix[k + 1] = static_cast<uint32_t>(fill[static_cast<size_t>(slot)][n]);
+        for (int v = lowest_[lowest_at(residue(type, slot), n)]; static_cast<size_t>(v * v) <= n; v += 4, ++k) {
+          here[n] += next[n - static_cast<size_t>(v * v)];
+          if (k + 1 < kValuesPerSlot) prefix[k + 1] = static_cast<uint32_t>(here[n]);
         }
-        if (fill[static_cast<size_t>(slot)][n] > UINT32_MAX) throw std::logic_error("octet tables: pattern count overflow");
+        if (here[n] > UINT32_MAX) throw std::logic_error("octet tables: pattern count overflow");
       }
+    }
     int64_t* below = below_.data() + static_cast<size_t>(type) * (norms + 1);
     for (size_t n = 0; n < norms; ++n) below[n + 1] = below[n] + fill[0][n];
   }
+}
+
+size_t OctetTables::lowest_at(int r, size_t norm) const {
+  return static_cast<size_t>(r) * (static_cast<size_t>(max_norm_) + 1) + norm;
+}
+
+size_t OctetTables::smaller_at(int type, int slot, size_t rest) const {
+  const size_t row = static_cast<size_t>(type) * 8 + static_cast<size_t>(slot);
+  return (row * (static_cast<size_t>(max_norm_) + 1) + rest) * kValuesPerSlot;
 }
 
 // Glue of every (t, message) and the in-octet permutations: for an even point, octet k's
@@ -340,15 +353,12 @@ int64_t OctetTables::position(int type, const int8_t* p) const {
     norm += p[i] * p[i];
   }
   if (norm > max_norm_) return -1;
-  const size_t norms = static_cast<size_t>(max_norm_) + 1;
-  int64_t at = below_[static_cast<size_t>(type) * (norms + 1) + static_cast<size_t>(norm)];
-  int rest = norm;
+  int64_t at = below_[static_cast<size_t>(type) * (static_cast<size_t>(max_norm_) + 2) + static_cast<size_t>(norm)];
+  auto rest = static_cast<size_t>(norm);
   for (int i = 0; i < 8; ++i) {
-    const auto r = static_cast<size_t>(residue(type, i));
-    const int k = (p[i] - lowest_[r * norms + static_cast<size_t>(rest)]) / 4;
-    at += smaller_[((static_cast<size_t>(type) * 8 + static_cast<size_t>(i)) * norms + static_cast<size_t>(rest)) * kValuesPerSlot +
-                   static_cast<size_t>(k)];
-    rest -= p[i] * p[i];
+    const int k = (p[i] - lowest_[lowest_at(residue(type, i), rest)]) / 4;
+    at += smaller_[smaller_at(type, i, rest) + static_cast<size_t>(k)];
+    rest -= static_cast<size_t>(p[i] * p[i]);
   }
   return at < entries_[static_cast<size_t>(type)] ? at : -1;
 }

@@ -60,6 +60,8 @@ class OctetTables {
   void build_trio();
   void build_patterns(int max_norm);
   void build_counts(int max_norm);
+  size_t lowest_at(int residue, size_t norm) const;          // index into lowest_
+  size_t smaller_at(int type, int slot, size_t rest) const;  // index of k = 0 in smaller_
   void build_glue();
   void build_layouts(const LeechLayout& params);
   // Octet k's slots of a 24-bit mask (bit i = trio slot 8k + i).

@@ -25,9 +25,9 @@ void HessianAccumulator::add(const float* x, size_t n_rows) {
   // XᵀX of this batch as float GEMMs over column bands (a batch is at most a window of
   // tokens, so float's rounding stays far below GPTQ's damping), summed in double across
   // batches. Only the upper triangle is computed — the blocks above the diagonal and the
-  // upper halves of the diagonal blocks; hessian() mirrors it — and each block is one single-threaded GEMM, the blocks spread over the cores: on
-  // 576- and 1536-wide inputs this runs 2–4× faster than one multi-threaded GEMM of the
-  // whole product.
+  // upper halves of the diagonal blocks; hessian() mirrors it — and each block is one
+  // single-threaded product, the blocks spread over the cores: on 576- and 1536-wide inputs
+  // this runs 2–4× faster than one multi-threaded GEMM of the whole product.
   const size_t bands = (dim_ + kBand - 1) / kBand;
   std::vector<std::pair<size_t, size_t>> blocks;
   for (size_t i = 0; i < bands; ++i)
