@@ -96,22 +96,26 @@ struct DoubleMetric {
 // Integer input v, lattice scale·J, exact costs. Order: |v − p|², then v − p
 // lexicographically (smaller first). Per coordinate, the candidate values of all residues
 // (the two nearest of each residue class mod 4·scale) are the 8 consecutive multiples of
-// scale around v_i, so "v_i − p_i" is ranked by a 3-bit digit; the key packs the 24 digits
-// (coordinate 0 most significant, 72 bits) below the squared distance. The key is additive
-// over coordinates, as the decomposition requires.
+// scale around v_i, scale·(⌊v_i/scale⌋ − 3) … scale·(⌊v_i/scale⌋ + 4), so "v_i − p_i" is ranked
+// by a 3-bit digit; the key packs the 24 digits (coordinate 0 most significant, 72 bits) below
+// the squared distance. The key is additive over coordinates, as the decomposition requires.
+// Candidates are handled as multiples m of scale: one division per coordinate (⌊v_i/scale⌋),
+// the rest shifts and additions.
 struct ExactMetric {
   using Cost = __int128;
-  const Vec& v;
-  int64_t scale;
+
+  ExactMetric(const Vec& v_in, int64_t scale_in) : v(v_in), scale(scale_in) {
+    for (int i = 0; i < kDim; ++i) floor_v[static_cast<size_t>(i)] = floor_div(v[static_cast<size_t>(i)], scale);
+  }
 
   void fill(int i, int a, Cost& best, Cost& extra, int32_t& parity, CoordOption& o) const {
-    const int64_t period = 4 * scale;
-    const int64_t z = v[i] - scale * a;
-    const int64_t q = floor_div(z, period);
-    const int64_t y_lo = scale * a + period * q;  // largest value ≤ v_i of this residue
-    const int64_t y_hi = y_lo + period;          // smallest value > v_i
-    const Cost c_lo = cost_of(i, y_lo), c_hi = cost_of(i, y_hi);
+    // ⌊(v_i − scale·a) / (4·scale)⌋ = ⌊(⌊v_i/scale⌋ − a) / 4⌋; >> on a signed value floors.
+    const int64_t q = (floor_v[static_cast<size_t>(i)] - a) >> 2;
+    const int64_t m_lo = a + 4 * q;  // scale·m_lo: the largest value ≤ v_i of this residue
+    const int64_t m_hi = m_lo + 4;   // the smallest value > v_i
+    const Cost c_lo = cost_of(i, m_lo), c_hi = cost_of(i, m_hi);
     const int32_t parity_lo = static_cast<int32_t>(q & 1);
+    const int64_t y_lo = scale * m_lo, y_hi = scale * m_hi;
     if (c_hi < c_lo) {
       best = c_hi, extra = c_lo - c_hi, parity = parity_lo ^ 1, o = {y_hi, y_lo};
     } else {
@@ -122,12 +126,16 @@ struct ExactMetric {
  private:
   static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b < 0 ? 1 : 0); }
 
-  Cost cost_of(int i, int64_t y) const {
-    const int64_t e = v[i] - y;
-    const int64_t lowest = scale * floor_div(v[i], scale) - 3 * scale;  // smallest candidate
-    const int64_t rank_of_e = 7 - (y - lowest) / scale;                  // 0 = smallest e
+  // The key of candidate scale·m: rank 0 for the largest candidate (the smallest v_i − p_i).
+  Cost cost_of(int i, int64_t m) const {
+    const int64_t e = v[static_cast<size_t>(i)] - scale * m;
+    const int64_t rank_of_e = 4 + floor_v[static_cast<size_t>(i)] - m;
     return (static_cast<Cost>(e * e) << 72) + (static_cast<Cost>(rank_of_e) << (3 * (23 - i)));
   }
+
+  const Vec& v;
+  int64_t scale;
+  std::array<int64_t, kDim> floor_v{};
 };
 
 // The trio of octads and the 512 complement-class triples, derived from the Golay code.
