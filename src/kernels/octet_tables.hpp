@@ -66,6 +66,7 @@ class OctetTables {
   void build_layouts(const LeechLayout& params);
   // Octet k's slots of a 24-bit mask (bit i = trio slot 8k + i).
   uint32_t octet_bits(uint32_t mask, int k) const;
+
   Kind kind_;
   int gain_bits_ = 0;
   int word_bytes_ = 8;
