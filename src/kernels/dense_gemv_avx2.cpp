@@ -22,7 +22,6 @@ struct Avx2 {
   static Vec widen(const int8_t* p) {
     return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
   }
-  static float scale(const uint8_t* p) { return _cvtsh_ss(static_cast<uint16_t>(p[0] | p[1] << 8)); }
   static Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
   static float one(const float* p) { return *p; }
   static float one(const uint16_t* p) { return _cvtsh_ss(*p); }

@@ -30,7 +30,6 @@ struct Avx512 {
   static Vec widen(const int8_t* p) {
     return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
   }
-  static float scale(const uint8_t* p) { return _cvtsh_ss(static_cast<uint16_t>(p[0] | p[1] << 8)); }
   static Vec add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
   template <class T>
   static float finish(Vec acc, const T* w, const float* x, int64_t c, int64_t cols) {

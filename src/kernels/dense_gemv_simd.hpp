@@ -2,11 +2,13 @@
 // included only by dense_gemv_avx2.cpp and dense_gemv_avx512.cpp, each of which defines its
 // traits first. V supplies: Vec, kLanes and kAccumulators (vector registers the batched rows
 // may keep as accumulators); zero(); set1(float); load(const float*) and load(const
-// uint16_t*) (fp16 widened with F16C); widen(const int8_t*) (kLanes int8 as floats); scale(p)
-// (the fp16 at p); mul(a, b); fma(a, b, acc); and finish(acc, w, x, c, cols), which
+// uint16_t*) (fp16 widened with F16C); widen(const int8_t*) (kLanes int8 as floats); mul(a, b);
+// fma(a, b, acc); and finish(acc, w, x, c, cols), which
 // adds the columns [c, cols) that do not fill a vector (AVX-512: one masked step; AVX2: a
 // scalar loop) and returns the sum of the lanes.
 #pragma once
+
+#include <immintrin.h>
 
 #include <cstdint>
 
@@ -55,6 +57,9 @@ void dense_rows(const T* w, int64_t cols, const float* x, int64_t r0, int64_t r1
 // Q8_0 rows (table_simd.hpp): per block the products q_i·x_i summed in one vector, then one
 // multiply-add by the block's scale into one of two accumulators (even and odd blocks, so that
 // consecutive blocks' last multiply-adds do not wait on each other).
+// A Q8_0 block's fp16 scale (its first two bytes, little-endian), by F16C as every level has it.
+inline float q8_0_scale(const uint8_t* block) { return _cvtsh_ss(static_cast<uint16_t>(block[0] | block[1] << 8)); }
+
 template <class V>
 void dense_q8_0_rows(const uint8_t* w, int64_t cols, const float* x, int64_t r0, int64_t r1, float* y) {
   const int64_t blocks = cols / kQ8_0Block;
@@ -62,7 +67,7 @@ void dense_q8_0_rows(const uint8_t* w, int64_t cols, const float* x, int64_t r0,
     const auto* q = reinterpret_cast<const int8_t*>(block + 2);
     typename V::Vec dot = V::mul(V::widen(q), V::load(xb));
     for (int64_t i = V::kLanes; i < kQ8_0Block; i += V::kLanes) dot = V::fma(V::widen(q + i), V::load(xb + i), dot);
-    return V::fma(V::set1(V::scale(block)), dot, acc);
+    return V::fma(V::set1(q8_0_scale(block)), dot, acc);
   };
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* row = w + r * blocks * kQ8_0Bytes;

@@ -60,10 +60,7 @@ void enumerate(int type, int slot, int budget, Pattern& cur, std::vector<Pattern
     out.push_back(cur);
     return;
   }
-  const int r = residue(type, slot);
-  const int top = static_cast<int>(std::sqrt(static_cast<double>(budget)));
-  for (int v = -top; v <= top; ++v) {
-    if (!has_residue(v, r) || v * v > budget) continue;
+  for (int v = lowest_value(budget, residue(type, slot)); v * v <= budget; v += 4) {
     cur.p[slot] = static_cast<int8_t>(v);
     cur.norm = static_cast<uint16_t>(cur.norm + v * v);
     enumerate(type, slot + 1, budget - v * v, cur, out);
