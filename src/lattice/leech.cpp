@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <numeric>
 #include <stdexcept>
 #include <vector>
 
@@ -442,26 +441,37 @@ Vec nearest_point(const float* x) {
 
 namespace {
 
-// The double decoder's answer for v / scale, scaled back, when it is the exact decoder's: the
-// scale is a power of two, so v / scale is a dyadic rational with few bits and every double
-// cost is the exact squared distance; where the closest point is unique no tie-break is
-// needed. Uniqueness is checked at each stage (one coset at the minimum, one codeword of it,
-// one coordinate for the parity move); within a codeword both decoders round each coordinate
-// the same way, a value halfway between two candidates going up (DoubleMetric's floor(· + ½);
-// ExactMetric's smaller v_i − p_i). False when some stage is tied.
-bool unique_fast_point(const Decoder<DoubleMetric>& fast, const std::array<std::array<double, 512>, 2>& costs,
-                       int scale, Vec& point) {
-  const int t0 = first_minimum(costs[0]), t1 = first_minimum(costs[1]);
-  const int h = costs[1][t1] < costs[0][t0] ? 1 : 0, t = h ? t1 : t0;
-  const double minimum = costs[h][t];
-  std::array<int64_t, 8> at_minimum{};  // in 8 lanes, which the compiler turns into vector compares
-  for (const auto& half : costs)
-    for (size_t i = 0; i < half.size(); i += 8)
-      for (size_t l = 0; l < 8; ++l) at_minimum[l] += half[i + l] == minimum;
-  if (std::accumulate(at_minimum.begin(), at_minimum.end(), int64_t{0}) != 1) return false;
-  bool unique = false;
-  fast.rebuild(h, trio().codeword[t], point, &unique);
-  if (!unique) return false;
+// The cosets (h << 9 | t) whose double cost is at most `bound`, in order: a tight loop over
+// the 1,024 costs before any rebuild.
+int cosets_within(const std::array<std::array<double, 512>, 2>& costs, double bound, std::array<int, 1024>& out) {
+  int count = 0;
+  for (int h = 0; h < 2; ++h)
+    for (int t = 0; t < 512; ++t) {
+      out[static_cast<size_t>(count)] = h << 9 | t;
+      count += costs[h][t] <= bound;
+    }
+  return count;
+}
+
+// The exact decoder's answer from the double decoder's costs, without exact costs, when the
+// scale is a power of two: v / scale is then a dyadic rational with few bits, every double cost
+// is the exact squared distance, and the cosets at the minimum (`cosets`) hold every closest
+// point. Each is rebuilt by the double decoder, which rounds each coordinate as the exact one
+// does (a value halfway between two candidates goes up: DoubleMetric's floor(· + ½),
+// ExactMetric's smaller v_i − p_i); the exact order among points at one distance is v − p
+// lexicographically, so the point with the larger coordinate at the first difference wins.
+// False when a coset holds two closest points (two codewords of it, or two coordinates for the
+// parity move, at the same cost): the exact costs then decide.
+bool dyadic_fast_point(const Decoder<DoubleMetric>& fast, const std::array<int, 1024>& cosets, int count, int scale,
+                       Vec& point) {
+  for (int k = 0; k < count; ++k) {
+    const int h = cosets[static_cast<size_t>(k)] >> 9, t = cosets[static_cast<size_t>(k)] & 511;
+    Vec p;
+    bool unique = false;
+    fast.rebuild(h, trio().codeword[t], p, &unique);
+    if (!unique) return false;
+    if (k == 0 || std::lexicographical_compare(point.begin(), point.end(), p.begin(), p.end())) point = p;
+  }
   for (int32_t& e : point) e *= scale;
   return true;
 }
@@ -474,35 +484,27 @@ Vec nearest_point_scaled(const Vec& v, int scale) {
     if (std::abs(static_cast<int64_t>(v[i])) >= static_cast<int64_t>(kMaxAbsCoordinate))
       throw InputError("leech::nearest_point_scaled: |v_i| must be < 2^28");
   // The double decoder on v / scale finds the cosets whose cost is within rounding of the
-  // minimum; only those are rebuilt with the exact tie-breaking costs. For a power-of-two
-  // scale v / scale is a dyadic rational with few bits and the costs are exact (slack 0), and
-  // where the closest point is unique the double decoder's point is the answer (no exact
-  // costs at all: the Voronoi codes' moduli 8 and 16 decode 8% and 15% faster, most of the
-  // time being the double decoder's coset costs); for other scales rounding may split a tie,
-  // so every coset within `slack` of the minimum is rebuilt (an extra candidate costs time,
-  // never correctness: the exact cost decides).
+  // minimum. For a power-of-two scale the costs are exact (slack 0) and, unless a coset holds
+  // two closest points, the double decoder's rebuilds settle the answer (dyadic_fast_point).
+  // Otherwise those cosets are rebuilt with the exact tie-breaking costs; for other scales
+  // rounding may split an exact tie, so every coset within `slack` of the minimum is rebuilt
+  // (an extra candidate costs time, never correctness: the exact cost decides).
   std::array<double, kDim> x;
   double x2 = 0;
   for (int i = 0; i < kDim; ++i) x[i] = static_cast<double>(v[i]) / scale, x2 += x[i] * x[i];
   const Decoder<DoubleMetric> fast(DoubleMetric{x.data()});
   const std::array<std::array<double, 512>, 2> costs = {fast.coset_costs(0), fast.coset_costs(1)};
-  const bool dyadic = (scale & (scale - 1)) == 0;
-  Vec best_point{};
-  if (dyadic && unique_fast_point(fast, costs, scale, best_point)) return best_point;
-  const Decoder<ExactMetric> exact(ExactMetric{v, scale});
   const double minimum = std::min(costs[0][first_minimum(costs[0])], costs[1][first_minimum(costs[1])]);
+  const bool dyadic = (scale & (scale - 1)) == 0;
   const double slack = dyadic ? 0.0 : 1e-9 * (1.0 + x2);
-  // The candidate cosets first (a tight loop over the 1,024 costs), then their exact rebuilds.
-  std::array<int, 1024> candidates;
-  int count = 0;
-  for (int h = 0; h < 2; ++h)
-    for (int t = 0; t < 512; ++t) {
-      candidates[static_cast<size_t>(count)] = h << 9 | t;
-      count += costs[h][t] <= minimum + slack;
-    }
+  std::array<int, 1024> cosets;
+  const int count = cosets_within(costs, minimum + slack, cosets);
+  Vec best_point{};
+  if (dyadic && dyadic_fast_point(fast, cosets, count, scale, best_point)) return best_point;
+  const Decoder<ExactMetric> exact(ExactMetric{v, scale});
   __int128 best = 0;
   for (int k = 0; k < count; ++k) {
-    const int h = candidates[static_cast<size_t>(k)] >> 9, t = candidates[static_cast<size_t>(k)] & 511;
+    const int h = cosets[static_cast<size_t>(k)] >> 9, t = cosets[static_cast<size_t>(k)] & 511;
     Vec p;
     const __int128 c = exact.rebuild(h, trio().codeword[t], p);
     if (k == 0 || c < best) best = c, best_point = p;
