@@ -3,9 +3,8 @@
 // traits first. V supplies: Vec, kLanes and kAccumulators (vector registers the batched rows
 // may keep as accumulators); zero(); set1(float); load(const float*) and load(const
 // uint16_t*) (fp16 widened with F16C); widen(const int8_t*) (kLanes int8 as floats); mul(a, b);
-// fma(a, b, acc); and finish(acc, w, x, c, cols), which
-// adds the columns [c, cols) that do not fill a vector (AVX-512: one masked step; AVX2: a
-// scalar loop) and returns the sum of the lanes.
+// fma(a, b, acc); and finish(acc, w, x, c, cols), which adds the columns [c, cols) that do not
+// fill a vector (AVX-512: one masked step; AVX2: a scalar loop) and returns the sum of the lanes.
 #pragma once
 
 #include <immintrin.h>
@@ -54,12 +53,12 @@ void dense_rows(const T* w, int64_t cols, const float* x, int64_t r0, int64_t r1
   for (; r < r1; ++r) dense_row1<V>(w + r * cols, cols, x, y + (r - r0));
 }
 
-// Q8_0 rows (table_simd.hpp): per block the products q_i·x_i summed in one vector, then one
-// multiply-add by the block's scale into one of two accumulators (even and odd blocks, so that
-// consecutive blocks' last multiply-adds do not wait on each other).
 // A Q8_0 block's fp16 scale (its first two bytes, little-endian), by F16C as every level has it.
 inline float q8_0_scale(const uint8_t* block) { return _cvtsh_ss(static_cast<uint16_t>(block[0] | block[1] << 8)); }
 
+// Q8_0 rows (table_simd.hpp): per block the products q_i·x_i summed in one vector, then one
+// multiply-add by the block's scale into one of two accumulators (even and odd blocks, so that
+// consecutive blocks' last multiply-adds do not wait on each other).
 template <class V>
 void dense_q8_0_rows(const uint8_t* w, int64_t cols, const float* x, int64_t r0, int64_t r1, float* y) {
   const int64_t blocks = cols / kQ8_0Block;
