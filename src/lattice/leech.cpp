@@ -4,8 +4,10 @@
 #include <bit>
 #include <cmath>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
+#include "lattice/coset_kernels.hpp"
 #include "llvq/error.hpp"
 #include "llvq/golay.hpp"
 
@@ -289,24 +291,25 @@ class Decoder {
         m.fill(i, a, coord_[a].best[i], coord_[a].extra[i], coord_[a].parity[i], option_[a][i]);
   }
 
-  // The cost of the best point of each of the 512 cosets of half h.
+  // The cost of the best point of each of the 512 cosets of half h (coset_kernels.hpp: the
+  // double costs on the search's ISA level, every level giving the same bits).
   std::array<Cost, 512> coset_costs(int h) const {
-    std::array<SoftColumns<Cost, 64>, 3> cls;
-    for (int j = 0; j < 3; ++j) class_table(h, j, cls[j]);
+    const Trio& tr = trio();
     std::array<Cost, 512> total;
-    for (int x = 0; x < 8; ++x)
-      for (int a = 0; a < 8; ++a) {
-        const int i0 = 8 * x + a;
-        const Cost best0 = cls[0].best[i0], extra0 = cls[0].extra[i0];
-        const int32_t parity0 = cls[0].parity[i0] ^ h;
-        for (int b = 0; b < 8; ++b) {
-          const int i1 = 8 * x + b, i2 = 8 * x + (a ^ b);
-          const Cost sum = best0 + cls[1].best[i1] + cls[2].best[i2];
-          const Cost fix = std::min(std::min(extra0, cls[1].extra[i1]), cls[2].extra[i2]);
-          const bool wrong = (parity0 ^ cls[1].parity[i1] ^ cls[2].parity[i2]) != 0;
-          total[8 * i0 + b] = wrong ? sum + fix : sum;
-        }
-      }
+    lattice::CosetCostJob<Cost> job;
+    job.h = h;
+    for (int j = 0; j < 3; ++j) {
+      nibble_table(h, tr.positions[j].data(), job.lo[j]);
+      nibble_table(h, tr.positions[j].data() + 4, job.hi[j]);
+    }
+    job.lo_label = tr.lo_nibble[0].data();
+    job.hi_label = tr.hi_nibble[0].data();
+    job.total = total.data();
+    if constexpr (std::is_same_v<Cost, double>) {
+      lattice::coset_costs_kernel()(job);
+    } else {
+      lattice::coset_costs_exact(job);
+    }
     return total;
   }
 
@@ -347,36 +350,16 @@ class Decoder {
     return best;
   }
 
-  // Soft triples of the 64 complement classes of octad j for half h: each class is the
-  // better of a word and its complement, for each parity.
-  void class_table(int h, int j, SoftColumns<Cost, 64>& out) const {
-    const Trio& tr = trio();
-    SoftColumns<Cost, 16> lo, hi;
-    nibble_table(h, tr.positions[j].data(), lo);
-    nibble_table(h, tr.positions[j].data() + 4, hi);
-    for (int k = 0; k < 64; ++k) {
-      const int32_t l = tr.lo_nibble[j][k], u = tr.hi_nibble[j][k], lc = 15 - l, uc = 15 - u;
-      const Cost b = lo.best[l] + hi.best[u], bc = lo.best[lc] + hi.best[uc];
-      const Cost x = std::min(lo.extra[l], hi.extra[u]), xc = std::min(lo.extra[lc], hi.extra[uc]);
-      const int32_t p = lo.parity[l] ^ hi.parity[u], pc = lo.parity[lc] ^ hi.parity[uc];
-      const Cost c0 = std::min(p == 0 ? b : b + x, pc == 0 ? bc : bc + xc);
-      const Cost c1 = std::min(p == 1 ? b : b + x, pc == 1 ? bc : bc + xc);
-      const bool one = c1 < c0;
-      out.best[k] = one ? c1 : c0;
-      out.extra[k] = one ? c0 - c1 : c1 - c0;
-      out.parity[k] = one;
-    }
-  }
-
   // Soft triples of the 16 bit patterns of four coordinates (bit 1 = codeword position).
-  void nibble_table(int h, const int* pos, SoftColumns<Cost, 16>& out) const {
+  void nibble_table(int h, const int* pos, lattice::NibbleTable<Cost>& out) const {
+    std::array<int32_t, 16> parity;
     auto set = [&](int m, int a, int i) {
-      out.best[m] = coord_[a].best[i], out.extra[m] = coord_[a].extra[i], out.parity[m] = coord_[a].parity[i];
+      out.best[m] = coord_[a].best[i], out.extra[m] = coord_[a].extra[i], parity[m] = coord_[a].parity[i];
     };
     auto join_into = [&](int dst, int src, int a, int i) {
       out.best[dst] = out.best[src] + coord_[a].best[i];
       out.extra[dst] = std::min(out.extra[src], coord_[a].extra[i]);
-      out.parity[dst] = out.parity[src] ^ coord_[a].parity[i];
+      parity[dst] = parity[src] ^ coord_[a].parity[i];
     };
     set(0, h, pos[0]);
     set(1, h + 2, pos[0]);
@@ -385,6 +368,8 @@ class Decoder {
         join_into(m + size, m, h + 2, pos[l]);
         join_into(m, m, h, pos[l]);
       }
+    out.parity = 0;
+    for (int m = 0; m < 16; ++m) out.parity |= static_cast<uint32_t>(parity[m]) << m;
   }
 
   // Closed-form nearest point of h + 2c + 4·(D24 + h·e1): round each coordinate to its

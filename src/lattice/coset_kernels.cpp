@@ -1,0 +1,51 @@
+// Scalar reference of the coset-cost kernels (one lane; double for the double decoder,
+// __int128 for the exact one) and the run-time choice among the ISA levels.
+#include <algorithm>
+
+#include "lattice/coset_kernels_impl.hpp"
+
+namespace llvq::lattice {
+namespace {
+
+template <class C>
+struct ScalarTraits {
+  using Cost = C;
+  static constexpr int kLanes = 1;
+  using D = C;
+  using I = int32_t;
+  using Index = int32_t;
+  using M = bool;
+  static I load_labels(const int32_t* p) { return *p; }
+  static I complement(I l) { return 15 - l; }
+  static Index index(I i) { return i; }
+  static D lookup16(const C* table, Index i) { return table[i]; }
+  static M bits_at(uint32_t mask, I i) { return (mask >> i & 1) != 0; }
+  static M mask_xor(M a, M b) { return a != b; }
+  static M lane_mask(uint32_t bits) { return (bits & 1) != 0; }
+  static uint32_t mask_bits(M m) { return m ? 1 : 0; }
+  static D add(D a, D b) { return a + b; }
+  static D sub(D a, D b) { return a - b; }
+  static D min(D a, D b) { return std::min(a, b); }
+  static M lt(D a, D b) { return a < b; }
+  static D select(M m, D a, D b) { return m ? a : b; }
+  static D load(const C* p) { return *p; }
+  static void store(C* p, D v) { *p = v; }
+  static D set1(C v) { return v; }
+  static D load_xor(const C* block, int a, int b0) { return block[b0 ^ a]; }
+};
+
+}  // namespace
+
+void coset_costs_scalar(const CosetCostJob<double>& job) { coset_costs<ScalarTraits<double>>(job); }
+void coset_costs_exact(const CosetCostJob<__int128>& job) { coset_costs<ScalarTraits<__int128>>(job); }
+
+CosetCostsFn coset_costs_kernel() {
+  switch (search_isa()) {
+    case SearchIsa::Avx512: return coset_costs_avx512;
+    case SearchIsa::Avx2: return coset_costs_avx2;
+    case SearchIsa::Scalar: break;
+  }
+  return coset_costs_scalar;
+}
+
+}  // namespace llvq::lattice

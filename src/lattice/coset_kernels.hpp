@@ -1,0 +1,47 @@
+// The inner loops of the Leech nearest-point decoder (leech.cpp): the soft costs of the 64
+// complement classes of each octad of the trio and of the 512 coset triples, for one half
+// (h = 0: even points, 1: odd points). One body (coset_kernels_impl.hpp) over a per-ISA traits
+// type: coset_kernels.cpp (scalar, also the exact decoder's __int128 costs),
+// coset_kernels_avx2.cpp, coset_kernels_avx512.cpp. Every level performs the same double
+// operations in the same order (sums left to right, minima of equal values are equal), so
+// every level returns the same bits and the decoder the same points.
+#pragma once
+
+#include <cstdint>
+
+#include "lattice/search_isa.hpp"
+
+namespace llvq::lattice {
+
+// Soft triples of the 16 bit patterns m of four coordinates (bit l of m: position l of the
+// four is on the codeword): the best cost, the extra cost of the other parity (≥ 0), and the
+// parity of the best choice (bit m of `parity`).
+template <class Cost>
+struct NibbleTable {
+  alignas(64) Cost best[16];
+  alignas(64) Cost extra[16];
+  uint32_t parity;
+};
+
+template <class Cost>
+struct CosetCostJob {
+  int h;
+  NibbleTable<Cost> lo[3], hi[3];  // octad j's first and last four coordinates
+  // [3][64]: the low and high nibbles of the representative word of class label k of octad j
+  // (labels 8x + a, so that the 512 coset triples are (8x + a, 8x + b, 8x + (a ⊕ b))).
+  const int32_t* lo_label;
+  const int32_t* hi_label;
+  Cost* total;  // [512]: index (8x + a)·8 + b
+};
+
+using CosetCostsFn = void (*)(const CosetCostJob<double>&);
+
+void coset_costs_scalar(const CosetCostJob<double>& job);
+void coset_costs_avx2(const CosetCostJob<double>& job);
+void coset_costs_avx512(const CosetCostJob<double>& job);
+// The exact decoder's costs (one lane, __int128).
+void coset_costs_exact(const CosetCostJob<__int128>& job);
+// The kernel of search_isa().
+CosetCostsFn coset_costs_kernel();
+
+}  // namespace llvq::lattice
