@@ -16,67 +16,93 @@
 namespace {
 
 using llvq::lattice::CosetCostJob;
-using llvq::lattice::NibbleTable;
 using llvq::lattice::SearchIsa;
 using llvq::leech::kDim;
 using llvq::leech::Vec;
 
 constexpr SearchIsa kLevels[] = {SearchIsa::Scalar, SearchIsa::Avx2, SearchIsa::Avx512};
 
-// The definition, written out: class k of octad j is the better of its word (nibbles l, u) and
-// the complement (15 − l, 15 − u) for each parity; coset (8x + a, 8x + b, 8x + (a ⊕ b)) sums the
-// three classes and adds the cheapest class's extra cost when their parities disagree with h.
-std::vector<double> oracle(const CosetCostJob<double>& job) {
-  double best[3][64], extra[3][64];
+// The definition, written out: pattern m of four coordinates puts coordinate l on the codeword
+// where bit l of m is set (costs summed over l in order, the extra cost the least, the parities
+// xor-ed); class k of octad j is the better of its word (nibbles l, u) and the complement
+// (15 − l, 15 − u) for each parity; coset (8x + a, 8x + b, 8x + (a ⊕ b)) sums the three classes
+// and adds the cheapest class's extra cost when their parities disagree with h.
+template <class Cost>
+struct Pattern {
+  Cost best, extra;
+  int parity;
+};
+
+template <class Cost>
+Pattern<Cost> pattern(const CosetCostJob<Cost>& job, const int* pos, int m) {
+  Pattern<Cost> out{};
+  for (int l = 0; l < 4; ++l) {
+    const bool on = (m >> l & 1) != 0;
+    const auto& c = on ? job.on : job.off;
+    const int i = pos[l];
+    out.best = l == 0 ? c.best[i] : out.best + c.best[i];
+    out.extra = l == 0 ? c.extra[i] : std::min(out.extra, c.extra[i]);
+    out.parity ^= static_cast<int>(c.parity >> i & 1);
+  }
+  return out;
+}
+
+template <class Cost>
+std::vector<Cost> oracle(const CosetCostJob<Cost>& job) {
+  Cost best[3][64], extra[3][64];
   int parity[3][64];
   for (int j = 0; j < 3; ++j)
     for (int k = 0; k < 64; ++k) {
-      const NibbleTable<double>& lo = job.lo[j];
-      const NibbleTable<double>& hi = job.hi[j];
-      double cost[2] = {1e300, 1e300};  // the cheapest way to parity 0 and to parity 1
+      Cost cost[2];  // the cheapest way to parity 0 and to parity 1
       for (int complement = 0; complement < 2; ++complement) {
         const int l = complement ? 15 - job.lo_label[64 * j + k] : job.lo_label[64 * j + k];
         const int u = complement ? 15 - job.hi_label[64 * j + k] : job.hi_label[64 * j + k];
-        const double b = lo.best[l] + hi.best[u];
-        const double moved = b + std::min(lo.extra[l], hi.extra[u]);
-        const int p = static_cast<int>((lo.parity >> l ^ hi.parity >> u) & 1);
-        cost[p] = std::min(cost[p], b);
-        cost[1 - p] = std::min(cost[1 - p], moved);
+        const Pattern<Cost> lo = pattern(job, job.positions + 8 * j, l), hi = pattern(job, job.positions + 8 * j + 4, u);
+        const Cost b = lo.best + hi.best;
+        const Cost moved = b + std::min(lo.extra, hi.extra);
+        const int p = lo.parity ^ hi.parity;
+        cost[p] = complement ? std::min(cost[p], b) : b;
+        cost[1 - p] = complement ? std::min(cost[1 - p], moved) : moved;
       }
       parity[j][k] = cost[1] < cost[0];
       best[j][k] = parity[j][k] ? cost[1] : cost[0];
       extra[j][k] = parity[j][k] ? cost[0] - cost[1] : cost[1] - cost[0];
     }
-  std::vector<double> total(512);
+  std::vector<Cost> total(512);
   for (int x = 0; x < 8; ++x)
     for (int a = 0; a < 8; ++a)
       for (int b = 0; b < 8; ++b) {
         const int i0 = 8 * x + a, i1 = 8 * x + b, i2 = 8 * x + (a ^ b);
-        const double sum = best[0][i0] + best[1][i1] + best[2][i2];
-        const double fix = std::min(std::min(extra[0][i0], extra[1][i1]), extra[2][i2]);
+        const Cost sum = best[0][i0] + best[1][i1] + best[2][i2];
+        const Cost fix = std::min(std::min(extra[0][i0], extra[1][i1]), extra[2][i2]);
         const bool wrong = (parity[0][i0] ^ parity[1][i1] ^ parity[2][i2] ^ job.h) != 0;
         total[static_cast<size_t>(8 * i0 + b)] = wrong ? sum + fix : sum;
       }
   return total;
 }
 
+// Random soft triples for the 24 coordinates — small integers (many exact ties) or wide
+// doubles — random parities, octads and labels 0..15.
+template <class Cost>
 struct RandomJob {
-  std::vector<int32_t> lo_label, hi_label;
-  CosetCostJob<double> job{};
-  std::vector<double> total = std::vector<double>(512);
+  std::vector<Cost> columns = std::vector<Cost>(4 * kDim);  // off best, off extra, on best, on extra
+  std::vector<int> positions = std::vector<int>(kDim);
+  std::vector<int32_t> lo_label = std::vector<int32_t>(192), hi_label = std::vector<int32_t>(192);
+  std::vector<Cost> total = std::vector<Cost>(512);
+  CosetCostJob<Cost> job{};
 
-  // Small integers (many exact ties) or wide doubles; labels 0..15 at random.
-  RandomJob(std::mt19937_64& rng, bool ties) : lo_label(192), hi_label(192) {
+  RandomJob(std::mt19937_64& rng, bool ties) {
     std::uniform_int_distribution<int> small(0, 3), label(0, 15), half(0, 1);
     std::uniform_real_distribution<double> wide(0.0, 10.0);
-    std::uniform_int_distribution<uint32_t> bits(0, 0xFFFF);
-    auto cost = [&] { return ties ? static_cast<double>(small(rng)) : wide(rng); };
+    std::uniform_int_distribution<uint32_t> bits(0, (1u << kDim) - 1);
+    for (Cost& c : columns) c = ties ? static_cast<Cost>(small(rng)) : static_cast<Cost>(wide(rng));
+    for (int i = 0; i < kDim; ++i) positions[static_cast<size_t>(i)] = i;
+    std::shuffle(positions.begin(), positions.end(), rng);
+    for (int k = 0; k < 192; ++k) lo_label[static_cast<size_t>(k)] = label(rng), hi_label[static_cast<size_t>(k)] = label(rng);
     job.h = half(rng);
-    for (NibbleTable<double>* t : {&job.lo[0], &job.lo[1], &job.lo[2], &job.hi[0], &job.hi[1], &job.hi[2]}) {
-      for (int m = 0; m < 16; ++m) t->best[m] = cost(), t->extra[m] = cost();
-      t->parity = bits(rng);
-    }
-    for (int k = 0; k < 192; ++k) lo_label[k] = label(rng), hi_label[k] = label(rng);
+    job.off = {columns.data(), columns.data() + kDim, bits(rng)};
+    job.on = {columns.data() + 2 * kDim, columns.data() + 3 * kDim, bits(rng)};
+    job.positions = positions.data();
     job.lo_label = lo_label.data();
     job.hi_label = hi_label.data();
     job.total = total.data();
@@ -91,7 +117,7 @@ TEST(CosetKernels, EveryLevelMatchesTheDefinitionBitForBit) {
     ++levels;
     const llvq::lattice::SearchIsaScope scope(isa);
     for (int n = 0; n < 400; ++n) {
-      RandomJob r(rng, n % 2 == 0);
+      RandomJob<double> r(rng, n % 2 == 0);
       llvq::lattice::coset_costs_kernel()(r.job);
       const std::vector<double> want = oracle(r.job);
       ASSERT_EQ(std::memcmp(r.total.data(), want.data(), 512 * sizeof(double)), 0)
@@ -101,28 +127,12 @@ TEST(CosetKernels, EveryLevelMatchesTheDefinitionBitForBit) {
   EXPECT_GE(levels, 1);
 }
 
-TEST(CosetKernels, ExactCostsMatchTheDoubleOnesOnIntegers) {
+TEST(CosetKernels, ExactCostsMatchTheDefinition) {
   std::mt19937_64 rng(12);
   for (int n = 0; n < 100; ++n) {
-    RandomJob r(rng, true);
-    CosetCostJob<__int128> exact{};
-    exact.h = r.job.h;
-    for (int j = 0; j < 3; ++j)
-      for (int m = 0; m < 16; ++m) {
-        exact.lo[j].best[m] = static_cast<__int128>(r.job.lo[j].best[m]);
-        exact.lo[j].extra[m] = static_cast<__int128>(r.job.lo[j].extra[m]);
-        exact.hi[j].best[m] = static_cast<__int128>(r.job.hi[j].best[m]);
-        exact.hi[j].extra[m] = static_cast<__int128>(r.job.hi[j].extra[m]);
-        exact.lo[j].parity = r.job.lo[j].parity;
-        exact.hi[j].parity = r.job.hi[j].parity;
-      }
-    exact.lo_label = r.job.lo_label;
-    exact.hi_label = r.job.hi_label;
-    std::vector<__int128> total(512);
-    exact.total = total.data();
-    llvq::lattice::coset_costs_exact(exact);
-    const std::vector<double> want = oracle(r.job);
-    for (int i = 0; i < 512; ++i) ASSERT_EQ(static_cast<double>(total[i]), want[i]) << "job " << n << " coset " << i;
+    RandomJob<__int128> r(rng, n % 2 == 0);
+    llvq::lattice::coset_costs_exact(r.job);
+    ASSERT_TRUE(r.total == oracle(r.job)) << "job " << n;
   }
 }
 

@@ -23,10 +23,20 @@ struct NibbleTable {
   uint32_t parity;
 };
 
+// The soft triples of the 24 coordinates for one residue: the nearest admissible value's cost,
+// the extra cost of the nearest value of the other parity, and that parity (bit i).
+template <class Cost>
+struct CoordinateColumns {
+  const Cost* best;
+  const Cost* extra;
+  uint32_t parity;
+};
+
 template <class Cost>
 struct CosetCostJob {
   int h;
-  NibbleTable<Cost> lo[3], hi[3];  // octad j's first and last four coordinates
+  CoordinateColumns<Cost> off, on;  // residue h (off the codeword) and h + 2 (on it)
+  const int* positions;             // [3][8]: the coordinates of each octad of the trio
   // [3][64]: the low and high nibbles of the representative word of class label k of octad j
   // (labels 8x + a, so that the 512 coset triples are (8x + a, 8x + b, 8x + (a ⊕ b))).
   const int32_t* lo_label;

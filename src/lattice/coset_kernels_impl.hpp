@@ -31,6 +31,30 @@ inline uint32_t xor_permuted(uint32_t byte, int a) {
   return byte;
 }
 
+// Soft triples of the 16 patterns of the four coordinates pos[0..3]: pattern m takes
+// position l on the codeword where bit l of m is set. Costs are summed over l in order, the
+// patterns in vector lanes.
+template <class T>
+void nibble_table(const CosetCostJob<typename T::Cost>& job, const int* pos, NibbleTable<typename T::Cost>& out) {
+  static constexpr uint32_t kOn[4] = {0xAAAA, 0xCCCC, 0xF0F0, 0xFF00};  // the patterns with bit l set
+  for (int m0 = 0; m0 < 16; m0 += T::kLanes) {
+    typename T::D best{}, extra{};
+    for (int l = 0; l < 4; ++l) {
+      const typename T::M on = T::lane_mask(kOn[l] >> m0);
+      const int i = pos[l];
+      const typename T::D b = T::select(on, T::set1(job.on.best[i]), T::set1(job.off.best[i]));
+      const typename T::D x = T::select(on, T::set1(job.on.extra[i]), T::set1(job.off.extra[i]));
+      best = l == 0 ? b : T::add(best, b);
+      extra = l == 0 ? x : T::min(extra, x);
+    }
+    T::store(out.best + m0, best);
+    T::store(out.extra + m0, extra);
+  }
+  out.parity = 0;
+  for (int l = 0; l < 4; ++l)
+    out.parity ^= (job.on.parity >> pos[l] & 1 ? kOn[l] : 0) ^ (job.off.parity >> pos[l] & 1 ? ~kOn[l] & 0xFFFF : 0);
+}
+
 // Soft triples of the 64 complement classes of one octad: each class is the better of its
 // representative word (nibbles lo_label[k], hi_label[k]) and that word's complement, for
 // each parity.
@@ -65,7 +89,12 @@ template <class T>
 void coset_costs(const CosetCostJob<typename T::Cost>& job) {
   using Cost = typename T::Cost;
   ClassColumns<Cost> cls[3];
-  for (int j = 0; j < 3; ++j) class_table<T>(job.lo[j], job.hi[j], job.lo_label + 64 * j, job.hi_label + 64 * j, cls[j]);
+  for (int j = 0; j < 3; ++j) {
+    NibbleTable<Cost> lo, hi;
+    nibble_table<T>(job, job.positions + 8 * j, lo);
+    nibble_table<T>(job, job.positions + 8 * j + 4, hi);
+    class_table<T>(lo, hi, job.lo_label + 64 * j, job.hi_label + 64 * j, cls[j]);
+  }
   for (int x = 0; x < 8; ++x) {
     const uint32_t parity1 = static_cast<uint32_t>(cls[1].parity >> 8 * x) & 0xFF;
     const uint32_t parity2 = static_cast<uint32_t>(cls[2].parity >> 8 * x) & 0xFF;

@@ -268,16 +268,32 @@ const Trio& trio() {
   return t;
 }
 
-// Index of the first minimum of 512 costs: the minimum runs in 8 independent lanes (which
-// the compiler turns into vector minima) before the scan for its first position.
+// The minimum of 512 costs, in 8 independent lanes (which the compiler turns into vector
+// minima).
 template <class Cost>
-int first_minimum(const std::array<Cost, 512>& v) {
+Cost minimum_of(const std::array<Cost, 512>& v) {
   std::array<Cost, 8> lane;
   std::copy(v.begin(), v.begin() + 8, lane.begin());
   for (size_t t = 8; t < v.size(); t += 8)
-    for (int l = 0; l < 8; ++l) lane[l] = std::min(lane[l], v[t + l]);
-  const Cost m = *std::min_element(lane.begin(), lane.end());
-  return static_cast<int>(std::find(v.begin(), v.end(), m) - v.begin());
+    for (size_t l = 0; l < 8; ++l) lane[l] = std::min(lane[l], v[t + l]);
+  return *std::min_element(lane.begin(), lane.end());
+}
+
+// Bit l: whether cost t + l passes `test`, for the 8 costs from t (a vector compare).
+template <class Cost, class Test>
+uint32_t hits_of_8(const std::array<Cost, 512>& v, size_t t, Test test) {
+  uint32_t hits = 0;
+  for (size_t l = 0; l < 8; ++l) hits |= static_cast<uint32_t>(test(v[t + l])) << l;
+  return hits;
+}
+
+// Index of the first minimum of 512 costs.
+template <class Cost>
+int first_minimum(const std::array<Cost, 512>& v) {
+  const Cost m = minimum_of(v);
+  for (size_t t = 0;; t += 8)
+    if (const uint32_t hits = hits_of_8(v, t, [&](Cost c) { return c == m; }))
+      return static_cast<int>(t) + std::countr_zero(hits);
 }
 
 template <class Metric>
@@ -289,6 +305,10 @@ class Decoder {
     for (int a = 0; a < 4; ++a)
       for (int i = 0; i < kDim; ++i)
         m.fill(i, a, coord_[a].best[i], coord_[a].extra[i], coord_[a].parity[i], option_[a][i]);
+    for (int a = 0; a < 4; ++a) {
+      parity_mask_[a] = 0;
+      for (int i = 0; i < kDim; ++i) parity_mask_[a] |= static_cast<uint32_t>(coord_[a].parity[i]) << i;
+    }
   }
 
   // The cost of the best point of each of the 512 cosets of half h (coset_kernels.hpp: the
@@ -298,10 +318,9 @@ class Decoder {
     std::array<Cost, 512> total;
     lattice::CosetCostJob<Cost> job;
     job.h = h;
-    for (int j = 0; j < 3; ++j) {
-      nibble_table(h, tr.positions[j].data(), job.lo[j]);
-      nibble_table(h, tr.positions[j].data() + 4, job.hi[j]);
-    }
+    job.off = {coord_[h].best.data(), coord_[h].extra.data(), parity_mask_[h]};
+    job.on = {coord_[h + 2].best.data(), coord_[h + 2].extra.data(), parity_mask_[h + 2]};
+    job.positions = tr.positions[0].data();
     job.lo_label = tr.lo_nibble[0].data();
     job.hi_label = tr.hi_nibble[0].data();
     job.total = total.data();
@@ -350,28 +369,6 @@ class Decoder {
     return best;
   }
 
-  // Soft triples of the 16 bit patterns of four coordinates (bit 1 = codeword position).
-  void nibble_table(int h, const int* pos, lattice::NibbleTable<Cost>& out) const {
-    std::array<int32_t, 16> parity;
-    auto set = [&](int m, int a, int i) {
-      out.best[m] = coord_[a].best[i], out.extra[m] = coord_[a].extra[i], parity[m] = coord_[a].parity[i];
-    };
-    auto join_into = [&](int dst, int src, int a, int i) {
-      out.best[dst] = out.best[src] + coord_[a].best[i];
-      out.extra[dst] = std::min(out.extra[src], coord_[a].extra[i]);
-      parity[dst] = parity[src] ^ coord_[a].parity[i];
-    };
-    set(0, h, pos[0]);
-    set(1, h + 2, pos[0]);
-    for (int l = 1, size = 2; l < 4; ++l, size *= 2)
-      for (int m = size - 1; m >= 0; --m) {
-        join_into(m + size, m, h + 2, pos[l]);
-        join_into(m, m, h, pos[l]);
-      }
-    out.parity = 0;
-    for (int m = 0; m < 16; ++m) out.parity |= static_cast<uint32_t>(parity[m]) << m;
-  }
-
   // Closed-form nearest point of h + 2c + 4·(D24 + h·e1): round each coordinate to its
   // residue, and when Σk has the wrong parity move the coordinate whose move costs least.
   // *unique is false when that least cost is shared by two coordinates (two points of the
@@ -403,6 +400,7 @@ class Decoder {
   }
 
   std::array<SoftColumns<Cost, kDim>, 4> coord_;  // per residue a ∈ {0..3}
+  std::array<uint32_t, 4> parity_mask_;           // bit i: coord_[a].parity[i]
   std::array<std::array<CoordOption, kDim>, 4> option_;
 };
 
@@ -426,15 +424,14 @@ Vec nearest_point(const float* x) {
 
 namespace {
 
-// The cosets (h << 9 | t) whose double cost is at most `bound`, in order: a tight loop over
-// the 1,024 costs before any rebuild.
+// The cosets (h << 9 | t) whose double cost is at most `bound`, in order: eight compares at a
+// time, usually without a hit.
 int cosets_within(const std::array<std::array<double, 512>, 2>& costs, double bound, std::array<int, 1024>& out) {
   int count = 0;
   for (int h = 0; h < 2; ++h)
-    for (int t = 0; t < 512; ++t) {
-      out[static_cast<size_t>(count)] = h << 9 | t;
-      count += costs[h][t] <= bound;
-    }
+    for (size_t t = 0; t < 512; t += 8)
+      for (uint32_t hits = hits_of_8(costs[h], t, [&](double c) { return c <= bound; }); hits != 0; hits &= hits - 1)
+        out[static_cast<size_t>(count++)] = h << 9 | (static_cast<int>(t) + std::countr_zero(hits));
   return count;
 }
 
@@ -479,7 +476,7 @@ Vec nearest_point_scaled(const Vec& v, int scale) {
   for (int i = 0; i < kDim; ++i) x[i] = static_cast<double>(v[i]) / scale, x2 += x[i] * x[i];
   const Decoder<DoubleMetric> fast(DoubleMetric{x.data()});
   const std::array<std::array<double, 512>, 2> costs = {fast.coset_costs(0), fast.coset_costs(1)};
-  const double minimum = std::min(costs[0][first_minimum(costs[0])], costs[1][first_minimum(costs[1])]);
+  const double minimum = std::min(minimum_of(costs[0]), minimum_of(costs[1]));
   const bool dyadic = (scale & (scale - 1)) == 0;
   const double slack = dyadic ? 0.0 : 1e-9 * (1.0 + x2);
   std::array<int, 1024> cosets;
