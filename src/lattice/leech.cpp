@@ -350,23 +350,36 @@ class Decoder {
   // given) tells whether no other point of the coset is as close (see coset_point).
   Cost rebuild(int h, uint32_t codeword, Vec& best_point, bool* unique = nullptr) const {
     const auto& oct = trio().octad;
-    Cost best{};
-    bool best_unique = true, tied = false;
-    for (int m = 0; m < 8; ++m) {
-      uint32_t c = codeword;
-      for (int j = 0; j < 3; ++j)
-        if (m >> j & 1) c ^= oct[j];
-      Vec p;
-      bool point_unique = true;
-      const Cost cost = coset_point(h, c, p, &point_unique);
-      if (m == 0 || cost < best) {
-        best = cost, best_point = p, best_unique = point_unique, tied = false;
-      } else if (cost == best) {
+    const SoftColumns<Cost, kDim>& on = coord_[h + 2];
+    const SoftColumns<Cost, kDim>& off = coord_[h];
+    std::array<uint32_t, 8> word;
+    for (uint32_t m = 0; m < 8; ++m)
+      word[m] = codeword ^ (m & 1 ? oct[0] : 0) ^ (m & 2 ? oct[1] : 0) ^ (m & 4 ? oct[2] : 0);
+    // The 8 codewords' costs in vector lanes, each summed over the coordinates in order (as
+    // coset_point sums them), with the least extra cost of a move.
+    std::array<Cost, 8> total{}, least{};
+    for (int i = 0; i < kDim; ++i)
+      for (size_t m = 0; m < 8; ++m) {
+        const bool bit = (word[m] >> i & 1) != 0;
+        const Cost extra = bit ? on.extra[i] : off.extra[i];
+        total[m] += bit ? on.best[i] : off.best[i];
+        least[m] = i == 0 ? extra : std::min(least[m], extra);
+      }
+    size_t best = 0;
+    bool tied = false;
+    for (size_t m = 0; m < 8; ++m) {
+      const uint32_t odd = (word[m] & parity_mask_[h + 2]) | (~word[m] & parity_mask_[h]);
+      if (std::popcount(odd & 0xFFFFFFu) % 2 != h) total[m] += least[m];
+      if (m > 0 && total[m] < total[best]) {
+        best = m, tied = false;
+      } else if (m > 0 && total[m] == total[best]) {
         tied = true;
       }
     }
-    if (unique) *unique = best_unique && !tied;
-    return best;
+    bool point_unique = true;
+    coset_point(h, word[best], best_point, &point_unique);
+    if (unique) *unique = point_unique && !tied;
+    return total[best];
   }
 
   // Closed-form nearest point of h + 2c + 4·(D24 + h·e1): round each coordinate to its
