@@ -355,8 +355,9 @@ class Decoder {
     std::array<uint32_t, 8> word;
     for (uint32_t m = 0; m < 8; ++m)
       word[m] = codeword ^ (m & 1 ? oct[0] : 0) ^ (m & 2 ? oct[1] : 0) ^ (m & 4 ? oct[2] : 0);
-    // The 8 codewords' costs in vector lanes, each summed over the coordinates in order (as
-    // coset_point sums them), with the least extra cost of a move.
+    // The 8 codewords' costs side by side, each summed over the coordinates in order (as
+    // coset_point sums them), with the least extra cost of a move; only the best codeword's
+    // point is built.
     std::array<Cost, 8> total{}, least{};
     for (int i = 0; i < kDim; ++i)
       for (size_t m = 0; m < 8; ++m) {
