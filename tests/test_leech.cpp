@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "leech_oracle.hpp"
@@ -181,6 +182,40 @@ TEST(LeechNearestPointScaled, DyadicScalesMatchBruteForceNearTies) {
       if (n % 2 == 0) {
         const Vec p = leech_oracle::random_lattice_point(rng, 2);
         for (int i = 0; i < 24; ++i) v[i] = p[i] * (scale / 2);
+        for (int moves = n % 8 / 2; moves > 0; --moves) v[coordinate(rng)] += step(rng);
+      } else {
+        llvq::leech::Coords z;
+        for (int64_t& e : z) e = digit(rng);
+        v = llvq::leech::from_basis_coordinates(z);
+      }
+      ASSERT_EQ(llvq::leech::nearest_point_scaled(v, scale), leech_oracle::brute_force_exact(v, scale))
+          << "scale " << scale << " n " << n;
+    }
+  }
+}
+
+// Other scales take the double decoder's point when one coset holds the minimum and its closest
+// point beats the rest of the coset by more than the rounding slack (the exact costs otherwise).
+// Against the brute force: the in-coset ties above, facet points between 0 and scale·p for even
+// lattice points p (exact ties) moved by ±1, and points of the code J/scale·J (random basis
+// coordinates), at the scales of the odd and mixed moduli (llvq-sg's J/14J among them).
+TEST(LeechNearestPointScaled, OtherScalesMatchBruteForceNearTies) {
+  const uint32_t octad = llvq::golay::codewords_of_weight(8)[0];
+  std::mt19937_64 rng(2027);
+  for (int scale : {3, 5, 7, 12, 14}) {
+    Vec three{}, indicator{};
+    for (int i = 0; i < 3; ++i) three[i] = 2 * scale;
+    for (int i = 0; i < 24; ++i) indicator[i] = (octad >> i & 1) ? scale : 0;
+    EXPECT_EQ(llvq::leech::nearest_point_scaled(three, scale), leech_oracle::brute_force_exact(three, scale));
+    EXPECT_EQ(llvq::leech::nearest_point_scaled(indicator, scale), leech_oracle::brute_force_exact(indicator, scale));
+    std::uniform_int_distribution<int> coordinate(0, 23), step(-1, 1), digit(0, scale - 1);
+    for (int n = 0; n < 120; ++n) {
+      Vec v;
+      if (n % 2 == 0) {
+        Vec p;
+        do p = leech_oracle::random_lattice_point(rng, 2);
+        while (std::any_of(p.begin(), p.end(), [](int32_t e) { return e % 2 != 0; }));
+        for (int i = 0; i < 24; ++i) v[i] = p[i] / 2 * scale;
         for (int moves = n % 8 / 2; moves > 0; --moves) v[coordinate(rng)] += step(rng);
       } else {
         llvq::leech::Coords z;

@@ -347,8 +347,9 @@ class Decoder {
 
   // The best point of the coset of `codeword` in half h (its 8 codewords: complements on
   // the trio's octads, each with its closed-form nearest point) and its cost. *unique (when
-  // given) tells whether no other point of the coset is as close (see coset_point).
-  Cost rebuild(int h, uint32_t codeword, Vec& best_point, bool* unique = nullptr) const {
+  // given) tells whether every other point of the coset costs more than the best + margin
+  // (see coset_point).
+  Cost rebuild(int h, uint32_t codeword, Vec& best_point, bool* unique = nullptr, Cost margin = Cost{}) const {
     const auto& oct = trio().octad;
     const SoftColumns<Cost, kDim>& on = coord_[h + 2];
     const SoftColumns<Cost, kDim>& off = coord_[h];
@@ -367,40 +368,34 @@ class Decoder {
         least[m] = i == 0 ? extra : std::min(least[m], extra);
       }
     size_t best = 0;
-    bool tied = false;
     for (size_t m = 0; m < 8; ++m) {
       const uint32_t odd = (word[m] & parity_mask_[h + 2]) | (~word[m] & parity_mask_[h]);
       if (std::popcount(odd & 0xFFFFFFu) % 2 != h) total[m] += least[m];
-      if (m > 0 && total[m] < total[best]) {
-        best = m, tied = false;
-      } else if (m > 0 && total[m] == total[best]) {
-        tied = true;
-      }
+      if (total[m] < total[best]) best = m;
     }
+    bool tied = false;
+    for (size_t m = 0; m < 8; ++m) tied |= m != best && total[m] - total[best] <= margin;
     bool point_unique = true;
-    coset_point(h, word[best], best_point, &point_unique);
+    coset_point(h, word[best], best_point, &point_unique, margin);
     if (unique) *unique = point_unique && !tied;
     return total[best];
   }
 
   // Closed-form nearest point of h + 2c + 4·(D24 + h·e1): round each coordinate to its
   // residue, and when Σk has the wrong parity move the coordinate whose move costs least.
-  // *unique is false when that least cost is shared by two coordinates (two points of the
-  // coset at the same cost; the caller's metric must then break the tie).
-  Cost coset_point(int h, uint32_t c, Vec& p, bool* unique) const {
+  // *unique is false when another coordinate's move costs at most that least cost + margin
+  // (two points of the coset at the same cost, or too close to tell in double; the caller's
+  // exact metric must then decide).
+  Cost coset_point(int h, uint32_t c, Vec& p, bool* unique, Cost margin = Cost{}) const {
     Cost total{};
     int parity = 0;
-    int cheapest = -1, cheapest_count = 0;
+    int cheapest = -1;
     Cost cheapest_extra{};
     for (int i = 0; i < kDim; ++i) {
       const int a = h + 2 * static_cast<int>(c >> i & 1);
       total += coord_[a].best[i];
       parity ^= coord_[a].parity[i];
-      if (cheapest < 0 || coord_[a].extra[i] < cheapest_extra) {
-        cheapest = i, cheapest_extra = coord_[a].extra[i], cheapest_count = 1;
-      } else if (coord_[a].extra[i] == cheapest_extra) {
-        ++cheapest_count;
-      }
+      if (cheapest < 0 || coord_[a].extra[i] < cheapest_extra) cheapest = i, cheapest_extra = coord_[a].extra[i];
       p[i] = static_cast<int32_t>(option_[a][i].y_best);
     }
     *unique = true;
@@ -408,7 +403,9 @@ class Decoder {
       const int a = h + 2 * static_cast<int>(c >> cheapest & 1);
       total += cheapest_extra;
       p[cheapest] = static_cast<int32_t>(option_[a][cheapest].y_other);
-      *unique = cheapest_count == 1;
+      for (int i = 0; i < kDim; ++i)
+        if (i != cheapest && coord_[h + 2 * static_cast<int>(c >> i & 1)].extra[i] - cheapest_extra <= margin)
+          *unique = false;
     }
     return total;
   }
@@ -449,22 +446,30 @@ int cosets_within(const std::array<std::array<double, 512>, 2>& costs, double bo
   return count;
 }
 
-// The exact decoder's answer from the double decoder's costs, without exact costs, when the
-// scale is a power of two: v / scale is then a dyadic rational with few bits, every double cost
-// is the exact squared distance, and the cosets at the minimum (`cosets`) hold every closest
-// point. Each is rebuilt by the double decoder, which rounds each coordinate as the exact one
-// does (a value halfway between two candidates goes up: DoubleMetric's floor(· + ½),
-// ExactMetric's smaller v_i − p_i); the exact order among points at one distance is v − p
+// The exact decoder's answer from the double decoder's costs, without exact costs.
+// A power-of-two scale: v / scale is a dyadic rational with few bits, every double cost is the
+// exact squared distance, and the cosets at the minimum (`cosets`) hold every closest point.
+// Each is rebuilt by the double decoder, which rounds each coordinate as the exact one does (a
+// value halfway between two candidates goes up: DoubleMetric's floor(· + ½), ExactMetric's
+// smaller v_i − p_i; away from halfway, v_i / scale is at least 1/scale from it, far beyond the
+// rounding of the quotient); the exact order among points at one distance is v − p
 // lexicographically, so the point with the larger coordinate at the first difference wins.
+// Another scale (margin = the slack, at least twice the double costs' error): the squared
+// distances |v/scale − p|² are multiples of 1/scale², so while the margin is below half of that
+// the cosets within it of the minimum are exactly tied at the minimum, and a point of a coset
+// closer than the coset's others by more than the margin is the coset's unique closest point:
+// the same choice as for a power of two.
 // False when a coset holds two closest points (two codewords of it, or two coordinates for the
-// parity move, at the same cost): the exact costs then decide.
-bool dyadic_fast_point(const Decoder<DoubleMetric>& fast, const std::array<int, 1024>& cosets, int count, int scale,
-                       Vec& point) {
+// parity move, at the same cost or within the margin), or for inputs so large that the margin
+// reaches 1 / (2·scale²): the exact costs then decide.
+bool fast_point(const Decoder<DoubleMetric>& fast, const std::array<int, 1024>& cosets, int count, int scale,
+                double margin, Vec& point) {
+  if (2.0 * margin * scale * scale >= 1.0) return false;
   for (int k = 0; k < count; ++k) {
     const int h = cosets[static_cast<size_t>(k)] >> 9, t = cosets[static_cast<size_t>(k)] & 511;
     Vec p;
     bool unique = false;
-    fast.rebuild(h, trio().codeword[t], p, &unique);
+    fast.rebuild(h, trio().codeword[t], p, &unique, margin);
     if (!unique) return false;
     if (k == 0 || std::lexicographical_compare(point.begin(), point.end(), p.begin(), p.end())) point = p;
   }
@@ -481,10 +486,12 @@ Vec nearest_point_scaled(const Vec& v, int scale) {
       throw InputError("leech::nearest_point_scaled: |v_i| must be < 2^28");
   // The double decoder on v / scale finds the cosets whose cost is within rounding of the
   // minimum. For a power-of-two scale the costs are exact (slack 0) and, unless a coset holds
-  // two closest points, the double decoder's rebuilds settle the answer (dyadic_fast_point).
-  // Otherwise those cosets are rebuilt with the exact tie-breaking costs; for other scales
-  // rounding may split an exact tie, so every coset within `slack` of the minimum is rebuilt
-  // (an extra candidate costs time, never correctness: the exact cost decides).
+  // two closest points, the double decoder's rebuilds settle the answer (fast_point); for
+  // other scales they do when each coset's closest point is unique by more than the slack (and
+  // the slack is below 1 / (2·scale²)). Otherwise
+  // those cosets are rebuilt with the exact tie-breaking costs; for other scales rounding may
+  // split an exact tie, so every coset within `slack` of the minimum is rebuilt (an extra
+  // candidate costs time, never correctness: the exact cost decides).
   std::array<double, kDim> x;
   double x2 = 0;
   for (int i = 0; i < kDim; ++i) x[i] = static_cast<double>(v[i]) / scale, x2 += x[i] * x[i];
@@ -496,7 +503,7 @@ Vec nearest_point_scaled(const Vec& v, int scale) {
   std::array<int, 1024> cosets;
   const int count = cosets_within(costs, minimum + slack, cosets);
   Vec best_point{};
-  if (dyadic && dyadic_fast_point(fast, cosets, count, scale, best_point)) return best_point;
+  if (fast_point(fast, cosets, count, scale, slack, best_point)) return best_point;
   const Decoder<ExactMetric> exact(ExactMetric{v, scale});
   __int128 best = 0;
   for (int k = 0; k < count; ++k) {
