@@ -157,75 +157,53 @@ TEST(LeechNearestPointScaled, MatchesExactBruteForceIncludingTies) {
   }
 }
 
-// Power-of-two scales take the double decoder's point whenever the closest point is unique
-// (the exact costs only where a stage is tied). Near-ties are where a wrong uniqueness test
-// would show: facet points moved by ±1 in a few coordinates, and the lattice points that the
-// Voronoi codes' unrank decodes (random basis coordinates), against the brute force.
-TEST(LeechNearestPointScaled, DyadicScalesMatchBruteForceNearTies) {
-  // Ties inside one coset, which the coset costs cannot show: (2, 2, 2, 0²¹) has three closest
-  // points of codeword 0 (one of the three 2s moved down: the parity move is tied), and the
-  // indicator of the decoder's first trio octad O (the first octad of the Golay code) two,
-  // 0 and 2·O, whose codewords are complements on O (one coset).
+// nearest_point_scaled against the brute force near ties, at one scale. Ties inside one coset,
+// which the coset costs cannot show: (2, 2, 2, 0²¹) has three closest points of codeword 0 (one
+// of the three 2s moved down: the parity move is tied), and the indicator of the decoder's first
+// trio octad O (the first octad of the Golay code) two, 0 and 2·O, whose codewords are
+// complements on O (one coset). Then `inputs` points: facet points scale·p/2 between 0 and
+// scale·p (p with even coordinates when the scale is odd) moved by ±1 in a few coordinates, and
+// points of the code J/scale·J that the Voronoi codes' unrank decodes (random basis coordinates).
+void expect_brute_force_near_ties(int scale, int inputs, std::mt19937_64& rng) {
   const uint32_t octad = llvq::golay::codewords_of_weight(8)[0];
-  for (int scale : {1, 2, 8, 16}) {
-    Vec three{}, indicator{};
-    for (int i = 0; i < 3; ++i) three[i] = 2 * scale;
-    for (int i = 0; i < 24; ++i) indicator[i] = (octad >> i & 1) ? scale : 0;
-    EXPECT_EQ(llvq::leech::nearest_point_scaled(three, scale), leech_oracle::brute_force_exact(three, scale));
-    EXPECT_EQ(llvq::leech::nearest_point_scaled(indicator, scale), leech_oracle::brute_force_exact(indicator, scale));
-  }
-  std::mt19937_64 rng(2026);
-  for (int scale : {8, 16}) {
-    std::uniform_int_distribution<int> coordinate(0, 23), step(-1, 1), digit(0, scale - 1);
-    for (int n = 0; n < 200; ++n) {
-      Vec v;
-      if (n % 2 == 0) {
-        const Vec p = leech_oracle::random_lattice_point(rng, 2);
-        for (int i = 0; i < 24; ++i) v[i] = p[i] * (scale / 2);
-        for (int moves = n % 8 / 2; moves > 0; --moves) v[coordinate(rng)] += step(rng);
-      } else {
-        llvq::leech::Coords z;
-        for (int64_t& e : z) e = digit(rng);
-        v = llvq::leech::from_basis_coordinates(z);
-      }
-      ASSERT_EQ(llvq::leech::nearest_point_scaled(v, scale), leech_oracle::brute_force_exact(v, scale))
-          << "scale " << scale << " n " << n;
+  Vec three{}, indicator{};
+  for (int i = 0; i < 3; ++i) three[i] = 2 * scale;
+  for (int i = 0; i < 24; ++i) indicator[i] = (octad >> i & 1) ? scale : 0;
+  EXPECT_EQ(llvq::leech::nearest_point_scaled(three, scale), leech_oracle::brute_force_exact(three, scale));
+  EXPECT_EQ(llvq::leech::nearest_point_scaled(indicator, scale), leech_oracle::brute_force_exact(indicator, scale));
+  std::uniform_int_distribution<int> coordinate(0, 23), step(-1, 1), digit(0, scale - 1);
+  for (int n = 0; n < inputs; ++n) {
+    Vec v;
+    if (n % 2 == 0) {
+      Vec p;
+      do p = leech_oracle::random_lattice_point(rng, 2);
+      while (scale % 2 != 0 && std::any_of(p.begin(), p.end(), [](int32_t e) { return e % 2 != 0; }));
+      for (int i = 0; i < 24; ++i) v[i] = p[i] * scale / 2;
+      for (int moves = n % 8 / 2; moves > 0; --moves) v[coordinate(rng)] += step(rng);
+    } else {
+      llvq::leech::Coords z;
+      for (int64_t& e : z) e = digit(rng);
+      v = llvq::leech::from_basis_coordinates(z);
     }
+    ASSERT_EQ(llvq::leech::nearest_point_scaled(v, scale), leech_oracle::brute_force_exact(v, scale))
+        << "scale " << scale << " n " << n;
   }
 }
 
-// Other scales take the double decoder's point when one coset holds the minimum and its closest
-// point beats the rest of the coset by more than the rounding slack (the exact costs otherwise).
-// Against the brute force: the in-coset ties above, facet points between 0 and scale·p for even
-// lattice points p (exact ties) moved by ±1, and points of the code J/scale·J (random basis
-// coordinates), at the scales of the odd and mixed moduli (llvq-sg's J/14J among them).
+// Power-of-two scales take the double decoder's point whenever the closest point is unique
+// (the exact costs only where a stage is tied). Near-ties are where a wrong uniqueness test
+// would show.
+TEST(LeechNearestPointScaled, DyadicScalesMatchBruteForceNearTies) {
+  std::mt19937_64 rng(2026);
+  for (int scale : {1, 2, 8, 16}) expect_brute_force_near_ties(scale, scale >= 8 ? 200 : 0, rng);
+}
+
+// Other scales take the double decoder's point when each coset at the minimum has one closest
+// point by more than the rounding slack (the exact costs otherwise), at the scales of the odd
+// and mixed moduli (llvq-sg's J/14J among them).
 TEST(LeechNearestPointScaled, OtherScalesMatchBruteForceNearTies) {
-  const uint32_t octad = llvq::golay::codewords_of_weight(8)[0];
   std::mt19937_64 rng(2027);
-  for (int scale : {3, 5, 7, 12, 14}) {
-    Vec three{}, indicator{};
-    for (int i = 0; i < 3; ++i) three[i] = 2 * scale;
-    for (int i = 0; i < 24; ++i) indicator[i] = (octad >> i & 1) ? scale : 0;
-    EXPECT_EQ(llvq::leech::nearest_point_scaled(three, scale), leech_oracle::brute_force_exact(three, scale));
-    EXPECT_EQ(llvq::leech::nearest_point_scaled(indicator, scale), leech_oracle::brute_force_exact(indicator, scale));
-    std::uniform_int_distribution<int> coordinate(0, 23), step(-1, 1), digit(0, scale - 1);
-    for (int n = 0; n < 120; ++n) {
-      Vec v;
-      if (n % 2 == 0) {
-        Vec p;
-        do p = leech_oracle::random_lattice_point(rng, 2);
-        while (std::any_of(p.begin(), p.end(), [](int32_t e) { return e % 2 != 0; }));
-        for (int i = 0; i < 24; ++i) v[i] = p[i] / 2 * scale;
-        for (int moves = n % 8 / 2; moves > 0; --moves) v[coordinate(rng)] += step(rng);
-      } else {
-        llvq::leech::Coords z;
-        for (int64_t& e : z) e = digit(rng);
-        v = llvq::leech::from_basis_coordinates(z);
-      }
-      ASSERT_EQ(llvq::leech::nearest_point_scaled(v, scale), leech_oracle::brute_force_exact(v, scale))
-          << "scale " << scale << " n " << n;
-    }
-  }
+  for (int scale : {3, 5, 7, 12, 14}) expect_brute_force_near_ties(scale, 120, rng);
 }
 
 // Moving the input by a lattice vector moves the answer by the same vector, ties included:
