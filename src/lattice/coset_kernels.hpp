@@ -1,6 +1,6 @@
 // The inner loops of the Leech nearest-point decoder (leech.cpp): the soft costs of the 64
-// complement classes of each octad of the trio and of the 512 coset triples, for one half
-// (h = 0: even points, 1: odd points). One body (coset_kernels_impl.hpp) over a per-ISA traits
+// complement classes of each octad of the trio (from the 16 patterns of each half-octad) and of
+// the 512 coset triples, for one half (h = 0: even points, 1: odd points). One body (coset_kernels_impl.hpp) over a per-ISA traits
 // type: coset_kernels.cpp (scalar, also the exact decoder's __int128 costs),
 // coset_kernels_avx2.cpp, coset_kernels_avx512.cpp. Every level performs the same double
 // operations in the same order (sums left to right, minima of equal values are equal), so
@@ -12,16 +12,6 @@
 #include "lattice/search_isa.hpp"
 
 namespace llvq::lattice {
-
-// Soft triples of the 16 bit patterns m of four coordinates (bit l of m: position l of the
-// four is on the codeword): the best cost, the extra cost of the other parity (≥ 0), and the
-// parity of the best choice (bit m of `parity`).
-template <class Cost>
-struct NibbleTable {
-  alignas(64) Cost best[16];
-  alignas(64) Cost extra[16];
-  uint32_t parity;
-};
 
 // The soft triples of the 24 coordinates for one residue: the nearest admissible value's cost,
 // the extra cost of the nearest value of the other parity, and that parity (bit i).

@@ -16,6 +16,16 @@
 namespace llvq::lattice {
 namespace {
 
+// Soft triples of the 16 bit patterns m of four coordinates (bit l of m: position l of the
+// four is on the codeword): the best cost, the extra cost of the other parity (≥ 0), and the
+// parity of the best choice (bit m of `parity`).
+template <class Cost>
+struct NibbleTable {
+  alignas(64) Cost best[16];
+  alignas(64) Cost extra[16];
+  uint32_t parity;
+};
+
 template <class Cost>
 struct ClassColumns {
   alignas(64) Cost best[64];
