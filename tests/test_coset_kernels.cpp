@@ -118,21 +118,37 @@ TEST(CosetKernels, EveryLevelMatchesTheDefinitionBitForBit) {
     const llvq::lattice::SearchIsaScope scope(isa);
     for (int n = 0; n < 400; ++n) {
       RandomJob<double> r(rng, n % 2 == 0);
-      llvq::lattice::coset_costs_kernel()(r.job);
+      const double minimum = llvq::lattice::coset_kernels().costs(r.job);
       const std::vector<double> want = oracle(r.job);
       ASSERT_EQ(std::memcmp(r.total.data(), want.data(), 512 * sizeof(double)), 0)
           << llvq::lattice::to_string(isa) << " job " << n;
+      ASSERT_EQ(minimum, *std::min_element(want.begin(), want.end())) << llvq::lattice::to_string(isa) << " job " << n;
     }
   }
   EXPECT_GE(levels, 1);
 }
 
-TEST(CosetKernels, ExactCostsMatchTheDefinition) {
+// The bound test on every level against a plain loop: bounds at the minimum (exact ties in the
+// small-integer jobs), at a cost taken from the middle of the list, below every cost, and at
+// the largest cost.
+TEST(CosetKernels, WithinMatchesALoopOnEveryLevel) {
   std::mt19937_64 rng(12);
-  for (int n = 0; n < 100; ++n) {
-    RandomJob<__int128> r(rng, n % 2 == 0);
-    llvq::lattice::coset_costs_exact(r.job);
-    ASSERT_TRUE(r.total == oracle(r.job)) << "job " << n;
+  for (SearchIsa isa : kLevels) {
+    if (!llvq::lattice::cpu_supports(isa)) continue;
+    const llvq::lattice::SearchIsaScope scope(isa);
+    const llvq::lattice::CosetKernels& k = llvq::lattice::coset_kernels();
+    for (int n = 0; n < 100; ++n) {
+      RandomJob<double> r(rng, n % 2 == 0);
+      const double minimum = k.costs(r.job);
+      const double largest = *std::max_element(r.total.begin(), r.total.end());
+      for (double bound : {minimum, r.total[static_cast<size_t>(n) * 5 % 512], minimum - 1.0, largest}) {
+        uint64_t bits[8];
+        k.within(r.total.data(), bound, bits);
+        for (size_t t = 0; t < 512; ++t)
+          ASSERT_EQ((bits[t / 64] >> (t % 64) & 1) != 0, r.total[t] <= bound)
+              << llvq::lattice::to_string(isa) << " job " << n << " bound " << bound << " cost " << t;
+      }
+    }
   }
 }
 

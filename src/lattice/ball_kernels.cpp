@@ -67,12 +67,7 @@ BallKernels ball_kernels_scalar() { return impl::kernels<ScalarTraits>(); }
 const BallKernels& ball_kernels() {
   static const BallKernels scalar = ball_kernels_scalar(), avx2 = ball_kernels_avx2(),
                            avx512 = ball_kernels_avx512();
-  switch (search_isa()) {
-    case SearchIsa::Avx512: return avx512;
-    case SearchIsa::Avx2: return avx2;
-    case SearchIsa::Scalar: break;
-  }
-  return scalar;
+  return for_search_isa(scalar, avx2, avx512);
 }
 
 }  // namespace llvq::lattice

@@ -1,5 +1,5 @@
-// Scalar reference of the coset-cost kernels (one lane; double for the double decoder,
-// __int128 for the exact one) and the run-time choice among the ISA levels.
+// Scalar reference of the coset-cost kernels (one lane) and the run-time choice among the ISA
+// levels.
 #include <algorithm>
 
 #include "lattice/coset_kernels_impl.hpp"
@@ -7,8 +7,8 @@
 namespace llvq::lattice {
 namespace {
 
-template <class C>
 struct ScalarTraits {
+  using C = double;
   using Cost = C;
   static constexpr int kLanes = 1;
   using D = C;
@@ -27,25 +27,23 @@ struct ScalarTraits {
   static D sub(D a, D b) { return a - b; }
   static D min(D a, D b) { return std::min(a, b); }
   static M lt(D a, D b) { return a < b; }
+  static M le(D a, D b) { return a <= b; }
   static D select(M m, D a, D b) { return m ? a : b; }
   static D load(const C* p) { return *p; }
   static void store(C* p, D v) { *p = v; }
   static D set1(C v) { return v; }
   static D load_xor(const C* block, int a, int b0) { return block[b0 ^ a]; }
+  static C least(D v) { return v; }
 };
 
 }  // namespace
 
-void coset_costs_scalar(const CosetCostJob<double>& job) { coset_costs<ScalarTraits<double>>(job); }
-void coset_costs_exact(const CosetCostJob<__int128>& job) { coset_costs<ScalarTraits<__int128>>(job); }
+CosetKernels coset_kernels_scalar() { return kernels<ScalarTraits>(); }
 
-CosetCostsFn coset_costs_kernel() {
-  switch (search_isa()) {
-    case SearchIsa::Avx512: return coset_costs_avx512;
-    case SearchIsa::Avx2: return coset_costs_avx2;
-    case SearchIsa::Scalar: break;
-  }
-  return coset_costs_scalar;
+const CosetKernels& coset_kernels() {
+  static const CosetKernels scalar = coset_kernels_scalar(), avx2 = coset_kernels_avx2(),
+                            avx512 = coset_kernels_avx512();
+  return for_search_isa(scalar, avx2, avx512);
 }
 
 }  // namespace llvq::lattice

@@ -1,10 +1,10 @@
 // The inner loops of the Leech nearest-point decoder (leech.cpp): the soft costs of the 64
 // complement classes of each octad of the trio (from the 16 patterns of each half-octad) and of
-// the 512 coset triples, for one half (h = 0: even points, 1: odd points). One body (coset_kernels_impl.hpp) over a per-ISA traits
-// type: coset_kernels.cpp (scalar, also the exact decoder's __int128 costs),
-// coset_kernels_avx2.cpp, coset_kernels_avx512.cpp. Every level performs the same double
-// operations in the same order (sums left to right, minima of equal values are equal), so
-// every level returns the same bits and the decoder the same points.
+// the 512 coset triples, for one half (h = 0: even points, 1: odd points), their minimum, and
+// which of them lie within a bound. One body (coset_kernels_impl.hpp) over a per-ISA traits
+// type: coset_kernels.cpp (scalar), coset_kernels_avx2.cpp, coset_kernels_avx512.cpp. Every
+// level performs the same double operations in the same order (sums left to right, minima of
+// equal values are equal), so every level returns the same bits and the decoder the same points.
 #pragma once
 
 #include <cstdint>
@@ -34,14 +34,18 @@ struct CosetCostJob {
   Cost* total;  // [512]: index (8x + a)·8 + b
 };
 
-using CosetCostsFn = void (*)(const CosetCostJob<double>&);
+struct CosetKernels {
+  // Fills job.total; returns the least of its 512 costs.
+  double (*costs)(const CosetCostJob<double>& job);
+  // Bit t % 64 of bits[t / 64]: whether total[t] ≤ bound, for the 512 costs of one half (the
+  // decoder's candidates: usually one or two bits in all).
+  void (*within)(const double* total, double bound, uint64_t* bits);
+};
 
-void coset_costs_scalar(const CosetCostJob<double>& job);
-void coset_costs_avx2(const CosetCostJob<double>& job);
-void coset_costs_avx512(const CosetCostJob<double>& job);
-// The exact decoder's costs (one lane, __int128).
-void coset_costs_exact(const CosetCostJob<__int128>& job);
-// The kernel of search_isa().
-CosetCostsFn coset_costs_kernel();
+CosetKernels coset_kernels_scalar();
+CosetKernels coset_kernels_avx2();
+CosetKernels coset_kernels_avx512();
+// The kernels of search_isa().
+const CosetKernels& coset_kernels();
 
 }  // namespace llvq::lattice

@@ -49,6 +49,7 @@ struct Avx2Traits {
   static D sub(D a, D b) { return _mm256_sub_pd(a, b); }
   static D min(D a, D b) { return _mm256_min_pd(a, b); }
   static M lt(D a, D b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
+  static M le(D a, D b) { return _mm256_cmp_pd(a, b, _CMP_LE_OQ); }
   static D select(M m, D a, D b) { return _mm256_blendv_pd(b, a, m); }
   static D load(const double* p) { return _mm256_loadu_pd(p); }
   static void store(double* p, D v) { _mm256_storeu_pd(p, v); }
@@ -61,10 +62,14 @@ struct Avx2Traits {
     const __m256 half = _mm256_castpd_ps(_mm256_loadu_pd(block + ((b0 ^ a) & 4)));
     return _mm256_castps_pd(_mm256_permutevar8x32_ps(half, pairs));
   }
+  static double least(D v) {
+    const __m128d pair = _mm_min_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_min_sd(pair, _mm_unpackhi_pd(pair, pair)));
+  }
 };
 
 }  // namespace
 
-void coset_costs_avx2(const CosetCostJob<double>& job) { coset_costs<Avx2Traits>(job); }
+CosetKernels coset_kernels_avx2() { return kernels<Avx2Traits>(); }
 
 }  // namespace llvq::lattice

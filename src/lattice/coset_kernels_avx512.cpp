@@ -38,6 +38,7 @@ struct Avx512Traits {
   static D sub(D a, D b) { return _mm512_sub_pd(a, b); }
   static D min(D a, D b) { return _mm512_min_pd(a, b); }
   static M lt(D a, D b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }
+  static M le(D a, D b) { return _mm512_cmp_pd_mask(a, b, _CMP_LE_OQ); }
   static D select(M m, D a, D b) { return _mm512_mask_blend_pd(m, b, a); }
   static D load(const double* p) { return _mm512_loadu_pd(p); }
   static void store(double* p, D v) { _mm512_storeu_pd(p, v); }
@@ -46,10 +47,11 @@ struct Avx512Traits {
     const __m512i lanes = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
     return _mm512_permutexvar_pd(_mm512_xor_si512(lanes, _mm512_set1_epi64(a)), _mm512_loadu_pd(block));
   }
+  static double least(D v) { return _mm512_reduce_min_pd(v); }
 };
 
 }  // namespace
 
-void coset_costs_avx512(const CosetCostJob<double>& job) { coset_costs<Avx512Traits>(job); }
+CosetKernels coset_kernels_avx512() { return kernels<Avx512Traits>(); }
 
 }  // namespace llvq::lattice

@@ -4,8 +4,8 @@
 //   lookup16(table, Index): table[i] per lane from a 16-entry table (64-byte aligned);
 //   bits_at(mask, I): bit i of a 32-bit mask per lane; lane_mask(bits): bit l for lane l;
 //   mask_bits(M): lane l's condition as bit l; load_xor(block, a, b0): block[(b0 + l) ⊕ a] for
-//   lane l of an 8-entry block; add, sub, min, lt, select(m, a, b) = m ? a : b, load, store,
-//   set1.
+//   lane l of an 8-entry block; add, sub, min, lt, le, select(m, a, b) = m ? a : b, load,
+//   store, set1; least(D): the least lane.
 // Included only by coset_kernels*.cpp; everything here has internal linkage.
 #pragma once
 
@@ -94,9 +94,10 @@ void class_table(const NibbleTable<typename T::Cost>& lo, const NibbleTable<type
 }
 
 // The cost of the best point of each of the 512 cosets of half job.h: the three octads'
-// class costs summed; when their parities disagree with h, plus the cheapest fix.
+// class costs summed; when their parities disagree with h, plus the cheapest fix. Returns
+// their minimum (kept lane by lane as they are stored).
 template <class T>
-void coset_costs(const CosetCostJob<typename T::Cost>& job) {
+typename T::Cost coset_costs(const CosetCostJob<typename T::Cost>& job) {
   using Cost = typename T::Cost;
   ClassColumns<Cost> cls[3];
   for (int j = 0; j < 3; ++j) {
@@ -105,6 +106,7 @@ void coset_costs(const CosetCostJob<typename T::Cost>& job) {
     nibble_table<T>(job, job.positions + 8 * j + 4, hi);
     class_table<T>(lo, hi, job.lo_label + 64 * j, job.hi_label + 64 * j, cls[j]);
   }
+  typename T::D lowest{};
   for (int x = 0; x < 8; ++x) {
     const uint32_t parity1 = static_cast<uint32_t>(cls[1].parity >> 8 * x) & 0xFF;
     const uint32_t parity2 = static_cast<uint32_t>(cls[2].parity >> 8 * x) & 0xFF;
@@ -121,10 +123,30 @@ void coset_costs(const CosetCostJob<typename T::Cost>& job) {
       for (int b0 = 0; b0 < 8; b0 += T::kLanes) {
         const typename T::D sum = T::add(T::add(best0, T::load(best1 + b0)), T::load_xor(best2, a, b0));
         const typename T::D fix = T::min(T::min(extra0, T::load(extra1 + b0)), T::load_xor(extra2, a, b0));
-        T::store(job.total + 8 * i0 + b0, T::select(T::lane_mask(wrong >> b0), T::add(sum, fix), sum));
+        const typename T::D total = T::select(T::lane_mask(wrong >> b0), T::add(sum, fix), sum);
+        T::store(job.total + 8 * i0 + b0, total);
+        lowest = i0 == 0 && b0 == 0 ? total : T::min(lowest, total);
       }
     }
   }
+  return T::least(lowest);
+}
+
+// Bit t % 64 of bits[t / 64]: total[t] ≤ bound, for t < 512.
+template <class T>
+void costs_within(const typename T::Cost* total, typename T::Cost bound, uint64_t* bits) {
+  const typename T::D limit = T::set1(bound);
+  for (int w = 0; w < 8; ++w) {
+    uint64_t word = 0;
+    for (int t = 0; t < 64; t += T::kLanes)
+      word |= uint64_t{T::mask_bits(T::le(T::load(total + 64 * w + t), limit))} << t;
+    bits[w] = word;
+  }
+}
+
+template <class T>
+CosetKernels kernels() {
+  return {coset_costs<T>, costs_within<T>};
 }
 
 }  // namespace

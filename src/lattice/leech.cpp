@@ -268,32 +268,19 @@ const Trio& trio() {
   return t;
 }
 
-// The minimum of 512 costs, in 8 independent lanes (which the compiler turns into vector
-// minima).
-template <class Cost>
-Cost minimum_of(const std::array<Cost, 512>& v) {
-  std::array<Cost, 8> lane;
-  std::copy(v.begin(), v.begin() + 8, lane.begin());
-  for (size_t t = 8; t < v.size(); t += 8)
-    for (size_t l = 0; l < 8; ++l) lane[l] = std::min(lane[l], v[t + l]);
-  return *std::min_element(lane.begin(), lane.end());
-}
+// The 512 coset costs of one half and their minimum.
+struct HalfCosts {
+  std::array<double, 512> total;
+  double minimum;
+};
 
-// Bit l: whether cost t + l passes `test`, for the 8 costs from t (a vector compare).
-template <class Cost, class Test>
-uint32_t hits_of_8(const std::array<Cost, 512>& v, size_t t, Test test) {
-  uint32_t hits = 0;
-  for (size_t l = 0; l < 8; ++l) hits |= static_cast<uint32_t>(test(v[t + l])) << l;
-  return hits;
-}
-
-// Index of the first minimum of 512 costs.
-template <class Cost>
-int first_minimum(const std::array<Cost, 512>& v) {
-  const Cost m = minimum_of(v);
-  for (size_t t = 0;; t += 8)
-    if (const uint32_t hits = hits_of_8(v, t, [&](Cost c) { return c == m; }))
-      return static_cast<int>(t) + std::countr_zero(hits);
+// Calls f(t) for each t < 512 with total[t] ≤ bound, in increasing order.
+template <class F>
+void for_each_within(const HalfCosts& half, double bound, F&& f) {
+  std::array<uint64_t, 8> bits;
+  lattice::coset_kernels().within(half.total.data(), bound, bits.data());
+  for (int w = 0; w < 8; ++w)
+    for (uint64_t b = bits[static_cast<size_t>(w)]; b != 0; b &= b - 1) f(64 * w + std::countr_zero(b));
 }
 
 template <class Metric>
@@ -313,9 +300,10 @@ class Decoder {
 
   // The cost of the best point of each of the 512 cosets of half h (coset_kernels.hpp: the
   // double costs on the search's ISA level, every level giving the same bits).
-  std::array<Cost, 512> coset_costs(int h) const {
+  HalfCosts coset_costs(int h) const {
+    static_assert(std::is_same_v<Cost, double>, "the coset costs are double (the exact decoder only rebuilds)");
     const Trio& tr = trio();
-    std::array<Cost, 512> total;
+    HalfCosts out;
     lattice::CosetCostJob<Cost> job;
     job.h = h;
     job.off = {coord_[h].best.data(), coord_[h].extra.data(), parity_mask_[h]};
@@ -323,22 +311,22 @@ class Decoder {
     job.positions = tr.positions[0].data();
     job.lo_label = tr.lo_nibble[0].data();
     job.hi_label = tr.hi_nibble[0].data();
-    job.total = total.data();
-    if constexpr (std::is_same_v<Cost, double>) {
-      lattice::coset_costs_kernel()(job);
-    } else {
-      lattice::coset_costs_exact(job);
-    }
-    return total;
+    job.total = out.total.data();
+    out.minimum = lattice::coset_kernels().costs(job);
+    return out;
   }
 
   Vec decode() const {
     int best_half = 0, best_triple = 0;
     Cost best{};
     for (int h = 0; h < 2; ++h) {
-      const std::array<Cost, 512> total = coset_costs(h);
-      const int t = first_minimum(total);
-      if (h == 0 || total[t] < best) best = total[t], best_half = h, best_triple = t;
+      const HalfCosts half = coset_costs(h);
+      if (h == 0 || half.minimum < best) {
+        best = half.minimum, best_half = h, best_triple = -1;
+        for_each_within(half, half.minimum, [&](int t) {  // the first coset at the minimum
+          if (best_triple < 0) best_triple = t;
+        });
+      }
     }
     Vec p;
     rebuild(best_half, trio().codeword[best_triple], p);
@@ -435,14 +423,11 @@ Vec nearest_point(const float* x) {
 
 namespace {
 
-// The cosets (h << 9 | t) whose double cost is at most `bound`, in order: eight compares at a
-// time, usually without a hit.
-int cosets_within(const std::array<std::array<double, 512>, 2>& costs, double bound, std::array<int, 1024>& out) {
+// The cosets (h << 9 | t) whose double cost is at most `bound`, in order.
+int cosets_within(const std::array<HalfCosts, 2>& costs, double bound, std::array<int, 1024>& out) {
   int count = 0;
   for (int h = 0; h < 2; ++h)
-    for (size_t t = 0; t < 512; t += 8)
-      for (uint32_t hits = hits_of_8(costs[h], t, [&](double c) { return c <= bound; }); hits != 0; hits &= hits - 1)
-        out[static_cast<size_t>(count++)] = h << 9 | (static_cast<int>(t) + std::countr_zero(hits));
+    for_each_within(costs[static_cast<size_t>(h)], bound, [&](int t) { out[static_cast<size_t>(count++)] = h << 9 | t; });
   return count;
 }
 
@@ -496,8 +481,8 @@ Vec nearest_point_scaled(const Vec& v, int scale) {
   double x2 = 0;
   for (int i = 0; i < kDim; ++i) x[i] = static_cast<double>(v[i]) / scale, x2 += x[i] * x[i];
   const Decoder<DoubleMetric> fast(DoubleMetric{x.data()});
-  const std::array<std::array<double, 512>, 2> costs = {fast.coset_costs(0), fast.coset_costs(1)};
-  const double minimum = std::min(minimum_of(costs[0]), minimum_of(costs[1]));
+  const std::array<HalfCosts, 2> costs = {fast.coset_costs(0), fast.coset_costs(1)};
+  const double minimum = std::min(costs[0].minimum, costs[1].minimum);
   const bool dyadic = (scale & (scale - 1)) == 0;
   const double slack = dyadic ? 0.0 : 1e-9 * (1.0 + x2);
   std::array<int, 1024> cosets;

@@ -14,6 +14,17 @@ using ::llvq::to_string;
 // highest level the CPU runs; read once.
 SearchIsa search_isa();
 
+// The entry for search_isa()'s level among one per level (the kernel tables' choice).
+template <class K>
+const K& for_search_isa(const K& scalar, const K& avx2, const K& avx512) {
+  switch (search_isa()) {
+    case SearchIsa::Avx512: return avx512;
+    case SearchIsa::Avx2: return avx2;
+    case SearchIsa::Scalar: break;
+  }
+  return scalar;
+}
+
 // Forces a level for the lifetime of the scope (tests). Not for concurrent use with searches
 // on other threads that expect a particular level; every level gives identical results.
 class SearchIsaScope {
