@@ -67,7 +67,6 @@ template <class Cost, int N>
 struct SoftColumns {
   std::array<Cost, N> best;
   std::array<Cost, N> extra;  // cost of the other parity minus best (≥ 0)
-  std::array<int32_t, N> parity;
 };
 
 // One coordinate with one residue: the nearest admissible value and the nearest value with
@@ -289,12 +288,13 @@ class Decoder {
 
  public:
   explicit Decoder(const Metric& m) {
-    for (int a = 0; a < 4; ++a)
-      for (int i = 0; i < kDim; ++i)
-        m.fill(i, a, coord_[a].best[i], coord_[a].extra[i], coord_[a].parity[i], option_[a][i]);
     for (int a = 0; a < 4; ++a) {
       parity_mask_[a] = 0;
-      for (int i = 0; i < kDim; ++i) parity_mask_[a] |= static_cast<uint32_t>(coord_[a].parity[i]) << i;
+      for (int i = 0; i < kDim; ++i) {
+        int32_t parity = 0;
+        m.fill(i, a, coord_[a].best[i], coord_[a].extra[i], parity, option_[a][i]);
+        parity_mask_[a] |= static_cast<uint32_t>(parity) << i;
+      }
     }
   }
 
@@ -336,7 +336,7 @@ class Decoder {
   // The best point of the coset of `codeword` in half h (its 8 codewords: complements on
   // the trio's octads, each with its closed-form nearest point) and its cost. *unique (when
   // given) tells whether every other point of the coset costs more than the best + margin
-  // (see coset_point).
+  // (see place_point).
   Cost rebuild(int h, uint32_t codeword, Vec& best_point, bool* unique = nullptr, Cost margin = Cost{}) const {
     const auto& oct = trio().octad;
     const SoftColumns<Cost, kDim>& on = coord_[h + 2];
@@ -344,9 +344,8 @@ class Decoder {
     std::array<uint32_t, 8> word;
     for (uint32_t m = 0; m < 8; ++m)
       word[m] = codeword ^ (m & 1 ? oct[0] : 0) ^ (m & 2 ? oct[1] : 0) ^ (m & 4 ? oct[2] : 0);
-    // The 8 codewords' costs side by side, each summed over the coordinates in order (as
-    // coset_point sums them), with the least extra cost of a move; only the best codeword's
-    // point is built.
+    // The 8 codewords' costs side by side, each summed over the coordinates in order, with the
+    // least extra cost of a move; only the best codeword's point is built.
     std::array<Cost, 8> total{}, least{};
     for (int i = 0; i < kDim; ++i)
       for (size_t m = 0; m < 8; ++m) {
@@ -356,50 +355,42 @@ class Decoder {
         least[m] = i == 0 ? extra : std::min(least[m], extra);
       }
     size_t best = 0;
+    std::array<bool, 8> move;
     for (size_t m = 0; m < 8; ++m) {
       const uint32_t odd = (word[m] & parity_mask_[h + 2]) | (~word[m] & parity_mask_[h]);
-      if (std::popcount(odd & 0xFFFFFFu) % 2 != h) total[m] += least[m];
+      move[m] = std::popcount(odd & 0xFFFFFFu) % 2 != h;
+      if (move[m]) total[m] += least[m];
       if (total[m] < total[best]) best = m;
     }
     bool tied = false;
     for (size_t m = 0; m < 8; ++m) tied |= m != best && total[m] - total[best] <= margin;
     bool point_unique = true;
-    coset_point(h, word[best], best_point, &point_unique, margin);
+    place_point(h, word[best], move[best], best_point, &point_unique, margin);
     if (unique) *unique = point_unique && !tied;
     return total[best];
   }
 
-  // Closed-form nearest point of h + 2c + 4·(D24 + h·e1): round each coordinate to its
-  // residue, and when Σk has the wrong parity move the coordinate whose move costs least.
-  // *unique is false when another coordinate's move costs at most that least cost + margin
-  // (two points of the coset at the same cost, or too close to tell in double; the caller's
-  // exact metric must then decide).
-  Cost coset_point(int h, uint32_t c, Vec& p, bool* unique, Cost margin = Cost{}) const {
-    Cost total{};
-    int parity = 0;
-    int cheapest = -1;
-    Cost cheapest_extra{};
+  // Closed-form nearest point of h + 2c + 4·(D24 + h·e1): each coordinate rounded to its
+  // residue and, when Σk has the wrong parity (`move`, found by rebuild), the coordinate whose
+  // move costs least (the first such) moved. *unique is false when another coordinate's move
+  // costs at most that least cost + margin (two points of the coset at the same cost, or too
+  // close to tell in double; the caller's exact metric must then decide).
+  void place_point(int h, uint32_t c, bool move, Vec& p, bool* unique, Cost margin) const {
+    const auto extra = [&](int i) { return coord_[h + 2 * static_cast<int>(c >> i & 1)].extra[i]; };
+    int cheapest = 0;
     for (int i = 0; i < kDim; ++i) {
-      const int a = h + 2 * static_cast<int>(c >> i & 1);
-      total += coord_[a].best[i];
-      parity ^= coord_[a].parity[i];
-      if (cheapest < 0 || coord_[a].extra[i] < cheapest_extra) cheapest = i, cheapest_extra = coord_[a].extra[i];
-      p[i] = static_cast<int32_t>(option_[a][i].y_best);
+      p[i] = static_cast<int32_t>(option_[h + 2 * static_cast<int>(c >> i & 1)][i].y_best);
+      if (extra(i) < extra(cheapest)) cheapest = i;
     }
     *unique = true;
-    if (parity != h) {
-      const int a = h + 2 * static_cast<int>(c >> cheapest & 1);
-      total += cheapest_extra;
-      p[cheapest] = static_cast<int32_t>(option_[a][cheapest].y_other);
-      for (int i = 0; i < kDim; ++i)
-        if (i != cheapest && coord_[h + 2 * static_cast<int>(c >> i & 1)].extra[i] - cheapest_extra <= margin)
-          *unique = false;
-    }
-    return total;
+    if (!move) return;
+    p[cheapest] = static_cast<int32_t>(option_[h + 2 * static_cast<int>(c >> cheapest & 1)][cheapest].y_other);
+    for (int i = 0; i < kDim; ++i)
+      if (i != cheapest && extra(i) - extra(cheapest) <= margin) *unique = false;
   }
 
   std::array<SoftColumns<Cost, kDim>, 4> coord_;  // per residue a ∈ {0..3}
-  std::array<uint32_t, 4> parity_mask_;           // bit i: coord_[a].parity[i]
+  std::array<uint32_t, 4> parity_mask_;           // bit i: the parity of k of coordinate i's best value
   std::array<std::array<CoordOption, kDim>, 4> option_;
 };
 
