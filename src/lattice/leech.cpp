@@ -62,18 +62,15 @@ int shell_of(const Vec& x) {
 // ===========================================================================================
 namespace {
 
-// Soft triples of a few coordinate sets, stored as columns so the loops vectorise.
-template <class Cost, int N>
-struct SoftColumns {
-  std::array<Cost, N> best;
-  std::array<Cost, N> extra;  // cost of the other parity minus best (≥ 0)
-};
-
-// One coordinate with one residue: the nearest admissible value and the nearest value with
-// the other parity of k.
-struct CoordOption {
-  int64_t y_best;
-  int64_t y_other;
+// The 24 coordinates with one residue a (values a + 4k): the soft triple of each (the best
+// value's cost, the extra cost of the nearest value with the other parity of k, the parity at
+// the best) and the two values, in columns as the coset kernels read them.
+template <class Cost>
+struct ResidueColumns {
+  std::array<Cost, kDim> best;
+  std::array<Cost, kDim> extra;  // ≥ 0
+  std::array<int32_t, kDim> y_best, y_other;
+  uint32_t parity;  // bit i: the parity of k at coordinate i's best value
 };
 
 // Double input, lattice J.
@@ -81,16 +78,19 @@ struct DoubleMetric {
   using Cost = double;
   const double* x;
 
-  void fill(int i, int a, Cost& best, Cost& extra, int32_t& parity, CoordOption& o) const {
-    const double k = std::floor((x[i] - a) / 4.0 + 0.5);
-    const double y = a + 4.0 * k;
-    const double e = x[i] - y;  // in [-2, 2)
-    const double ae = std::fabs(e);
-    best = e * e;
-    extra = (4.0 - ae) * (4.0 - ae) - e * e;
-    parity = static_cast<int32_t>(static_cast<int64_t>(k) & 1);
-    o.y_best = static_cast<int64_t>(y);
-    o.y_other = e >= 0 ? o.y_best + 4 : o.y_best - 4;
+  void fill(int a, ResidueColumns<Cost>& col) const {
+    col.parity = 0;
+    for (int i = 0; i < kDim; ++i) {
+      const double k = std::floor((x[i] - a) / 4.0 + 0.5);
+      const double y = a + 4.0 * k;
+      const double e = x[i] - y;  // in [-2, 2)
+      const double ae = std::fabs(e);
+      col.best[i] = e * e;
+      col.extra[i] = (4.0 - ae) * (4.0 - ae) - e * e;
+      col.parity |= static_cast<uint32_t>(static_cast<int64_t>(k) & 1) << i;
+      col.y_best[i] = static_cast<int32_t>(y);
+      col.y_other[i] = e >= 0 ? col.y_best[i] + 4 : col.y_best[i] - 4;
+    }
   }
 };
 
@@ -109,18 +109,21 @@ struct ExactMetric {
     for (int i = 0; i < kDim; ++i) floor_v[static_cast<size_t>(i)] = floor_div(v[static_cast<size_t>(i)], scale);
   }
 
-  void fill(int i, int a, Cost& best, Cost& extra, int32_t& parity, CoordOption& o) const {
-    // ⌊(v_i − scale·a) / (4·scale)⌋ = ⌊(⌊v_i/scale⌋ − a) / 4⌋; >> on a signed value floors.
-    const int64_t q = (floor_v[static_cast<size_t>(i)] - a) >> 2;
-    const int64_t m_lo = a + 4 * q;  // scale·m_lo: the largest value ≤ v_i of this residue
-    const int64_t m_hi = m_lo + 4;   // the smallest value > v_i
-    const Cost c_lo = cost_of(i, m_lo), c_hi = cost_of(i, m_hi);
-    const int32_t parity_lo = static_cast<int32_t>(q & 1);
-    const int64_t y_lo = scale * m_lo, y_hi = scale * m_hi;
-    if (c_hi < c_lo) {
-      best = c_hi, extra = c_lo - c_hi, parity = parity_lo ^ 1, o = {y_hi, y_lo};
-    } else {
-      best = c_lo, extra = c_hi - c_lo, parity = parity_lo, o = {y_lo, y_hi};
+  void fill(int a, ResidueColumns<Cost>& col) const {
+    col.parity = 0;
+    for (int i = 0; i < kDim; ++i) {
+      // ⌊(v_i − scale·a) / (4·scale)⌋ = ⌊(⌊v_i/scale⌋ − a) / 4⌋; >> on a signed value floors.
+      const int64_t q = (floor_v[static_cast<size_t>(i)] - a) >> 2;
+      const int64_t m_lo = a + 4 * q;  // scale·m_lo: the largest value ≤ v_i of this residue
+      const int64_t m_hi = m_lo + 4;   // the smallest value > v_i
+      const Cost c_lo = cost_of(i, m_lo), c_hi = cost_of(i, m_hi);
+      const bool hi = c_hi < c_lo;
+      const auto y_lo = static_cast<int32_t>(scale * m_lo), y_hi = static_cast<int32_t>(scale * m_hi);
+      col.best[i] = hi ? c_hi : c_lo;
+      col.extra[i] = hi ? c_lo - c_hi : c_hi - c_lo;
+      col.y_best[i] = hi ? y_hi : y_lo;
+      col.y_other[i] = hi ? y_lo : y_hi;
+      col.parity |= static_cast<uint32_t>((q & 1) ^ (hi ? 1 : 0)) << i;
     }
   }
 
@@ -288,14 +291,7 @@ class Decoder {
 
  public:
   explicit Decoder(const Metric& m) {
-    for (int a = 0; a < 4; ++a) {
-      parity_mask_[a] = 0;
-      for (int i = 0; i < kDim; ++i) {
-        int32_t parity = 0;
-        m.fill(i, a, coord_[a].best[i], coord_[a].extra[i], parity, option_[a][i]);
-        parity_mask_[a] |= static_cast<uint32_t>(parity) << i;
-      }
-    }
+    for (int a = 0; a < 4; ++a) m.fill(a, coord_[a]);
   }
 
   // The cost of the best point of each of the 512 cosets of half h (coset_kernels.hpp: the
@@ -306,8 +302,8 @@ class Decoder {
     HalfCosts out;
     lattice::CosetCostJob<Cost> job;
     job.h = h;
-    job.off = {coord_[h].best.data(), coord_[h].extra.data(), parity_mask_[h]};
-    job.on = {coord_[h + 2].best.data(), coord_[h + 2].extra.data(), parity_mask_[h + 2]};
+    job.off = {coord_[h].best.data(), coord_[h].extra.data(), coord_[h].parity};
+    job.on = {coord_[h + 2].best.data(), coord_[h + 2].extra.data(), coord_[h + 2].parity};
     job.positions = tr.positions[0].data();
     job.lo_label = tr.lo_nibble[0].data();
     job.hi_label = tr.hi_nibble[0].data();
@@ -339,8 +335,8 @@ class Decoder {
   // (see place_point).
   Cost rebuild(int h, uint32_t codeword, Vec& best_point, bool* unique = nullptr, Cost margin = Cost{}) const {
     const auto& oct = trio().octad;
-    const SoftColumns<Cost, kDim>& on = coord_[h + 2];
-    const SoftColumns<Cost, kDim>& off = coord_[h];
+    const ResidueColumns<Cost>& on = coord_[h + 2];
+    const ResidueColumns<Cost>& off = coord_[h];
     std::array<uint32_t, 8> word;
     for (uint32_t m = 0; m < 8; ++m)
       word[m] = codeword ^ (m & 1 ? oct[0] : 0) ^ (m & 2 ? oct[1] : 0) ^ (m & 4 ? oct[2] : 0);
@@ -357,7 +353,7 @@ class Decoder {
     size_t best = 0;
     std::array<bool, 8> move;
     for (size_t m = 0; m < 8; ++m) {
-      const uint32_t odd = (word[m] & parity_mask_[h + 2]) | (~word[m] & parity_mask_[h]);
+      const uint32_t odd = (word[m] & coord_[h + 2].parity) | (~word[m] & coord_[h].parity);
       move[m] = std::popcount(odd & 0xFFFFFFu) % 2 != h;
       if (move[m]) total[m] += least[m];
       if (total[m] < total[best]) best = m;
@@ -379,19 +375,17 @@ class Decoder {
     const auto extra = [&](int i) { return coord_[h + 2 * static_cast<int>(c >> i & 1)].extra[i]; };
     int cheapest = 0;
     for (int i = 0; i < kDim; ++i) {
-      p[i] = static_cast<int32_t>(option_[h + 2 * static_cast<int>(c >> i & 1)][i].y_best);
+      p[i] = coord_[h + 2 * static_cast<int>(c >> i & 1)].y_best[i];
       if (extra(i) < extra(cheapest)) cheapest = i;
     }
     *unique = true;
     if (!move) return;
-    p[cheapest] = static_cast<int32_t>(option_[h + 2 * static_cast<int>(c >> cheapest & 1)][cheapest].y_other);
+    p[cheapest] = coord_[h + 2 * static_cast<int>(c >> cheapest & 1)].y_other[cheapest];
     for (int i = 0; i < kDim; ++i)
       if (i != cheapest && extra(i) - extra(cheapest) <= margin) *unique = false;
   }
 
-  std::array<SoftColumns<Cost, kDim>, 4> coord_;  // per residue a ∈ {0..3}
-  std::array<uint32_t, 4> parity_mask_;           // bit i: the parity of k of coordinate i's best value
-  std::array<std::array<CoordOption, kDim>, 4> option_;
+  std::array<ResidueColumns<Cost>, 4> coord_;  // per residue a ∈ {0..3}
 };
 
 constexpr double kMaxAbsCoordinate = 268435456.0;  // 2^28
