@@ -86,7 +86,10 @@ struct DoubleMetric {
       const double e = x[i] - y;  // in [-2, 2)
       const double ae = std::fabs(e);
       col.best[i] = e * e;
-      col.extra[i] = (4.0 - ae) * (4.0 - ae) - e * e;
+      // (4 − |e|)² − e², written so that no compiler's FMA contraction can change it: 8|e| is
+      // exact, so the one rounding is the same fused or not (the squares' difference was fused
+      // into one FMA under -march=native, and rounded twice without).
+      col.extra[i] = 16.0 - 8.0 * ae;
       col.parity |= static_cast<uint32_t>(static_cast<int64_t>(k) & 1) << i;
       col.y_best[i] = static_cast<int32_t>(y);
       col.y_other[i] = e >= 0 ? col.y_best[i] + 4 : col.y_best[i] - 4;
