@@ -20,6 +20,8 @@ using llvq::lattice::SearchIsa;
 using llvq::leech::kDim;
 using llvq::leech::Vec;
 
+using Cost = double;  // the kernels' costs
+
 constexpr SearchIsa kLevels[] = {SearchIsa::Scalar, SearchIsa::Avx2, SearchIsa::Avx512};
 
 // The definition, written out: pattern m of four coordinates puts coordinate l on the codeword
@@ -27,15 +29,13 @@ constexpr SearchIsa kLevels[] = {SearchIsa::Scalar, SearchIsa::Avx2, SearchIsa::
 // xor-ed); class k of octad j is the better of its word (nibbles l, u) and the complement
 // (15 − l, 15 − u) for each parity; coset (8x + a, 8x + b, 8x + (a ⊕ b)) sums the three classes
 // and adds the cheapest class's extra cost when their parities disagree with h.
-template <class Cost>
 struct Pattern {
   Cost best, extra;
   int parity;
 };
 
-template <class Cost>
-Pattern<Cost> pattern(const CosetCostJob<Cost>& job, const int* pos, int m) {
-  Pattern<Cost> out{};
+Pattern pattern(const CosetCostJob<Cost>& job, const int* pos, int m) {
+  Pattern out{};
   for (int l = 0; l < 4; ++l) {
     const bool on = (m >> l & 1) != 0;
     const auto& c = on ? job.on : job.off;
@@ -47,7 +47,6 @@ Pattern<Cost> pattern(const CosetCostJob<Cost>& job, const int* pos, int m) {
   return out;
 }
 
-template <class Cost>
 std::vector<Cost> oracle(const CosetCostJob<Cost>& job) {
   Cost best[3][64], extra[3][64];
   int parity[3][64];
@@ -57,7 +56,7 @@ std::vector<Cost> oracle(const CosetCostJob<Cost>& job) {
       for (int complement = 0; complement < 2; ++complement) {
         const int l = complement ? 15 - job.lo_label[64 * j + k] : job.lo_label[64 * j + k];
         const int u = complement ? 15 - job.hi_label[64 * j + k] : job.hi_label[64 * j + k];
-        const Pattern<Cost> lo = pattern(job, job.positions + 8 * j, l), hi = pattern(job, job.positions + 8 * j + 4, u);
+        const Pattern lo = pattern(job, job.positions + 8 * j, l), hi = pattern(job, job.positions + 8 * j + 4, u);
         const Cost b = lo.best + hi.best;
         const Cost moved = b + std::min(lo.extra, hi.extra);
         const int p = lo.parity ^ hi.parity;
@@ -83,7 +82,6 @@ std::vector<Cost> oracle(const CosetCostJob<Cost>& job) {
 
 // Random soft triples for the 24 coordinates — small integers (many exact ties) or wide
 // doubles — random parities, octads and labels 0..15.
-template <class Cost>
 struct RandomJob {
   std::vector<Cost> columns = std::vector<Cost>(4 * kDim);  // off best, off extra, on best, on extra
   std::vector<int> positions = std::vector<int>(kDim);
@@ -117,7 +115,7 @@ TEST(CosetKernels, EveryLevelMatchesTheDefinitionBitForBit) {
     ++levels;
     const llvq::lattice::SearchIsaScope scope(isa);
     for (int n = 0; n < 400; ++n) {
-      RandomJob<double> r(rng, n % 2 == 0);
+      RandomJob r(rng, n % 2 == 0);
       const double minimum = llvq::lattice::coset_kernels().costs(r.job);
       const std::vector<double> want = oracle(r.job);
       ASSERT_EQ(std::memcmp(r.total.data(), want.data(), 512 * sizeof(double)), 0)
@@ -138,7 +136,7 @@ TEST(CosetKernels, WithinMatchesALoopOnEveryLevel) {
     const llvq::lattice::SearchIsaScope scope(isa);
     const llvq::lattice::CosetKernels& k = llvq::lattice::coset_kernels();
     for (int n = 0; n < 100; ++n) {
-      RandomJob<double> r(rng, n % 2 == 0);
+      RandomJob r(rng, n % 2 == 0);
       const double minimum = k.costs(r.job);
       const double largest = *std::max_element(r.total.begin(), r.total.end());
       for (double bound : {minimum, r.total[static_cast<size_t>(n) * 5 % 512], minimum - 1.0, largest}) {

@@ -8,17 +8,16 @@ namespace llvq::lattice {
 namespace {
 
 struct ScalarTraits {
-  using C = double;
-  using Cost = C;
+  using Cost = double;
   static constexpr int kLanes = 1;
-  using D = C;
+  using D = double;
   using I = int32_t;
   using Index = int32_t;
   using M = bool;
   static I load_labels(const int32_t* p) { return *p; }
   static I complement(I l) { return 15 - l; }
   static Index index(I i) { return i; }
-  static D lookup16(const C* table, Index i) { return table[i]; }
+  static D lookup16(const double* table, Index i) { return table[i]; }
   static M bits_at(uint32_t mask, I i) { return (mask >> i & 1) != 0; }
   static M mask_xor(M a, M b) { return a != b; }
   static M lane_mask(uint32_t bits) { return (bits & 1) != 0; }
@@ -29,11 +28,11 @@ struct ScalarTraits {
   static M lt(D a, D b) { return a < b; }
   static M le(D a, D b) { return a <= b; }
   static D select(M m, D a, D b) { return m ? a : b; }
-  static D load(const C* p) { return *p; }
-  static void store(C* p, D v) { *p = v; }
-  static D set1(C v) { return v; }
-  static D load_xor(const C* block, int a, int b0) { return block[b0 ^ a]; }
-  static C least(D v) { return v; }
+  static D load(const double* p) { return *p; }
+  static void store(double* p, D v) { *p = v; }
+  static D set1(double v) { return v; }
+  static D load_xor(const double* block, int a, int b0) { return block[b0 ^ a]; }
+  static double least(D v) { return v; }
 };
 
 }  // namespace
